@@ -1,0 +1,66 @@
+/**
+ * Stable error codes of the envelope protocol. Numbers never change meaning; docs/protocol.md
+ * lists each with its recovery policy. Messages never carry plaintext, keys or PHI.
+ */
+export const ProtocolErrors = {
+  RECORD_TRUNCATED: 100,
+  RECORD_BAD_MAGIC: 101,
+  RECORD_BAD_VERSION: 102,
+  RECORD_UNKNOWN_TYPE: 103,
+  RECORD_TOO_LARGE: 104,
+  RECORD_BAD_LENGTH: 105,
+  RECORD_BAD_EXT: 106,
+  RECORD_BAD_SIGNATURE: 110,
+  RECORD_WRONG_DOC: 111,
+  RECORD_UNKNOWN_EPOCH: 112,
+  RECORD_DECRYPT_FAILED: 113,
+  RECORD_HEADER_MISMATCH: 114,
+  RECORD_BAD_PADDING: 115,
+  RECORD_BAD_PAYLOAD: 116,
+  RECORD_KEY_MISMATCH: 117,
+  RECORD_NOT_MEMBER: 120,
+  RECORD_NOT_WRITER: 121,
+  RECORD_NOT_ADMIN: 122,
+  RECORD_EXPIRED_MEMBER: 123,
+  RECORD_REPLAY: 130,
+  RECORD_FORK: 131,
+  RECORD_GAP: 132,
+  RECORD_BAD_CHAIN: 133,
+  RECORD_CLIENTID_NOT_OWNED: 140,
+  RECORD_BAD_UPDATE: 141,
+  ENVELOPE_BAD_UPDATE: 150,
+  ENVELOPE_BAD_STRUCT: 151,
+  ENVELOPE_DELETE_NOT_COVERED: 152,
+  ENVELOPE_TOO_LARGE: 153,
+  ENVELOPE_NO_GENESIS: 154,
+  TOKEN_MALFORMED: 160,
+  TOKEN_BAD_SIGNATURE: 161,
+  TOKEN_EXPIRED: 162,
+  TOKEN_WRONG_DOC: 163,
+  TOKEN_NOT_MEMBER: 164,
+} as const;
+
+export type ProtocolErrorCode = keyof typeof ProtocolErrors;
+
+export interface Failure {
+  readonly ok: false;
+  readonly code: ProtocolErrorCode;
+  /** Human-readable, free of PHI and key material. */
+  readonly message: string;
+}
+export type Result<T> = { readonly ok: true; readonly value: T } | Failure;
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = (code: ProtocolErrorCode, message: string): Failure => ({ ok: false, code, message });
+
+/** Thrown form of a Failure, for callers (relay hooks, CLI) that need an exception. */
+export class ProtocolError extends Error {
+  readonly code: ProtocolErrorCode;
+  readonly number: number;
+  constructor(failure: Failure) {
+    super(`${failure.code} (${ProtocolErrors[failure.code]}): ${failure.message}`);
+    this.name = 'ProtocolError';
+    this.code = failure.code;
+    this.number = ProtocolErrors[failure.code];
+  }
+}

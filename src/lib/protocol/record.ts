@@ -1,0 +1,220 @@
+/**
+ * Envelope records: the only thing that ever leaves a device.
+ *
+ *   header = 'FV' ‖ v ‖ type ‖ docId(16) ‖ epoch(u32) ‖ author(32) ‖ seq(u32) ‖ prev(32) ‖ extLen(u16) ‖ ext ‖ bodyLen(u32)
+ *   body   = nonce(24) ‖ secretbox(headerHash ‖ pad(payload), nonce, epochKey)   (sealed types)
+ *          = empty                                                              (cleartext types: all in ext)
+ *   record = header ‖ body ‖ sig,  sig = Ed25519(domain ‖ header ‖ body)
+ *
+ * secretbox has no associated data and is not key-committing, so context is bound three ways:
+ * the header is signed, its hash is inside the plaintext, and the epoch names exactly one key.
+ * Parsing, verifying and opening are separate pure steps; each returns a typed Result.
+ */
+import {
+  concatBytes,
+  hashWithDomain,
+  secretboxOpen,
+  secretboxSeal,
+  signDetached,
+  verifyDetached,
+  utf8,
+  bytesEqual,
+  type Ed25519Engine,
+  type Hash32,
+  type RandomSource,
+  type Signature,
+  type SigningPublicKey,
+  type SigningSecretKey,
+  type SymmetricKey,
+} from '../crypto/index.ts';
+import {
+  DEFAULT_MAX_RECORD_BYTES,
+  DOC_ID_LENGTH,
+  DOMAIN,
+  HASH_LENGTH,
+  HEADER_FIXED_LENGTH,
+  MAGIC_0,
+  MAGIC_1,
+  MAX_EXT_LENGTH,
+  NONCE_LENGTH,
+  PROTOCOL_VERSION,
+  PUBLIC_KEY_LENGTH,
+  SEALED_TYPES,
+  SIGNATURE_LENGTH,
+  recordTypeName,
+  type RecordTypeCode,
+} from './constants.ts';
+import { fail, ok, type Result } from './errors.ts';
+import { pad, padmeLength, unpad } from './padding.ts';
+
+export interface RecordHeader {
+  readonly type: RecordTypeCode;
+  readonly docId: Uint8Array;
+  readonly epoch: number;
+  readonly author: SigningPublicKey;
+  readonly seq: number;
+  readonly prev: Uint8Array;
+  /** Type-specific cleartext, signed (snapshot coverage, membership entries). */
+  readonly ext: Uint8Array;
+}
+
+/** Bytes as they arrive from the envelope doc or the wire: nothing is known about them. */
+export type RawRecord = Uint8Array & { readonly __brand: 'RawRecord' };
+
+export interface ParsedRecord {
+  readonly bytes: Uint8Array;
+  readonly header: RecordHeader;
+  readonly headerBytes: Uint8Array;
+  /** nonce ‖ ciphertext for sealed types, empty otherwise. */
+  readonly body: Uint8Array;
+  readonly signature: Uint8Array;
+  /** H(header ‖ body): the record's identity (never the signature bytes). */
+  readonly id: Hash32;
+}
+
+declare const verifiedBrand: unique symbol;
+/** A parsed record whose signature verified. Only these can be opened. */
+export type VerifiedRecord = ParsedRecord & { readonly [verifiedBrand]: true };
+
+export interface OpenedRecord {
+  readonly record: VerifiedRecord;
+  readonly payload: Uint8Array;
+}
+
+const SIG_DOMAIN = utf8(DOMAIN.recordSignature);
+
+function encodeHeader(h: RecordHeader, bodyLength: number): Uint8Array {
+  const out = new Uint8Array(HEADER_FIXED_LENGTH + h.ext.length + 4);
+  const view = new DataView(out.buffer);
+  out[0] = MAGIC_0;
+  out[1] = MAGIC_1;
+  out[2] = PROTOCOL_VERSION;
+  out[3] = h.type;
+  out.set(h.docId, 4);
+  view.setUint32(20, h.epoch);
+  out.set(h.author, 24);
+  view.setUint32(56, h.seq);
+  out.set(h.prev, 60);
+  view.setUint16(92, h.ext.length);
+  out.set(h.ext, 94);
+  view.setUint32(94 + h.ext.length, bodyLength);
+  return out;
+}
+
+function checkHeaderFields(h: RecordHeader): void {
+  if (h.docId.length !== DOC_ID_LENGTH) throw new RangeError('docId must be 16 bytes');
+  if (h.author.length !== PUBLIC_KEY_LENGTH) throw new RangeError('author must be 32 bytes');
+  if (h.prev.length !== HASH_LENGTH) throw new RangeError('prev must be 32 bytes');
+  if (h.ext.length > MAX_EXT_LENGTH) throw new RangeError('ext too long');
+  if (!Number.isInteger(h.seq) || h.seq < 1 || h.seq > 0xffffffff) throw new RangeError('seq must be a u32 >= 1');
+  if (!Number.isInteger(h.epoch) || h.epoch < 0 || h.epoch > 0xffffffff) throw new RangeError('epoch must be a u32');
+}
+
+export const headerHash = (headerBytes: Uint8Array): Hash32 => hashWithDomain(DOMAIN.headerHash, headerBytes);
+export const recordIdOf = (headerBytes: Uint8Array, body: Uint8Array): Hash32 =>
+  hashWithDomain(DOMAIN.recordId, headerBytes, body);
+
+export interface SealOptions {
+  readonly header: RecordHeader;
+  /** Required for sealed types; must be empty for cleartext types. */
+  readonly payload: Uint8Array;
+  readonly key?: SymmetricKey;
+  readonly secretKey: SigningSecretKey;
+  readonly engine: Ed25519Engine;
+  readonly random: RandomSource;
+}
+
+export interface SealedRecord {
+  readonly bytes: Uint8Array;
+  readonly id: Hash32;
+}
+
+/** Encrypts (if the type is sealed), signs and encodes one record. */
+export async function sealRecord(o: SealOptions): Promise<SealedRecord> {
+  checkHeaderFields(o.header);
+  const sealed = SEALED_TYPES.has(o.header.type);
+  let headerBytes: Uint8Array;
+  let body: Uint8Array;
+  if (sealed) {
+    if (!o.key) throw new TypeError('a sealed record type needs an epoch key');
+    const bodyLength = NONCE_LENGTH + 16 + HASH_LENGTH + padmeLength(o.payload.length + 4);
+    headerBytes = encodeHeader(o.header, bodyLength);
+    const nonce = o.random(NONCE_LENGTH);
+    const plaintext = concatBytes(headerHash(headerBytes), pad(o.payload));
+    body = concatBytes(nonce, secretboxSeal(plaintext, nonce, o.key));
+  } else {
+    if (o.payload.length !== 0) throw new TypeError('cleartext record types carry everything in ext');
+    headerBytes = encodeHeader(o.header, 0);
+    body = new Uint8Array(0);
+  }
+  const signature: Signature = await signDetached(o.engine, concatBytes(SIG_DOMAIN, headerBytes, body), o.secretKey);
+  return { bytes: concatBytes(headerBytes, body, signature), id: recordIdOf(headerBytes, body) };
+}
+
+/** Structural parse: lengths, magic, version, type. No crypto. */
+export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES): Result<ParsedRecord> {
+  if (!(bytes instanceof Uint8Array)) return fail('RECORD_BAD_LENGTH', 'record is not binary');
+  if (bytes.length > maxBytes) return fail('RECORD_TOO_LARGE', `record exceeds ${maxBytes} bytes`);
+  if (bytes.length < HEADER_FIXED_LENGTH + 4 + SIGNATURE_LENGTH) return fail('RECORD_TRUNCATED', 'record shorter than a header');
+  if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) return fail('RECORD_BAD_MAGIC', 'not an envelope record');
+  if (bytes[2] !== PROTOCOL_VERSION) return fail('RECORD_BAD_VERSION', `unsupported record version ${bytes[2]}`);
+  const type = bytes[3]!;
+  if (recordTypeName(type) === undefined) return fail('RECORD_UNKNOWN_TYPE', `unknown record type ${type}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const extLength = view.getUint16(92);
+  const headerLength = HEADER_FIXED_LENGTH + extLength + 4;
+  if (bytes.length < headerLength + SIGNATURE_LENGTH) return fail('RECORD_TRUNCATED', 'record shorter than its header');
+  const bodyLength = view.getUint32(headerLength - 4);
+  if (bytes.length !== headerLength + bodyLength + SIGNATURE_LENGTH) {
+    return fail('RECORD_BAD_LENGTH', 'record length does not match its header');
+  }
+  const sealed = SEALED_TYPES.has(type);
+  if (sealed && bodyLength < NONCE_LENGTH + 16 + HASH_LENGTH + 4) return fail('RECORD_BAD_LENGTH', 'sealed body too short');
+  if (!sealed && bodyLength !== 0) return fail('RECORD_BAD_LENGTH', 'cleartext record with a body');
+  const seq = view.getUint32(56);
+  if (seq < 1) return fail('RECORD_BAD_LENGTH', 'seq must start at 1');
+  const headerBytes = bytes.subarray(0, headerLength);
+  const body = bytes.subarray(headerLength, headerLength + bodyLength);
+  return ok({
+    bytes,
+    header: {
+      type: type as RecordTypeCode,
+      docId: bytes.subarray(4, 20),
+      epoch: view.getUint32(20),
+      author: bytes.subarray(24, 56) as SigningPublicKey,
+      seq,
+      prev: bytes.subarray(60, 92),
+      ext: bytes.subarray(94, 94 + extLength),
+    },
+    headerBytes,
+    body,
+    signature: bytes.subarray(headerLength + bodyLength),
+    id: recordIdOf(headerBytes, body),
+  });
+}
+
+/** Checks the author's signature over domain ‖ header ‖ body. */
+export async function verifyRecord(record: ParsedRecord, engine: Ed25519Engine): Promise<Result<VerifiedRecord>> {
+  const valid = await verifyDetached(
+    engine,
+    concatBytes(SIG_DOMAIN, record.headerBytes, record.body),
+    record.signature,
+    record.header.author,
+  );
+  return valid ? ok(record as VerifiedRecord) : fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
+}
+
+/** Decrypts a verified sealed record with the key its epoch names and checks the bound header hash. */
+export function openRecord(record: VerifiedRecord, key: SymmetricKey): Result<OpenedRecord> {
+  if (!SEALED_TYPES.has(record.header.type)) return ok({ record, payload: new Uint8Array(0) });
+  const nonce = record.body.subarray(0, NONCE_LENGTH);
+  const plaintext = secretboxOpen(record.body.subarray(NONCE_LENGTH), nonce, key);
+  if (plaintext === null) return fail('RECORD_DECRYPT_FAILED', 'record does not decrypt with its epoch key');
+  if (!bytesEqual(plaintext.subarray(0, HASH_LENGTH), headerHash(record.headerBytes))) {
+    return fail('RECORD_HEADER_MISMATCH', 'ciphertext was sealed under another header');
+  }
+  const payload = unpad(plaintext.subarray(HASH_LENGTH));
+  return payload.ok ? ok({ record, payload: payload.value }) : payload;
+}
+
+export const isSameDoc = (record: ParsedRecord, docId: Uint8Array): boolean => bytesEqual(record.header.docId, docId);
