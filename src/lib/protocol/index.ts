@@ -8,3 +8,4 @@ export * from './update-payload.ts';
 export * from './membership.ts';
 export * from './token.ts';
 export * from './envelope.ts';
+export * from './serial.ts';

@@ -1,0 +1,39 @@
+/**
+ * Write policy: every incoming envelope update is decoded and checked with the same module the
+ * clients use (src/lib/protocol/envelope.ts). A refused update rejects the whole message and
+ * closes that connection; nothing of it is applied or stored.
+ */
+import type { beforeSyncPayload, Extension } from '@hocuspocus/server';
+import * as Y from 'yjs';
+import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
+import { checkEnvelopeUpdate } from '../src/lib/protocol/index.ts';
+import type { RelayConfig } from './config.ts';
+import { RelayRefusal } from './errors.ts';
+import type { Registry } from './registry.ts';
+
+const SYNC_STEP_2 = 1;
+const SYNC_UPDATE = 2;
+
+export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine): Extension {
+  return {
+    extensionName: 'fhv-policy',
+    async beforeSync(data: beforeSyncPayload): Promise<void> {
+      if (data.type !== SYNC_STEP_2 && data.type !== SYNC_UPDATE) return;
+      // Read-only connections: Hocuspocus refuses to apply anything they send.
+      if (data.connection.readOnly) return;
+      const entry = registry.get(data.documentName);
+      if (!entry) throw new RelayRefusal({ code: 'TOKEN_WRONG_DOC', message: 'not a document id' });
+      const store = data.document.store;
+      await entry.gate.run(async () => {
+        const verdict = await checkEnvelopeUpdate(data.payload, entry.index, {
+          engine,
+          now: config.now(),
+          limits: config.envelope,
+          isKnown: (client, clock) => Y.getState(store, client) > clock,
+        });
+        if (!verdict.ok) throw new RelayRefusal(verdict);
+        verdict.value.commit();
+      });
+    },
+  };
+}

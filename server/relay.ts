@@ -1,0 +1,61 @@
+/**
+ * The relay: stock Hocuspocus plus small extensions (auth, policy, persistence, static app).
+ * It stores and forwards envelope docs only; it holds no keys and never sees plaintext.
+ */
+import { Server } from '@hocuspocus/server';
+import { defaultEd25519Engine } from '../src/lib/crypto/index.ts';
+import { authExtension } from './auth.ts';
+import { defaultConfig, type RelayConfig } from './config.ts';
+import { persistenceExtension } from './persistence.ts';
+import { policyExtension } from './policy.ts';
+import { Registry } from './registry.ts';
+import { staticExtension } from './static.ts';
+import { SqliteEnvelopeLog } from '../src/lib/storage/sqlite-log.ts';
+
+export interface Relay {
+  readonly server: Server;
+  readonly store: SqliteEnvelopeLog;
+  readonly config: RelayConfig;
+  /** ws://127.0.0.1:PORT (Hocuspocus reports 0.0.0.0; clients need a connectable address). */
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly port: number;
+  destroy(): Promise<void>;
+}
+
+export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<Relay> {
+  const config = defaultConfig(overrides);
+  const engine = await defaultEd25519Engine();
+  const store = new SqliteEnvelopeLog(config.dataDir);
+  const registry = new Registry(store);
+  const server = new Server({
+    port: config.port,
+    address: config.host,
+    quiet: config.quiet,
+    stopOnSignals: false,
+    debounce: config.storeDebounceMs,
+    maxDebounce: config.storeDebounceMs * 5,
+    websocketOptions: { maxPayload: config.maxFrameBytes },
+    extensions: [
+      authExtension(registry, config, engine),
+      policyExtension(registry, config, engine),
+      persistenceExtension(store, config),
+      staticExtension(config.staticDir),
+    ],
+  });
+  await server.listen();
+  const port = server.address.port;
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  return {
+    server,
+    store,
+    config,
+    port,
+    url: `ws://${host}:${port}`,
+    httpUrl: `http://${host}:${port}`,
+    async destroy() {
+      await server.destroy();
+      store.close();
+    },
+  };
+}

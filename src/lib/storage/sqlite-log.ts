@@ -1,0 +1,103 @@
+/**
+ * Embedded envelope persistence on node:sqlite (no native addon), used by the relay and by
+ * Node clients (CLI, tests). Each change is appended to `updates` synchronously, before it is
+ * acknowledged; `store` folds the log into one state row. Only envelope docs are ever stored:
+ * ciphertext and public membership metadata.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import * as Y from 'yjs';
+
+export class SqliteEnvelopeLog {
+  private readonly db: DatabaseSync;
+  private readonly stmts;
+
+  constructor(dataDir: string) {
+    if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
+    this.db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, 'relay.sqlite'));
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, state BLOB NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, data BLOB NOT NULL);
+      CREATE INDEX IF NOT EXISTS updates_by_name ON updates (name, id);
+    `);
+    this.stmts = {
+      state: this.db.prepare('SELECT state FROM documents WHERE name = ?'),
+      updates: this.db.prepare('SELECT id, data FROM updates WHERE name = ? ORDER BY id'),
+      append: this.db.prepare('INSERT INTO updates (name, data) VALUES (?, ?)'),
+      upsert: this.db.prepare(
+        'INSERT INTO documents (name, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+      ),
+      trim: this.db.prepare('DELETE FROM updates WHERE name = ? AND id <= ?'),
+      maxId: this.db.prepare('SELECT MAX(id) AS id FROM updates WHERE name = ?'),
+      names: this.db.prepare('SELECT name FROM documents UNION SELECT DISTINCT name FROM updates'),
+    };
+  }
+
+  /** The stored envelope as one v1 update, or undefined if the document is unknown. */
+  load(name: string): Uint8Array | undefined {
+    const row = this.stmts.state.get(name) as { state: Uint8Array } | undefined;
+    const rows = this.stmts.updates.all(name) as Array<{ data: Uint8Array }>;
+    if (!row && rows.length === 0) return undefined;
+    const parts = [...(row ? [row.state] : []), ...rows.map((r) => r.data)].map((b) => new Uint8Array(b));
+    return parts.length === 1 ? parts[0] : Y.mergeUpdates(parts);
+  }
+
+  append(name: string, update: Uint8Array): void {
+    this.stmts.append.run(name, update);
+  }
+
+  /** Replaces the appended log with the full state, atomically. */
+  store(name: string, state: Uint8Array, now: number): void {
+    const max = (this.stmts.maxId.get(name) as { id: number | null }).id ?? 0;
+    this.db.exec('BEGIN');
+    try {
+      this.stmts.upsert.run(name, state, now);
+      this.stmts.trim.run(name, max);
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  documentNames(): string[] {
+    return (this.stmts.names.all() as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  /** Everything stored, for canary scans in tests and for backups. */
+  dumpAll(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const name of this.documentNames()) {
+      const b = this.load(name);
+      if (b) out.push(b);
+    }
+    return out;
+  }
+
+  /**
+   * Keeps `doc` persisted under `name`: loads what is stored, then appends every later update
+   * synchronously and folds the log every `foldEvery` updates. Returns a detach function.
+   */
+  attach(doc: Y.Doc, name: string, foldEvery = 500): () => void {
+    const stored = this.load(name);
+    if (stored) Y.applyUpdate(doc, stored, this);
+    let appended = 0;
+    const onUpdate = (update: Uint8Array, origin: unknown) => {
+      if (origin === this) return;
+      this.append(name, update);
+      if (++appended >= foldEvery) {
+        appended = 0;
+        this.store(name, Y.encodeStateAsUpdate(doc), Date.now());
+      }
+    };
+    doc.on('update', onUpdate);
+    return () => doc.off('update', onUpdate);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,547 @@
+/**
+ * Binds a profile's plain doc (health data, in memory only) to its envelope doc (signed
+ * ciphertext, persisted and synced). Local plain-doc updates are sealed into records; records
+ * arriving in the envelope are verified, opened and applied. Per-author chains detect gaps,
+ * replays and forks; malformed records are quarantined; every N records a writer compacts the
+ * envelope into one snapshot.
+ *
+ *   local edit ─► queue ─► (batch while a seal is in flight or within the window) ─► sealRecord ─► envelope.r[key]
+ *   envelope.r[key] added ─► parse ─► authorise+verify ─► chain check ─► open ─► clientID check ─► applyUpdateV2
+ */
+import * as Y from 'yjs';
+import {
+  bytesEqual,
+  toHex,
+  secureRandom,
+  type Ed25519Engine,
+  type RandomSource,
+  type SigningKeyPair,
+  type SymmetricKey,
+} from '../crypto/index.ts';
+import {
+  authorizeRecord,
+  decodeSnapshotExt,
+  encodeMembershipExt,
+  encodeSnapshotExt,
+  encodeUpdatePayload,
+  ENVELOPE_MAP,
+  EnvelopeIndex,
+  isWriterRole,
+  openRecord,
+  parseRecord,
+  recordKey,
+  RecordType,
+  sealRecord,
+  SEALED_TYPES,
+  SerialGate,
+  snapshotCovers,
+  ZERO_HASH,
+  type ChainHead as CoverageEntry,
+  type Failure,
+  type MembershipOp,
+  type ParsedRecord,
+  type RecordHeader,
+  type RecordTypeCode,
+  type SnapshotExt,
+  type VerifiedRecord,
+} from '../protocol/index.ts';
+import { applyVerified, clientIdFor, snapshotUpdate, toVerifiedUpdate, type VerifiedUpdate } from './apply.ts';
+import { GENESIS_HEAD, type ChainHead } from './chain.ts';
+import { Observable } from './observable.ts';
+import type { SyncProblem } from './status.ts';
+
+/** Origin of transactions that apply verified remote records to the plain doc. */
+export const REMOTE_ORIGIN = Symbol('fhv:remote');
+/** Origin of this replica's own envelope inserts. */
+export const LOCAL_ENVELOPE_ORIGIN = Symbol('fhv:local-envelope');
+
+export interface EpochKeys {
+  readonly current: number;
+  get(epoch: number): SymmetricKey | undefined;
+}
+
+export interface ProfileSyncOptions {
+  readonly docId: Uint8Array;
+  readonly plain: Y.Doc;
+  readonly envelope: Y.Doc;
+  readonly signer: SigningKeyPair;
+  readonly engine: Ed25519Engine;
+  readonly keys: EpochKeys;
+  readonly random?: RandomSource;
+  readonly now?: () => number;
+  /** Minimum spacing of records while edits keep coming; an edit after a quiet period is sealed at once. */
+  readonly batchWindowMs?: number;
+  /** Write a snapshot once this many update records are live in the envelope. */
+  readonly compactEvery?: number;
+}
+
+export interface LocalState {
+  /** Local updates not yet sealed into a record. */
+  readonly queued: number;
+  /** Records held because a predecessor in their author's chain is missing. */
+  readonly gaps: number;
+  readonly problems: readonly SyncProblem[];
+}
+
+export const DEFAULT_BATCH_WINDOW_MS = 20;
+export const DEFAULT_COMPACT_EVERY = 300;
+const MAX_PROBLEMS = 100;
+
+export class ProfileSync {
+  readonly docId: Uint8Array;
+  readonly plain: Y.Doc;
+  readonly envelope: Y.Doc;
+  readonly index: EnvelopeIndex;
+  readonly state = new Observable<LocalState>({ queued: 0, gaps: 0, problems: [] });
+  /** Fires after each verified remote record is applied (author hex, record type). */
+  readonly applied = new Observable<{ author: string; type: RecordTypeCode; seq: number } | null>(null);
+
+  private readonly o: Required<Omit<ProfileSyncOptions, 'docId' | 'plain' | 'envelope'>>;
+  private readonly me: string;
+  private readonly map: Y.Map<Uint8Array>;
+  private readonly chains = new Map<string, ChainHead>();
+  private readonly processed = new Set<string>();
+  private readonly held = new Map<string, ParsedRecord>();
+  private readonly incoming = new Set<string>();
+  private readonly writes = new SerialGate();
+  private readonly reads = new SerialGate();
+  private problems: SyncProblem[] = [];
+  private queue: Uint8Array[] = [];
+  private sessions = new Set<number>();
+  private session = 0;
+  private sealing = false;
+  private sealTimer: ReturnType<typeof setTimeout> | 'microtask' | undefined;
+  private lastSealAt = -Infinity;
+  private destroyed = false;
+
+  private constructor(o: ProfileSyncOptions) {
+    this.docId = o.docId;
+    this.plain = o.plain;
+    this.envelope = o.envelope;
+    this.o = {
+      signer: o.signer,
+      engine: o.engine,
+      keys: o.keys,
+      random: o.random ?? secureRandom,
+      now: o.now ?? Date.now,
+      batchWindowMs: o.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS,
+      compactEvery: o.compactEvery ?? DEFAULT_COMPACT_EVERY,
+    };
+    this.me = toHex(o.signer.publicKey);
+    this.index = new EnvelopeIndex(o.docId);
+    this.map = o.envelope.getMap<Uint8Array>(ENVELOPE_MAP);
+    this.newSession();
+  }
+
+  /** Opens a profile: applies everything already in the envelope, then follows both docs. */
+  static async open(o: ProfileSyncOptions): Promise<ProfileSync> {
+    const sync = new ProfileSync(o);
+    for (const key of sync.map.keys()) sync.incoming.add(key);
+    await sync.drain();
+    sync.map.observe(sync.onEnvelopeChange);
+    sync.plain.on('updateV2', sync.onPlainUpdate);
+    return sync;
+  }
+
+  get clientId(): number {
+    return this.plain.clientID;
+  }
+
+  /** This replica's own chain position. */
+  get ownHead(): ChainHead {
+    return this.chains.get(this.me) ?? GENESIS_HEAD;
+  }
+
+  chainOf(authorHex: string): ChainHead {
+    return this.chains.get(authorHex) ?? GENESIS_HEAD;
+  }
+
+  canWrite(): boolean {
+    return isWriterRole(this.index.membership.roleOf(this.o.signer.publicKey, this.o.now()));
+  }
+
+  /** Seals everything queued and waits until remote processing is idle. */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.sealing || this.sealTimer !== undefined) {
+      if (this.sealTimer !== undefined && this.sealTimer !== 'microtask') {
+        clearTimeout(this.sealTimer);
+        this.sealTimer = undefined;
+      }
+      if (this.queue.length > 0 && !this.sealing && this.sealTimer === undefined) {
+        await this.sealQueued();
+      } else {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      if (this.queue.length > 0 && !this.canWrite()) break;
+    }
+    await this.writes.idle();
+    await this.reads.idle();
+  }
+
+  /** Writes an owner-signed membership record (genesis is written by `createProfile`). */
+  async appendMembership(op: MembershipOp): Promise<string> {
+    return this.writes.run(() => this.appendOwn(RecordType.membership, new Uint8Array(0), encodeMembershipExt(op), op));
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    if (this.sealTimer !== undefined && this.sealTimer !== 'microtask') clearTimeout(this.sealTimer);
+    this.map.unobserve(this.onEnvelopeChange);
+    this.plain.off('updateV2', this.onPlainUpdate);
+  }
+
+  // ---- local edits -------------------------------------------------------------------------
+
+  private newSession(): void {
+    const used = new Set(Y.decodeStateVector(Y.encodeStateVector(this.plain)).keys());
+    do {
+      this.session = new DataView(this.o.random(4).buffer).getUint32(0);
+      this.plain.clientID = clientIdFor(this.docId, this.o.signer.publicKey, this.session);
+    } while (used.has(this.plain.clientID));
+    this.sessions.add(this.session);
+  }
+
+  private readonly onPlainUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === REMOTE_ORIGIN || this.destroyed) return;
+    this.queue.push(update);
+    this.scheduleSeal();
+    this.publish();
+  };
+
+  private scheduleSeal(): void {
+    if (this.sealing || this.sealTimer !== undefined || this.queue.length === 0) return;
+    const wait = this.lastSealAt + this.o.batchWindowMs - this.o.now();
+    const run = () => {
+      this.sealTimer = undefined;
+      void this.sealQueued();
+    };
+    if (wait <= 0) {
+      // A microtask, not a timer: updates of the same synchronous burst join this record.
+      this.sealTimer = 'microtask';
+      queueMicrotask(run);
+    } else {
+      this.sealTimer = setTimeout(run, wait);
+    }
+  }
+
+  private async sealQueued(): Promise<void> {
+    if (this.sealing || this.queue.length === 0 || this.destroyed) return;
+    if (!this.canWrite()) {
+      this.report({ code: 'RECORD_NOT_WRITER', message: 'this device may not write to this profile; local changes are not shared' });
+      return;
+    }
+    this.sealing = true;
+    this.lastSealAt = this.o.now();
+    const updates = this.queue;
+    const sessions = [...this.sessions];
+    this.queue = [];
+    this.sessions = new Set([this.session]);
+    try {
+      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdatesV2(updates);
+      const payload = encodeUpdatePayload({ sessions, update });
+      await this.writes.run(() => this.appendOwn(RecordType.update, payload, new Uint8Array(0)));
+    } catch (e) {
+      // Local crypto or storage failure: keep the edits queued and tell the user.
+      this.queue = updates.concat(this.queue);
+      for (const s of sessions) this.sessions.add(s);
+      this.report({ code: 'RECORD_BAD_PAYLOAD', message: `could not seal local changes: ${(e as Error).name}` });
+    } finally {
+      this.sealing = false;
+      this.publish();
+      this.scheduleSeal();
+    }
+    await this.maybeCompact();
+  }
+
+  /** Seals, signs and inserts one own record; callers serialise through `writes`. */
+  private async appendOwn(type: RecordTypeCode, payload: Uint8Array, ext: Uint8Array, op?: MembershipOp): Promise<string> {
+    const head = this.ownHead;
+    const epoch = this.o.keys.current;
+    const sealed = await sealRecordFor(this.o, {
+      type,
+      docId: this.docId,
+      epoch,
+      author: this.o.signer.publicKey,
+      seq: head.seq + 1,
+      prev: head.head,
+      ext,
+    }, payload);
+    const parsed = parseRecord(sealed.bytes);
+    if (!parsed.ok) throw new Error(parsed.code);
+    const key = recordKey(parsed.value);
+    this.processed.add(key);
+    this.index.add(parsed.value, undefined, op);
+    this.chains.set(this.me, { seq: head.seq + 1, head: parsed.value.id });
+    this.envelope.transact(() => this.map.set(key, sealed.bytes), LOCAL_ENVELOPE_ORIGIN);
+    return key;
+  }
+
+  // ---- compaction --------------------------------------------------------------------------
+
+  private liveUpdateKeys(): string[] {
+    const keys: string[] = [];
+    for (const [key, bytes] of this.map.entries()) {
+      if (bytes[3] === RecordType.update || bytes[3] === RecordType.snapshot) keys.push(key);
+    }
+    return keys;
+  }
+
+  private async maybeCompact(): Promise<void> {
+    if (this.liveUpdateKeys().length >= this.o.compactEvery && this.canWrite()) await this.compact();
+  }
+
+  /**
+   * Writes a snapshot of the applied state covering every chain head, and deletes the records
+   * it covers in the same envelope transaction (the relay checks the same rule).
+   */
+  async compact(): Promise<string> {
+    return this.writes.run(async () => {
+      await this.reads.idle();
+      const coverage: CoverageEntry[] = [];
+      for (const [author, head] of this.chains) {
+        if (head.seq > 0) coverage.push({ author: hexToKey(author), seq: head.seq, head: head.head });
+      }
+      const snapshots = this.liveSnapshots();
+      const ext: SnapshotExt = { prevSnapshot: snapshots.at(-1)?.record.id ?? ZERO_HASH, coverage };
+      const state = Y.encodeStateAsUpdateV2(this.plain);
+      const key = await this.appendOwnSnapshot(state, ext);
+      return key;
+    });
+  }
+
+  private liveSnapshots(): Array<{ record: ParsedRecord; ext: SnapshotExt }> {
+    const out: Array<{ record: ParsedRecord; ext: SnapshotExt }> = [];
+    for (const bytes of this.map.values()) {
+      if (bytes[3] !== RecordType.snapshot) continue;
+      const parsed = parseRecord(bytes);
+      if (!parsed.ok) continue;
+      const ext = decodeSnapshotExt(parsed.value.header.ext);
+      if (ext.ok) out.push({ record: parsed.value, ext: ext.value });
+    }
+    return out;
+  }
+
+  private async appendOwnSnapshot(state: Uint8Array, ext: SnapshotExt): Promise<string> {
+    const head = this.ownHead;
+    const sealed = await sealRecordFor(this.o, {
+      type: RecordType.snapshot,
+      docId: this.docId,
+      epoch: this.o.keys.current,
+      author: this.o.signer.publicKey,
+      seq: head.seq + 1,
+      prev: head.head,
+      ext: encodeSnapshotExt(ext),
+    }, state);
+    const parsed = parseRecord(sealed.bytes);
+    if (!parsed.ok) throw new Error(parsed.code);
+    const key = recordKey(parsed.value);
+    // The same rule the relay applies: delete only what this snapshot covers.
+    const doomed: string[] = [];
+    for (const [k, bytes] of this.map.entries()) {
+      const target = parseRecord(bytes);
+      if (!target.ok) continue;
+      const targetExt = target.value.header.type === RecordType.snapshot ? decodeSnapshotExt(target.value.header.ext) : undefined;
+      if (snapshotCovers(ext, target.value, targetExt?.ok ? targetExt.value : undefined)) doomed.push(k);
+    }
+    this.processed.add(key);
+    this.index.add(parsed.value, undefined);
+    this.chains.set(this.me, { seq: head.seq + 1, head: parsed.value.id });
+    this.envelope.transact(() => {
+      this.map.set(key, sealed.bytes);
+      for (const k of doomed) this.map.delete(k);
+    }, LOCAL_ENVELOPE_ORIGIN);
+    for (const k of doomed) this.index.remove(k);
+    return key;
+  }
+
+  // ---- remote records ----------------------------------------------------------------------
+
+  private readonly onEnvelopeChange = (event: Y.YMapEvent<Uint8Array>): void => {
+    for (const [key, change] of event.changes.keys) {
+      if (change.action === 'add' || change.action === 'update') this.incoming.add(key);
+      else if (change.action === 'delete') this.index.remove(key);
+    }
+    if (this.incoming.size > 0) void this.drain();
+  };
+
+  /** Processes newly arrived records; serial, so chains advance in order. */
+  drain(): Promise<void> {
+    return this.reads.run(async () => {
+      while (this.incoming.size > 0 && !this.destroyed) {
+        const keys = [...this.incoming];
+        this.incoming.clear();
+        const batch: ParsedRecord[] = [];
+        for (const key of keys) {
+          if (this.processed.has(key)) continue;
+          const bytes = this.map.get(key);
+          if (!(bytes instanceof Uint8Array)) {
+            this.reject(key, undefined, { ok: false, code: 'ENVELOPE_BAD_STRUCT', message: 'envelope value is not binary' });
+            continue;
+          }
+          const parsed = parseRecord(bytes);
+          if (!parsed.ok) {
+            this.reject(key, undefined, parsed);
+            continue;
+          }
+          if (recordKey(parsed.value) !== key) {
+            this.reject(key, parsed.value, { ok: false, code: 'RECORD_KEY_MISMATCH', message: 'map key is not the record id' });
+            continue;
+          }
+          batch.push(parsed.value);
+        }
+        await this.processBatch(batch);
+      }
+      this.publish();
+    });
+  }
+
+  private async processBatch(batch: ParsedRecord[]): Promise<void> {
+    // 1. Membership first: roles decide whether anything else is acceptable.
+    for (const r of batch.filter((r) => r.header.type === RecordType.membership).sort(bySeq)) {
+      const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
+      if (!verdict.ok) this.reject(recordKey(r), r, verdict);
+      else this.index.add(r, undefined, verdict.value);
+    }
+    // 2. Snapshots: applied as a whole; they lift chain heads to what they cover.
+    for (const r of batch.filter((r) => r.header.type === RecordType.snapshot)) await this.acceptSnapshot(r);
+    // 3. Everything else in chain order, holding records whose predecessor is missing.
+    for (const r of batch) {
+      const key = recordKey(r);
+      if (r.header.type !== RecordType.snapshot && !this.processed.has(key)) this.held.set(key, r);
+    }
+    await this.advanceChains();
+  }
+
+  private async acceptSnapshot(r: ParsedRecord): Promise<void> {
+    const key = recordKey(r);
+    const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
+    if (!verdict.ok) return this.reject(key, r, verdict);
+    const ext = decodeSnapshotExt(r.header.ext);
+    if (!ext.ok) return this.reject(key, r, ext);
+    const own = ext.value.coverage.find((c) => toHex(c.author) === toHex(r.header.author));
+    const ownSeq = own?.seq ?? 0;
+    if (ownSeq !== r.header.seq - 1 || !bytesEqual(own?.head ?? ZERO_HASH, r.header.prev)) {
+      return this.reject(key, r, { ok: false, code: 'RECORD_BAD_CHAIN', message: "snapshot does not cover its author's own chain" });
+    }
+    for (const c of ext.value.coverage) {
+      const seen = this.index.seqOwner(toHex(c.author), c.seq);
+      if (seen !== undefined && seen !== recordKeyFromId(c.head)) {
+        return this.reject(key, r, { ok: false, code: 'RECORD_FORK', message: 'snapshot names another record at a covered seq' });
+      }
+    }
+    const opened = this.open(r as VerifiedRecord);
+    if (!opened.ok) return this.reject(key, r, opened);
+    const update = snapshotUpdate(opened.value);
+    if (!update.ok) return this.reject(key, r, update);
+    const applied = this.applyRemote(update.value);
+    if (!applied.ok) return this.reject(key, r, applied);
+    for (const c of ext.value.coverage) {
+      const a = toHex(c.author);
+      if ((this.chains.get(a)?.seq ?? 0) < c.seq) this.chains.set(a, { seq: c.seq, head: c.head });
+    }
+    const author = toHex(r.header.author);
+    if ((this.chains.get(author)?.seq ?? 0) < r.header.seq) this.chains.set(author, { seq: r.header.seq, head: r.id });
+    this.index.add(r, undefined);
+    this.processed.add(key);
+    // Held records the snapshot already covers are now replays of its content.
+    for (const [k, h] of this.held) {
+      if (h.header.type !== RecordType.membership && h.header.seq <= this.chainOf(toHex(h.header.author)).seq) {
+        this.held.delete(k);
+        this.processed.add(k);
+      }
+    }
+    this.applied.set({ author, type: r.header.type, seq: r.header.seq });
+  }
+
+  private async advanceChains(): Promise<void> {
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const [key, r] of [...this.held].sort((a, b) => bySeq(a[1], b[1]))) {
+        const author = toHex(r.header.author);
+        const head = this.chainOf(author);
+        if (r.header.seq > head.seq + 1) continue; // gap: wait for the predecessor
+        this.held.delete(key);
+        progressed = true;
+        if (r.header.seq <= head.seq) {
+          const code = r.header.seq <= this.index.coveredSeq(author) ? 'RECORD_REPLAY' : 'RECORD_FORK';
+          this.reject(key, r, { ok: false, code, message: 'record repeats a seq this author already used' });
+          continue;
+        }
+        if (!bytesEqual(r.header.prev, head.head)) {
+          this.reject(key, r, { ok: false, code: 'RECORD_BAD_CHAIN', message: "record does not follow its author's previous record" });
+          continue;
+        }
+        await this.acceptInChain(key, r, author);
+      }
+    }
+  }
+
+  private async acceptInChain(key: string, r: ParsedRecord, author: string): Promise<void> {
+    if (r.header.type === RecordType.membership) {
+      // Verified and folded in step 1; here it only advances the chain.
+      if (!this.index.has(key)) return this.reject(key, r, { ok: false, code: 'RECORD_NOT_ADMIN', message: 'membership record was refused' });
+    } else {
+      const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
+      if (!verdict.ok) return this.reject(key, r, verdict);
+      if (r.header.type === RecordType.update) {
+        const opened = this.open(r as VerifiedRecord);
+        if (!opened.ok) return this.reject(key, r, opened);
+        const update = toVerifiedUpdate(opened.value, this.docId);
+        if (!update.ok) return this.reject(key, r, update);
+        const applied = this.applyRemote(update.value);
+        if (!applied.ok) return this.reject(key, r, applied);
+      }
+      this.index.add(r, undefined);
+    }
+    this.chains.set(author, { seq: r.header.seq, head: r.id });
+    this.processed.add(key);
+    this.applied.set({ author, type: r.header.type, seq: r.header.seq });
+  }
+
+  private open(r: VerifiedRecord) {
+    const key = this.o.keys.get(r.header.epoch);
+    if (!key) return { ok: false, code: 'RECORD_UNKNOWN_EPOCH', message: 'no key for this record epoch' } as Failure;
+    return openRecord(r, key);
+  }
+
+  private applyRemote(update: VerifiedUpdate) {
+    const result = applyVerified(this.plain, update, REMOTE_ORIGIN);
+    // Yjs picks a new random clientID if it sees ours used elsewhere; ours must stay derived.
+    if (this.plain.clientID !== clientIdFor(this.docId, this.o.signer.publicKey, this.session)) this.newSession();
+    return result;
+  }
+
+  private reject(key: string, r: ParsedRecord | undefined, failure: Failure): void {
+    this.processed.add(key);
+    this.report({ code: failure.code, key, author: r ? toHex(r.header.author) : undefined, message: failure.message });
+  }
+
+  private report(problem: SyncProblem): void {
+    if (this.problems.length < MAX_PROBLEMS) this.problems = [...this.problems, problem];
+    this.publish();
+  }
+
+  /** Problems are kept until the user (or a test) acknowledges them. */
+  clearProblems(): void {
+    this.problems = [];
+    this.publish();
+  }
+
+  private publish(): void {
+    this.state.set({ queued: this.queue.length, gaps: this.held.size, problems: this.problems });
+  }
+}
+
+const bySeq = (a: ParsedRecord, b: ParsedRecord): number => a.header.seq - b.header.seq;
+const hexToKey = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))) as CoverageEntry['author'];
+const recordKeyFromId = (id: Uint8Array): string => recordKey({ id } as ParsedRecord);
+
+function sealRecordFor(
+  o: { signer: SigningKeyPair; engine: Ed25519Engine; keys: EpochKeys; random: RandomSource },
+  header: RecordHeader,
+  payload: Uint8Array,
+) {
+  const key = SEALED_TYPES.has(header.type) ? o.keys.get(header.epoch) : undefined;
+  return sealRecord({ header, payload, key, secretKey: o.signer.secretKey, engine: o.engine, random: o.random });
+}

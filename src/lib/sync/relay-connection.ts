@@ -1,0 +1,76 @@
+/**
+ * Connects an envelope doc to the relay with the stock Hocuspocus provider. The provider only
+ * ever sees the envelope doc, so everything it sends is ciphertext and public membership data.
+ */
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import type * as Y from 'yjs';
+import { Observable } from './observable.ts';
+import type { Connection } from './status.ts';
+
+export interface RelayConnectionOptions {
+  /** ws:// or wss:// URL of the relay. */
+  readonly url: string;
+  /** Opaque document name: base64url of the doc id. */
+  readonly name: string;
+  readonly envelope: Y.Doc;
+  /** Called for every (re)connect: tokens are short-lived. */
+  readonly token: () => Promise<string>;
+  /** Reconnect delay floor (tests use small values). */
+  readonly minReconnectDelayMs?: number;
+}
+
+export class RelayConnection {
+  readonly connection = new Observable<Connection>('connecting');
+  /** Envelope changes sent but not yet acknowledged by the relay. */
+  readonly unsynced = new Observable<number>(0);
+  /** True after the first complete catch-up with the relay. */
+  readonly synced = new Observable<boolean>(false);
+  /** Why the relay refused us, if it did (a stable code, e.g. TOKEN_NOT_MEMBER). */
+  readonly refusal = new Observable<string | null>(null);
+  readonly socket: HocuspocusProviderWebsocket;
+  readonly provider: HocuspocusProvider;
+
+  constructor(o: RelayConnectionOptions) {
+    this.socket = new HocuspocusProviderWebsocket({
+      url: o.url,
+      autoConnect: false,
+      delay: o.minReconnectDelayMs ?? 1000,
+      minDelay: o.minReconnectDelayMs ?? 1000,
+      maxDelay: 30_000,
+    });
+    this.provider = new HocuspocusProvider({
+      websocketProvider: this.socket,
+      name: o.name,
+      document: o.envelope,
+      token: o.token,
+      onSynced: ({ state }) => {
+        if (state) this.synced.set(true);
+      },
+      onUnsyncedChanges: ({ number }) => this.unsynced.set(number),
+      onAuthenticationFailed: ({ reason }) => this.refusal.set(reason),
+      onClose: ({ event }) => {
+        if (event.code >= 4000 && event.reason) this.refusal.set(event.reason);
+      },
+    });
+    this.socket.on('status', ({ status }: { status: string }) => {
+      this.connection.set(status === 'connected' ? 'connected' : status === 'connecting' ? 'connecting' : 'offline');
+      if (status !== 'connected') this.synced.set(false);
+    });
+    this.provider.attach();
+  }
+
+  connect(): Promise<unknown> {
+    return this.socket.connect();
+  }
+
+  disconnect(): void {
+    this.socket.disconnect();
+    this.connection.set('offline');
+    this.synced.set(false);
+  }
+
+  destroy(): void {
+    this.provider.destroy();
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,32 @@
+import type { ProtocolErrorCode } from '../protocol/index.ts';
+
+export type Connection = 'connecting' | 'connected' | 'offline';
+
+/** One problem seen in remote data: shown to the user, never silently accepted. */
+export interface SyncProblem {
+  readonly code: ProtocolErrorCode;
+  /** Record key (base64url id) if the problem is about one record. */
+  readonly key?: string;
+  /** Author key (hex) if known; public, not PHI. */
+  readonly author?: string;
+  readonly message: string;
+}
+
+export interface SyncStatus {
+  /** The one-word summary the UI shows. */
+  readonly state: 'synced' | 'pending' | 'offline' | 'error';
+  readonly connection: Connection;
+  /** Local changes not yet acknowledged by the relay (sealed-but-unsent + unsealed). */
+  readonly pending: number;
+  /** Records held because an earlier record of the same author is missing. */
+  readonly gaps: number;
+  readonly problems: readonly SyncProblem[];
+  /** True once the first catch-up with the relay completed in this session. */
+  readonly synced: boolean;
+}
+
+export function summarize(s: Omit<SyncStatus, 'state'>): SyncStatus {
+  const state =
+    s.problems.length > 0 ? 'error' : s.connection !== 'connected' ? 'offline' : s.pending > 0 || !s.synced ? 'pending' : 'synced';
+  return { ...s, state };
+}

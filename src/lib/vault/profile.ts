@@ -1,0 +1,236 @@
+/**
+ * The typed facade over one profile: its plain doc, envelope doc, local persistence, relay
+ * connection and sync status. The UI, CLI and tests use this, never yjs or the provider.
+ */
+import * as Y from 'yjs';
+import {
+  defaultEd25519Engine,
+  generateSymmetricKey,
+  secureRandom,
+  toBase64Url,
+  type Ed25519Engine,
+  type RandomSource,
+  type SigningKeyPair,
+  type SymmetricKey,
+} from '../crypto/index.ts';
+import {
+  createAuthToken,
+  deriveDocId,
+  GENESIS_NONCE_LENGTH,
+  Role,
+  type MemberEntry,
+} from '../protocol/index.ts';
+import { Observable } from '../sync/observable.ts';
+import { ProfileSync } from '../sync/profile-sync.ts';
+import { RelayConnection } from '../sync/relay-connection.ts';
+import { summarize, type SyncStatus } from '../sync/status.ts';
+
+/** What a member's device needs to open a profile (the sharing work delivers it by lockbox). */
+export interface ProfileAccess {
+  readonly docId: Uint8Array;
+  readonly epoch: number;
+  readonly epochKeys: ReadonlyMap<number, SymmetricKey>;
+  /** Only the creator keeps this, to open the document on a relay before genesis is there. */
+  readonly genesisNonce?: Uint8Array;
+}
+
+/** Keeps an envelope doc persisted; returns a function that stops persisting. */
+export type Persistence = (envelope: Y.Doc, name: string) => Promise<() => void> | (() => void);
+
+export interface OpenProfileOptions {
+  readonly signer: SigningKeyPair;
+  readonly access: ProfileAccess;
+  readonly relayUrl?: string;
+  readonly persistence?: Persistence;
+  readonly engine?: Ed25519Engine;
+  readonly random?: RandomSource;
+  readonly now?: () => number;
+  readonly batchWindowMs?: number;
+  readonly compactEvery?: number;
+  readonly minReconnectDelayMs?: number;
+  /** Connect at once (default true when relayUrl is set). */
+  readonly autoConnect?: boolean;
+}
+
+export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
+  /** Further members besides the creator (owner). */
+  readonly members?: readonly MemberEntry[];
+};
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+const TOKEN_LIFETIME_MS = 5 * 60 * 1000;
+
+export class Profile {
+  readonly name: string;
+  readonly access: ProfileAccess;
+  readonly sync: ProfileSync;
+  readonly connection: RelayConnection | undefined;
+  readonly status: Observable<SyncStatus>;
+  private readonly plain: Y.Doc;
+  private readonly envelope: Y.Doc;
+  private readonly detachers: Array<() => void> = [];
+
+  private constructor(access: ProfileAccess, sync: ProfileSync, connection: RelayConnection | undefined, plain: Y.Doc, envelope: Y.Doc) {
+    this.access = access;
+    this.name = toBase64Url(access.docId);
+    this.sync = sync;
+    this.connection = connection;
+    this.plain = plain;
+    this.envelope = envelope;
+    this.status = new Observable(this.computeStatus());
+    const update = () => this.status.set(this.computeStatus());
+    this.detachers.push(sync.state.subscribe(update));
+    if (connection) {
+      this.detachers.push(connection.connection.subscribe(update), connection.unsynced.subscribe(update), connection.synced.subscribe(update));
+    }
+  }
+
+  /** Creates a new profile: the caller's key becomes its first owner. */
+  static async create(o: CreateProfileOptions): Promise<Profile> {
+    const random = o.random ?? secureRandom;
+    const genesisNonce = random(GENESIS_NONCE_LENGTH);
+    const docId = deriveDocId(o.signer.publicKey, genesisNonce);
+    const access: ProfileAccess = { docId, epoch: 0, epochKeys: new Map([[0, generateSymmetricKey(random)]]), genesisNonce };
+    const profile = await Profile.open({ ...o, access, random, autoConnect: false });
+    await profile.sync.appendMembership({
+      kind: 'genesis',
+      nonce: genesisNonce,
+      members: [{ publicKey: o.signer.publicKey, role: Role.owner, expiresAt: 0 }, ...(o.members ?? [])],
+    });
+    if (o.relayUrl && o.autoConnect !== false) await profile.connect();
+    return profile;
+  }
+
+  static async open(o: OpenProfileOptions): Promise<Profile> {
+    const engine = o.engine ?? (await defaultEd25519Engine());
+    const name = toBase64Url(o.access.docId);
+    const plain = new Y.Doc();
+    const envelope = new Y.Doc();
+    const detachPersistence = o.persistence ? await o.persistence(envelope, name) : undefined;
+    const sync = await ProfileSync.open({
+      docId: o.access.docId,
+      plain,
+      envelope,
+      signer: o.signer,
+      engine,
+      keys: { current: o.access.epoch, get: (e) => o.access.epochKeys.get(e) },
+      random: o.random,
+      now: o.now,
+      batchWindowMs: o.batchWindowMs,
+      compactEvery: o.compactEvery,
+    });
+    const now = o.now ?? Date.now;
+    const connection = o.relayUrl
+      ? new RelayConnection({
+          url: o.relayUrl,
+          name,
+          envelope,
+          minReconnectDelayMs: o.minReconnectDelayMs,
+          token: () =>
+            createAuthToken({
+              secretKey: o.signer.secretKey,
+              docId: o.access.docId,
+              expiresAt: now() + TOKEN_LIFETIME_MS,
+              genesisNonce: o.access.genesisNonce,
+              engine,
+            }),
+        })
+      : undefined;
+    const profile = new Profile(o.access, sync, connection, plain, envelope);
+    if (detachPersistence) profile.detachers.push(detachPersistence);
+    if (connection && o.autoConnect !== false) await profile.connect();
+    return profile;
+  }
+
+  private computeStatus(): SyncStatus {
+    const local = this.sync.state.value;
+    const c = this.connection;
+    return summarize({
+      connection: c ? c.connection.value : 'offline',
+      pending: local.queued + (c ? c.unsynced.value : 0),
+      gaps: local.gaps,
+      problems: local.problems,
+      synced: c ? c.synced.value : false,
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.connection?.connect();
+  }
+
+  disconnect(): void {
+    this.connection?.disconnect();
+  }
+
+  /** Seals pending local edits, and if connected waits until the relay acknowledged them. */
+  async flush(timeoutMs = 30_000): Promise<void> {
+    await this.sync.flush();
+    if (this.connection?.connection.value === 'connected') {
+      await this.status.when((s) => s.connection !== 'connected' || (s.pending === 0 && s.synced), timeoutMs);
+    }
+  }
+
+  // ---- record access (generic until the health-record schemas land) ------------------------
+
+  setField(section: string, key: string, value: JsonValue): void {
+    this.plain.transact(() => this.plain.getMap<JsonValue>(section).set(key, value));
+  }
+
+  getField(section: string, key: string): JsonValue | undefined {
+    return this.plain.getMap<JsonValue>(section).get(key);
+  }
+
+  deleteField(section: string, key: string): void {
+    this.plain.transact(() => this.plain.getMap<JsonValue>(section).delete(key));
+  }
+
+  insertNote(name: string, index: number, text: string): void {
+    this.plain.getText(`note:${name}`).insert(index, text);
+  }
+
+  deleteNote(name: string, index: number, length: number): void {
+    this.plain.getText(`note:${name}`).delete(index, length);
+  }
+
+  readNote(name: string): string {
+    return this.plain.getText(`note:${name}`).toString();
+  }
+
+  appendToList(section: string, values: JsonValue[]): void {
+    this.plain.getArray<JsonValue>(section).push(values);
+  }
+
+  readList(section: string): JsonValue[] {
+    return this.plain.getArray<JsonValue>(section).toArray();
+  }
+
+  /** The decrypted record as JSON (every root type, by the kind it was created with). */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [name, type] of this.plain.share) out[name] = type.toJSON();
+    return out;
+  }
+
+  async addMember(member: MemberEntry): Promise<void> {
+    await this.sync.appendMembership({ kind: 'set', member });
+  }
+
+  /** Read-only escape hatch for tests and the state layer; never hand it to components. */
+  get plainDoc(): Y.Doc {
+    return this.plain;
+  }
+
+  get envelopeDoc(): Y.Doc {
+    return this.envelope;
+  }
+
+  async close(): Promise<void> {
+    await this.sync.flush();
+    this.sync.destroy();
+    this.connection?.destroy();
+    for (const d of this.detachers.splice(0)) d();
+    this.plain.destroy();
+    this.envelope.destroy();
+  }
+}

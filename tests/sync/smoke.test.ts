@@ -1,0 +1,33 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
+import { Role } from '../../src/lib/protocol/index.ts';
+import { Profile } from '../../src/lib/vault/profile.ts';
+import { testRelay } from '../helpers/relay.ts';
+
+describe('two devices through the relay', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('syncs a field and a note both ways', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const alice = generateSigningKeyPair();
+    const bob = generateSigningKeyPair();
+    const a = await Profile.create({ signer: alice, relayUrl: relay.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }], minReconnectDelayMs: 50 });
+    cleanups.push(() => a.close());
+    a.setField('allergies', 'penicillin', { severity: 'high' });
+    await a.flush();
+    const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    cleanups.push(() => b.close());
+    await b.status.when((s) => s.synced);
+    await b.sync.flush();
+    expect(b.getField('allergies', 'penicillin')).toEqual({ severity: 'high' });
+    b.insertNote('visit', 0, 'BP normal');
+    await b.flush();
+    await a.status.when(() => a.readNote('visit') === 'BP normal');
+    expect(a.readNote('visit')).toBe('BP normal');
+    expect(a.status.value.state).toBe('synced');
+  });
+});
