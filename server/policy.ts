@@ -6,7 +6,7 @@
 import type { beforeSyncPayload, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
-import { checkEnvelopeUpdate } from '../src/lib/protocol/index.ts';
+import { checkEnvelopeUpdate, inDeleteSet } from '../src/lib/protocol/index.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayRefusal } from './errors.ts';
 import type { Registry } from './registry.ts';
@@ -30,6 +30,7 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
           now: config.now(),
           limits: config.envelope,
           isKnown: (client, clock) => Y.getState(store, client) > clock,
+          isPendingDelete: (client, clock) => store.pendingDs !== null && inDeleteSet(Y.decodeUpdateV2(store.pendingDs).ds, client, clock),
         });
         if (!verdict.ok) throw new RelayRefusal(verdict);
         verdict.value.commit();

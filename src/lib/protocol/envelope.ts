@@ -192,6 +192,8 @@ export async function checkEnvelopeUpdate(
     now: number;
     limits?: EnvelopeLimits;
     isKnown: (client: number, clock: number) => boolean;
+    /** Whether a delete the doc already holds (e.g. Yjs's pending delete set) removes this struct. */
+    isPendingDelete?: (client: number, clock: number) => boolean;
   },
 ): Promise<Result<AcceptedUpdate>> {
   const limits = o.limits ?? DEFAULT_ENVELOPE_LIMITS;
@@ -207,6 +209,9 @@ export async function checkEnvelopeUpdate(
     if (!(struct instanceof Y.Item)) continue; // GC and Skip carry no content
     if (o.isKnown(struct.id.client, struct.id.clock)) continue;
     if (struct.content instanceof Y.ContentDeleted) continue; // already-deleted placeholder, carries nothing
+    // A record whose delete (under a snapshot) arrived first, as reordered delivery allows:
+    // it is removed as soon as it integrates, so it is neither new data nor a replay.
+    if (inDeleteSet(decoded.ds, struct.id.client, struct.id.clock) || o.isPendingDelete?.(struct.id.client, struct.id.clock)) continue;
     if (struct.origin !== null || struct.rightOrigin !== null) return structFailure('only fresh map keys may be inserted');
     // In a decoded update, a root parent is the root type's name (Yjs types it loosely).
     if ((struct.parent as unknown) !== ENVELOPE_MAP || typeof struct.parentSub !== 'string') {
@@ -251,6 +256,11 @@ export async function checkEnvelopeUpdate(
       for (const key of deleted) index.remove(key);
     },
   });
+}
+
+export function inDeleteSet(ds: ReturnType<typeof Y.decodeUpdate>["ds"], client: number, clock: number): boolean {
+  const ranges = ds.clients.get(client);
+  return ranges !== undefined && ranges.some((r: { clock: number; len: number }) => clock >= r.clock && clock < r.clock + r.len);
 }
 
 const typeRank = (r: ParsedRecord): number => (r.header.type === RecordType.membership ? 0 : 1);

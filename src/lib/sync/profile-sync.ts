@@ -226,6 +226,8 @@ export class ProfileSync {
 
   private async sealQueued(): Promise<void> {
     if (this.sealing || this.queue.length === 0 || this.destroyed) return;
+    // Before the membership log has arrived we cannot know our role yet: keep edits queued.
+    if (!this.index.membership.hasGenesis) return;
     if (!this.canWrite()) {
       this.report({ code: 'RECORD_NOT_WRITER', message: 'this device may not write to this profile; local changes are not shared' });
       return;
@@ -374,6 +376,7 @@ export class ProfileSync {
         for (const key of keys) {
           if (this.processed.has(key)) continue;
           const bytes = this.map.get(key);
+          if (bytes === undefined) continue; // compacted away before we got to it: its snapshot covers it
           if (!(bytes instanceof Uint8Array)) {
             this.reject(key, undefined, { ok: false, code: 'ENVELOPE_BAD_STRUCT', message: 'envelope value is not binary' });
             continue;
@@ -392,6 +395,7 @@ export class ProfileSync {
         await this.processBatch(batch);
       }
       this.publish();
+      this.scheduleSeal(); // membership may have just arrived for edits made before it
     });
   }
 
@@ -518,7 +522,8 @@ export class ProfileSync {
   }
 
   private report(problem: SyncProblem): void {
-    if (this.problems.length < MAX_PROBLEMS) this.problems = [...this.problems, problem];
+    const seen = this.problems.some((p) => p.code === problem.code && p.key === problem.key);
+    if (!seen && this.problems.length < MAX_PROBLEMS) this.problems = [...this.problems, problem];
     this.publish();
   }
 

@@ -24,6 +24,7 @@ import { Observable } from '../sync/observable.ts';
 import { ProfileSync } from '../sync/profile-sync.ts';
 import { RelayConnection } from '../sync/relay-connection.ts';
 import { summarize, type SyncStatus } from '../sync/status.ts';
+import type { Persistence } from '../storage/types.ts';
 
 /** What a member's device needs to open a profile (the sharing work delivers it by lockbox). */
 export interface ProfileAccess {
@@ -34,8 +35,7 @@ export interface ProfileAccess {
   readonly genesisNonce?: Uint8Array;
 }
 
-/** Keeps an envelope doc persisted; returns a function that stops persisting. */
-export type Persistence = (envelope: Y.Doc, name: string) => Promise<() => void> | (() => void);
+export type { Persistence } from '../storage/types.ts';
 
 export interface OpenProfileOptions {
   readonly signer: SigningKeyPair;

@@ -1,0 +1,138 @@
+/**
+ * A WebSocket proxy in front of the relay that misbehaves on purpose: it duplicates and
+ * reorders Yjs update frames (both directions), can cut every connection, and records every
+ * frame it relays so tests can scan them for plaintext.
+ */
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import * as decoding from 'lib0/decoding';
+import type { Prng } from './prng.ts';
+
+export interface NemesisOptions {
+  readonly target: string;
+  readonly prng: Prng;
+  readonly duplicate?: number;
+  readonly reorder?: number;
+}
+
+export interface Nemesis {
+  readonly url: string;
+  /** Every frame relayed, both directions. */
+  readonly frames: Uint8Array[];
+  /** Closes every open connection (clients reconnect by themselves). */
+  cutAll(): void;
+  close(): Promise<void>;
+  stats: { duplicated: number; reordered: number };
+}
+
+/** Hocuspocus frame: varString document name, varUint type (0 = sync), varUint sync type (2 = update). */
+function isYjsUpdate(frame: Uint8Array): boolean {
+  try {
+    const d = decoding.createDecoder(frame);
+    decoding.readVarString(d);
+    return decoding.readVarUint(d) === 0 && decoding.readVarUint(d) === 2;
+  } catch {
+    return false;
+  }
+}
+
+const toBytes = (data: RawData): Uint8Array =>
+  data instanceof Buffer ? new Uint8Array(data) : Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : new Uint8Array(data as ArrayBuffer);
+
+export async function startNemesis(o: NemesisOptions): Promise<Nemesis> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const frames: Uint8Array[] = [];
+  const sockets = new Set<WebSocket>();
+  const stats = { duplicated: 0, reordered: 0 };
+
+  /** One direction of one connection: holds at most one update back to reorder it. */
+  const pipe = (to: WebSocket) => {
+    let held: Uint8Array | undefined;
+    let heldTimer: ReturnType<typeof setTimeout> | undefined;
+    const send = (b: Uint8Array) => to.readyState === WebSocket.OPEN && to.send(b);
+    const release = () => {
+      if (heldTimer) clearTimeout(heldTimer);
+      heldTimer = undefined;
+      if (held) send(held);
+      held = undefined;
+    };
+    return (frame: Uint8Array) => {
+      frames.push(frame);
+      if (isYjsUpdate(frame)) {
+        if (!held && o.prng.bool(o.reorder ?? 0)) {
+          held = frame;
+          stats.reordered++;
+          heldTimer = setTimeout(release, 30);
+          return;
+        }
+        send(frame);
+        if (o.prng.bool(o.duplicate ?? 0)) {
+          send(frame);
+          stats.duplicated++;
+        }
+        release(); // the held frame now arrives after a later one
+        return;
+      }
+      send(frame);
+    };
+  };
+
+  server.on('connection', (client, req) => {
+    const upstream = new WebSocket(o.target + (req.url ?? '/'));
+    sockets.add(client);
+    sockets.add(upstream);
+    const pending: Uint8Array[] = [];
+    const toUpstream = pipe(upstream);
+    const toClient = pipe(client);
+    client.on('message', (data) => {
+      const b = toBytes(data);
+      if (upstream.readyState === WebSocket.OPEN) toUpstream(b);
+      else pending.push(b);
+    });
+    upstream.on('open', () => {
+      for (const b of pending.splice(0)) toUpstream(b);
+    });
+    upstream.on('message', (data) => toClient(toBytes(data)));
+    const closeBoth = () => {
+      client.close();
+      upstream.close();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', closeBoth);
+    upstream.on('close', closeBoth);
+    client.on('error', closeBoth);
+    upstream.on('error', closeBoth);
+  });
+
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    frames,
+    stats,
+    cutAll() {
+      for (const s of sockets) s.terminate();
+      sockets.clear();
+    },
+    async close() {
+      for (const s of sockets) s.terminate();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Counts occurrences of each canary (as UTF-8 bytes) in a set of buffers. */
+export function scanForCanaries(buffers: readonly Uint8Array[], canaries: readonly string[]): Map<string, number> {
+  const hits = new Map<string, number>();
+  for (const canary of canaries) {
+    const needle = Buffer.from(canary, 'utf8');
+    let n = 0;
+    for (const b of buffers) {
+      const hay = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      for (let i = hay.indexOf(needle); i !== -1; i = hay.indexOf(needle, i + 1)) n++;
+    }
+    hits.set(canary, n);
+  }
+  return hits;
+}
