@@ -121,6 +121,9 @@ describe('convergence through a misbehaving network', () => {
         if (prng.bool(0.3)) await new Promise((r) => setTimeout(r, prng.int(0, 15)));
       }
 
+      // Make sure canaries survive the random deletes, so the scans below prove something.
+      members[0]!.profile.setField('vitals', 'canary', canaries[0]!);
+      members[1]!.profile.insertNote('shared', 0, canaries[1]!);
       for (const m of members) if (!m.online) await m.profile.connect();
       for (const m of members) await m.profile.sync.flush();
       // Converged = identical plain data everywhere and no local change waiting for the relay.
