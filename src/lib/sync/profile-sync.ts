@@ -352,7 +352,10 @@ export class ProfileSync {
       this.map.set(key, sealed.bytes);
       for (const k of doomed) this.map.delete(k);
     }, LOCAL_ENVELOPE_ORIGIN);
-    for (const k of doomed) this.index.remove(k);
+    for (const k of doomed) {
+      this.index.remove(k);
+      this.processed.delete(k);
+    }
     return key;
   }
 
@@ -361,7 +364,11 @@ export class ProfileSync {
   private readonly onEnvelopeChange = (event: Y.YMapEvent<Uint8Array>): void => {
     for (const [key, change] of event.changes.keys) {
       if (change.action === 'add' || change.action === 'update') this.incoming.add(key);
-      else if (change.action === 'delete') this.index.remove(key);
+      else if (change.action === 'delete') {
+        this.index.remove(key);
+        // Forget it was processed: if the same record is ever re-inserted, it is a replay.
+        this.processed.delete(key);
+      }
     }
     if (this.incoming.size > 0) void this.drain();
   };
