@@ -38,6 +38,7 @@ export const ProtocolErrors = {
   TOKEN_EXPIRED: 162,
   TOKEN_WRONG_DOC: 163,
   TOKEN_NOT_MEMBER: 164,
+  RELAY_REFUSED: 170,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ProtocolErrors;

@@ -48,8 +48,9 @@ export class RelayConnection {
       },
       onUnsyncedChanges: ({ number }) => this.unsynced.set(number),
       onAuthenticationFailed: ({ reason }) => this.refusal.set(reason),
+      // The relay refuses per document with a CLOSE message whose reason is a stable error code.
       onClose: ({ event }) => {
-        if (event.code >= 4000 && event.reason) this.refusal.set(event.reason);
+        if (event.reason && /^[A-Z_]+$/.test(event.reason)) this.refusal.set(event.reason);
       },
     });
     this.socket.on('status', ({ status }: { status: string }) => {

@@ -82,7 +82,7 @@ export class Profile {
     const update = () => this.status.set(this.computeStatus());
     this.detachers.push(sync.state.subscribe(update));
     if (connection) {
-      this.detachers.push(connection.connection.subscribe(update), connection.unsynced.subscribe(update), connection.synced.subscribe(update));
+      this.detachers.push(connection.connection.subscribe(update), connection.unsynced.subscribe(update), connection.synced.subscribe(update), connection.refusal.subscribe(update));
     }
   }
 
@@ -146,11 +146,15 @@ export class Profile {
   private computeStatus(): SyncStatus {
     const local = this.sync.state.value;
     const c = this.connection;
+    const refusal = c?.refusal.value;
+    const problems = refusal
+      ? [...local.problems, { code: 'RELAY_REFUSED' as const, message: `the relay refused this device (${refusal})` }]
+      : local.problems;
     return summarize({
       connection: c ? c.connection.value : 'offline',
       pending: local.queued + (c ? c.unsynced.value : 0),
       gaps: local.gaps,
-      problems: local.problems,
+      problems,
       synced: c ? c.synced.value : false,
     });
   }
