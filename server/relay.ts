@@ -43,6 +43,13 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
       staticExtension(config.staticDir),
     ],
   });
+  // Track raw sockets: closing the HTTP server leaves upgraded WebSockets open, and a relay
+  // that shuts down must drop its clients so they reconnect elsewhere.
+  const sockets = new Set<import('node:net').Socket>();
+  server.httpServer.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await server.listen();
   const port = server.address.port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
@@ -55,6 +62,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
     httpUrl: `http://${host}:${port}`,
     async destroy() {
       await server.destroy();
+      for (const socket of sockets) socket.destroy();
       store.close();
     },
   };

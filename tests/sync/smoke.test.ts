@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 
 describe('two devices through the relay', () => {
@@ -26,7 +27,7 @@ describe('two devices through the relay', () => {
     expect(b.getField('allergies', 'penicillin')).toEqual({ severity: 'high' });
     b.insertNote('visit', 0, 'BP normal');
     await b.flush();
-    await a.status.when(() => a.readNote('visit') === 'BP normal');
+    await eventually(() => a.readNote('visit') === 'BP normal');
     expect(a.readNote('visit')).toBe('BP normal');
     expect(a.status.value.state).toBe('synced');
   });

@@ -98,6 +98,6 @@ export class SqliteEnvelopeLog {
   }
 
   close(): void {
-    this.db.close();
+    if (this.db.isOpen) this.db.close();
   }
 }

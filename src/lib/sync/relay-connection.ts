@@ -17,6 +17,8 @@ export interface RelayConnectionOptions {
   readonly token: () => Promise<string>;
   /** Reconnect delay floor (tests use small values). */
   readonly minReconnectDelayMs?: number;
+  /** How long an unacknowledged change may wait before a full re-sync is forced. */
+  readonly resyncAfterMs?: number;
 }
 
 export class RelayConnection {
@@ -29,6 +31,7 @@ export class RelayConnection {
   readonly refusal = new Observable<string | null>(null);
   readonly socket: HocuspocusProviderWebsocket;
   readonly provider: HocuspocusProvider;
+  private resyncTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(o: RelayConnectionOptions) {
     this.socket = new HocuspocusProviderWebsocket({
@@ -58,19 +61,48 @@ export class RelayConnection {
       if (status !== 'connected') this.synced.set(false);
     });
     this.provider.attach();
+    // The provider counts sent-but-unacknowledged updates, but a message lost with a dropped
+    // connection is never acknowledged and the count stays high. If changes stay unacknowledged
+    // while connected, a forced re-sync (state vectors both ways) re-sends them and resets it.
+    const resyncAfter = o.resyncAfterMs ?? 1500;
+    const check = () => {
+      this.resyncTimer = undefined;
+      if (this.unsynced.value > 0 && this.connection.value === 'connected') {
+        this.provider.forceSync();
+        this.resyncTimer = setTimeout(check, resyncAfter);
+      }
+    };
+    this.unsynced.subscribe((n) => {
+      if (n > 0 && this.resyncTimer === undefined) this.resyncTimer = setTimeout(check, resyncAfter);
+    });
   }
 
-  connect(): Promise<unknown> {
+  async connect(): Promise<unknown> {
+    // The provider ignores connect() while its previous socket is still closing.
+    await this.closing;
     return this.socket.connect();
   }
 
+  private closing: Promise<void> = Promise.resolve();
+
   disconnect(): void {
+    if (this.socket.status !== 'disconnected') {
+      this.closing = new Promise<void>((resolve) => {
+        const onStatus = ({ status }: { status: string }) => {
+          if (status !== 'disconnected') return;
+          this.socket.off('status', onStatus);
+          resolve();
+        };
+        this.socket.on('status', onStatus);
+      });
+    }
     this.socket.disconnect();
     this.connection.set('offline');
     this.synced.set(false);
   }
 
   destroy(): void {
+    if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
     this.provider.destroy();
     this.socket.destroy();
   }
