@@ -49,7 +49,7 @@ function randomEdit(p: Profile, prng: Prng, canary: string): void {
       p.appendToList('log', [prng.word()]);
       break;
     case 5: {
-      const list = doc.getArray('log');
+      const list = doc.getArray('list:log');
       if (list.length > 0) list.delete(prng.int(0, list.length - 1), 1);
       break;
     }
@@ -62,7 +62,7 @@ const sortedMap = (m: Record<string, unknown>) => Object.fromEntries(Object.entr
 const snapshotOf = (p: Profile) => ({
   text: p.plainDoc.getText('note:shared').toString(),
   map: sortedMap(p.plainDoc.getMap('vitals').toJSON()),
-  list: p.plainDoc.getArray('log').toJSON(),
+  list: p.plainDoc.getArray('list:log').toJSON(),
 });
 
 describe('convergence through a misbehaving network', () => {

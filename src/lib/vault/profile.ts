@@ -20,6 +20,7 @@ import {
   Role,
   type MemberEntry,
 } from '../protocol/index.ts';
+import { docToJSON, listRoot, noteRoot } from '../../../crdt-schemas/layout.ts';
 import { Observable } from '../sync/observable.ts';
 import { ProfileSync } from '../sync/profile-sync.ts';
 import { RelayConnection } from '../sync/relay-connection.ts';
@@ -190,30 +191,28 @@ export class Profile {
   }
 
   insertNote(name: string, index: number, text: string): void {
-    this.plain.getText(`note:${name}`).insert(index, text);
+    this.plain.getText(noteRoot(name)).insert(index, text);
   }
 
   deleteNote(name: string, index: number, length: number): void {
-    this.plain.getText(`note:${name}`).delete(index, length);
+    this.plain.getText(noteRoot(name)).delete(index, length);
   }
 
   readNote(name: string): string {
-    return this.plain.getText(`note:${name}`).toString();
+    return this.plain.getText(noteRoot(name)).toString();
   }
 
   appendToList(section: string, values: JsonValue[]): void {
-    this.plain.getArray<JsonValue>(section).push(values);
+    this.plain.getArray<JsonValue>(listRoot(section)).push(values);
   }
 
   readList(section: string): JsonValue[] {
-    return this.plain.getArray<JsonValue>(section).toArray();
+    return this.plain.getArray<JsonValue>(listRoot(section)).toArray();
   }
 
-  /** The decrypted record as JSON (every root type, by the kind it was created with). */
+  /** The decrypted record as JSON, each section read as its layout kind. */
   toJSON(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [name, type] of this.plain.share) out[name] = type.toJSON();
-    return out;
+    return docToJSON(this.plain);
   }
 
   async addMember(member: MemberEntry): Promise<void> {

@@ -1,0 +1,25 @@
+import adapter from '@sveltejs/adapter-static';
+
+/** SPA: the relay serves build/ with index.html as fallback; no SSR for vault routes. */
+const config = {
+  kit: {
+    adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: false }),
+    // Hash-based CSP so the inline bootstrap script is allowed and nothing else is.
+    csp: {
+      mode: 'hash',
+      directives: {
+        'default-src': ['self'],
+        'script-src': ['self'],
+        'style-src': ['self', 'unsafe-inline'],
+        'img-src': ['self', 'data:', 'blob:'],
+        'connect-src': ['self'],
+        'object-src': ['none'],
+        'base-uri': ['none'],
+        'frame-ancestors': ['none'],
+        'form-action': ['self'],
+      },
+    },
+  },
+};
+
+export default config;
