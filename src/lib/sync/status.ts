@@ -26,7 +26,14 @@ export interface SyncStatus {
 }
 
 export function summarize(s: Omit<SyncStatus, 'state'>): SyncStatus {
+  // Held records (gaps) mean the relay has not delivered everything yet: not synced.
   const state =
-    s.problems.length > 0 ? 'error' : s.connection !== 'connected' ? 'offline' : s.pending > 0 || !s.synced ? 'pending' : 'synced';
+    s.problems.length > 0
+      ? 'error'
+      : s.connection !== 'connected'
+        ? 'offline'
+        : s.pending > 0 || s.gaps > 0 || !s.synced
+          ? 'pending'
+          : 'synced';
   return { ...s, state };
 }
