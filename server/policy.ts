@@ -6,7 +6,8 @@
 import type { beforeSyncPayload, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
-import { checkEnvelopeUpdate, inDeleteSet } from '../src/lib/protocol/index.ts';
+import { checkEnvelopeUpdate, inDeleteSet, RecordType } from '../src/lib/protocol/index.ts';
+import { enforceMembership } from './revocation.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayRefusal } from './errors.ts';
 import type { Registry } from './registry.ts';
@@ -34,6 +35,10 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
         });
         if (!verdict.ok) throw new RelayRefusal(verdict);
         verdict.value.commit();
+        if (verdict.value.added.some((r) => r.header.type === RecordType.membership)) {
+          // After this message is applied, drop members who lost access (removal, demotion).
+          setTimeout(() => enforceMembership(data.document, entry.index, config.now()), 0);
+        }
       });
     },
   };

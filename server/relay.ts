@@ -9,6 +9,7 @@ import { defaultConfig, type RelayConfig } from './config.ts';
 import { persistenceExtension } from './persistence.ts';
 import { policyExtension } from './policy.ts';
 import { Registry } from './registry.ts';
+import { expiryExtension } from './revocation.ts';
 import { staticExtension } from './static.ts';
 import { SqliteEnvelopeLog } from '../src/lib/storage/sqlite-log.ts';
 
@@ -39,6 +40,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
     extensions: [
       authExtension(registry, config, engine),
       policyExtension(registry, config, engine),
+      expiryExtension(registry, config),
       persistenceExtension(store, config),
       staticExtension(config.staticDir),
     ],

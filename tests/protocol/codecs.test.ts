@@ -79,7 +79,7 @@ describe('ext codecs', () => {
       expect(back.ok && back.value).toEqual(op);
     }
     const bad = encodeMembershipExt({ kind: 'set', member: { publicKey: pk, role: Role.viewer, expiresAt: 0 } });
-    bad[33] = 99;
+    bad[65] = 99; // role byte: kind(1) + publicKey(32) + boxKey(32)
     expect(decodeMembershipExt(bad)).toMatchObject({ ok: false, code: 'RECORD_BAD_EXT' });
     expect(decodeMembershipExt(new Uint8Array([2, ...pk, 0])).ok).toBe(false);
     expect(decodeMembershipExt(new Uint8Array([7])).ok).toBe(false);

@@ -13,7 +13,8 @@ import * as Y from 'yjs';
 import { toBase64Url, toHex, type Ed25519Engine } from '../crypto/index.ts';
 import { RecordType } from './constants.ts';
 import { fail, ok, type Failure, type Result } from './errors.ts';
-import { isWriterRole, MembershipView, type MembershipOp } from './membership.ts';
+import { lockboxHeader } from './lockbox.ts';
+import { isAdminRole, isWriterRole, MembershipView, type MembershipOp } from './membership.ts';
 import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord } from './record.ts';
 import { coveredSeq, decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
 
@@ -161,6 +162,11 @@ export async function authorizeRecord(
   if (!index.membership.hasGenesis) return fail('ENVELOPE_NO_GENESIS', 'document has no genesis yet');
   const role = index.membership.roleOf(record.header.author, o.now);
   if (role === undefined) return fail('RECORD_NOT_MEMBER', 'record signed by a non-member');
+  if (record.header.type === RecordType.lockbox) {
+    if (!isAdminRole(role)) return fail('RECORD_NOT_ADMIN', 'lockbox not signed by an owner');
+    const header = lockboxHeader(record.header.ext);
+    return header.ok ? ok(undefined) : header;
+  }
   if (!isWriterRole(role)) return fail('RECORD_NOT_WRITER', 'record signed by a read-only member');
   if (record.header.type === RecordType.snapshot) {
     const ext = decodeSnapshotExt(record.header.ext);

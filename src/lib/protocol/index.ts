@@ -9,3 +9,4 @@ export * from './membership.ts';
 export * from './token.ts';
 export * from './envelope.ts';
 export * from './serial.ts';
+export * from './lockbox.ts';

@@ -6,9 +6,10 @@
  *     genesis(0): nonce(16) ‖ count(u16) ‖ count × entry     (creator's seq 1; docId = H(creator ‖ nonce))
  *     set(1):     entry
  *     remove(2):  publicKey(32)
- *   entry = publicKey(32) ‖ role(u8) ‖ expiresAt(u48 ms, 0 = never)
+ *     rotate(3):  epoch(u32)            a new epoch key; its lockboxes follow
+ *   entry = publicKey(32) ‖ boxKey(32, zero = none) ‖ role(u8) ‖ expiresAt(u48 ms, 0 = never)
  */
-import { bytesEqual, toHex, type SigningPublicKey } from '../crypto/index.ts';
+import { bytesEqual, isAllZero, toHex, type BoxPublicKey, type SigningPublicKey } from '../crypto/index.ts';
 import { ByteReader, ByteWriter } from './codec.ts';
 import { PUBLIC_KEY_LENGTH, RecordType } from './constants.ts';
 import { fail, ok, type Result } from './errors.ts';
@@ -25,6 +26,8 @@ export const isAdminRole = (role: RoleCode | undefined): boolean => role === Rol
 
 export interface MemberEntry {
   readonly publicKey: SigningPublicKey;
+  /** X25519 key lockboxes are addressed to; without it the member receives no new keys. */
+  readonly boxKey?: BoxPublicKey;
   readonly role: RoleCode;
   /** Milliseconds since the epoch; 0 means no expiry. */
   readonly expiresAt: number;
@@ -35,9 +38,12 @@ export const GENESIS_NONCE_LENGTH = 16;
 export type MembershipOp =
   | { readonly kind: 'genesis'; readonly nonce: Uint8Array; readonly members: readonly MemberEntry[] }
   | { readonly kind: 'set'; readonly member: MemberEntry }
-  | { readonly kind: 'remove'; readonly publicKey: SigningPublicKey };
+  | { readonly kind: 'remove'; readonly publicKey: SigningPublicKey }
+  | { readonly kind: 'rotate'; readonly epoch: number };
 
-const writeEntry = (w: ByteWriter, e: MemberEntry): ByteWriter => w.bytes(e.publicKey).u8(e.role).u48(e.expiresAt);
+const NO_BOX_KEY = new Uint8Array(32);
+const writeEntry = (w: ByteWriter, e: MemberEntry): ByteWriter =>
+  w.bytes(e.publicKey).bytes(e.boxKey ?? NO_BOX_KEY).u8(e.role).u48(e.expiresAt);
 
 export function encodeMembershipExt(op: MembershipOp): Uint8Array {
   const w = new ByteWriter();
@@ -52,16 +58,21 @@ export function encodeMembershipExt(op: MembershipOp): Uint8Array {
     case 'remove':
       w.u8(2).bytes(op.publicKey);
       break;
+    case 'rotate':
+      w.u8(3).u32(op.epoch);
+      break;
   }
   return w.finish();
 }
 
 function readEntry(r: ByteReader): MemberEntry | null {
   const publicKey = r.take(PUBLIC_KEY_LENGTH);
+  const boxKey = r.take(PUBLIC_KEY_LENGTH);
   const role = r.u8();
   const expiresAt = r.u48();
-  if (publicKey === null || role === null || expiresAt === null || !ROLE_CODES.has(role)) return null;
-  return { publicKey: publicKey as SigningPublicKey, role: role as RoleCode, expiresAt };
+  if (publicKey === null || boxKey === null || role === null || expiresAt === null || !ROLE_CODES.has(role)) return null;
+  const entry = { publicKey: publicKey as SigningPublicKey, role: role as RoleCode, expiresAt };
+  return isAllZero(boxKey) ? entry : { ...entry, boxKey: boxKey as BoxPublicKey };
 }
 
 export function decodeMembershipExt(bytes: Uint8Array): Result<MembershipOp> {
@@ -86,6 +97,9 @@ export function decodeMembershipExt(bytes: Uint8Array): Result<MembershipOp> {
   } else if (kind === 2) {
     const publicKey = r.take(PUBLIC_KEY_LENGTH);
     if (publicKey) op = { kind: 'remove', publicKey: publicKey as SigningPublicKey };
+  } else if (kind === 3) {
+    const epoch = r.u32();
+    if (epoch !== null) op = { kind: 'rotate', epoch };
   }
   if (op === null || r.remaining !== 0) return fail('RECORD_BAD_EXT', 'membership ext malformed');
   return ok(op);
@@ -107,6 +121,7 @@ export class MembershipView {
   private readonly entries = new Map<string, Entry>();
   private genesis: Entry | undefined;
   private cache: Map<string, MemberEntry> | undefined;
+  private epochCache = 0;
 
   constructor(docId: Uint8Array) {
     this.docId = docId;
@@ -166,13 +181,22 @@ export class MembershipView {
       const kb = toHex(b.record.header.author);
       return ka < kb ? -1 : ka > kb ? 1 : a.record.header.seq - b.record.header.seq;
     });
+    let epoch = 0;
     for (const { record, op } of ordered) {
       if (!isAdminRole(out.get(toHex(record.header.author))?.role)) continue;
       if (op.kind === 'set') out.set(toHex(op.member.publicKey), op.member);
       else if (op.kind === 'remove') out.delete(toHex(op.publicKey));
+      else if (op.kind === 'rotate') epoch = Math.max(epoch, op.epoch);
     }
     this.cache = out;
+    this.epochCache = epoch;
     return out;
+  }
+
+  /** The newest epoch an owner rotated to (0 before any rotation). */
+  get currentEpoch(): number {
+    this.members();
+    return this.epochCache;
   }
 
   /** The member's role now, or undefined if not a member or expired. */

@@ -13,10 +13,12 @@ import {
   bytesEqual,
   toHex,
   secureRandom,
+  generateSymmetricKey,
+  type BoxKeyPair,
   type Ed25519Engine,
+  type SigningPublicKey,
   type RandomSource,
   type SigningKeyPair,
-  type SymmetricKey,
 } from '../crypto/index.ts';
 import {
   authorizeRecord,
@@ -31,6 +33,8 @@ import {
   parseRecord,
   recordKey,
   RecordType,
+  Role,
+  sealLockbox,
   sealRecord,
   SEALED_TYPES,
   SerialGate,
@@ -38,6 +42,7 @@ import {
   ZERO_HASH,
   type ChainHead as CoverageEntry,
   type Failure,
+  type MemberEntry,
   type MembershipOp,
   type ParsedRecord,
   type RecordHeader,
@@ -47,6 +52,7 @@ import {
 } from '../protocol/index.ts';
 import { applyVerified, clientIdFor, snapshotUpdate, toVerifiedUpdate, type VerifiedUpdate } from './apply.ts';
 import { GENESIS_HEAD, type ChainHead } from './chain.ts';
+import { EpochKeyRing } from './key-ring.ts';
 import { Observable } from './observable.ts';
 import type { SyncProblem } from './status.ts';
 
@@ -55,10 +61,6 @@ export const REMOTE_ORIGIN = Symbol('fhv:remote');
 /** Origin of this replica's own envelope inserts. */
 export const LOCAL_ENVELOPE_ORIGIN = Symbol('fhv:local-envelope');
 
-export interface EpochKeys {
-  readonly current: number;
-  get(epoch: number): SymmetricKey | undefined;
-}
 
 export interface ProfileSyncOptions {
   readonly docId: Uint8Array;
@@ -66,7 +68,10 @@ export interface ProfileSyncOptions {
   readonly envelope: Y.Doc;
   readonly signer: SigningKeyPair;
   readonly engine: Ed25519Engine;
-  readonly keys: EpochKeys;
+  /** Epoch keys known at open; lockboxes addressed to this device add more. */
+  readonly keys: EpochKeyRing;
+  /** This device's X25519 key pair, to open lockboxes (absent: only the given keys are used). */
+  readonly box?: BoxKeyPair;
   readonly random?: RandomSource;
   readonly now?: () => number;
   /** Minimum spacing of records while edits keep coming; an edit after a quiet period is sealed at once. */
@@ -96,12 +101,14 @@ export class ProfileSync {
   /** Fires after each verified remote record is applied (author hex, record type). */
   readonly applied = new Observable<{ author: string; type: RecordTypeCode; seq: number } | null>(null);
 
-  private readonly o: Required<Omit<ProfileSyncOptions, 'docId' | 'plain' | 'envelope'>>;
+  private readonly o: Required<Omit<ProfileSyncOptions, 'docId' | 'plain' | 'envelope' | 'box'>> & { box?: BoxKeyPair };
   private readonly me: string;
   private readonly map: Y.Map<Uint8Array>;
   private readonly chains = new Map<string, ChainHead>();
   private readonly processed = new Set<string>();
   private readonly held = new Map<string, ParsedRecord>();
+  /** Records whose epoch key this device does not hold (yet): retried when a lockbox arrives. */
+  private readonly awaitingKey = new Map<string, ParsedRecord>();
   private readonly incoming = new Set<string>();
   private readonly writes = new SerialGate();
   private readonly reads = new SerialGate();
@@ -122,6 +129,7 @@ export class ProfileSync {
       signer: o.signer,
       engine: o.engine,
       keys: o.keys,
+      box: o.box,
       random: o.random ?? secureRandom,
       now: o.now ?? Date.now,
       batchWindowMs: o.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS,
@@ -156,6 +164,15 @@ export class ProfileSync {
     return this.chains.get(authorHex) ?? GENESIS_HEAD;
   }
 
+  /** The epoch new records are sealed under: the newest an owner rotated to. */
+  get currentEpoch(): number {
+    return this.index.membership.currentEpoch;
+  }
+
+  get keys(): EpochKeyRing {
+    return this.o.keys;
+  }
+
   canWrite(): boolean {
     return isWriterRole(this.index.membership.roleOf(this.o.signer.publicKey, this.o.now()));
   }
@@ -181,6 +198,53 @@ export class ProfileSync {
   /** Writes an owner-signed membership record (genesis is written by `createProfile`). */
   async appendMembership(op: MembershipOp): Promise<string> {
     return this.writes.run(() => this.appendOwn(RecordType.membership, new Uint8Array(0), encodeMembershipExt(op), op));
+  }
+
+  // ---- owner operations ----------------------------------------------------------------
+
+  /**
+   * Adds or changes a member. Full members receive every epoch key (the whole history);
+   * a member without history (by default a clinician) gets a fresh epoch: it reads the new
+   * snapshot and what follows, nothing older.
+   */
+  async grant(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
+    await this.appendMembership({ kind: 'set', member });
+    const history = o.history ?? member.role !== Role.clinician;
+    if (history) await this.sendLockbox(member, true);
+    else await this.rotate();
+  }
+
+  /** Removes a member and rotates, so nothing written from now on opens with its keys. */
+  async revoke(publicKey: SigningPublicKey): Promise<number> {
+    await this.appendMembership({ kind: 'remove', publicKey });
+    return this.rotate();
+  }
+
+  /** New epoch key, delivered by lockbox to every current member, then a snapshot under it. */
+  async rotate(): Promise<number> {
+    const epoch = this.currentEpoch + 1;
+    this.o.keys.add(epoch, generateSymmetricKey(this.o.random));
+    await this.appendMembership({ kind: 'rotate', epoch });
+    const now = this.o.now();
+    for (const member of this.index.membership.members().values()) {
+      if (this.index.membership.roleOf(member.publicKey, now) === undefined) continue;
+      await this.sendLockbox(member, member.role !== Role.clinician);
+    }
+    await this.compact();
+    return epoch;
+  }
+
+  private async sendLockbox(member: MemberEntry, withHistory: boolean): Promise<void> {
+    if (!member.boxKey) return; // a member without a box key cannot receive keys
+    const ext = sealLockbox({
+      docId: this.docId,
+      epoch: this.currentEpoch,
+      recipient: member.publicKey,
+      recipientBoxKey: member.boxKey,
+      keys: this.o.keys.subset(this.currentEpoch, withHistory),
+      random: this.o.random,
+    });
+    await this.writes.run(() => this.appendOwn(RecordType.lockbox, new Uint8Array(0), ext));
   }
 
   destroy(): void {
@@ -226,8 +290,9 @@ export class ProfileSync {
 
   private async sealQueued(): Promise<void> {
     if (this.sealing || this.queue.length === 0 || this.destroyed) return;
-    // Before the membership log has arrived we cannot know our role yet: keep edits queued.
-    if (!this.index.membership.hasGenesis) return;
+    // Before the membership log (or the current epoch's lockbox) has arrived we cannot seal
+    // correctly yet: keep edits queued.
+    if (!this.index.membership.hasGenesis || !this.o.keys.has(this.currentEpoch)) return;
     if (!this.canWrite()) {
       this.report({ code: 'RECORD_NOT_WRITER', message: 'this device may not write to this profile; local changes are not shared' });
       return;
@@ -258,7 +323,7 @@ export class ProfileSync {
   /** Seals, signs and inserts one own record; callers serialise through `writes`. */
   private async appendOwn(type: RecordTypeCode, payload: Uint8Array, ext: Uint8Array, op?: MembershipOp): Promise<string> {
     const head = this.ownHead;
-    const epoch = this.o.keys.current;
+    const epoch = this.currentEpoch;
     const sealed = await sealRecordFor(this.o, {
       type,
       docId: this.docId,
@@ -328,7 +393,7 @@ export class ProfileSync {
     const sealed = await sealRecordFor(this.o, {
       type: RecordType.snapshot,
       docId: this.docId,
-      epoch: this.o.keys.current,
+      epoch: this.currentEpoch,
       author: this.o.signer.publicKey,
       seq: head.seq + 1,
       prev: head.head,
@@ -413,12 +478,31 @@ export class ProfileSync {
       if (!verdict.ok) this.reject(recordKey(r), r, verdict);
       else this.index.add(r, undefined, verdict.value);
     }
+    // 1b. Lockboxes: an owner-signed lockbox for this device adds epoch keys.
+    let newKeys = 0;
+    for (const r of batch.filter((r) => r.header.type === RecordType.lockbox)) {
+      const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
+      if (!verdict.ok) {
+        this.reject(recordKey(r), r, verdict);
+        continue;
+      }
+      const absorbed = this.o.keys.absorb(r, { docId: this.docId, me: this.o.signer.publicKey, box: this.o.box });
+      if (!absorbed.ok) this.reject(recordKey(r), r, absorbed);
+      else newKeys += absorbed.value;
+      this.index.add(r, undefined);
+    }
+    if (newKeys > 0) {
+      for (const [k, r] of this.awaitingKey) batch.push(r), this.awaitingKey.delete(k);
+    }
     // 2. Snapshots: applied as a whole; they lift chain heads to what they cover.
-    for (const r of batch.filter((r) => r.header.type === RecordType.snapshot)) await this.acceptSnapshot(r);
+    for (const r of batch.filter((r) => r.header.type === RecordType.snapshot)) {
+      if (this.o.keys.has(r.header.epoch)) await this.acceptSnapshot(r);
+      else this.awaitingKey.set(recordKey(r), r);
+    }
     // 3. Everything else in chain order, holding records whose predecessor is missing.
     for (const r of batch) {
       const key = recordKey(r);
-      if (r.header.type !== RecordType.snapshot && !this.processed.has(key)) this.held.set(key, r);
+      if (r.header.type !== RecordType.snapshot && r.header.type !== RecordType.lockbox && !this.processed.has(key)) this.held.set(key, r);
     }
     await this.advanceChains();
   }
@@ -455,6 +539,12 @@ export class ProfileSync {
     this.index.add(r, undefined);
     this.processed.add(key);
     // Held records the snapshot already covers are now replays of its content.
+    for (const [k, h] of this.awaitingKey) {
+      if (h.header.type === RecordType.update && h.header.seq <= this.chainOf(toHex(h.header.author)).seq) {
+        this.awaitingKey.delete(k);
+        this.processed.add(k);
+      }
+    }
     for (const [k, h] of this.held) {
       if (h.header.type !== RecordType.membership && h.header.seq <= this.chainOf(toHex(h.header.author)).seq) {
         this.held.delete(k);
@@ -496,6 +586,11 @@ export class ProfileSync {
       const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
       if (!verdict.ok) return this.reject(key, r, verdict);
       if (r.header.type === RecordType.update) {
+        if (!this.o.keys.has(r.header.epoch)) {
+          // Not ours to read (yet): keep it, and the author's later records wait behind it.
+          this.awaitingKey.set(key, r);
+          return;
+        }
         const opened = this.open(r as VerifiedRecord);
         if (!opened.ok) return this.reject(key, r, opened);
         const update = toVerifiedUpdate(opened.value, this.docId);
@@ -541,7 +636,7 @@ export class ProfileSync {
   }
 
   private publish(): void {
-    this.state.set({ queued: this.queue.length, gaps: this.held.size, problems: this.problems });
+    this.state.set({ queued: this.queue.length, gaps: this.held.size + this.awaitingKey.size, problems: this.problems });
   }
 }
 
@@ -550,7 +645,7 @@ const hexToKey = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => p
 const recordKeyFromId = (id: Uint8Array): string => recordKey({ id } as ParsedRecord);
 
 function sealRecordFor(
-  o: { signer: SigningKeyPair; engine: Ed25519Engine; keys: EpochKeys; random: RandomSource },
+  o: { signer: SigningKeyPair; engine: Ed25519Engine; keys: EpochKeyRing; random: RandomSource },
   header: RecordHeader,
   payload: Uint8Array,
 ) {

@@ -8,8 +8,10 @@ import {
   generateSymmetricKey,
   secureRandom,
   toBase64Url,
+  type BoxKeyPair,
   type Ed25519Engine,
   type RandomSource,
+  type SigningPublicKey,
   type SigningKeyPair,
   type SymmetricKey,
 } from '../crypto/index.ts';
@@ -22,6 +24,7 @@ import {
 } from '../protocol/index.ts';
 import { docToJSON, listRoot, noteRoot } from '../../../crdt-schemas/layout.ts';
 import { Observable } from '../sync/observable.ts';
+import { EpochKeyRing } from '../sync/key-ring.ts';
 import { ProfileSync } from '../sync/profile-sync.ts';
 import { RelayConnection } from '../sync/relay-connection.ts';
 import { summarize, type SyncStatus } from '../sync/status.ts';
@@ -40,6 +43,8 @@ export type { Persistence } from '../storage/types.ts';
 
 export interface OpenProfileOptions {
   readonly signer: SigningKeyPair;
+  /** This device's X25519 keys: lockboxes addressed to it deliver new epoch keys. */
+  readonly box?: BoxKeyPair;
   readonly access: ProfileAccess;
   readonly relayUrl?: string;
   readonly persistence?: Persistence;
@@ -97,7 +102,7 @@ export class Profile {
     await profile.sync.appendMembership({
       kind: 'genesis',
       nonce: genesisNonce,
-      members: [{ publicKey: o.signer.publicKey, role: Role.owner, expiresAt: 0 }, ...(o.members ?? [])],
+      members: [{ publicKey: o.signer.publicKey, boxKey: o.box?.publicKey, role: Role.owner, expiresAt: 0 }, ...(o.members ?? [])],
     });
     if (o.relayUrl && o.autoConnect !== false) await profile.connect();
     return profile;
@@ -115,7 +120,8 @@ export class Profile {
       envelope,
       signer: o.signer,
       engine,
-      keys: { current: o.access.epoch, get: (e) => o.access.epochKeys.get(e) },
+      keys: new EpochKeyRing(o.access.epochKeys),
+      box: o.box,
       random: o.random,
       now: o.now,
       batchWindowMs: o.batchWindowMs,
@@ -215,8 +221,19 @@ export class Profile {
     return docToJSON(this.plain);
   }
 
-  async addMember(member: MemberEntry): Promise<void> {
-    await this.sync.appendMembership({ kind: 'set', member });
+  /** Owners: add or change a member (clinicians get a fresh epoch without history by default). */
+  async addMember(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
+    await this.sync.grant(member, o);
+  }
+
+  /** Owners: remove a member and rotate the key; their connections are closed by the relay. */
+  async removeMember(publicKey: SigningPublicKey): Promise<void> {
+    await this.sync.revoke(publicKey);
+  }
+
+  /** The epoch keys this device holds (what it would take to read the profile). */
+  heldKeys(): Map<number, Uint8Array> {
+    return new Map(this.sync.keys.entries());
   }
 
   /** Read-only escape hatch for tests and the state layer; never hand it to components. */

@@ -1,0 +1,51 @@
+/**
+ * Revocation and expiry at the relay: Hocuspocus keeps an authenticated connection open until
+ * it reconnects, so the relay closes connections itself when a member is removed, demoted from
+ * writer, or reaches its expiry. Their next token is refused (auth.ts).
+ */
+import type { Connection, Document, Extension } from '@hocuspocus/server';
+import { fromHex } from '../src/lib/crypto/index.ts';
+import { isWriterRole, ProtocolErrors, type EnvelopeIndex } from '../src/lib/protocol/index.ts';
+import type { ConnectionContext } from './auth.ts';
+import type { RelayConfig } from './config.ts';
+import type { Registry } from './registry.ts';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function closeAs(connection: Connection, code: 'TOKEN_NOT_MEMBER' | 'TOKEN_EXPIRED'): void {
+  connection.close({ code: 4000 + (ProtocolErrors[code] % 1000), reason: code });
+}
+
+/** Closes every connection whose member is gone or lost write access. */
+export function enforceMembership(document: Document, index: EnvelopeIndex, now: number): void {
+  for (const connection of document.getConnections()) {
+    const ctx = connection.context as ConnectionContext | undefined;
+    if (!ctx?.author) continue;
+    const role = index.membership.roleOf(fromHex(ctx.author), now);
+    if (role === undefined) closeAs(connection, 'TOKEN_NOT_MEMBER');
+    else if (isWriterRole(ctx.role) && !isWriterRole(role)) closeAs(connection, 'TOKEN_NOT_MEMBER');
+  }
+}
+
+export function expiryExtension(registry: Registry, config: RelayConfig): Extension {
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  return {
+    extensionName: 'fhv-expiry',
+    async connected({ connection, documentName, context, socketId }) {
+      const ctx = context as ConnectionContext;
+      const member = registry.get(documentName)?.index.membership.members().get(ctx.author);
+      if (!member || member.expiresAt === 0) return;
+      const arm = () => {
+        const left = member.expiresAt - config.now();
+        if (left <= 0) return closeAs(connection, 'TOKEN_EXPIRED');
+        timers.set(`${socketId}/${documentName}`, setTimeout(arm, Math.min(left, MAX_TIMER_MS)));
+      };
+      arm();
+    },
+    async onDisconnect({ socketId, documentName }) {
+      const key = `${socketId}/${documentName}`;
+      clearTimeout(timers.get(key));
+      timers.delete(key);
+    },
+  };
+}
