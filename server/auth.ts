@@ -1,14 +1,14 @@
 /** Authentication: a signed, short-lived token from a member key (or the creator of a new doc). */
 import type { Extension, onAuthenticatePayload } from '@hocuspocus/server';
 import { bytesEqual, toHex, type Ed25519Engine } from '../src/lib/crypto/index.ts';
-import { deriveDocId, isWriterRole, Role, verifyAuthToken, type RoleCode } from '../src/lib/protocol/index.ts';
+import { deriveDocId, Role, verifyAuthToken, type Principal } from '../src/lib/protocol/index.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayRefusal } from './errors.ts';
 import type { Registry } from './registry.ts';
 
 export interface ConnectionContext {
   readonly author: string;
-  readonly role: RoleCode;
+  readonly role: Principal;
 }
 
 export function authExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine): Extension {
@@ -33,7 +33,9 @@ export function authExtension(registry: Registry, config: RelayConfig, engine: E
         bytesEqual(deriveDocId(author, genesisNonce), entry.index.docId);
       if (role === undefined && creatorOfNewDoc) role = Role.owner;
       if (role === undefined) throw new RelayRefusal({ code: 'TOKEN_NOT_MEMBER', message: 'not a current member' });
-      data.connectionConfig.readOnly = !isWriterRole(role);
+      // Every member may write something (viewers publish device certificates, invitees
+      // accept); the write policy decides what, per record.
+      data.connectionConfig.readOnly = false;
       return { author: toHex(author), role };
     },
   };

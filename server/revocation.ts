@@ -33,10 +33,10 @@ export function expiryExtension(registry: Registry, config: RelayConfig): Extens
     extensionName: 'fhv-expiry',
     async connected({ connection, documentName, context, socketId }) {
       const ctx = context as ConnectionContext;
-      const member = registry.get(documentName)?.index.membership.members().get(ctx.author);
-      if (!member || member.expiresAt === 0) return;
+      const expiresAt = registry.get(documentName)?.index.membership.expiryOf(fromHex(ctx.author));
+      if (!expiresAt) return;
       const arm = () => {
-        const left = member.expiresAt - config.now();
+        const left = expiresAt - config.now();
         if (left <= 0) return closeAs(connection, 'TOKEN_EXPIRED');
         timers.set(`${socketId}/${documentName}`, setTimeout(arm, Math.min(left, MAX_TIMER_MS)));
       };

@@ -75,13 +75,13 @@ describe('ext codecs', () => {
       { kind: 'set', member: { publicKey: pk, role: Role.viewer, expiresAt: 1_900_000_000_000 } },
       { kind: 'remove', publicKey: pk },
     ] as const) {
-      const back = decodeMembershipExt(encodeMembershipExt(op));
-      expect(back.ok && back.value).toEqual(op);
+      const back = decodeMembershipExt(encodeMembershipExt({ ...op, clock: 42 }));
+      expect(back.ok && back.value).toEqual({ ...op, clock: 42 });
     }
     const bad = encodeMembershipExt({ kind: 'set', member: { publicKey: pk, role: Role.viewer, expiresAt: 0 } });
-    bad[65] = 99; // role byte: kind(1) + publicKey(32) + boxKey(32)
+    bad[69] = 99; // role byte: kind(1) + clock(4) + publicKey(32) + boxKey(32)
     expect(decodeMembershipExt(bad)).toMatchObject({ ok: false, code: 'RECORD_BAD_EXT' });
-    expect(decodeMembershipExt(new Uint8Array([2, ...pk, 0])).ok).toBe(false);
+    expect(decodeMembershipExt(new Uint8Array([2, 0, 0, 0, 1, ...pk, 0])).ok).toBe(false);
     expect(decodeMembershipExt(new Uint8Array([7])).ok).toBe(false);
   });
 

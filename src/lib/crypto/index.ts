@@ -6,3 +6,4 @@ export * from './random.ts';
 export * from './secretbox.ts';
 export * from './x25519.ts';
 export * from './ed25519.ts';
+export * from './recovery-code.ts';

@@ -13,6 +13,7 @@ import * as Y from 'yjs';
 import { toBase64Url, toHex, type Ed25519Engine } from '../crypto/index.ts';
 import { RecordType } from './constants.ts';
 import { fail, ok, type Failure, type Result } from './errors.ts';
+import { verifyDeviceCert } from './device.ts';
 import { lockboxHeader } from './lockbox.ts';
 import { isAdminRole, isWriterRole, MembershipView, type MembershipOp } from './membership.ts';
 import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord } from './record.ts';
@@ -156,8 +157,12 @@ export async function authorizeRecord(
   const verified = await verifyRecord(record, o.engine);
   if (!verified.ok) return verified;
   if (record.header.type === RecordType.membership) {
-    const op = index.membership.check(record);
-    return op.ok ? ok(op.value) : op;
+    const op = index.membership.check(record, o.now);
+    if (!op.ok) return op;
+    if (op.value.kind === 'device' && !(await verifyDeviceCert(op.value.cert, o.engine))) {
+      return fail('DEVICE_BAD_CERT', 'device certificate signature does not verify');
+    }
+    return ok(op.value);
   }
   if (!index.membership.hasGenesis) return fail('ENVELOPE_NO_GENESIS', 'document has no genesis yet');
   const role = index.membership.roleOf(record.header.author, o.now);

@@ -10,3 +10,5 @@ export * from './token.ts';
 export * from './envelope.ts';
 export * from './serial.ts';
 export * from './lockbox.ts';
+export * from './device.ts';
+export * from './audit.ts';

@@ -1,17 +1,26 @@
 /**
- * Membership records (cleartext, signed; the relay reads them to enforce writes, clients verify
- * them themselves). This is the v1 subset: genesis by the creator, then owner-signed
- * set-role and remove entries.
- *   ext = kind(u8) ‖ ...
- *     genesis(0): nonce(16) ‖ count(u16) ‖ count × entry     (creator's seq 1; docId = H(creator ‖ nonce))
- *     set(1):     entry
- *     remove(2):  publicKey(32)
- *     rotate(3):  epoch(u32)            a new epoch key; its lockboxes follow
+ * Membership records: cleartext, signed. The relay reads them to enforce writes; every client
+ * verifies and folds them itself, starting from the genesis the document id certifies.
+ *
+ *   ext   = kind(u8) ‖ clock(u32) ‖ body
+ *   genesis(0):        nonce(16) ‖ count(u16) ‖ count × entry   creator's seq 1; docId = H(creator ‖ nonce)
+ *   set(1):            entry                                    owner
+ *   remove(2):         publicKey(32)                            owner
+ *   rotate(3):         epoch(u32)                               owner; lockboxes follow
+ *   device(4):         device certificate (device.ts)           the device itself or its identity
+ *   revoke-device(5):  device(32)                               owner, or the device's own identity/devices
+ *   invite(6):         inviteKey(32) ‖ inviteBox(32) ‖ role(u8) ‖ memberExpiresAt(u48) ‖ inviteExpiresAt(u48)   owner
+ *   accept(7):         entry                                    the invite key, once, before it expires
  *   entry = publicKey(32) ‖ boxKey(32, zero = none) ‖ role(u8) ‖ expiresAt(u48 ms, 0 = never)
+ *
+ * `clock` is a Lamport clock (1 + the highest clock the author had seen), so the fold order
+ * (clock, author, seq) respects causality: an accept comes after its invite, a change after the
+ * grant that allowed it; concurrent admin actions are ordered by author key, the same everywhere.
  */
 import { bytesEqual, isAllZero, toHex, type BoxPublicKey, type SigningPublicKey } from '../crypto/index.ts';
 import { ByteReader, ByteWriter } from './codec.ts';
 import { PUBLIC_KEY_LENGTH, RecordType } from './constants.ts';
+import { decodeDeviceCert, DEVICE_CERT_LENGTH, encodeDeviceCert, type DeviceCert } from './device.ts';
 import { fail, ok, type Result } from './errors.ts';
 import { deriveDocId } from './ids.ts';
 import type { ParsedRecord } from './record.ts';
@@ -20,47 +29,80 @@ export const Role = { owner: 1, editor: 2, viewer: 3, clinician: 4, emergency: 5
 export type RoleName = keyof typeof Role;
 export type RoleCode = (typeof Role)[RoleName];
 const ROLE_CODES = new Set<number>(Object.values(Role));
+/** Not a member role: what an unused invite key may do (read, and accept once). */
+export const INVITEE = 100 as const;
+export type Principal = RoleCode | typeof INVITEE;
 
-export const isWriterRole = (role: RoleCode | undefined): boolean => role === Role.owner || role === Role.editor;
-export const isAdminRole = (role: RoleCode | undefined): boolean => role === Role.owner;
+export const isWriterRole = (role: Principal | undefined): boolean => role === Role.owner || role === Role.editor;
+export const isAdminRole = (role: Principal | undefined): boolean => role === Role.owner;
 
 export interface MemberEntry {
+  /** The member's identity key (or, for single-key members, the key that signs its records). */
   readonly publicKey: SigningPublicKey;
-  /** X25519 key lockboxes are addressed to; without it the member receives no new keys. */
+  /** X25519 key lockboxes are addressed to; without it the member receives keys only per device. */
   readonly boxKey?: BoxPublicKey;
   readonly role: RoleCode;
   /** Milliseconds since the epoch; 0 means no expiry. */
   readonly expiresAt: number;
 }
 
+export interface Invite {
+  readonly inviteKey: SigningPublicKey;
+  readonly inviteBox: BoxPublicKey;
+  readonly role: RoleCode;
+  readonly memberExpiresAt: number;
+  readonly inviteExpiresAt: number;
+}
+
 export const GENESIS_NONCE_LENGTH = 16;
 
-export type MembershipOp =
+export type MembershipBody =
   | { readonly kind: 'genesis'; readonly nonce: Uint8Array; readonly members: readonly MemberEntry[] }
   | { readonly kind: 'set'; readonly member: MemberEntry }
   | { readonly kind: 'remove'; readonly publicKey: SigningPublicKey }
-  | { readonly kind: 'rotate'; readonly epoch: number };
+  | { readonly kind: 'rotate'; readonly epoch: number }
+  | { readonly kind: 'device'; readonly cert: DeviceCert }
+  | { readonly kind: 'revoke-device'; readonly device: SigningPublicKey }
+  | { readonly kind: 'invite'; readonly invite: Invite }
+  | { readonly kind: 'accept'; readonly member: MemberEntry };
 
+/** An op as written; `clock` defaults to 0 for callers that let the sync engine stamp it. */
+export type MembershipOp = MembershipBody & { readonly clock?: number };
+
+const KIND_CODES = { genesis: 0, set: 1, remove: 2, rotate: 3, device: 4, 'revoke-device': 5, invite: 6, accept: 7 } as const;
 const NO_BOX_KEY = new Uint8Array(32);
+
 const writeEntry = (w: ByteWriter, e: MemberEntry): ByteWriter =>
   w.bytes(e.publicKey).bytes(e.boxKey ?? NO_BOX_KEY).u8(e.role).u48(e.expiresAt);
 
 export function encodeMembershipExt(op: MembershipOp): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter().u8(KIND_CODES[op.kind]).u32(op.clock ?? 0);
   switch (op.kind) {
     case 'genesis':
-      w.u8(0).bytes(op.nonce).u16(op.members.length);
+      w.bytes(op.nonce).u16(op.members.length);
       for (const m of op.members) writeEntry(w, m);
       break;
     case 'set':
-      writeEntry(w.u8(1), op.member);
+    case 'accept':
+      writeEntry(w, op.member);
       break;
     case 'remove':
-      w.u8(2).bytes(op.publicKey);
+      w.bytes(op.publicKey);
       break;
     case 'rotate':
-      w.u8(3).u32(op.epoch);
+      w.u32(op.epoch);
       break;
+    case 'device':
+      w.bytes(encodeDeviceCert(op.cert));
+      break;
+    case 'revoke-device':
+      w.bytes(op.device);
+      break;
+    case 'invite': {
+      const i = op.invite;
+      w.bytes(i.inviteKey).bytes(i.inviteBox).u8(i.role).u48(i.memberExpiresAt).u48(i.inviteExpiresAt);
+      break;
+    }
   }
   return w.finish();
 }
@@ -75,53 +117,112 @@ function readEntry(r: ByteReader): MemberEntry | null {
   return isAllZero(boxKey) ? entry : { ...entry, boxKey: boxKey as BoxPublicKey };
 }
 
-export function decodeMembershipExt(bytes: Uint8Array): Result<MembershipOp> {
-  const r = new ByteReader(bytes);
-  const kind = r.u8();
-  let op: MembershipOp | null = null;
-  if (kind === 0) {
-    const nonce = r.take(GENESIS_NONCE_LENGTH);
-    const count = r.u16();
-    if (nonce !== null && count !== null) {
+function readBody(kind: number | null, r: ByteReader): MembershipBody | null {
+  switch (kind) {
+    case 0: {
+      const nonce = r.take(GENESIS_NONCE_LENGTH);
+      const count = r.u16();
+      if (nonce === null || count === null) return null;
       const members: MemberEntry[] = [];
       for (let i = 0; i < count; i++) {
         const e = readEntry(r);
-        if (e === null) return fail('RECORD_BAD_EXT', 'membership entry malformed');
+        if (e === null) return null;
         members.push(e);
       }
-      op = { kind: 'genesis', nonce, members };
+      return { kind: 'genesis', nonce, members };
     }
-  } else if (kind === 1) {
-    const member = readEntry(r);
-    if (member) op = { kind: 'set', member };
-  } else if (kind === 2) {
-    const publicKey = r.take(PUBLIC_KEY_LENGTH);
-    if (publicKey) op = { kind: 'remove', publicKey: publicKey as SigningPublicKey };
-  } else if (kind === 3) {
-    const epoch = r.u32();
-    if (epoch !== null) op = { kind: 'rotate', epoch };
+    case 1:
+    case 7: {
+      const member = readEntry(r);
+      return member && { kind: kind === 1 ? 'set' : 'accept', member };
+    }
+    case 2: {
+      const publicKey = r.take(PUBLIC_KEY_LENGTH);
+      return publicKey && { kind: 'remove', publicKey: publicKey as SigningPublicKey };
+    }
+    case 3: {
+      const epoch = r.u32();
+      return epoch === null ? null : { kind: 'rotate', epoch };
+    }
+    case 4: {
+      const bytes = r.take(DEVICE_CERT_LENGTH);
+      const cert = bytes && decodeDeviceCert(bytes);
+      return cert?.ok ? { kind: 'device', cert: cert.value } : null;
+    }
+    case 5: {
+      const device = r.take(PUBLIC_KEY_LENGTH);
+      return device && { kind: 'revoke-device', device: device as SigningPublicKey };
+    }
+    case 6: {
+      const inviteKey = r.take(PUBLIC_KEY_LENGTH);
+      const inviteBox = r.take(PUBLIC_KEY_LENGTH);
+      const role = r.u8();
+      const memberExpiresAt = r.u48();
+      const inviteExpiresAt = r.u48();
+      if (!inviteKey || !inviteBox || role === null || memberExpiresAt === null || inviteExpiresAt === null || !ROLE_CODES.has(role)) return null;
+      return {
+        kind: 'invite',
+        invite: { inviteKey: inviteKey as SigningPublicKey, inviteBox: inviteBox as BoxPublicKey, role: role as RoleCode, memberExpiresAt, inviteExpiresAt },
+      };
+    }
+    default:
+      return null;
   }
-  if (op === null || r.remaining !== 0) return fail('RECORD_BAD_EXT', 'membership ext malformed');
-  return ok(op);
+}
+
+export function decodeMembershipExt(bytes: Uint8Array): Result<MembershipOp & { clock: number }> {
+  const r = new ByteReader(bytes);
+  const kind = r.u8();
+  const clock = r.u32();
+  const body = clock === null ? null : readBody(kind, r);
+  if (body === null || clock === null || r.remaining !== 0) return fail('RECORD_BAD_EXT', 'membership ext malformed');
+  return ok({ ...body, clock });
 }
 
 interface Entry {
   readonly record: ParsedRecord;
-  readonly op: MembershipOp;
+  readonly op: MembershipOp & { clock: number };
 }
 
-/**
- * The current member list, folded deterministically from verified membership records, so every
- * client and the relay compute the same list whatever order records arrived in:
- * genesis first, then the other entries by (author, seq); an entry counts only if its signer is
- * an owner at that point. (Concurrent admin actions get a causal order in the sharing work.)
- */
+interface DeviceState {
+  readonly identity: string;
+  readonly cert: DeviceCert;
+}
+
+interface InviteState {
+  readonly invite: Invite;
+  used: boolean;
+}
+
+/** The folded state: members by identity, certified devices, invites, current epoch. */
+export interface MembershipState {
+  readonly members: Map<string, MemberEntry>;
+  readonly devices: Map<string, DeviceState>;
+  readonly revokedDevices: Set<string>;
+  readonly invites: Map<string, InviteState>;
+  readonly epoch: number;
+  readonly clock: number;
+}
+
+/** Someone a lockbox can be addressed to: a member identity or one of its devices. */
+export interface Recipient {
+  readonly publicKey: SigningPublicKey;
+  readonly boxKey: BoxPublicKey;
+  readonly role: RoleCode;
+}
+
+const compareEntries = (a: Entry, b: Entry): number => {
+  if (a.op.clock !== b.op.clock) return a.op.clock - b.op.clock;
+  const ka = toHex(a.record.header.author);
+  const kb = toHex(b.record.header.author);
+  return ka < kb ? -1 : ka > kb ? 1 : a.record.header.seq - b.record.header.seq;
+};
+
 export class MembershipView {
   readonly docId: Uint8Array;
   private readonly entries = new Map<string, Entry>();
   private genesis: Entry | undefined;
-  private cache: Map<string, MemberEntry> | undefined;
-  private epochCache = 0;
+  private cache: MembershipState | undefined;
 
   constructor(docId: Uint8Array) {
     this.docId = docId;
@@ -142,67 +243,176 @@ export class MembershipView {
     return this.genesis?.record.header.author;
   }
 
-  /** Checks the op's own shape rules; the caller has verified the signature already. */
-  check(record: ParsedRecord): Result<MembershipOp> {
+  /**
+   * Checks an op against the current state (shape, authority, invite use and expiry). The
+   * caller verified the record signature and, for device ops, the certificate signature.
+   */
+  check(record: ParsedRecord, now = 0): Result<MembershipOp & { clock: number }> {
     if (record.header.type !== RecordType.membership) return fail('RECORD_BAD_EXT', 'not a membership record');
-    const op = decodeMembershipExt(record.header.ext);
-    if (!op.ok) return op;
-    if (op.value.kind === 'genesis') {
-      const g = op.value;
-      const creatorIsOwner = g.members.some((m) => bytesEqual(m.publicKey, record.header.author) && m.role === Role.owner);
-      if (record.header.seq !== 1 || !bytesEqual(deriveDocId(record.header.author, g.nonce), this.docId) || !creatorIsOwner) {
+    const decoded = decodeMembershipExt(record.header.ext);
+    if (!decoded.ok) return decoded;
+    const op = decoded.value;
+    const author = record.header.author;
+    if (op.kind === 'genesis') {
+      const creatorIsOwner = op.members.some((m) => bytesEqual(m.publicKey, author) && m.role === Role.owner);
+      if (record.header.seq !== 1 || !bytesEqual(deriveDocId(author, op.nonce), this.docId) || !creatorIsOwner) {
         return fail('RECORD_NOT_ADMIN', 'genesis does not match the document id');
       }
-      return op;
+      return decoded;
     }
-    const members = this.members();
     if (!this.genesis) return fail('ENVELOPE_NO_GENESIS', 'membership change before genesis');
-    if (!isAdminRole(members.get(toHex(record.header.author))?.role)) {
-      return fail('RECORD_NOT_ADMIN', 'membership change not signed by an owner');
+    const state = this.state();
+    const who = this.principalOf(author, state);
+    switch (op.kind) {
+      case 'set':
+      case 'remove':
+      case 'rotate':
+      case 'invite':
+        return who?.role === Role.owner ? decoded : fail('RECORD_NOT_ADMIN', 'membership change not signed by an owner');
+      case 'device':
+        return bytesEqual(author, op.cert.device) || bytesEqual(author, op.cert.identity)
+          ? decoded
+          : fail('DEVICE_BAD_CERT', 'a device certificate is published by the device or its identity');
+      case 'revoke-device': {
+        const target = state.devices.get(toHex(op.device));
+        const sameIdentity = target !== undefined && who !== undefined && who.identity === target.identity;
+        return who?.role === Role.owner || sameIdentity ? decoded : fail('RECORD_NOT_ADMIN', 'device revocation not allowed');
+      }
+      case 'accept': {
+        const pending = state.invites.get(toHex(author));
+        if (!pending) return fail('RECORD_NOT_ADMIN', 'accept not signed by an invite key');
+        if (pending.used) return fail('INVITE_USED', 'this invite was already used');
+        if (now > pending.invite.inviteExpiresAt) return fail('INVITE_EXPIRED', 'this invite expired');
+        if (op.member.role !== pending.invite.role || op.member.expiresAt !== pending.invite.memberExpiresAt) {
+          return fail('RECORD_NOT_ADMIN', 'accept does not match its invite');
+        }
+        return decoded;
+      }
     }
-    return op;
   }
 
   /** Adds a verified membership record that passed `check`. Idempotent per record id. */
   add(record: ParsedRecord, op: MembershipOp): void {
-    const entry = { record, op };
+    const entry = { record, op: { ...op, clock: op.clock ?? 0 } };
     if (op.kind === 'genesis') this.genesis ??= entry;
     else this.entries.set(toHex(record.id), entry);
     this.cache = undefined;
   }
 
-  /** All members regardless of expiry. */
-  members(): Map<string, MemberEntry> {
+  /** The fold, recomputed only when an entry was added. */
+  state(): MembershipState {
     if (this.cache) return this.cache;
-    const out = new Map<string, MemberEntry>();
-    if (this.genesis?.op.kind === 'genesis') for (const m of this.genesis.op.members) out.set(toHex(m.publicKey), m);
-    const ordered = [...this.entries.values()].sort((a, b) => {
-      const ka = toHex(a.record.header.author);
-      const kb = toHex(b.record.header.author);
-      return ka < kb ? -1 : ka > kb ? 1 : a.record.header.seq - b.record.header.seq;
-    });
+    const members = new Map<string, MemberEntry>();
+    const devices = new Map<string, DeviceState>();
+    const revokedDevices = new Set<string>();
+    const invites = new Map<string, InviteState>();
     let epoch = 0;
-    for (const { record, op } of ordered) {
-      if (!isAdminRole(out.get(toHex(record.header.author))?.role)) continue;
-      if (op.kind === 'set') out.set(toHex(op.member.publicKey), op.member);
-      else if (op.kind === 'remove') out.delete(toHex(op.publicKey));
-      else if (op.kind === 'rotate') epoch = Math.max(epoch, op.epoch);
+    let clock = 0;
+    if (this.genesis?.op.kind === 'genesis') for (const m of this.genesis.op.members) members.set(toHex(m.publicKey), m);
+    const partial: MembershipState = { members, devices, revokedDevices, invites, epoch, clock };
+    for (const { record, op } of [...this.entries.values()].sort(compareEntries)) {
+      clock = Math.max(clock, op.clock);
+      const who = this.principalOf(record.header.author, partial);
+      const owner = who?.role === Role.owner;
+      switch (op.kind) {
+        case 'set':
+          if (owner) members.set(toHex(op.member.publicKey), op.member);
+          break;
+        case 'remove':
+          if (owner) members.delete(toHex(op.publicKey));
+          break;
+        case 'rotate':
+          if (owner) epoch = Math.max(epoch, op.epoch);
+          break;
+        case 'invite':
+          if (owner) invites.set(toHex(op.invite.inviteKey), { invite: op.invite, used: false });
+          break;
+        case 'accept': {
+          const pending = invites.get(toHex(record.header.author));
+          if (pending && !pending.used && op.member.role === pending.invite.role) {
+            pending.used = true;
+            members.set(toHex(op.member.publicKey), op.member);
+          }
+          break;
+        }
+        case 'device':
+          if (bytesEqual(record.header.author, op.cert.device) || bytesEqual(record.header.author, op.cert.identity)) {
+            devices.set(toHex(op.cert.device), { identity: toHex(op.cert.identity), cert: op.cert });
+          }
+          break;
+        case 'revoke-device': {
+          const target = devices.get(toHex(op.device));
+          if (owner || (target && who && who.identity === target.identity)) revokedDevices.add(toHex(op.device));
+          break;
+        }
+      }
     }
-    this.cache = out;
-    this.epochCache = epoch;
+    this.cache = { members, devices, revokedDevices, invites, epoch, clock };
+    return this.cache;
+  }
+
+  /** Resolves a signing key to the member it acts for: the identity itself, or a certified, unrevoked device of it. */
+  private principalOf(key: Uint8Array, state: MembershipState): { identity: string; role: RoleCode; expiresAt: number } | undefined {
+    const hex = toHex(key);
+    const direct = state.members.get(hex);
+    if (direct) return { identity: hex, role: direct.role, expiresAt: direct.expiresAt };
+    const device = state.devices.get(hex);
+    if (!device || state.revokedDevices.has(hex)) return undefined;
+    const member = state.members.get(device.identity);
+    return member ? { identity: device.identity, role: member.role, expiresAt: member.expiresAt } : undefined;
+  }
+
+  /** Members by identity key, regardless of expiry. */
+  members(): Map<string, MemberEntry> {
+    return this.state().members;
+  }
+
+  get currentEpoch(): number {
+    return this.state().epoch;
+  }
+
+  /** The next Lamport clock value for an op written now. */
+  get nextClock(): number {
+    return this.state().clock + 1;
+  }
+
+  /** What this signing key may do now: its member's role, INVITEE for a live invite, or undefined. */
+  roleOf(publicKey: Uint8Array, now: number): Principal | undefined {
+    const state = this.state();
+    const who = this.principalOf(publicKey, state);
+    if (who) return who.expiresAt !== 0 && who.expiresAt <= now ? undefined : who.role;
+    const invite = state.invites.get(toHex(publicKey));
+    if (invite && !invite.used && now < invite.invite.inviteExpiresAt) return INVITEE;
+    return undefined;
+  }
+
+  /** When this key's access ends (0 = never; undefined = no access). */
+  expiryOf(publicKey: Uint8Array): number | undefined {
+    const state = this.state();
+    const who = this.principalOf(publicKey, state);
+    if (who) return who.expiresAt;
+    return state.invites.get(toHex(publicKey))?.invite.inviteExpiresAt;
+  }
+
+  /** Everyone a lockbox for the current epoch goes to: member identities with a box key, and their live devices. */
+  recipients(now: number): Recipient[] {
+    const state = this.state();
+    const out: Recipient[] = [];
+    for (const m of state.members.values()) {
+      if (m.expiresAt !== 0 && m.expiresAt <= now) continue;
+      if (m.boxKey) out.push({ publicKey: m.publicKey, boxKey: m.boxKey, role: m.role });
+      for (const [hex, d] of state.devices) {
+        if (d.identity === toHex(m.publicKey) && !state.revokedDevices.has(hex)) {
+          out.push({ publicKey: d.cert.device, boxKey: d.cert.deviceBox, role: m.role });
+        }
+      }
+    }
     return out;
   }
 
-  /** The newest epoch an owner rotated to (0 before any rotation). */
-  get currentEpoch(): number {
-    this.members();
-    return this.epochCache;
-  }
-
-  /** The member's role now, or undefined if not a member or expired. */
-  roleOf(publicKey: Uint8Array, now: number): RoleCode | undefined {
-    const m = this.members().get(toHex(publicKey));
-    if (!m || (m.expiresAt !== 0 && m.expiresAt <= now)) return undefined;
-    return m.role;
+  /** A live invite by its key (for the invite lockbox). */
+  invite(inviteKey: Uint8Array): Invite | undefined {
+    const i = this.state().invites.get(toHex(inviteKey));
+    return i && !i.used ? i.invite : undefined;
   }
 }

@@ -44,6 +44,7 @@ import {
   type Failure,
   type MemberEntry,
   type MembershipOp,
+  type Recipient,
   type ParsedRecord,
   type RecordHeader,
   type RecordTypeCode,
@@ -197,7 +198,11 @@ export class ProfileSync {
 
   /** Writes an owner-signed membership record (genesis is written by `createProfile`). */
   async appendMembership(op: MembershipOp): Promise<string> {
-    return this.writes.run(() => this.appendOwn(RecordType.membership, new Uint8Array(0), encodeMembershipExt(op), op));
+    return this.writes.run(() => {
+      // Stamp the Lamport clock at write time, after every op this replica has seen.
+      const stamped = { ...op, clock: op.kind === 'genesis' ? 0 : (op.clock ?? this.index.membership.nextClock) };
+      return this.appendOwn(RecordType.membership, new Uint8Array(0), encodeMembershipExt(stamped), stamped);
+    });
   }
 
   // ---- owner operations ----------------------------------------------------------------
@@ -210,8 +215,13 @@ export class ProfileSync {
   async grant(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
     await this.appendMembership({ kind: 'set', member });
     const history = o.history ?? member.role !== Role.clinician;
-    if (history) await this.sendLockbox(member, true);
-    else await this.rotate();
+    if (!history) {
+      await this.rotate();
+      return;
+    }
+    for (const r of this.index.membership.recipients(this.o.now())) {
+      if (bytesEqual(r.publicKey, member.publicKey)) await this.sendLockbox(r, true);
+    }
   }
 
   /** Removes a member and rotates, so nothing written from now on opens with its keys. */
@@ -225,22 +235,17 @@ export class ProfileSync {
     const epoch = this.currentEpoch + 1;
     this.o.keys.add(epoch, generateSymmetricKey(this.o.random));
     await this.appendMembership({ kind: 'rotate', epoch });
-    const now = this.o.now();
-    for (const member of this.index.membership.members().values()) {
-      if (this.index.membership.roleOf(member.publicKey, now) === undefined) continue;
-      await this.sendLockbox(member, member.role !== Role.clinician);
-    }
+    for (const r of this.index.membership.recipients(this.o.now())) await this.sendLockbox(r, r.role !== Role.clinician);
     await this.compact();
     return epoch;
   }
 
-  private async sendLockbox(member: MemberEntry, withHistory: boolean): Promise<void> {
-    if (!member.boxKey) return; // a member without a box key cannot receive keys
+  async sendLockbox(to: Recipient, withHistory: boolean): Promise<void> {
     const ext = sealLockbox({
       docId: this.docId,
       epoch: this.currentEpoch,
-      recipient: member.publicKey,
-      recipientBoxKey: member.boxKey,
+      recipient: to.publicKey,
+      recipientBoxKey: to.boxKey,
       keys: this.o.keys.subset(this.currentEpoch, withHistory),
       random: this.o.random,
     });

@@ -1,0 +1,103 @@
+/**
+ * The two sides every network benchmark compares, each behind the same counting proxy:
+ *  - encrypted: writer Profile -> proxy -> relay (server/relay.ts) -> proxy -> reader Profile;
+ *  - plaintext: two stock HocuspocusProviders on plain Y.Docs -> proxy -> stock Hocuspocus Server.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as Y from 'yjs';
+import { Server } from '@hocuspocus/server';
+import { HocuspocusProvider } from '@hocuspocus/provider';
+import { startRelay } from '../../server/relay.ts';
+import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
+import { Role } from '../../src/lib/protocol/index.ts';
+import { Profile } from '../../src/lib/vault/profile.ts';
+import { startCountingProxy, type CountingProxy } from './proxy.ts';
+import { within } from './common.ts';
+
+export interface EncryptedPair {
+  readonly writer: Profile;
+  readonly reader: Profile;
+  readonly proxy: CountingProxy;
+  close(): Promise<void>;
+}
+
+/** With `direct`, clients connect straight to the relay (no counting proxy hop; `proxy` is then absent). */
+export async function encryptedPair(o: { batchWindowMs?: number; compactEvery?: number; direct?: boolean } = {}): Promise<EncryptedPair> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fhv-bench-relay-'));
+  const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
+  const proxy = o.direct ? undefined : await startCountingProxy(relay.url);
+  const alice = generateSigningKeyPair();
+  const bob = generateSigningKeyPair();
+  const common = { relayUrl: proxy?.url ?? relay.url, minReconnectDelayMs: 50, batchWindowMs: o.batchWindowMs, compactEvery: o.compactEvery };
+  const writer = await Profile.create({ ...common, signer: alice, members: [{ publicKey: bob.publicKey, role: Role.viewer, expiresAt: 0 }] });
+  await within(writer.flush(), 15_000, 'writer genesis reaches the relay');
+  const reader = await Profile.open({ ...common, signer: bob, access: writer.access });
+  await within(reader.status.when((s) => s.synced), 15_000, 'reader synced');
+  await reader.sync.flush();
+  return {
+    writer,
+    reader,
+    proxy: proxy!,
+    async close() {
+      await reader.close().catch(() => {});
+      await writer.close().catch(() => {});
+      await proxy?.close();
+      await relay.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PlainPair {
+  readonly writer: Y.Doc;
+  readonly reader: Y.Doc;
+  readonly writerProvider: HocuspocusProvider;
+  readonly readerProvider: HocuspocusProvider;
+  readonly proxy: CountingProxy;
+  close(): Promise<void>;
+}
+
+function syncedProvider(url: string, name: string, document: Y.Doc, flushDelay: number | false): Promise<HocuspocusProvider> {
+  return new Promise((resolve) => {
+    const provider: HocuspocusProvider = new HocuspocusProvider({
+      url,
+      name,
+      document,
+      flushDelay,
+      onSynced: ({ state }) => {
+        if (state) resolve(provider);
+      },
+    });
+  });
+}
+
+/** With `direct`, no counting proxy (`proxy` is then absent). `flushDelay` (provider batching window) defaults to the stock setting: off, one message per update. */
+export async function plainPair(o: { flushDelay?: number | false; direct?: boolean } = {}): Promise<PlainPair> {
+  const server = new Server({ port: 0, quiet: true, stopOnSignals: false });
+  await server.listen();
+  const serverUrl = `ws://127.0.0.1:${server.address.port}`;
+  const proxy = o.direct ? undefined : await startCountingProxy(serverUrl);
+  const url = proxy?.url ?? serverUrl;
+  const writer = new Y.Doc();
+  const reader = new Y.Doc();
+  const name = 'bench-doc';
+  const writerProvider = await within(syncedProvider(url, name, writer, o.flushDelay ?? false), 15_000, 'plain writer synced');
+  const readerProvider = await within(syncedProvider(url, name, reader, o.flushDelay ?? false), 15_000, 'plain reader synced');
+  return {
+    writer,
+    reader,
+    writerProvider,
+    readerProvider,
+    proxy: proxy!,
+    async close() {
+      readerProvider.destroy();
+      writerProvider.destroy();
+      await proxy?.close();
+      await server.destroy();
+      writer.destroy();
+      reader.destroy();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * S2: writer -> reader latency over loopback for single small edits (one character appended to a
+ * note), one every ~25 ms so the writer's batch window never delays a seal. Latency runs from
+ * the writer's edit call to the reader's plain doc emitting the change (observed, not polled).
+ * Sides: (a) encrypted Profiles through the relay, (b) stock Hocuspocus with plain Y.Docs,
+ * (c) a raw `ws` broadcast server (floor: one socket hop in, one out). No proxy on any side.
+ * Targets: encrypted p50 <= plaintext p50 + 0.5 ms, p99 <= plaintext p99 + 2 ms.
+ */
+import { WebSocket, WebSocketServer } from 'ws';
+import { environment, fmtMs, now, percentile, QUICK, round, sleep, within, writeResult, type BenchResult } from './lib/common.ts';
+import { encryptedPair, plainPair } from './lib/sides.ts';
+
+const SPACING_MS = 25;
+const WARMUP = 20;
+
+interface Stats {
+  readonly n: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+const stats = (xs: number[]): Stats => ({
+  n: xs.length,
+  p50: round(percentile(xs, 50), 3),
+  p90: round(percentile(xs, 90), 3),
+  p99: round(percentile(xs, 99), 3),
+  max: round(Math.max(...xs), 3),
+  mean: round(xs.reduce((a, b) => a + b, 0) / xs.length, 3),
+});
+
+/**
+ * Drives `count` edits: `edit(i)` makes edit i on the writer; the caller reports arrivals with
+ * `arrived(k)` = how many edits the reader now sees. Returns per-edit latencies in ms.
+ */
+async function drive(count: number, edit: (i: number) => void, hook: (arrived: (seen: number) => void) => void): Promise<number[]> {
+  const sent: number[] = [];
+  const lat: number[] = new Array(count);
+  let seenSoFar = 0;
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  hook((seen) => {
+    const t = now();
+    for (; seenSoFar < seen && seenSoFar < count; seenSoFar++) lat[seenSoFar] = t - sent[seenSoFar]!;
+    if (seenSoFar >= count) resolveAll();
+  });
+  for (let i = 0; i < count; i++) {
+    sent[i] = now();
+    edit(i);
+    await sleep(SPACING_MS);
+  }
+  await within(all, 30_000, 'all edits reach the reader');
+  return lat.slice(WARMUP);
+}
+
+async function encryptedSide(count: number): Promise<number[]> {
+  const pair = await encryptedPair({ direct: true });
+  try {
+    const text = pair.reader.plainDoc.getText('note:lat');
+    return await drive(count, (i) => pair.writer.insertNote('lat', i, 'x'), (arrived) => text.observe(() => arrived(text.length)));
+  } finally {
+    await pair.close();
+  }
+}
+
+async function plainSide(count: number): Promise<number[]> {
+  const pair = await plainPair({ direct: true });
+  try {
+    const w = pair.writer.getText('note:lat');
+    const r = pair.reader.getText('note:lat');
+    return await drive(count, (i) => w.insert(i, 'x'), (arrived) => r.observe(() => arrived(r.length)));
+  } finally {
+    await pair.close();
+  }
+}
+
+/** The floor: a ws server that forwards each message to every other client, nothing else. */
+async function rawSide(count: number): Promise<number[]> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  server.on('connection', (socket) => {
+    socket.on('message', (data, binary) => {
+      for (const other of server.clients) if (other !== socket && other.readyState === WebSocket.OPEN) other.send(data, { binary });
+    });
+  });
+  const address = server.address();
+  const url = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const open = (ws: WebSocket) => new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)));
+  const writer = new WebSocket(url, { perMessageDeflate: false });
+  const reader = new WebSocket(url, { perMessageDeflate: false });
+  await Promise.all([open(writer), open(reader)]);
+  // A Yjs-sized payload: one small update frame (32 bytes).
+  try {
+    return await drive(
+      count,
+      (i) => {
+        const msg = new Uint8Array(32);
+        new DataView(msg.buffer).setUint32(0, i + 1);
+        writer.send(msg);
+      },
+      (arrived) => reader.on('message', (data) => arrived((data as Buffer).readUInt32BE(0))),
+    );
+  } finally {
+    writer.terminate();
+    reader.terminate();
+    for (const c of server.clients) c.terminate();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+export async function runS2(): Promise<BenchResult> {
+  const count = (QUICK ? 80 : 300) + WARMUP;
+  const raw = stats(await rawSide(count));
+  console.log(`  S2 raw ws: p50 ${fmtMs(raw.p50)}, p99 ${fmtMs(raw.p99)}`);
+  const plain = stats(await plainSide(count));
+  console.log(`  S2 plaintext: p50 ${fmtMs(plain.p50)}, p99 ${fmtMs(plain.p99)}`);
+  const enc = stats(await encryptedSide(count));
+  console.log(`  S2 encrypted: p50 ${fmtMs(enc.p50)}, p99 ${fmtMs(enc.p99)}`);
+  const result: BenchResult = {
+    id: 'S2',
+    title: 'S2 writer -> reader latency, single edits over loopback',
+    env: environment(),
+    rows: [
+      { metric: 'edit -> reader p50', ours: fmtMs(enc.p50), peer: fmtMs(plain.p50), ratio: round(enc.p50 / plain.p50, 2), target: '<= peer + 0.5 ms', met: enc.p50 <= plain.p50 + 0.5 },
+      { metric: 'edit -> reader p99', ours: fmtMs(enc.p99), peer: fmtMs(plain.p99), ratio: round(enc.p99 / plain.p99, 2), target: '<= peer + 2 ms', met: enc.p99 <= plain.p99 + 2 },
+      { metric: 'plaintext p50 vs raw ws broadcast floor', ours: fmtMs(plain.p50), peer: fmtMs(raw.p50), ratio: round(plain.p50 / raw.p50, 2), target: '(info)', met: null },
+    ],
+    notes: [
+      `${count - WARMUP} measured edits (after ${WARMUP} warm-up edits), one every ${SPACING_MS} ms; one character appended per edit.`,
+      'Clients connect directly (no counting proxy) on all three sides; the relay uses its default config (SQLite append before acknowledging).',
+      `Encrypted minus plaintext: p50 +${(enc.p50 - plain.p50).toFixed(2)} ms, p99 +${(enc.p99 - plain.p99).toFixed(2)} ms.`,
+    ],
+    data: { spacingMs: SPACING_MS, warmup: WARMUP, encrypted: enc, plaintext: plain, rawWs: raw, deltaMs: { p50: round(enc.p50 - plain.p50, 3), p99: round(enc.p99 - plain.p99, 3) } },
+  };
+  writeResult(result);
+  return result;
+}
