@@ -3,7 +3,7 @@
  * It stores and forwards envelope docs only; it holds no keys and never sees plaintext.
  */
 import { Server } from '@hocuspocus/server';
-import { defaultEd25519Engine } from '../src/lib/crypto/index.ts';
+import { createNodeCryptoEngine } from '../src/lib/crypto/ed25519-node.ts';
 import { authExtension } from './auth.ts';
 import { defaultConfig, type RelayConfig } from './config.ts';
 import { persistenceExtension } from './persistence.ts';
@@ -26,7 +26,8 @@ export interface Relay {
 
 export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<Relay> {
   const config = defaultConfig(overrides);
-  const engine = await defaultEd25519Engine();
+  // OpenSSL directly: same checks, no thread-pool hop per verify (docs/decisions/0003).
+  const engine = createNodeCryptoEngine();
   const store = new SqliteEnvelopeLog(config.dataDir);
   const registry = new Registry(store);
   const server = new Server({

@@ -13,7 +13,7 @@ import { CryptoError } from './errors.ts';
 import type { Signature, SigningPublicKey, SigningSecretKey } from './keys.ts';
 
 export interface Ed25519Engine {
-  readonly name: 'webcrypto' | 'noble' | 'tweetnacl';
+  readonly name: 'webcrypto' | 'noble' | 'tweetnacl' | 'node';
   sign(message: Uint8Array, secretKey: SigningSecretKey): Promise<Signature>;
   /** Raw engine verify; callers use `verifyDetached`, which adds the strictness checks. */
   verify(message: Uint8Array, signature: Uint8Array, publicKey: SigningPublicKey): Promise<boolean>;

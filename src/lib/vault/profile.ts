@@ -61,6 +61,9 @@ export interface OpenProfileOptions {
 export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
   /** Further members besides the creator (owner). */
   readonly members?: readonly MemberEntry[];
+  /** For documents whose id must be re-derivable (a person's vault): fixed genesis nonce and epoch-0 key. */
+  readonly genesisNonce?: Uint8Array;
+  readonly epochKey?: SymmetricKey;
 };
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -95,9 +98,9 @@ export class Profile {
   /** Creates a new profile: the caller's key becomes its first owner. */
   static async create(o: CreateProfileOptions): Promise<Profile> {
     const random = o.random ?? secureRandom;
-    const genesisNonce = random(GENESIS_NONCE_LENGTH);
+    const genesisNonce = o.genesisNonce ?? random(GENESIS_NONCE_LENGTH);
     const docId = deriveDocId(o.signer.publicKey, genesisNonce);
-    const access: ProfileAccess = { docId, epoch: 0, epochKeys: new Map([[0, generateSymmetricKey(random)]]), genesisNonce };
+    const access: ProfileAccess = { docId, epoch: 0, epochKeys: new Map([[0, o.epochKey ?? generateSymmetricKey(random)]]), genesisNonce };
     const profile = await Profile.open({ ...o, access, random, autoConnect: false });
     await profile.sync.appendMembership({
       kind: 'genesis',
