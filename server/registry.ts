@@ -10,6 +10,7 @@ import {
   ENVELOPE_MAP,
   EnvelopeIndex,
   parseRecord,
+  compareForMembership,
   RecordType,
   SerialGate,
 } from '../src/lib/protocol/index.ts';
@@ -43,7 +44,7 @@ export function indexFromState(docId: Uint8Array, state: Uint8Array | undefined)
     .map((item) => ({ item, record: parseRecord((item.content as Y.ContentBinary).content) }))
     .filter((x) => x.record.ok)
     .map((x) => ({ item: x.item, record: (x.record as { value: import('../src/lib/protocol/index.ts').ParsedRecord }).value }))
-    .sort((a, b) => rank(a.record.header.type) - rank(b.record.header.type) || a.record.header.seq - b.record.header.seq);
+    .sort((a, b) => compareForMembership(a.record, b.record));
   for (const { item, record } of parsed) {
     const op = record.header.type === RecordType.membership ? index.membership.check(record) : undefined;
     index.add(record, { client: item.id.client, clock: item.id.clock }, op?.ok ? op.value : undefined);
@@ -52,7 +53,6 @@ export function indexFromState(docId: Uint8Array, state: Uint8Array | undefined)
   return index;
 }
 
-const rank = (type: number): number => (type === RecordType.membership ? 0 : 1);
 
 export class Registry {
   private readonly docs = new Map<string, DocEntry>();

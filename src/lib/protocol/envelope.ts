@@ -15,7 +15,7 @@ import { RecordType } from './constants.ts';
 import { fail, ok, type Failure, type Result } from './errors.ts';
 import { verifyDeviceCert } from './device.ts';
 import { lockboxHeader } from './lockbox.ts';
-import { isAdminRole, isWriterRole, MembershipView, type MembershipOp } from './membership.ts';
+import { compareForMembership, isAdminRole, isWriterRole, MembershipView, type MembershipOp } from './membership.ts';
 import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord } from './record.ts';
 import { coveredSeq, decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
 
@@ -234,8 +234,8 @@ export async function checkEnvelopeUpdate(
     if (struct.parentSub !== recordKey(parsed.value)) return fail('RECORD_KEY_MISMATCH', 'map key is not the record id');
     fresh.push({ record: parsed.value, client: struct.id.client, clock: struct.id.clock });
   }
-  // Membership first (genesis before changes), then by author chain position.
-  fresh.sort((a, b) => typeRank(a.record) - typeRank(b.record) || a.record.header.seq - b.record.header.seq);
+  // Membership first, in causal order (genesis, then by clock), then the rest by seq.
+  fresh.sort((a, b) => compareForMembership(a.record, b.record));
   const staged = new EnvelopeIndexOverlay(index);
   for (const f of fresh) {
     if (index.has(recordKey(f.record))) continue;
@@ -274,7 +274,6 @@ export function inDeleteSet(ds: ReturnType<typeof Y.decodeUpdate>["ds"], client:
   return ranges !== undefined && ranges.some((r: { clock: number; len: number }) => clock >= r.clock && clock < r.clock + r.len);
 }
 
-const typeRank = (r: ParsedRecord): number => (r.header.type === RecordType.membership ? 0 : 1);
 
 /**
  * Staging layer so a rejected update leaves the real index untouched, without copying it:

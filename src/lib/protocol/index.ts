@@ -12,3 +12,4 @@ export * from './serial.ts';
 export * from './lockbox.ts';
 export * from './device.ts';
 export * from './audit.ts';
+export * from './invite.ts';

@@ -22,6 +22,7 @@ import {
 } from '../crypto/index.ts';
 import {
   authorizeRecord,
+  compareForMembership,
   decodeSnapshotExt,
   encodeMembershipExt,
   encodeSnapshotExt,
@@ -34,6 +35,8 @@ import {
   recordKey,
   RecordType,
   Role,
+  inviteKeysFromSecret,
+  isAdminRole,
   sealLockbox,
   sealRecord,
   SEALED_TYPES,
@@ -45,6 +48,7 @@ import {
   type MemberEntry,
   type MembershipOp,
   type Recipient,
+  type RoleCode,
   type ParsedRecord,
   type RecordHeader,
   type RecordTypeCode,
@@ -228,6 +232,30 @@ export class ProfileSync {
   async revoke(publicKey: SigningPublicKey): Promise<number> {
     await this.appendMembership({ kind: 'remove', publicKey });
     return this.rotate();
+  }
+
+  /**
+   * Registers an invite (keys derived from `secret`) and addresses a lockbox to it. Without
+   * history, the profile first rotates so the invitee reads the fresh snapshot and nothing older.
+   */
+  async invite(o: { secret: Uint8Array; role: RoleCode; memberExpiresAt: number; inviteExpiresAt: number; history: boolean }): Promise<void> {
+    const keys = inviteKeysFromSecret(o.secret);
+    if (!o.history) await this.rotate();
+    await this.appendMembership({
+      kind: 'invite',
+      invite: { inviteKey: keys.signing.publicKey, inviteBox: keys.box.publicKey, role: o.role, memberExpiresAt: o.memberExpiresAt, inviteExpiresAt: o.inviteExpiresAt },
+    });
+    await this.sendLockbox({ publicKey: keys.signing.publicKey, boxKey: keys.box.publicKey, role: o.role }, o.history);
+  }
+
+  /** Owner: removes every member whose access expired (one rotation for all); returns how many. */
+  async removeExpired(): Promise<number> {
+    const now = this.o.now();
+    const expired = [...this.index.membership.members().values()].filter((m) => m.expiresAt !== 0 && m.expiresAt <= now);
+    if (expired.length === 0 || !isAdminRole(this.index.membership.roleOf(this.o.signer.publicKey, now))) return 0;
+    for (const m of expired) await this.appendMembership({ kind: 'remove', publicKey: m.publicKey });
+    await this.rotate();
+    return expired.length;
   }
 
   /** New epoch key, delivered by lockbox to every current member, then a snapshot under it. */
@@ -478,7 +506,7 @@ export class ProfileSync {
 
   private async processBatch(batch: ParsedRecord[]): Promise<void> {
     // 1. Membership first: roles decide whether anything else is acceptable.
-    for (const r of batch.filter((r) => r.header.type === RecordType.membership).sort(bySeq)) {
+    for (const r of batch.filter((r) => r.header.type === RecordType.membership).sort(compareForMembership)) {
       const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
       if (!verdict.ok) this.reject(recordKey(r), r, verdict);
       else this.index.add(r, undefined, verdict.value);
@@ -507,7 +535,7 @@ export class ProfileSync {
     // 3. Everything else in chain order, holding records whose predecessor is missing.
     for (const r of batch) {
       const key = recordKey(r);
-      if (r.header.type !== RecordType.snapshot && r.header.type !== RecordType.lockbox && !this.processed.has(key)) this.held.set(key, r);
+      if (r.header.type !== RecordType.snapshot && !this.processed.has(key)) this.held.set(key, r);
     }
     await this.advanceChains();
   }
@@ -569,6 +597,12 @@ export class ProfileSync {
         if (r.header.seq > head.seq + 1) continue; // gap: wait for the predecessor
         this.held.delete(key);
         progressed = true;
+        if (r.header.seq <= head.seq && KEPT_TYPES.has(r.header.type) && this.index.has(key) && r.header.seq <= this.index.coveredSeq(author)) {
+          // Membership and lockbox records outlive the snapshots that cover them: already
+          // verified in step 1, nothing to apply.
+          this.processed.add(key);
+          continue;
+        }
         if (r.header.seq <= head.seq) {
           const code = r.header.seq <= this.index.coveredSeq(author) ? 'RECORD_REPLAY' : 'RECORD_FORK';
           this.reject(key, r, { ok: false, code, message: 'record repeats a seq this author already used' });
@@ -584,8 +618,8 @@ export class ProfileSync {
   }
 
   private async acceptInChain(key: string, r: ParsedRecord, author: string): Promise<void> {
-    if (r.header.type === RecordType.membership) {
-      // Verified and folded in step 1; here it only advances the chain.
+    if (KEPT_TYPES.has(r.header.type)) {
+      // Verified (and folded or absorbed) in step 1; here it only advances the chain.
       if (!this.index.has(key)) return this.reject(key, r, { ok: false, code: 'RECORD_NOT_ADMIN', message: 'membership record was refused' });
     } else {
       const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
@@ -646,6 +680,8 @@ export class ProfileSync {
 }
 
 const bySeq = (a: ParsedRecord, b: ParsedRecord): number => a.header.seq - b.header.seq;
+/** Record types compaction never deletes. */
+const KEPT_TYPES: ReadonlySet<number> = new Set([RecordType.membership, RecordType.lockbox]);
 const hexToKey = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))) as CoverageEntry['author'];
 const recordKeyFromId = (id: Uint8Array): string => recordKey({ id } as ParsedRecord);
 

@@ -1,0 +1,134 @@
+/**
+ * Invites and live clinician sessions, as links whose secret sits in the URL fragment:
+ *   <origin>/#/join/<document name>.<base64url secret>
+ * The fragment never reaches a server (no Referer either: the app sends no-referrer).
+ */
+import {
+  fromBase64Url,
+  secureRandom,
+  toBase64Url,
+  type BoxKeyPair,
+  type RandomSource,
+  type SigningKeyPair,
+  type SymmetricKey,
+} from '../crypto/index.ts';
+import { INVITE_SECRET_LENGTH, inviteKeysFromSecret, Role, type RoleCode } from '../protocol/index.ts';
+import { Profile, type OpenProfileOptions } from './profile.ts';
+
+export type InviteErrorCode = 'INVITE_MALFORMED' | 'INVITE_REFUSED' | 'INVITE_NO_KEY' | 'INVITE_TIMEOUT';
+
+export class InviteError extends Error {
+  readonly code: InviteErrorCode;
+  constructor(code: InviteErrorCode, message: string) {
+    super(message);
+    this.name = 'InviteError';
+    this.code = code;
+  }
+}
+
+export interface Invitation {
+  readonly link: string;
+  readonly role: RoleCode;
+  /** When the link stops working (single use before that). */
+  readonly inviteExpiresAt: number;
+  /** When the access it grants ends (0 = never). */
+  readonly memberExpiresAt: number;
+}
+
+export function formatInviteLink(origin: string, docName: string, secret: Uint8Array): string {
+  return `${origin.replace(/\/$/, '')}/#/join/${docName}.${toBase64Url(secret)}`;
+}
+
+export function parseInviteLink(link: string): { docId: Uint8Array; secret: Uint8Array } {
+  const m = /#\/join\/([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(link.trim());
+  if (!m) throw new InviteError('INVITE_MALFORMED', 'that is not an invite link');
+  try {
+    const docId = fromBase64Url(m[1]!);
+    const secret = fromBase64Url(m[2]!);
+    if (docId.length !== 16 || secret.length !== INVITE_SECRET_LENGTH) throw new Error('length');
+    return { docId, secret };
+  } catch {
+    throw new InviteError('INVITE_MALFORMED', 'that is not an invite link');
+  }
+}
+
+/**
+ * Owner: invite someone with a role. Full members see the whole history; `history: false`
+ * (the default for clinicians) rotates first, so the invitee sees the current state only.
+ */
+export async function createInvitation(
+  profile: Profile,
+  o: { origin: string; role: RoleCode; validForMs?: number; accessForMs?: number; history?: boolean; now?: () => number; random?: RandomSource },
+): Promise<Invitation> {
+  const now = (o.now ?? Date.now)();
+  const secret = (o.random ?? secureRandom)(INVITE_SECRET_LENGTH);
+  const memberExpiresAt = o.accessForMs ? now + o.accessForMs : 0;
+  const inviteExpiresAt = now + (o.validForMs ?? 24 * 3600 * 1000);
+  await profile.sync.invite({ secret, role: o.role, memberExpiresAt, inviteExpiresAt, history: o.history ?? o.role !== Role.clinician });
+  await profile.flush();
+  return { link: formatInviteLink(o.origin, profile.name, secret), role: o.role, inviteExpiresAt, memberExpiresAt };
+}
+
+/**
+ * Owner: a live, time-limited session for a clinician during an appointment (QR code = the
+ * link). The clinician sees the current state and what happens next, may add notes if
+ * `canEdit`, and is cut off by the relay at the end; an owner device then rotates the key.
+ */
+export function startClinicianSession(profile: Profile, o: { origin: string; minutes: number; canEdit?: boolean; now?: () => number }) {
+  const minutes = Math.max(1, Math.min(o.minutes, 12 * 60));
+  return createInvitation(profile, {
+    origin: o.origin,
+    role: o.canEdit ? Role.editor : Role.clinician,
+    accessForMs: minutes * 60_000,
+    validForMs: Math.min(15, minutes) * 60_000,
+    history: false,
+    now: o.now,
+  });
+}
+
+/**
+ * Invitee: accept a link with this device's own keys. Authenticates once as the invite key,
+ * reads the lockbox addressed to it, writes `accept` binding `signer`/`box`, then opens the
+ * profile as itself. Used, expired and forged links are refused by the relay.
+ */
+export async function acceptInvitation(
+  link: string,
+  o: Omit<OpenProfileOptions, 'access' | 'signer' | 'box'> & { signer: SigningKeyPair; box: BoxKeyPair; relayUrl: string; timeoutMs?: number },
+): Promise<Profile> {
+  const { docId, secret } = parseInviteLink(link);
+  const invite = inviteKeysFromSecret(secret);
+  const timeoutMs = o.timeoutMs ?? 15_000;
+  const asInvite = await Profile.open({
+    relayUrl: o.relayUrl,
+    minReconnectDelayMs: o.minReconnectDelayMs,
+    now: o.now,
+    signer: invite.signing,
+    box: invite.box,
+    access: { docId, epoch: 0, epochKeys: new Map() },
+  });
+  try {
+    const first = await asInvite.status.when((s) => s.synced || s.state === 'error', timeoutMs).catch(() => undefined);
+    if (!first) throw new InviteError('INVITE_TIMEOUT', 'the relay did not answer in time');
+    if (first.state === 'error' && !first.synced) throw new InviteError('INVITE_REFUSED', 'this invite is not valid: it was used, it expired, or it never existed');
+    await asInvite.sync.flush();
+    const granted = asInvite.sync.index.membership.invite(invite.signing.publicKey);
+    const epoch = asInvite.sync.currentEpoch;
+    if (!granted || !asInvite.sync.keys.has(epoch)) throw new InviteError('INVITE_NO_KEY', 'the invite carries no key for this profile');
+    await asInvite.sync.appendMembership({
+      kind: 'accept',
+      member: { publicKey: o.signer.publicKey, boxKey: o.box.publicKey, role: granted.role, expiresAt: granted.memberExpiresAt },
+    });
+    await asInvite.flush(timeoutMs).catch(() => undefined);
+    // Once the accept lands, the used invite key is no longer a member and the relay closes
+    // its connection (TOKEN_NOT_MEMBER): that is success. Any other refusal is not.
+    const refusal = asInvite.connection?.refusal.value;
+    const accepted = asInvite.status.value.pending === 0 && (refusal === null || refusal === 'TOKEN_NOT_MEMBER');
+    if (!accepted) throw new InviteError('INVITE_REFUSED', 'the relay refused the acceptance: the invite was used or expired');
+    const epochKeys = new Map<number, SymmetricKey>(asInvite.sync.keys.entries());
+    await asInvite.close();
+    return Profile.open({ ...o, access: { docId, epoch, epochKeys } });
+  } catch (e) {
+    await asInvite.close().catch(() => undefined);
+    throw e;
+  }
+}
