@@ -5,6 +5,7 @@
 import { Server } from '@hocuspocus/server';
 import { createNodeCryptoEngine } from '../src/lib/crypto/ed25519-node.ts';
 import { authExtension } from './auth.ts';
+import { awarenessExtension } from './awareness.ts';
 import { defaultConfig, type RelayConfig } from './config.ts';
 import { persistenceExtension } from './persistence.ts';
 import { policyExtension } from './policy.ts';
@@ -42,6 +43,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
       authExtension(registry, config, engine),
       policyExtension(registry, config, engine),
       expiryExtension(registry, config),
+      awarenessExtension(),
       persistenceExtension(store, config),
       staticExtension(config.staticDir),
     ],

@@ -40,3 +40,6 @@ export const DOMAIN = {
 } as const;
 
 export const ZERO_HASH = new Uint8Array(HASH_LENGTH);
+
+/** Largest presence blob (base64url of one presence record) carried in awareness. */
+export const MAX_PRESENCE_CHARS = 4096;

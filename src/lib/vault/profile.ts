@@ -27,6 +27,7 @@ import { Observable } from '../sync/observable.ts';
 import { EpochKeyRing } from '../sync/key-ring.ts';
 import { ProfileSync } from '../sync/profile-sync.ts';
 import { RelayConnection } from '../sync/relay-connection.ts';
+import { openPresence, sealPresence, type PresenceEntry, type PresenceState } from '../sync/presence.ts';
 import { summarize, type SyncStatus } from '../sync/status.ts';
 import type { Persistence } from '../storage/types.ts';
 
@@ -76,7 +77,12 @@ export class Profile {
   readonly sync: ProfileSync;
   readonly connection: RelayConnection | undefined;
   readonly status: Observable<SyncStatus>;
+  /** Other people here now (verified, decrypted presence), newest first. */
+  readonly presence = new Observable<PresenceEntry[]>([]);
   private readonly plain: Y.Doc;
+  private presenceState: PresenceState | undefined;
+  private presenceTimer: ReturnType<typeof setInterval> | undefined;
+  private ctx: { engine: Ed25519Engine; random: RandomSource; now: () => number; signer: SigningKeyPair } | undefined;
   private readonly envelope: Y.Doc;
   private readonly detachers: Array<() => void> = [];
 
@@ -148,6 +154,8 @@ export class Profile {
         })
       : undefined;
     const profile = new Profile(o.access, sync, connection, plain, envelope);
+    profile.ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
+    profile.watchPresence();
     if (detachPersistence) profile.detachers.push(detachPersistence);
     if (connection && o.autoConnect !== false) await profile.connect();
     return profile;
@@ -167,6 +175,53 @@ export class Profile {
       problems,
       synced: c ? c.synced.value : false,
     });
+  }
+
+  /** Shares who you are and where (encrypted, signed); refreshed while the profile is open. */
+  async setPresence(state: PresenceState): Promise<void> {
+    this.presenceState = state;
+    await this.publishPresence();
+    this.presenceTimer ??= setInterval(() => void this.publishPresence(), 20_000);
+  }
+
+  private async publishPresence(): Promise<void> {
+    const awareness = this.connection?.provider.awareness;
+    if (!awareness || !this.presenceState || !this.ctx) return;
+    const blob = await sealPresence({
+      state: this.presenceState,
+      docId: this.access.docId,
+      epoch: this.sync.currentEpoch,
+      keys: this.sync.keys,
+      signer: this.ctx.signer,
+      engine: this.ctx.engine,
+      random: this.ctx.random,
+      now: this.ctx.now(),
+    });
+    if (blob) awareness.setLocalStateField('p', blob);
+  }
+
+  private watchPresence(): void {
+    const awareness = this.connection?.provider.awareness;
+    if (!awareness || !this.ctx) return;
+    const ctx = this.ctx;
+    const refresh = async () => {
+      const entries: PresenceEntry[] = [];
+      for (const [clientId, state] of awareness.getStates()) {
+        if (clientId === awareness.clientID) continue;
+        const entry = await openPresence((state as { p?: unknown }).p, {
+          docId: this.access.docId,
+          keys: this.sync.keys,
+          engine: ctx.engine,
+          now: ctx.now(),
+          roleOf: (pk) => this.sync.index.membership.roleOf(pk, ctx.now()),
+        });
+        if (entry) entries.push(entry);
+      }
+      this.presence.set(entries.sort((a, b) => b.at - a.at));
+    };
+    const onChange = () => void refresh();
+    awareness.on('change', onChange);
+    this.detachers.push(() => awareness.off('change', onChange));
   }
 
   async connect(): Promise<void> {
@@ -249,6 +304,7 @@ export class Profile {
   }
 
   async close(): Promise<void> {
+    if (this.presenceTimer) clearInterval(this.presenceTimer);
     await this.sync.flush();
     this.sync.destroy();
     this.connection?.destroy();

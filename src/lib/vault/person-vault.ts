@@ -1,0 +1,141 @@
+/**
+ * A person's family vault (docs/decisions/0009): one encrypted profile document per person
+ * whose id and epoch-0 key are re-derivable from the identity seed, so the recovery code alone
+ * finds and opens it. It lists the profiles the person can open, with their keys.
+ *   genesisNonce = H("fhv/vault-nonce/v1", seed)[0..16)    docId = H(identity ‖ genesisNonce)
+ *   epochKey     = H("fhv/vault-key/v1", seed)              creator = identity (owner)
+ * Every device writes with its own key (certified in the vault), so devices never share a chain.
+ */
+import {
+  fromBase64Url,
+  hashWithDomain,
+  toBase64Url,
+  type RandomSource,
+  type SymmetricKey,
+} from '../crypto/index.ts';
+import { deriveDocId, GENESIS_NONCE_LENGTH, type RoleName } from '../protocol/index.ts';
+import type { Persistence } from '../storage/types.ts';
+import { openAsDevice, VaultError, type Device, type Person } from './person.ts';
+import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
+
+export const VAULT_SECTION = 'profiles';
+export const LINK_SECTION = 'device-links';
+
+export function vaultAccess(person: Person): ProfileAccess & { genesisNonce: Uint8Array } {
+  const seed = person.identity.seed;
+  const genesisNonce = hashWithDomain('fhv/vault-nonce/v1', seed).slice(0, GENESIS_NONCE_LENGTH);
+  const key = hashWithDomain('fhv/vault-key/v1', seed) as Uint8Array as SymmetricKey;
+  return { docId: deriveDocId(person.identity.signing.publicKey, genesisNonce), epoch: 0, epochKeys: new Map([[0, key]]), genesisNonce };
+}
+
+export interface VaultEntry {
+  readonly name: string;
+  readonly relationship: string;
+  /** base64url of the profile's document id. */
+  readonly docId: string;
+  readonly role: RoleName;
+  readonly epoch: number;
+  /** epoch → base64url key. */
+  readonly epochKeys: Readonly<Record<string, string>>;
+  readonly genesisNonce?: string;
+}
+
+export interface OpenVaultOptions {
+  readonly person: Person;
+  readonly device: Device;
+  readonly relayUrl?: string;
+  readonly persistence?: Persistence;
+  /** First device only: write the vault's genesis (signed by the identity). */
+  readonly create?: boolean;
+  readonly random?: RandomSource;
+  readonly now?: () => number;
+  readonly minReconnectDelayMs?: number;
+  readonly timeoutMs?: number;
+}
+
+export class PersonVault {
+  readonly person: Person;
+  readonly device: Device;
+  readonly profile: Profile;
+
+  private constructor(person: Person, device: Device, profile: Profile) {
+    this.person = person;
+    this.device = device;
+    this.profile = profile;
+  }
+
+  static async open(o: OpenVaultOptions): Promise<PersonVault> {
+    const access = vaultAccess(o.person);
+    const common = { relayUrl: o.relayUrl, persistence: o.persistence, random: o.random, now: o.now, minReconnectDelayMs: o.minReconnectDelayMs };
+    if (o.create) {
+      const genesis = await Profile.create({
+        ...common,
+        signer: o.person.identity.signing,
+        box: o.person.identity.box,
+        genesisNonce: access.genesisNonce,
+        epochKey: access.epochKeys.get(0),
+      });
+      await genesis.flush(o.timeoutMs);
+      await genesis.close();
+    }
+    const profile = await openAsDevice({ ...common, access, person: o.person, device: o.device, timeoutMs: o.timeoutMs });
+    if (o.relayUrl) {
+      try {
+        await profile.status.when((s) => s.synced, o.timeoutMs ?? 30_000);
+      } catch {
+        await profile.close();
+        throw new VaultError('VAULT_NOT_FOUND', 'the vault could not be synced from the relay');
+      }
+    }
+    if (!profile.sync.index.membership.hasGenesis) {
+      await profile.close();
+      throw new VaultError('VAULT_NOT_FOUND', 'no vault exists for this identity');
+    }
+    return new PersonVault(o.person, o.device, profile);
+  }
+
+  /** Records a profile the person can open (its keys go into the encrypted vault). */
+  async addProfile(o: { name: string; relationship: string; access: ProfileAccess; role: RoleName }): Promise<VaultEntry> {
+    const epochKeys: Record<string, string> = {};
+    for (const [epoch, key] of o.access.epochKeys) epochKeys[String(epoch)] = toBase64Url(key);
+    const entry: VaultEntry = {
+      name: o.name,
+      relationship: o.relationship,
+      docId: toBase64Url(o.access.docId),
+      role: o.role,
+      epoch: o.access.epoch,
+      epochKeys,
+      ...(o.access.genesisNonce ? { genesisNonce: toBase64Url(o.access.genesisNonce) } : {}),
+    };
+    this.profile.setField(VAULT_SECTION, entry.docId, entry as unknown as JsonValue);
+    await this.profile.flush();
+    return entry;
+  }
+
+  listProfiles(): VaultEntry[] {
+    const map = this.profile.plainDoc.getMap<VaultEntry>(VAULT_SECTION);
+    return [...map.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  accessFor(docId: string | Uint8Array): ProfileAccess {
+    const id = typeof docId === 'string' ? docId : toBase64Url(docId);
+    const entry = this.profile.getField(VAULT_SECTION, id) as unknown as VaultEntry | undefined;
+    if (!entry) throw new VaultError('PROFILE_UNKNOWN', 'this profile is not in the vault');
+    const epochKeys = new Map<number, SymmetricKey>();
+    for (const [epoch, key] of Object.entries(entry.epochKeys)) epochKeys.set(Number(epoch), fromBase64Url(key) as SymmetricKey);
+    return {
+      docId: fromBase64Url(entry.docId),
+      epoch: entry.epoch,
+      epochKeys,
+      ...(entry.genesisNonce ? { genesisNonce: fromBase64Url(entry.genesisNonce) } : {}),
+    };
+  }
+
+  async flush(): Promise<void> {
+    await this.profile.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.profile.close();
+  }
+}
