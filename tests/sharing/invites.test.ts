@@ -89,7 +89,7 @@ describe('live clinician session', () => {
 
     // The session ends: the relay drops the clinician, an owner device rotates.
     expect(await c.connection!.refusal.when((r) => r !== null, 10_000)).toBe('TOKEN_EXPIRED');
-    expect(await a.sync.removeExpired()).toBe(1);
+    expect(await a.endExpiredAccess()).toBe(1);
     await a.flush();
     expect(a.sync.currentEpoch).toBe(2);
     a.setField('vitals', 'bp', '140/90');
@@ -111,6 +111,14 @@ describe('live clinician session', () => {
     }
     expect(checked).toBeGreaterThan(0);
     expect(c.getField('vitals', 'bp')).toBe('128/82');
+
+    // The owner's audit trail shows the whole session, every device chain verified.
+    await eventually(() => a.sync.auditEntries().size === 2);
+    const trail = await a.auditTrail();
+    expect(trail.chains.every((ch) => ch.ok)).toBe(true);
+    expect(trail.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['session-start', 'join', 'clinician-view', 'session-end']));
+    const joined = trail.events.find((e) => e.kind === 'join')!;
+    expect(joined.actor).toBe(Buffer.from(dr.signer.publicKey).toString('hex'));
   });
 });
 

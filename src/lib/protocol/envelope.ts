@@ -15,7 +15,7 @@ import { RecordType } from './constants.ts';
 import { fail, ok, type Failure, type Result } from './errors.ts';
 import { verifyDeviceCert } from './device.ts';
 import { lockboxHeader } from './lockbox.ts';
-import { compareForMembership, isAdminRole, isWriterRole, MembershipView, type MembershipOp } from './membership.ts';
+import { compareForMembership, INVITEE, isAdminRole, isWriterRole, MembershipView, type MembershipOp } from './membership.ts';
 import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord } from './record.ts';
 import { coveredSeq, decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
 
@@ -172,6 +172,8 @@ export async function authorizeRecord(
     const header = lockboxHeader(record.header.ext);
     return header.ok ? ok(undefined) : header;
   }
+  // Any member may leave audit entries (a clinician records its view); only writers edit.
+  if (record.header.type === RecordType.audit) return role === INVITEE ? fail('RECORD_NOT_WRITER', 'invite keys leave no audit entries') : ok(undefined);
   if (!isWriterRole(role)) return fail('RECORD_NOT_WRITER', 'record signed by a read-only member');
   if (record.header.type === RecordType.snapshot) {
     const ext = decodeSnapshotExt(record.header.ext);

@@ -112,6 +112,8 @@ export class ProfileSync {
   private readonly chains = new Map<string, ChainHead>();
   private readonly processed = new Set<string>();
   private readonly held = new Map<string, ParsedRecord>();
+  /** Opened audit entries (signed audit-entry bytes) by record author, in arrival order. */
+  private readonly audit: Array<{ author: string; seq: number; entry: Uint8Array }> = [];
   /** Records whose epoch key this device does not hold (yet): retried when a lockbox arrives. */
   private readonly awaitingKey = new Map<string, ParsedRecord>();
   private readonly incoming = new Set<string>();
@@ -246,6 +248,25 @@ export class ProfileSync {
       invite: { inviteKey: keys.signing.publicKey, inviteBox: keys.box.publicKey, role: o.role, memberExpiresAt: o.memberExpiresAt, inviteExpiresAt: o.inviteExpiresAt },
     });
     await this.sendLockbox({ publicKey: keys.signing.publicKey, boxKey: keys.box.publicKey, role: o.role }, o.history);
+  }
+
+  /** Appends one signed audit entry (see protocol/audit.ts) as a sealed audit record. */
+  async appendAudit(entry: Uint8Array): Promise<void> {
+    await this.writes.run(async () => {
+      await this.appendOwn(RecordType.audit, entry, new Uint8Array(0));
+      this.audit.push({ author: this.me, seq: this.ownHead.seq, entry });
+    });
+  }
+
+  /** Every audit entry this replica could open, grouped by author in chain order. */
+  auditEntries(): Map<string, Uint8Array[]> {
+    const out = new Map<string, Uint8Array[]>();
+    for (const a of [...this.audit].sort((x, y) => x.seq - y.seq)) {
+      const list = out.get(a.author) ?? [];
+      list.push(a.entry);
+      out.set(a.author, list);
+    }
+    return out;
   }
 
   /** Owner: removes every member whose access expired (one rotation for all); returns how many. */
@@ -624,12 +645,17 @@ export class ProfileSync {
     } else {
       const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
       if (!verdict.ok) return this.reject(key, r, verdict);
+      if ((r.header.type === RecordType.update || r.header.type === RecordType.audit) && !this.o.keys.has(r.header.epoch)) {
+        // Not ours to read (yet): keep it, and the author's later records wait behind it.
+        this.awaitingKey.set(key, r);
+        return;
+      }
+      if (r.header.type === RecordType.audit) {
+        const opened = this.open(r as VerifiedRecord);
+        if (!opened.ok) return this.reject(key, r, opened);
+        this.audit.push({ author, seq: r.header.seq, entry: opened.value.payload });
+      }
       if (r.header.type === RecordType.update) {
-        if (!this.o.keys.has(r.header.epoch)) {
-          // Not ours to read (yet): keep it, and the author's later records wait behind it.
-          this.awaitingKey.set(key, r);
-          return;
-        }
         const opened = this.open(r as VerifiedRecord);
         if (!opened.ok) return this.reject(key, r, opened);
         const update = toVerifiedUpdate(opened.value, this.docId);

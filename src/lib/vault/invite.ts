@@ -65,6 +65,7 @@ export async function createInvitation(
   const memberExpiresAt = o.accessForMs ? now + o.accessForMs : 0;
   const inviteExpiresAt = now + (o.validForMs ?? 24 * 3600 * 1000);
   await profile.sync.invite({ secret, role: o.role, memberExpiresAt, inviteExpiresAt, history: o.history ?? o.role !== Role.clinician });
+  await profile.audit(memberExpiresAt ? 'session-start' : 'grant', inviteKeysFromSecret(secret).signing.publicKey, `role ${o.role}`);
   await profile.flush();
   return { link: formatInviteLink(o.origin, profile.name, secret), role: o.role, inviteExpiresAt, memberExpiresAt };
 }
@@ -126,7 +127,13 @@ export async function acceptInvitation(
     if (!accepted) throw new InviteError('INVITE_REFUSED', 'the relay refused the acceptance: the invite was used or expired');
     const epochKeys = new Map<number, SymmetricKey>(asInvite.sync.keys.entries());
     await asInvite.close();
-    return Profile.open({ ...o, access: { docId, epoch, epochKeys } });
+    const profile = await Profile.open({ ...o, access: { docId, epoch, epochKeys } });
+    // Audit entries are sealed under the current epoch: catch up with the relay first.
+    await profile.status.when((s) => s.synced, timeoutMs);
+    await profile.sync.flush();
+    await profile.audit('join', undefined, `role ${granted.role}`);
+    if (granted.memberExpiresAt !== 0) await profile.audit('clinician-view');
+    return profile;
   } catch (e) {
     await asInvite.close().catch(() => undefined);
     throw e;

@@ -27,6 +27,8 @@ import { Observable } from '../sync/observable.ts';
 import { EpochKeyRing } from '../sync/key-ring.ts';
 import { ProfileSync } from '../sync/profile-sync.ts';
 import { RelayConnection } from '../sync/relay-connection.ts';
+import { readAuditTrail, recordAudit, type AuditTrail } from './audit-trail.ts';
+import type { AuditKindName } from '../protocol/index.ts';
 import { openPresence, sealPresence, type PresenceEntry, type PresenceState } from '../sync/presence.ts';
 import { summarize, type SyncStatus } from '../sync/status.ts';
 import type { Persistence } from '../storage/types.ts';
@@ -282,11 +284,38 @@ export class Profile {
   /** Owners: add or change a member (clinicians get a fresh epoch without history by default). */
   async addMember(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
     await this.sync.grant(member, o);
+    await this.audit('grant', member.publicKey, `role ${member.role}`);
   }
 
   /** Owners: remove a member and rotate the key; their connections are closed by the relay. */
   async removeMember(publicKey: SigningPublicKey): Promise<void> {
     await this.sync.revoke(publicKey);
+    await this.audit('revoke', publicKey);
+    await this.audit('rotate', undefined, `epoch ${this.sync.currentEpoch}`);
+  }
+
+  /** Owners: end every session or membership whose time is up (relay already cut them off), and rotate. */
+  async endExpiredAccess(): Promise<number> {
+    const ended = await this.sync.removeExpired();
+    if (ended > 0) await this.audit('session-end', undefined, `${ended} ended; epoch ${this.sync.currentEpoch}`);
+    return ended;
+  }
+
+  /** Appends an event to this device's signed audit chain in the profile. */
+  async audit(kind: AuditKindName, subject?: Uint8Array, detail?: string): Promise<void> {
+    if (!this.ctx) return;
+    await recordAudit(this.sync, { signer: this.ctx.signer, engine: this.ctx.engine, kind, subject, detail, now: this.ctx.now() });
+  }
+
+  /** The verified audit trail (every device's chain checked). */
+  async auditTrail(): Promise<AuditTrail> {
+    return readAuditTrail(this.sync, this.ctx!.engine);
+  }
+
+  /** The decrypted record for export; the export itself is audited. */
+  async exportJSON(): Promise<Record<string, unknown>> {
+    await this.audit('export');
+    return this.toJSON();
   }
 
   /** The epoch keys this device holds (what it would take to read the profile). */
