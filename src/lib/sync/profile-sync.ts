@@ -120,6 +120,8 @@ export class ProfileSync {
   private readonly writes = new SerialGate();
   private readonly reads = new SerialGate();
   private problems: SyncProblem[] = [];
+  /** Live update and snapshot records in the envelope (what compaction counts). */
+  private compactable = 0;
   private queue: Uint8Array[] = [];
   private sessions = new Set<number>();
   private session = 0;
@@ -151,7 +153,10 @@ export class ProfileSync {
   /** Opens a profile: applies everything already in the envelope, then follows both docs. */
   static async open(o: ProfileSyncOptions): Promise<ProfileSync> {
     const sync = new ProfileSync(o);
-    for (const key of sync.map.keys()) sync.incoming.add(key);
+    for (const [key, bytes] of sync.map.entries()) {
+      sync.incoming.add(key);
+      if (isCompactable(bytes)) sync.compactable++;
+    }
     await sync.drain();
     sync.map.observe(sync.onEnvelopeChange);
     sync.plain.on('updateV2', sync.onPlainUpdate);
@@ -399,16 +404,8 @@ export class ProfileSync {
 
   // ---- compaction --------------------------------------------------------------------------
 
-  private liveUpdateKeys(): string[] {
-    const keys: string[] = [];
-    for (const [key, bytes] of this.map.entries()) {
-      if (bytes[3] === RecordType.update || bytes[3] === RecordType.snapshot) keys.push(key);
-    }
-    return keys;
-  }
-
   private async maybeCompact(): Promise<void> {
-    if (this.liveUpdateKeys().length >= this.o.compactEvery && this.canWrite()) await this.compact();
+    if (this.compactable >= this.o.compactEvery && this.canWrite()) await this.compact();
   }
 
   /**
@@ -482,6 +479,8 @@ export class ProfileSync {
 
   private readonly onEnvelopeChange = (event: Y.YMapEvent<Uint8Array>): void => {
     for (const [key, change] of event.changes.keys) {
+      if (change.action === 'add' && isCompactable(this.map.get(key))) this.compactable++;
+      if (change.action === 'delete' && isCompactable(change.oldValue)) this.compactable--;
       if (change.action === 'add' || change.action === 'update') this.incoming.add(key);
       else if (change.action === 'delete') {
         this.index.remove(key);
@@ -706,6 +705,8 @@ export class ProfileSync {
 }
 
 const bySeq = (a: ParsedRecord, b: ParsedRecord): number => a.header.seq - b.header.seq;
+const isCompactable = (bytes: unknown): boolean =>
+  bytes instanceof Uint8Array && (bytes[3] === RecordType.update || bytes[3] === RecordType.snapshot);
 /** Record types compaction never deletes. */
 const KEPT_TYPES: ReadonlySet<number> = new Set([RecordType.membership, RecordType.lockbox]);
 const hexToKey = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))) as CoverageEntry['author'];
