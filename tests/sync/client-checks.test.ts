@@ -61,6 +61,16 @@ describe('client-side verification of remote records', () => {
     await expectRejected(a, f.bytes, f.key, 'RECORD_NOT_WRITER');
   });
 
+  it("a clinician's forged but well-signed write is rejected (RECORD_NOT_WRITER)", async () => {
+    const clinician = generateSigningKeyPair();
+    await a.addMember({ publicKey: clinician.publicKey, role: Role.clinician, expiresAt: Date.now() + 3_600_000 }, { history: true });
+    relayAll(a, b);
+    await b.sync.flush();
+    const f = await forgeRecord({ signer: clinician, docId: docId(), key: epochKey(), seq: 1, edit: (d) => d.getMap('allergies').set('latex', 'none') });
+    await expectRejected(b, f.bytes, f.key, 'RECORD_NOT_WRITER');
+    await expectRejected(a, f.bytes, f.key, 'RECORD_NOT_WRITER');
+  });
+
   it("structs under another signer's clientID are rejected (RECORD_CLIENTID_NOT_OWNED)", async () => {
     const f = await forgeRecord({
       signer: bob,
