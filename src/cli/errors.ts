@@ -8,7 +8,8 @@ export type CliErrorCode =
   | 'CLI_BAD_BUNDLE'
   | 'CLI_BAD_JSON'
   | 'CLI_NO_RELAY'
-  | 'CLI_SYNC_FAILED';
+  | 'CLI_SYNC_FAILED'
+  | 'CLI_INVITE';
 
 export class CliError extends Error {
   readonly code: CliErrorCode;

@@ -6,6 +6,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import {
   asSigningSecretKey,
+  boxKeyPairFromSecretKey,
+  generateBoxKeyPair,
+  type BoxKeyPair,
   fromBase64Url,
   generateSigningKeyPair,
   signingPublicKeyOf,
@@ -27,6 +30,8 @@ interface StoredProfile {
 interface KeyringFile {
   version: 1;
   signingSecretKey: string;
+  /** X25519 secret key lockboxes are addressed to (added on first use for older files). */
+  boxSecretKey?: string;
   profiles: Record<string, StoredProfile>;
 }
 
@@ -47,7 +52,8 @@ export class Keyring {
     if (existsSync(Keyring.file(dir))) throw new CliError('CLI_EXISTS', `a device identity already exists in ${dir}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const kp = generateSigningKeyPair();
-    const ring = new Keyring(dir, { version: 1, signingSecretKey: toBase64Url(kp.secretKey), profiles: {} });
+    const box = generateBoxKeyPair();
+    const ring = new Keyring(dir, { version: 1, signingSecretKey: toBase64Url(kp.secretKey), boxSecretKey: toBase64Url(box.secretKey), profiles: {} });
     ring.save();
     return ring;
   }
@@ -74,6 +80,14 @@ export class Keyring {
   get signer(): SigningKeyPair {
     const secretKey = asSigningSecretKey(fromBase64Url(this.data.signingSecretKey));
     return { secretKey, publicKey: signingPublicKeyOf(secretKey) };
+  }
+
+  get box(): BoxKeyPair {
+    if (!this.data.boxSecretKey) {
+      this.data.boxSecretKey = toBase64Url(generateBoxKeyPair().secretKey);
+      this.save();
+    }
+    return boxKeyPairFromSecretKey(fromBase64Url(this.data.boxSecretKey));
   }
 
   profile(alias: string): { access: ProfileAccess; relay: string | undefined } {

@@ -11,6 +11,8 @@
  *   vault set <alias> <section> <key> <json>     vault get <alias> <section> [key]
  *   vault note <alias> <name> [--append TEXT]    read or append to a collaborative note
  *   vault sync <alias> [--relay URL] [--timeout S]   push and pull, then print the status
+ *   vault invite <alias> <ROLE> [--minutes N] [--origin URL]   print a one-time invite link (clinician session with --minutes)
+ *   vault accept <alias> <link> --relay URL      join a profile from an invite link with this device's keys
  *   vault status <alias>                         vault export <alias>     (decrypted JSON)
  * Options: --dir DIR (default $VAULT_DIR or ./.vault)
  */
@@ -22,6 +24,7 @@ import { sqlitePersistence } from '../lib/storage/node.ts';
 import { Profile, type JsonValue } from '../lib/vault/profile.ts';
 import { CliError } from './errors.ts';
 import { exportBundle, importBundle, Keyring } from './keyring.ts';
+import { acceptInvitation, createInvitation, InviteError } from '../lib/vault/invite.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,6 +32,8 @@ const { values, positionals } = parseArgs({
     dir: { type: 'string' },
     relay: { type: 'string' },
     member: { type: 'string', multiple: true },
+    minutes: { type: 'string' },
+    origin: { type: 'string' },
     append: { type: 'string' },
     timeout: { type: 'string' },
   },
@@ -59,7 +64,7 @@ async function withProfile<T>(alias: string, body: (p: Profile, ring: Keyring) =
   const ring = Keyring.load(dir);
   const { access } = ring.profile(alias);
   const store = sqlitePersistence(join(dir, 'store'));
-  const profile = await Profile.open({ signer: ring.signer, access, persistence: store.persistence, relayUrl, autoConnect: false });
+  const profile = await Profile.open({ signer: ring.signer, box: ring.box, access, persistence: store.persistence, relayUrl, autoConnect: false });
   try {
     return await body(profile, ring);
   } finally {
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
         return { publicKey: parseKey(key), role: parseRole(role), expiresAt: 0 };
       });
       const store = sqlitePersistence(join(dir, 'store'));
-      const profile = await Profile.create({ signer: ring.signer, members, persistence: store.persistence });
+      const profile = await Profile.create({ signer: ring.signer, box: ring.box, members, persistence: store.persistence });
       ring.addProfile(alias!, profile.access, values.relay);
       await profile.close();
       store.close();
@@ -173,6 +178,48 @@ async function main(): Promise<void> {
       );
       return;
     }
+    case 'invite': {
+      const [alias, role] = need(2, 'invite <alias> <ROLE> [--minutes N] [--origin URL]');
+      const ring = Keyring.load(dir);
+      const relay = values.relay ?? ring.profile(alias!).relay;
+      if (!relay) throw new CliError('CLI_NO_RELAY', 'no relay URL: pass --relay ws://host:port');
+      await withProfile(
+        alias!,
+        async (p) => {
+          await p.connect();
+          await p.status.when((s) => s.synced || s.state === 'error', 20_000);
+          const minutes = values.minutes ? Number(values.minutes) : 0;
+          const invitation = await createInvitation(p, {
+            origin: values.origin ?? relay.replace(/^ws/, 'http'),
+            role: parseRole(role),
+            accessForMs: minutes > 0 ? minutes * 60_000 : undefined,
+            validForMs: minutes > 0 ? Math.min(15, minutes) * 60_000 : undefined,
+          });
+          console.log(invitation.link);
+        },
+        relay,
+      );
+      return;
+    }
+    case 'accept': {
+      const [alias, link] = need(2, 'accept <alias> <link> --relay URL');
+      if (!values.relay) throw new CliError('CLI_NO_RELAY', 'pass --relay ws://host:port');
+      const ring = Keyring.load(dir);
+      const store = sqlitePersistence(join(dir, 'store'));
+      try {
+        const profile = await acceptInvitation(link!, { signer: ring.signer, box: ring.box, relayUrl: values.relay, persistence: store.persistence });
+        await profile.flush();
+        ring.addProfile(alias!, { docId: profile.access.docId, epoch: profile.sync.currentEpoch, epochKeys: new Map(profile.sync.keys.entries()) }, values.relay);
+        await profile.close();
+        console.log('joined');
+      } catch (e) {
+        if (e instanceof InviteError) throw new CliError('CLI_INVITE', `${e.code}: ${e.message}`);
+        throw e;
+      } finally {
+        store.close();
+      }
+      return;
+    }
     case 'status':
       await withProfile(need(1, 'status <alias>')[0]!, async (p) => printStatus(p));
       return;
@@ -183,7 +230,7 @@ async function main(): Promise<void> {
       for (const a of Keyring.load(dir).aliases()) console.log(a);
       return;
     default:
-      throw new CliError('CLI_USAGE', 'commands: init whoami create bundle join add-member set get note sync status export list');
+      throw new CliError('CLI_USAGE', 'commands: init whoami create bundle join invite accept add-member set get note sync status export list');
   }
 }
 

@@ -53,6 +53,25 @@ describe('vault CLI', () => {
     expect(exported).toEqual({ allergies: { penicillin: { reaction: 'rash' } }, 'note:visits': 'Cardiology follow-up. Bring the BP log.' });
   });
 
+  it('invites a relative by link; the link works once', async () => {
+    const sister = tempDir('fhv-cli-c-');
+    try {
+      await vault(sister.path, 'init');
+      const link = await vault(phone.path, 'invite', 'mum', 'editor');
+      expect(link.code, link.err).toBe(0);
+      expect(link.out).toMatch(/#\/join\/[\w-]{22}\.[\w-]{43}$/);
+      const joined = await vault(sister.path, 'accept', 'mum', link.out, '--relay', relay.url);
+      expect(joined.code, joined.err).toBe(0);
+      expect((await vault(sister.path, 'sync', 'mum')).code).toBe(0);
+      expect(JSON.parse((await vault(sister.path, 'get', 'mum', 'allergies', 'penicillin')).out)).toEqual({ reaction: 'rash' });
+      const again = await vault(laptop.path, 'accept', 'mum2', link.out, '--relay', relay.url);
+      expect(again.code).toBe(1);
+      expect(again.err).toMatch(/^error CLI_INVITE: INVITE_REFUSED/);
+    } finally {
+      sister.remove();
+    }
+  });
+
   it('bad input gets a typed error, a non-zero exit and no echo of the value', async () => {
     const bad = await vault(phone.path, 'set', 'mum', 'allergies', 'x', '{not json SECRET-VALUE');
     expect(bad.code).toBe(1);
