@@ -30,6 +30,7 @@ import {
   type SigningSecretKey,
 } from '../crypto/index.ts';
 import { ByteReader, ByteWriter } from './codec.ts';
+import type { ProtocolErrorCode } from './errors.ts';
 import { HASH_LENGTH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from './constants.ts';
 
 export const AUDIT_VERSION = 1;
@@ -76,16 +77,8 @@ export interface AuditEntry {
   readonly prev: Uint8Array;
 }
 
-/** Stable error codes, to be merged into ProtocolErrors with these numbers. */
-export const AuditErrors = {
-  AUDIT_MALFORMED: 180,
-  AUDIT_BAD_SIGNATURE: 181,
-  AUDIT_OUT_OF_ORDER: 182,
-  AUDIT_BROKEN_CHAIN: 183,
-  AUDIT_TIME_REVERSED: 184,
-  AUDIT_UNAUTHORIZED: 185,
-} as const;
-export type AuditErrorCode = keyof typeof AuditErrors;
+/** The audit codes of ProtocolErrors (180–185). */
+export type AuditErrorCode = Extract<ProtocolErrorCode, `AUDIT_${string}`>;
 
 /** Result-compatible failure: `index` is the position in the chain (absent for a lone parse). */
 export interface AuditFailure {

@@ -13,18 +13,11 @@ import {
   type SymmetricKey,
 } from '../crypto/index.ts';
 import { INVITE_SECRET_LENGTH, inviteKeysFromSecret, Role, type RoleCode } from '../protocol/index.ts';
+import { VaultError } from './errors.ts';
 import { Profile, type OpenProfileOptions } from './profile.ts';
 
-export type InviteErrorCode = 'INVITE_MALFORMED' | 'INVITE_REFUSED' | 'INVITE_NO_KEY' | 'INVITE_TIMEOUT';
-
-export class InviteError extends Error {
-  readonly code: InviteErrorCode;
-  constructor(code: InviteErrorCode, message: string) {
-    super(message);
-    this.name = 'InviteError';
-    this.code = code;
-  }
-}
+/** Invite failures are VaultErrors with INVITE_* codes. */
+export { VaultError as InviteError } from './errors.ts';
 
 export interface Invitation {
   readonly link: string;
@@ -41,14 +34,14 @@ export function formatInviteLink(origin: string, docName: string, secret: Uint8A
 
 export function parseInviteLink(link: string): { docId: Uint8Array; secret: Uint8Array } {
   const m = /#\/join\/([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(link.trim());
-  if (!m) throw new InviteError('INVITE_MALFORMED', 'that is not an invite link');
+  if (!m) throw new VaultError('INVITE_MALFORMED', 'that is not an invite link');
   try {
     const docId = fromBase64Url(m[1]!);
     const secret = fromBase64Url(m[2]!);
     if (docId.length !== 16 || secret.length !== INVITE_SECRET_LENGTH) throw new Error('length');
     return { docId, secret };
   } catch {
-    throw new InviteError('INVITE_MALFORMED', 'that is not an invite link');
+    throw new VaultError('INVITE_MALFORMED', 'that is not an invite link');
   }
 }
 
@@ -109,12 +102,12 @@ export async function acceptInvitation(
   });
   try {
     const first = await asInvite.status.when((s) => s.synced || s.state === 'error', timeoutMs).catch(() => undefined);
-    if (!first) throw new InviteError('INVITE_TIMEOUT', 'the relay did not answer in time');
-    if (first.state === 'error' && !first.synced) throw new InviteError('INVITE_REFUSED', 'this invite is not valid: it was used, it expired, or it never existed');
+    if (!first) throw new VaultError('INVITE_TIMEOUT', 'the relay did not answer in time');
+    if (first.state === 'error' && !first.synced) throw new VaultError('INVITE_REFUSED', 'this invite is not valid: it was used, it expired, or it never existed');
     await asInvite.sync.flush();
     const granted = asInvite.sync.index.membership.invite(invite.signing.publicKey);
     const epoch = asInvite.sync.currentEpoch;
-    if (!granted || !asInvite.sync.keys.has(epoch)) throw new InviteError('INVITE_NO_KEY', 'the invite carries no key for this profile');
+    if (!granted || !asInvite.sync.keys.has(epoch)) throw new VaultError('INVITE_NO_KEY', 'the invite carries no key for this profile');
     await asInvite.sync.appendMembership({
       kind: 'accept',
       member: { publicKey: o.signer.publicKey, boxKey: o.box.publicKey, role: granted.role, expiresAt: granted.memberExpiresAt },
@@ -124,7 +117,7 @@ export async function acceptInvitation(
     // its connection (TOKEN_NOT_MEMBER): that is success. Any other refusal is not.
     const refusal = asInvite.connection?.refusal.value;
     const accepted = asInvite.status.value.pending === 0 && (refusal === null || refusal === 'TOKEN_NOT_MEMBER');
-    if (!accepted) throw new InviteError('INVITE_REFUSED', 'the relay refused the acceptance: the invite was used or expired');
+    if (!accepted) throw new VaultError('INVITE_REFUSED', 'the relay refused the acceptance: the invite was used or expired');
     const epochKeys = new Map<number, SymmetricKey>(asInvite.sync.keys.entries());
     await asInvite.close();
     const profile = await Profile.open({ ...o, access: { docId, epoch, epochKeys } });

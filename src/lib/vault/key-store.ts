@@ -20,12 +20,10 @@ export interface WrappedSecrets {
   readonly ct: string;
 }
 
-export class KeyStoreError extends Error {
-  readonly code = 'KEYSTORE_UNWRAP_FAILED' as const;
-  constructor() {
-    super('the stored keys cannot be opened on this device');
-  }
-}
+import { VaultError } from './errors.ts';
+
+/** Unwrap failures are VaultErrors with code KEYSTORE_UNWRAP_FAILED. */
+export { VaultError as KeyStoreError } from './errors.ts';
 
 const AAD = utf8('fhv/device-secrets/v1');
 
@@ -65,6 +63,6 @@ export async function unwrapSecrets(wrapped: WrappedSecrets, key: CryptoKey, sub
     if (out.deviceSigningSeed.length !== 32 || out.deviceBoxSecret.length !== 32) throw new Error('shape');
     return j.i ? { ...out, identitySeed: fromBase64Url(j.i) } : out;
   } catch {
-    throw new KeyStoreError();
+    throw new VaultError('KEYSTORE_UNWRAP_FAILED', 'the stored keys cannot be opened on this device');
   }
 }

@@ -25,24 +25,8 @@ import { certifyDevice, createAuthToken, identityFromSeed, type DeviceCert, type
 import { RelayConnection } from '../sync/relay-connection.ts';
 import { Profile, type OpenProfileOptions } from './profile.ts';
 
-export type VaultErrorCode =
-  | 'RECOVERY_MALFORMED'
-  | 'RECOVERY_CHECKSUM'
-  | 'LINK_MALFORMED'
-  | 'LINK_EXPIRED'
-  | 'LINK_USED'
-  | 'VAULT_NOT_FOUND'
-  | 'PROFILE_UNKNOWN';
-
-/** A typed failure with a stable `.code`; messages never echo secrets. */
-export class VaultError extends Error {
-  readonly code: VaultErrorCode;
-  constructor(code: VaultErrorCode, message: string) {
-    super(message);
-    this.name = 'VaultError';
-    this.code = code;
-  }
-}
+import { VaultError } from './errors.ts';
+export { VaultError, type VaultErrorCode } from './errors.ts';
 
 export interface Person {
   readonly identity: Identity;

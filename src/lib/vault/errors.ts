@@ -1,0 +1,26 @@
+/**
+ * Typed errors of the vault facade: a stable `.code` for the UI and CLI to branch on, and a
+ * human message that never echoes a secret, a key or record content.
+ */
+export type VaultErrorCode =
+  | 'RECOVERY_MALFORMED'
+  | 'RECOVERY_CHECKSUM'
+  | 'LINK_MALFORMED'
+  | 'LINK_EXPIRED'
+  | 'LINK_USED'
+  | 'VAULT_NOT_FOUND'
+  | 'PROFILE_UNKNOWN'
+  | 'INVITE_MALFORMED'
+  | 'INVITE_REFUSED'
+  | 'INVITE_NO_KEY'
+  | 'INVITE_TIMEOUT'
+  | 'KEYSTORE_UNWRAP_FAILED';
+
+export class VaultError extends Error {
+  readonly code: VaultErrorCode;
+  constructor(code: VaultErrorCode, message: string) {
+    super(message);
+    this.name = 'VaultError';
+    this.code = code;
+  }
+}
