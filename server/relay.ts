@@ -12,6 +12,7 @@ import { policyExtension } from './policy.ts';
 import { Registry } from './registry.ts';
 import { expiryExtension } from './revocation.ts';
 import { staticExtension } from './static.ts';
+import { unloadGuardExtension } from './unload-guard.ts';
 import { SqliteEnvelopeLog } from '../src/lib/storage/sqlite-log.ts';
 
 export interface Relay {
@@ -31,6 +32,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
   const engine = createNodeCryptoEngine();
   const store = new SqliteEnvelopeLog(config.dataDir);
   const registry = new Registry(store);
+  const unloadGuard = unloadGuardExtension(config.now);
   const server = new Server({
     port: config.port,
     address: config.host,
@@ -44,6 +46,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
       policyExtension(registry, config, engine),
       expiryExtension(registry, config),
       awarenessExtension(),
+      unloadGuard,
       persistenceExtension(store, config),
       staticExtension(config.staticDir),
     ],
@@ -66,7 +69,11 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
     url: `ws://${host}:${port}`,
     httpUrl: `http://${host}:${port}`,
     async destroy() {
-      await server.destroy();
+      unloadGuard.release();
+      const stopped = server.destroy();
+      // Documents whose unload the guard deferred have no connection left to trigger it.
+      for (const doc of server.hocuspocus.documents.values()) void server.hocuspocus.unloadDocument(doc);
+      await stopped;
       for (const socket of sockets) socket.destroy();
       store.close();
     },

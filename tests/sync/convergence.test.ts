@@ -135,7 +135,8 @@ describe('convergence through a misbehaving network', () => {
         if (new Set(views).size === 1 && members.every((m) => m.profile.status.value.state === 'synced')) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(new Set(views).size, `replicas differ:\n${views.join('\n')}`).toBe(1);
+      const statuses = members.map((m) => JSON.stringify({ ...m.profile.status.value, heads: m.profile.sync.ownHead.seq, env: m.profile.envelopeDoc.getMap('r').size }));
+      expect(new Set(views).size, `replicas differ:\n${views.join('\n')}\n${statuses.join('\n')}`).toBe(1);
       for (const m of members) {
         expect(m.profile.status.value.problems).toEqual([]);
         expect(m.profile.status.value.state).toBe('synced');

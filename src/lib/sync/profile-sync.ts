@@ -111,6 +111,8 @@ export class ProfileSync {
   private readonly map: Y.Map<Uint8Array>;
   private readonly chains = new Map<string, ChainHead>();
   private readonly processed = new Set<string>();
+  /** Keys this replica saw deleted by compaction: a later re-insert of one is a replay. */
+  private readonly compacted = new Set<string>();
   private readonly held = new Map<string, ParsedRecord>();
   /** Opened audit entries (signed audit-entry bytes) by record author, in arrival order. */
   private readonly audit: Array<{ author: string; seq: number; entry: Uint8Array }> = [];
@@ -470,6 +472,7 @@ export class ProfileSync {
     }, LOCAL_ENVELOPE_ORIGIN);
     for (const k of doomed) {
       this.index.remove(k);
+      this.compacted.add(k);
       this.processed.delete(k);
     }
     return key;
@@ -484,6 +487,7 @@ export class ProfileSync {
       if (change.action === 'add' || change.action === 'update') this.incoming.add(key);
       else if (change.action === 'delete') {
         this.index.remove(key);
+        this.compacted.add(key);
         // Forget it was processed: if the same record is ever re-inserted, it is a replay.
         this.processed.delete(key);
       }
@@ -624,7 +628,15 @@ export class ProfileSync {
           continue;
         }
         if (r.header.seq <= head.seq) {
-          const code = r.header.seq <= this.index.coveredSeq(author) ? 'RECORD_REPLAY' : 'RECORD_FORK';
+          const covered = r.header.seq <= this.index.coveredSeq(author);
+          if (covered && !this.compacted.has(key)) {
+            // A record a snapshot already covers, arriving with or after it (its writer never
+            // had it live, so did not delete it): its content is in the snapshot. Never applied.
+            this.processed.add(key);
+            continue;
+          }
+          // Re-inserted after this replica saw it compacted: a replay. Otherwise: a fork.
+          const code = covered ? 'RECORD_REPLAY' : 'RECORD_FORK';
           this.reject(key, r, { ok: false, code, message: 'record repeats a seq this author already used' });
           continue;
         }

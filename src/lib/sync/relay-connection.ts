@@ -19,6 +19,8 @@ export interface RelayConnectionOptions {
   readonly minReconnectDelayMs?: number;
   /** How long an unacknowledged change may wait before a full re-sync is forced. */
   readonly resyncAfterMs?: number;
+  /** Anti-entropy: a state-vector exchange this often, healing any broadcast lost on the way. */
+  readonly antiEntropyMs?: number;
 }
 
 export class RelayConnection {
@@ -46,6 +48,7 @@ export class RelayConnection {
       name: o.name,
       document: o.envelope,
       token: o.token,
+      forceSyncInterval: o.antiEntropyMs ?? 30_000,
       onSynced: ({ state }) => {
         if (state) this.synced.set(true);
       },
