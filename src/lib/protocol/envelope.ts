@@ -147,15 +147,15 @@ export function snapshotCovers(snapshot: SnapshotExt, target: ParsedRecord, targ
 export async function authorizeRecord(
   record: ParsedRecord,
   index: IndexView,
-  o: { engine: Ed25519Engine; now: number },
+  o: { engine: Ed25519Engine; now: number; /** Result of a signature check already done (batched). */ signatureOk?: boolean },
 ): Promise<Result<MembershipOp | undefined>> {
   if (!isSameDoc(record, index.docId)) return fail('RECORD_WRONG_DOC', 'record belongs to another document');
   const author = toHex(record.header.author);
   const taken = index.seqOwner(author, record.header.seq);
   if (taken !== undefined && taken !== recordKey(record)) return fail('RECORD_FORK', 'author already used this seq');
   if (record.header.seq <= index.coveredSeq(author)) return fail('RECORD_REPLAY', 'record is older than a snapshot');
-  const verified = await verifyRecord(record, o.engine);
-  if (!verified.ok) return verified;
+  const signatureOk = o.signatureOk ?? (await verifyRecord(record, o.engine)).ok;
+  if (!signatureOk) return fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
   if (record.header.type === RecordType.membership) {
     const op = index.membership.check(record, o.now);
     if (!op.ok) return op;
@@ -239,9 +239,11 @@ export async function checkEnvelopeUpdate(
   // Membership first, in causal order (genesis, then by clock), then the rest by seq.
   fresh.sort((a, b) => compareForMembership(a.record, b.record));
   const staged = new EnvelopeIndexOverlay(index);
-  for (const f of fresh) {
+  // Signatures are independent of order: check them all at once (WebCrypto runs them in parallel).
+  const signatures = await Promise.all(fresh.map((f) => (index.has(recordKey(f.record)) ? true : verifyRecord(f.record, o.engine).then((v) => v.ok))));
+  for (const [i, f] of fresh.entries()) {
     if (index.has(recordKey(f.record))) continue;
-    const verdict = await authorizeRecord(f.record, staged.view, o);
+    const verdict = await authorizeRecord(f.record, staged.view, { ...o, signatureOk: signatures[i] });
     if (!verdict.ok) return verdict;
     staged.add(f.record, f, verdict.value);
   }

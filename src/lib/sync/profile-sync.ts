@@ -32,6 +32,7 @@ import {
   isWriterRole,
   openRecord,
   parseRecord,
+  verifyRecord,
   recordKey,
   RecordType,
   Role,
@@ -528,17 +529,30 @@ export class ProfileSync {
     });
   }
 
+  /** Signature results of records checked in a batch, consumed when the record is processed. */
+  private readonly signatures = new Map<string, boolean>();
+
+  private authorize(r: ParsedRecord) {
+    const key = recordKey(r);
+    const signatureOk = this.signatures.get(key);
+    this.signatures.delete(key);
+    return authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now(), signatureOk });
+  }
+
   private async processBatch(batch: ParsedRecord[]): Promise<void> {
+    // Verify every signature of the batch concurrently; chain order only matters afterwards.
+    const results = await Promise.all(batch.map((r) => verifyRecord(r, this.o.engine)));
+    batch.forEach((r, i) => this.signatures.set(recordKey(r), results[i]!.ok));
     // 1. Membership first: roles decide whether anything else is acceptable.
     for (const r of batch.filter((r) => r.header.type === RecordType.membership).sort(compareForMembership)) {
-      const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
+      const verdict = await this.authorize(r);
       if (!verdict.ok) this.reject(recordKey(r), r, verdict);
       else this.index.add(r, undefined, verdict.value);
     }
     // 1b. Lockboxes: an owner-signed lockbox for this device adds epoch keys.
     let newKeys = 0;
     for (const r of batch.filter((r) => r.header.type === RecordType.lockbox)) {
-      const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
+      const verdict = await this.authorize(r);
       if (!verdict.ok) {
         this.reject(recordKey(r), r, verdict);
         continue;
@@ -566,7 +580,7 @@ export class ProfileSync {
 
   private async acceptSnapshot(r: ParsedRecord): Promise<void> {
     const key = recordKey(r);
-    const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
+    const verdict = await this.authorize(r);
     if (!verdict.ok) return this.reject(key, r, verdict);
     const ext = decodeSnapshotExt(r.header.ext);
     if (!ext.ok) return this.reject(key, r, ext);
@@ -654,7 +668,7 @@ export class ProfileSync {
       // Verified (and folded or absorbed) in step 1; here it only advances the chain.
       if (!this.index.has(key)) return this.reject(key, r, { ok: false, code: 'RECORD_NOT_ADMIN', message: 'membership record was refused' });
     } else {
-      const verdict = await authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now() });
+      const verdict = await this.authorize(r);
       if (!verdict.ok) return this.reject(key, r, verdict);
       if ((r.header.type === RecordType.update || r.header.type === RecordType.audit) && !this.o.keys.has(r.header.epoch)) {
         // Not ours to read (yet): keep it, and the author's later records wait behind it.
