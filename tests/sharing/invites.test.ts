@@ -1,18 +1,16 @@
 /** Invites and live clinician sessions through the real relay. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateBoxKeyPair, generateSigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
 import { createWebCryptoEngine } from '../../src/lib/crypto/index.ts';
 import { ENVELOPE_MAP, openRecord, parseRecord, RecordType, Role, verifyRecord } from '../../src/lib/protocol/index.ts';
 import { acceptInvitation, createInvitation, InviteError, startClinicianSession } from '../../src/lib/vault/invite.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 import * as Y from 'yjs';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupList();
 const ORIGIN = 'https://vault.example';
 const device = () => ({ signer: generateSigningKeyPair(), box: generateBoxKeyPair() });
 

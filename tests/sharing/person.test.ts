@@ -4,7 +4,7 @@
  * one-time device links, and revoking one lost device alone.
  */
 import { readdirSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
   createWebCryptoEngine,
@@ -21,15 +21,13 @@ import { createDeviceLink, joinWithLink, linkStatus, readDeviceLink } from '../.
 import { createPerson, enrollDevice, openAsDevice, restorePerson, revokeDevice, VaultError } from '../../src/lib/vault/person.ts';
 import { PersonVault, vaultAccess } from '../../src/lib/vault/person-vault.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 
 const engine = createWebCryptoEngine();
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupList();
 
 async function relay() {
   const r = await testRelay();

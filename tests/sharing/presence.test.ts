@@ -1,20 +1,18 @@
 /** Presence is encrypted and signed end to end; the relay passes only opaque blobs. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createWebCryptoEngine, generateBoxKeyPair, generateSigningKeyPair, secureRandom } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import { EpochKeyRing } from '../../src/lib/sync/key-ring.ts';
 import { openPresence, sealPresence } from '../../src/lib/sync/presence.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { isAllowedAwarenessState } from '../../server/awareness.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { createPrng } from '../helpers/prng.ts';
 import { scanForCanaries, startNemesis } from '../helpers/nemesis.ts';
 import { testRelay } from '../helpers/relay.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupList();
 const device = () => ({ signer: generateSigningKeyPair(), box: generateBoxKeyPair() });
 
 describe('presence', () => {

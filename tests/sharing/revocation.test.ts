@@ -4,7 +4,7 @@
  * tokens refused, its forged writes rejected by relay and clients; remaining members keep
  * reading and writing.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
   createWebCryptoEngine,
@@ -16,15 +16,13 @@ import {
 } from '../../src/lib/crypto/index.ts';
 import { ENVELOPE_MAP, openRecord, parseRecord, RecordType, Role, verifyRecord } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
 import { testRelay } from '../helpers/relay.ts';
 
 const engine = createWebCryptoEngine();
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupList();
 
 interface Person {
   signer: SigningKeyPair;

@@ -2,18 +2,16 @@
  * Guarantee 7: no acknowledged local edit is lost across offline periods, relay restarts and
  * device restarts; a device cold-starts from its encrypted local store alone.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import { sqlitePersistence } from '../../src/lib/storage/node.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupList();
 
 async function family(relayUrl: string) {
   const alice = generateSigningKeyPair();
