@@ -43,7 +43,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
   components: { layers: ['components', 'state'], packages: /^(svelte)/ },
   routes: { layers: ['routes', 'state', 'components'], packages: /^(svelte|\$app|\$lib)/ },
   server: { layers: ['server', 'protocol', 'crypto', 'storage'], packages: /^(@hocuspocus\/server|yjs|node:)/ },
-  'crdt-schemas': { layers: ['crdt-schemas'], packages: /^(yjs)/ },
+  'crdt-schemas': { layers: ['crdt-schemas'], packages: /^(yjs|zod$|@medplum\/fhirtypes$)/ },
 };
 
 describe('architecture', () => {
