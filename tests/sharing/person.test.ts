@@ -298,7 +298,7 @@ describe('revoking a lost device alone', () => {
     await eventually(() => owner.getField('meds', 'steroid') === 'after revocation');
 
     // The owner rotates: A receives the new key by lockbox to its device box key, B nothing.
-    const epoch = await owner.sync.rotate();
+    const epoch = await owner.rotateKey();
     await owner.flush();
     expect(epoch).toBe(1);
     await eventually(() => a.heldKeys().has(1));

@@ -134,8 +134,14 @@ export class EnvelopeIndex implements IndexView {
 export function snapshotCovers(snapshot: SnapshotExt, target: ParsedRecord, targetSnapshot: SnapshotExt | undefined): boolean {
   if (target.header.type === RecordType.update) return coveredSeq(snapshot, target.header.author) >= target.header.seq;
   if (target.header.type === RecordType.snapshot && targetSnapshot) {
-    // A newer snapshot replaces an older one only if it covers everything the older one did.
-    return targetSnapshot.coverage.every((c) => coveredSeq(snapshot, c.author) >= c.seq) && snapshot !== targetSnapshot;
+    // A newer snapshot replaces an older one only if it covers everything the older one did
+    // and the older snapshot itself, which is a link in its author's chain: otherwise a replica
+    // that never saw it would wait forever for that author's next record's predecessor.
+    return (
+      snapshot !== targetSnapshot &&
+      coveredSeq(snapshot, target.header.author) >= target.header.seq &&
+      targetSnapshot.coverage.every((c) => coveredSeq(snapshot, c.author) >= c.seq)
+    );
   }
   return false; // membership, lockbox and audit records are never compacted away
 }

@@ -13,7 +13,6 @@ import {
   bytesEqual,
   toHex,
   secureRandom,
-  generateSymmetricKey,
   type BoxKeyPair,
   type Ed25519Engine,
   type SigningPublicKey,
@@ -35,10 +34,6 @@ import {
   verifyRecord,
   recordKey,
   RecordType,
-  Role,
-  inviteKeysFromSecret,
-  isAdminRole,
-  sealLockbox,
   sealRecord,
   SEALED_TYPES,
   SerialGate,
@@ -46,10 +41,7 @@ import {
   ZERO_HASH,
   type ChainHead as CoverageEntry,
   type Failure,
-  type MemberEntry,
   type MembershipOp,
-  type Recipient,
-  type RoleCode,
   type ParsedRecord,
   type RecordHeader,
   type RecordTypeCode,
@@ -219,45 +211,6 @@ export class ProfileSync {
     });
   }
 
-  // ---- owner operations ----------------------------------------------------------------
-
-  /**
-   * Adds or changes a member. Full members receive every epoch key (the whole history);
-   * a member without history (by default a clinician) gets a fresh epoch: it reads the new
-   * snapshot and what follows, nothing older.
-   */
-  async grant(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
-    await this.appendMembership({ kind: 'set', member });
-    const history = o.history ?? member.role !== Role.clinician;
-    if (!history) {
-      await this.rotate();
-      return;
-    }
-    for (const r of this.index.membership.recipients(this.o.now())) {
-      if (bytesEqual(r.publicKey, member.publicKey)) await this.sendLockbox(r, true);
-    }
-  }
-
-  /** Removes a member and rotates, so nothing written from now on opens with its keys. */
-  async revoke(publicKey: SigningPublicKey): Promise<number> {
-    await this.appendMembership({ kind: 'remove', publicKey });
-    return this.rotate();
-  }
-
-  /**
-   * Registers an invite (keys derived from `secret`) and addresses a lockbox to it. Without
-   * history, the profile first rotates so the invitee reads the fresh snapshot and nothing older.
-   */
-  async invite(o: { secret: Uint8Array; role: RoleCode; memberExpiresAt: number; inviteExpiresAt: number; history: boolean }): Promise<void> {
-    const keys = inviteKeysFromSecret(o.secret);
-    if (!o.history) await this.rotate();
-    await this.appendMembership({
-      kind: 'invite',
-      invite: { inviteKey: keys.signing.publicKey, inviteBox: keys.box.publicKey, role: o.role, memberExpiresAt: o.memberExpiresAt, inviteExpiresAt: o.inviteExpiresAt },
-    });
-    await this.sendLockbox({ publicKey: keys.signing.publicKey, boxKey: keys.box.publicKey, role: o.role }, o.history);
-  }
-
   /** Appends one signed audit entry (see protocol/audit.ts) as a sealed audit record. */
   async appendAudit(entry: Uint8Array): Promise<void> {
     await this.writes.run(async () => {
@@ -277,36 +230,14 @@ export class ProfileSync {
     return out;
   }
 
-  /** Owner: removes every member whose access expired (one rotation for all); returns how many. */
-  async removeExpired(): Promise<number> {
-    const now = this.o.now();
-    const expired = [...this.index.membership.members().values()].filter((m) => m.expiresAt !== 0 && m.expiresAt <= now);
-    if (expired.length === 0 || !isAdminRole(this.index.membership.roleOf(this.o.signer.publicKey, now))) return 0;
-    for (const m of expired) await this.appendMembership({ kind: 'remove', publicKey: m.publicKey });
-    await this.rotate();
-    return expired.length;
-  }
-
-  /** New epoch key, delivered by lockbox to every current member, then a snapshot under it. */
-  async rotate(): Promise<number> {
-    const epoch = this.currentEpoch + 1;
-    this.o.keys.add(epoch, generateSymmetricKey(this.o.random));
-    await this.appendMembership({ kind: 'rotate', epoch });
-    for (const r of this.index.membership.recipients(this.o.now())) await this.sendLockbox(r, r.role !== Role.clinician);
-    await this.compact();
-    return epoch;
-  }
-
-  async sendLockbox(to: Recipient, withHistory: boolean): Promise<void> {
-    const ext = sealLockbox({
-      docId: this.docId,
-      epoch: this.currentEpoch,
-      recipient: to.publicKey,
-      recipientBoxKey: to.boxKey,
-      keys: this.o.keys.subset(this.currentEpoch, withHistory),
-      random: this.o.random,
-    });
+  /** Appends an owner-signed lockbox (ext from protocol/lockbox.ts) to this device's chain. */
+  async appendLockbox(ext: Uint8Array): Promise<void> {
     await this.writes.run(() => this.appendOwn(RecordType.lockbox, new Uint8Array(0), ext));
+  }
+
+  /** Injected time and randomness, for the owner operations in admin.ts. */
+  get clock(): { now: () => number; random: RandomSource; signer: SigningPublicKey } {
+    return { now: this.o.now, random: this.o.random, signer: this.o.signer.publicKey };
   }
 
   destroy(): void {

@@ -13,6 +13,7 @@ import {
   type SymmetricKey,
 } from '../crypto/index.ts';
 import { INVITE_SECRET_LENGTH, inviteKeysFromSecret, Role, type RoleCode } from '../protocol/index.ts';
+import { invite } from '../sync/admin.ts';
 import { VaultError } from './errors.ts';
 import { Profile, type OpenProfileOptions } from './profile.ts';
 
@@ -57,7 +58,7 @@ export async function createInvitation(
   const secret = (o.random ?? secureRandom)(INVITE_SECRET_LENGTH);
   const memberExpiresAt = o.accessForMs ? now + o.accessForMs : 0;
   const inviteExpiresAt = now + (o.validForMs ?? 24 * 3600 * 1000);
-  await profile.sync.invite({ secret, role: o.role, memberExpiresAt, inviteExpiresAt, history: o.history ?? o.role !== Role.clinician });
+  await invite(profile.sync, { secret, role: o.role, memberExpiresAt, inviteExpiresAt, history: o.history ?? o.role !== Role.clinician });
   await profile.audit(memberExpiresAt ? 'session-start' : 'grant', inviteKeysFromSecret(secret).signing.publicKey, `role ${o.role}`);
   await profile.flush();
   return { link: formatInviteLink(o.origin, profile.name, secret), role: o.role, inviteExpiresAt, memberExpiresAt };

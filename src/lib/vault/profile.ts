@@ -24,6 +24,7 @@ import {
 } from '../protocol/index.ts';
 import { docToJSON, listRoot, noteRoot } from '../../../crdt-schemas/layout.ts';
 import { Observable } from '../sync/observable.ts';
+import { grant, removeExpired, revoke, rotate } from '../sync/admin.ts';
 import { EpochKeyRing } from '../sync/key-ring.ts';
 import { ProfileSync } from '../sync/profile-sync.ts';
 import { RelayConnection } from '../sync/relay-connection.ts';
@@ -283,22 +284,29 @@ export class Profile {
 
   /** Owners: add or change a member (clinicians get a fresh epoch without history by default). */
   async addMember(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
-    await this.sync.grant(member, o);
+    await grant(this.sync, member, o);
     await this.audit('grant', member.publicKey, `role ${member.role}`);
   }
 
   /** Owners: remove a member and rotate the key; their connections are closed by the relay. */
   async removeMember(publicKey: SigningPublicKey): Promise<void> {
-    await this.sync.revoke(publicKey);
+    await revoke(this.sync, publicKey);
     await this.audit('revoke', publicKey);
     await this.audit('rotate', undefined, `epoch ${this.sync.currentEpoch}`);
   }
 
   /** Owners: end every session or membership whose time is up (relay already cut them off), and rotate. */
   async endExpiredAccess(): Promise<number> {
-    const ended = await this.sync.removeExpired();
+    const ended = await removeExpired(this.sync);
     if (ended > 0) await this.audit('session-end', undefined, `${ended} ended; epoch ${this.sync.currentEpoch}`);
     return ended;
+  }
+
+  /** Owners: a new epoch key for everyone current (lockboxes) and a snapshot under it. */
+  async rotateKey(): Promise<number> {
+    const epoch = await rotate(this.sync);
+    await this.audit('rotate', undefined, `epoch ${epoch}`);
+    return epoch;
   }
 
   /** Appends an event to this device's signed audit chain in the profile. */
