@@ -16,8 +16,6 @@ import { withSeed, type Prng } from '../helpers/prng.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 
 const FILE = 'tests/sync/convergence.test.ts';
-const CLIENTS = 5;
-const STEPS = 160;
 
 interface Member {
   signer: SigningKeyPair;
@@ -71,8 +69,13 @@ describe('convergence through a misbehaving network', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  it('5 clients converge with duplicates, reorders, cuts and offline periods', async () => {
-    await withSeed(FILE, '5 clients converge', async (prng) => {
+  const cases = [
+    { name: '5 clients converge with duplicates, reorders, cuts and offline periods', clients: 5, steps: 160, compactEvery: 40 },
+    // Frequent concurrent snapshots stress the compaction rules (chain links, covered deletes).
+    { name: '4 clients converge while compacting every few records', clients: 4, steps: Number(process.env.FHV_STEPS ?? 140), compactEvery: 6 },
+  ];
+  it.each(cases)('$name', async ({ name, clients: CLIENTS, steps: STEPS, compactEvery }) => {
+    await withSeed(FILE, name, async (prng) => {
       const relay = await testRelay();
       cleanups.push(() => relay.destroy());
       const nemesis = await startNemesis({ target: relay.url, prng, duplicate: 0.2, reorder: 0.2 });
@@ -83,7 +86,7 @@ describe('convergence through a misbehaving network', () => {
       const canaries = Array.from({ length: 3 }, (_, i) => `CANARY-${prng.seed}-${i}-allergy-peanut`);
 
       const members: Member[] = [];
-      const common = { relayUrl: nemesis.url, minReconnectDelayMs: 30, compactEvery: 40 };
+      const common = { relayUrl: nemesis.url, minReconnectDelayMs: 30, compactEvery };
       const firstStorage = sqlitePersistence(dirs[0]!.path);
       const creator = await Profile.create({
         ...common,

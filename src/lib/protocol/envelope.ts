@@ -88,6 +88,24 @@ export class EnvelopeIndex implements IndexView {
     return this.covered.get(authorHex) ?? 0;
   }
 
+  /**
+   * The same, counting only snapshots the relay's doc has integrated. A snapshot whose struct
+   * Yjs still holds as pending (an earlier update of the same client is missing) does not make
+   * that missing earlier record a replay when it finally arrives.
+   */
+  integratedCoveredSeq(authorHex: string, isKnown: (client: number, clock: number) => boolean): number {
+    let best = 0;
+    for (const r of this.records.values()) {
+      if (!r.snapshot) continue;
+      if (r.item) {
+        const [client, clock] = r.item.split(':').map(Number) as [number, number];
+        if (!isKnown(client, clock)) continue;
+      }
+      for (const c of r.snapshot.coverage) if (c.seq > best && toHex(c.author) === authorHex) best = c.seq;
+    }
+    return best;
+  }
+
   seqOwner(authorHex: string, seq: number): string | undefined {
     return this.seqs.get(authorHex)?.get(seq);
   }
@@ -244,7 +262,7 @@ export async function checkEnvelopeUpdate(
   }
   // Membership first, in causal order (genesis, then by clock), then the rest by seq.
   fresh.sort((a, b) => compareForMembership(a.record, b.record));
-  const staged = new EnvelopeIndexOverlay(index);
+  const staged = new EnvelopeIndexOverlay(index, o.isKnown);
   // Signatures are independent of order: check them all at once (WebCrypto runs them in parallel).
   const signatures = await Promise.all(fresh.map((f) => (index.has(recordKey(f.record)) ? true : verifyRecord(f.record, o.engine).then((v) => v.ok))));
   for (const [i, f] of fresh.entries()) {
@@ -296,9 +314,11 @@ class EnvelopeIndexOverlay implements IndexView {
   private readonly seqs = new Map<string, string>();
   private ownMembership: MembershipView | undefined;
 
-  constructor(base: EnvelopeIndex) {
+  private readonly isKnown: (client: number, clock: number) => boolean;
+  constructor(base: EnvelopeIndex, isKnown: (client: number, clock: number) => boolean) {
     this.base = base;
     this.docId = base.docId;
+    this.isKnown = isKnown;
   }
   get view(): IndexView {
     return this;
@@ -307,7 +327,7 @@ class EnvelopeIndexOverlay implements IndexView {
     return this.ownMembership ?? this.base.membership;
   }
   coveredSeq(authorHex: string): number {
-    return this.base.coveredSeq(authorHex);
+    return this.base.integratedCoveredSeq(authorHex, this.isKnown);
   }
   seqOwner(authorHex: string, seq: number): string | undefined {
     return this.seqs.get(`${authorHex}:${seq}`) ?? this.base.seqOwner(authorHex, seq);
