@@ -73,6 +73,8 @@ describe('relay policy', () => {
     client.envelope.getMap<Uint8Array>(ENVELOPE_MAP).set(key, bytes);
     expect(await refused(client)).toBe(code);
     await new Promise((r) => setTimeout(r, 100));
+    // A refused connection stops (it would otherwise keep sending for a closed document).
+    expect(client.conn.connection.value).toBe('offline');
     expect(contains(relay.store.dumpAll(), bytes), 'refused record must not be stored').toBe(false);
     expect(a.envelopeDoc.getMap(ENVELOPE_MAP).has(key), 'refused record must not be relayed').toBe(false);
   }

@@ -55,8 +55,13 @@ export class RelayConnection {
       onUnsyncedChanges: ({ number }) => this.unsynced.set(number),
       onAuthenticationFailed: ({ reason }) => this.refusal.set(reason),
       // The relay refuses per document with a CLOSE message whose reason is a stable error code.
+      // The provider would keep sending for a document the relay closed (and the relay would
+      // queue it as unauthenticated): stop this connection and let the user act.
       onClose: ({ event }) => {
-        if (event.reason && /^[A-Z_]+$/.test(event.reason)) this.refusal.set(event.reason);
+        if (event.reason && /^[A-Z_]+$/.test(event.reason) && this.refusal.value === null) {
+          this.refusal.set(event.reason);
+          queueMicrotask(() => this.destroy());
+        }
       },
     });
     this.socket.on('status', ({ status }: { status: string }) => {
@@ -81,6 +86,7 @@ export class RelayConnection {
   }
 
   async connect(): Promise<unknown> {
+    if (this.destroyed) return;
     // The provider ignores connect() while its previous socket is still closing.
     await this.closing;
     return this.socket.connect();
@@ -104,9 +110,14 @@ export class RelayConnection {
     this.synced.set(false);
   }
 
+  private destroyed = false;
+
   destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
     this.provider.destroy();
     this.socket.destroy();
+    this.connection.set('offline');
   }
 }
