@@ -3,9 +3,10 @@
  * reorders Yjs update frames (both directions), can cut every connection, and records every
  * frame it relays so tests can scan them for plaintext.
  */
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { WebSocket } from 'ws';
 import * as decoding from 'lib0/decoding';
 import type { Prng } from './prng.ts';
+import { sendIfOpen, startWsProxy, type Forward } from './ws-proxy.ts';
 
 export interface NemesisOptions {
   readonly target: string;
@@ -35,28 +36,22 @@ function isYjsUpdate(frame: Uint8Array): boolean {
   }
 }
 
-const toBytes = (data: RawData): Uint8Array =>
-  data instanceof Buffer ? new Uint8Array(data) : Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : new Uint8Array(data as ArrayBuffer);
-
 export async function startNemesis(o: NemesisOptions): Promise<Nemesis> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((r) => server.once('listening', () => r()));
   const frames: Uint8Array[] = [];
-  const sockets = new Set<WebSocket>();
   const stats = { duplicated: 0, reordered: 0 };
 
   /** One direction of one connection: holds at most one update back to reorder it. */
-  const pipe = (to: WebSocket) => {
+  const pipe = (to: WebSocket): Forward => {
     let held: Uint8Array | undefined;
     let heldTimer: ReturnType<typeof setTimeout> | undefined;
-    const send = (b: Uint8Array) => to.readyState === WebSocket.OPEN && to.send(b);
+    const send = (b: Uint8Array) => sendIfOpen(to, b);
     const release = () => {
       if (heldTimer) clearTimeout(heldTimer);
       heldTimer = undefined;
       if (held) send(held);
       held = undefined;
     };
-    return (frame: Uint8Array) => {
+    return (frame) => {
       frames.push(frame);
       if (isYjsUpdate(frame)) {
         if (!held && o.prng.bool(o.reorder ?? 0)) {
@@ -77,49 +72,8 @@ export async function startNemesis(o: NemesisOptions): Promise<Nemesis> {
     };
   };
 
-  server.on('connection', (client, req) => {
-    const upstream = new WebSocket(o.target + (req.url ?? '/'));
-    sockets.add(client);
-    sockets.add(upstream);
-    const pending: Uint8Array[] = [];
-    const toUpstream = pipe(upstream);
-    const toClient = pipe(client);
-    client.on('message', (data) => {
-      const b = toBytes(data);
-      if (upstream.readyState === WebSocket.OPEN) toUpstream(b);
-      else pending.push(b);
-    });
-    upstream.on('open', () => {
-      for (const b of pending.splice(0)) toUpstream(b);
-    });
-    upstream.on('message', (data) => toClient(toBytes(data)));
-    const closeBoth = () => {
-      client.close();
-      upstream.close();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', closeBoth);
-    upstream.on('close', closeBoth);
-    client.on('error', closeBoth);
-    upstream.on('error', closeBoth);
-  });
-
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    frames,
-    stats,
-    cutAll() {
-      for (const s of sockets) s.terminate();
-      sockets.clear();
-    },
-    async close() {
-      for (const s of sockets) s.terminate();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  const proxy = await startWsProxy({ target: o.target, pipe });
+  return { url: proxy.url, frames, stats, cutAll: proxy.cutAll, close: proxy.close };
 }
 
 /** Counts occurrences of each canary (as UTF-8 bytes) in a set of buffers. */
