@@ -13,6 +13,7 @@ import {
   compareForMembership,
   RecordType,
   SerialGate,
+  type ParsedRecord,
 } from '../src/lib/protocol/index.ts';
 import type { SqliteEnvelopeLog } from '../src/lib/storage/sqlite-log.ts';
 
@@ -43,7 +44,7 @@ export function indexFromState(docId: Uint8Array, state: Uint8Array | undefined)
   const parsed = items
     .map((item) => ({ item, record: parseRecord((item.content as Y.ContentBinary).content) }))
     .filter((x) => x.record.ok)
-    .map((x) => ({ item: x.item, record: (x.record as { value: import('../src/lib/protocol/index.ts').ParsedRecord }).value }))
+    .map((x) => ({ item: x.item, record: (x.record as { value: ParsedRecord }).value }))
     .sort((a, b) => compareForMembership(a.record, b.record));
   for (const { item, record } of parsed) {
     const op = record.header.type === RecordType.membership ? index.membership.check(record) : undefined;

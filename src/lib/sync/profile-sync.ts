@@ -11,6 +11,8 @@
 import * as Y from 'yjs';
 import {
   bytesEqual,
+  fromHex,
+  toBase64Url,
   toHex,
   secureRandom,
   type BoxKeyPair,
@@ -207,7 +209,7 @@ export class ProfileSync {
     return this.writes.run(() => {
       // Stamp the Lamport clock at write time, after every op this replica has seen.
       const stamped = { ...op, clock: op.kind === 'genesis' ? 0 : (op.clock ?? this.index.membership.nextClock) };
-      return this.appendOwn(RecordType.membership, new Uint8Array(0), encodeMembershipExt(stamped), stamped);
+      return this.appendOwn(RecordType.membership, new Uint8Array(0), encodeMembershipExt(stamped), { op: stamped });
     });
   }
 
@@ -313,14 +315,17 @@ export class ProfileSync {
     await this.maybeCompact();
   }
 
-  /** Seals, signs and inserts one own record; callers serialise through `writes`. */
-  private async appendOwn(type: RecordTypeCode, payload: Uint8Array, ext: Uint8Array, op?: MembershipOp): Promise<string> {
+  /**
+   * Seals, signs and inserts one own record; callers serialise through `writes`. A snapshot
+   * (`covers`) deletes, in the same envelope transaction, every record it covers: the rule the
+   * relay applies. The envelope observer does the bookkeeping for the deleted keys.
+   */
+  private async appendOwn(type: RecordTypeCode, payload: Uint8Array, ext: Uint8Array, o: { op?: MembershipOp; covers?: SnapshotExt } = {}): Promise<string> {
     const head = this.ownHead;
-    const epoch = this.currentEpoch;
     const sealed = await sealRecordFor(this.o, {
       type,
       docId: this.docId,
-      epoch,
+      epoch: this.currentEpoch,
       author: this.o.signer.publicKey,
       seq: head.seq + 1,
       prev: head.head,
@@ -329,10 +334,14 @@ export class ProfileSync {
     const parsed = parseRecord(sealed.bytes);
     if (!parsed.ok) throw new Error(parsed.code);
     const key = recordKey(parsed.value);
+    const doomed = o.covers ? this.coveredKeys(o.covers) : [];
     this.processed.add(key);
-    this.index.add(parsed.value, undefined, op);
+    this.index.add(parsed.value, undefined, o.op);
     this.chains.set(this.me, { seq: head.seq + 1, head: parsed.value.id });
-    this.envelope.transact(() => this.map.set(key, sealed.bytes), LOCAL_ENVELOPE_ORIGIN);
+    this.envelope.transact(() => {
+      this.map.set(key, sealed.bytes);
+      for (const k of doomed) this.map.delete(k);
+    }, LOCAL_ENVELOPE_ORIGIN);
     return key;
   }
 
@@ -351,63 +360,34 @@ export class ProfileSync {
       await this.reads.idle();
       const coverage: CoverageEntry[] = [];
       for (const [author, head] of this.chains) {
-        if (head.seq > 0) coverage.push({ author: hexToKey(author), seq: head.seq, head: head.head });
+        if (head.seq > 0) coverage.push({ author: fromHex(author) as CoverageEntry['author'], seq: head.seq, head: head.head });
       }
-      const snapshots = this.liveSnapshots();
-      const ext: SnapshotExt = { prevSnapshot: snapshots.at(-1)?.record.id ?? ZERO_HASH, coverage };
-      const state = Y.encodeStateAsUpdateV2(this.plain);
-      const key = await this.appendOwnSnapshot(state, ext);
-      return key;
+      const ext: SnapshotExt = { prevSnapshot: this.previousSnapshotId(), coverage };
+      return this.appendOwn(RecordType.snapshot, Y.encodeStateAsUpdateV2(this.plain), encodeSnapshotExt(ext), { covers: ext });
     });
   }
 
-  private liveSnapshots(): Array<{ record: ParsedRecord; ext: SnapshotExt }> {
-    const out: Array<{ record: ParsedRecord; ext: SnapshotExt }> = [];
+  /** Id of a live snapshot this one follows (zero if none): the chain of snapshots. */
+  private previousSnapshotId(): Uint8Array {
+    let prev: Uint8Array = ZERO_HASH;
     for (const bytes of this.map.values()) {
       if (bytes[3] !== RecordType.snapshot) continue;
       const parsed = parseRecord(bytes);
-      if (!parsed.ok) continue;
-      const ext = decodeSnapshotExt(parsed.value.header.ext);
-      if (ext.ok) out.push({ record: parsed.value, ext: ext.value });
+      if (parsed.ok) prev = parsed.value.id;
     }
-    return out;
+    return prev;
   }
 
-  private async appendOwnSnapshot(state: Uint8Array, ext: SnapshotExt): Promise<string> {
-    const head = this.ownHead;
-    const sealed = await sealRecordFor(this.o, {
-      type: RecordType.snapshot,
-      docId: this.docId,
-      epoch: this.currentEpoch,
-      author: this.o.signer.publicKey,
-      seq: head.seq + 1,
-      prev: head.head,
-      ext: encodeSnapshotExt(ext),
-    }, state);
-    const parsed = parseRecord(sealed.bytes);
-    if (!parsed.ok) throw new Error(parsed.code);
-    const key = recordKey(parsed.value);
-    // The same rule the relay applies: delete only what this snapshot covers.
+  /** Keys of the envelope records a snapshot with this coverage may delete. */
+  private coveredKeys(covers: SnapshotExt): string[] {
     const doomed: string[] = [];
     for (const [k, bytes] of this.map.entries()) {
       const target = parseRecord(bytes);
       if (!target.ok) continue;
       const targetExt = target.value.header.type === RecordType.snapshot ? decodeSnapshotExt(target.value.header.ext) : undefined;
-      if (snapshotCovers(ext, target.value, targetExt?.ok ? targetExt.value : undefined)) doomed.push(k);
+      if (snapshotCovers(covers, target.value, targetExt?.ok ? targetExt.value : undefined)) doomed.push(k);
     }
-    this.processed.add(key);
-    this.index.add(parsed.value, undefined);
-    this.chains.set(this.me, { seq: head.seq + 1, head: parsed.value.id });
-    this.envelope.transact(() => {
-      this.map.set(key, sealed.bytes);
-      for (const k of doomed) this.map.delete(k);
-    }, LOCAL_ENVELOPE_ORIGIN);
-    for (const k of doomed) {
-      this.index.remove(k);
-      this.compacted.add(k);
-      this.processed.delete(k);
-    }
-    return key;
+    return doomed;
   }
 
   // ---- remote records ----------------------------------------------------------------------
@@ -522,7 +502,7 @@ export class ProfileSync {
     }
     for (const c of ext.value.coverage) {
       const seen = this.index.seqOwner(toHex(c.author), c.seq);
-      if (seen !== undefined && seen !== recordKeyFromId(c.head)) {
+      if (seen !== undefined && seen !== toBase64Url(c.head)) {
         return this.reject(key, r, { ok: false, code: 'RECORD_FORK', message: 'snapshot names another record at a covered seq' });
       }
     }
@@ -666,8 +646,6 @@ const isCompactable = (bytes: unknown): boolean =>
   bytes instanceof Uint8Array && (bytes[3] === RecordType.update || bytes[3] === RecordType.snapshot);
 /** Record types compaction never deletes. */
 const KEPT_TYPES: ReadonlySet<number> = new Set([RecordType.membership, RecordType.lockbox]);
-const hexToKey = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))) as CoverageEntry['author'];
-const recordKeyFromId = (id: Uint8Array): string => recordKey({ id } as ParsedRecord);
 
 function sealRecordFor(
   o: { signer: SigningKeyPair; engine: Ed25519Engine; keys: EpochKeyRing; random: RandomSource },
