@@ -3,6 +3,8 @@ import adapter from '@sveltejs/adapter-static';
 /** SPA: the relay serves build/ with index.html as fallback; no SSR for vault routes. */
 const config = {
   kit: {
+    // Hash routes: the path after # never reaches a server (no PHI or invite secret in request URLs).
+    router: { type: 'hash' },
     adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: false }),
     // Hash-based CSP so the inline bootstrap script is allowed and nothing else is.
     csp: {
