@@ -10,7 +10,13 @@ declare const applicableBrand: unique symbol;
 /** A Yjs updateV2 from a verified record whose structs all belong to its signer. */
 export type VerifiedUpdate = Uint8Array & { readonly [applicableBrand]: true };
 
-export function toVerifiedUpdate(opened: OpenedRecord, docId: Uint8Array): Result<VerifiedUpdate> {
+/** The update and the clientIDs its author owns in it (what history uses to name who wrote what). */
+export interface OwnedUpdate {
+  readonly update: VerifiedUpdate;
+  readonly clients: readonly number[];
+}
+
+export function toVerifiedUpdate(opened: OpenedRecord, docId: Uint8Array): Result<OwnedUpdate> {
   const payload = decodeUpdatePayload(opened.payload);
   if (!payload.ok) return payload;
   const owned = new Set(payload.value.sessions.map((s) => deriveClientId(docId, opened.record.header.author, s)));
@@ -24,7 +30,7 @@ export function toVerifiedUpdate(opened: OpenedRecord, docId: Uint8Array): Resul
   for (const client of clients) {
     if (!owned.has(client)) return fail('RECORD_CLIENTID_NOT_OWNED', 'update uses a clientID of another signer');
   }
-  return ok(payload.value.update as VerifiedUpdate);
+  return ok({ update: payload.value.update as VerifiedUpdate, clients: [...owned] });
 }
 
 /** A snapshot's state may hold anyone's structs: its signer vouches for it as a whole. */

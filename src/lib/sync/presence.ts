@@ -15,6 +15,8 @@ export interface PresenceState {
   readonly name: string;
   /** Which part of the profile they are on (e.g. 'medications'), or '' for none. */
   readonly section: string;
+  /** Caret in a note: opaque position tokens (Yjs relative positions, base64url). */
+  readonly cursor?: { readonly note: string; readonly anchor: string; readonly head: string };
 }
 
 export interface PresenceEntry extends PresenceState {
@@ -25,6 +27,13 @@ export interface PresenceEntry extends PresenceState {
 }
 
 const clip = (s: unknown, n: number): string => (typeof s === 'string' ? s.slice(0, n) : '');
+
+function cursorOf(c: unknown): PresenceState['cursor'] | undefined {
+  const x = c as { note?: unknown; anchor?: unknown; head?: unknown } | null | undefined;
+  if (!x || typeof x.note !== 'string' || typeof x.anchor !== 'string' || typeof x.head !== 'string') return undefined;
+  if (x.anchor.length > 128 || x.head.length > 128) return undefined;
+  return { note: clip(x.note, 64), anchor: x.anchor, head: x.head };
+}
 
 export async function sealPresence(o: {
   state: PresenceState;
@@ -38,7 +47,7 @@ export async function sealPresence(o: {
 }): Promise<string | null> {
   const key = o.keys.get(o.epoch);
   if (!key) return null;
-  const payload = new TextEncoder().encode(JSON.stringify({ n: clip(o.state.name, 64), s: clip(o.state.section, 64), t: o.now }));
+  const payload = new TextEncoder().encode(JSON.stringify({ n: clip(o.state.name, 64), s: clip(o.state.section, 64), t: o.now, c: cursorOf(o.state.cursor) }));
   const sealed = await sealRecord({
     header: { type: RecordType.presence, docId: o.docId, epoch: o.epoch, author: o.signer.publicKey, seq: 1, prev: ZERO_HASH, ext: new Uint8Array(0) },
     payload,
@@ -73,9 +82,10 @@ export async function openPresence(
   const opened = openRecord(verified.value, key);
   if (!opened.ok) return null;
   try {
-    const p = JSON.parse(new TextDecoder().decode(opened.value.payload)) as { n: unknown; s: unknown; t: unknown };
+    const p = JSON.parse(new TextDecoder().decode(opened.value.payload)) as { n: unknown; s: unknown; t: unknown; c: unknown };
     if (typeof p.t !== 'number' || Math.abs(o.now - p.t) > PRESENCE_TTL_MS) return null;
-    return { author: toHex(parsed.value.header.author), role, name: clip(p.n, 64), section: clip(p.s, 64), at: p.t };
+    const cursor = cursorOf(p.c);
+    return { author: toHex(parsed.value.header.author), role, name: clip(p.n, 64), section: clip(p.s, 64), at: p.t, ...(cursor ? { cursor } : {}) };
   } catch {
     return null;
   }

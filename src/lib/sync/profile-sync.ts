@@ -121,6 +121,8 @@ export class ProfileSync {
   private compactable = 0;
   private queue: Uint8Array[] = [];
   private sessions = new Set<number>();
+  /** Yjs clientID → hex signing key of the author whose verified record carried it. */
+  private readonly clientAuthors = new Map<number, string>();
   private session = 0;
   private sealing = false;
   private sealTimer: ReturnType<typeof setTimeout> | 'microtask' | undefined;
@@ -180,6 +182,20 @@ export class ProfileSync {
 
   get keys(): EpochKeyRing {
     return this.o.keys;
+  }
+
+  /**
+   * Who wrote the Yjs structs of `clientId` (hex signing key), as proven by a verified record
+   * whose clientID binding covered it; undefined for structs that arrived only inside a
+   * snapshot (its signer vouches for them as a whole) or not at all.
+   */
+  authorOfClient(clientId: number): string | undefined {
+    return this.clientAuthors.get(clientId);
+  }
+
+  /** This replica's signing key. */
+  get signerKey(): SigningPublicKey {
+    return this.o.signer.publicKey;
   }
 
   canWrite(): boolean {
@@ -258,6 +274,7 @@ export class ProfileSync {
       this.plain.clientID = clientIdFor(this.docId, this.o.signer.publicKey, this.session);
     } while (used.has(this.plain.clientID));
     this.sessions.add(this.session);
+    this.clientAuthors.set(this.plain.clientID, toHex(this.o.signer.publicKey));
   }
 
   private readonly onPlainUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -596,8 +613,9 @@ export class ProfileSync {
         if (!opened.ok) return this.reject(key, r, opened);
         const update = toVerifiedUpdate(opened.value, this.docId);
         if (!update.ok) return this.reject(key, r, update);
-        const applied = this.applyRemote(update.value);
+        const applied = this.applyRemote(update.value.update);
         if (!applied.ok) return this.reject(key, r, applied);
+        for (const c of update.value.clients) this.clientAuthors.set(c, author);
       }
       this.index.add(r, undefined);
     }

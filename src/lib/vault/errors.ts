@@ -14,7 +14,12 @@ export type VaultErrorCode =
   | 'INVITE_REFUSED'
   | 'INVITE_NO_KEY'
   | 'INVITE_TIMEOUT'
-  | 'KEYSTORE_UNWRAP_FAILED';
+  | 'KEYSTORE_UNWRAP_FAILED'
+  | 'RECORD_INVALID'
+  | 'RECORD_NOT_FOUND'
+  | 'RECORD_READ_ONLY'
+  | 'SESSION_LOCKED'
+  | 'SESSION_NO_IDENTITY';
 
 export class VaultError extends Error {
   readonly code: VaultErrorCode;

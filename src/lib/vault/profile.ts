@@ -33,6 +33,12 @@ import type { AuditKindName } from '../protocol/index.ts';
 import { openPresence, sealPresence, type PresenceEntry, type PresenceState } from '../sync/presence.ts';
 import { summarize, type SyncStatus } from '../sync/status.ts';
 import type { Persistence } from '../storage/types.ts';
+import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
+import { toHex } from '../crypto/index.ts';
+import { ProfileRecords } from './records.ts';
+import { UndoController } from './undo.ts';
+import { NoteHandle } from './note.ts';
+import { isWriterRole, type Principal } from '../protocol/index.ts';
 
 /** What a member's device needs to open a profile (the sharing work delivers it by lockbox). */
 export interface ProfileAccess {
@@ -47,6 +53,12 @@ export type { Persistence } from '../storage/types.ts';
 
 export interface OpenProfileOptions {
   readonly signer: SigningKeyPair;
+  /**
+   * Who signs the relay token (default: signer). A browser device authenticates as its person's
+   * identity, so its first connection works before its device certificate reached the relay
+   * (docs/decisions/0013); its records are still signed by the device key.
+   */
+  readonly authSigner?: SigningKeyPair;
   /** This device's X25519 keys: lockboxes addressed to it deliver new epoch keys. */
   readonly box?: BoxKeyPair;
   readonly access: ProfileAccess;
@@ -73,6 +85,7 @@ export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 const TOKEN_LIFETIME_MS = 5 * 60 * 1000;
+const NAMES_ROOT = 'member-names';
 
 export class Profile {
   readonly name: string;
@@ -88,6 +101,13 @@ export class Profile {
   private ctx: { engine: Ed25519Engine; random: RandomSource; now: () => number; signer: SigningKeyPair } | undefined;
   private readonly envelope: Y.Doc;
   private readonly detachers: Array<() => void> = [];
+  /** Typed health records (validated writes, per-record history). */
+  readonly records: ProfileRecords;
+  /** Undo/redo of this device's own edits. */
+  readonly undo: UndoController;
+  /** Bumped after every change to the plain doc, with the root names that changed. */
+  readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
+  private readonly notes = new Map<string, NoteHandle>();
 
   private constructor(access: ProfileAccess, sync: ProfileSync, connection: RelayConnection | undefined, plain: Y.Doc, envelope: Y.Doc) {
     this.access = access;
@@ -96,6 +116,26 @@ export class Profile {
     this.connection = connection;
     this.plain = plain;
     this.envelope = envelope;
+    this.records = new ProfileRecords({
+      doc: plain,
+      me: toHex(sync.signerKey),
+      now: () => this.ctx?.now() ?? Date.now(),
+      canWrite: () => this.canWrite,
+      authorOfClient: (c) => sync.authorOfClient(c),
+    });
+    this.undo = new UndoController(plain, this.records);
+    const onTransaction = (tr: Y.Transaction) => {
+      if (tr.changed.size === 0) return;
+      const nameOf = new Map<unknown, string>([...plain.share].map(([n, t]) => [t, n]));
+      const roots = new Set<string>();
+      for (const type of tr.changed.keys()) {
+        const name = nameOf.get(type);
+        if (name) roots.add(name);
+      }
+      this.changes.set({ roots, remote: tr.origin === REMOTE_ORIGIN });
+    };
+    plain.on('afterTransaction', onTransaction);
+    this.detachers.push(() => plain.off('afterTransaction', onTransaction));
     this.status = new Observable(this.computeStatus());
     const update = () => this.status.set(this.computeStatus());
     this.detachers.push(sync.state.subscribe(update));
@@ -148,7 +188,7 @@ export class Profile {
           minReconnectDelayMs: o.minReconnectDelayMs,
           token: () =>
             createAuthToken({
-              secretKey: o.signer.secretKey,
+              secretKey: (o.authSigner ?? o.signer).secretKey,
               docId: o.access.docId,
               expiresAt: now() + TOKEN_LIFETIME_MS,
               genesisNonce: o.access.genesisNonce,
@@ -243,7 +283,41 @@ export class Profile {
     }
   }
 
-  // ---- record access (generic until the health-record schemas land) ------------------------
+  /** This device's role now (undefined: not or no longer a member). */
+  get role(): Principal | undefined {
+    return this.sync.index.membership.roleOf(this.sync.signerKey, this.ctx?.now() ?? Date.now());
+  }
+
+  get canWrite(): boolean {
+    return isWriterRole(this.role);
+  }
+
+  /** A collaborative note by name (joins the undo scope). */
+  note(name: string): NoteHandle {
+    let handle = this.notes.get(name);
+    if (!handle) {
+      handle = new NoteHandle(this.plain, name, () => this.canWrite);
+      this.undo.track(handle.type);
+      this.notes.set(name, handle);
+    }
+    return handle;
+  }
+
+  /** Names members chose for themselves, by hex signing key (a plain map everyone may write their own key in). */
+  displayNames(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [k, v] of this.plain.getMap<string>(NAMES_ROOT)) if (typeof v === 'string') out.set(k, v.slice(0, 64));
+    return out;
+  }
+
+  setDisplayName(name: string): void {
+    const me = toHex(this.sync.signerKey);
+    const clean = name.trim().slice(0, 64);
+    if (!clean || this.displayNames().get(me) === clean || !this.canWrite) return;
+    this.plain.transact(() => this.plain.getMap<string>(NAMES_ROOT).set(me, clean));
+  }
+
+  // ---- generic record access (CLI and tests; the app uses `records`) ------------------------
 
   setField(section: string, key: string, value: JsonValue): void {
     this.plain.transact(() => this.plain.getMap<JsonValue>(section).set(key, value));
@@ -342,6 +416,7 @@ export class Profile {
 
   async close(): Promise<void> {
     if (this.presenceTimer) clearInterval(this.presenceTimer);
+    this.undo.destroy();
     await this.sync.flush();
     this.sync.destroy();
     this.connection?.destroy();

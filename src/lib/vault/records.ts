@@ -1,0 +1,208 @@
+/**
+ * Typed health records over a profile's plain doc (crdt-schemas/health, layout v1): keyed
+ * sections are Y.Maps of id → record, logs are Y.Arrays of records with ids. Every write is
+ * validated first (a bad record throws RecordError and changes nothing); every read is
+ * validated and migrated, so a record from an older client reads as the current version and a
+ * malformed one is counted, never shown half-parsed.
+ *
+ * History: each write appends {section, id, action, at, by} to `list:history` in the same
+ * transaction. `by` is only a claim; the author shown is the signer whose verified record
+ * carried the entry's Yjs struct (ProfileSync.authorOfClient), so a member cannot write history
+ * in someone else's name.
+ */
+import * as Y from 'yjs';
+import { SECTIONS, validateRecord, type SchemaIssue, type SectionName, type SectionRecord } from './health.ts';
+import { VaultError } from './errors.ts';
+
+export type KeyedSection = Exclude<SectionName, `list:${string}`>;
+export type LogSection = Extract<SectionName, `list:${string}`>;
+export type AnyRecord = Record<string, unknown> & { id: string; schemaVersion: number };
+
+export const HISTORY_ROOT = 'list:history';
+/** Transactions of this device's own edits: tracked by undo, sealed by ProfileSync like any local edit. */
+export const LOCAL_ORIGIN = Symbol('fhv:local');
+
+export type HistoryAction = 'add' | 'edit' | 'delete' | 'undo' | 'redo';
+
+export interface HistoryEntry {
+  readonly section: string;
+  readonly id: string;
+  readonly action: HistoryAction;
+  /** ISO time claimed by the author (inside their signed record). */
+  readonly at: string;
+  /** Hex signing key of the device that wrote it. */
+  readonly author: string;
+  /** 'signed': the author's own verified record carried it; 'snapshot': vouched for by a compaction snapshot; 'mismatch': claimed author differs. */
+  readonly proof: 'signed' | 'snapshot' | 'mismatch';
+}
+
+interface StoredHistory {
+  s: string;
+  i: string;
+  a: HistoryAction;
+  t: string;
+  b: string;
+}
+
+/** Validation failures carry the schema issues (paths and fixed messages, never values). */
+export class RecordError extends VaultError {
+  readonly issues: readonly SchemaIssue[];
+  constructor(code: 'RECORD_INVALID' | 'RECORD_NOT_FOUND' | 'RECORD_READ_ONLY', message: string, issues: readonly SchemaIssue[] = []) {
+    super(code, message);
+    this.name = 'RecordError';
+    this.issues = issues;
+  }
+}
+
+export interface RecordsContext {
+  readonly doc: Y.Doc;
+  /** Hex signing key of this device. */
+  readonly me: string;
+  readonly now: () => number;
+  readonly canWrite: () => boolean;
+  readonly authorOfClient: (clientId: number) => string | undefined;
+}
+
+export const isLogSection = (s: SectionName): s is LogSection => s.startsWith('list:');
+
+export class ProfileRecords {
+  private readonly c: RecordsContext;
+
+  constructor(c: RecordsContext) {
+    this.c = c;
+  }
+
+  /** Valid records of a section (migrated to the current version); invalid ones are skipped. */
+  list<S extends SectionName>(section: S): SectionRecord<S>[] {
+    const out: SectionRecord<S>[] = [];
+    for (const raw of this.raw(section)) {
+      const v = validateRecord(section, raw);
+      if (v.ok) out.push(v.value);
+    }
+    return out;
+  }
+
+  /** How many stored records of a section fail validation (shown, not hidden). */
+  invalidCount(section: SectionName): number {
+    let n = 0;
+    for (const raw of this.raw(section)) if (!validateRecord(section, raw).ok) n++;
+    return n;
+  }
+
+  get<S extends SectionName>(section: S, id: string): SectionRecord<S> | undefined {
+    const raw = isLogSection(section) ? this.raw(section).find((r) => (r as { id?: unknown }).id === id) : this.map(section).get(id);
+    if (raw === undefined) return undefined;
+    const v = validateRecord(section, raw);
+    return v.ok ? v.value : undefined;
+  }
+
+  /** Adds or replaces a record (by its id); returns what was stored. */
+  put<S extends SectionName>(section: S, value: unknown): SectionRecord<S> {
+    this.assertWritable();
+    const v = validateRecord(section, value);
+    if (!v.ok) throw new RecordError('RECORD_INVALID', `this ${SECTIONS[section].kind} record is not valid`, v.issues);
+    const record = v.value as AnyRecord;
+    this.c.doc.transact(() => {
+      let existed: boolean;
+      if (isLogSection(section)) {
+        const arr = this.array(section);
+        const i = this.indexOf(arr, record.id);
+        existed = i >= 0;
+        if (existed) arr.delete(i, 1);
+        arr.insert(existed ? i : arr.length, [record]);
+      } else {
+        const map = this.map(section);
+        existed = map.has(record.id);
+        map.set(record.id, record);
+      }
+      this.note(section, record.id, existed ? 'edit' : 'add');
+    }, LOCAL_ORIGIN);
+    return record as SectionRecord<S>;
+  }
+
+  remove(section: SectionName, id: string): void {
+    this.assertWritable();
+    this.c.doc.transact(() => {
+      if (isLogSection(section)) {
+        const arr = this.array(section);
+        const i = this.indexOf(arr, id);
+        if (i < 0) throw new RecordError('RECORD_NOT_FOUND', 'that record no longer exists');
+        arr.delete(i, 1);
+      } else {
+        const map = this.map(section);
+        if (!map.has(id)) throw new RecordError('RECORD_NOT_FOUND', 'that record no longer exists');
+        map.delete(id);
+      }
+      this.note(section, id, 'delete');
+    }, LOCAL_ORIGIN);
+  }
+
+  /** Who changed this record and when, oldest first. */
+  history(section: string, id: string): HistoryEntry[] {
+    return this.historyWhere((h) => h.s === section && h.i === id);
+  }
+
+  /** The latest changes across the profile, newest first. */
+  recent(limit = 50): HistoryEntry[] {
+    return this.historyWhere(() => true).slice(-limit).reverse();
+  }
+
+  /** Appends an undo/redo marker for a record (called by the undo controller). */
+  noteUndo(section: string, id: string, action: 'undo' | 'redo'): void {
+    this.c.doc.transact(() => this.note(section, id, action), LOCAL_ORIGIN);
+  }
+
+  /** Root names read by this layer (for observers and undo scope). */
+  static roots(): string[] {
+    return Object.keys(SECTIONS);
+  }
+
+  private historyWhere(pick: (h: StoredHistory) => boolean): HistoryEntry[] {
+    const out: HistoryEntry[] = [];
+    const arr = this.c.doc.getArray<StoredHistory>(HISTORY_ROOT);
+    // Walk the items, not toArray(): each item's clientID names its proven author.
+    let item = arr._start;
+    while (item) {
+      if (!item.deleted && item.content instanceof Y.ContentAny) {
+        const author = this.c.authorOfClient(item.id.client);
+        for (const h of item.content.arr as StoredHistory[]) {
+          if (!isStoredHistory(h) || !pick(h)) continue;
+          const proof = author === undefined ? 'snapshot' : author === h.b ? 'signed' : 'mismatch';
+          out.push({ section: h.s, id: h.i, action: h.a, at: h.t, author: author ?? h.b, proof });
+        }
+      }
+      item = item.right;
+    }
+    return out;
+  }
+
+  private note(section: string, id: string, action: HistoryAction): void {
+    const entry: StoredHistory = { s: section, i: id, a: action, t: new Date(this.c.now()).toISOString(), b: this.c.me };
+    this.c.doc.getArray<StoredHistory>(HISTORY_ROOT).push([entry]);
+  }
+
+  private assertWritable(): void {
+    if (!this.c.canWrite()) throw new RecordError('RECORD_READ_ONLY', 'you can view this profile but not change it');
+  }
+
+  private raw(section: SectionName): unknown[] {
+    return isLogSection(section) ? this.array(section).toArray() : [...this.map(section).values()];
+  }
+
+  private map(section: SectionName): Y.Map<unknown> {
+    return this.c.doc.getMap(section);
+  }
+
+  private array(section: SectionName): Y.Array<unknown> {
+    return this.c.doc.getArray(section);
+  }
+
+  private indexOf(arr: Y.Array<unknown>, id: string): number {
+    return arr.toArray().findIndex((r) => (r as { id?: unknown } | null)?.id === id);
+  }
+}
+
+function isStoredHistory(h: unknown): h is StoredHistory {
+  const o = h as StoredHistory | null;
+  return !!o && typeof o.s === 'string' && typeof o.i === 'string' && typeof o.a === 'string' && typeof o.t === 'string' && typeof o.b === 'string';
+}
