@@ -6,7 +6,9 @@ const config = {
     // Hash routes: the path after # never reaches a server (no PHI or invite secret in request URLs).
     router: { type: 'hash' },
     adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: false }),
-    // Hash-based CSP so the inline bootstrap script is allowed and nothing else is.
+    // Hash-based CSP so the inline bootstrap script is allowed and nothing else is. SvelteKit
+    // writes it as a <meta> tag, which cannot carry frame-ancestors: server/static.ts sends this
+    // same policy (hashes included) as a header with frame-ancestors (docs/decisions/0011).
     csp: {
       mode: 'hash',
       directives: {
@@ -14,7 +16,10 @@ const config = {
         'script-src': ['self'],
         'style-src': ['self', 'unsafe-inline'],
         'img-src': ['self', 'data:', 'blob:'],
+        // 'self' also matches ws:/wss: to this host (CSP3), which is the relay's WebSocket.
         'connect-src': ['self'],
+        'worker-src': ['self'],
+        'manifest-src': ['self'],
         'object-src': ['none'],
         'base-uri': ['none'],
         'frame-ancestors': ['none'],

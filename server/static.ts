@@ -1,11 +1,17 @@
-/** Serves the built web app on the relay's port (one process, one port is the whole product). */
+/**
+ * Serves the built web app on the relay's port (one process, one port is the whole product),
+ * with the headers a <meta> tag cannot carry (docs/decisions/0011). Request URLs are never logged.
+ */
 import type { Extension, onRequestPayload } from '@hocuspocus/server';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { existsSync, realpathSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { extname, join, sep } from 'node:path';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
   '.webmanifest': 'application/manifest+json',
@@ -13,8 +19,31 @@ const MIME: Record<string, string> = {
   '.png': 'image/png',
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
   '.txt': 'text/plain; charset=utf-8',
 };
+
+/** Powerful features the app does not use, off for the page and anything it could ever embed. */
+const PERMISSIONS_POLICY = [
+  'accelerometer',
+  'autoplay',
+  'camera',
+  'display-capture',
+  'geolocation',
+  'gyroscope',
+  'hid',
+  'idle-detection',
+  'magnetometer',
+  'microphone',
+  'midi',
+  'payment',
+  'serial',
+  'usb',
+  'xr-spatial-tracking',
+  'browsing-topics',
+]
+  .map((feature) => `${feature}=()`)
+  .join(', ');
 
 /** Headers on every response: no referrer (URLs never carry PHI, but fragments hold invite secrets). */
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -22,39 +51,161 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
   'Cross-Origin-Opener-Policy': 'same-origin',
-  'Permissions-Policy': 'camera=(self), microphone=(), geolocation=()',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Permissions-Policy': PERMISSIONS_POLICY,
 };
+
+/**
+ * CSP for every response but the app page (scripts, images, the service worker, errors): a
+ * worker's policy comes from its script's response, and 'self' lets the service worker fetch the
+ * shell. Nothing inline anywhere.
+ */
+export const BASE_CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
+const REVALIDATE = 'no-cache';
 
 const PLACEHOLDER = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Family Health Vault</title></head>
 <body><main><h1>Family Health Vault relay</h1><p>The relay is running. The web app has not been built: run <code>npm run build</code>.</p></main></body></html>`;
 
+const CSP_META = /<meta\s+http-equiv=["']content-security-policy["']\s+content="([^"]*)"/i;
+
+/**
+ * The page's header CSP is the policy SvelteKit wrote into its <meta> tag (same script hashes,
+ * one source of truth: svelte.config.js) plus frame-ancestors, which browsers ignore in a meta
+ * tag. Both policies are enforced, so they must agree on scripts or the bootstrap would be
+ * blocked. A page without that meta tag gets BASE_CSP, under which inline scripts do not run:
+ * turning SvelteKit's CSP off breaks the app loudly instead of silently dropping the policy.
+ */
+export function pageCsp(html: string): string {
+  const meta = CSP_META.exec(html)?.[1];
+  if (meta === undefined) return BASE_CSP;
+  const policy = meta
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&')
+    .trim()
+    .replace(/;$/, '');
+  if (/[\r\n]/.test(policy) || !policy) return BASE_CSP;
+  return /(^|;)\s*frame-ancestors\s/i.test(policy) ? policy : `${policy}; frame-ancestors 'none'`;
+}
+
 export function staticExtension(staticDir: string | undefined): Extension {
-  const root = staticDir && existsSync(staticDir) ? resolve(staticDir) : undefined;
+  // Resolved on first use once it exists, so a relay started before `npm run build` picks it up.
+  let root: string | undefined;
   return {
     extensionName: 'fhv-static',
     async onRequest({ request, response }: onRequestPayload): Promise<void> {
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      if (url.pathname === '/healthz') {
-        response.writeHead(200, { 'Content-Type': 'text/plain', ...SECURITY_HEADERS });
-        response.end('ok');
-        throw null; // handled: stop Hocuspocus's default response
+      try {
+        if (!root && staticDir && existsSync(staticDir)) root = realpathSync(staticDir);
+        await serve(root, request, response);
+      } catch (error) {
+        // The error's message may name the file (so the request path): log its code only.
+        console.error(`static: failed to serve a request (${(error as NodeJS.ErrnoException)?.code ?? 'error'})`);
+        if (!response.headersSent) send(request, response, 500, 'Internal error');
+        else response.destroy();
       }
-      let file: string | undefined;
-      if (root) {
-        const candidate = normalize(join(root, decodeURIComponent(url.pathname)));
-        if (candidate.startsWith(root) && existsSync(candidate) && statSync(candidate).isFile()) file = candidate;
-        else if (existsSync(join(root, 'index.html'))) file = join(root, 'index.html'); // SPA fallback
-      }
-      const body = file ? readFileSync(file) : PLACEHOLDER;
-      const type = file ? (MIME[extname(file)] ?? 'application/octet-stream') : MIME['.html']!;
-      const immutable = file?.includes(`${root}/_app/immutable/`);
-      response.writeHead(200, {
-        'Content-Type': type,
-        'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-        ...SECURITY_HEADERS,
-      });
-      response.end(body);
-      throw null;
+      throw null; // handled: stop Hocuspocus's default response (and its rethrow of errors)
     },
   };
+}
+
+async function serve(root: string | undefined, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return send(request, response, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+  }
+  // The URL parser already resolves "..", "%2e%2e" and friends within the path.
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+  } catch {
+    return send(request, response, 400, 'Bad request');
+  }
+  if (pathname === '/healthz') return send(request, response, 200, 'ok', { 'Cache-Control': 'no-store' });
+  if (!root) return sendFile(request, response, Buffer.from(PLACEHOLDER), '.html', REVALIDATE);
+
+  // What decoding can still smuggle in: encoded slashes around "..", backslashes, NUL.
+  const segments = pathname.split('/').filter(Boolean);
+  if (segments.some((s) => s === '..' || s === '.' || s.includes('\\') || s.includes('\0'))) {
+    return send(request, response, 400, 'Bad request');
+  }
+  const hidden = segments.some((s) => s.startsWith('.'));
+  const file = hidden ? undefined : await fileInside(root, join(root, ...segments));
+  if (file) {
+    const immutable = file.startsWith(join(root, '_app', 'immutable') + sep);
+    return sendPath(request, response, file, immutable ? IMMUTABLE_CACHE : REVALIDATE);
+  }
+  // Hash routes: every screen is "/", so any other extensionless path is a link into the app.
+  // A path that names a file which is not there is a real miss (an old chunk, a typo).
+  if (extname(pathname) !== '' || hidden) return send(request, response, 404, 'Not found');
+  const index = await fileInside(root, join(root, 'index.html'));
+  if (index) return sendPath(request, response, index, REVALIDATE);
+  return sendFile(request, response, Buffer.from(PLACEHOLDER), '.html', REVALIDATE);
+}
+
+/** A regular file whose real path (symlinks resolved) is inside root. */
+async function fileInside(root: string, candidate: string): Promise<string | undefined> {
+  if (!candidate.startsWith(root + sep)) return undefined;
+  try {
+    const real = await realpath(candidate);
+    if (!real.startsWith(root + sep)) return undefined;
+    return (await stat(real)).isFile() ? real : undefined;
+  } catch {
+    return undefined; // missing, or a name the file system refuses
+  }
+}
+
+async function sendPath(request: IncomingMessage, response: ServerResponse, file: string, cacheControl: string): Promise<void> {
+  const info = await stat(file);
+  const etag = `"${info.size.toString(16)}-${Math.trunc(info.mtimeMs).toString(16)}"`;
+  const ext = extname(file);
+  const fresh = request.headers['if-none-match']?.split(/\s*,\s*/).includes(etag) ?? false;
+  // A 304 of the page still carries its CSP, which needs the page's script hashes.
+  const body = fresh && ext !== '.html' ? Buffer.alloc(0) : await readFile(file);
+  if (fresh) {
+    response.writeHead(304, { ETag: etag, ...commonHeaders(ext, body, cacheControl) });
+    response.end();
+    return;
+  }
+  sendFile(request, response, body, ext, cacheControl, { ETag: etag });
+}
+
+function commonHeaders(ext: string, body: Buffer, cacheControl: string): Record<string, string> {
+  return {
+    'Cache-Control': cacheControl,
+    ...SECURITY_HEADERS,
+    'Content-Security-Policy': ext === '.html' ? pageCsp(body.toString('utf8')) : BASE_CSP,
+  };
+}
+
+function sendFile(
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Buffer,
+  ext: string,
+  cacheControl: string,
+  extra: Record<string, string> = {},
+): void {
+  response.writeHead(200, {
+    'Content-Type': MIME[ext] ?? 'application/octet-stream',
+    'Content-Length': String(body.length),
+    ...commonHeaders(ext, body, cacheControl),
+    ...extra,
+  });
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+function send(request: IncomingMessage, response: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  const body = Buffer.from(text);
+  response.writeHead(status, {
+    'Content-Type': MIME['.txt']!,
+    'Content-Length': String(body.length),
+    'Cache-Control': REVALIDATE,
+    ...SECURITY_HEADERS,
+    'Content-Security-Policy': BASE_CSP,
+    ...extra,
+  });
+  response.end(request.method === 'HEAD' ? undefined : body);
 }
