@@ -25,8 +25,10 @@ export interface RelayConnectionOptions {
 
 export class RelayConnection {
   readonly connection = new Observable<Connection>('connecting');
-  /** Envelope changes sent but not yet acknowledged by the relay. */
+  /** Envelope changes sent but not yet acknowledged, plus those held back until the catch-up. */
   readonly unsynced = new Observable<number>(0);
+  private sentUnacked = 0;
+  private heldBack = 0;
   /** True after the first complete catch-up with the relay. */
   readonly synced = new Observable<boolean>(false);
   /** Why the relay refused us, if it did (a stable code, e.g. TOKEN_NOT_MEMBER). */
@@ -52,7 +54,10 @@ export class RelayConnection {
       onSynced: ({ state }) => {
         if (state) this.synced.set(true);
       },
-      onUnsyncedChanges: ({ number }) => this.unsynced.set(number),
+      onUnsyncedChanges: ({ number }) => {
+        this.sentUnacked = number;
+        this.unsynced.set(number + this.heldBack);
+      },
       onAuthenticationFailed: ({ reason }) => this.refusal.set(reason),
       // The relay refuses per document with a CLOSE message whose reason is a stable error code.
       // The provider would keep sending for a document the relay closed (and the relay would
@@ -67,6 +72,26 @@ export class RelayConnection {
     this.socket.on('status', ({ status }: { status: string }) => {
       this.connection.set(status === 'connected' ? 'connected' : status === 'connecting' ? 'connecting' : 'offline');
       if (status !== 'connected') this.synced.set(false);
+    });
+    // Until the first catch-up, local changes are not sent one by one: they reach the relay in
+    // this client's sync step 2, after what the relay holds. A document created offline must
+    // arrive genesis first, or the relay refuses its records (ENVELOPE_NO_GENESIS).
+    const provider = this.provider as unknown as { boundDocumentUpdateHandler: (u: Uint8Array, origin: unknown) => void };
+    const send = provider.boundDocumentUpdateHandler;
+    o.envelope.off('update', send);
+    provider.boundDocumentUpdateHandler = (update, origin) => {
+      if (origin === this.provider) return;
+      if (this.synced.value) return send(update, origin);
+      this.heldBack++;
+      this.unsynced.set(this.sentUnacked + this.heldBack);
+    };
+    o.envelope.on('update', provider.boundDocumentUpdateHandler);
+    this.synced.subscribe((synced) => {
+      if (!synced || this.heldBack === 0) return;
+      this.heldBack = 0;
+      // Held changes travel in the sync step 2 that follows; a forced sync makes sure of it.
+      this.provider.forceSync();
+      this.unsynced.set(this.sentUnacked);
     });
     this.provider.attach();
     // The provider counts sent-but-unacknowledged updates, but a message lost with a dropped

@@ -64,6 +64,11 @@ export class PersonVault {
     this.profile = profile;
   }
 
+  /** Wraps a vault profile already opened as one of the person's devices (the app's offline path). */
+  static attach(person: Person, device: Device, profile: Profile): PersonVault {
+    return new PersonVault(person, device, profile);
+  }
+
   static async open(o: OpenVaultOptions): Promise<PersonVault> {
     const access = vaultAccess(o.person);
     const common = { relayUrl: o.relayUrl, persistence: o.persistence, random: o.random, now: o.now, minReconnectDelayMs: o.minReconnectDelayMs };

@@ -1,0 +1,67 @@
+/**
+ * Where a device keeps its own (wrapped) keys: the browser uses IndexedDB, which stores the
+ * non-extractable wrapping CryptoKey by structured clone; tests use memory.
+ */
+export interface StoredDevice {
+  /** AES-GCM wrapping key (non-extractable in browsers). */
+  readonly wrappingKey: CryptoKey;
+  /** Identity seed and device keys, wrapped (key-store.ts). */
+  readonly wrapped: { readonly v: 1; readonly iv: string; readonly ct: string };
+  /** Public: the device certificate (base64url). */
+  readonly cert: string;
+  readonly label: string;
+  readonly displayName: string;
+  readonly createdAt: number;
+}
+
+export interface DeviceStore {
+  load(): Promise<StoredDevice | undefined>;
+  save(device: StoredDevice): Promise<void>;
+  clear(): Promise<void>;
+}
+
+export function memoryDeviceStore(): DeviceStore {
+  let held: StoredDevice | undefined;
+  return {
+    load: async () => held,
+    save: async (d) => {
+      held = d;
+    },
+    clear: async () => {
+      held = undefined;
+    },
+  };
+}
+
+const DB = 'fhv-device';
+const STORE = 'device';
+const KEY = 'this-device';
+
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+async function openDb(): Promise<IDBDatabase> {
+  const open = indexedDB.open(DB, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+  return request(open);
+}
+
+export function indexeddbDeviceStore(): DeviceStore {
+  const withStore = async <T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
+    const db = await openDb();
+    try {
+      return await request(body(db.transaction(STORE, mode).objectStore(STORE)));
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    load: () => withStore('readonly', (s) => s.get(KEY) as IDBRequest<StoredDevice | undefined>),
+    save: async (d) => void (await withStore('readwrite', (s) => s.put(d, KEY))),
+    clear: async () => void (await withStore('readwrite', (s) => s.delete(KEY))),
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * One person on one device, as the app sees it: their identity and device keys (wrapped at rest),
+ * their family vault (the list of profiles they can open, with keys) and the profiles they open.
+ *
+ * Offline first: a device that has been set up opens everything from its own encrypted store
+ * and connects in the background. Connections authenticate as the person's identity while
+ * records are signed by the device key (docs/decisions/0013), so a device never waits for its
+ * certificate to reach the relay before it can push that certificate.
+ */
+import {
+  boxKeyPairFromSecretKey,
+  defaultEd25519Engine,
+  fromBase64Url,
+  signingKeyPairFromSeed,
+  signingSeed,
+  toBase64Url,
+  type Ed25519Engine,
+  type RandomSource,
+} from '../crypto/index.ts';
+import { decodeDeviceCert, encodeDeviceCert, identityFromSeed, Role, type RoleName } from '../protocol/index.ts';
+import type { DeviceStore } from '../storage/device-store.ts';
+import type { Persistence } from '../storage/types.ts';
+import { VaultError } from './errors.ts';
+import { acceptInvitation } from './invite.ts';
+import { createDeviceWrappingKey, unwrapSecrets, wrapSecrets } from './key-store.ts';
+import { createPerson, deviceId, enrollDevice, restorePerson, type Device, type Person } from './person.ts';
+import { PersonVault, vaultAccess, type VaultEntry } from './person-vault.ts';
+import { Profile, type ProfileAccess } from './profile.ts';
+
+export interface SessionEnv {
+  readonly store: DeviceStore;
+  readonly relayUrl?: string;
+  readonly persistence?: Persistence;
+  readonly engine?: Ed25519Engine;
+  readonly random?: RandomSource;
+  readonly now?: () => number;
+  /** How long a restore waits for the relay. */
+  readonly timeoutMs?: number;
+  readonly minReconnectDelayMs?: number;
+}
+
+const ROLE_NAMES = Object.fromEntries(Object.entries(Role).map(([n, c]) => [c, n])) as Record<number, RoleName>;
+
+export class VaultSession {
+  readonly person: Person;
+  readonly device: Device;
+  readonly vault: PersonVault;
+  readonly displayName: string;
+  private readonly env: SessionEnv;
+  private readonly open = new Map<string, Promise<Profile>>();
+
+  private constructor(env: SessionEnv, person: Person, device: Device, vault: PersonVault, displayName: string) {
+    this.env = env;
+    this.person = person;
+    this.device = device;
+    this.vault = vault;
+    this.displayName = displayName;
+  }
+
+  /** The person already set up on this device, or undefined (show onboarding). */
+  static async resume(env: SessionEnv): Promise<VaultSession | undefined> {
+    const stored = await env.store.load();
+    if (!stored) return undefined;
+    const secrets = await unwrapSecrets(stored.wrapped, stored.wrappingKey);
+    if (!secrets.identitySeed) throw new VaultError('SESSION_NO_IDENTITY', 'this device holds no identity');
+    const person: Person = { identity: identityFromSeed(secrets.identitySeed) };
+    const cert = decodeDeviceCert(fromBase64Url(stored.cert));
+    if (!cert.ok) throw new VaultError('KEYSTORE_UNWRAP_FAILED', 'the stored device certificate is damaged');
+    const device: Device = {
+      label: stored.label,
+      signing: signingKeyPairFromSeed(secrets.deviceSigningSeed),
+      box: boxKeyPairFromSecretKey(secrets.deviceBoxSecret),
+      cert: cert.value,
+    };
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false });
+    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), stored.displayName);
+  }
+
+  /** A new person: identity, this device, an empty family vault. Show the recovery code once. */
+  static async create(env: SessionEnv, o: { displayName: string; deviceLabel: string }): Promise<{ session: VaultSession; recoveryCode: string }> {
+    const { person, recoveryCode } = createPerson({ random: env.random });
+    const access = vaultAccess(person);
+    const genesis = await Profile.create({
+      signer: person.identity.signing,
+      box: person.identity.box,
+      genesisNonce: access.genesisNonce,
+      epochKey: access.epochKeys.get(0),
+      persistence: env.persistence,
+      engine: env.engine,
+      random: env.random,
+      now: env.now,
+    });
+    await genesis.close();
+    const session = await VaultSession.enroll(env, person, o);
+    return { session, recoveryCode };
+  }
+
+  /** Restores a person from their recovery code on a new device (needs the relay once). */
+  static async restore(env: SessionEnv, o: { code: string; displayName: string; deviceLabel: string }): Promise<VaultSession> {
+    const person = restorePerson(o.code);
+    return VaultSession.enroll(env, person, o, true);
+  }
+
+  private static async enroll(env: SessionEnv, person: Person, o: { displayName: string; deviceLabel: string }, fromRelay = false): Promise<VaultSession> {
+    const device = await enrollDevice(person, { label: o.deviceLabel, random: env.random, engine: env.engine, now: env.now });
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay });
+    if (!profile.sync.index.membership.hasGenesis) {
+      await profile.close();
+      throw new VaultError('VAULT_NOT_FOUND', 'no vault was found for this recovery code');
+    }
+    const wrappingKey = await createDeviceWrappingKey();
+    const wrapped = await wrapSecrets(
+      { identitySeed: person.identity.seed, deviceSigningSeed: signingSeed(device.signing.secretKey), deviceBoxSecret: device.box.secretKey },
+      wrappingKey,
+      { random: env.random },
+    );
+    await env.store.save({
+      wrappingKey,
+      wrapped,
+      cert: toBase64Url(encodeDeviceCert(device.cert)),
+      label: device.label,
+      displayName: o.displayName.trim().slice(0, 64),
+      createdAt: (env.now ?? Date.now)(),
+    });
+    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64));
+  }
+
+  get deviceId(): string {
+    return deviceId(this.device);
+  }
+
+  profiles(): VaultEntry[] {
+    return this.vault.listProfiles();
+  }
+
+  /** A new family member's profile, owned by this person; works offline (pushed on reconnect). */
+  async createProfile(o: { name: string; relationship: string }): Promise<VaultEntry> {
+    const created = await Profile.create({
+      signer: this.person.identity.signing,
+      box: this.person.identity.box,
+      persistence: this.env.persistence,
+      engine: this.env.engine,
+      random: this.env.random,
+      now: this.env.now,
+    });
+    const access = created.access;
+    await created.close();
+    const entry = await this.vault.addProfile({ name: o.name.trim(), relationship: o.relationship.trim(), access, role: 'owner' });
+    return entry;
+  }
+
+  /** Opens a profile from the vault as this device (cached: one Profile per document). */
+  openProfile(docId: string): Promise<Profile> {
+    let p = this.open.get(docId);
+    if (!p) {
+      const access = this.vault.accessFor(docId);
+      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false });
+      p.catch(() => this.open.delete(docId));
+      this.open.set(docId, p);
+    }
+    return p;
+  }
+
+  /** Accepts an invite link as this person and keeps the profile in their vault. */
+  async acceptInvitation(link: string, o: { name: string; relationship: string }): Promise<VaultEntry> {
+    if (!this.env.relayUrl) throw new VaultError('INVITE_TIMEOUT', 'joining needs a connection to the relay');
+    const joined = await acceptInvitation(link, {
+      signer: this.person.identity.signing,
+      box: this.person.identity.box,
+      relayUrl: this.env.relayUrl,
+      engine: this.env.engine,
+      now: this.env.now,
+      minReconnectDelayMs: this.env.minReconnectDelayMs,
+      timeoutMs: this.env.timeoutMs,
+    });
+    const role = ROLE_NAMES[joined.role as number] ?? 'viewer';
+    const access: ProfileAccess = { docId: joined.access.docId, epoch: joined.sync.currentEpoch, epochKeys: new Map(joined.sync.keys.entries()) };
+    await joined.close();
+    return this.vault.addProfile({ name: o.name.trim(), relationship: o.relationship.trim(), access, role });
+  }
+
+  /** Removes this device's keys from this browser (the vault stays on the person's other devices and the relay). */
+  async forgetDevice(): Promise<void> {
+    await this.close();
+    await this.env.store.clear();
+  }
+
+  async close(): Promise<void> {
+    const opened = [...this.open.values()];
+    this.open.clear();
+    for (const p of opened) await (await p.catch(() => undefined))?.close();
+    await this.vault.close();
+  }
+}
+
+/**
+ * Opens a document as this device: local store first, relay in the background. A device not yet
+ * certified in the document writes its own certificate (the identity-authenticated connection
+ * carries it to the relay).
+ */
+async function openAsThisDevice(env: SessionEnv, person: Person, device: Device, access: ProfileAccess, o: { waitForRelay: boolean }): Promise<Profile> {
+  const engine = env.engine ?? (await defaultEd25519Engine());
+  const profile = await Profile.open({
+    access,
+    signer: device.signing,
+    box: device.box,
+    authSigner: person.identity.signing,
+    relayUrl: env.relayUrl,
+    persistence: env.persistence,
+    engine,
+    random: env.random,
+    now: env.now,
+    minReconnectDelayMs: env.minReconnectDelayMs,
+    autoConnect: false,
+  });
+  if (env.relayUrl) {
+    void profile.connect().catch(() => undefined);
+    if (o.waitForRelay) {
+      const synced = await profile.status.when((s) => s.synced, env.timeoutMs ?? 20_000).catch(() => undefined);
+      if (!synced) {
+        await profile.close();
+        throw new VaultError('VAULT_NOT_FOUND', 'the relay could not be reached to restore this vault');
+      }
+      await profile.sync.drain();
+    }
+  }
+  await ensureCertified(profile, device);
+  return profile;
+}
+
+/**
+ * Writes this device's certificate into the document: at once if it has its genesis, else as
+ * soon as the genesis arrives from the relay (a vault or profile first opened on this device).
+ */
+async function ensureCertified(profile: Profile, device: Device): Promise<void> {
+  const membership = () => profile.sync.index.membership;
+  const certify = () =>
+    membership().state().devices.has(deviceId(device)) ? Promise.resolve() : profile.sync.appendMembership({ kind: 'device', cert: device.cert }).then(() => undefined);
+  if (membership().hasGenesis) return certify();
+  let started = false;
+  const stop = profile.sync.applied.subscribe(() => {
+    if (started || !membership().hasGenesis) return;
+    started = true;
+    queueMicrotask(() => stop());
+    // A profile closed meanwhile refuses the write: nothing to certify then.
+    certify().catch(() => undefined);
+  });
+}

@@ -1,0 +1,90 @@
+/** A person on a device: onboarding, offline resume, restore on a new device, joining by invite. */
+import { describe, expect, it } from 'vitest';
+import { Role } from '../../src/lib/protocol/index.ts';
+import { memoryDeviceStore } from '../../src/lib/storage/device-store.ts';
+import { sqlitePersistence } from '../../src/lib/storage/node.ts';
+import { createInvitation } from '../../src/lib/vault/invite.ts';
+import { VaultSession, type SessionEnv } from '../../src/lib/vault/session.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { tempDir, testRelay } from '../helpers/relay.ts';
+
+const cleanups = cleanupList();
+const allergy = { id: 'pen', schemaVersion: 1, resourceType: 'AllergyIntolerance', code: { text: 'Penicillin' } };
+
+function deviceEnv(relayUrl?: string): SessionEnv {
+  const dir = tempDir();
+  const store = sqlitePersistence(dir.path);
+  cleanups.push(() => {
+    store.close();
+    dir.remove();
+  });
+  return { store: memoryDeviceStore(), persistence: store.persistence, relayUrl, minReconnectDelayMs: 50, timeoutMs: 10_000 };
+}
+
+describe('vault session', () => {
+  it('sets up offline, reopens offline with everything, and syncs once a relay is there', async () => {
+    const env = deviceEnv();
+    const { session, recoveryCode } = await VaultSession.create(env, { displayName: 'Ana', deviceLabel: 'Laptop' });
+    expect(recoveryCode.length).toBeGreaterThan(40);
+    const entry = await session.createProfile({ name: 'Mum', relationship: 'mother' });
+    const mum = await session.openProfile(entry.docId);
+    expect(mum.canWrite).toBe(true);
+    mum.records.put('allergies', allergy);
+    await session.close();
+
+    const again = await VaultSession.resume(env);
+    expect(again?.profiles().map((p) => p.name)).toEqual(['Mum']);
+    const reopened = await again!.openProfile(entry.docId);
+    expect(reopened.records.get('allergies', 'pen')?.code.text).toBe('Penicillin');
+    await again!.close();
+
+    // Now online: the same device pushes its vault and profile; a second device restores them.
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const online = (await VaultSession.resume({ ...env, relayUrl: relay.url }))!;
+    cleanups.push(() => online.close());
+    const onlineMum = await online.openProfile(entry.docId);
+    await online.vault.profile.status.when((s) => s.synced && s.pending === 0);
+    await onlineMum.status.when((s) => s.synced && s.pending === 0);
+
+    const phone = await VaultSession.restore(deviceEnv(relay.url), { code: recoveryCode, displayName: 'Ana', deviceLabel: 'Phone' });
+    cleanups.push(() => phone.close());
+    expect(phone.profiles().map((p) => p.name)).toEqual(['Mum']);
+    const phoneMum = await phone.openProfile(entry.docId);
+    await eventually(() => phoneMum.records.get('allergies', 'pen')?.code.text === 'Penicillin');
+    expect(phoneMum.canWrite).toBe(true);
+    expect(phone.deviceId).not.toBe(online.deviceId);
+  });
+
+  it('a wrong recovery code changes nothing; an unknown one finds no vault', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const env = deviceEnv(relay.url);
+    await expect(VaultSession.restore(env, { code: 'not-a-code', displayName: 'X', deviceLabel: 'Y' })).rejects.toMatchObject({ code: 'RECOVERY_MALFORMED' });
+    expect(await env.store.load()).toBeUndefined();
+    const other = await VaultSession.create(deviceEnv(), { displayName: 'Z', deviceLabel: 'Z' });
+    await other.session.close();
+    await expect(VaultSession.restore(env, { code: other.recoveryCode, displayName: 'X', deviceLabel: 'Y' })).rejects.toMatchObject({ code: 'VAULT_NOT_FOUND' });
+    expect(await env.store.load()).toBeUndefined();
+  });
+
+  it('a relative joins by invite link as a viewer and keeps the profile in their own vault', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const owner = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' })).session;
+    cleanups.push(() => owner.close());
+    const entry = await owner.createProfile({ name: 'Dad', relationship: 'father' });
+    const dad = await owner.openProfile(entry.docId);
+    dad.records.put('allergies', allergy);
+    await dad.status.when((s) => s.synced && s.pending === 0, 5000).catch(() => { throw new Error(JSON.stringify(dad.status.value)); });
+    const inv = await createInvitation(dad, { origin: 'http://127.0.0.1', role: Role.viewer });
+    const sister = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Bea', deviceLabel: 'Phone' })).session;
+    cleanups.push(() => sister.close());
+    const joined = await sister.acceptInvitation(inv.link, { name: 'Dad', relationship: 'father' });
+    expect(joined.role).toBe('viewer');
+    const seen = await sister.openProfile(joined.docId);
+    await eventually(() => seen.records.get('allergies', 'pen') !== undefined);
+    expect(seen.canWrite).toBe(false);
+  });
+});
