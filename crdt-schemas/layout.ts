@@ -23,9 +23,13 @@ export function typedRoot(doc: Y.Doc, name: string): Y.Text | Y.Array<unknown> |
   return kind === 'text' ? doc.getText(name) : kind === 'array' ? doc.getArray(name) : doc.getMap(name);
 }
 
-/** The whole plain doc as JSON, each root read as its layout kind. */
+/** The whole plain doc as JSON, each root read as its layout kind; empty roots are left out. */
 export function docToJSON(doc: Y.Doc): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of [...doc.share.keys()].sort()) out[name] = typedRoot(doc, name).toJSON();
+  for (const name of [...doc.share.keys()].sort()) {
+    const root = typedRoot(doc, name);
+    if (('size' in root ? root.size : root.length) === 0) continue;
+    out[name] = root.toJSON();
+  }
   return out;
 }
