@@ -40,7 +40,7 @@ const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
   sync: { layers: ['sync', 'crypto', 'protocol', 'crdt-schemas'], packages: /^(yjs|y-protocols|@hocuspocus\/provider|lib0)/ },
   vault: { layers: ['vault', 'crypto', 'protocol', 'sync', 'storage', 'crdt-schemas'], packages: /^(yjs)/ },
   state: { layers: ['state', 'vault'], packages: /^(svelte)/ },
-  components: { layers: ['components', 'state'], packages: /^(svelte)/ },
+  components: { layers: ['components', 'state'], packages: /^(svelte|uplot(\/|$)|uqr$)/ },
   routes: { layers: ['routes', 'state', 'components'], packages: /^(svelte|\$app|\$lib)/ },
   server: { layers: ['server', 'protocol', 'crypto', 'storage'], packages: /^(@hocuspocus\/server|yjs|node:)/ },
   'crdt-schemas': { layers: ['crdt-schemas'], packages: /^(yjs|zod$|@medplum\/fhirtypes$)/ },
