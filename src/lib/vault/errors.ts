@@ -18,7 +18,7 @@ export type VaultErrorCode =
   | 'RECORD_INVALID'
   | 'RECORD_NOT_FOUND'
   | 'RECORD_READ_ONLY'
-  | 'SESSION_LOCKED'
+  | 'RELAY_UNREACHABLE'
   | 'SESSION_NO_IDENTITY';
 
 export class VaultError extends Error {

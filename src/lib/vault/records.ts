@@ -72,6 +72,11 @@ export class ProfileRecords {
     this.c = c;
   }
 
+  /** Hex signing key of this device (what history and the dose log record as `by`). */
+  get me(): string {
+    return this.c.me;
+  }
+
   /** Valid records of a section (migrated to the current version); invalid ones are skipped. */
   list<S extends SectionName>(section: S): SectionRecord<S>[] {
     const out: SectionRecord<S>[] = [];

@@ -1,0 +1,147 @@
+/**
+ * The app's top-level state: who is set up on this device, their family list, and the profiles
+ * open now. One instance per tab, shared through context (context.ts).
+ */
+import {
+  describeError,
+  indexeddbDeviceStore,
+  indexeddbPersistence,
+  joinAsGuest,
+  VaultSession,
+  type SessionEnv,
+  type VaultEntry,
+} from '../vault/browser.ts';
+import type { SyncStatus } from '../vault/app.ts';
+import { ProfileState } from './profile.svelte.ts';
+import { Subscribed } from './subscribed.svelte.ts';
+
+export type Phase = 'loading' | 'onboarding' | 'ready' | 'error';
+
+export class AppState {
+  phase = $state<Phase>('loading');
+  /** A message for the person (never PHI); cleared by their next action. */
+  error = $state<string | null>(null);
+  /** True while an action runs (buttons show progress and stay disabled). */
+  busy = $state(false);
+  session = $state.raw<VaultSession | undefined>(undefined);
+  /** A guest's (e.g. a clinician's) live session, in memory only. */
+  guest = $state.raw<ProfileState | undefined>(undefined);
+  readonly origin: string;
+  private readonly env: SessionEnv;
+  private readonly opened = new Map<string, Promise<ProfileState>>();
+  private familySub = $state.raw<Subscribed<VaultEntry[]> | undefined>(undefined);
+  private statusSub = $state.raw<Subscribed<SyncStatus> | undefined>(undefined);
+
+  constructor(env: SessionEnv, origin: string) {
+    this.env = env;
+    this.origin = origin;
+  }
+
+  static forBrowser(): AppState {
+    const relayUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+    return new AppState({ store: indexeddbDeviceStore(), persistence: indexeddbPersistence, relayUrl }, location.origin);
+  }
+
+  async init(): Promise<void> {
+    try {
+      const session = await VaultSession.resume(this.env);
+      if (session) this.adopt(session);
+      else this.phase = 'onboarding';
+    } catch (e) {
+      this.error = describeError(e);
+      this.phase = 'error';
+    }
+  }
+
+  get displayName(): string {
+    return this.session?.displayName ?? '';
+  }
+
+  /** The family list; changes when any device of this person adds a profile. */
+  get family(): VaultEntry[] {
+    return this.familySub?.read() ?? [];
+  }
+
+  /** Sync state of the family vault (the list itself). */
+  get vaultStatus(): SyncStatus | undefined {
+    return this.statusSub?.read();
+  }
+
+  /** Creates the person and this device; returns the recovery code to show once. */
+  createIdentity(o: { displayName: string; deviceLabel: string }): Promise<string | null> {
+    return this.run(async () => {
+      const { session, recoveryCode } = await VaultSession.create(this.env, o);
+      this.adopt(session);
+      return recoveryCode;
+    });
+  }
+
+  async restore(o: { code: string; displayName: string; deviceLabel: string }): Promise<boolean> {
+    return (await this.run(async () => this.adopt(await VaultSession.restore(this.env, o)))) === undefined;
+  }
+
+  addFamilyMember(o: { name: string; relationship: string }): Promise<VaultEntry | null> {
+    return this.run(async () => {
+      const entry = await this.session!.createProfile(o);
+      (await this.open(entry.docId)).setPatientName(o.name);
+      return entry;
+    });
+  }
+
+  /** The open profile for a document of the family list (or the guest session). */
+  open(docId: string): Promise<ProfileState> {
+    if (this.guest?.docId === docId) return Promise.resolve(this.guest);
+    let p = this.opened.get(docId);
+    if (!p) {
+      const session = this.session;
+      if (!session) return Promise.reject(new Error('not set up'));
+      p = session.openProfile(docId).then((profile) => new ProfileState(profile, { displayName: this.displayName, origin: this.origin }));
+      p.catch(() => this.opened.delete(docId));
+      this.opened.set(docId, p);
+    }
+    return p;
+  }
+
+  /** Joins from an invite link: into this person's vault, or as a guest if nobody is set up here. */
+  join(link: string, o: { name: string; relationship: string; displayName: string }): Promise<string | null> {
+    return this.run(async () => {
+      if (this.session) return (await this.session.acceptInvitation(link, o)).docId;
+      const profile = await joinAsGuest(this.env, link);
+      this.guest = new ProfileState(profile, { displayName: o.displayName.trim() || 'Guest', origin: this.origin, guest: true });
+      return this.guest.docId;
+    });
+  }
+
+  async forgetDevice(): Promise<void> {
+    await this.run(async () => {
+      await this.session?.forgetDevice();
+      this.session = undefined;
+      this.familySub = undefined;
+      this.statusSub = undefined;
+      this.opened.clear();
+      this.phase = 'onboarding';
+    });
+  }
+
+  private adopt(session: VaultSession): void {
+    const vault = session.vault.profile;
+    this.session = session;
+    this.familySub = new Subscribed((notify) => vault.changes.subscribe(notify), () => session.profiles());
+    this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);
+    this.phase = 'ready';
+  }
+
+  /** Runs an action; a failure becomes a message (typed code → human text), never a thrown error. */
+  private async run<T>(action: () => Promise<T>): Promise<T | null> {
+    this.error = null;
+    this.busy = true;
+    try {
+      return await action();
+    } catch (e) {
+      this.error = describeError(e);
+      return null;
+    } finally {
+      this.busy = false;
+    }
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * One open profile as the screens see it. Getters read the vault through Subscribed, so a
+ * template that shows `profile.list('allergies')` re-renders when any replica changes them;
+ * writes go through the vault facade (validated, sealed, synced).
+ */
+import {
+  RecordError,
+  VaultError,
+  describeError,
+  membersOf,
+  openInvites,
+  removeMemberByKey,
+  revokeDeviceByKey,
+  createInvitation,
+  startClinicianSession,
+  Role,
+  type AuditTrail,
+  type HistoryEntry,
+  type InviteView,
+  type MemberView,
+  type PresenceEntry,
+  type Profile,
+  type RoleName,
+  type SectionName,
+  type SectionRecord,
+  type SyncStatus,
+} from '../vault/app.ts';
+import { fieldErrors, SECTION_FORMS } from './forms/index.ts';
+import type { FormValues, SectionForm } from './forms/types.ts';
+import { NoteState } from './note.svelte.ts';
+import { Subscribed } from './subscribed.svelte.ts';
+
+export interface ProfileStateOptions {
+  readonly displayName: string;
+  readonly origin: string;
+  readonly guest?: boolean;
+}
+
+export interface SharedLink {
+  readonly link: string;
+  readonly role: RoleName;
+  /** When the link stops working. */
+  readonly linkExpiresAt: number;
+  /** When the access it grants ends (0 = never). */
+  readonly accessEndsAt: number;
+}
+
+const ROLE_NAME = Object.fromEntries(Object.entries(Role).map(([n, c]) => [c, n])) as Record<number, RoleName>;
+
+export class ProfileState {
+  readonly profile: Profile;
+  readonly docId: string;
+  readonly guest: boolean;
+  /** A message for the person after a failed action (never PHI). */
+  error = $state<string | null>(null);
+  private readonly o: ProfileStateOptions;
+  private readonly changes: Subscribed<unknown>;
+  private readonly statusSub: Subscribed<SyncStatus>;
+  private readonly presenceSub: Subscribed<PresenceEntry[]>;
+  private readonly undoSub: Subscribed<{ canUndo: boolean; canRedo: boolean }>;
+  private readonly notes = new Map<string, NoteState>();
+  private section = '';
+
+  constructor(profile: Profile, o: ProfileStateOptions) {
+    this.profile = profile;
+    this.o = o;
+    this.docId = profile.name;
+    this.guest = o.guest ?? false;
+    this.changes = new Subscribed((n) => profile.changes.subscribe(n), () => null);
+    this.statusSub = new Subscribed((n) => profile.status.subscribe(n), () => profile.status.value);
+    this.presenceSub = new Subscribed((n) => profile.presence.subscribe(n), () => profile.presence.value);
+    this.undoSub = new Subscribed((n) => profile.undo.state.subscribe(n), () => profile.undo.state.value);
+    // Members name themselves in the profile (writers only) so history reads "Ana", not a key.
+    if (profile.canWrite) profile.setDisplayName(o.displayName);
+  }
+
+  // ---- reading ---------------------------------------------------------------------------
+
+  get status(): SyncStatus {
+    return this.statusSub.read();
+  }
+
+  /** Others here now, with their section and (in notes) caret. */
+  get presence(): PresenceEntry[] {
+    return this.presenceSub.read();
+  }
+
+  get role(): RoleName | undefined {
+    this.changes.read();
+    const r = this.profile.role;
+    return typeof r === 'number' ? ROLE_NAME[r] : undefined;
+  }
+
+  get canWrite(): boolean {
+    this.changes.read();
+    return this.profile.canWrite;
+  }
+
+  get isOwner(): boolean {
+    return this.role === 'owner';
+  }
+
+  /** The person's name from demographics (or a placeholder). */
+  get patientName(): string {
+    const d = this.list('demographics')[0] as { name?: { text?: string }[] } | undefined;
+    return d?.name?.[0]?.text ?? 'Unnamed profile';
+  }
+
+  list<S extends SectionName>(section: S): SectionRecord<S>[] {
+    this.changes.read();
+    return this.profile.records.list(section);
+  }
+
+  invalidCount(section: SectionName): number {
+    this.changes.read();
+    return this.profile.records.invalidCount(section);
+  }
+
+  history(section: string, id: string): HistoryEntry[] {
+    this.changes.read();
+    return this.profile.records.history(section, id);
+  }
+
+  recent(limit = 30): HistoryEntry[] {
+    this.changes.read();
+    return this.profile.records.recent(limit);
+  }
+
+  /** A member's chosen name for a hex key (device or identity), else a short key. */
+  nameOf(key: string): string {
+    this.changes.read();
+    const names = this.profile.displayNames();
+    const direct = names.get(key);
+    if (direct) return direct;
+    const device = this.profile.sync.index.membership.state().devices.get(key);
+    const viaIdentity = device ? (names.get(device.identity) ?? this.members.find((m) => m.key === device.identity)?.name) : undefined;
+    return viaIdentity ?? `member ${key.slice(0, 6)}`;
+  }
+
+  get me(): string {
+    return this.profile.records.me;
+  }
+
+  get members(): MemberView[] {
+    this.changes.read();
+    return membersOf(this.profile);
+  }
+
+  get invites(): InviteView[] {
+    this.changes.read();
+    return openInvites(this.profile);
+  }
+
+  get canUndo(): boolean {
+    return this.undoSub.read().canUndo;
+  }
+
+  get canRedo(): boolean {
+    return this.undoSub.read().canRedo;
+  }
+
+  form(section: SectionName): SectionForm {
+    return SECTION_FORMS[section];
+  }
+
+  // ---- writing ---------------------------------------------------------------------------
+
+  /** Saves a form; returns field errors (messages never echo the values) or null when saved. */
+  save(section: SectionName, values: FormValues, previous?: Record<string, unknown>, now = new Date()): Record<string, string> | null {
+    const form = SECTION_FORMS[section];
+    const record = form.fromForm(values, { now, by: this.me, newId: newRecordId }, previous);
+    try {
+      this.profile.records.put(section, record);
+      this.profile.undo.stopCapturing();
+      return null;
+    } catch (e) {
+      if (e instanceof RecordError && e.code === 'RECORD_INVALID') return fieldErrors(e.issues, form);
+      return { _form: describeError(e) };
+    }
+  }
+
+  remove(section: SectionName, id: string): void {
+    this.act(() => {
+      this.profile.records.remove(section, id);
+      this.profile.undo.stopCapturing();
+    });
+  }
+
+  /** Writes a record built in code (dose log, quick actions); false if it was refused. */
+  put(section: SectionName, record: Record<string, unknown>): boolean {
+    return this.act(() => {
+      this.profile.records.put(section, record);
+      this.profile.undo.stopCapturing();
+    });
+  }
+
+  setPatientName(name: string): void {
+    const existing = this.list('demographics')[0] as Record<string, unknown> | undefined;
+    this.put('demographics', {
+      ...(existing ?? { id: 'patient', schemaVersion: 1, resourceType: 'Patient' }),
+      name: [{ text: name.trim() }],
+    });
+  }
+
+  undo(): void {
+    this.profile.undo.undo();
+  }
+
+  redo(): void {
+    this.profile.undo.redo();
+  }
+
+  note(name: string): NoteState {
+    let n = this.notes.get(name);
+    if (!n) {
+      n = new NoteState(this.profile.note(name), (cursor) => this.publishPresence(cursor));
+      this.notes.set(name, n);
+    }
+    return n;
+  }
+
+  /** Tells the others which section this person is on. */
+  enter(section: string): void {
+    this.section = section;
+    this.publishPresence();
+  }
+
+  private publishPresence(cursor?: { note: string; anchor: string; head: string }): void {
+    void this.profile.setPresence({ name: this.o.displayName, section: this.section, ...(cursor ? { cursor } : {}) }).catch(() => undefined);
+  }
+
+  // ---- sharing (owners) ------------------------------------------------------------------
+
+  async invite(role: 'editor' | 'viewer' | 'owner'): Promise<SharedLink | null> {
+    return this.actAsync(async () => {
+      await this.waitForRelay();
+      const inv = await createInvitation(this.profile, { origin: this.o.origin, role: Role[role] });
+      return { link: inv.link, role, linkExpiresAt: inv.inviteExpiresAt, accessEndsAt: inv.memberExpiresAt };
+    });
+  }
+
+  async startClinicianSession(minutes: number, canEdit = false): Promise<SharedLink | null> {
+    return this.actAsync(async () => {
+      await this.waitForRelay();
+      const inv = await startClinicianSession(this.profile, { origin: this.o.origin, minutes, canEdit });
+      return { link: inv.link, role: canEdit ? 'editor' : 'clinician', linkExpiresAt: inv.inviteExpiresAt, accessEndsAt: inv.memberExpiresAt };
+    });
+  }
+
+  /** Owners: end sessions whose time is up and rotate (the relay already cut them off). */
+  async endExpiredSessions(): Promise<number> {
+    return (await this.actAsync(() => this.profile.endExpiredAccess())) ?? 0;
+  }
+
+  async removeMember(key: string): Promise<boolean> {
+    return (await this.actAsync(() => removeMemberByKey(this.profile, key))) !== null;
+  }
+
+  async revokeDevice(key: string): Promise<boolean> {
+    return (await this.actAsync(() => revokeDeviceByKey(this.profile, key))) !== null;
+  }
+
+  auditTrail(): Promise<AuditTrail> {
+    return this.profile.auditTrail();
+  }
+
+  exportJSON(): Promise<Record<string, unknown>> {
+    return this.profile.exportJSON();
+  }
+
+  close(): Promise<void> {
+    return this.profile.close();
+  }
+
+  /** Sharing writes membership: it must reach the relay before a link is handed out. */
+  private async waitForRelay(): Promise<void> {
+    await this.profile.status.when((s) => s.synced, 15_000).catch(() => {
+      throw new VaultError('RELAY_UNREACHABLE', 'sharing needs a connection to the relay; try again when online');
+    });
+  }
+
+  private act(action: () => void): boolean {
+    this.error = null;
+    try {
+      action();
+      return true;
+    } catch (e) {
+      this.error = describeError(e);
+      return false;
+    }
+  }
+
+  private async actAsync<T>(action: () => Promise<T>): Promise<T | null> {
+    this.error = null;
+    try {
+      return await action();
+    } catch (e) {
+      this.error = describeError(e);
+      return null;
+    }
+  }
+}
+
+const newRecordId = (): string => crypto.randomUUID();

@@ -1,0 +1,16 @@
+/**
+ * The vault API of the app's state layer (src/lib/state): everything a screen's state needs,
+ * and nothing of yjs, tweetnacl or the provider.
+ */
+export { Role, type RoleName, type AuditKindName } from '../protocol/index.ts';
+export type { Profile } from './profile.ts';
+export type { SyncStatus } from '../sync/status.ts';
+export type { PresenceEntry } from '../sync/presence.ts';
+export { RecordError, type HistoryEntry } from './records.ts';
+export { transformIndex, type NoteChange, type NoteHandle } from './note.ts';
+export type { AuditTrail, AuditEvent } from './audit-trail.ts';
+export { membersOf, openInvites, removeMemberByKey, revokeDeviceByKey, type MemberView, type InviteView } from './people.ts';
+export { createInvitation, startClinicianSession, parseInviteLink } from './invite.ts';
+export { describeError } from './browser.ts';
+export { VaultError } from './errors.ts';
+export type { SectionName, SectionRecord, SchemaIssue } from './health.ts';

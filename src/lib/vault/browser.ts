@@ -1,0 +1,37 @@
+/**
+ * What the browser app needs from the vault, in one place: the session, browser storage
+ * (IndexedDB: wrapped device keys, ciphertext envelopes), guest joins, and error text.
+ */
+import { generateBoxKeyPair, generateSigningKeyPair } from '../crypto/index.ts';
+import { acceptInvitation } from './invite.ts';
+import type { Profile } from './profile.ts';
+import type { SessionEnv } from './session.ts';
+import { VaultError } from './errors.ts';
+
+export { VaultSession, type SessionEnv } from './session.ts';
+export type { VaultEntry } from './person-vault.ts';
+export { indexeddbDeviceStore } from '../storage/device-store.ts';
+export { indexeddbPersistence } from '../storage/indexeddb.ts';
+
+/**
+ * Joins from an invite link with throwaway keys held in memory only (a clinician on a shared
+ * computer): nothing is stored on the device, and closing the tab ends it.
+ */
+export async function joinAsGuest(env: SessionEnv, link: string): Promise<Profile> {
+  if (!env.relayUrl) throw new VaultError('INVITE_TIMEOUT', 'joining needs a connection to the relay');
+  return acceptInvitation(link, {
+    signer: generateSigningKeyPair(env.random),
+    box: generateBoxKeyPair(env.random),
+    relayUrl: env.relayUrl,
+    engine: env.engine,
+    now: env.now,
+    minReconnectDelayMs: env.minReconnectDelayMs,
+    timeoutMs: env.timeoutMs,
+  });
+}
+
+/** A message for a person: the typed error's own text, or a fixed one (never an exception's raw text). */
+export function describeError(e: unknown): string {
+  if (e instanceof VaultError) return e.message;
+  return 'Something went wrong on this device. Your data is unchanged; please try again.';
+}
