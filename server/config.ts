@@ -17,6 +17,8 @@ export interface RelayConfig {
   readonly storeDebounceMs: number;
   readonly quiet: boolean;
   readonly now: () => number;
+  /** Time-limited members are re-checked at least this often (clock jumps, sleep). */
+  readonly expiryCheckMs: number;
 }
 
 export const DEFAULT_PORT = 8787;
@@ -33,6 +35,7 @@ export function defaultConfig(overrides: Partial<RelayConfig> = {}): RelayConfig
     storeDebounceMs: 1000,
     quiet: true,
     now: Date.now,
+    expiryCheckMs: 30_000,
     ...overrides,
   };
 }

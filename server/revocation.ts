@@ -38,7 +38,9 @@ export function expiryExtension(registry: Registry, config: RelayConfig): Extens
       const arm = () => {
         const left = expiresAt - config.now();
         if (left <= 0) return closeAs(connection, 'TOKEN_EXPIRED');
-        timers.set(`${socketId}/${documentName}`, setTimeout(arm, Math.min(left, MAX_TIMER_MS)));
+        // Re-checked at least every expiryCheckMs: a timer alone would fire late after the
+        // machine slept or the clock was set forward.
+        timers.set(`${socketId}/${documentName}`, setTimeout(arm, Math.min(left, config.expiryCheckMs, MAX_TIMER_MS)));
       };
       arm();
     },

@@ -30,7 +30,7 @@ describe('e2e smoke: the home page in Chromium', () => {
         // build/index.html is an empty shell: the h1 exists only if the app's scripts ran.
         const h1 = p.page.locator('main h1');
         await h1.waitFor({ state: 'visible' });
-        expect(await h1.textContent()).toBe('Family Health Vault');
+        expect(await h1.textContent()).toBe('Welcome');
         expect(await p.page.title()).toBe('Family Health Vault');
 
         const csp = await p.page.locator('meta[http-equiv="content-security-policy"]').getAttribute('content');

@@ -113,10 +113,12 @@ describe('profile records', () => {
   });
 
   it('transformIndex moves a caret by a delta', () => {
-    expect(transformIndex(5, [{ insert: 'ab' }])).toBe(7);
+    expect(transformIndex(5, [{ retain: 1 }, { insert: 'ab' }])).toBe(7);
     expect(transformIndex(5, [{ retain: 6 }, { insert: 'ab' }])).toBe(5);
     expect(transformIndex(5, [{ retain: 2 }, { delete: 2 }])).toBe(3);
     expect(transformIndex(5, [{ retain: 4 }, { delete: 4 }])).toBe(4);
-    expect(transformIndex(5, [{ retain: 5 }, { insert: 'x' }])).toBe(6);
+    // At the caret: stays, so concurrent typing at one spot does not interleave.
+    expect(transformIndex(5, [{ retain: 5 }, { insert: 'x' }])).toBe(5);
+    expect(transformIndex(0, [{ insert: 'x' }])).toBe(0);
   });
 });

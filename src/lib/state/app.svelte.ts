@@ -5,8 +5,10 @@
 import {
   describeError,
   indexeddbDeviceStore,
+  eraseIndexeddbCopies,
   indexeddbPersistence,
   joinAsGuest,
+  type DeviceView,
   VaultSession,
   type SessionEnv,
   type VaultEntry,
@@ -39,7 +41,7 @@ export class AppState {
 
   static forBrowser(): AppState {
     const relayUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
-    return new AppState({ store: indexeddbDeviceStore(), persistence: indexeddbPersistence, relayUrl }, location.origin);
+    return new AppState({ store: indexeddbDeviceStore(), persistence: indexeddbPersistence, erase: eraseIndexeddbCopies, relayUrl }, location.origin);
   }
 
   async init(): Promise<void> {
@@ -60,6 +62,28 @@ export class AppState {
   /** The family list; changes when any device of this person adds a profile. */
   get family(): VaultEntry[] {
     return this.familySub?.read() ?? [];
+  }
+
+  get deviceLabel(): string {
+    return this.session?.device.label ?? '';
+  }
+
+  get deviceId(): string {
+    return this.session?.deviceId ?? '';
+  }
+
+  /** This person's devices (reactive with the vault). */
+  get devices(): DeviceView[] {
+    this.familySub?.read();
+    return this.session?.devices() ?? [];
+  }
+
+  recoveryCode(): string | null {
+    return this.session?.recoveryCode() ?? null;
+  }
+
+  async revokeOwnDevice(key: string): Promise<void> {
+    await this.run(() => this.session!.revokeDevice(key));
   }
 
   /** Sync state of the family vault (the list itself). */

@@ -28,6 +28,9 @@ import {
 import { fieldErrors, SECTION_FORMS } from './forms/index.ts';
 import type { FormValues, SectionForm } from './forms/types.ts';
 import { NoteState } from './note.svelte.ts';
+import { asNeeded, doseEntry, dosesForDay, toFhirDateTime, type AsNeededMedication, type DoseSlot } from './schedule.ts';
+import { emergencyCard, type EmergencyCardData } from './emergency.ts';
+import { labTrends, vitalTrends, type TrendGroup } from './trends.ts';
 import { Subscribed } from './subscribed.svelte.ts';
 
 export interface ProfileStateOptions {
@@ -58,6 +61,7 @@ export class ProfileState {
   private readonly statusSub: Subscribed<SyncStatus>;
   private readonly presenceSub: Subscribed<PresenceEntry[]>;
   private readonly undoSub: Subscribed<{ canUndo: boolean; canRedo: boolean }>;
+  private readonly refusalSub: Subscribed<string | null>;
   private readonly notes = new Map<string, NoteState>();
   private section = '';
 
@@ -70,6 +74,8 @@ export class ProfileState {
     this.statusSub = new Subscribed((n) => profile.status.subscribe(n), () => profile.status.value);
     this.presenceSub = new Subscribed((n) => profile.presence.subscribe(n), () => profile.presence.value);
     this.undoSub = new Subscribed((n) => profile.undo.state.subscribe(n), () => profile.undo.state.value);
+    const refusal = profile.connection?.refusal;
+    this.refusalSub = new Subscribed((n) => refusal?.subscribe(n) ?? (() => {}), () => refusal?.value ?? null);
     // Members name themselves in the profile (writers only) so history reads "Ana", not a key.
     if (profile.canWrite) profile.setDisplayName(o.displayName);
   }
@@ -83,6 +89,12 @@ export class ProfileState {
   /** Others here now, with their section and (in notes) caret. */
   get presence(): PresenceEntry[] {
     return this.presenceSub.read();
+  }
+
+  /** The relay ended this device's access (removed, or a live session's time is up). */
+  get accessEnded(): boolean {
+    const r = this.refusalSub.read();
+    return r === 'TOKEN_EXPIRED' || r === 'TOKEN_NOT_MEMBER';
   }
 
   get role(): RoleName | undefined {
@@ -126,16 +138,28 @@ export class ProfileState {
     return this.profile.records.recent(limit);
   }
 
-  /** A member's chosen name for a hex key (device or identity), else a short key. */
+  /**
+   * A person's name for a hex key (device, identity or invite): the name they chose in the
+   * profile, else the one their verified presence carried, else a short key.
+   */
   nameOf(key: string): string {
     this.changes.read();
     const names = this.profile.displayNames();
-    const direct = names.get(key);
-    if (direct) return direct;
-    const device = this.profile.sync.index.membership.state().devices.get(key);
-    const viaIdentity = device ? (names.get(device.identity) ?? this.members.find((m) => m.key === device.identity)?.name) : undefined;
-    return viaIdentity ?? `member ${key.slice(0, 6)}`;
+    const state = this.profile.sync.index.membership.state();
+    const identity = state.devices.get(key)?.identity ?? key;
+    const member = this.members.find((m) => m.key === identity);
+    const known = names.get(key) ?? names.get(identity) ?? member?.name ?? this.presenceNames.get(key) ?? member?.devices.map((d) => this.presenceNames.get(d.key)).find(Boolean);
+    if (known) return known;
+    if (state.invites.has(key)) return 'an invitation';
+    return `member ${key.slice(0, 6)}`;
   }
+
+  /** Names seen in verified presence (viewers cannot write theirs into the profile). */
+  private get presenceNames(): Map<string, string> {
+    for (const p of this.presence) this.seenNames.set(p.author, p.name);
+    return this.seenNames;
+  }
+  private readonly seenNames = new Map<string, string>();
 
   get me(): string {
     return this.profile.records.me;
@@ -161,6 +185,71 @@ export class ProfileState {
 
   form(section: SectionName): SectionForm {
     return SECTION_FORMS[section];
+  }
+
+  // ---- derived views ---------------------------------------------------------------------
+
+  /** Active allergies by name (the overview's first warning). */
+  get keyAllergies(): string[] {
+    return this.list('allergies')
+      .filter((a) => !a.clinicalStatus?.coding?.some((c) => c.code !== 'active'))
+      .map((a) => a.code.text);
+  }
+
+  get activeAlerts(): string[] {
+    return this.list('alerts')
+      .filter((f) => f.status === 'active')
+      .map((f) => f.code.text);
+  }
+
+  doseSlots(now: Date): DoseSlot[] {
+    return dosesForDay(this.list('medications'), this.list('list:doses'), now);
+  }
+
+  /** Doses due or overdue now (the overview's badge). */
+  dosesNeedingAttention(now: Date): number {
+    return this.doseSlots(now).filter((s) => s.state === 'due' || s.state === 'overdue').length;
+  }
+
+  asNeededMedications(now = new Date()): AsNeededMedication[] {
+    return asNeeded(this.list('medications'), now);
+  }
+
+  recordDose(slot: DoseSlot, status: 'taken' | 'skipped', now = new Date()): boolean {
+    return this.put('list:doses', doseEntry(slot, status, { by: this.me, now, newId: newRecordId }) as unknown as Record<string, unknown>);
+  }
+
+  /** An as-needed dose taken now. */
+  recordAsNeeded(medicationId: string, now = new Date()): boolean {
+    const med = this.asNeededMedications(now).find((m) => m.medicationId === medicationId);
+    if (!med) return false;
+    const at = toFhirDateTime(now);
+    const slot: DoseSlot = { ...med, scheduledFor: at, time: at.slice(11, 16), state: 'due' };
+    return this.recordDose(slot, 'taken', now);
+  }
+
+  emergencyCard(now: Date): EmergencyCardData {
+    return emergencyCard(
+      {
+        demographics: this.list('demographics')[0],
+        allergies: this.list('allergies'),
+        conditions: this.list('conditions'),
+        medications: this.list('medications'),
+        blood: this.list('blood-donor')[0],
+        alerts: this.list('alerts'),
+        careTeam: this.list('care-team'),
+        devices: this.list('devices'),
+      },
+      now,
+    );
+  }
+
+  vitalTrends(): TrendGroup[] {
+    return vitalTrends(this.list('list:vitals'));
+  }
+
+  labTrends(): TrendGroup[] {
+    return labTrends(this.list('lab-results'));
   }
 
   // ---- writing ---------------------------------------------------------------------------

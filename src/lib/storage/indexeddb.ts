@@ -2,8 +2,23 @@
 import { IndexeddbPersistence } from 'y-indexeddb';
 import type { Persistence } from './types.ts';
 
+const dbName = (name: string) => `fhv-envelope-${name}`;
+
 export const indexeddbPersistence: Persistence = async (envelope, name) => {
-  const idb = new IndexeddbPersistence(`fhv-envelope-${name}`, envelope);
+  const idb = new IndexeddbPersistence(dbName(name), envelope);
   await idb.whenSynced;
   return () => void idb.destroy();
 };
+
+/** Deletes this device's encrypted copies of the named documents. */
+export async function eraseIndexeddbCopies(names: readonly string[]): Promise<void> {
+  await Promise.all(
+    names.map(
+      (name) =>
+        new Promise<void>((resolve) => {
+          const r = indexedDB.deleteDatabase(dbName(name));
+          r.onsuccess = r.onerror = r.onblocked = () => resolve();
+        }),
+    ),
+  );
+}

@@ -11,7 +11,8 @@ import { VaultError } from './errors.ts';
 export { VaultSession, type SessionEnv } from './session.ts';
 export type { VaultEntry } from './person-vault.ts';
 export { indexeddbDeviceStore } from '../storage/device-store.ts';
-export { indexeddbPersistence } from '../storage/indexeddb.ts';
+export { indexeddbPersistence, eraseIndexeddbCopies } from '../storage/indexeddb.ts';
+export type { DeviceView } from './people.ts';
 
 /**
  * Joins from an invite link with throwaway keys held in memory only (a clinician on a shared

@@ -87,14 +87,20 @@ export class NoteHandle {
   }
 }
 
-/** Where a caret at `index` (in the text before the delta) is after it; inserts at the caret push it right. */
+/**
+ * Where a caret at `index` (in the text before the delta) is after it. An insert exactly at the
+ * caret does not push it: the caret stays after this person's own last character, so two people
+ * typing at the same spot write two runs of text, not one interleaved jumble.
+ */
 export function transformIndex(index: number, delta: TextDelta): number {
   let pos = 0; // position in the text before the delta
   let out = index;
   for (const op of delta) {
     if (pos > index) break;
     if (op.retain !== undefined) pos += op.retain;
-    else if (op.insert !== undefined) out += op.insert.length;
+    else if (op.insert !== undefined) {
+      if (pos < index) out += op.insert.length;
+    }
     else if (op.delete !== undefined) {
       out -= Math.max(0, Math.min(op.delete, index - pos));
       pos += op.delete;

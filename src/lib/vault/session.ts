@@ -10,7 +10,11 @@
 import {
   boxKeyPairFromSecretKey,
   defaultEd25519Engine,
+  encodeRecoveryCode,
   fromBase64Url,
+  fromHex,
+  toHex,
+  type SigningPublicKey,
   signingKeyPairFromSeed,
   signingSeed,
   toBase64Url,
@@ -23,7 +27,8 @@ import type { Persistence } from '../storage/types.ts';
 import { VaultError } from './errors.ts';
 import { acceptInvitation } from './invite.ts';
 import { createDeviceWrappingKey, unwrapSecrets, wrapSecrets } from './key-store.ts';
-import { createPerson, deviceId, enrollDevice, restorePerson, type Device, type Person } from './person.ts';
+import { createPerson, deviceId, enrollDevice, restorePerson, revokeDevice, type Device, type Person } from './person.ts';
+import { membersOf, type DeviceView } from './people.ts';
 import { PersonVault, vaultAccess, type VaultEntry } from './person-vault.ts';
 import { Profile, type ProfileAccess } from './profile.ts';
 
@@ -36,6 +41,8 @@ export interface SessionEnv {
   readonly now?: () => number;
   /** How long a restore waits for the relay. */
   readonly timeoutMs?: number;
+  /** Deletes this device's encrypted copies of the named documents (browser: IndexedDB databases). */
+  readonly erase?: (names: readonly string[]) => Promise<void>;
   readonly minReconnectDelayMs?: number;
 }
 
@@ -179,10 +186,39 @@ export class VaultSession {
     return this.vault.addProfile({ name: o.name.trim(), relationship: o.relationship.trim(), access, role });
   }
 
-  /** Removes this device's keys from this browser (the vault stays on the person's other devices and the relay). */
+  /** The recovery code again (for the person's eyes only; it is the identity). */
+  recoveryCode(): string {
+    return encodeRecoveryCode(this.person.identity.seed);
+  }
+
+  /** This person's devices, as certified in their vault. */
+  devices(): DeviceView[] {
+    const me = toHex(this.person.identity.signing.publicKey);
+    return [...(membersOf(this.vault.profile).find((m) => m.key === me)?.devices ?? [])];
+  }
+
+  /**
+   * Stops one of this person's other devices: revoked in the vault and in every profile they own
+   * (then rotated there, so it reads nothing new). Profiles shared with them by others are the
+   * owners' to rotate; the revocation itself is recorded there too.
+   */
+  async revokeDevice(key: string): Promise<void> {
+    if (key === this.deviceId) throw new VaultError('LINK_MALFORMED', 'this device cannot revoke itself; use "Leave this device"');
+    await revokeDevice(this.vault.profile, fromHex(key) as SigningPublicKey);
+    for (const entry of this.profiles()) {
+      const profile = await this.openProfile(entry.docId);
+      if (!profile.sync.index.membership.state().devices.has(key)) continue;
+      await revokeDevice(profile, fromHex(key) as SigningPublicKey);
+      if (entry.role === 'owner') await profile.rotateKey();
+    }
+  }
+
+  /** Removes this device's keys and encrypted copies (the vault stays on the person's other devices and the relay). */
   async forgetDevice(): Promise<void> {
+    const names = [this.vault.profile.name, ...this.profiles().map((p) => p.docId)];
     await this.close();
     await this.env.store.clear();
+    await this.env.erase?.(names);
   }
 
   async close(): Promise<void> {

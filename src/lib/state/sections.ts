@@ -1,0 +1,61 @@
+/**
+ * How the screens name and reach each health-record section: URL slugs (no colons or PHI in
+ * URLs), labels, and the profile navigation.
+ */
+import type { SectionName } from '../vault/app.ts';
+
+/** Slug in `#/p/<doc>/s/<slug>` → section. Logs get plain slugs. */
+export const SECTION_SLUGS: Readonly<Record<string, SectionName>> = {
+  demographics: 'demographics',
+  allergies: 'allergies',
+  conditions: 'conditions',
+  medications: 'medications',
+  immunizations: 'immunizations',
+  labs: 'lab-results',
+  procedures: 'procedures',
+  devices: 'devices',
+  alerts: 'alerts',
+  blood: 'blood-donor',
+  visits: 'visits',
+  'care-team': 'care-team',
+  documents: 'documents',
+  vitals: 'list:vitals',
+  doses: 'list:doses',
+  journal: 'list:journal',
+};
+
+export const slugOf = (section: SectionName): string => Object.entries(SECTION_SLUGS).find(([, s]) => s === section)![0];
+
+/** Record sections listed on a profile's overview, in the order a carer reads them. */
+export const RECORD_SECTIONS: readonly SectionName[] = [
+  'allergies',
+  'alerts',
+  'conditions',
+  'medications',
+  'immunizations',
+  'lab-results',
+  'list:vitals',
+  'procedures',
+  'devices',
+  'blood-donor',
+  'visits',
+  'care-team',
+  'documents',
+  'demographics',
+];
+
+export interface NavItem {
+  readonly path: string;
+  readonly label: string;
+  readonly ownerOnly?: boolean;
+}
+
+export const NAV: readonly NavItem[] = [
+  { path: '', label: 'Overview' },
+  { path: '/meds', label: 'Medications' },
+  { path: '/trends', label: 'Trends' },
+  { path: '/s/journal', label: 'Journal' },
+  { path: '/notes', label: 'Notes' },
+  { path: '/emergency', label: 'Emergency card' },
+  { path: '/share', label: 'Sharing', ownerOnly: true },
+];

@@ -1,0 +1,251 @@
+/**
+ * The web app in real Chromium against the real relay (npm start's server, on loopback):
+ * relatives co-editing one profile, offline edits and an offline reload, a viewer who cannot
+ * write (and whose forged write the relay refuses), and a clinician's live, expiring session.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateBoxKeyPair, generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
+import { ENVELOPE_MAP } from '../../src/lib/protocol/index.ts';
+import { acceptInvitation } from '../../src/lib/vault/invite.ts';
+import { forgeRecord } from '../helpers/forge.ts';
+import { launchBrowser, newPage, screenshot, setOffline, startApp, type App, type TestPage } from './harness.ts';
+
+const SLOW = 240_000;
+const WAIT = 20_000;
+
+/** Relay clock offset (the clinician test moves the relay's time forward). */
+let clockOffset = 0;
+
+async function onboard(page: Page, name: string): Promise<string> {
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Create my vault' }).click();
+  const code = (await page.getByTestId('recovery-code').textContent({ timeout: WAIT }))!.trim();
+  await page.getByLabel('I have written down my recovery code').check();
+  await page.getByRole('button', { name: 'Continue to my family' }).click();
+  await page.getByRole('heading', { level: 1, name: `${name}'s family` }).waitFor({ timeout: WAIT });
+  return code;
+}
+
+async function addFamilyMember(page: Page, name: string, relationship: string): Promise<string> {
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Relationship to you').fill(relationship);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('link', { name: new RegExp(name) }).click();
+  await page.getByRole('heading', { level: 1, name }).waitFor({ timeout: WAIT });
+  return new URL(page.url()).hash.split('/')[2]!;
+}
+
+const goto = (page: Page, app: App, hash: string) => page.goto(`${app.url}/#${hash}`);
+
+async function createInvite(page: Page, app: App, doc: string, role: 'viewer' | 'editor'): Promise<string> {
+  await goto(page, app, `/p/${doc}/share`);
+  await page.getByLabel('They can').selectOption(role);
+  await page.getByRole('button', { name: 'Create invite link' }).click();
+  return page.getByTestId('invite-link').inputValue({ timeout: WAIT });
+}
+
+async function joinAsRelative(page: Page, link: string, name: string): Promise<void> {
+  await page.goto(link);
+  await page.getByLabel('Whose record is it?').fill(name);
+  await page.getByLabel('Relationship to you').fill('grandmother');
+  await page.getByRole('button', { name: 'Join' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Rose' }).waitFor({ timeout: WAIT });
+}
+
+async function addRecord(page: Page, app: App, doc: string, slug: string, fill: (page: Page) => Promise<void>): Promise<void> {
+  await goto(page, app, `/p/${doc}/s/${slug}`);
+  await page.getByRole('button', { name: /^Add / }).click();
+  await fill(page);
+  await page.getByRole('button', { name: /^Save / }).click();
+  await page.getByRole('button', { name: /^Add / }).waitFor({ timeout: WAIT });
+}
+
+const allergy = (substance: string) => async (page: Page) => page.getByRole('textbox', { name: 'Substance' }).fill(substance);
+const seesText = (page: Page, text: string) => page.getByText(text, { exact: false }).first().waitFor({ timeout: WAIT });
+
+describe('e2e: the web app in Chromium', () => {
+  let app: App;
+  let browser: Browser;
+  const pages: TestPage[] = [];
+  let ana: TestPage;
+  let ben: TestPage;
+  let doc: string;
+
+  beforeAll(async () => {
+    app = await startApp({ now: () => Date.now() + clockOffset, expiryCheckMs: 250 });
+    browser = await launchBrowser();
+  }, SLOW);
+
+  afterAll(async () => {
+    for (const p of pages) await p.close().catch(() => undefined);
+    await browser?.close();
+    await app?.stop();
+  }, SLOW);
+
+  const open = async (name: string, viewport: 'desktop' | 'phone' = 'desktop', url = `${app.url}/`) => {
+    const p = await newPage(browser, url, { name, viewport });
+    pages.push(p);
+    return p;
+  };
+
+  it(
+    'two relatives co-edit one profile at the same time: the same note and different records converge, each sees the other',
+    async () => {
+      ana = await open('ana');
+      await screenshot(ana.page, 'onboarding');
+      await onboard(ana.page, 'Ana');
+      doc = await addFamilyMember(ana.page, 'Rose', 'mother');
+      const link = await createInvite(ana.page, app, doc, 'editor');
+      expect(link).toMatch(/#\/join\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+      await screenshot(ana.page, 'sharing-invite');
+
+      ben = await open('ben', 'phone');
+      await onboard(ben.page, 'Ben');
+      await joinAsRelative(ben.page, link, 'Grandma Rose');
+      // The invite secret leaves the address bar once used.
+      expect(ben.page.url()).not.toContain('/join/');
+
+      // Both on the same note, typing at once.
+      await Promise.all([goto(ana.page, app, `/p/${doc}/notes`), goto(ben.page, app, `/p/${doc}/notes`)]);
+      const anaNote = ana.page.getByLabel('Care notes');
+      const benNote = ben.page.getByLabel('Care notes');
+      await Promise.all([anaNote.waitFor(), benNote.waitFor()]);
+      await Promise.all([
+        anaNote.pressSequentially('Ana: ask about the new dizziness. ', { delay: 15 }),
+        benNote.pressSequentially('Ben: BP was high on Sunday. ', { delay: 15 }),
+      ]);
+      const bothLines = (t: string) => t.includes('Ana: ask about the new dizziness.') && t.includes('Ben: BP was high on Sunday.');
+      await expect.poll(() => anaNote.inputValue(), { timeout: WAIT }).toSatisfy(bothLines);
+      await expect.poll(() => benNote.inputValue(), { timeout: WAIT }).toSatisfy(bothLines);
+      expect(await anaNote.inputValue()).toBe(await benNote.inputValue());
+      // Presence: each sees the other, on the notes.
+      await seesText(ana.page, 'Ben');
+      await seesText(ben.page, 'Ana');
+      await screenshot(ana.page, 'notes-live-desktop');
+      await screenshot(ben.page, 'notes-live-phone');
+
+      // Different records at the same time.
+      await Promise.all([
+        addRecord(ana.page, app, doc, 'allergies', allergy('Penicillin')),
+        addRecord(ben.page, app, doc, 'conditions', async (p) => {
+          await p.getByRole('textbox', { name: 'Condition' }).fill('Asthma');
+          await p.getByRole('combobox', { name: 'Status' }).selectOption({ label: 'Active' });
+        }),
+      ]);
+      await goto(ana.page, app, `/p/${doc}/s/conditions`);
+      await seesText(ana.page, 'Asthma');
+      await goto(ben.page, app, `/p/${doc}/s/allergies`);
+      await seesText(ben.page, 'Penicillin');
+      // History names who did it, from the signed records.
+      await ben.page.getByText('History').first().click();
+      await seesText(ben.page, 'Ana added');
+      await screenshot(ben.page, 'allergies-history-phone');
+      expect([...ana.errors, ...ben.errors]).toEqual([]);
+    },
+    SLOW,
+  );
+
+  it(
+    'offline: edits persist encrypted on the device, survive a reload while offline, and sync on reconnect',
+    async () => {
+      await setOffline(ben.context, true);
+      await addRecord(ben.page, app, doc, 'allergies', allergy('Latex'));
+      await seesText(ben.page, 'Offline');
+      await ben.page.reload();
+      await goto(ben.page, app, `/p/${doc}/s/allergies`);
+      await seesText(ben.page, 'Latex');
+      await seesText(ben.page, 'Penicillin');
+      await screenshot(ben.page, 'offline-after-reload-phone');
+      // Meanwhile Ana adds one too.
+      await addRecord(ana.page, app, doc, 'allergies', allergy('Aspirin'));
+      await setOffline(ben.context, false);
+      await seesText(ben.page, 'Aspirin');
+      await goto(ana.page, app, `/p/${doc}/s/allergies`);
+      await seesText(ana.page, 'Latex');
+      await seesText(ben.page, 'Synced');
+    },
+    SLOW,
+  );
+
+  it(
+    'a viewer sees everything but cannot edit; a write forged with a viewer key is refused by the relay',
+    async () => {
+      const link = await createInvite(ana.page, app, doc, 'viewer');
+      const cleo = await open('cleo');
+      await onboard(cleo.page, 'Cleo');
+      await joinAsRelative(cleo.page, link, 'Rose');
+      await seesText(cleo.page, 'View only');
+      await goto(cleo.page, app, `/p/${doc}/s/allergies`);
+      await seesText(cleo.page, 'Penicillin');
+      expect(await cleo.page.getByRole('button', { name: /^Add / }).count()).toBe(0);
+      expect(await cleo.page.getByRole('button', { name: /^Edit / }).count()).toBe(0);
+      await goto(cleo.page, app, `/p/${doc}/notes`);
+      const note = cleo.page.getByLabel('Care notes');
+      const before = await note.inputValue();
+      expect(await note.getAttribute('readonly')).not.toBeNull();
+      await note.pressSequentially('viewer typing', { delay: 5 }).catch(() => undefined);
+      expect(await note.inputValue()).toBe(before);
+      await screenshot(cleo.page, 'viewer-notes');
+
+      // A second viewer, outside any browser, signs a write with its own (viewer) key.
+      const viewerLink = await createInvite(ana.page, app, doc, 'viewer');
+      const keys = { signer: generateSigningKeyPair(), box: generateBoxKeyPair() };
+      const viewer = await acceptInvitation(viewerLink, { ...keys, relayUrl: app.relay.url, minReconnectDelayMs: 50 });
+      try {
+        const forged = await forgeRecord({
+          signer: keys.signer,
+          docId: viewer.access.docId,
+          key: viewer.sync.keys.get(viewer.sync.currentEpoch)!,
+          epoch: viewer.sync.currentEpoch,
+          seq: 1000,
+          edit: (d) => d.getMap('allergies').set('forged', { id: 'forged', schemaVersion: 1, resourceType: 'AllergyIntolerance', code: { text: 'FORGED-CANARY' } }),
+        });
+        viewer.envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).set(forged.key, forged.bytes);
+        await viewer.connection!.refusal.when((r) => r !== null, WAIT);
+        expect(viewer.connection!.refusal.value).toBe('RECORD_NOT_WRITER');
+      } finally {
+        await viewer.close();
+      }
+      await goto(ana.page, app, `/p/${doc}/s/allergies`);
+      await seesText(ana.page, 'Aspirin');
+      expect(await ana.page.getByText('FORGED-CANARY').count()).toBe(0);
+    },
+    SLOW,
+  );
+
+  it(
+    'a clinician joins from the session QR link, sees live changes, and is cut off when the time is up',
+    async () => {
+      await goto(ana.page, app, `/p/${doc}/share`);
+      await ana.page.getByLabel('Length').selectOption('15');
+      await ana.page.getByRole('button', { name: 'Start session' }).click();
+      const link = await ana.page.getByTestId('invite-link').inputValue({ timeout: WAIT });
+      await ana.page.getByRole('img', { name: /QR code/ }).waitFor();
+      await seesText(ana.page, 'left');
+      await screenshot(ana.page, 'clinician-session-qr');
+
+      // Scanning the QR code opens the link in a fresh browser.
+      const dr = await open('clinician', 'phone', link);
+      await screenshot(dr.page, 'join-as-guest-phone');
+      await dr.page.getByLabel('Your name (shown to the family)').fill('Dr. Lee');
+      await dr.page.getByRole('button', { name: 'Join' }).click();
+      await dr.page.getByRole('heading', { level: 1, name: 'Rose' }).waitFor({ timeout: WAIT });
+      // A guest's keys live in this page only: move by links (a reload would end the session).
+      await dr.page.getByRole('link', { name: /^Allergies/ }).click();
+      await seesText(dr.page, 'Penicillin');
+
+      await addRecord(ana.page, app, doc, 'allergies', allergy('Ibuprofen'));
+      await seesText(dr.page, 'Ibuprofen');
+      await screenshot(dr.page, 'clinician-live-phone');
+
+      // The session's 15 minutes pass (the relay's clock moves on): the relay cuts the clinician off.
+      clockOffset = 16 * 60_000;
+      await dr.page.getByTestId('access-ended').waitFor({ timeout: WAIT });
+      expect(await dr.page.getByText('Ibuprofen').count()).toBe(0);
+      await screenshot(dr.page, 'clinician-session-ended');
+      clockOffset = 0;
+    },
+    SLOW,
+  );
+});
