@@ -24,6 +24,7 @@ import {
 import { decodeDeviceCert, encodeDeviceCert, identityFromSeed, Role, type RoleName } from '../protocol/index.ts';
 import type { DeviceStore } from '../storage/device-store.ts';
 import type { Persistence } from '../storage/types.ts';
+import { memoryPersistence } from '../storage/memory.ts';
 import { VaultError } from './errors.ts';
 import { acceptInvitation } from './invite.ts';
 import { createDeviceWrappingKey, unwrapSecrets, wrapSecrets } from './key-store.ts';
@@ -57,7 +58,7 @@ export class VaultSession {
   private readonly open = new Map<string, Promise<Profile>>();
 
   private constructor(env: SessionEnv, person: Person, device: Device, vault: PersonVault, displayName: string) {
-    this.env = env;
+    this.env = withPersistence(env);
     this.person = person;
     this.device = device;
     this.vault = vault;
@@ -84,7 +85,8 @@ export class VaultSession {
   }
 
   /** A new person: identity, this device, an empty family vault. Show the recovery code once. */
-  static async create(env: SessionEnv, o: { displayName: string; deviceLabel: string }): Promise<{ session: VaultSession; recoveryCode: string }> {
+  static async create(given: SessionEnv, o: { displayName: string; deviceLabel: string }): Promise<{ session: VaultSession; recoveryCode: string }> {
+    const env = withPersistence(given);
     const { person, recoveryCode } = createPerson({ random: env.random });
     const access = vaultAccess(person);
     const genesis = await Profile.create({
@@ -227,6 +229,11 @@ export class VaultSession {
     for (const p of opened) await (await p.catch(() => undefined))?.close();
     await this.vault.close();
   }
+}
+
+/** Creating a document writes its genesis, closes it and reopens it as the device: that needs a store. */
+function withPersistence(env: SessionEnv): SessionEnv {
+  return env.persistence ? env : { ...env, persistence: memoryPersistence() };
 }
 
 /**
