@@ -26,10 +26,7 @@ export class UndoController {
     this.manager = new Y.UndoManager(scope, { trackedOrigins: new Set([LOCAL_ORIGIN]), captureTimeout: 500 });
     const publish = () => this.state.set({ canUndo: this.manager.canUndo(), canRedo: this.manager.canRedo() });
     this.manager.on('stack-item-added', publish);
-    this.manager.on('stack-item-popped', (e) => {
-      publish();
-      for (const [section, id] of this.touched(e.changedParentTypes)) this.records.noteUndo(section, id, e.type === 'undo' ? 'undo' : 'redo');
-    });
+    this.manager.on('stack-item-popped', publish);
     this.manager.on('stack-cleared', publish);
   }
 
@@ -39,11 +36,40 @@ export class UndoController {
   }
 
   undo(): boolean {
-    return this.manager.undo() !== null;
+    return this.step('undo');
   }
 
   redo(): boolean {
-    return this.manager.redo() !== null;
+    return this.step('redo');
+  }
+
+  /** Runs one step and marks each record it changed in history (found by comparing before and after). */
+  private step(action: 'undo' | 'redo'): boolean {
+    const before = this.recordRefs();
+    const done = (action === 'undo' ? this.manager.undo() : this.manager.redo()) !== null;
+    if (!done) return false;
+    const after = this.recordRefs();
+    const touched = new Set<string>();
+    for (const [k, v] of before) if (after.get(k) !== v) touched.add(k);
+    for (const k of after.keys()) if (!before.has(k)) touched.add(k);
+    for (const k of touched) {
+      const [section, id] = JSON.parse(k) as [string, string];
+      this.records.noteUndo(section, id, action);
+    }
+    return true;
+  }
+
+  /** Every record in the undo scope by (section, id), with its stored value (compared by identity). */
+  private recordRefs(): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    for (const name of ProfileRecords.roots()) {
+      if (isLogSection(name as SectionName)) {
+        for (const r of this.doc.getArray<{ id?: unknown }>(name).toArray()) if (typeof r?.id === 'string') out.set(JSON.stringify([name, r.id]), r);
+      } else {
+        for (const [id, r] of this.doc.getMap(name)) out.set(JSON.stringify([name, id]), r);
+      }
+    }
+    return out;
   }
 
   /** Ends the current capture group (the next edit is undone on its own). */
@@ -53,26 +79,5 @@ export class UndoController {
 
   destroy(): void {
     this.manager.destroy();
-  }
-
-  /** The (section, record id) pairs an undo step changed, for the history marks. */
-  private touched(changed: Map<Y.AbstractType<any>, Y.YEvent<any>[]>): Array<[string, string]> {
-    const out = new Map<string, [string, string]>();
-    const nameOf = new Map<unknown, string>([...this.doc.share].map(([n, t]) => [t, n]));
-    for (const [type, events] of changed) {
-      const section = nameOf.get(type);
-      if (!section || section.startsWith('note:')) continue;
-      for (const ev of events) {
-        if (type instanceof Y.Map) for (const key of (ev as Y.YMapEvent<unknown>).keysChanged) if (key) out.set(`${section}/${key}`, [section, key]);
-        if (type instanceof Y.Array) {
-          for (const item of [...ev.changes.added, ...ev.changes.deleted]) {
-            for (const rec of item.content.getContent() as Array<{ id?: unknown }>) {
-              if (typeof rec?.id === 'string') out.set(`${section}/${rec.id}`, [section, rec.id]);
-            }
-          }
-        }
-      }
-    }
-    return [...out.values()];
   }
 }
