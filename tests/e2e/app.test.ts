@@ -62,6 +62,37 @@ async function addRecord(page: Page, app: App, doc: string, slug: string, fill: 
 }
 
 const allergy = (substance: string) => async (page: Page) => page.getByRole('textbox', { name: 'Substance' }).fill(substance);
+/** Every value in every IndexedDB database of the page, bytes as latin1 (to search for plaintext). */
+async function dumpIndexedDb(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const parts: string[] = [];
+    const flat = (v: unknown): void => {
+      if (v instanceof Uint8Array) parts.push(Array.from(v, (b) => String.fromCharCode(b)).join(''));
+      else if (v instanceof ArrayBuffer) flat(new Uint8Array(v));
+      else if (Array.isArray(v)) v.forEach(flat);
+      else if (v && typeof v === 'object' && !(v instanceof CryptoKey)) Object.values(v).forEach(flat);
+      else parts.push(String(v));
+    };
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = indexedDB.open(name!);
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+      for (const store of Array.from(db.objectStoreNames)) {
+        const all = await new Promise<unknown[]>((resolve, reject) => {
+          const r = db.transaction(store).objectStore(store).getAll();
+          r.onsuccess = () => resolve(r.result);
+          r.onerror = () => reject(r.error);
+        });
+        flat(all);
+      }
+      db.close();
+    }
+    return parts.join('\n');
+  });
+}
+
 const seesText = (page: Page, text: string) => page.getByText(text, { exact: false }).first().waitFor({ timeout: WAIT });
 
 describe('e2e: the web app in Chromium', () => {
@@ -71,6 +102,7 @@ describe('e2e: the web app in Chromium', () => {
   let ana: TestPage;
   let ben: TestPage;
   let doc: string;
+  let anaCode: string;
 
   beforeAll(async () => {
     app = await startApp({ now: () => Date.now() + clockOffset, expiryCheckMs: 250 });
@@ -94,7 +126,7 @@ describe('e2e: the web app in Chromium', () => {
     async () => {
       ana = await open('ana');
       await screenshot(ana.page, 'onboarding');
-      await onboard(ana.page, 'Ana');
+      anaCode = await onboard(ana.page, 'Ana');
       doc = await addFamilyMember(ana.page, 'Rose', 'mother');
       const link = await createInvite(ana.page, app, doc, 'editor');
       expect(link).toMatch(/#\/join\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
@@ -112,10 +144,10 @@ describe('e2e: the web app in Chromium', () => {
       const benNote = ben.page.getByLabel('Care notes');
       await Promise.all([anaNote.waitFor(), benNote.waitFor()]);
       await Promise.all([
-        anaNote.pressSequentially('Ana: ask about the new dizziness. ', { delay: 15 }),
+        anaNote.pressSequentially('Ana: ask about the new dizziness CANARY-NOTE-5521. ', { delay: 15 }),
         benNote.pressSequentially('Ben: BP was high on Sunday. ', { delay: 15 }),
       ]);
-      const bothLines = (t: string) => t.includes('Ana: ask about the new dizziness.') && t.includes('Ben: BP was high on Sunday.');
+      const bothLines = (t: string) => t.includes('Ana: ask about the new dizziness CANARY-NOTE-5521.') && t.includes('Ben: BP was high on Sunday.');
       await expect.poll(() => anaNote.inputValue(), { timeout: WAIT }).toSatisfy(bothLines);
       await expect.poll(() => benNote.inputValue(), { timeout: WAIT }).toSatisfy(bothLines);
       expect(await anaNote.inputValue()).toBe(await benNote.inputValue());
@@ -164,6 +196,40 @@ describe('e2e: the web app in Chromium', () => {
       await goto(ana.page, app, `/p/${doc}/s/allergies`);
       await seesText(ana.page, 'Latex');
       await seesText(ben.page, 'Synced');
+
+      // What the device keeps (IndexedDB) and what the relay stores are ciphertext only.
+      const canaries = ['CANARY-NOTE-5521', 'Penicillin', 'Latex', 'Asthma', 'dizziness'];
+      const local = await dumpIndexedDb(ben.page);
+      expect(local.length).toBeGreaterThan(1000);
+      for (const c of canaries) expect(local.includes(c), `device storage holds "${c}" in clear`).toBe(false);
+      const stored = app.relay.store.dumpAll().map((b) => Buffer.from(b).toString('latin1')).join('');
+      expect(stored.length).toBeGreaterThan(1000);
+      for (const c of canaries) expect(stored.includes(c), `relay storage holds "${c}" in clear`).toBe(false);
+    },
+    SLOW,
+  );
+
+  it(
+    "Ana's phone restores her vault from the recovery code and sees the family and the record",
+    async () => {
+      const phone = await open('ana-phone', 'phone');
+      await phone.page.getByRole('button', { name: 'I have a recovery code' }).click();
+      await phone.page.getByLabel('Your name').fill('Ana');
+      await phone.page.getByLabel('Name of this device').fill('Phone');
+      await phone.page.getByLabel('Recovery code').fill('not a real code');
+      await phone.page.getByRole('button', { name: 'Restore my vault' }).click();
+      await phone.page.getByRole('alert').waitFor({ timeout: WAIT });
+      await phone.page.getByLabel('Recovery code').fill(anaCode);
+      await phone.page.getByRole('button', { name: 'Restore my vault' }).click();
+      await phone.page.getByRole('heading', { level: 1, name: "Ana's family" }).waitFor({ timeout: WAIT });
+      await phone.page.getByRole('link', { name: /Rose/ }).click();
+      await goto(phone.page, app, `/p/${doc}/s/allergies`);
+      await seesText(phone.page, 'Latex');
+      await seesText(phone.page, 'Your role: owner');
+      await screenshot(phone.page, 'restored-phone');
+      // The new device shows up in Ana's settings on her laptop.
+      await goto(ana.page, app, '/settings');
+      await expect.poll(() => ana.page.getByText(/^Device [0-9a-f]{8}/).count(), { timeout: WAIT }).toBe(2);
     },
     SLOW,
   );
