@@ -20,7 +20,7 @@ import {
   type PractitionerRecord,
 } from '../../src/lib/vault/health.ts';
 import { emergencyCard, type EmergencyInput } from '../../src/lib/state/emergency.ts';
-import { toFhirDateTime } from '../../src/lib/state/schedule.ts';
+import { toFhirDateTime } from '../../src/lib/state/fhir-time.ts';
 
 const FILE = 'tests/state/emergency.test.ts';
 const NOW = new Date(2026, 10, 23, 12, 0); // 23 November 2026, local noon

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createPrng, withSeed } from '../helpers/prng.ts';
 import { generateRecord } from '../../crdt-schemas/health/generate.ts';
 import { validateRecord, type DoseLogEntry, type MedicationStatementRecord } from '../../src/lib/vault/health.ts';
-import { asNeeded, doseEntry, dosesForDay, inPeriod, parseFhirDateTime, toFhirDateTime, type DoseSlot } from '../../src/lib/state/schedule.ts';
+import { asNeeded, doseEntry, dosesForDay, type DoseSlot } from '../../src/lib/state/schedule.ts';
+import { inPeriod, parseFhirDateTime, toFhirDateTime } from '../../src/lib/state/fhir-time.ts';
 
 const FILE = 'tests/state/schedule.test.ts';
 const KEY = 'ab'.repeat(32);

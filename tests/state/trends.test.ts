@@ -7,7 +7,7 @@ import { withSeed } from '../helpers/prng.ts';
 import { generateRecord } from '../../crdt-schemas/health/generate.ts';
 import { BLOOD_PRESSURE_PANEL, LOINC, UCUM, VITALS, type LabResultRecord, type VitalSignRecord } from '../../src/lib/vault/health.ts';
 import { labTrends, vitalTrends, type TrendGroup } from '../../src/lib/state/trends.ts';
-import { toFhirDateTime } from '../../src/lib/state/schedule.ts';
+import { toFhirDateTime } from '../../src/lib/state/fhir-time.ts';
 
 const FILE = 'tests/state/trends.test.ts';
 const day = (d: number, h = 8) => new Date(2026, 10, d, h, 0);

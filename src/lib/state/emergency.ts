@@ -16,7 +16,7 @@ import {
   type PatientRecord,
   type PractitionerRecord,
 } from '../vault/health.ts';
-import { fhirSpan, inPeriod } from './schedule.ts';
+import { fhirSpan, inPeriod } from './fhir-time.ts';
 
 export interface EmergencyInput {
   demographics?: PatientRecord;

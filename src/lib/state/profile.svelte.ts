@@ -28,7 +28,8 @@ import {
 import { fieldErrors, SECTION_FORMS } from './forms/index.ts';
 import type { FormValues, SectionForm } from './forms/types.ts';
 import { NoteState } from './note.svelte.ts';
-import { asNeeded, doseEntry, dosesForDay, toFhirDateTime, type AsNeededMedication, type DoseSlot } from './schedule.ts';
+import { asNeeded, doseEntry, dosesForDay, type AsNeededMedication, type DoseSlot } from './schedule.ts';
+import { toFhirDateTime } from './fhir-time.ts';
 import { emergencyCard, type EmergencyCardData } from './emergency.ts';
 import { labTrends, vitalTrends, type TrendGroup } from './trends.ts';
 import { Subscribed } from './subscribed.svelte.ts';

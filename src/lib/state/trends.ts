@@ -7,7 +7,7 @@
  * reading is drawn at local midnight), or a value with a comparator ("<5" is not 5).
  */
 import { BLOOD_PRESSURE_PANEL, LOINC, VITALS, type LabResultRecord, type Quantity, type VitalSignRecord, type VitalSpec } from '../vault/health.ts';
-import { fhirSpan } from './schedule.ts';
+import { fhirSpan } from './fhir-time.ts';
 
 export interface TrendRange {
   low?: number;

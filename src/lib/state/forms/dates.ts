@@ -9,22 +9,14 @@
  * reports it, on the field it came from.
  */
 
+import { offsetOf, parseFhirDateTime, toFhirDateTime } from '../fhir-time.ts';
+
+export { offsetOf, parseFhirDateTime, toFhirDateTime };
+
 const pad = (n: number, w = 2): string => String(Math.abs(n)).padStart(w, '0');
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/;
-const FULL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|([+-])(\d{2}):(\d{2}))$/;
 const DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/;
-
-/** "+05:30" for the device zone's offset at `d`. */
-export function offsetOf(d: Date): string {
-  const minutes = -d.getTimezoneOffset();
-  return `${minutes < 0 ? '-' : '+'}${pad(Math.trunc(minutes / 60))}:${pad(minutes % 60)}`;
-}
-
-/** `d` as a FHIR dateTime (also a valid instant) in the device's zone: "2026-11-23T14:05:00+01:00". */
-export function toFhirDateTime(d: Date): string {
-  return `${localDate(d)}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${offsetOf(d)}`;
-}
 
 /** `d` as a `datetime-local` value in the device's zone: "2026-11-23T14:05". */
 export function toLocalInput(d: Date): string {
@@ -47,20 +39,6 @@ export function localInputToFhir(value: string): string {
   d.setHours(h, mi, s, 0);
   if (Number.isNaN(d.getTime()) || d.getFullYear() !== y || d.getMonth() !== mo - 1 || d.getDate() !== da) return value;
   return toFhirDateTime(d);
-}
-
-/** The instant a full FHIR dateTime names, or undefined for dates and other text. */
-export function parseFhirDateTime(value: string): Date | undefined {
-  const m = FULL.exec(value);
-  if (!m) return undefined;
-  const d = new Date(0);
-  d.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  d.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0);
-  if (m[8] !== 'Z') {
-    const offset = (Number(m[10]) * 60 + Number(m[11])) * (m[9] === '-' ? -1 : 1);
-    d.setTime(d.getTime() - offset * 60_000);
-  }
-  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 /**
