@@ -613,9 +613,10 @@ export class ProfileSync {
         if (!opened.ok) return this.reject(key, r, opened);
         const update = toVerifiedUpdate(opened.value, this.docId);
         if (!update.ok) return this.reject(key, r, update);
+        // Known before the structs land, so observers of this update can already name their author.
+        for (const c of update.value.clients) this.clientAuthors.set(c, author);
         const applied = this.applyRemote(update.value.update);
         if (!applied.ok) return this.reject(key, r, applied);
-        for (const c of update.value.clients) this.clientAuthors.set(c, author);
       }
       this.index.add(r, undefined);
     }

@@ -67,9 +67,22 @@ export const isLogSection = (s: SectionName): s is LogSection => s.startsWith('l
 
 export class ProfileRecords {
   private readonly c: RecordsContext;
+  /**
+   * Validated reads per root, dropped when a transaction changes that root: screens read every
+   * section on each render, and validation is the costly part (years of vitals).
+   */
+  private readonly cache = new Map<string, { valid: unknown[]; invalid: number }>();
+  private historyCache: HistoryEntry[] | undefined;
 
   constructor(c: RecordsContext) {
     this.c = c;
+    c.doc.on('afterTransaction', (tr: Y.Transaction) => {
+      for (const [name, type] of c.doc.share) {
+        if (!tr.changed.has(type)) continue;
+        this.cache.delete(name);
+        if (name === HISTORY_ROOT) this.historyCache = undefined;
+      }
+    });
   }
 
   /** Hex signing key of this device (what history and the dose log record as `by`). */
@@ -77,21 +90,28 @@ export class ProfileRecords {
     return this.c.me;
   }
 
-  /** Valid records of a section (migrated to the current version); invalid ones are skipped. */
+  /** Valid records of a section (migrated to the current version); invalid ones are skipped. Read-only: shared until the section changes. */
   list<S extends SectionName>(section: S): SectionRecord<S>[] {
-    const out: SectionRecord<S>[] = [];
-    for (const raw of this.raw(section)) {
-      const v = validateRecord(section, raw);
-      if (v.ok) out.push(v.value);
-    }
-    return out;
+    return this.validated(section).valid as SectionRecord<S>[];
   }
 
   /** How many stored records of a section fail validation (shown, not hidden). */
   invalidCount(section: SectionName): number {
-    let n = 0;
-    for (const raw of this.raw(section)) if (!validateRecord(section, raw).ok) n++;
-    return n;
+    return this.validated(section).invalid;
+  }
+
+  private validated(section: SectionName): { valid: unknown[]; invalid: number } {
+    let hit = this.cache.get(section);
+    if (!hit) {
+      hit = { valid: [], invalid: 0 };
+      for (const raw of this.raw(section)) {
+        const v = validateRecord(section, raw);
+        if (v.ok) hit.valid.push(v.value);
+        else hit.invalid++;
+      }
+      this.cache.set(section, hit);
+    }
+    return hit;
   }
 
   get<S extends SectionName>(section: S, id: string): SectionRecord<S> | undefined {
@@ -144,12 +164,16 @@ export class ProfileRecords {
 
   /** Who changed this record and when, oldest first. */
   history(section: string, id: string): HistoryEntry[] {
-    return this.historyWhere((h) => h.s === section && h.i === id);
+    return this.allHistory().filter((h) => h.section === section && h.id === id);
   }
 
   /** The latest changes across the profile, newest first. */
   recent(limit = 50): HistoryEntry[] {
-    return this.historyWhere(() => true).slice(-limit).reverse();
+    return this.allHistory().slice(-limit).reverse();
+  }
+
+  private allHistory(): HistoryEntry[] {
+    return (this.historyCache ??= this.historyWhere(() => true));
   }
 
   /** Appends an undo/redo marker for a record (called by the undo controller). */
