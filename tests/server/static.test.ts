@@ -3,6 +3,7 @@
  * rules, content types, SPA fallback vs 404, refusal of path traversal in every spelling we know,
  * and no request URL in any log line. Raw HTTP requests, so paths reach the server unnormalised.
  */
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -31,6 +32,18 @@ function get(port: number, path: string, o: { method?: string; headers?: Record<
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => done({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+function getRaw(port: number, path: string, headers: Record<string, string> = {}): Promise<{ headers: Reply['headers']; body: Buffer }> {
+  return new Promise((done, fail) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ headers: res.headers, body: Buffer.concat(chunks) }));
     });
     req.on('error', fail);
     req.end();
@@ -203,6 +216,27 @@ describe('static app server', () => {
       expect((await get(relay.port, path)).status, path).toBe(400);
     }
     expect((await get(relay.port, '/healthz')).body).toBe('ok'); // still up
+  });
+
+  it('compresses text with brotli or gzip when asked (Vary, own ETag), never binaries or tiny files', async () => {
+    const big = `export const data = ${JSON.stringify('health '.repeat(2000))};`;
+    write(root, '_app/immutable/chunks/big.123.js', big);
+    const raw = await getRaw(relay.port, '/_app/immutable/chunks/big.123.js', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(raw.headers['content-encoding']).toBe('br');
+    expect(raw.headers.vary).toBe('Accept-Encoding');
+    expect(brotliDecompressSync(raw.body).toString('utf8')).toBe(big);
+    expect(raw.body.length).toBeLessThan(big.length / 10);
+    const gz = await getRaw(relay.port, '/_app/immutable/chunks/big.123.js', { 'accept-encoding': 'gzip' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).toString('utf8')).toBe(big);
+    expect(gz.headers.etag).not.toBe(raw.headers.etag);
+    const plain = await getRaw(relay.port, '/_app/immutable/chunks/big.123.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString('utf8')).toBe(big);
+    const tiny = await getRaw(relay.port, '/_app/immutable/entry/start.abc123.js', { 'accept-encoding': 'br' });
+    expect(tiny.headers['content-encoding']).toBeUndefined();
+    const png = await getRaw(relay.port, '/icon-192.png', { 'accept-encoding': 'br' });
+    expect(png.headers['content-encoding']).toBeUndefined();
   });
 
   it('logs no request URL', async () => {
