@@ -9,6 +9,7 @@ import { generateBoxKeyPair, generateSigningKeyPair } from '../../src/lib/crypto
 import { ENVELOPE_MAP } from '../../src/lib/protocol/index.ts';
 import { acceptInvitation } from '../../src/lib/vault/invite.ts';
 import { forgeRecord } from '../helpers/forge.ts';
+import { axeViolations } from './axe.ts';
 import { launchBrowser, newPage, screenshot, setOffline, startApp, type App, type TestPage } from './harness.ts';
 
 const SLOW = 240_000;
@@ -131,6 +132,7 @@ describe('e2e: the web app in Chromium', () => {
       const link = await createInvite(ana.page, app, doc, 'editor');
       expect(link).toMatch(/#\/join\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
       await screenshot(ana.page, 'sharing-invite');
+      expect(await axeViolations(ana.page, 'sharing')).toEqual([]);
 
       ben = await open('ben', 'phone');
       await onboard(ben.page, 'Ben');
@@ -156,6 +158,7 @@ describe('e2e: the web app in Chromium', () => {
       await seesText(ben.page, 'Ana');
       await screenshot(ana.page, 'notes-live-desktop');
       await screenshot(ben.page, 'notes-live-phone');
+      expect(await axeViolations(ana.page, 'notes')).toEqual([]);
 
       // Different records at the same time.
       await Promise.all([
@@ -290,10 +293,12 @@ describe('e2e: the web app in Chromium', () => {
       await ana.page.getByRole('img', { name: /QR code/ }).waitFor();
       await seesText(ana.page, 'left');
       await screenshot(ana.page, 'clinician-session-qr');
+      expect(await axeViolations(ana.page, 'clinician session')).toEqual([]);
 
       // Scanning the QR code opens the link in a fresh browser.
       const dr = await open('clinician', 'phone', link);
       await screenshot(dr.page, 'join-as-guest-phone');
+      expect(await axeViolations(dr.page, 'join')).toEqual([]);
       await dr.page.getByLabel('Your name (shown to the family)').fill('Dr. Lee');
       await dr.page.getByRole('button', { name: 'Join' }).click();
       await dr.page.getByRole('heading', { level: 1, name: 'Rose' }).waitFor({ timeout: WAIT });

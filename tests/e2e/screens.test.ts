@@ -8,6 +8,7 @@ import { generateBoxKeyPair, generateSigningKeyPair } from '../../src/lib/crypto
 import { acceptInvitation } from '../../src/lib/vault/invite.ts';
 import { launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 import { seedRecord } from './seed-record.ts';
+import { axeViolations, type AxeFinding } from './axe.ts';
 
 const SLOW = 240_000;
 const WAIT = 20_000;
@@ -33,10 +34,14 @@ describe('e2e: the main screens', () => {
     async () => {
       ana = await newPage(browser, `${app.url}/`, { name: 'ana' });
       const page = ana.page;
+      const a11y: AxeFinding[] = [];
+      const check = async (screen: string) => a11y.push(...(await axeViolations(page, screen)));
+      await check('onboarding');
       await page.getByLabel('Your name').fill('Ana');
       await page.getByRole('button', { name: 'Create my vault' }).click();
       await page.getByTestId('recovery-code').waitFor({ timeout: WAIT });
       await screenshot(page, 'recovery-code');
+      await check('recovery-code');
       await page.getByLabel('I have written down my recovery code').check();
       await page.getByRole('button', { name: 'Continue to my family' }).click();
       await page.getByLabel('Name', { exact: true }).fill('Rose');
@@ -61,23 +66,27 @@ describe('e2e: the main screens', () => {
         await page.getByRole('heading', { level: 1, name: 'Rose Example' }).waitFor({ timeout: WAIT });
         await page.getByText('Tom').first().waitFor({ timeout: WAIT });
         await screenshot(page, 'profile-overview');
+        await check('profile-overview');
 
         await page.goto(`${app.url}/#/`);
         await page.getByText('Penicillin').first().waitFor({ timeout: WAIT });
         await page.getByText('Fall risk').first().waitFor();
         await screenshot(page, 'family-overview');
+        await check('family-overview');
 
         await page.goto(`${app.url}/#/p/${doc}/meds`);
-        const taken = page.getByRole('button', { name: /as taken/ }).first();
+        const taken = page.getByRole('button', { name: /^Taken: Metformin/ }).first();
         await taken.waitFor({ timeout: WAIT });
         await taken.click();
         await page.getByText(/Taken[\s\S]*by Ana/).first().waitFor({ timeout: WAIT });
         await screenshot(page, 'medications');
+        await check('medications');
 
         await page.goto(`${app.url}/#/p/${doc}/trends`);
         await page.getByRole('figure').first().waitFor({ timeout: WAIT });
         expect(await page.locator('canvas').count()).toBeGreaterThanOrEqual(2);
         await screenshot(page, 'trends');
+        await check('trends');
 
         await page.goto(`${app.url}/#/p/${doc}/s/journal`);
         await page.getByText('Dizziness when standing up').waitFor({ timeout: WAIT });
@@ -89,6 +98,7 @@ describe('e2e: the main screens', () => {
         await page.getByText(/There (is a problem|are \d+ problems)/).waitFor({ timeout: WAIT });
         expect(await page.getByText(/Severity: /).count()).toBeGreaterThan(0);
         await screenshot(page, 'journal-validation');
+        await check('journal-validation');
         await page.getByRole('textbox', { name: 'Severity' }).fill('3');
         await page.getByRole('button', { name: /^Save / }).click();
         await page.getByText('Headache').first().waitFor({ timeout: WAIT });
@@ -101,6 +111,7 @@ describe('e2e: the main screens', () => {
         await page.getByText('Penicillin').first().waitFor({ timeout: WAIT });
         await page.getByText('Dr. Priya Shah').first().waitFor();
         await screenshot(page, 'emergency-card');
+        await check('emergency-card');
         await page.setViewportSize({ width: 390, height: 844 });
         await screenshot(page, 'emergency-card-phone');
         await page.setViewportSize({ width: 1280, height: 800 });
@@ -108,11 +119,14 @@ describe('e2e: the main screens', () => {
         await page.goto(`${app.url}/#/p/${doc}/s/allergies`);
         await page.getByRole('button', { name: /^Add / }).click();
         await screenshot(page, 'allergy-form');
+        await check('allergy-form');
 
         await page.goto(`${app.url}/#/settings`);
-        await page.getByText('this device').waitFor({ timeout: WAIT });
+        await page.getByText('this device', { exact: true }).waitFor({ timeout: WAIT });
         await screenshot(page, 'settings');
+        await check('settings');
         expect(ana.errors).toEqual([]);
+        expect(a11y, JSON.stringify(a11y, null, 1)).toEqual([]);
       } finally {
         await brother.close();
       }
