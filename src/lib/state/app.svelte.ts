@@ -73,7 +73,7 @@ export class AppState {
   }
 
   /** This person's devices (reactive with the vault). */
-  get devices(): DeviceView[] {
+  get devices(): Array<DeviceView & { label: string | undefined }> {
     this.familySub?.read();
     return this.session?.devices() ?? [];
   }

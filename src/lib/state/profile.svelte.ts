@@ -79,6 +79,16 @@ export class ProfileState {
     this.refusalSub = new Subscribed((n) => refusal?.subscribe(n) ?? (() => {}), () => refusal?.value ?? null);
     // Members name themselves in the profile (writers only) so history reads "Ana", not a key.
     if (profile.canWrite) profile.setDisplayName(o.displayName);
+    // Owners end live sessions whose time is up (the relay already cut them off) and rotate, so
+    // a clinician's keys open nothing new even if no owner watched the countdown.
+    this.expiryTimer = setInterval(() => void this.endExpiredQuietly(), 30_000);
+    void this.endExpiredQuietly();
+  }
+
+  private readonly expiryTimer: ReturnType<typeof setInterval>;
+
+  private async endExpiredQuietly(): Promise<void> {
+    if (this.profile.canWrite && this.isOwner) await this.profile.endExpiredAccess().catch(() => undefined);
   }
 
   // ---- reading ---------------------------------------------------------------------------
@@ -359,7 +369,14 @@ export class ProfileState {
   }
 
   close(): Promise<void> {
+    clearInterval(this.expiryTimer);
     return this.profile.close();
+  }
+
+  /** The whole decrypted record as a JSON file (the export is audited). */
+  async exportFile(): Promise<Blob> {
+    const data = await this.profile.exportJSON();
+    return new Blob([JSON.stringify({ exportedAt: new Date().toISOString(), record: data }, null, 2)], { type: 'application/json' });
   }
 
   /** Sharing writes membership: it must reach the relay before a link is handed out. */

@@ -47,6 +47,8 @@ export interface SessionEnv {
   readonly minReconnectDelayMs?: number;
 }
 
+const DEVICE_LABELS = 'device-labels';
+
 const ROLE_NAMES = Object.fromEntries(Object.entries(Role).map(([n, c]) => [c, n])) as Record<number, RoleName>;
 
 export class VaultSession {
@@ -123,6 +125,8 @@ export class VaultSession {
       wrappingKey,
       { random: env.random },
     );
+    // Other devices of the person show this one by its label, not a key.
+    profile.setField(DEVICE_LABELS, deviceId(device), device.label.trim().slice(0, 40));
     await env.store.save({
       wrappingKey,
       wrapped,
@@ -193,10 +197,14 @@ export class VaultSession {
     return encodeRecoveryCode(this.person.identity.seed);
   }
 
-  /** This person's devices, as certified in their vault. */
-  devices(): DeviceView[] {
+  /** This person's devices, as certified in their vault, with the labels they gave themselves. */
+  devices(): Array<DeviceView & { label: string | undefined }> {
     const me = toHex(this.person.identity.signing.publicKey);
-    return [...(membersOf(this.vault.profile).find((m) => m.key === me)?.devices ?? [])];
+    const label = (key: string) => {
+      const v = this.vault.profile.getField(DEVICE_LABELS, key);
+      return typeof v === 'string' ? v : undefined;
+    };
+    return (membersOf(this.vault.profile).find((m) => m.key === me)?.devices ?? []).map((d) => ({ ...d, label: label(d.key) }));
   }
 
   /**
