@@ -87,4 +87,28 @@ describe('vault session', () => {
     await eventually(() => seen.records.get('allergies', 'pen') !== undefined);
     expect(seen.canWrite).toBe(false);
   });
+
+  it("a relative's new device reads what was sealed after rotations that happened before it existed", async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const owner = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' })).session;
+    cleanups.push(() => owner.close());
+    const entry = await owner.createProfile({ name: 'Dad', relationship: 'father' });
+    const dad = await owner.openProfile(entry.docId);
+    await dad.status.when((st) => st.synced && st.pending === 0);
+    const inv = await createInvitation(dad, { origin: 'http://127.0.0.1', role: Role.viewer });
+    const created = await VaultSession.create(deviceEnv(relay.url), { displayName: 'Bea', deviceLabel: 'Phone' });
+    cleanups.push(() => created.session.close());
+    await created.session.acceptInvitation(inv.link, { name: 'Dad', relationship: 'father' });
+    // Two rotations (a clinician session ended, say); new keys go to Bea's identity and her phone only.
+    await dad.rotateKey();
+    await dad.rotateKey();
+    dad.records.put('allergies', { ...allergy, id: 'late', code: { text: 'Sealed under epoch 2' } });
+    await dad.flush();
+    const laptop = await VaultSession.restore(deviceEnv(relay.url), { code: created.recoveryCode, displayName: 'Bea', deviceLabel: 'Laptop' });
+    cleanups.push(() => laptop.close());
+    const seen = await laptop.openProfile(laptop.profiles()[0]!.docId);
+    await eventually(() => seen.records.get('allergies', 'late')?.code.text === 'Sealed under epoch 2');
+    expect(seen.sync.currentEpoch).toBe(2);
+  });
 });

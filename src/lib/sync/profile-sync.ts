@@ -72,6 +72,11 @@ export interface ProfileSyncOptions {
   readonly keys: EpochKeyRing;
   /** This device's X25519 key pair, to open lockboxes (absent: only the given keys are used). */
   readonly box?: BoxKeyPair;
+  /**
+   * Also open lockboxes addressed to this recipient: a person's device holds its identity's box
+   * key, so keys delivered to the identity before this device was certified still reach it.
+   */
+  readonly alsoRecipient?: { readonly publicKey: SigningPublicKey; readonly box: BoxKeyPair };
   readonly random?: RandomSource;
   readonly now?: () => number;
   /** Minimum spacing of records while edits keep coming; an edit after a quiet period is sealed at once. */
@@ -101,7 +106,7 @@ export class ProfileSync {
   /** Fires after each verified remote record is applied (author hex, record type). */
   readonly applied = new Observable<{ author: string; type: RecordTypeCode; seq: number } | null>(null);
 
-  private readonly o: Required<Omit<ProfileSyncOptions, 'docId' | 'plain' | 'envelope' | 'box'>> & { box?: BoxKeyPair };
+  private readonly o: Required<Omit<ProfileSyncOptions, 'docId' | 'plain' | 'envelope' | 'box' | 'alsoRecipient'>> & Pick<ProfileSyncOptions, 'box' | 'alsoRecipient'>;
   private readonly me: string;
   private readonly map: Y.Map<Uint8Array>;
   private readonly chains = new Map<string, ChainHead>();
@@ -138,6 +143,7 @@ export class ProfileSync {
       engine: o.engine,
       keys: o.keys,
       box: o.box,
+      alsoRecipient: o.alsoRecipient,
       random: o.random ?? secureRandom,
       now: o.now ?? Date.now,
       batchWindowMs: o.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS,
@@ -486,8 +492,11 @@ export class ProfileSync {
         continue;
       }
       const absorbed = this.o.keys.absorb(r, { docId: this.docId, me: this.o.signer.publicKey, box: this.o.box });
+      const also = this.o.alsoRecipient;
+      const absorbedAlso = also ? this.o.keys.absorb(r, { docId: this.docId, me: also.publicKey, box: also.box }) : { ok: true as const, value: 0 };
       if (!absorbed.ok) this.reject(recordKey(r), r, absorbed);
-      else newKeys += absorbed.value;
+      else if (!absorbedAlso.ok) this.reject(recordKey(r), r, absorbedAlso);
+      else newKeys += absorbed.value + absorbedAlso.value;
       this.index.add(r, undefined);
     }
     if (newKeys > 0) {

@@ -61,6 +61,8 @@ export interface OpenProfileOptions {
   readonly authSigner?: SigningKeyPair;
   /** This device's X25519 keys: lockboxes addressed to it deliver new epoch keys. */
   readonly box?: BoxKeyPair;
+  /** Also open lockboxes addressed to this recipient (a device's own identity). */
+  readonly alsoRecipient?: { readonly publicKey: SigningPublicKey; readonly box: BoxKeyPair };
   readonly access: ProfileAccess;
   readonly relayUrl?: string;
   readonly persistence?: Persistence;
@@ -174,6 +176,7 @@ export class Profile {
       engine,
       keys: new EpochKeyRing(o.access.epochKeys),
       box: o.box,
+      alsoRecipient: o.alsoRecipient,
       random: o.random,
       now: o.now,
       batchWindowMs: o.batchWindowMs,
