@@ -111,4 +111,30 @@ describe('vault session', () => {
     await eventually(() => seen.records.get('allergies', 'late')?.code.text === 'Sealed under epoch 2');
     expect(seen.sync.currentEpoch).toBe(2);
   });
+
+  it('revoking a device: it learns it was revoked, and the rotation that follows gives it no new key', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const { session: laptop, recoveryCode } = await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' });
+    cleanups.push(() => laptop.close());
+    const entry = await laptop.createProfile({ name: 'Mum', relationship: 'mother' });
+    const mum = await laptop.openProfile(entry.docId);
+    await laptop.vault.profile.status.when((st) => st.synced && st.pending === 0);
+    await mum.status.when((st) => st.synced && st.pending === 0);
+    const phone = await VaultSession.restore(deviceEnv(relay.url), { code: recoveryCode, displayName: 'Ana', deviceLabel: 'Phone' });
+    cleanups.push(() => phone.close());
+    const phoneMum = await phone.openProfile(entry.docId);
+    await phoneMum.status.when((st) => st.synced && st.pending === 0);
+    await eventually(() => mum.sync.index.membership.state().devices.has(phone.deviceId));
+    let told = 0;
+    phone.onRevoked(() => told++);
+    expect(laptop.devices().map((d) => d.label).sort()).toEqual(['Laptop', 'Phone']);
+    await laptop.revokeDevice(phone.deviceId);
+    await eventually(() => phone.revoked && told === 1);
+    mum.records.put('allergies', { ...allergy, id: 'after', code: { text: 'After the revocation' } });
+    await mum.flush();
+    await eventually(() => phoneMum.sync.index.membership.state().epoch === mum.sync.currentEpoch);
+    expect(phoneMum.sync.keys.has(mum.sync.currentEpoch)).toBe(false);
+    expect(phoneMum.records.get('allergies', 'after')).toBeUndefined();
+  });
 });

@@ -150,9 +150,16 @@ export class AppState {
   private adopt(session: VaultSession): void {
     const vault = session.vault.profile;
     this.session = session;
+    session.onRevoked(() => void this.leaveRevoked());
     this.familySub = new Subscribed((notify) => vault.changes.subscribe(notify), () => session.profiles());
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);
     this.phase = 'ready';
+  }
+
+  /** Another device of this person revoked this one: its keys and encrypted copies go. */
+  private async leaveRevoked(): Promise<void> {
+    await this.forgetDevice();
+    this.error = 'This device was removed from your vault by one of your other devices. Its keys and copies are gone.';
   }
 
   /** Runs an action; a failure becomes a message (typed code → human text), never a thrown error. */

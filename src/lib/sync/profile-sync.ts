@@ -492,7 +492,8 @@ export class ProfileSync {
         continue;
       }
       const absorbed = this.o.keys.absorb(r, { docId: this.docId, me: this.o.signer.publicKey, box: this.o.box });
-      const also = this.o.alsoRecipient;
+      // A revoked device stops opening its identity's lockboxes (it still holds the seed: see the threat model).
+      const also = this.o.alsoRecipient && !this.index.membership.state().revokedDevices.has(this.me) ? this.o.alsoRecipient : undefined;
       const absorbedAlso = also ? this.o.keys.absorb(r, { docId: this.docId, me: also.publicKey, box: also.box }) : { ok: true as const, value: 0 };
       if (!absorbed.ok) this.reject(recordKey(r), r, absorbed);
       else if (!absorbedAlso.ok) this.reject(recordKey(r), r, absorbedAlso);

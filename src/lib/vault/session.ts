@@ -192,6 +192,21 @@ export class VaultSession {
     return this.vault.addProfile({ name: o.name.trim(), relationship: o.relationship.trim(), access, role });
   }
 
+  /** Another of the person's devices revoked this one (the app then removes its keys and copies). */
+  get revoked(): boolean {
+    return this.vault.profile.sync.index.membership.state().revokedDevices.has(this.deviceId);
+  }
+
+  /** Calls back once if this device is revoked while open (or already is). */
+  onRevoked(fn: () => void): () => void {
+    let fired = false;
+    return this.vault.profile.sync.applied.subscribe(() => {
+      if (fired || !this.revoked) return;
+      fired = true;
+      queueMicrotask(fn);
+    });
+  }
+
   /** The recovery code again (for the person's eyes only; it is the identity). */
   recoveryCode(): string {
     return encodeRecoveryCode(this.person.identity.seed);
