@@ -11,6 +11,8 @@ export interface RelayConfig {
   readonly envelope: EnvelopeLimits;
   /** Largest WebSocket frame accepted (ws maxPayload). */
   readonly maxFrameBytes: number;
+  /** Largest encrypted document file (blob) accepted by PUT /blobs/...; larger bodies get 413. */
+  readonly maxBlobBytes: number;
   /** Tokens may not be valid for longer than this. */
   readonly maxTokenLifetimeMs: number;
   /** onStoreDocument debounce; every change is also appended durably before it is acknowledged. */
@@ -31,6 +33,7 @@ export function defaultConfig(overrides: Partial<RelayConfig> = {}): RelayConfig
     staticDir: undefined,
     envelope: DEFAULT_ENVELOPE_LIMITS,
     maxFrameBytes: 20 * 1024 * 1024,
+    maxBlobBytes: 25 * 1024 * 1024,
     maxTokenLifetimeMs: 10 * 60 * 1000,
     storeDebounceMs: 1000,
     quiet: true,

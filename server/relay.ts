@@ -6,6 +6,7 @@ import { Server } from '@hocuspocus/server';
 import { createNodeCryptoEngine } from '../src/lib/crypto/ed25519-node.ts';
 import { authExtension } from './auth.ts';
 import { awarenessExtension } from './awareness.ts';
+import { blobExtension, BlobStore } from './blobs.ts';
 import { defaultConfig, type RelayConfig } from './config.ts';
 import { persistenceExtension } from './persistence.ts';
 import { policyExtension } from './policy.ts';
@@ -18,6 +19,8 @@ import { SqliteEnvelopeLog } from '../src/lib/storage/sqlite-log.ts';
 export interface Relay {
   readonly server: Server;
   readonly store: SqliteEnvelopeLog;
+  /** Encrypted document files (a sibling table in the same SQLite file). */
+  readonly blobs: BlobStore;
   readonly config: RelayConfig;
   /** ws://127.0.0.1:PORT (Hocuspocus reports 0.0.0.0; clients need a connectable address). */
   readonly url: string;
@@ -31,6 +34,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
   // OpenSSL directly: same checks, no thread-pool hop per verify (docs/decisions/0003).
   const engine = createNodeCryptoEngine();
   const store = new SqliteEnvelopeLog(config.dataDir);
+  const blobs = new BlobStore(config.dataDir);
   const registry = new Registry(store);
   const unloadGuard = unloadGuardExtension(config.now);
   const server = new Server({
@@ -48,6 +52,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
       awarenessExtension(),
       unloadGuard,
       persistenceExtension(store, config),
+      blobExtension({ store: blobs, registry, config, engine }),
       staticExtension(config.staticDir),
     ],
   });
@@ -64,6 +69,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
   return {
     server,
     store,
+    blobs,
     config,
     port,
     url: `ws://${host}:${port}`,
@@ -76,6 +82,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
       await stopped;
       for (const socket of sockets) socket.destroy();
       store.close();
+      blobs.close();
     },
   };
 }

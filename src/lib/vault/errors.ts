@@ -19,7 +19,12 @@ export type VaultErrorCode =
   | 'RECORD_NOT_FOUND'
   | 'RECORD_READ_ONLY'
   | 'RELAY_UNREACHABLE'
-  | 'SESSION_NO_IDENTITY';
+  | 'SESSION_NO_IDENTITY'
+  | 'BLOB_TAMPERED'
+  | 'BLOB_NOT_FOUND'
+  | 'BLOB_TOO_LARGE'
+  | 'BLOB_REFUSED'
+  | 'BLOB_UPLOAD_FAILED';
 
 export class VaultError extends Error {
   readonly code: VaultErrorCode;

@@ -1,0 +1,212 @@
+/**
+ * Encrypted document files (docs/decisions/0015), on the relay's HTTP port:
+ *   PUT /blobs/<doc>/<id>   a writer (owner, editor) stores a body whose SHA-256 is <id>
+ *   GET /blobs/<doc>/<id>   any member reads it back
+ * The body is ciphertext sealed on a device with a per-file key that lives only in the encrypted
+ * profile: the relay sees sizes and ids, never contents, names or keys. Authorization is the
+ * WebSocket token (`Authorization: Bearer`), checked by the same function. Bodies are counted
+ * while they stream in and refused past `maxBlobBytes`. Nothing here logs a path or a body.
+ */
+import type { Extension, onRequestPayload } from '@hocuspocus/server';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { toBase64Url, type Ed25519Engine } from '../src/lib/crypto/index.ts';
+import { INVITEE, isWriterRole } from '../src/lib/protocol/index.ts';
+import { authenticate } from './auth.ts';
+import type { RelayConfig } from './config.ts';
+import type { Registry } from './registry.ts';
+import { BASE_CSP, SECURITY_HEADERS } from './static.ts';
+
+/** The database file SqliteEnvelopeLog opens in the data dir: blobs are a sibling table in it. */
+const RELAY_DB_FILE = 'relay.sqlite';
+
+/** base64url document name (16 bytes) and base64url SHA-256 (32 bytes), nothing else. */
+const ROUTE = /^\/blobs\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/;
+
+/** Ciphertext by (document, id). A second connection to the relay's SQLite file (WAL mode). */
+export class BlobStore {
+  private readonly db: DatabaseSync;
+  private readonly stmts;
+
+  constructor(dataDir: string) {
+    if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
+    this.db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, RELAY_DB_FILE));
+    this.db.exec(`
+      PRAGMA busy_timeout = 5000;
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      CREATE TABLE IF NOT EXISTS blobs (doc TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (doc, id));
+    `);
+    this.stmts = {
+      // Content-addressed: the same id is the same bytes, so a repeated PUT changes nothing.
+      put: this.db.prepare('INSERT OR IGNORE INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)'),
+      get: this.db.prepare('SELECT data FROM blobs WHERE doc = ? AND id = ?'),
+      all: this.db.prepare('SELECT data FROM blobs'),
+    };
+  }
+
+  /** True when the blob was new. */
+  put(doc: string, id: string, data: Uint8Array, now: number): boolean {
+    return Number(this.stmts.put.run(doc, id, data, now).changes) > 0;
+  }
+
+  get(doc: string, id: string): Uint8Array | undefined {
+    const row = this.stmts.get.get(doc, id) as { data: Uint8Array } | undefined;
+    return row ? new Uint8Array(row.data) : undefined;
+  }
+
+  /** Every stored body, for canary scans in tests. */
+  dumpAll(): Uint8Array[] {
+    return (this.stmts.all.all() as Array<{ data: Uint8Array }>).map((r) => new Uint8Array(r.data));
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+export interface BlobExtensionOptions {
+  readonly store: BlobStore;
+  readonly registry: Registry;
+  readonly config: RelayConfig;
+  readonly engine: Ed25519Engine;
+}
+
+/** Handles /blobs/...; every other request falls through to the next extension (the static app). */
+export function blobExtension(o: BlobExtensionOptions): Extension {
+  return {
+    extensionName: 'fhv-blobs',
+    async onRequest({ request, response }: onRequestPayload): Promise<void> {
+      const pathname = pathOf(request);
+      if (pathname !== '/blobs' && !pathname.startsWith('/blobs/')) return;
+      try {
+        await handle(o, request, response, pathname);
+      } catch (error) {
+        console.error(`blobs: failed to handle a request (${(error as NodeJS.ErrnoException)?.code ?? 'error'})`);
+        if (!response.headersSent) send(response, 500, 'INTERNAL');
+        else response.destroy();
+      }
+      throw null; // handled: stop the static extension and Hocuspocus's default response
+    },
+  };
+}
+
+function pathOf(request: IncomingMessage): string {
+  try {
+    return new URL(request.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return '/';
+  }
+}
+
+async function handle(o: BlobExtensionOptions, request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
+  const write = request.method === 'PUT';
+  const read = request.method === 'GET' || request.method === 'HEAD';
+  if (!write && !read) return refuse(request, response, 405, 'METHOD_NOT_ALLOWED', { Allow: 'GET, HEAD, PUT' });
+  const route = ROUTE.exec(pathname);
+  if (!route) return refuse(request, response, 404, 'NOT_FOUND');
+  const [, doc, id] = route as unknown as [string, string, string];
+
+  const bearer = /^Bearer ([A-Za-z0-9_-]+)$/.exec(request.headers.authorization ?? '');
+  if (!bearer) return refuse(request, response, 401, 'TOKEN_MALFORMED', { 'WWW-Authenticate': 'Bearer' });
+  const auth = await authenticate(o.registry, o.config, o.engine, doc, bearer[1]!);
+  if (!auth.ok) {
+    const status = auth.code === 'TOKEN_NOT_MEMBER' ? 403 : 401;
+    return refuse(request, response, status, auth.code, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+  }
+  // Files belong to members: not to an invite key, nor to a creator whose genesis is not there yet.
+  const { role, creatorOfNewDoc } = auth.value;
+  if (creatorOfNewDoc || role === INVITEE) return refuse(request, response, 403, 'TOKEN_NOT_MEMBER');
+
+  if (read) {
+    const data = o.store.get(doc, id);
+    if (!data) return send(response, 404, 'BLOB_NOT_FOUND');
+    response.writeHead(200, {
+      ...headers(),
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(data.length),
+      'Content-Disposition': 'attachment',
+    });
+    response.end(request.method === 'HEAD' ? undefined : data);
+    return;
+  }
+
+  if (!isWriterRole(role)) return refuse(request, response, 403, 'RECORD_NOT_WRITER');
+  const max = o.config.maxBlobBytes;
+  const declared = request.headers['content-length'];
+  if (declared !== undefined && !(Number(declared) <= max)) return refuse(request, response, 413, 'BLOB_TOO_LARGE');
+  const body = await readBody(request, max);
+  if (body === 'too-large') return refuse(request, response, 413, 'BLOB_TOO_LARGE');
+  if (body === 'aborted') return;
+  if (body.data.length === 0) return refuse(request, response, 400, 'BLOB_EMPTY');
+  if (toBase64Url(body.sha256) !== id) return send(response, 400, 'BLOB_ID_MISMATCH');
+  const created = o.store.put(doc, id, body.data, o.config.now());
+  send(response, created ? 201 : 200, 'OK');
+}
+
+/**
+ * The body, hashed as it arrives; stops collecting at `max` bytes (what follows is discarded
+ * unread, and the connection closes after the 413).
+ */
+function readBody(request: IncomingMessage, max: number): Promise<{ data: Buffer; sha256: Uint8Array } | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const hash = createHash('sha256');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        cleanup();
+        chunks.length = 0;
+        request.resume(); // discard the rest without keeping it
+        resolve('too-large');
+        return;
+      }
+      hash.update(chunk);
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve({ data: Buffer.concat(chunks, size), sha256: hash.digest() });
+    };
+    const onAbort = () => {
+      cleanup();
+      resolve('aborted');
+    };
+    const cleanup = () => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onAbort);
+      request.off('aborted', onAbort);
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onAbort);
+    request.on('aborted', onAbort);
+  });
+}
+
+function headers(): Record<string, string> {
+  return { ...SECURITY_HEADERS, 'Content-Security-Policy': BASE_CSP, 'Cache-Control': 'private, no-store' };
+}
+
+/** A refusal before (or instead of) reading a request body: the connection is not reused. */
+function refuse(request: IncomingMessage, response: ServerResponse, status: number, code: string, extra: Record<string, string> = {}): void {
+  const unread = request.method === 'PUT' && !request.readableEnded;
+  send(response, status, code, unread ? { ...extra, Connection: 'close' } : extra);
+}
+
+/** Bodies of every answer but a blob are a stable code (never the path or anything received). */
+function send(response: ServerResponse, status: number, code: string, extra: Record<string, string> = {}): void {
+  const body = Buffer.from(code);
+  response.writeHead(status, {
+    ...headers(),
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(body.length),
+    ...extra,
+  });
+  response.end(body);
+}
