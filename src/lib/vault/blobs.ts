@@ -137,16 +137,11 @@ interface RelayTarget {
  * for every (re)connect (signed by the same key, so the relay checks it the same way).
  */
 function relayOf(profile: Profile): RelayTarget {
-  const c = profile.connection;
-  if (!c) throw new VaultError('RELAY_UNREACHABLE', 'files need a connection to the relay');
-  const ws = new URL(c.socket.configuration.url);
+  const url = profile.relayUrl;
+  if (!url) throw new VaultError('RELAY_UNREACHABLE', 'files need a connection to the relay');
+  const ws = new URL(url);
   const base = `${ws.protocol === 'wss:' ? 'https:' : 'http:'}//${ws.host}${ws.pathname.replace(/\/+$/, '')}`;
-  const source = c.provider.configuration.token;
-  return {
-    base,
-    name: profile.name,
-    token: async () => (typeof source === 'function' ? await source() : (source ?? '')),
-  };
+  return { base, name: profile.name, token: () => profile.relayToken() };
 }
 
 async function call(relay: RelayTarget, id: string, init: { method: 'GET' | 'PUT'; body?: Uint8Array }): Promise<Response> {

@@ -36,6 +36,7 @@ import type { Persistence } from '../storage/types.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
 import { ProfileRecords } from './records.ts';
+import { VaultError } from './errors.ts';
 import { UndoController } from './undo.ts';
 import { NoteHandle } from './note.ts';
 import { isWriterRole, type Principal } from '../protocol/index.ts';
@@ -110,6 +111,18 @@ export class Profile {
   /** Bumped after every change to the plain doc, with the root names that changed. */
   readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
   private readonly notes = new Map<string, NoteHandle>();
+  private relay: { url: string; token: () => Promise<string> } | undefined;
+
+  /** The relay's WebSocket URL, if this profile syncs through one. */
+  get relayUrl(): string | undefined {
+    return this.relay?.url;
+  }
+
+  /** A fresh short-lived relay token for this profile (what its connection sends; blob requests use it too). */
+  relayToken(): Promise<string> {
+    if (!this.relay) return Promise.reject(new VaultError('RELAY_UNREACHABLE', 'this profile has no relay'));
+    return this.relay.token();
+  }
 
   private constructor(access: ProfileAccess, sync: ProfileSync, connection: RelayConnection | undefined, plain: Y.Doc, envelope: Y.Doc) {
     this.access = access;
@@ -183,23 +196,19 @@ export class Profile {
       compactEvery: o.compactEvery,
     });
     const now = o.now ?? Date.now;
+    const token = () =>
+      createAuthToken({
+        secretKey: (o.authSigner ?? o.signer).secretKey,
+        docId: o.access.docId,
+        expiresAt: now() + TOKEN_LIFETIME_MS,
+        genesisNonce: o.access.genesisNonce,
+        engine,
+      });
     const connection = o.relayUrl
-      ? new RelayConnection({
-          url: o.relayUrl,
-          name,
-          envelope,
-          minReconnectDelayMs: o.minReconnectDelayMs,
-          token: () =>
-            createAuthToken({
-              secretKey: (o.authSigner ?? o.signer).secretKey,
-              docId: o.access.docId,
-              expiresAt: now() + TOKEN_LIFETIME_MS,
-              genesisNonce: o.access.genesisNonce,
-              engine,
-            }),
-        })
+      ? new RelayConnection({ url: o.relayUrl, name, envelope, minReconnectDelayMs: o.minReconnectDelayMs, token })
       : undefined;
     const profile = new Profile(o.access, sync, connection, plain, envelope);
+    profile.relay = o.relayUrl ? { url: o.relayUrl, token } : undefined;
     profile.ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
     profile.watchPresence();
     if (detachPersistence) profile.detachers.push(detachPersistence);
