@@ -45,6 +45,12 @@ export class AppState {
   }
 
   async init(): Promise<void> {
+    // WebCrypto, IndexedDB key wrapping and the service worker exist only in secure contexts.
+    if (globalThis.isSecureContext === false) {
+      this.error = 'Open this app over https (or on localhost): the browser offers its encryption only on secure connections.';
+      this.phase = 'error';
+      return;
+    }
     try {
       const session = await VaultSession.resume(this.env);
       if (session) this.adopt(session);
