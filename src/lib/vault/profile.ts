@@ -36,6 +36,7 @@ import type { Persistence } from '../storage/types.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
 import { ProfileRecords } from './records.ts';
+import { changedRoots } from './roots.ts';
 import { VaultError } from './errors.ts';
 import { UndoController } from './undo.ts';
 import { NoteHandle } from './note.ts';
@@ -141,13 +142,7 @@ export class Profile {
     this.undo = new UndoController(plain, this.records);
     const onTransaction = (tr: Y.Transaction) => {
       if (tr.changed.size === 0) return;
-      const nameOf = new Map<unknown, string>([...plain.share].map(([n, t]) => [t, n]));
-      const roots = new Set<string>();
-      for (const type of tr.changed.keys()) {
-        const name = nameOf.get(type);
-        if (name) roots.add(name);
-      }
-      this.changes.set({ roots, remote: tr.origin === REMOTE_ORIGIN });
+      this.changes.set({ roots: changedRoots(plain, tr), remote: tr.origin === REMOTE_ORIGIN });
     };
     plain.on('afterTransaction', onTransaction);
     this.detachers.push(() => plain.off('afterTransaction', onTransaction));

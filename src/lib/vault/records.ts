@@ -13,6 +13,7 @@
 import * as Y from 'yjs';
 import { SECTIONS, validateRecord, type SchemaIssue, type SectionName, type SectionRecord } from './health.ts';
 import { VaultError } from './errors.ts';
+import { changedRoots } from './roots.ts';
 
 export type KeyedSection = Exclude<SectionName, `list:${string}`>;
 export type LogSection = Extract<SectionName, `list:${string}`>;
@@ -77,8 +78,8 @@ export class ProfileRecords {
   constructor(c: RecordsContext) {
     this.c = c;
     c.doc.on('afterTransaction', (tr: Y.Transaction) => {
-      for (const [name, type] of c.doc.share) {
-        if (!tr.changed.has(type)) continue;
+      if (tr.changed.size === 0) return;
+      for (const name of changedRoots(c.doc, tr)) {
         this.cache.delete(name);
         if (name === HISTORY_ROOT) this.historyCache = undefined;
       }
