@@ -7,6 +7,8 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { AppState } from '../../src/lib/state/app.svelte.ts';
 import { ProfileState } from '../../src/lib/state/profile.svelte.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
+import { createInvitation } from '../../src/lib/vault/invite.ts';
+import { Role } from '../../src/lib/protocol/index.ts';
 
 const cleanups = cleanupList();
 
@@ -79,6 +81,18 @@ describe('ProfileState', () => {
     expect(state.activeAlerts).toEqual(['Fall risk']);
     expect(state.emergencyCard(new Date()).alerts.map((a) => a.text)).toEqual(['Fall risk']);
     text.stop();
+  });
+});
+
+describe('ProfileState membership', () => {
+  it('re-reads members and invites when only the membership changes (no record content)', async () => {
+    const { profile, state } = await profileState();
+    const invites = track(() => state.invites.length);
+    expect(invites.values.at(-1)).toBe(0);
+    await createInvitation(profile, { origin: 'http://127.0.0.1', role: Role.viewer });
+    flushSync();
+    expect(invites.values.at(-1)).toBe(1);
+    invites.stop();
   });
 });
 

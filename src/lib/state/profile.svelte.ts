@@ -71,7 +71,11 @@ export class ProfileState {
     this.o = o;
     this.docId = profile.name;
     this.guest = o.guest ?? false;
-    this.changes = new Subscribed((n) => profile.changes.subscribe(n), () => null);
+    // Record content and membership (roles, devices, invites) both change what screens show.
+    this.changes = new Subscribed((n) => {
+      const stops = [profile.changes.subscribe(n), profile.sync.membershipVersion.subscribe(n)];
+      return () => stops.forEach((stop) => stop());
+    }, () => null);
     this.statusSub = new Subscribed((n) => profile.status.subscribe(n), () => profile.status.value);
     this.presenceSub = new Subscribed((n) => profile.presence.subscribe(n), () => profile.presence.value);
     this.undoSub = new Subscribed((n) => profile.undo.state.subscribe(n), () => profile.undo.state.value);

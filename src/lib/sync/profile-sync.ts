@@ -105,6 +105,8 @@ export class ProfileSync {
   readonly state = new Observable<LocalState>({ queued: 0, gaps: 0, problems: [] });
   /** Fires after each verified remote record is applied (author hex, record type). */
   readonly applied = new Observable<{ author: string; type: RecordTypeCode; seq: number } | null>(null);
+  /** Bumped whenever the membership fold takes an op (own or remote): roles, devices, invites, epoch. */
+  readonly membershipVersion = new Observable<number>(0);
 
   private readonly o: Required<Omit<ProfileSyncOptions, 'docId' | 'plain' | 'envelope' | 'box' | 'alsoRecipient'>> & Pick<ProfileSyncOptions, 'box' | 'alsoRecipient'>;
   private readonly me: string;
@@ -360,6 +362,7 @@ export class ProfileSync {
     const doomed = o.covers ? this.coveredKeys(o.covers) : [];
     this.processed.add(key);
     this.index.add(parsed.value, undefined, o.op);
+    if (o.op) this.membershipVersion.set(this.membershipVersion.value + 1);
     this.chains.set(this.me, { seq: head.seq + 1, head: parsed.value.id });
     this.envelope.transact(() => {
       this.map.set(key, sealed.bytes);
@@ -481,7 +484,10 @@ export class ProfileSync {
     for (const r of batch.filter((r) => r.header.type === RecordType.membership).sort(compareForMembership)) {
       const verdict = await this.authorize(r);
       if (!verdict.ok) this.reject(recordKey(r), r, verdict);
-      else this.index.add(r, undefined, verdict.value);
+      else {
+        this.index.add(r, undefined, verdict.value);
+        this.membershipVersion.set(this.membershipVersion.value + 1);
+      }
     }
     // 1b. Lockboxes: an owner-signed lockbox for this device adds epoch keys.
     let newKeys = 0;
