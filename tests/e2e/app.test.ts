@@ -317,6 +317,10 @@ describe('e2e: the web app in Chromium', () => {
       expect(await dr.page.getByText('Ibuprofen').count()).toBe(0);
       await screenshot(dr.page, 'clinician-session-ended');
       clockOffset = 0;
+      // A reload keeps nothing either: the page says so instead of offering a vault of its own.
+      await dr.page.reload();
+      await seesText(dr.page, 'This session is not open on this device');
+      expect(await dr.page.getByText('Ibuprofen').count()).toBe(0);
     },
     SLOW,
   );
