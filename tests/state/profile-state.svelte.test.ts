@@ -6,6 +6,7 @@ import { memoryDeviceStore } from '../../src/lib/storage/device-store.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { AppState } from '../../src/lib/state/app.svelte.ts';
 import { ProfileState } from '../../src/lib/state/profile.svelte.ts';
+import { activeAlerts, emergencyCard } from '../../src/lib/state/care.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { createInvitation } from '../../src/lib/vault/invite.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
@@ -78,8 +79,8 @@ describe('ProfileState', () => {
     flushSync();
     expect(text.values.at(-1)).toBe('Call the GP');
     state.put('alerts', { id: 'f', schemaVersion: 1, resourceType: 'Flag', status: 'active', code: { text: 'Fall risk' } });
-    expect(state.activeAlerts).toEqual(['Fall risk']);
-    expect(state.emergencyCard(new Date()).alerts.map((a) => a.text)).toEqual(['Fall risk']);
+    expect(activeAlerts(state)).toEqual(['Fall risk']);
+    expect(emergencyCard(state, new Date()).alerts.map((a) => a.text)).toEqual(['Fall risk']);
     text.stop();
   });
 });

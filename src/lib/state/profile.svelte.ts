@@ -5,16 +5,10 @@
  */
 import {
   RecordError,
-  VaultError,
   describeError,
   membersOf,
   openInvites,
-  removeMemberByKey,
-  revokeDeviceByKey,
-  createInvitation,
-  startClinicianSession,
   Role,
-  type AuditTrail,
   type HistoryEntry,
   type InviteView,
   type MemberView,
@@ -28,10 +22,7 @@ import {
 import { fieldErrors, SECTION_FORMS } from './forms/index.ts';
 import type { FormValues, SectionForm } from './forms/types.ts';
 import { NoteState } from './note.svelte.ts';
-import { asNeeded, doseEntry, dosesForDay, type AsNeededMedication, type DoseSlot } from './schedule.ts';
-import { toFhirDateTime } from './fhir-time.ts';
-import { emergencyCard, type EmergencyCardData } from './emergency.ts';
-import { labTrends, vitalTrends, type TrendGroup } from './trends.ts';
+import { ProfileSharing } from './sharing.svelte.ts';
 import { Subscribed } from './subscribed.svelte.ts';
 
 export interface ProfileStateOptions {
@@ -40,14 +31,6 @@ export interface ProfileStateOptions {
   readonly guest?: boolean;
 }
 
-export interface SharedLink {
-  readonly link: string;
-  readonly role: RoleName;
-  /** When the link stops working. */
-  readonly linkExpiresAt: number;
-  /** When the access it grants ends (0 = never). */
-  readonly accessEndsAt: number;
-}
 
 const ROLE_NAME = Object.fromEntries(Object.entries(Role).map(([n, c]) => [c, n])) as Record<number, RoleName>;
 
@@ -65,12 +48,15 @@ export class ProfileState {
   private readonly refusalSub: Subscribed<string | null>;
   private readonly notes = new Map<string, NoteState>();
   private section = '';
+  /** Invites, live sessions, members, devices and the audit trail (owners act, everyone reads). */
+  readonly sharing: ProfileSharing;
 
   constructor(profile: Profile, o: ProfileStateOptions) {
     this.profile = profile;
     this.o = o;
     this.docId = profile.name;
     this.guest = o.guest ?? false;
+    this.sharing = new ProfileSharing(profile, o.origin, (message) => (this.error = message));
     // Record content and membership (roles, devices, invites) both change what screens show.
     this.changes = new Subscribed((n) => {
       const stops = [profile.changes.subscribe(n), profile.sync.membershipVersion.subscribe(n)];
@@ -92,7 +78,7 @@ export class ProfileState {
   private readonly expiryTimer: ReturnType<typeof setInterval>;
 
   private async endExpiredQuietly(): Promise<void> {
-    if (this.profile.canWrite && this.isOwner) await this.profile.endExpiredAccess().catch(() => undefined);
+    if (this.profile.canWrite && this.isOwner) await this.sharing.endExpiredQuietly();
   }
 
   // ---- reading ---------------------------------------------------------------------------
@@ -202,71 +188,6 @@ export class ProfileState {
     return SECTION_FORMS[section];
   }
 
-  // ---- derived views ---------------------------------------------------------------------
-
-  /** Active allergies by name (the overview's first warning). */
-  get keyAllergies(): string[] {
-    return this.list('allergies')
-      .filter((a) => !a.clinicalStatus?.coding?.some((c) => c.code !== 'active'))
-      .map((a) => a.code.text);
-  }
-
-  get activeAlerts(): string[] {
-    return this.list('alerts')
-      .filter((f) => f.status === 'active')
-      .map((f) => f.code.text);
-  }
-
-  doseSlots(now: Date): DoseSlot[] {
-    return dosesForDay(this.list('medications'), this.list('list:doses'), now);
-  }
-
-  /** Doses due or overdue now (the overview's badge). */
-  dosesNeedingAttention(now: Date): number {
-    return this.doseSlots(now).filter((s) => s.state === 'due' || s.state === 'overdue').length;
-  }
-
-  asNeededMedications(now = new Date()): AsNeededMedication[] {
-    return asNeeded(this.list('medications'), now);
-  }
-
-  recordDose(slot: DoseSlot, status: 'taken' | 'skipped', now = new Date()): boolean {
-    return this.put('list:doses', doseEntry(slot, status, { by: this.me, now, newId: newRecordId }) as unknown as Record<string, unknown>);
-  }
-
-  /** An as-needed dose taken now. */
-  recordAsNeeded(medicationId: string, now = new Date()): boolean {
-    const med = this.asNeededMedications(now).find((m) => m.medicationId === medicationId);
-    if (!med) return false;
-    const at = toFhirDateTime(now);
-    const slot: DoseSlot = { ...med, scheduledFor: at, time: at.slice(11, 16), state: 'due' };
-    return this.recordDose(slot, 'taken', now);
-  }
-
-  emergencyCard(now: Date): EmergencyCardData {
-    return emergencyCard(
-      {
-        demographics: this.list('demographics')[0],
-        allergies: this.list('allergies'),
-        conditions: this.list('conditions'),
-        medications: this.list('medications'),
-        blood: this.list('blood-donor')[0],
-        alerts: this.list('alerts'),
-        careTeam: this.list('care-team'),
-        devices: this.list('devices'),
-      },
-      now,
-    );
-  }
-
-  vitalTrends(): TrendGroup[] {
-    return vitalTrends(this.list('list:vitals'));
-  }
-
-  labTrends(): TrendGroup[] {
-    return labTrends(this.list('lab-results'));
-  }
-
   // ---- writing ---------------------------------------------------------------------------
 
   /** Saves a form; returns field errors (messages never echo the values) or null when saved. */
@@ -333,41 +254,6 @@ export class ProfileState {
     void this.profile.setPresence({ name: this.o.displayName, section: this.section, ...(cursor ? { cursor } : {}) }).catch(() => undefined);
   }
 
-  // ---- sharing (owners) ------------------------------------------------------------------
-
-  async invite(role: 'editor' | 'viewer' | 'owner'): Promise<SharedLink | null> {
-    return this.actAsync(async () => {
-      await this.waitForRelay();
-      const inv = await createInvitation(this.profile, { origin: this.o.origin, role: Role[role] });
-      return { link: inv.link, role, linkExpiresAt: inv.inviteExpiresAt, accessEndsAt: inv.memberExpiresAt };
-    });
-  }
-
-  async startClinicianSession(minutes: number, canEdit = false): Promise<SharedLink | null> {
-    return this.actAsync(async () => {
-      await this.waitForRelay();
-      const inv = await startClinicianSession(this.profile, { origin: this.o.origin, minutes, canEdit });
-      return { link: inv.link, role: canEdit ? 'editor' : 'clinician', linkExpiresAt: inv.inviteExpiresAt, accessEndsAt: inv.memberExpiresAt };
-    });
-  }
-
-  /** Owners: end sessions whose time is up and rotate (the relay already cut them off). */
-  async endExpiredSessions(): Promise<number> {
-    return (await this.actAsync(() => this.profile.endExpiredAccess())) ?? 0;
-  }
-
-  async removeMember(key: string): Promise<boolean> {
-    return (await this.actAsync(() => removeMemberByKey(this.profile, key))) !== null;
-  }
-
-  async revokeDevice(key: string): Promise<boolean> {
-    return (await this.actAsync(() => revokeDeviceByKey(this.profile, key))) !== null;
-  }
-
-  auditTrail(): Promise<AuditTrail> {
-    return this.profile.auditTrail();
-  }
-
   exportJSON(): Promise<Record<string, unknown>> {
     return this.profile.exportJSON();
   }
@@ -383,13 +269,6 @@ export class ProfileState {
     return new Blob([JSON.stringify({ exportedAt: new Date().toISOString(), record: data }, null, 2)], { type: 'application/json' });
   }
 
-  /** Sharing writes membership: it must reach the relay before a link is handed out. */
-  private async waitForRelay(): Promise<void> {
-    await this.profile.status.when((s) => s.synced, 15_000).catch(() => {
-      throw new VaultError('RELAY_UNREACHABLE', 'sharing needs a connection to the relay; try again when online');
-    });
-  }
-
   private act(action: () => void): boolean {
     this.error = null;
     try {
@@ -401,15 +280,6 @@ export class ProfileState {
     }
   }
 
-  private async actAsync<T>(action: () => Promise<T>): Promise<T | null> {
-    this.error = null;
-    try {
-      return await action();
-    } catch (e) {
-      this.error = describeError(e);
-      return null;
-    }
-  }
 }
 
 const newRecordId = (): string => crypto.randomUUID();

@@ -10,7 +10,7 @@
  *
  */
 import type { Coding, DoseLogEntry, MedicationStatementRecord } from '../vault/health.ts';
-import { fhirSpan, inPeriod, parseFhirDateTime, toFhirDateTime, type Period } from './fhir-time.ts';
+import { inPeriod, parseFhirDateTime, toFhirDateTime, type Period } from './fhir-time.ts';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 const hhmm = (d: Date): string => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
