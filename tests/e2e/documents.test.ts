@@ -7,21 +7,12 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './axe.ts';
+import { addFamilyMember, onboard, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 
 const SLOW = 240_000;
-const WAIT = 20_000;
 const CANARY = 'CANARY-DOCUMENT-8841';
 const FILE = Buffer.from(`Discharge letter (synthetic). ${CANARY}\nNo real patient.\n\u00e9\u00e8\u2713`);
-
-async function onboard(page: Page, name: string): Promise<void> {
-  await page.getByLabel('Your name').fill(name);
-  await page.getByRole('button', { name: 'Create my vault' }).click();
-  await page.getByTestId('recovery-code').waitFor({ timeout: WAIT });
-  await page.getByLabel('I have written down my recovery code').check();
-  await page.getByRole('button', { name: 'Continue to my family' }).click();
-  await page.getByRole('heading', { level: 1, name: `${name}'s family` }).waitFor({ timeout: WAIT });
-}
 
 async function downloadBytes(page: Page, title: string): Promise<{ bytes: Buffer; name: string }> {
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT }), page.getByRole('button', { name: `Download ${title}` }).click()]);
@@ -52,12 +43,7 @@ describe('e2e: documents with encrypted files', () => {
       pages.push(ana);
       const page = ana.page;
       await onboard(page, 'Ana');
-      await page.getByLabel('Name', { exact: true }).fill('Rose');
-      await page.getByLabel('Relationship to you').fill('mother');
-      await page.getByRole('button', { name: 'Add', exact: true }).click();
-      await page.getByRole('link', { name: /Rose/ }).click();
-      await page.getByRole('heading', { level: 1, name: 'Rose' }).waitFor({ timeout: WAIT });
-      const doc = new URL(page.url()).hash.split('/')[2]!;
+      const doc = await addFamilyMember(page, 'Rose', 'mother');
 
       await page.goto(`${app.url}/#/p/${doc}/s/documents`);
       await page.getByRole('button', { name: 'Add document' }).click();

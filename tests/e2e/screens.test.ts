@@ -8,10 +8,10 @@ import { generateBoxKeyPair, generateSigningKeyPair } from '../../src/lib/crypto
 import { acceptInvitation } from '../../src/lib/vault/invite.ts';
 import { launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 import { seedRecord } from './seed-record.ts';
+import { addFamilyMember, WAIT } from './flows.ts';
 import { axeViolations, type AxeFinding } from './axe.ts';
 
 const SLOW = 240_000;
-const WAIT = 20_000;
 
 describe('e2e: the main screens', () => {
   let app: App;
@@ -44,12 +44,7 @@ describe('e2e: the main screens', () => {
       await check('recovery-code');
       await page.getByLabel('I have written down my recovery code').check();
       await page.getByRole('button', { name: 'Continue to my family' }).click();
-      await page.getByLabel('Name', { exact: true }).fill('Rose');
-      await page.getByLabel('Relationship to you').fill('mother');
-      await page.getByRole('button', { name: 'Add', exact: true }).click();
-      await page.getByRole('link', { name: /Rose/ }).click();
-      await page.getByRole('heading', { level: 1, name: 'Rose' }).waitFor({ timeout: WAIT });
-      const doc = new URL(page.url()).hash.split('/')[2]!;
+      const doc = await addFamilyMember(page, 'Rose', 'mother');
 
       // Ana's brother writes the record from his own device while she watches.
       await page.goto(`${app.url}/#/p/${doc}/share`);
