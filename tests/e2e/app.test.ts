@@ -113,6 +113,8 @@ describe('e2e: the web app in Chromium', () => {
       await goto(ben.page, app, `/p/${doc}/s/allergies`);
       await seesText(ben.page, 'Latex');
       await seesText(ben.page, 'Penicillin');
+      // The sealed-but-unsent edit is still counted after the reload.
+      await seesText(ben.page, 'saved on this device');
       await screenshot(ben.page, 'offline-after-reload-phone');
       // Meanwhile Ana adds one too.
       await addRecord(ana.page, app, doc, 'allergies', allergy('Aspirin'));

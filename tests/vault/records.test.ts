@@ -6,6 +6,7 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { RecordError } from '../../src/lib/vault/records.ts';
 import { transformIndex } from '../../src/lib/vault/note.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
+import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 
@@ -120,5 +121,42 @@ describe('profile records', () => {
     // At the caret: stays, so concurrent typing at one spot does not interleave.
     expect(transformIndex(5, [{ retain: 5 }, { insert: 'x' }])).toBe(5);
     expect(transformIndex(0, [{ insert: 'x' }])).toBe(0);
+  });
+});
+
+describe('pending across reloads', () => {
+  it('own records sealed offline still count as pending after the profile is reopened, until the relay has them', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const persistence = memoryPersistence();
+    const me = device();
+    const first = await Profile.create({ ...me, persistence, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    first.records.put('allergies', allergy('a', 'Penicillin'));
+    await first.flush();
+    await first.status.when((s) => s.synced && s.pending === 0);
+    const access = first.access;
+    await first.close();
+
+    const offlineUrl = 'ws://127.0.0.1:9'; // nothing listens there
+    // Opened as the app does: from the store at once, connecting in the background.
+    const openOffline = async () => {
+      const p = await Profile.open({ ...me, access, persistence, relayUrl: offlineUrl, minReconnectDelayMs: 50, autoConnect: false });
+      void p.connect().catch(() => undefined);
+      return p;
+    };
+    const offline = await openOffline();
+    expect(offline.status.value.pending).toBe(0);
+    offline.records.put('allergies', allergy('b', 'Latex'));
+    await offline.sync.flush();
+    await offline.close();
+
+    const reloaded = await openOffline();
+    expect(reloaded.status.value.pending).toBeGreaterThanOrEqual(1);
+    expect(reloaded.status.value.state).not.toBe('synced');
+    await reloaded.close();
+
+    const online = await Profile.open({ ...me, access, persistence, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    cleanups.push(() => online.close());
+    await online.status.when((s) => s.synced && s.pending === 0);
   });
 });

@@ -7,7 +7,8 @@ const dbName = (name: string) => `fhv-envelope-${name}`;
 export const indexeddbPersistence: Persistence = async (envelope, name) => {
   const idb = new IndexeddbPersistence(dbName(name), envelope);
   await idb.whenSynced;
-  return () => void idb.destroy();
+  const meta = { get: (key: string) => idb.get(key) as Promise<unknown>, set: async (key: string, value: string | number) => void (await idb.set(key, value)) };
+  return Object.assign(() => void idb.destroy(), { meta });
 };
 
 /** Deletes this device's encrypted copies of the named documents. */

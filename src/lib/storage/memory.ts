@@ -4,6 +4,7 @@ import type { Persistence } from './types.ts';
 
 export function memoryPersistence(): Persistence {
   const stored = new Map<string, Uint8Array[]>();
+  const values = new Map<string, string | number>();
   return (envelope, name) => {
     const updates = stored.get(name) ?? [];
     stored.set(name, updates);
@@ -12,6 +13,7 @@ export function memoryPersistence(): Persistence {
       if (origin !== 'persistence') updates.push(update);
     };
     envelope.on('update', onUpdate);
-    return () => envelope.off('update', onUpdate);
+    const meta = { get: async (key: string) => values.get(`${name}/${key}`), set: async (key: string, value: string | number) => void values.set(`${name}/${key}`, value) };
+    return Object.assign(() => envelope.off('update', onUpdate), { meta });
   };
 }

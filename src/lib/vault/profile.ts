@@ -32,7 +32,7 @@ import { readAuditTrail, recordAudit, type AuditTrail } from './audit-trail.ts';
 import type { AuditKindName } from '../protocol/index.ts';
 import { openPresence, sealPresence, type PresenceEntry, type PresenceState } from '../sync/presence.ts';
 import { summarize, type SyncStatus } from '../sync/status.ts';
-import type { Persistence } from '../storage/types.ts';
+import type { DocMeta, Persistence } from '../storage/types.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
 import { ProfileRecords } from './records.ts';
@@ -90,6 +90,7 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: s
 
 const TOKEN_LIFETIME_MS = 5 * 60 * 1000;
 const NAMES_ROOT = 'member-names';
+const ACKED_KEY = 'acked-own-seq';
 
 export class Profile {
   readonly name: string;
@@ -113,6 +114,8 @@ export class Profile {
   readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
   private readonly notes = new Map<string, NoteHandle>();
   private relay: { url: string; token: () => Promise<string> } | undefined;
+  /** Own chain length the relay had confirmed (undefined: this store keeps no such value). */
+  private ackedOwnSeq: number | undefined;
 
   /** The relay's WebSocket URL, if this profile syncs through one. */
   get relayUrl(): string | undefined {
@@ -207,8 +210,28 @@ export class Profile {
     profile.ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
     profile.watchPresence();
     if (detachPersistence) profile.detachers.push(detachPersistence);
+    if (detachPersistence?.meta && connection) await profile.trackAcknowledged(detachPersistence.meta);
     if (connection && o.autoConnect !== false) await profile.connect();
     return profile;
+  }
+
+  /**
+   * Own records the relay has not confirmed, across reloads: the device remembers how far its
+   * own chain was when the relay last had everything, so "pending N" survives an offline reload.
+   */
+  private async trackAcknowledged(meta: DocMeta): Promise<void> {
+    const stored = Number(await meta.get(ACKED_KEY));
+    this.ackedOwnSeq = Number.isSafeInteger(stored) ? stored : 0;
+    const c = this.connection!;
+    this.detachers.push(
+      this.status.subscribe((s) => {
+        const seq = this.sync.ownHead.seq;
+        if (!s.synced || s.pending > 0 || c.connection.value !== 'connected' || seq === this.ackedOwnSeq) return;
+        this.ackedOwnSeq = seq;
+        void meta.set(ACKED_KEY, seq).catch(() => undefined);
+      }),
+    );
+    this.status.set(this.computeStatus());
   }
 
   private computeStatus(): SyncStatus {
@@ -218,9 +241,12 @@ export class Profile {
     const problems = refusal
       ? [...local.problems, { code: 'RELAY_REFUSED' as const, message: `the relay refused this device (${refusal})` }]
       : local.problems;
+    // Before the first catch-up, own records sealed since the relay last had everything count
+    // too (they may have been sealed offline in an earlier session).
+    const unconfirmed = c && !c.synced.value && this.ackedOwnSeq !== undefined ? Math.max(0, this.sync.ownHead.seq - this.ackedOwnSeq) : 0;
     return summarize({
       connection: c ? c.connection.value : 'offline',
-      pending: local.queued + (c ? c.unsynced.value : 0),
+      pending: local.queued + Math.max(c ? c.unsynced.value : 0, unconfirmed),
       gaps: local.gaps,
       problems,
       synced: c ? c.synced.value : false,
