@@ -68,6 +68,37 @@ describe('profile records', () => {
     }
   });
 
+  it('concurrent edits of different fields of one record both survive (field-level merge)', async () => {
+    const { a, b } = await pair();
+    a.records.put('allergies', allergy('pen', 'Penicillin'));
+    await a.flush();
+    await eventually(() => b.records.get('allergies', 'pen') !== undefined);
+    // At the same time: Ana sets the criticality, Ben records the reaction.
+    a.disconnect();
+    a.records.put('allergies', { ...a.records.get('allergies', 'pen')!, criticality: 'high' });
+    b.records.put('allergies', { ...b.records.get('allergies', 'pen')!, reaction: [{ manifestation: [{ text: 'Hives' }] }] });
+    await b.flush();
+    await a.connect();
+    await a.flush();
+    const both = (p: Profile) => {
+      const r = p.records.get('allergies', 'pen');
+      return r?.criticality === 'high' && r.reaction?.[0]?.manifestation[0]?.text === 'Hives';
+    };
+    await eventually(() => both(a) && both(b));
+    expect(a.records.list('allergies')).toEqual(b.records.list('allergies'));
+  });
+
+  it('a record stored whole (layout v1, the CLI) reads the same and becomes field-wise on its next write', async () => {
+    const a = await Profile.create(device());
+    cleanups.push(() => a.close());
+    a.setField('allergies', 'old', allergy('old', 'Aspirin'));
+    expect(a.records.get('allergies', 'old')?.code.text).toBe('Aspirin');
+    a.records.put('allergies', { ...a.records.get('allergies', 'old')!, criticality: 'low' });
+    expect(a.records.get('allergies', 'old')).toMatchObject({ code: { text: 'Aspirin' }, criticality: 'low' });
+    expect(a.getField('allergies', 'old')).toMatchObject({ criticality: 'low' });
+    expect(a.records.history('allergies', 'old').map((h) => h.action)).toEqual(['edit']);
+  });
+
   it('viewers cannot write: the facade refuses before anything is sealed', async () => {
     const { a, b } = await pair(Role.viewer);
     expect(b.canWrite).toBe(false);

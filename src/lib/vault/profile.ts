@@ -35,7 +35,7 @@ import { summarize, type SyncStatus } from '../sync/status.ts';
 import type { DocMeta, Persistence } from '../storage/types.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
-import { ProfileRecords } from './records.ts';
+import { ProfileRecords, plainValue } from './records.ts';
 import { changedRoots } from './roots.ts';
 import { VaultError } from './errors.ts';
 import { UndoController } from './undo.ts';
@@ -357,7 +357,7 @@ export class Profile {
   }
 
   getField(section: string, key: string): JsonValue | undefined {
-    return this.plain.getMap<JsonValue>(section).get(key);
+    return plainValue(this.plain.getMap<JsonValue>(section).get(key)) as JsonValue | undefined;
   }
 
   deleteField(section: string, key: string): void {

@@ -116,7 +116,7 @@ export class ProfileRecords {
   }
 
   get<S extends SectionName>(section: S, id: string): SectionRecord<S> | undefined {
-    const raw = isLogSection(section) ? this.raw(section).find((r) => (r as { id?: unknown }).id === id) : this.map(section).get(id);
+    const raw = isLogSection(section) ? this.raw(section).find((r) => (r as { id?: unknown }).id === id) : plainValue(this.map(section).get(id));
     if (raw === undefined) return undefined;
     const v = validateRecord(section, raw);
     return v.ok ? v.value : undefined;
@@ -139,7 +139,7 @@ export class ProfileRecords {
       } else {
         const map = this.map(section);
         existed = map.has(record.id);
-        map.set(record.id, record);
+        writeFields(map, record);
       }
       this.note(section, record.id, existed ? 'edit' : 'add');
     }, LOCAL_ORIGIN);
@@ -216,7 +216,7 @@ export class ProfileRecords {
   }
 
   private raw(section: SectionName): unknown[] {
-    return isLogSection(section) ? this.array(section).toArray() : [...this.map(section).values()];
+    return isLogSection(section) ? this.array(section).toArray() : [...this.map(section).values()].map(plainValue);
   }
 
   private map(section: SectionName): Y.Map<unknown> {
@@ -230,6 +230,34 @@ export class ProfileRecords {
   private indexOf(arr: Y.Array<unknown>, id: string): number {
     return arr.toArray().findIndex((r) => (r as { id?: unknown } | null)?.id === id);
   }
+}
+
+/**
+ * A keyed record is a Y.Map of its top-level fields, so concurrent edits of different fields
+ * merge (two relatives changing a medication's dose and its note both keep theirs); the same
+ * field is last-writer-wins. Only fields whose value changed are written. Records stored whole
+ * (layout v1, the CLI) are converted on their next write.
+ */
+function writeFields(section: Y.Map<unknown>, record: AnyRecord): void {
+  let fields = section.get(record.id);
+  if (!(fields instanceof Y.Map)) {
+    fields = new Y.Map<unknown>();
+    section.set(record.id, fields);
+  }
+  const target = fields as Y.Map<unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (!sameJson(target.get(key), value)) target.set(key, value);
+  }
+  for (const key of [...target.keys()]) if (!Object.hasOwn(record, key)) target.delete(key);
+}
+
+/** A stored keyed record as plain JSON (field maps or whole values). */
+export function plainValue(v: unknown): unknown {
+  return v instanceof Y.Map ? v.toJSON() : v;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return a === b || (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b));
 }
 
 function isStoredHistory(h: unknown): h is StoredHistory {

@@ -1,6 +1,8 @@
 /** Which root types of a doc a transaction changed, by name (cheap: called for every transaction). */
 import type * as Y from 'yjs';
 
+type Nested = { _item: { parent: unknown } | null };
+
 const names = new WeakMap<Y.Doc, { size: number; byType: Map<unknown, string> }>();
 
 export function changedRoots(doc: Y.Doc, tr: Y.Transaction): Set<string> {
@@ -10,7 +12,10 @@ export function changedRoots(doc: Y.Doc, tr: Y.Transaction): Set<string> {
     names.set(doc, cached);
   }
   const out = new Set<string>();
-  for (const type of tr.changed.keys()) {
+  for (const changed of tr.changed.keys()) {
+    // A nested type (a record's field map) belongs to the root it sits in.
+    let type = changed as unknown as Nested;
+    while (type._item?.parent) type = type._item.parent as Nested;
     const name = cached.byType.get(type);
     if (name !== undefined) out.add(name);
   }

@@ -5,7 +5,7 @@
  */
 import * as Y from 'yjs';
 import { Observable } from '../sync/observable.ts';
-import { LOCAL_ORIGIN, ProfileRecords, isLogSection } from './records.ts';
+import { LOCAL_ORIGIN, ProfileRecords, isLogSection, plainValue } from './records.ts';
 import type { SectionName } from './health.ts';
 
 export interface UndoState {
@@ -59,14 +59,14 @@ export class UndoController {
     return true;
   }
 
-  /** Every record in the undo scope by (section, id), with its stored value (compared by identity). */
-  private recordRefs(): Map<string, unknown> {
-    const out = new Map<string, unknown>();
+  /** Every record in the undo scope by (section, id), with its content as JSON text. */
+  private recordRefs(): Map<string, string> {
+    const out = new Map<string, string>();
     for (const name of ProfileRecords.roots()) {
       if (isLogSection(name as SectionName)) {
-        for (const r of this.doc.getArray<{ id?: unknown }>(name).toArray()) if (typeof r?.id === 'string') out.set(JSON.stringify([name, r.id]), r);
+        for (const r of this.doc.getArray<{ id?: unknown }>(name).toArray()) if (typeof r?.id === 'string') out.set(JSON.stringify([name, r.id]), JSON.stringify(r));
       } else {
-        for (const [id, r] of this.doc.getMap(name)) out.set(JSON.stringify([name, id]), r);
+        for (const [id, r] of this.doc.getMap(name)) out.set(JSON.stringify([name, id]), JSON.stringify(plainValue(r)));
       }
     }
     return out;
