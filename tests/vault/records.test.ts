@@ -97,6 +97,11 @@ describe('profile records', () => {
     expect(a.records.get('allergies', 'old')).toMatchObject({ code: { text: 'Aspirin' }, criticality: 'low' });
     expect(a.getField('allergies', 'old')).toMatchObject({ criticality: 'low' });
     expect(a.records.history('allergies', 'old').map((h) => h.action)).toEqual(['edit']);
+    // Saving it again unchanged writes nothing and leaves no history line.
+    const before = a.plainDoc.store.clients.get(a.plainDoc.clientID)?.length;
+    a.records.put('allergies', a.records.get('allergies', 'old')!);
+    expect(a.plainDoc.store.clients.get(a.plainDoc.clientID)?.length).toBe(before);
+    expect(a.records.history('allergies', 'old')).toHaveLength(1);
   });
 
   it('viewers cannot write: the facade refuses before anything is sealed', async () => {

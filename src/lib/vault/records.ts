@@ -130,6 +130,7 @@ export class ProfileRecords {
     const record = v.value as AnyRecord;
     this.c.doc.transact(() => {
       let existed: boolean;
+      let changed = true;
       if (isLogSection(section)) {
         const arr = this.array(section);
         const i = this.indexOf(arr, record.id);
@@ -139,9 +140,10 @@ export class ProfileRecords {
       } else {
         const map = this.map(section);
         existed = map.has(record.id);
-        writeFields(map, record);
+        changed = writeFields(map, record);
       }
-      this.note(section, record.id, existed ? 'edit' : 'add');
+      // Saving an unchanged form writes nothing and leaves no history line.
+      if (changed) this.note(section, record.id, existed ? 'edit' : 'add');
     }, LOCAL_ORIGIN);
     return record as SectionRecord<S>;
   }
@@ -238,17 +240,26 @@ export class ProfileRecords {
  * field is last-writer-wins. Only fields whose value changed are written. Records stored whole
  * (layout v1, the CLI) are converted on their next write.
  */
-function writeFields(section: Y.Map<unknown>, record: AnyRecord): void {
+function writeFields(section: Y.Map<unknown>, record: AnyRecord): boolean {
   let fields = section.get(record.id);
+  let changed = false;
   if (!(fields instanceof Y.Map)) {
     fields = new Y.Map<unknown>();
     section.set(record.id, fields);
+    changed = true;
   }
   const target = fields as Y.Map<unknown>;
   for (const [key, value] of Object.entries(record)) {
-    if (!sameJson(target.get(key), value)) target.set(key, value);
+    if (sameJson(target.get(key), value)) continue;
+    target.set(key, value);
+    changed = true;
   }
-  for (const key of [...target.keys()]) if (!Object.hasOwn(record, key)) target.delete(key);
+  for (const key of [...target.keys()]) {
+    if (Object.hasOwn(record, key)) continue;
+    target.delete(key);
+    changed = true;
+  }
+  return changed;
 }
 
 /** A stored keyed record as plain JSON (field maps or whole values). */
