@@ -163,6 +163,30 @@ describe('e2e: the web app in Chromium', () => {
   );
 
   it(
+    'Ana adds her tablet with a one-time link from her laptop; the same link is refused a second time',
+    async () => {
+      await goto(ana.page, app, '/settings');
+      await ana.page.getByRole('button', { name: 'Link a new device' }).click();
+      const link = await ana.page.getByTestId('invite-link').inputValue({ timeout: WAIT });
+      expect(link).toMatch(/#\/link\/[A-Za-z0-9_-]+$/);
+      await screenshot(ana.page, 'link-device-qr');
+      const tablet = await open('ana-tablet', 'desktop', link);
+      await tablet.page.getByLabel('Your name').fill('Ana');
+      await tablet.page.getByLabel('Name of this device').fill('Tablet');
+      await tablet.page.getByRole('button', { name: 'Add this device' }).click();
+      await tablet.page.getByRole('heading', { level: 1, name: "Ana's family" }).waitFor({ timeout: WAIT });
+      expect(tablet.page.url()).not.toContain('/link/');
+      await seesText(tablet.page, 'Rose');
+      await seesText(ana.page, 'Tablet was added');
+      const again = await open('link-reuse', 'desktop', link);
+      await again.page.getByLabel('Your name').fill('Someone');
+      await again.page.getByRole('button', { name: 'Add this device' }).click();
+      await seesText(again.page, 'already used');
+    },
+    SLOW,
+  );
+
+  it(
     'a viewer sees everything but cannot edit; a write forged with a viewer key is refused by the relay',
     async () => {
       const link = await createInvite(ana.page, app, doc, 'viewer');

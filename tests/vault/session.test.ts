@@ -138,4 +138,31 @@ describe('vault session', () => {
     expect(phoneMum.sync.keys.has(mum.sync.currentEpoch)).toBe(false);
     expect(phoneMum.records.get('allergies', 'after')).toBeUndefined();
   });
+
+  it('a one-time device link adds a device once; a second use is refused and that device keeps nothing', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const { session: laptop } = await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' });
+    cleanups.push(() => laptop.close());
+    await laptop.createProfile({ name: 'Mum', relationship: 'mother' });
+    await laptop.vault.profile.status.when((st) => st.synced && st.pending === 0);
+    const link = await laptop.createDeviceLink('http://127.0.0.1');
+    expect(link.url).toMatch(/#\/link\/[A-Za-z0-9_-]+$/);
+    expect(laptop.deviceLinkUsedBy(link.linkId)).toBeNull();
+
+    const tablet = await VaultSession.joinWithLink(deviceEnv(relay.url), link.url, { displayName: 'Ana', deviceLabel: 'Tablet' });
+    cleanups.push(() => tablet.close());
+    expect(tablet.profiles().map((p) => p.name)).toEqual(['Mum']);
+    await tablet.vault.profile.flush();
+    await eventually(() => laptop.deviceLinkUsedBy(link.linkId) === 'Tablet');
+
+    const thief = deviceEnv(relay.url);
+    await expect(VaultSession.joinWithLink(thief, link.url, { displayName: 'X', deviceLabel: 'Y' })).rejects.toMatchObject({ code: 'LINK_USED' });
+    expect(await thief.store.load()).toBeUndefined();
+    // The refused device never certified itself: the person's device list is unchanged (given
+    // time for a certificate to arrive, had one been written).
+    await new Promise((r) => setTimeout(r, 800));
+    expect(laptop.devices().map((d) => d.label).sort()).toEqual(['Laptop', 'Tablet']);
+    await expect(VaultSession.joinWithLink(deviceEnv(relay.url), 'http://127.0.0.1/#/link/garbage', { displayName: 'X', deviceLabel: 'Y' })).rejects.toMatchObject({ code: 'LINK_MALFORMED' });
+  });
 });

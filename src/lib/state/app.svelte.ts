@@ -88,6 +88,22 @@ export class AppState {
     return this.session?.recoveryCode() ?? null;
   }
 
+  /** A one-time link (QR) for adding another device of this person. */
+  linkNewDevice(): Promise<{ url: string; linkId: string; expiresAt: number } | null> {
+    return this.run(() => this.session!.createDeviceLink(this.origin));
+  }
+
+  /** The label of the device that used a link, or null while it is unused (reactive). */
+  deviceLinkUsedBy(linkId: string): string | null {
+    this.familySub?.read();
+    return this.session?.deviceLinkUsedBy(linkId) ?? null;
+  }
+
+  /** This new device joins its person's vault from a link another of their devices shows. */
+  async joinWithLink(url: string, o: { displayName: string; deviceLabel: string }): Promise<boolean> {
+    return (await this.run(async () => this.adopt(await VaultSession.joinWithLink(this.env, url, o)))) === undefined;
+  }
+
   async revokeOwnDevice(key: string): Promise<void> {
     await this.run(() => this.session!.revokeDevice(key));
   }

@@ -30,8 +30,9 @@ import { acceptInvitation } from './invite.ts';
 import { createDeviceWrappingKey, unwrapSecrets, wrapSecrets } from './key-store.ts';
 import { createPerson, deviceId, enrollDevice, restorePerson, revokeDevice, type Device, type Person } from './person.ts';
 import { membersOf, type DeviceView } from './people.ts';
-import { PersonVault, vaultAccess, type VaultEntry } from './person-vault.ts';
-import { Profile, type ProfileAccess } from './profile.ts';
+import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './person-vault.ts';
+import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
+import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
 
 export interface SessionEnv {
   readonly store: DeviceStore;
@@ -106,15 +107,53 @@ export class VaultSession {
     return { session, recoveryCode };
   }
 
+  /**
+   * A new device from a one-time link shown by another device of the person (QR): the link
+   * carries the identity, sealed under a secret in the link itself (docs/decisions/0009). Single
+   * use is enforced by the person's devices: a link already used by another device is refused and
+   * this device keeps nothing.
+   */
+  static async joinWithLink(env: SessionEnv, url: string, o: { displayName: string; deviceLabel: string }): Promise<VaultSession> {
+    const link = readDeviceLink(url, (env.now ?? Date.now)()); // throws before any storage or connection
+    let record: LinkRecord | undefined;
+    // Checked once the vault is in, before this device certifies itself or stores anything.
+    const unused = (vault: Profile) => {
+      record = vault.getField(LINK_SECTION, link.linkId) as unknown as LinkRecord | undefined;
+      if (!record || record.usedBy !== null) throw new VaultError('LINK_USED', 'this device link was already used or withdrawn; make a new one');
+    };
+    const session = await VaultSession.enroll(env, link.person, o, true, unused);
+    session.vault.profile.setField(LINK_SECTION, link.linkId, { expiresAt: record!.expiresAt, usedBy: session.deviceId } satisfies LinkRecord as unknown as JsonValue);
+    return session;
+  }
+
+  /** An existing device: a one-time link (for a QR code) that adds a new device of this person. */
+  async createDeviceLink(origin: string): Promise<{ url: string; linkId: string; expiresAt: number }> {
+    if (!this.env.relayUrl) throw new VaultError('RELAY_UNREACHABLE', 'linking a device needs the relay');
+    return createDeviceLink(this.vault, { origin, relayUrl: this.env.relayUrl, now: this.env.now, random: this.env.random });
+  }
+
+  /** Which device used a link (label), or null while unused. */
+  deviceLinkUsedBy(linkId: string): string | null {
+    const used = linkStatus(this.vault, linkId)?.usedBy;
+    if (!used) return null;
+    return this.devices().find((d) => d.key === used)?.label ?? 'a new device';
+  }
+
   /** Restores a person from their recovery code on a new device (needs the relay once). */
   static async restore(env: SessionEnv, o: { code: string; displayName: string; deviceLabel: string }): Promise<VaultSession> {
     const person = restorePerson(o.code);
     return VaultSession.enroll(env, person, o, true);
   }
 
-  private static async enroll(env: SessionEnv, person: Person, o: { displayName: string; deviceLabel: string }, fromRelay = false): Promise<VaultSession> {
+  private static async enroll(
+    env: SessionEnv,
+    person: Person,
+    o: { displayName: string; deviceLabel: string },
+    fromRelay = false,
+    beforeCertify?: (vault: Profile) => void,
+  ): Promise<VaultSession> {
     const device = await enrollDevice(person, { label: o.deviceLabel, random: env.random, engine: env.engine, now: env.now });
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay });
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify });
     if (!profile.sync.index.membership.hasGenesis) {
       await profile.close();
       throw new VaultError('VAULT_NOT_FOUND', 'no vault was found for this recovery code');
@@ -264,7 +303,13 @@ function withPersistence(env: SessionEnv): SessionEnv {
  * certified in the document writes its own certificate (the identity-authenticated connection
  * carries it to the relay).
  */
-async function openAsThisDevice(env: SessionEnv, person: Person, device: Device, access: ProfileAccess, o: { waitForRelay: boolean }): Promise<Profile> {
+async function openAsThisDevice(
+  env: SessionEnv,
+  person: Person,
+  device: Device,
+  access: ProfileAccess,
+  o: { waitForRelay: boolean; beforeCertify?: (profile: Profile) => void },
+): Promise<Profile> {
   const engine = env.engine ?? (await defaultEd25519Engine());
   const profile = await Profile.open({
     access,
@@ -290,6 +335,12 @@ async function openAsThisDevice(env: SessionEnv, person: Person, device: Device,
       }
       await profile.sync.drain();
     }
+  }
+  try {
+    o.beforeCertify?.(profile);
+  } catch (e) {
+    await profile.close();
+    throw e;
   }
   await ensureCertified(profile, device);
   return profile;
