@@ -29,6 +29,9 @@ export const Role = { owner: 1, editor: 2, viewer: 3, clinician: 4, emergency: 5
 export type RoleName = keyof typeof Role;
 export type RoleCode = (typeof Role)[RoleName];
 const ROLE_CODES = new Set<number>(Object.values(Role));
+const ROLE_NAMES = new Map<number, RoleName>(Object.entries(Role).map(([name, code]) => [code, name as RoleName]));
+/** The name of a role code (undefined for the invitee principal or an unknown code). */
+export const roleName = (code: number | undefined): RoleName | undefined => (code === undefined ? undefined : ROLE_NAMES.get(code));
 /** Not a member role: what an unused invite key may do (read, and accept once). */
 export const INVITEE = 100 as const;
 export type Principal = RoleCode | typeof INVITEE;

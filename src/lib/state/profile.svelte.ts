@@ -8,7 +8,7 @@ import {
   describeError,
   membersOf,
   openInvites,
-  Role,
+  roleName,
   type HistoryEntry,
   type InviteView,
   type MemberView,
@@ -32,7 +32,6 @@ export interface ProfileStateOptions {
 }
 
 
-const ROLE_NAME = Object.fromEntries(Object.entries(Role).map(([n, c]) => [c, n])) as Record<number, RoleName>;
 
 export class ProfileState {
   readonly profile: Profile;
@@ -100,8 +99,7 @@ export class ProfileState {
 
   get role(): RoleName | undefined {
     this.changes.read();
-    const r = this.profile.role;
-    return typeof r === 'number' ? ROLE_NAME[r] : undefined;
+    return roleName(this.profile.role);
   }
 
   get canWrite(): boolean {

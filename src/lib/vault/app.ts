@@ -2,7 +2,7 @@
  * The vault API of the app's state layer (src/lib/state): everything a screen's state needs,
  * and nothing of yjs, tweetnacl or the provider.
  */
-export { Role, type RoleName, type AuditKindName } from '../protocol/index.ts';
+export { Role, roleName, type RoleName, type AuditKindName } from '../protocol/index.ts';
 export type { Profile } from './profile.ts';
 export type { SyncStatus } from '../sync/status.ts';
 export type { PresenceEntry } from '../sync/presence.ts';

@@ -3,7 +3,7 @@
  * devices) and open invitations, from the verified membership fold.
  */
 import { fromHex, toHex } from '../crypto/index.ts';
-import { Role, type RoleName } from '../protocol/index.ts';
+import { Role, roleName, type RoleName } from '../protocol/index.ts';
 import { revokeDevice } from './person.ts';
 import type { Profile } from './profile.ts';
 
@@ -33,7 +33,6 @@ export interface InviteView {
   readonly memberExpiresAt: number;
 }
 
-const ROLE_NAME = Object.fromEntries(Object.entries(Role).map(([n, c]) => [c, n])) as Record<number, RoleName>;
 
 export function membersOf(profile: Profile, now = Date.now()): MemberView[] {
   const state = profile.sync.index.membership.state();
@@ -45,7 +44,7 @@ export function membersOf(profile: Profile, now = Date.now()): MemberView[] {
     const devices: DeviceView[] = [];
     for (const [dev, d] of state.devices) if (d.identity === key) devices.push({ key: dev, issuedAt: d.cert.issuedAt, revoked: state.revokedDevices.has(dev) });
     const name = names.get(key) ?? devices.map((d) => names.get(d.key)).find((n) => n !== undefined);
-    out.push({ key, role: ROLE_NAME[m.role] ?? 'viewer', expiresAt: m.expiresAt, devices, name, isYou: key === me || devices.some((d) => d.key === me) });
+    out.push({ key, role: roleName(m.role) ?? 'viewer', expiresAt: m.expiresAt, devices, name, isYou: key === me || devices.some((d) => d.key === me) });
   }
   return out.sort((a, b) => Role[a.role] - Role[b.role] || (a.name ?? a.key).localeCompare(b.name ?? b.key));
 }
@@ -54,7 +53,7 @@ export function openInvites(profile: Profile, now = Date.now()): InviteView[] {
   const out: InviteView[] = [];
   for (const [key, i] of profile.sync.index.membership.state().invites) {
     if (i.used || i.invite.inviteExpiresAt <= now) continue;
-    out.push({ key, role: ROLE_NAME[i.invite.role] ?? 'viewer', inviteExpiresAt: i.invite.inviteExpiresAt, memberExpiresAt: i.invite.memberExpiresAt });
+    out.push({ key, role: roleName(i.invite.role) ?? 'viewer', inviteExpiresAt: i.invite.inviteExpiresAt, memberExpiresAt: i.invite.memberExpiresAt });
   }
   return out;
 }

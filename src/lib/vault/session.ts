@@ -21,7 +21,7 @@ import {
   type Ed25519Engine,
   type RandomSource,
 } from '../crypto/index.ts';
-import { decodeDeviceCert, encodeDeviceCert, identityFromSeed, Role, type RoleName } from '../protocol/index.ts';
+import { decodeDeviceCert, encodeDeviceCert, identityFromSeed, roleName } from '../protocol/index.ts';
 import type { DeviceStore } from '../storage/device-store.ts';
 import type { Persistence } from '../storage/types.ts';
 import { memoryPersistence } from '../storage/memory.ts';
@@ -50,7 +50,6 @@ export interface SessionEnv {
 
 const DEVICE_LABELS = 'device-labels';
 
-const ROLE_NAMES = Object.fromEntries(Object.entries(Role).map(([n, c]) => [c, n])) as Record<number, RoleName>;
 
 export class VaultSession {
   readonly person: Person;
@@ -225,7 +224,7 @@ export class VaultSession {
       minReconnectDelayMs: this.env.minReconnectDelayMs,
       timeoutMs: this.env.timeoutMs,
     });
-    const role = ROLE_NAMES[joined.role as number] ?? 'viewer';
+    const role = roleName(joined.role) ?? 'viewer';
     const access: ProfileAccess = { docId: joined.access.docId, epoch: joined.sync.currentEpoch, epochKeys: new Map(joined.sync.keys.entries()) };
     await joined.close();
     return this.vault.addProfile({ name: o.name.trim(), relationship: o.relationship.trim(), access, role });
