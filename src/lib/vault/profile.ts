@@ -145,7 +145,10 @@ export class Profile {
     this.undo = new UndoController(plain, this.records);
     const onTransaction = (tr: Y.Transaction) => {
       if (tr.changed.size === 0) return;
-      this.changes.set({ roots: changedRoots(plain, tr), remote: tr.origin === REMOTE_ORIGIN });
+      const roots = changedRoots(plain, tr);
+      // Before anyone hears of the change, so every read after it sees fresh records.
+      this.records.invalidate(roots);
+      this.changes.set({ roots, remote: tr.origin === REMOTE_ORIGIN });
     };
     plain.on('afterTransaction', onTransaction);
     this.detachers.push(() => plain.off('afterTransaction', onTransaction));

@@ -13,7 +13,6 @@
 import * as Y from 'yjs';
 import { SECTIONS, validateRecord, type SchemaIssue, type SectionName, type SectionRecord } from './health.ts';
 import { VaultError } from './errors.ts';
-import { changedRoots } from './roots.ts';
 
 export type KeyedSection = Exclude<SectionName, `list:${string}`>;
 export type LogSection = Extract<SectionName, `list:${string}`>;
@@ -77,13 +76,14 @@ export class ProfileRecords {
 
   constructor(c: RecordsContext) {
     this.c = c;
-    c.doc.on('afterTransaction', (tr: Y.Transaction) => {
-      if (tr.changed.size === 0) return;
-      for (const name of changedRoots(c.doc, tr)) {
-        this.cache.delete(name);
-        if (name === HISTORY_ROOT) this.historyCache = undefined;
-      }
-    });
+  }
+
+  /** Drops what was read from these roots; the profile calls it after every transaction that changed them. */
+  invalidate(roots: ReadonlySet<string>): void {
+    for (const name of roots) {
+      this.cache.delete(name);
+      if (name === HISTORY_ROOT) this.historyCache = undefined;
+    }
   }
 
   /** Hex signing key of this device (what history and the dose log record as `by`). */
