@@ -252,10 +252,6 @@ export class ProfileState {
     void this.profile.setPresence({ name: this.o.displayName, section: this.section, ...(cursor ? { cursor } : {}) }).catch(() => undefined);
   }
 
-  exportJSON(): Promise<Record<string, unknown>> {
-    return this.profile.exportJSON();
-  }
-
   close(): Promise<void> {
     clearInterval(this.expiryTimer);
     return this.profile.close();
