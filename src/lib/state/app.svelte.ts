@@ -173,10 +173,7 @@ export class AppState {
     const vault = session.vault.profile;
     this.session = session;
     session.onRevoked(() => void this.leaveRevoked());
-    this.familySub = new Subscribed((notify) => {
-      const stops = [vault.changes.subscribe(notify), vault.sync.membershipVersion.subscribe(notify)];
-      return () => stops.forEach((stop) => stop());
-    }, () => session.profiles());
+    this.familySub = new Subscribed((notify) => vault.watch(notify), () => session.profiles());
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);
     this.phase = 'ready';
   }

@@ -57,10 +57,7 @@ export class ProfileState {
     this.guest = o.guest ?? false;
     this.sharing = new ProfileSharing(profile, o.origin, (message) => (this.error = message));
     // Record content and membership (roles, devices, invites) both change what screens show.
-    this.changes = new Subscribed((n) => {
-      const stops = [profile.changes.subscribe(n), profile.sync.membershipVersion.subscribe(n)];
-      return () => stops.forEach((stop) => stop());
-    }, () => null);
+    this.changes = new Subscribed((n) => profile.watch(n), () => null);
     this.statusSub = new Subscribed((n) => profile.status.subscribe(n), () => profile.status.value);
     this.presenceSub = new Subscribed((n) => profile.presence.subscribe(n), () => profile.presence.value);
     this.undoSub = new Subscribed((n) => profile.undo.state.subscribe(n), () => profile.undo.state.value);

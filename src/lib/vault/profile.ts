@@ -319,6 +319,12 @@ export class Profile {
     }
   }
 
+  /** Calls back after any change a screen may show: record content or membership (roles, devices, invites). */
+  watch(fn: () => void): () => void {
+    const stops = [this.changes.subscribe(fn), this.sync.membershipVersion.subscribe(fn)];
+    return () => stops.forEach((stop) => stop());
+  }
+
   /** This device's role now (undefined: not or no longer a member). */
   get role(): Principal | undefined {
     return this.sync.index.membership.roleOf(this.sync.signerKey, this.ctx?.now() ?? Date.now());
