@@ -19,6 +19,7 @@ import {
   type SectionRecord,
   type SyncStatus,
 } from '../vault/app.ts';
+import { endsAccess } from '../vault/profile.ts';
 import { fieldErrors, SECTION_FORMS } from './forms/index.ts';
 import type { FormValues, SectionForm } from './forms/types.ts';
 import { NoteState } from './note.svelte.ts';
@@ -90,8 +91,7 @@ export class ProfileState {
 
   /** The relay ended this device's access (removed, or a live session's time is up). */
   get accessEnded(): boolean {
-    const r = this.refusalSub.read();
-    return r === 'TOKEN_EXPIRED' || r === 'TOKEN_NOT_MEMBER';
+    return endsAccess(this.refusalSub.read());
   }
 
   get role(): RoleName | undefined {

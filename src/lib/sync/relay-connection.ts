@@ -5,6 +5,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import type * as Y from 'yjs';
 import { Observable } from './observable.ts';
+import { classifyRefusal, freshTokenMayFix, reconnectDelay, type RefusalChannel } from './refusals.ts';
 import type { Connection } from './status.ts';
 
 export interface RelayConnectionOptions {
@@ -17,6 +18,10 @@ export interface RelayConnectionOptions {
   readonly token: () => Promise<string>;
   /** Reconnect delay floor (tests use small values). */
   readonly minReconnectDelayMs?: number;
+  /** Reconnect delay cap (default 30 s). */
+  readonly maxReconnectDelayMs?: number;
+  /** Jitter source for reconnect delays, [0, 1) (default Math.random; tests pin it). */
+  readonly random?: () => number;
   /** How long an unacknowledged change may wait before a full re-sync is forced. */
   readonly resyncAfterMs?: number;
   /** Anti-entropy: a state-vector exchange this often, healing any broadcast lost on the way. */
@@ -36,14 +41,31 @@ export class RelayConnection {
   readonly socket: HocuspocusProviderWebsocket;
   readonly provider: HocuspocusProvider;
   private resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The owner asked for a connection (connect() and no disconnect() since). */
+  private wanted = false;
+  /** Failed (re)connects since the last complete catch-up: the back-off exponent. */
+  private failures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The next reconnect goes without delay (a stale token: the fresh one may be accepted). */
+  private retryAtOnce = false;
+  /** The relay's answer to the previous token, if it refused it (reset when one is accepted). */
+  private lastAuthRefusal: string | null = null;
+  private readonly delay: { minMs: number; maxMs: number; random: () => number };
 
   constructor(o: RelayConnectionOptions) {
+    const minMs = o.minReconnectDelayMs ?? 1000;
+    this.delay = { minMs, maxMs: Math.max(minMs, o.maxReconnectDelayMs ?? 30_000), random: o.random ?? Math.random };
+    // This class owns reconnecting (see onSocketDown): the socket makes one attempt per
+    // connect(), so its own retry loop (jitter from Math.random) never waits. `delay` is then
+    // used only by its fixed-delay reconnect after an established connection closes, which
+    // onSocketDown switches off; at the cap it could not fire before ours even if it were not.
     this.socket = new HocuspocusProviderWebsocket({
       url: o.url,
       autoConnect: false,
-      delay: o.minReconnectDelayMs ?? 1000,
-      minDelay: o.minReconnectDelayMs ?? 1000,
-      maxDelay: 30_000,
+      maxAttempts: 1,
+      delay: this.delay.maxMs,
+      minDelay: this.delay.minMs,
+      maxDelay: this.delay.maxMs,
     });
     this.provider = new HocuspocusProvider({
       websocketProvider: this.socket,
@@ -52,26 +74,37 @@ export class RelayConnection {
       token: o.token,
       forceSyncInterval: o.antiEntropyMs ?? 30_000,
       onSynced: ({ state }) => {
-        if (state) this.synced.set(true);
+        if (!state) return;
+        this.failures = 0;
+        this.synced.set(true);
       },
       onUnsyncedChanges: ({ number }) => {
         this.sentUnacked = number;
         this.unsynced.set(number + this.heldBack);
       },
-      onAuthenticationFailed: ({ reason }) => this.refusal.set(reason),
-      // The relay refuses per document with a CLOSE message whose reason is a stable error code.
-      // The provider would keep sending for a document the relay closed (and the relay would
-      // queue it as unauthenticated): stop this connection and let the user act.
+      onAuthenticated: () => {
+        this.lastAuthRefusal = null;
+      },
+      // The relay refused the token. The socket stays open but this document is not served,
+      // and nothing in the provider tries again: stop for good, or reconnect with back-off.
+      onAuthenticationFailed: ({ reason }) => {
+        const previous = this.lastAuthRefusal;
+        this.lastAuthRefusal = reason;
+        this.refused(reason, 'auth', previous);
+      },
+      // Also the relay closing this document (a CLOSE message, reason = stable code, socket
+      // still open), and the socket closing (then the status handler reconnects).
       onClose: ({ event }) => {
-        if (event.reason && /^[A-Z_]+$/.test(event.reason) && this.refusal.value === null) {
-          this.refusal.set(event.reason);
-          queueMicrotask(() => this.destroy());
-        }
+        if (this.socket.status === 'connected') this.refused(event.reason, 'close');
+        else if (classifyRefusal(event.reason, 'close') === 'terminal') this.refused(event.reason, 'close');
       },
     });
+    this.socket.on('maxAttemptsFailed', () => this.onSocketDown());
     this.socket.on('status', ({ status }: { status: string }) => {
+      if (this.destroyed) return;
       this.connection.set(status === 'connected' ? 'connected' : status === 'connecting' ? 'connecting' : 'offline');
       if (status !== 'connected') this.synced.set(false);
+      if (status === 'disconnected') this.onSocketDown();
     });
     // Until the first catch-up, local changes are not sent one by one: they reach the relay in
     // this client's sync step 2, after what the relay holds. A document created offline must
@@ -100,9 +133,11 @@ export class RelayConnection {
     const resyncAfter = o.resyncAfterMs ?? 1500;
     const check = () => {
       this.resyncTimer = undefined;
-      if (this.unsynced.value > 0 && this.connection.value === 'connected') {
+      if (this.unsynced.value > 0 && this.connection.value === 'connected' && this.provider.isAuthenticated) {
         this.provider.forceSync();
-        this.resyncTimer = setTimeout(check, resyncAfter);
+        // forceSync() reports unsynced changes, and that subscriber below may already have
+        // armed the next check: one timer chain, never two (they used to double every round).
+        this.resyncTimer ??= setTimeout(check, resyncAfter);
       }
     };
     this.unsynced.subscribe((n) => {
@@ -110,16 +145,22 @@ export class RelayConnection {
     });
   }
 
+  /** Connects (one attempt now, then reconnects with back-off until disconnect() or a terminal refusal). */
   async connect(): Promise<unknown> {
     if (this.destroyed) return;
+    this.wanted = true;
+    this.clearRetry();
     // The provider ignores connect() while its previous socket is still closing.
     await this.closing;
+    if (this.destroyed || !this.wanted) return;
     return this.socket.connect();
   }
 
   private closing: Promise<void> = Promise.resolve();
 
   disconnect(): void {
+    this.wanted = false;
+    this.clearRetry();
     if (this.socket.status !== 'disconnected') {
       this.closing = new Promise<void>((resolve) => {
         const onStatus = ({ status }: { status: string }) => {
@@ -135,14 +176,63 @@ export class RelayConnection {
     this.synced.set(false);
   }
 
+  /**
+   * The relay refused this document (`reason`, on `channel`; see refusals.ts). Terminal: no
+   * further connects, provider and socket destroyed, `refusal` set. Transient: drop the socket
+   * (the relay no longer serves this document on it) and reconnect with back-off.
+   */
+  private refused(reason: string, channel: RefusalChannel, previous: string | null = null): void {
+    if (this.destroyed) return;
+    if (classifyRefusal(reason, channel, previous) === 'terminal') {
+      this.wanted = false;
+      this.refusal.set(reason);
+      // Not from inside the provider's own message or close handling.
+      queueMicrotask(() => this.destroy());
+      return;
+    }
+    // The status handler sees the socket go down and schedules the reconnect.
+    this.retryAtOnce = freshTokenMayFix(reason, channel);
+    if (this.socket.status !== 'disconnected') this.socket.disconnect();
+  }
+
+  /**
+   * The socket closed or an attempt failed: one reconnect with back-off, if still wanted. The
+   * library would also reconnect by itself after a fixed delay (while its public
+   * `shouldConnect` is true); `disconnect()` is its public way to say no, called while it is
+   * still deciding (it emits the status before it checks `shouldConnect`). Should that order
+   * change, its timer (`delay` = the cap) is cleared by our own socket.connect() first. Only
+   * while disconnected: a late `maxAttemptsFailed` must not abort an attempt already started.
+   */
+  private onSocketDown(): void {
+    if (this.destroyed) return;
+    if (this.socket.status === 'disconnected') this.socket.disconnect();
+    if (!this.wanted || this.retryTimer !== undefined) return;
+    const wait = this.retryAtOnce ? 0 : reconnectDelay(this.failures, this.delay);
+    if (!this.retryAtOnce) this.failures++;
+    this.retryAtOnce = false;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.wanted && !this.destroyed) void this.socket.connect();
+    }, wait);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
   private destroyed = false;
 
+  /** Ends every connection attempt for this document for good. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.wanted = false;
+    this.clearRetry();
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
     this.provider.destroy();
     this.socket.destroy();
     this.connection.set('offline');
+    this.synced.set(false);
   }
 }
