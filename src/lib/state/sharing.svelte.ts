@@ -1,7 +1,9 @@
 /**
  * A profile's sharing actions for its owners: invite a relative, start a clinician's live
  * session, remove members, revoke devices, end expired sessions, read the audit trail. Links are
- * only handed out once the membership change has reached the relay.
+ * only handed out once the membership change has reached the relay. For anyone who is not an
+ * owner the vault refuses every one of them (NOT_OWNER) before signing anything; the message
+ * is reported like any other failure.
  */
 import {
   createInvitation,

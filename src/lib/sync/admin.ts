@@ -24,6 +24,9 @@ export async function sendLockbox(sync: ProfileSync, to: Recipient, withHistory:
 
 /** New epoch key, delivered by lockbox to every current member, then a snapshot under it. */
 export async function rotate(sync: ProfileSync): Promise<number> {
+  // Only an owner's rotation counts: anyone else's would leave a stray key in the ring and a
+  // snapshot that deletes, locally, records the relay keeps (the vault refuses earlier, typed).
+  if (!isAdminRole(sync.index.membership.roleOf(sync.clock.signer, sync.clock.now()))) throw new Error('NOT_OWNER: only an owner rotates the key');
   const epoch = sync.currentEpoch + 1;
   sync.keys.add(epoch, generateSymmetricKey(sync.clock.random));
   await sync.appendMembership({ kind: 'rotate', epoch });

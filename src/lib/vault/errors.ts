@@ -18,6 +18,8 @@ export type VaultErrorCode =
   | 'RECORD_INVALID'
   | 'RECORD_NOT_FOUND'
   | 'RECORD_READ_ONLY'
+  /** An owner-only action (invite, session, members, devices, rotation) by someone who is not an owner. */
+  | 'NOT_OWNER'
   | 'RELAY_UNREACHABLE'
   | 'SESSION_NO_IDENTITY'
   | 'BLOB_TAMPERED'

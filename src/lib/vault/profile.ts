@@ -28,6 +28,8 @@ import { grant, removeExpired, revoke, rotate } from '../sync/admin.ts';
 import { EpochKeyRing } from '../sync/key-ring.ts';
 import { ProfileSync } from '../sync/profile-sync.ts';
 import { RelayConnection } from '../sync/relay-connection.ts';
+/** Whether a connection's refusal means this device's access ended (the one table: sync/refusals.ts). */
+export { endsAccess } from '../sync/refusals.ts';
 import { readAuditTrail, recordAudit, type AuditTrail } from './audit-trail.ts';
 import type { AuditKindName } from '../protocol/index.ts';
 import { openPresence, sealPresence, type PresenceEntry, type PresenceState } from '../sync/presence.ts';
@@ -40,7 +42,7 @@ import { changedRoots } from './roots.ts';
 import { VaultError } from './errors.ts';
 import { UndoController } from './undo.ts';
 import { NoteHandle } from './note.ts';
-import { isWriterRole, type Principal } from '../protocol/index.ts';
+import { isAdminRole, isWriterRole, type MembershipOp, type Principal } from '../protocol/index.ts';
 
 /** What a member's device needs to open a profile (the sharing work delivers it by lockbox). */
 export interface ProfileAccess {
@@ -143,6 +145,7 @@ export class Profile {
       authorOfClient: (c) => sync.authorOfClient(c),
     });
     this.undo = new UndoController(plain, this.records);
+    this.guardOwnWrites(sync);
     const onTransaction = (tr: Y.Transaction) => {
       if (tr.changed.size === 0) return;
       const roots = changedRoots(plain, tr);
@@ -334,6 +337,66 @@ export class Profile {
     return isWriterRole(this.role);
   }
 
+  /** This device acts for an owner of the profile now (may invite, share, remove, revoke, rotate). */
+  get isOwner(): boolean {
+    return isAdminRole(this.role);
+  }
+
+  /**
+   * Refuses an owner-only action before anything is sealed: the relay and every member would
+   * refuse the records (RECORD_NOT_ADMIN), and a refused rotation's snapshot would already have
+   * deleted, in this device's own envelope, the records it covers.
+   */
+  requireOwner(action = 'manage sharing'): void {
+    if (!this.isOwner) throw new VaultError('NOT_OWNER', `only an owner of this profile can ${action}`);
+  }
+
+  /** Refuses a write by a member whose role is read-only (a device not yet certified still queues its edits). */
+  private requireWriter(): void {
+    const role = this.role;
+    if (role !== undefined && !isWriterRole(role)) throw new VaultError('RECORD_READ_ONLY', 'you can view this profile but not change it');
+  }
+
+  /**
+   * Every membership record and snapshot this profile signs passes the author check the relay
+   * applies (protocol/membership.ts `check`), so a path that forgot its own check still signs
+   * nothing it may not: set, remove, rotate and invite are an owner's; revoke-device an owner's
+   * or the device's own person's; a snapshot a writer's.
+   */
+  private guardOwnWrites(sync: ProfileSync): void {
+    const appendMembership = sync.appendMembership.bind(sync);
+    sync.appendMembership = async (op: MembershipOp) => {
+      this.checkMembershipWrite(op);
+      return appendMembership(op);
+    };
+    const compact = sync.compact.bind(sync);
+    sync.compact = async () => {
+      if (!this.canWrite) throw new VaultError('RECORD_READ_ONLY', 'you can view this profile but not change it');
+      return compact();
+    };
+  }
+
+  private checkMembershipWrite(op: MembershipOp): void {
+    switch (op.kind) {
+      case 'set':
+      case 'remove':
+      case 'rotate':
+      case 'invite':
+        return this.requireOwner('change who has access');
+      case 'revoke-device': {
+        if (this.isOwner) return;
+        // Not an owner: only a device of this member's own person.
+        const state = this.sync.index.membership.state();
+        const me = toHex(this.sync.signerKey);
+        const mine = this.role === undefined ? undefined : state.members.has(me) ? me : state.devices.get(me)?.identity;
+        if (mine === undefined || state.devices.get(toHex(op.device))?.identity !== mine) this.requireOwner("revoke another member's device");
+        return;
+      }
+      default:
+        return; // genesis (the creator), device (the device or its identity), accept (the invite key)
+    }
+  }
+
   /** A collaborative note by name (joins the undo scope). */
   note(name: string): NoteHandle {
     let handle = this.notes.get(name);
@@ -362,6 +425,7 @@ export class Profile {
   // ---- generic record access (CLI and tests; the app uses `records`) ------------------------
 
   setField(section: string, key: string, value: JsonValue): void {
+    this.requireWriter();
     this.plain.transact(() => this.plain.getMap<JsonValue>(section).set(key, value));
   }
 
@@ -370,14 +434,17 @@ export class Profile {
   }
 
   deleteField(section: string, key: string): void {
+    this.requireWriter();
     this.plain.transact(() => this.plain.getMap<JsonValue>(section).delete(key));
   }
 
   insertNote(name: string, index: number, text: string): void {
+    this.requireWriter();
     this.plain.getText(noteRoot(name)).insert(index, text);
   }
 
   deleteNote(name: string, index: number, length: number): void {
+    this.requireWriter();
     this.plain.getText(noteRoot(name)).delete(index, length);
   }
 
@@ -386,6 +453,7 @@ export class Profile {
   }
 
   appendToList(section: string, values: JsonValue[]): void {
+    this.requireWriter();
     this.plain.getArray<JsonValue>(listRoot(section)).push(values);
   }
 
@@ -400,12 +468,14 @@ export class Profile {
 
   /** Owners: add or change a member (clinicians get a fresh epoch without history by default). */
   async addMember(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
+    this.requireOwner('add people or change their role');
     await grant(this.sync, member, o);
     await this.audit('grant', member.publicKey, `role ${member.role}`);
   }
 
   /** Owners: remove a member and rotate the key; their connections are closed by the relay. */
   async removeMember(publicKey: SigningPublicKey): Promise<void> {
+    this.requireOwner('remove people');
     await revoke(this.sync, publicKey);
     await this.audit('revoke', publicKey);
     await this.audit('rotate', undefined, `epoch ${this.sync.currentEpoch}`);
@@ -413,6 +483,7 @@ export class Profile {
 
   /** Owners: end every session or membership whose time is up (relay already cut them off), and rotate. */
   async endExpiredAccess(): Promise<number> {
+    this.requireOwner('end sessions');
     const ended = await removeExpired(this.sync);
     if (ended > 0) await this.audit('session-end', undefined, `${ended} ended; epoch ${this.sync.currentEpoch}`);
     return ended;
@@ -420,6 +491,7 @@ export class Profile {
 
   /** Owners: a new epoch key for everyone current (lockboxes) and a snapshot under it. */
   async rotateKey(): Promise<number> {
+    this.requireOwner('change the profile key');
     const epoch = await rotate(this.sync);
     await this.audit('rotate', undefined, `epoch ${epoch}`);
     return epoch;
