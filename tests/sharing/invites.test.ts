@@ -1,13 +1,30 @@
 /** Invites and live clinician sessions through the real relay. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateBoxKeyPair, generateSigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
+import { concatBytes, generateBoxKeyPair, generateSigningKeyPair, seededRandom, signDetached, toHex, utf8, type SigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
 import { createWebCryptoEngine } from '../../src/lib/crypto/index.ts';
-import { ENVELOPE_MAP, openRecord, parseRecord, RecordType, Role, verifyRecord } from '../../src/lib/protocol/index.ts';
-import { acceptInvitation, createInvitation, InviteError, startClinicianSession } from '../../src/lib/vault/invite.ts';
+import {
+  certifyDevice,
+  encodeMembershipExt,
+  ENVELOPE_MAP,
+  inviteKeysFromSecret,
+  openRecord,
+  parseRecord,
+  recordKey,
+  RecordType,
+  Role,
+  sealRecord,
+  verifyRecord,
+  ZERO_HASH,
+  type MemberEntry,
+  type MembershipOp,
+} from '../../src/lib/protocol/index.ts';
+import { acceptInvitation, createInvitation, InviteError, parseInviteLink, startClinicianSession } from '../../src/lib/vault/invite.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { sendIfOpen, startWsProxy } from '../helpers/ws-proxy.ts';
 import * as Y from 'yjs';
 
 const cleanups = cleanupList();
@@ -152,5 +169,192 @@ describe('concurrent owners', () => {
     await eventually(() => view(m) === view(d) && view(d) === view(g), 10_000, () => [view(m), view(d), view(g)].join('\n'));
     expect(m.sync.index.membership.roleOf(uncle.signer.publicKey, Date.now())).toBe(Role.editor);
     expect(m.sync.currentEpoch).toBe(g.sync.currentEpoch);
+  });
+});
+
+// ---- an accept binds its holder only ------------------------------------------------------
+
+const engine = createWebCryptoEngine();
+
+/** The accept proof as docs/protocol.md §6.1 specifies it (built from the spec, not the code). */
+function proofOver(docId: Uint8Array, inviteKey: Uint8Array, m: MemberEntry, by: SigningKeyPair): Promise<Uint8Array> {
+  const tail = new Uint8Array(7);
+  tail[0] = m.role;
+  new DataView(tail.buffer).setUint16(1, Math.floor(m.expiresAt / 2 ** 32));
+  new DataView(tail.buffer).setUint32(3, m.expiresAt >>> 0);
+  const message = concatBytes(utf8('fhv/invite-accept/v1'), docId, inviteKey, m.publicKey, m.boxKey ?? new Uint8Array(32), tail);
+  return signDetached(engine, message, by.secretKey);
+}
+
+/** A hostile invitee's client: the invitee half of acceptInvitation, writing whatever accept it likes. */
+async function asInviteHolder(link: string, relayUrl: string) {
+  const { docId, secret } = parseInviteLink(link);
+  const keys = inviteKeysFromSecret(secret);
+  const p = await Profile.open({ relayUrl, minReconnectDelayMs: 50, signer: keys.signing, box: keys.box, access: { docId, epoch: 0, epochKeys: new Map() } });
+  cleanups.push(() => p.close());
+  await p.status.when((s) => s.synced, 10_000);
+  await p.sync.flush();
+  const granted = p.sync.index.membership.invite(keys.signing.publicKey)!;
+  expect(granted).toBeDefined();
+  return {
+    docId,
+    inviteKey: keys.signing.publicKey,
+    granted,
+    /** Writes `op` and returns the relay's refusal code (null if it took it). */
+    async send(op: MembershipOp): Promise<string | null> {
+      await p.sync.appendMembership(op);
+      await p.sync.flush();
+      const c = p.connection!;
+      await Promise.race([c.refusal.when((r) => r !== null, 10_000), p.status.when((s) => s.pending === 0 && s.synced, 10_000)]);
+      return c.refusal.value;
+    },
+  };
+}
+
+/** The relay must not have closed this profile's connection, and must still take its writes. */
+async function expectStillWriting(p: Profile, field: string) {
+  await new Promise((r) => setTimeout(r, 300)); // the relay drops demoted members right after a membership change
+  expect(p.connection!.refusal.value).toBeNull();
+  p.setField('vitals', field, 'ok');
+  await p.flush(5000);
+  expect(p.status.value.pending).toBe(0);
+  expect(p.connection!.refusal.value).toBeNull();
+}
+
+const ENVELOPE_VERIFIES_ACCEPT_PROOFS = readFileSync(new URL('../../src/lib/protocol/envelope.ts', import.meta.url), 'utf8').includes('verifyMembershipProof');
+
+describe('an accept binds its holder only', () => {
+  it("an accept naming the owner's key is refused: she stays owner and connected", async () => {
+    const { relay, a, owner } = await setup();
+    const inv = await createInvitation(a, { origin: ORIGIN, role: Role.viewer });
+    const holder = await asInviteHolder(inv.link, relay.url);
+    const m: MemberEntry = { publicKey: owner.signer.publicKey, boxKey: generateBoxKeyPair().publicKey, role: holder.granted.role, expiresAt: holder.granted.memberExpiresAt };
+    // The holder cannot sign for her key: it signs the proof itself.
+    const refusal = await holder.send({ kind: 'accept', member: m, proof: await proofOver(holder.docId, holder.inviteKey, m, generateSigningKeyPair()) } as MembershipOp);
+    expect(refusal).toBe('INVITE_KEY_TAKEN');
+    expect(a.sync.index.membership.roleOf(owner.signer.publicKey, Date.now())).toBe(Role.owner);
+    await expectStillWriting(a, 'after-attack');
+    // A second device of the owner, opened now from the relay's copy, sees her as owner.
+    const again = await Profile.open({ ...owner, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    cleanups.push(() => again.close());
+    await again.status.when((s) => s.synced, 10_000);
+    await eventually(() => again.getField('vitals', 'after-attack') === 'ok');
+    expect(again.sync.index.membership.roleOf(owner.signer.publicKey, Date.now())).toBe(Role.owner);
+  });
+
+  it('an accept naming an existing member (same role too) or a pending invite key is refused', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const [mum, gran] = [device(), device()];
+    const a = await Profile.create({ ...mum, relayUrl: relay.url, minReconnectDelayMs: 50, members: [{ publicKey: gran.signer.publicKey, boxKey: gran.box.publicKey, role: Role.viewer, expiresAt: 0 }] });
+    cleanups.push(() => a.close());
+    await a.flush();
+    const inv = await createInvitation(a, { origin: ORIGIN, role: Role.viewer });
+    const other = await createInvitation(a, { origin: ORIGIN, role: Role.editor });
+    const otherKey = inviteKeysFromSecret(parseInviteLink(other.link).secret).signing;
+    for (const target of [gran.signer, otherKey]) {
+      const holder = await asInviteHolder(inv.link, relay.url);
+      const m: MemberEntry = { publicKey: target.publicKey, boxKey: generateBoxKeyPair().publicKey, role: Role.viewer, expiresAt: 0 };
+      // Even with a valid proof by the named key.
+      expect(await holder.send({ kind: 'accept', member: m, proof: await proofOver(holder.docId, holder.inviteKey, m, target) } as MembershipOp)).toBe('INVITE_KEY_TAKEN');
+    }
+    expect(a.sync.index.membership.roleOf(gran.signer.publicKey, Date.now())).toBe(Role.viewer);
+    // The link still works for its holder's own key.
+    const sister = device();
+    const s = await acceptInvitation(inv.link, { ...sister, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    cleanups.push(() => s.close());
+    expect(s.role).toBe(Role.viewer);
+  });
+
+  it.skipIf(!ENVELOPE_VERIFIES_ACCEPT_PROOFS)('an accept without a valid proof by the key it binds is refused by the relay', async () => {
+    const { relay, a } = await setup();
+    const inv = await createInvitation(a, { origin: ORIGIN, role: Role.editor });
+    const holder = await asInviteHolder(inv.link, relay.url);
+    const victim = generateSigningKeyPair();
+    const m: MemberEntry = { publicKey: victim.publicKey, boxKey: generateBoxKeyPair().publicKey, role: holder.granted.role, expiresAt: holder.granted.memberExpiresAt };
+    expect(await holder.send({ kind: 'accept', member: m, proof: await proofOver(holder.docId, holder.inviteKey, m, generateSigningKeyPair()) } as MembershipOp)).toBe('INVITE_BAD_PROOF');
+    expect(a.sync.index.membership.roleOf(victim.publicKey, Date.now())).toBeUndefined();
+  });
+
+  it('of two concurrent accepts of one link exactly one wins; the other is told INVITE_USED at once', async () => {
+    const { relay, a } = await setup();
+    const inv = await createInvitation(a, { origin: ORIGIN, role: Role.editor });
+    const [one, two] = [device(), device()];
+    // Both accepts reach the relay together: the proxy holds each until it has both.
+    const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');
+    const keys = [hex(one.signer.publicKey), hex(two.signer.publicKey)];
+    const held = new Map<string, Array<() => void>>();
+    let released = 0;
+    const proxy = await startWsProxy({
+      target: relay.url,
+      pipe: (to, direction) => (frame) => {
+        const k = direction === 'up' && released === 0 ? keys.find((key) => Buffer.from(frame).toString('hex').includes(key)) : undefined;
+        if (!k) return sendIfOpen(to, frame);
+        held.set(k, [...(held.get(k) ?? []), () => sendIfOpen(to, frame)]);
+        if (held.size < 2) return;
+        released = Date.now();
+        for (const sends of held.values()) for (const send of sends) send();
+      },
+    });
+    cleanups.push(() => proxy.close());
+    const outcomes = await Promise.allSettled(
+      [one, two].map(async (d) => {
+        try {
+          return await acceptInvitation(inv.link, { ...d, relayUrl: proxy.url, minReconnectDelayMs: 50, timeoutMs: 15_000 });
+        } catch (e) {
+          (e as { at?: number }).at = Date.now();
+          throw e;
+        }
+      }),
+    );
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o) => o.status === 'rejected');
+    expect(released).toBeGreaterThan(0);
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    cleanups.push(() => (won[0] as PromiseFulfilledResult<Profile>).value.close());
+    const err = (lost[0] as PromiseRejectedResult).reason as InviteError & { at: number };
+    expect(err).toBeInstanceOf(InviteError);
+    expect(err.reason).toBe('INVITE_USED');
+    expect(err.at - released).toBeLessThan(3000); // promptly, not after the 15 s timeout
+    const winner = outcomes[0]!.status === 'fulfilled' ? one : two;
+    const loser = winner === one ? two : one;
+    await eventually(() => a.sync.index.membership.roleOf(winner.signer.publicKey, Date.now()) === Role.editor);
+    expect(a.sync.index.membership.roleOf(loser.signer.publicKey, Date.now())).toBeUndefined();
+  });
+
+  it('a device certificate for a non-member throwaway key is refused by the relay and not kept', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const [mum, dad] = [device(), device()];
+    const a = await Profile.create({ ...mum, relayUrl: relay.url, minReconnectDelayMs: 50, members: [{ publicKey: dad.signer.publicKey, boxKey: dad.box.publicKey, role: Role.editor, expiresAt: 0 }] });
+    cleanups.push(() => a.close());
+    await a.flush();
+    const d = await Profile.open({ ...dad, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    cleanups.push(() => d.close());
+    await d.status.when((s) => s.synced, 10_000);
+    // A member's connection carries a certificate signed by and for throwaway keys.
+    const identity = generateSigningKeyPair();
+    const throwaway = generateSigningKeyPair();
+    const cert = await certifyDevice({ identity, device: throwaway.publicKey, deviceBox: generateBoxKeyPair().publicKey, issuedAt: Date.now(), engine });
+    const sealed = await sealRecord({
+      header: { type: RecordType.membership, docId: a.access.docId, epoch: 0, author: identity.publicKey, seq: 1, prev: ZERO_HASH, ext: encodeMembershipExt({ kind: 'device', cert, clock: d.sync.index.membership.nextClock }) },
+      payload: new Uint8Array(0),
+      secretKey: identity.secretKey,
+      engine,
+      random: seededRandom(1),
+    });
+    const parsed = parseRecord(sealed.bytes);
+    if (!parsed.ok) throw new Error(parsed.code);
+    d.envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).set(recordKey(parsed.value), sealed.bytes);
+    expect(await d.connection!.refusal.when((r) => r !== null, 10_000)).toBe('RECORD_NOT_MEMBER');
+    await expectStillWriting(a, 'after-cert');
+    expect(a.sync.index.membership.state().devices.has(toHex(throwaway.publicKey))).toBe(false);
+    await new Promise((r) => setTimeout(r, 200)); // past the store debounce
+    for (const state of relay.store.dumpAll()) {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, state);
+      expect(doc.getMap(ENVELOPE_MAP).has(recordKey(parsed.value))).toBe(false);
+    }
   });
 });

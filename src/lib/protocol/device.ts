@@ -4,6 +4,8 @@
  * the identity, so records say which device wrote them and one device can be revoked alone.
  *   cert = identity(32) ‖ device(32) ‖ deviceBox(32) ‖ issuedAt(u48) ‖ sig(64)
  *   sig  = Ed25519_identity("fhv/device-cert/v1" ‖ identity ‖ device ‖ deviceBox ‖ issuedAt)
+ * A document takes a certificate only for a member identity (or its creator), for a device key
+ * that is not already someone else's (membership.ts `device`).
  */
 import {
   boxKeyPairFromSecretKey,

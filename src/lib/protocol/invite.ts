@@ -3,7 +3,9 @@
  * travels only in a link's URL fragment (never sent to a server). The owner registers the
  * derived public keys in an `invite` membership op and addresses a lockbox to them; whoever
  * holds the secret can authenticate once as the invite key, read its lockbox and `accept`,
- * binding its own keys. The relay enforces expiry and single use (membership.ts).
+ * binding its own keys: the accept carries a signature by the bound key (`signAccept`), so a
+ * link holder binds only a key it controls, and never one that is already a member, device or
+ * invite key. The relay enforces expiry and single use (membership.ts).
  */
 import { boxKeyPairFromSecretKey, hashWithDomain, signingKeyPairFromSeed, type BoxKeyPair, type SigningKeyPair } from '../crypto/index.ts';
 

@@ -7,20 +7,40 @@
  *   set(1):            entry                                    owner
  *   remove(2):         publicKey(32)                            owner
  *   rotate(3):         epoch(u32)                               owner; lockboxes follow
- *   device(4):         device certificate (device.ts)           the device itself or its identity
+ *   device(4):         device certificate (device.ts)           the device itself or its identity; the identity
+ *                                                               is a member (or the creator), the device key no
+ *                                                               member, invite or other identity's device
  *   revoke-device(5):  device(32)                               owner, or the device's own identity/devices
  *   invite(6):         inviteKey(32) ‖ inviteBox(32) ‖ role(u8) ‖ memberExpiresAt(u48) ‖ inviteExpiresAt(u48)   owner
- *   accept(7):         entry                                    the invite key, once, before it expires
+ *   accept(7):         entry ‖ proof(64)                        the invite key, once, before it expires
  *   entry = publicKey(32) ‖ boxKey(32, zero = none) ‖ role(u8) ‖ expiresAt(u48 ms, 0 = never)
+ *   proof = Ed25519_entry.publicKey("fhv/invite-accept/v1" ‖ docId(16) ‖ inviteKey(32) ‖ entry)
+ *
+ * An accept binds only a key its writer controls (the proof, verified with `verifyMembershipProof`
+ * where the record signature is), with the invite's role and access expiry, to a key that is not
+ * already a member, a certified device or an invite key: a link holder cannot demote an owner or
+ * re-role anyone. The same stateful rules apply in `check` and in the fold.
  *
  * `clock` is a Lamport clock (1 + the highest clock the author had seen), so the fold order
  * (clock, author, seq) respects causality: an accept comes after its invite, a change after the
  * grant that allowed it; concurrent admin actions are ordered by author key, the same everywhere.
  */
-import { bytesEqual, isAllZero, toHex, type BoxPublicKey, type SigningPublicKey } from '../crypto/index.ts';
+import {
+  bytesEqual,
+  concatBytes,
+  isAllZero,
+  signDetached,
+  toHex,
+  utf8,
+  verifyDetached,
+  type BoxPublicKey,
+  type Ed25519Engine,
+  type SigningKeyPair,
+  type SigningPublicKey,
+} from '../crypto/index.ts';
 import { ByteReader, ByteWriter } from './codec.ts';
-import { PUBLIC_KEY_LENGTH, RecordType } from './constants.ts';
-import { decodeDeviceCert, DEVICE_CERT_LENGTH, encodeDeviceCert, type DeviceCert } from './device.ts';
+import { PUBLIC_KEY_LENGTH, RecordType, SIGNATURE_LENGTH } from './constants.ts';
+import { decodeDeviceCert, DEVICE_CERT_LENGTH, encodeDeviceCert, verifyDeviceCert, type DeviceCert } from './device.ts';
 import { fail, ok, type Result } from './errors.ts';
 import { deriveDocId } from './ids.ts';
 import type { ParsedRecord } from './record.ts';
@@ -67,7 +87,7 @@ export type MembershipBody =
   | { readonly kind: 'device'; readonly cert: DeviceCert }
   | { readonly kind: 'revoke-device'; readonly device: SigningPublicKey }
   | { readonly kind: 'invite'; readonly invite: Invite }
-  | { readonly kind: 'accept'; readonly member: MemberEntry };
+  | { readonly kind: 'accept'; readonly member: MemberEntry; /** Signature by `member.publicKey` (see `acceptProofMessage`). */ readonly proof: Uint8Array };
 
 /** An op as written; `clock` defaults to 0 for callers that let the sync engine stamp it. */
 export type MembershipOp = MembershipBody & { readonly clock?: number };
@@ -86,8 +106,11 @@ export function encodeMembershipExt(op: MembershipOp): Uint8Array {
       for (const m of op.members) writeEntry(w, m);
       break;
     case 'set':
-    case 'accept':
       writeEntry(w, op.member);
+      break;
+    case 'accept':
+      if (op.proof.length !== SIGNATURE_LENGTH) throw new RangeError('accept proof must be 64 bytes');
+      writeEntry(w, op.member).bytes(op.proof);
       break;
     case 'remove':
       w.bytes(op.publicKey);
@@ -134,10 +157,14 @@ function readBody(kind: number | null, r: ByteReader): MembershipBody | null {
       }
       return { kind: 'genesis', nonce, members };
     }
-    case 1:
+    case 1: {
+      const member = readEntry(r);
+      return member && { kind: 'set', member };
+    }
     case 7: {
       const member = readEntry(r);
-      return member && { kind: kind === 1 ? 'set' : 'accept', member };
+      const proof = r.take(SIGNATURE_LENGTH);
+      return member && proof && { kind: 'accept', member, proof };
     }
     case 2: {
       const publicKey = r.take(PUBLIC_KEY_LENGTH);
@@ -182,6 +209,45 @@ export function decodeMembershipExt(bytes: Uint8Array): Result<MembershipOp & { 
   return ok({ ...body, clock });
 }
 
+/** Domain of the accept proof-of-possession signature. */
+export const ACCEPT_PROOF_DOMAIN = 'fhv/invite-accept/v1';
+
+/** What the bound key signs in an accept: domain ‖ docId ‖ inviteKey ‖ entry (as encoded). */
+export const acceptProofMessage = (docId: Uint8Array, inviteKey: Uint8Array, member: MemberEntry): Uint8Array =>
+  concatBytes(utf8(ACCEPT_PROOF_DOMAIN), docId, inviteKey, writeEntry(new ByteWriter(), member).finish());
+
+/** The accept op binding `member` (whose secret key is `memberKey`) through `inviteKey`. */
+export async function signAccept(o: {
+  docId: Uint8Array;
+  inviteKey: SigningPublicKey;
+  member: MemberEntry;
+  memberKey: SigningKeyPair;
+  engine: Ed25519Engine;
+}): Promise<MembershipOp & { kind: 'accept' }> {
+  if (!bytesEqual(o.memberKey.publicKey, o.member.publicKey)) throw new RangeError('the accept proof is signed by the bound key');
+  const proof = await signDetached(o.engine, acceptProofMessage(o.docId, o.inviteKey, o.member), o.memberKey.secretKey);
+  return { kind: 'accept', member: o.member, proof };
+}
+
+/**
+ * The signatures a membership op carries besides the record's own: a device certificate's
+ * (by its identity) and an accept's proof (by the bound key, for this document and the
+ * invite key that signed the record). Run wherever the record signature is verified, after
+ * `MembershipView.check` (the fold trusts both, as it trusts record signatures).
+ */
+export async function verifyMembershipProof(docId: Uint8Array, record: ParsedRecord, op: MembershipOp, engine: Ed25519Engine): Promise<Result<void>> {
+  if (op.kind === 'device' && !(await verifyDeviceCert(op.cert, engine))) {
+    return fail('DEVICE_BAD_CERT', 'device certificate signature does not verify');
+  }
+  if (op.kind === 'accept') {
+    const message = acceptProofMessage(docId, record.header.author, op.member);
+    if (!(await verifyDetached(engine, message, op.proof, op.member.publicKey))) {
+      return fail('INVITE_BAD_PROOF', 'accept is not signed by the key it binds');
+    }
+  }
+  return ok(undefined);
+}
+
 interface Entry {
   readonly record: ParsedRecord;
   readonly op: MembershipOp & { clock: number };
@@ -195,6 +261,8 @@ interface DeviceState {
 interface InviteState {
   readonly invite: Invite;
   used: boolean;
+  /** Clock of the invite op: its accept must come later. */
+  readonly clock: number;
 }
 
 /** The folded state: members by identity, certified devices, invites, current epoch. */
@@ -247,6 +315,24 @@ const compareEntries = (a: Entry, b: Entry): number => {
   return ka < kb ? -1 : ka > kb ? 1 : a.record.header.seq - b.record.header.seq;
 };
 
+/** A key an accept may not bind: a member (any role), a certified device (even revoked) or an invite key. */
+function isTaken(key: Uint8Array, state: MembershipState): boolean {
+  const hex = toHex(key);
+  return state.members.has(hex) || state.devices.has(hex) || state.invites.has(hex);
+}
+
+/**
+ * A device key may be certified only if it is not a member identity or an invite key and not
+ * already another identity's device (first certificate wins): otherwise a member could certify
+ * someone else's key as its own device and make it act with its own, lower role.
+ */
+function deviceKeyFree(cert: DeviceCert, state: MembershipState): boolean {
+  const hex = toHex(cert.device);
+  const existing = state.devices.get(hex);
+  if (existing) return existing.identity === toHex(cert.identity);
+  return !state.invites.has(hex) && (!state.members.has(hex) || bytesEqual(cert.device, cert.identity));
+}
+
 export class MembershipView {
   readonly docId: Uint8Array;
   private readonly entries = new Map<string, Entry>();
@@ -274,7 +360,8 @@ export class MembershipView {
 
   /**
    * Checks an op against the current state (shape, authority, invite use and expiry). The
-   * caller verified the record signature and, for device ops, the certificate signature.
+   * caller verified the record signature and, with `verifyMembershipProof`, a device op's
+   * certificate signature and an accept's proof.
    */
   check(record: ParsedRecord, now = 0): Result<MembershipOp & { clock: number }> {
     if (record.header.type !== RecordType.membership) return fail('RECORD_BAD_EXT', 'not a membership record');
@@ -298,10 +385,15 @@ export class MembershipView {
       case 'rotate':
       case 'invite':
         return who?.role === Role.owner ? decoded : fail('RECORD_NOT_ADMIN', 'membership change not signed by an owner');
-      case 'device':
-        return bytesEqual(author, op.cert.device) || bytesEqual(author, op.cert.identity)
-          ? decoded
-          : fail('DEVICE_BAD_CERT', 'a device certificate is published by the device or its identity');
+      case 'device': {
+        if (!bytesEqual(author, op.cert.device) && !bytesEqual(author, op.cert.identity)) {
+          return fail('DEVICE_BAD_CERT', 'a device certificate is published by the device or its identity');
+        }
+        if (!state.members.has(toHex(op.cert.identity)) && !this.isCreator(op.cert.identity)) {
+          return fail('RECORD_NOT_MEMBER', 'a device certificate is only for the identity of a current member');
+        }
+        return deviceKeyFree(op.cert, state) ? decoded : fail('DEVICE_BAD_CERT', 'that device key is a member, an invite or another identity\'s device');
+      }
       case 'revoke-device': {
         const target = state.devices.get(toHex(op.device));
         const sameIdentity = target !== undefined && who !== undefined && who.identity === target.identity;
@@ -312,9 +404,11 @@ export class MembershipView {
         if (!pending) return fail('RECORD_NOT_ADMIN', 'accept not signed by an invite key');
         if (pending.used) return fail('INVITE_USED', 'this invite was already used');
         if (now > pending.invite.inviteExpiresAt) return fail('INVITE_EXPIRED', 'this invite expired');
+        if (op.clock <= pending.clock) return fail('RECORD_NOT_ADMIN', 'accept does not follow its invite');
         if (op.member.role !== pending.invite.role || op.member.expiresAt !== pending.invite.memberExpiresAt) {
           return fail('RECORD_NOT_ADMIN', 'accept does not match its invite');
         }
+        if (isTaken(op.member.publicKey, state)) return fail('INVITE_KEY_TAKEN', 'accept names a key that is already a member, device or invite');
         return decoded;
       }
     }
@@ -354,21 +448,28 @@ export class MembershipView {
           if (owner) epoch = Math.max(epoch, op.epoch);
           break;
         case 'invite':
-          if (owner) invites.set(toHex(op.invite.inviteKey), { invite: op.invite, used: false });
+          if (owner) invites.set(toHex(op.invite.inviteKey), { invite: op.invite, used: false, clock: op.clock });
           break;
         case 'accept': {
           const pending = invites.get(toHex(record.header.author));
-          if (pending && !pending.used && op.member.role === pending.invite.role) {
+          if (
+            pending &&
+            !pending.used &&
+            op.member.role === pending.invite.role &&
+            op.member.expiresAt === pending.invite.memberExpiresAt &&
+            !isTaken(op.member.publicKey, partial)
+          ) {
             pending.used = true;
             members.set(toHex(op.member.publicKey), op.member);
           }
           break;
         }
-        case 'device':
-          if (bytesEqual(record.header.author, op.cert.device) || bytesEqual(record.header.author, op.cert.identity)) {
-            devices.set(toHex(op.cert.device), { identity: toHex(op.cert.identity), cert: op.cert });
-          }
+        case 'device': {
+          const byItself = bytesEqual(record.header.author, op.cert.device) || bytesEqual(record.header.author, op.cert.identity);
+          const forMember = members.has(toHex(op.cert.identity)) || this.isCreator(op.cert.identity);
+          if (byItself && forMember && deviceKeyFree(op.cert, partial)) devices.set(toHex(op.cert.device), { identity: toHex(op.cert.identity), cert: op.cert });
           break;
+        }
         case 'revoke-device': {
           const target = devices.get(toHex(op.device));
           if (owner || (target && who && who.identity === target.identity)) revokedDevices.add(toHex(op.device));
@@ -378,6 +479,10 @@ export class MembershipView {
     }
     this.cache = { members, devices, revokedDevices, invites, epoch, clock };
     return this.cache;
+  }
+
+  private isCreator(key: Uint8Array): boolean {
+    return this.genesis !== undefined && bytesEqual(this.genesis.record.header.author, key);
   }
 
   /** Resolves a signing key to the member it acts for: the identity itself, or a certified, unrevoked device of it. */

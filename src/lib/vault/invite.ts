@@ -4,6 +4,7 @@
  * The fragment never reaches a server (no Referer either: the app sends no-referrer).
  */
 import {
+  defaultEd25519Engine,
   fromBase64Url,
   secureRandom,
   toBase64Url,
@@ -12,13 +13,23 @@ import {
   type SigningKeyPair,
   type SymmetricKey,
 } from '../crypto/index.ts';
-import { INVITE_SECRET_LENGTH, inviteKeysFromSecret, Role, type RoleCode } from '../protocol/index.ts';
+import { INVITE_SECRET_LENGTH, inviteKeysFromSecret, Role, signAccept, type MemberEntry, type RoleCode } from '../protocol/index.ts';
 import { invite } from '../sync/admin.ts';
-import { VaultError } from './errors.ts';
+import { VaultError, type VaultErrorCode } from './errors.ts';
 import { Profile, type OpenProfileOptions } from './profile.ts';
 
-/** Invite failures are VaultErrors with INVITE_* codes. */
-export { VaultError as InviteError } from './errors.ts';
+/**
+ * Invite failures: VaultErrors with INVITE_* codes. When the relay refused with a stable code,
+ * `reason` carries it: INVITE_USED (someone else accepted first), INVITE_EXPIRED, INVITE_KEY_TAKEN, …
+ */
+export class InviteError extends VaultError {
+  readonly reason: string | undefined;
+  constructor(code: VaultErrorCode, message: string, reason?: string) {
+    super(code, message);
+    this.name = 'InviteError';
+    this.reason = reason;
+  }
+}
 
 export interface Invitation {
   readonly link: string;
@@ -35,14 +46,14 @@ export function formatInviteLink(origin: string, docName: string, secret: Uint8A
 
 export function parseInviteLink(link: string): { docId: Uint8Array; secret: Uint8Array } {
   const m = /#\/join\/([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(link.trim());
-  if (!m) throw new VaultError('INVITE_MALFORMED', 'that is not an invite link');
+  if (!m) throw new InviteError('INVITE_MALFORMED', 'that is not an invite link');
   try {
     const docId = fromBase64Url(m[1]!);
     const secret = fromBase64Url(m[2]!);
     if (docId.length !== 16 || secret.length !== INVITE_SECRET_LENGTH) throw new Error('length');
     return { docId, secret };
   } catch {
-    throw new VaultError('INVITE_MALFORMED', 'that is not an invite link');
+    throw new InviteError('INVITE_MALFORMED', 'that is not an invite link');
   }
 }
 
@@ -54,6 +65,8 @@ export async function createInvitation(
   profile: Profile,
   o: { origin: string; role: RoleCode; validForMs?: number; accessForMs?: number; history?: boolean; now?: () => number; random?: RandomSource },
 ): Promise<Invitation> {
+  // Before anything is derived, sealed or rotated (a rotation adds a key to the ring first).
+  profile.requireOwner(o.accessForMs ? 'start a session' : 'invite people');
   const now = (o.now ?? Date.now)();
   const secret = (o.random ?? secureRandom)(INVITE_SECRET_LENGTH);
   const memberExpiresAt = o.accessForMs ? now + o.accessForMs : 0;
@@ -83,8 +96,10 @@ export function startClinicianSession(profile: Profile, o: { origin: string; min
 
 /**
  * Invitee: accept a link with this device's own keys. Authenticates once as the invite key,
- * reads the lockbox addressed to it, writes `accept` binding `signer`/`box`, then opens the
- * profile as itself. Used, expired and forged links are refused by the relay.
+ * reads the lockbox addressed to it, writes `accept` binding `signer`/`box` (with a proof signed
+ * by `signer`), then opens the profile as itself. Used, expired and forged links are refused by
+ * the relay; if another device accepted the same link first this fails at once with reason
+ * INVITE_USED.
  */
 export async function acceptInvitation(
   link: string,
@@ -103,22 +118,19 @@ export async function acceptInvitation(
   });
   try {
     const first = await asInvite.status.when((s) => s.synced || s.state === 'error', timeoutMs).catch(() => undefined);
-    if (!first) throw new VaultError('INVITE_TIMEOUT', 'the relay did not answer in time');
-    if (first.state === 'error' && !first.synced) throw new VaultError('INVITE_REFUSED', 'this invite is not valid: it was used, it expired, or it never existed');
+    if (!first) throw new InviteError('INVITE_TIMEOUT', 'the relay did not answer in time');
+    if (first.state === 'error' && !first.synced) {
+      const reason = asInvite.connection?.refusal.value ?? undefined;
+      throw new InviteError('INVITE_REFUSED', 'this invite is not valid: it was used, it expired, or it never existed', reason);
+    }
     await asInvite.sync.flush();
     const granted = asInvite.sync.index.membership.invite(invite.signing.publicKey);
     const epoch = asInvite.sync.currentEpoch;
-    if (!granted || !asInvite.sync.keys.has(epoch)) throw new VaultError('INVITE_NO_KEY', 'the invite carries no key for this profile');
-    await asInvite.sync.appendMembership({
-      kind: 'accept',
-      member: { publicKey: o.signer.publicKey, boxKey: o.box.publicKey, role: granted.role, expiresAt: granted.memberExpiresAt },
-    });
-    await asInvite.flush(timeoutMs).catch(() => undefined);
-    // Once the accept lands, the used invite key is no longer a member and the relay closes
-    // its connection (TOKEN_NOT_MEMBER): that is success. Any other refusal is not.
-    const refusal = asInvite.connection?.refusal.value;
-    const accepted = asInvite.status.value.pending === 0 && (refusal === null || refusal === 'TOKEN_NOT_MEMBER');
-    if (!accepted) throw new VaultError('INVITE_REFUSED', 'the relay refused the acceptance: the invite was used or expired');
+    if (!granted || !asInvite.sync.keys.has(epoch)) throw new InviteError('INVITE_NO_KEY', 'the invite carries no key for this profile');
+    const member: MemberEntry = { publicKey: o.signer.publicKey, boxKey: o.box.publicKey, role: granted.role, expiresAt: granted.memberExpiresAt };
+    const engine = o.engine ?? (await defaultEd25519Engine());
+    await asInvite.sync.appendMembership(await signAccept({ docId, inviteKey: invite.signing.publicKey, member, memberKey: o.signer, engine }));
+    await settleAccept(asInvite, timeoutMs);
     const epochKeys = new Map<number, SymmetricKey>(asInvite.sync.keys.entries());
     await asInvite.close();
     const profile = await Profile.open({ ...o, access: { docId, epoch, epochKeys } });
@@ -132,4 +144,40 @@ export async function acceptInvitation(
     await asInvite.close().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Waits for the relay's verdict on the accept just written: acknowledged (success), or the
+ * connection closed with a stable code. Once an accept lands the used invite key is no longer
+ * a principal and the relay closes its connections (TOKEN_NOT_MEMBER): after our accept was
+ * acknowledged that is success; before, another accept used the invite first (the relay
+ * acknowledges an applied update before it closes the connection), which is INVITE_USED. So is
+ * the relay refusing our accept as INVITE_USED, or as RECORD_FORK: an invite key writes nothing
+ * but its one accept (seq 1), so a fork of its chain is another holder's accept that came first.
+ * Never waits for a timeout once the relay has answered.
+ */
+async function settleAccept(asInvite: Profile, timeoutMs: number): Promise<void> {
+  const c = asInvite.connection;
+  if (!c) throw new InviteError('INVITE_TIMEOUT', 'joining needs a connection to the relay');
+  await asInvite.sync.flush();
+  const answered = await new Promise<boolean>((resolve) => {
+    const stops: Array<() => void> = [];
+    const done = (value: boolean) => {
+      clearTimeout(timer);
+      queueMicrotask(() => stops.forEach((stop) => stop()));
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    stops.push(asInvite.status.subscribe((s) => s.pending === 0 && s.synced && done(true)));
+    stops.push(c.refusal.subscribe((r) => r !== null && done(true)));
+  });
+  const refusal = c.refusal.value;
+  const acknowledged = asInvite.status.value.pending === 0;
+  if (acknowledged && (refusal === null || refusal === 'TOKEN_NOT_MEMBER')) return;
+  if (refusal === 'TOKEN_NOT_MEMBER' || refusal === 'INVITE_USED' || refusal === 'RECORD_FORK') {
+    throw new InviteError('INVITE_REFUSED', 'someone else accepted this invite first', 'INVITE_USED');
+  }
+  if (refusal !== null) throw new InviteError('INVITE_REFUSED', `the relay refused the acceptance (${refusal})`, refusal);
+  if (!answered) throw new InviteError('INVITE_TIMEOUT', 'the relay did not acknowledge the acceptance in time');
+  throw new InviteError('INVITE_REFUSED', 'the relay did not take the acceptance');
 }
