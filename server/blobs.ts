@@ -5,7 +5,9 @@
  * The body is ciphertext sealed on a device with a per-file key that lives only in the encrypted
  * profile: the relay sees sizes and ids, never contents, names or keys. Authorization is the
  * WebSocket token (`Authorization: Bearer`), checked by the same function. Bodies are counted
- * while they stream in and refused past `maxBlobBytes`. Nothing here logs a path or a body.
+ * while they stream in and refused past `maxBlobBytes`. Each profile (document) holds at most
+ * `budgets.blobBytesPerProfile` bytes in `budgets.blobsPerProfile` files: a new file past either
+ * is refused (507 BLOB_QUOTA_EXCEEDED) and nothing of it is stored. Nothing here logs a path or a body.
  */
 import type { Extension, onRequestPayload } from '@hocuspocus/server';
 import { createHash } from 'node:crypto';
@@ -45,12 +47,40 @@ export class BlobStore {
       put: this.db.prepare('INSERT OR IGNORE INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)'),
       get: this.db.prepare('SELECT data FROM blobs WHERE doc = ? AND id = ?'),
       all: this.db.prepare('SELECT data FROM blobs'),
+      has: this.db.prepare('SELECT 1 AS found FROM blobs WHERE doc = ? AND id = ?'),
+      usage: this.db.prepare('SELECT COUNT(*) AS files, COALESCE(SUM(length(data)), 0) AS bytes FROM blobs WHERE doc = ?'),
     };
   }
 
   /** True when the blob was new. */
   put(doc: string, id: string, data: Uint8Array, now: number): boolean {
     return Number(this.stmts.put.run(doc, id, data, now).changes) > 0;
+  }
+
+  /**
+   * Stores a new blob only if the document stays within `quota` with it; check and insert are
+   * one synchronous step, so concurrent uploads cannot both squeeze under the limit.
+   */
+  putWithinQuota(doc: string, id: string, data: Uint8Array, now: number, quota: BlobQuota): 'created' | 'exists' | 'over-quota' {
+    if (this.has(doc, id)) return 'exists';
+    if (!this.fits(doc, data.length, quota)) return 'over-quota';
+    return this.put(doc, id, data, now) ? 'created' : 'exists';
+  }
+
+  has(doc: string, id: string): boolean {
+    return this.stmts.has.get(doc, id) !== undefined;
+  }
+
+  /** Files and bytes stored for `doc`. */
+  usage(doc: string): { files: number; bytes: number } {
+    const row = this.stmts.usage.get(doc) as { files: number | bigint; bytes: number | bigint };
+    return { files: Number(row.files), bytes: Number(row.bytes) };
+  }
+
+  /** Whether one more file of `size` bytes keeps `doc` within `quota`. */
+  fits(doc: string, size: number, quota: BlobQuota): boolean {
+    const { files, bytes } = this.usage(doc);
+    return files + 1 <= quota.files && bytes + size <= quota.bytes;
   }
 
   get(doc: string, id: string): Uint8Array | undefined {
@@ -66,6 +96,11 @@ export class BlobStore {
   close(): void {
     if (this.db.isOpen) this.db.close();
   }
+}
+
+export interface BlobQuota {
+  readonly bytes: number;
+  readonly files: number;
 }
 
 export interface BlobExtensionOptions {
@@ -138,13 +173,19 @@ async function handle(o: BlobExtensionOptions, request: IncomingMessage, respons
   const max = o.config.maxBlobBytes;
   const declared = request.headers['content-length'];
   if (declared !== undefined && !(Number(declared) <= max)) return refuse(request, response, 413, 'BLOB_TOO_LARGE');
+  const quota = { bytes: o.config.budgets.blobBytesPerProfile, files: o.config.budgets.blobsPerProfile };
+  // Refused before the body is read when its declared size cannot fit (a re-upload always may).
+  if (!o.store.has(doc, id) && !o.store.fits(doc, declared === undefined ? 0 : Number(declared), quota)) {
+    return refuse(request, response, 507, 'BLOB_QUOTA_EXCEEDED');
+  }
   const body = await readBody(request, max);
   if (body === 'too-large') return refuse(request, response, 413, 'BLOB_TOO_LARGE');
   if (body === 'aborted') return;
   if (body.data.length === 0) return refuse(request, response, 400, 'BLOB_EMPTY');
   if (toBase64Url(body.sha256) !== id) return send(response, 400, 'BLOB_ID_MISMATCH');
-  const created = o.store.put(doc, id, body.data, o.config.now());
-  send(response, created ? 201 : 200, 'OK');
+  const stored = o.store.putWithinQuota(doc, id, body.data, o.config.now(), quota);
+  if (stored === 'over-quota') return send(response, 507, 'BLOB_QUOTA_EXCEEDED');
+  send(response, stored === 'created' ? 201 : 200, 'OK');
 }
 
 /**

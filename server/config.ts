@@ -21,7 +21,55 @@ export interface RelayConfig {
   readonly now: () => number;
   /** Time-limited members are re-checked at least this often (clock jumps, sleep). */
   readonly expiryCheckMs: number;
+  /** Per-member message/byte budgets, blob quota per profile, refusal logging (docs/operations.md). */
+  readonly budgets: RelayBudgets;
+  /** Presence (awareness) limits per connection; see server/awareness.ts. */
+  readonly presence: PresenceLimits;
 }
+
+export interface PresenceLimits {
+  /** Awareness client ids one connection may own (first come, per document). Default 8. */
+  readonly maxEntriesPerConnection: number;
+  /** Largest awareness state (its JSON, in bytes); larger ones are dropped. Default 4096. */
+  readonly maxStateBytes: number;
+  /** Awareness messages accepted per connection per second (token bucket, burst of the same size); excess dropped. Default 10. */
+  readonly maxUpdatesPerSecond: number;
+}
+
+export const DEFAULT_PRESENCE_LIMITS: PresenceLimits = { maxEntriesPerConnection: 8, maxStateBytes: 4096, maxUpdatesPerSecond: 10 };
+
+/**
+ * What one member may make the relay do (server/budgets.ts, server/blobs.ts, server/log.ts).
+ * Token buckets: `burst` is what may arrive at once, `...PerSecond` the sustained refill. The
+ * defaults are far above honest use (docs/operations.md "Budgets": the S1 trace replay peaks at
+ * ~50 messages/s; a 5,000-record import is one ~0.9 MB message).
+ */
+export interface RelayBudgets {
+  /** Messages one member may send on a document, sustained (per second). Default 200. */
+  readonly messagesPerSecond: number;
+  /** Messages one member may send on a document at once. Default 2,000. */
+  readonly messageBurst: number;
+  /** Bytes one member may send on a document, sustained (per second). Default 4 MiB. */
+  readonly bytesPerSecond: number;
+  /** Bytes one member may send on a document at once; keep it >= maxFrameBytes. Default 64 MiB. */
+  readonly byteBurst: number;
+  /** Total encrypted file bytes stored per profile (document). Default 1 GiB. */
+  readonly blobBytesPerProfile: number;
+  /** Encrypted files stored per profile (document). Default 10,000. */
+  readonly blobsPerProfile: number;
+  /** Refusals of strangers are logged once per reason per interval, with a count. Default 60 s. */
+  readonly refusalLogIntervalMs: number;
+}
+
+export const DEFAULT_BUDGETS: RelayBudgets = {
+  messagesPerSecond: 200,
+  messageBurst: 2_000,
+  bytesPerSecond: 4 * 1024 * 1024,
+  byteBurst: 64 * 1024 * 1024,
+  blobBytesPerProfile: 1024 * 1024 * 1024,
+  blobsPerProfile: 10_000,
+  refusalLogIntervalMs: 60_000,
+};
 
 export const DEFAULT_PORT = 8787;
 
@@ -39,6 +87,8 @@ export function defaultConfig(overrides: Partial<RelayConfig> = {}): RelayConfig
     quiet: true,
     now: Date.now,
     expiryCheckMs: 30_000,
+    budgets: DEFAULT_BUDGETS,
+    presence: DEFAULT_PRESENCE_LIMITS,
     ...overrides,
   };
 }

@@ -12,6 +12,7 @@ import { generateBoxKeyPair, generateSigningKeyPair, nobleEngine, utf8, type Sig
 import { createAuthToken, Role } from '../../src/lib/protocol/index.ts';
 import { sealBlob } from '../../src/lib/vault/blobs.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { DEFAULT_BUDGETS } from '../../server/config.ts';
 import { testRelay } from '../helpers/relay.ts';
 
 type TestRelay = Awaited<ReturnType<typeof testRelay>>;
@@ -206,5 +207,80 @@ describe('relay blob store', () => {
     expect(files.length).toBeGreaterThan(0);
     for (const bytes of files) expect(bytes.includes(Buffer.from(CANARY))).toBe(false);
     expect(logged.filter((l) => l.includes('/blobs') || l.includes(doc) || l.includes(sealed.id))).toEqual([]);
+  });
+});
+
+describe('relay blob quota per profile', () => {
+  const QUOTA_BYTES = 10_000;
+  const QUOTA_FILES = 3;
+  let relay: TestRelay;
+  const owner = generateSigningKeyPair();
+  let profile: Profile;
+  let other: Profile;
+
+  const token = (p: Profile) => createAuthToken({ secretKey: owner.secretKey, docId: p.access.docId, expiresAt: Date.now() + 60_000, engine: nobleEngine });
+  const put = async (p: Profile, sealed: { id: string; ciphertext: Uint8Array }) =>
+    http(relay.port, `/blobs/${p.name}/${sealed.id}`, { method: 'PUT', token: await token(p), body: sealed.ciphertext });
+  const stored = (sealed: { ciphertext: Uint8Array }) => relay.blobs.dumpAll().some((b) => Buffer.from(b).equals(Buffer.from(sealed.ciphertext)));
+  /** A sealed file whose ciphertext is `size` bytes. */
+  const file = (size: number, fill: number) => sealBlob(new Uint8Array(size - sealBlob(new Uint8Array(0)).ciphertext.length).fill(fill));
+
+  beforeAll(async () => {
+    relay = await testRelay({ budgets: { ...DEFAULT_BUDGETS, blobBytesPerProfile: QUOTA_BYTES, blobsPerProfile: QUOTA_FILES } });
+    profile = await Profile.create({ signer: owner, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    other = await Profile.create({ signer: owner, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    await profile.flush();
+    await other.flush();
+  });
+
+  afterAll(async () => {
+    await profile?.close();
+    await other?.close();
+    await relay?.destroy();
+  });
+
+  it('refuses the file that would pass the byte quota (507 BLOB_QUOTA_EXCEEDED) and stores nothing of it', async () => {
+    const [one, two, three] = [file(4_000, 1), file(4_000, 2), file(4_000, 3)];
+    expect((await put(profile, one)).status).toBe(201);
+    expect((await put(profile, two)).status).toBe(201);
+    const refused = await put(profile, three);
+    expect(refused.status).toBe(507);
+    expect(refused.body.toString()).toBe('BLOB_QUOTA_EXCEEDED');
+    expect(stored(three)).toBe(false);
+    expect((await http(relay.port, `/blobs/${profile.name}/${three.id}`, { token: await token(profile) })).status).toBe(404);
+
+    // Without a declared length the body is read first, then refused: still nothing stored.
+    const t = await token(profile);
+    const chunked = await new Promise<number>((done, fail) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: relay.port, path: `/blobs/${profile.name}/${three.id}`, method: 'PUT', headers: { authorization: `Bearer ${t}`, 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          done(res.statusCode!);
+        },
+      );
+      req.on('error', fail);
+      req.end(three.ciphertext);
+    });
+    expect(chunked).toBe(507);
+    expect(stored(three)).toBe(false);
+
+    // A file already stored may be uploaded again (idempotent), and a file that fits still does.
+    expect((await put(profile, one)).status).toBe(200);
+    const small = file(1_500, 4);
+    expect((await put(profile, small)).status).toBe(201);
+    // The quota is per profile: another profile has its own.
+    expect((await put(other, three)).status).toBe(201);
+    expect(relay.blobs.usage(profile.name)).toEqual({ files: 3, bytes: 9_500 });
+  });
+
+  it('refuses a file past the per-profile file count, however small', async () => {
+    // The first test left this profile at its 3 files.
+    const tiny = file(100, 5);
+    const refused = await put(profile, tiny);
+    expect(refused.status).toBe(507);
+    expect(refused.body.toString()).toBe('BLOB_QUOTA_EXCEEDED');
+    expect(stored(tiny)).toBe(false);
+    expect(relay.blobs.usage(profile.name).files).toBe(QUOTA_FILES);
   });
 });
