@@ -3,24 +3,16 @@
  * membership) built from storage the first time a document is needed (authentication comes
  * before Hocuspocus loads the doc) and kept current by the policy extension.
  */
-import * as Y from 'yjs';
 import { fromBase64Url } from '../src/lib/crypto/index.ts';
-import {
-  DOC_ID_LENGTH,
-  ENVELOPE_MAP,
-  EnvelopeIndex,
-  parseRecord,
-  compareForMembership,
-  RecordType,
-  SerialGate,
-  type ParsedRecord,
-} from '../src/lib/protocol/index.ts';
+import { DOC_ID_LENGTH, EnvelopeIndex, rebuildEnvelopeIndex, SerialGate, type QuarantinedRecord } from '../src/lib/protocol/index.ts';
 import type { SqliteEnvelopeLog } from '../src/lib/storage/sqlite-log.ts';
 
 export interface DocEntry {
   readonly index: EnvelopeIndex;
   /** Serialises policy checks per document: checks are async, commits must not interleave. */
   readonly gate: SerialGate;
+  /** Stored records the rebuild did not index (kept in the doc, never a reason to refuse members). */
+  readonly quarantined: readonly QuarantinedRecord[];
 }
 
 export function docIdFromName(name: string): Uint8Array | undefined {
@@ -32,34 +24,18 @@ export function docIdFromName(name: string): Uint8Array | undefined {
   }
 }
 
-/** Rebuilds an index from a trusted envelope state (the relay verified each record on the way in). */
-export function indexFromState(docId: Uint8Array, state: Uint8Array | undefined): EnvelopeIndex {
-  const index = new EnvelopeIndex(docId);
-  if (!state) return index;
-  const doc = new Y.Doc();
-  Y.applyUpdate(doc, state);
-  const map = doc.getMap<Uint8Array>(ENVELOPE_MAP);
-  // Membership first so later entries see the owners that signed them.
-  const items = [...map._map.values()].filter((item) => !item.deleted);
-  const parsed = items
-    .map((item) => ({ item, record: parseRecord((item.content as Y.ContentBinary).content) }))
-    .filter((x) => x.record.ok)
-    .map((x) => ({ item: x.item, record: (x.record as { value: ParsedRecord }).value }))
-    .sort((a, b) => compareForMembership(a.record, b.record));
-  for (const { item, record } of parsed) {
-    const op = record.header.type === RecordType.membership ? index.membership.check(record) : undefined;
-    index.add(record, { client: item.id.client, clock: item.id.clock }, op?.ok ? op.value : undefined);
-  }
-  doc.destroy();
-  return index;
-}
-
-
 export class Registry {
+  /** Persists the clientID owners an accepted update established (before the update is applied). */
+  bindClients(name: string, bindings: ReadonlyArray<readonly [number, string]>): void {
+    if (bindings.length > 0) this.store.bindClients(name, bindings);
+  }
+
   private readonly docs = new Map<string, DocEntry>();
   private readonly store: SqliteEnvelopeLog;
-  constructor(store: SqliteEnvelopeLog) {
+  private readonly onQuarantine: ((count: number, codes: string[]) => void) | undefined;
+  constructor(store: SqliteEnvelopeLog, onQuarantine?: (count: number, codes: string[]) => void) {
     this.store = store;
+    this.onQuarantine = onQuarantine;
   }
 
   /** undefined when the name is not a valid document id. */
@@ -68,7 +44,10 @@ export class Registry {
     if (entry) return entry;
     const docId = docIdFromName(name);
     if (!docId) return undefined;
-    entry = { index: indexFromState(docId, this.store.load(name)), gate: new SerialGate() };
+    const { index, quarantined } = rebuildEnvelopeIndex(docId, this.store.load(name), this.store.clientOwners(name));
+    // Counts and codes only: keys are random ids, but nothing about a record is worth a log line.
+    if (quarantined.length > 0) this.onQuarantine?.(quarantined.length, [...new Set(quarantined.map((q) => q.code))]);
+    entry = { index, gate: new SerialGate(), quarantined };
     this.docs.set(name, entry);
     return entry;
   }

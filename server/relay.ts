@@ -7,11 +7,13 @@ import { createNodeCryptoEngine } from '../src/lib/crypto/ed25519-node.ts';
 import { authExtension } from './auth.ts';
 import { awarenessExtension } from './awareness.ts';
 import { blobExtension, BlobStore } from './blobs.ts';
+import { budgetExtension } from './budgets.ts';
 import { defaultConfig, type RelayConfig } from './config.ts';
 import { persistenceExtension } from './persistence.ts';
 import { policyExtension } from './policy.ts';
 import { Registry } from './registry.ts';
 import { expiryExtension } from './revocation.ts';
+import { logRefusalsOf, refusalLog } from './log.ts';
 import { staticExtension } from './static.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
 import { SqliteEnvelopeLog } from '../src/lib/storage/sqlite-log.ts';
@@ -35,8 +37,11 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
   const engine = createNodeCryptoEngine();
   const store = new SqliteEnvelopeLog(config.dataDir);
   const blobs = new BlobStore(config.dataDir);
-  const registry = new Registry(store);
+  const registry = new Registry(store, (count, codes) => {
+    if (!config.quiet) console.warn(`[relay] ${count} stored record(s) quarantined on rebuild: ${codes.join(', ')}`);
+  });
   const unloadGuard = unloadGuardExtension(config.now);
+  const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs });
   const server = new Server({
     port: config.port,
     address: config.host,
@@ -46,10 +51,11 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
     maxDebounce: config.storeDebounceMs * 5,
     websocketOptions: { maxPayload: config.maxFrameBytes },
     extensions: [
-      authExtension(registry, config, engine),
+      budgetExtension(config, refusals),
+      logRefusalsOf(authExtension(registry, config, engine), refusals),
       policyExtension(registry, config, engine),
       expiryExtension(registry, config),
-      awarenessExtension(),
+      awarenessExtension(config),
       unloadGuard,
       persistenceExtension(store, config),
       blobExtension({ store: blobs, registry, config, engine }),
@@ -76,6 +82,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
     httpUrl: `http://${host}:${port}`,
     async destroy() {
       unloadGuard.release();
+      refusals.flush();
       const stopped = server.destroy();
       // Documents whose unload the guard deferred have no connection left to trigger it.
       for (const doc of server.hocuspocus.documents.values()) void server.hocuspocus.unloadDocument(doc);

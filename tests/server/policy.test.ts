@@ -160,7 +160,7 @@ describe('relay policy', () => {
     expect(a.envelopeDoc.getMap(ENVELOPE_MAP).has(victimKey)).toBe(true);
   });
 
-  it('accepts deletes covered by a snapshot, and refuses re-inserting a covered record (RECORD_REPLAY)', async () => {
+  it('accepts deletes covered by a snapshot, and refuses re-inserting a covered record under its used key (ENVELOPE_KEY_EXISTS)', async () => {
     const c = await raw(bob);
     await synced(c);
     const old = [...c.envelope.getMap<Uint8Array>(ENVELOPE_MAP).entries()].find(([, v]) => v[3] === 1)!;
@@ -173,7 +173,7 @@ describe('relay policy', () => {
     const d = await raw(bob, { connect: false });
     d.envelope.getMap<Uint8Array>(ENVELOPE_MAP).set(old[0], old[1]);
     await d.conn.connect();
-    expect(await refused(d)).toBe('RECORD_REPLAY');
+    expect(await refused(d)).toBe('ENVELOPE_KEY_EXISTS');
     expect(a.envelopeDoc.getMap(ENVELOPE_MAP).has(old[0])).toBe(false);
   });
 });

@@ -1,167 +1,83 @@
 /**
- * The envelope document and its write policy, shared by the relay and every client so that an
- * honest client never produces an update the relay refuses (a refused message closes the
- * connection and would be re-sent on every reconnect).
+ * The envelope write policy, shared by the relay and every client (docs/decisions/0004), so an
+ * honest client never produces an update the relay refuses and a client can hold the relay to
+ * the same rules.
  *
  * Envelope layout: one root Y.Map named `r`; key = base64url(record id), value = record bytes.
- * Allowed changes: inserting a fresh key whose bytes are a well-formed record signed by an
- * authorised member, and deleting records that a valid snapshot covers.
+ * The rules are about the *effect* of integrating an update (docs/protocol.md §3, the
+ * envelope invariants), decided from the update's structs and the index alone:
  *
- * This module uses Yjs's update decoder read-only (see docs/decisions/0004).
+ *   I1 append-only: every live key stays live, except records deleted under a snapshot that
+ *      covers them (integrated already or in the same update);
+ *   I2 fresh keys only: a new item is a root-map entry (no origin, no right origin) under a key
+ *      no item ever held, once per update. Yjs resolves a second item under a used key by
+ *      deleting one of the two (map conflict resolution): that is an implicit delete in no
+ *      delete set, so it is refused before it can happen;
+ *   I3 nothing pending: structs continue their client's clock exactly and deletes name only
+ *      integrated items, so no struct or delete waits in Yjs for something that may never
+ *      arrive (and takes effect later, unchecked);
+ *   I4 owned clocks: an envelope clientID belongs to the person whose connection first wrote
+ *      on it (kept by the relay across restarts); only that person's connection adds structs
+ *      on it, and only records signed by that person's keys. Otherwise a member could occupy
+ *      another's next clock and Yjs would drop that person's next record as already known;
+ *   I5 valid records: a new value is a well-formed record of an allowed type whose id is its
+ *      key, written by a member allowed to write that type now.
+ *
+ * Everything else (other roots, nested types, other content kinds, GC and skip structs, a
+ * client twice in one update) is refused with a typed code. This module only reads updates;
+ * it never applies them.
  */
 import * as Y from 'yjs';
-import { toBase64Url, toHex, type Ed25519Engine } from '../crypto/index.ts';
-import { RecordType } from './constants.ts';
+import { toHex, type Ed25519Engine } from '../crypto/index.ts';
+import { RecordType, type RecordTypeCode } from './constants.ts';
 import { fail, ok, type Failure, type Result } from './errors.ts';
-import { verifyDeviceCert } from './device.ts';
+import { deleteSetHas, ENVELOPE_MAP, EnvelopeIndex, itemKey, recordKey, type IndexView, type ItemId } from './envelope-index.ts';
 import { lockboxHeader } from './lockbox.ts';
-import { compareForMembership, INVITEE, isAdminRole, isWriterRole, MembershipView, type MembershipOp } from './membership.ts';
+import { compareForMembership, INVITEE, isAdminRole, isWriterRole, MembershipView, verifyMembershipProof, type MembershipOp } from './membership.ts';
 import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord } from './record.ts';
 import { coveredSeq, decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
 
-export const ENVELOPE_MAP = 'r';
+export * from './envelope-index.ts';
 
 export interface EnvelopeLimits {
   readonly maxRecordBytes: number;
   readonly maxUpdateBytes: number;
-  /** Largest delete range (in Yjs clock units) checked item by item. */
-  readonly maxDeleteRange: number;
+  /** Most structs one update may carry (a sync step 2 of a large profile stays far below). */
+  readonly maxStructs: number;
 }
 
 export const DEFAULT_ENVELOPE_LIMITS: EnvelopeLimits = {
   maxRecordBytes: 8 * 1024 * 1024,
   maxUpdateBytes: 16 * 1024 * 1024,
-  maxDeleteRange: 1_000_000,
+  maxStructs: 1_000_000,
 };
 
-export const recordKey = (record: ParsedRecord): string => toBase64Url(record.id);
-const itemKey = (client: number, clock: number): string => `${client}:${clock}`;
-
-interface Indexed {
-  readonly record: ParsedRecord;
-  readonly item: string | undefined;
-  readonly snapshot: SnapshotExt | undefined;
-}
-
 /**
- * What the policy needs to know about one envelope doc: its verified records, which Yjs item
- * holds each, snapshot coverage, per-author seqs and the membership view.
+ * Envelope format v1: the record types an envelope may hold, and whether a snapshot may delete
+ * them. Extending the protocol (erasure, an envelope rollover) means a new row here, with the
+ * same effect checks. Presence records travel in awareness, never in the envelope.
  */
-/** The part of an index that record authorisation reads. */
-export interface IndexView {
-  readonly docId: Uint8Array;
-  readonly membership: MembershipView;
-  coveredSeq(authorHex: string): number;
-  seqOwner(authorHex: string, seq: number): string | undefined;
-}
-
-export class EnvelopeIndex implements IndexView {
-  readonly docId: Uint8Array;
-  readonly membership: MembershipView;
-  private readonly records = new Map<string, Indexed>();
-  private readonly byItem = new Map<string, string>();
-  /** author hex → seq → record key, to detect forks (two records with one seq). */
-  private readonly seqs = new Map<string, Map<number, string>>();
-  private readonly covered = new Map<string, number>();
-
-  constructor(docId: Uint8Array) {
-    this.docId = docId;
-    this.membership = new MembershipView(docId);
-  }
-
-  has(key: string): boolean {
-    return this.records.has(key);
-  }
-
-  get size(): number {
-    return this.records.size;
-  }
-
-  snapshots(): SnapshotExt[] {
-    const out: SnapshotExt[] = [];
-    for (const r of this.records.values()) if (r.snapshot) out.push(r.snapshot);
-    return out;
-  }
-
-  /** Highest seq of this author covered by any snapshot the index holds. */
-  coveredSeq(authorHex: string): number {
-    return this.covered.get(authorHex) ?? 0;
-  }
-
-  /**
-   * The same, counting only snapshots the relay's doc has integrated. A snapshot whose struct
-   * Yjs still holds as pending (an earlier update of the same client is missing) does not make
-   * that missing earlier record a replay when it finally arrives.
-   */
-  integratedCoveredSeq(authorHex: string, isKnown: (client: number, clock: number) => boolean): number {
-    let best = 0;
-    for (const r of this.records.values()) {
-      if (!r.snapshot) continue;
-      if (r.item) {
-        const [client, clock] = r.item.split(':').map(Number) as [number, number];
-        if (!isKnown(client, clock)) continue;
-      }
-      for (const c of r.snapshot.coverage) if (c.seq > best && toHex(c.author) === authorHex) best = c.seq;
-    }
-    return best;
-  }
-
-  seqOwner(authorHex: string, seq: number): string | undefined {
-    return this.seqs.get(authorHex)?.get(seq);
-  }
-
-  add(record: ParsedRecord, item: { client: number; clock: number } | undefined, membershipOp?: MembershipOp): void {
-    const key = recordKey(record);
-    if (this.records.has(key)) return;
-    let snapshot: SnapshotExt | undefined;
-    if (record.header.type === RecordType.snapshot) {
-      const ext = decodeSnapshotExt(record.header.ext);
-      if (ext.ok) {
-        snapshot = ext.value;
-        for (const c of snapshot.coverage) {
-          const a = toHex(c.author);
-          if (c.seq > this.coveredSeq(a)) this.covered.set(a, c.seq);
-        }
-      }
-    }
-    if (membershipOp) this.membership.add(record, membershipOp);
-    const ik = item ? itemKey(item.client, item.clock) : undefined;
-    this.records.set(key, { record, item: ik, snapshot });
-    if (ik) this.byItem.set(ik, key);
-    const author = toHex(record.header.author);
-    let perAuthor = this.seqs.get(author);
-    if (!perAuthor) this.seqs.set(author, (perAuthor = new Map()));
-    perAuthor.set(record.header.seq, key);
-  }
-
-  /** Forget a record that was deleted from the doc (covered by a snapshot); membership stays. */
-  remove(key: string): void {
-    const r = this.records.get(key);
-    if (!r || r.record.header.type === RecordType.membership) return;
-    this.records.delete(key);
-    if (r.item) this.byItem.delete(r.item);
-  }
-
-  recordAtItem(client: number, clock: number): ParsedRecord | undefined {
-    const key = this.byItem.get(itemKey(client, clock));
-    return key === undefined ? undefined : this.records.get(key)?.record;
-  }
-}
+export const ENVELOPE_RECORD_TYPES: ReadonlyMap<RecordTypeCode, { readonly compactable: boolean }> = new Map<RecordTypeCode, { compactable: boolean }>([
+  [RecordType.update, { compactable: true }],
+  [RecordType.snapshot, { compactable: true }],
+  [RecordType.membership, { compactable: false }],
+  [RecordType.lockbox, { compactable: false }],
+  [RecordType.audit, { compactable: false }],
+]);
 
 /** May `snapshot` justify deleting `target`? Pure: both are already verified records. */
 export function snapshotCovers(snapshot: SnapshotExt, target: ParsedRecord, targetSnapshot: SnapshotExt | undefined): boolean {
+  if (!ENVELOPE_RECORD_TYPES.get(target.header.type)?.compactable) return false; // membership, lockbox, audit stay for ever
   if (target.header.type === RecordType.update) return coveredSeq(snapshot, target.header.author) >= target.header.seq;
-  if (target.header.type === RecordType.snapshot && targetSnapshot) {
-    // A newer snapshot replaces an older one only if it covers everything the older one did
-    // and the older snapshot itself, which is a link in its author's chain: otherwise a replica
-    // that never saw it would wait forever for that author's next record's predecessor.
-    return (
-      snapshot !== targetSnapshot &&
-      coveredSeq(snapshot, target.header.author) >= target.header.seq &&
-      targetSnapshot.coverage.every((c) => coveredSeq(snapshot, c.author) >= c.seq)
-    );
-  }
-  return false; // membership, lockbox and audit records are never compacted away
+  if (!targetSnapshot) return false;
+  // A newer snapshot replaces an older one only if it covers everything the older one did
+  // and the older snapshot itself, which is a link in its author's chain: otherwise a replica
+  // that never saw it would wait forever for that author's next record's predecessor.
+  return (
+    snapshot !== targetSnapshot &&
+    coveredSeq(snapshot, target.header.author) >= target.header.seq &&
+    targetSnapshot.coverage.every((c) => coveredSeq(snapshot, c.author) >= c.seq)
+  );
 }
 
 /**
@@ -174,6 +90,7 @@ export async function authorizeRecord(
   o: { engine: Ed25519Engine; now: number; /** Result of a signature check already done (batched). */ signatureOk?: boolean },
 ): Promise<Result<MembershipOp | undefined>> {
   if (!isSameDoc(record, index.docId)) return fail('RECORD_WRONG_DOC', 'record belongs to another document');
+  if (!ENVELOPE_RECORD_TYPES.has(record.header.type)) return fail('RECORD_UNKNOWN_TYPE', 'record type not allowed in the envelope');
   const author = toHex(record.header.author);
   const taken = index.seqOwner(author, record.header.seq);
   if (taken !== undefined && taken !== recordKey(record)) return fail('RECORD_FORK', 'author already used this seq');
@@ -183,9 +100,9 @@ export async function authorizeRecord(
   if (record.header.type === RecordType.membership) {
     const op = index.membership.check(record, o.now);
     if (!op.ok) return op;
-    if (op.value.kind === 'device' && !(await verifyDeviceCert(op.value.cert, o.engine))) {
-      return fail('DEVICE_BAD_CERT', 'device certificate signature does not verify');
-    }
+    // Signatures inside the op (a device certificate, an accept's proof by the key it binds).
+    const proof = await verifyMembershipProof(index.docId, record, op.value, o.engine);
+    if (!proof.ok) return proof;
     return ok(op.value);
   }
   if (!index.membership.hasGenesis) return fail('ENVELOPE_NO_GENESIS', 'document has no genesis yet');
@@ -208,31 +125,112 @@ export async function authorizeRecord(
 
 export interface AcceptedUpdate {
   readonly added: readonly ParsedRecord[];
+  /** Keys of live records the update deletes (each covered by a snapshot). */
   readonly deleted: readonly string[];
-  /** Commits the accepted records and deletions into the index. */
+  /** ClientIDs this update gives their owner (person hex): the relay persists these. */
+  readonly bound: ReadonlyArray<readonly [number, string]>;
+  /** Commits the accepted records, placeholders and deletions into the index. */
   commit(): void;
+}
+
+export interface EnvelopeCheckOptions {
+  readonly engine: Ed25519Engine;
+  readonly now: number;
+  readonly limits?: EnvelopeLimits;
+  /** The doc's clock for a client (Y.getState): how far it has integrated that client's structs. */
+  readonly stateOf: (client: number) => number;
+  /** Hex key the sending connection authenticated with: whose clientIDs it may write on. */
+  readonly sender: string;
 }
 
 const structFailure = (message: string): Failure => fail('ENVELOPE_BAD_STRUCT', message);
 
+interface NewItem {
+  readonly id: ItemId;
+  readonly key: string;
+  /** Undefined for a content-less placeholder (ContentDeleted). */
+  readonly record: ParsedRecord | undefined;
+}
+
+/** Reads the update's structs and refuses every shape whose effect the rules cannot vouch for. */
+function newItemsOf(decoded: ReturnType<typeof Y.decodeUpdate>, o: EnvelopeCheckOptions, limits: EnvelopeLimits): Result<{ items: NewItem[]; stateAfter: Map<number, number> }> {
+  if (decoded.structs.length > limits.maxStructs) return fail('ENVELOPE_TOO_LARGE', 'too many structs in one update');
+  const items: NewItem[] = [];
+  const stateAfter = new Map<number, number>();
+  const keysInUpdate = new Set<string>();
+  /** Where each client's next struct in this update must start. */
+  const inUpdate = new Map<number, number>();
+  for (const struct of decoded.structs) {
+    const { client, clock } = struct.id;
+    // Yjs keeps only the last block of a client that appears twice (readClientsStructRefs):
+    // the structs checked and the structs applied would differ. Fuzz fixture: client-twice.
+    if (inUpdate.has(client) && inUpdate.get(client) !== clock) return structFailure('a client appears twice in one update');
+    inUpdate.set(client, clock + struct.length);
+    if (!(struct instanceof Y.Item)) return structFailure('GC and skip structs are not accepted');
+    if (struct.origin !== null || struct.rightOrigin !== null) return structFailure('only fresh map keys may be inserted');
+    // In a decoded update, a root parent is the root type's name (Yjs types it loosely).
+    if ((struct.parent as unknown) !== ENVELOPE_MAP || typeof struct.parentSub !== 'string') return structFailure('insert outside the envelope map');
+    const next = stateAfter.get(client) ?? o.stateOf(client);
+    stateAfter.set(client, Math.max(next, clock + struct.length));
+    if (clock + struct.length <= next) continue; // already integrated: Yjs skips it
+    if (clock < next) return structFailure('struct is partly known');
+    if (clock > next) return fail('ENVELOPE_GAP', 'struct does not continue its client clock');
+    const key = struct.parentSub;
+    if (struct.content instanceof Y.ContentDeleted) {
+      if (struct.length !== 1) return structFailure('placeholder of more than one item');
+      if (keysInUpdate.has(key)) return fail('ENVELOPE_KEY_EXISTS', 'key written twice in one update');
+      keysInUpdate.add(key);
+      items.push({ id: { client, clock }, key, record: undefined });
+      continue;
+    }
+    if (!(struct.content instanceof Y.ContentBinary)) return structFailure('envelope values must be binary records');
+    if (keysInUpdate.has(key)) return fail('ENVELOPE_KEY_EXISTS', 'key written twice in one update');
+    keysInUpdate.add(key);
+    const parsed = parseRecord(struct.content.content, limits.maxRecordBytes);
+    if (!parsed.ok) return parsed;
+    if (key !== recordKey(parsed.value)) return fail('RECORD_KEY_MISMATCH', 'map key is not the record id');
+    items.push({ id: { client, clock }, key, record: parsed.value });
+  }
+  return ok({ items, stateAfter });
+}
+
+/** The person a signing key acts for: its identity if it is a certified device, else itself. */
+function personOf(membership: MembershipView, keyHex: string): string {
+  return membership.state().devices.get(keyHex)?.identity ?? keyHex;
+}
+
 /**
- * The relay's gate: decode a (v1) envelope update and accept it only if every inserted struct
- * is a fresh map entry holding an authorised record under its own id, and every delete of an
- * existing record is covered by a snapshot in the doc or in the same update. All-or-nothing.
- * `isKnown(client, clock)` says whether the doc already integrated that struct.
+ * I4: every new struct on an envelope clientID comes from the person that clientID belongs to,
+ * and every record on it is signed by that person's keys. A clientID belongs to the person whose
+ * connection first wrote on it; one the doc has seen but whose owner is unknown (data stored
+ * before bindings were kept) is frozen. Honest devices only ever send new structs of their own
+ * clientIDs: whatever else they have, they got from the relay, which has it.
  */
-export async function checkEnvelopeUpdate(
-  update: Uint8Array,
-  index: EnvelopeIndex,
-  o: {
-    engine: Ed25519Engine;
-    now: number;
-    limits?: EnvelopeLimits;
-    isKnown: (client: number, clock: number) => boolean;
-    /** Whether a delete the doc already holds (e.g. Yjs's pending delete set) removes this struct. */
-    isPendingDelete?: (client: number, clock: number) => boolean;
-  },
-): Promise<Result<AcceptedUpdate>> {
+function checkClockOwnership(items: readonly NewItem[], index: EnvelopeIndex, membership: MembershipView, o: EnvelopeCheckOptions): Result<Array<[number, string]>> {
+  const sender = personOf(membership, o.sender);
+  const bound: Array<[number, string]> = [];
+  const owners = new Map<number, string>();
+  for (const it of items) {
+    let owner = owners.get(it.id.client) ?? index.ownerOfClient(it.id.client);
+    if (owner === undefined) {
+      if (o.stateOf(it.id.client) > 0) return fail('ENVELOPE_CLIENT_NOT_OWNED', 'clientID of an unknown owner');
+      owner = sender;
+      bound.push([it.id.client, owner]);
+    }
+    owners.set(it.id.client, owner);
+    if (owner !== sender) return fail('ENVELOPE_CLIENT_NOT_OWNED', "struct on another person's clientID");
+    if (it.record && personOf(membership, toHex(it.record.header.author)) !== owner) {
+      return fail('ENVELOPE_CLIENT_NOT_OWNED', "record signed by someone other than its clientID's owner");
+    }
+  }
+  return ok(bound);
+}
+
+/**
+ * The gate: accepts a (v1) envelope update only if integrating it keeps every invariant above.
+ * All-or-nothing; on success, `commit()` brings the index to the doc's state after the update.
+ */
+export async function checkEnvelopeUpdate(update: Uint8Array, index: EnvelopeIndex, o: EnvelopeCheckOptions): Promise<Result<AcceptedUpdate>> {
   const limits = o.limits ?? DEFAULT_ENVELOPE_LIMITS;
   if (update.length > limits.maxUpdateBytes) return fail('ENVELOPE_TOO_LARGE', 'envelope update too large');
   let decoded: ReturnType<typeof Y.decodeUpdate>;
@@ -241,100 +239,92 @@ export async function checkEnvelopeUpdate(
   } catch {
     return fail('ENVELOPE_BAD_UPDATE', 'envelope update does not decode');
   }
-  const fresh: Array<{ record: ParsedRecord; client: number; clock: number }> = [];
-  for (const struct of decoded.structs) {
-    if (!(struct instanceof Y.Item)) continue; // GC and Skip carry no content
-    if (o.isKnown(struct.id.client, struct.id.clock)) continue;
-    if (struct.content instanceof Y.ContentDeleted) continue; // already-deleted placeholder, carries nothing
-    // A record whose delete (under a snapshot) arrived first, as reordered delivery allows:
-    // it is removed as soon as it integrates, so it is neither new data nor a replay.
-    if (inDeleteSet(decoded.ds, struct.id.client, struct.id.clock) || o.isPendingDelete?.(struct.id.client, struct.id.clock)) continue;
-    if (struct.origin !== null || struct.rightOrigin !== null) return structFailure('only fresh map keys may be inserted');
-    // In a decoded update, a root parent is the root type's name (Yjs types it loosely).
-    if ((struct.parent as unknown) !== ENVELOPE_MAP || typeof struct.parentSub !== 'string') {
-      return structFailure('insert outside the envelope map');
-    }
-    if (!(struct.content instanceof Y.ContentBinary)) return structFailure('envelope values must be binary records');
-    const parsed = parseRecord(struct.content.content, limits.maxRecordBytes);
-    if (!parsed.ok) return parsed;
-    if (struct.parentSub !== recordKey(parsed.value)) return fail('RECORD_KEY_MISMATCH', 'map key is not the record id');
-    fresh.push({ record: parsed.value, client: struct.id.client, clock: struct.id.clock });
-  }
+  const shape = newItemsOf(decoded, o, limits);
+  if (!shape.ok) return shape;
+  const { items, stateAfter } = shape.value;
+  for (const it of items) if (index.keyUsed(it.key)) return fail('ENVELOPE_KEY_EXISTS', 'key already used in the envelope');
+
+  const records = items.filter((it): it is NewItem & { record: ParsedRecord } => it.record !== undefined);
   // Membership first, in causal order (genesis, then by clock), then the rest by seq.
-  fresh.sort((a, b) => compareForMembership(a.record, b.record));
-  const staged = new EnvelopeIndexOverlay(index, o.isKnown);
+  records.sort((a, b) => compareForMembership(a.record, b.record));
+  const staged = new EnvelopeIndexOverlay(index);
   // Signatures are independent of order: check them all at once (WebCrypto runs them in parallel).
-  const signatures = await Promise.all(fresh.map((f) => (index.has(recordKey(f.record)) ? true : verifyRecord(f.record, o.engine).then((v) => v.ok))));
-  for (const [i, f] of fresh.entries()) {
-    if (index.has(recordKey(f.record))) continue;
-    const verdict = await authorizeRecord(f.record, staged.view, { ...o, signatureOk: signatures[i] });
+  const signatures = await Promise.all(records.map((r) => verifyRecord(r.record, o.engine).then((v) => v.ok)));
+  for (const [i, r] of records.entries()) {
+    const verdict = await authorizeRecord(r.record, staged, { engine: o.engine, now: o.now, signatureOk: signatures[i] });
     if (!verdict.ok) return verdict;
-    staged.add(f.record, f, verdict.value);
+    staged.add(r.record, r.id, verdict.value);
   }
-  const deleted: string[] = [];
-  const newSnapshots = staged.newSnapshots();
-  for (const [client, ranges] of decoded.ds.clients) {
-    for (const { clock, len } of ranges) {
-      if (len > limits.maxDeleteRange) return fail('ENVELOPE_DELETE_NOT_COVERED', 'delete range too large');
-      for (let c = clock; c < clock + len; c++) {
-        const target = index.recordAtItem(client, c);
-        if (!target) continue; // not an existing record: nothing of value is removed
-        const targetSnap = target.header.type === RecordType.snapshot ? decodeSnapshotExt(target.header.ext) : undefined;
-        const ts = targetSnap?.ok ? targetSnap.value : undefined;
-        const covering = [...index.snapshots(), ...newSnapshots].some((s) => snapshotCovers(s, target, ts));
-        if (!covering) return fail('ENVELOPE_DELETE_NOT_COVERED', 'delete of a record no snapshot covers');
-        deleted.push(recordKey(target));
-      }
-    }
-  }
+  const owned = checkClockOwnership(items, index, staged.membership, o);
+  if (!owned.ok) return owned;
+  const bound = owned.value;
+
+  const deletes = checkDeletes(decoded.ds, index, staged, (client) => stateAfter.get(client) ?? o.stateOf(client));
+  if (!deletes.ok) return deletes;
+  const deleted = deletes.value;
   return ok({
     added: staged.added.map((a) => a.record),
     deleted,
+    bound,
     commit() {
+      for (const [client, person] of bound) index.bindClient(client, person);
+      for (const it of items) if (!it.record) index.useKey(it.key);
       for (const a of staged.added) index.add(a.record, a.item, a.op);
       for (const key of deleted) index.remove(key);
     },
   });
 }
 
-export function inDeleteSet(ds: ReturnType<typeof Y.decodeUpdate>["ds"], client: number, clock: number): boolean {
-  const ranges = ds.clients.get(client);
-  return ranges !== undefined && ranges.some((r: { clock: number; len: number }) => clock >= r.clock && clock < r.clock + r.len);
+/** I1 and I3 for the delete set: only integrated items, and live records only under a snapshot. */
+function checkDeletes(ds: ReturnType<typeof Y.decodeUpdate>['ds'], index: EnvelopeIndex, staged: EnvelopeIndexOverlay, stateAfter: (client: number) => number): Result<string[]> {
+  const deleted: string[] = [];
+  const snapshots = [...index.snapshots(), ...staged.newSnapshots()];
+  for (const [client, ranges] of ds.clients) {
+    const known = stateAfter(client);
+    for (const { clock, len } of ranges) {
+      if (clock + len > known) return fail('ENVELOPE_DELETE_UNKNOWN', 'delete of items the document does not have');
+      for (const target of staged.recordsIn(client, clock, len)) {
+        const covering = snapshots.some((s) => snapshotCovers(s, target.record, target.snapshot));
+        if (!covering) return fail('ENVELOPE_DELETE_NOT_COVERED', 'delete of a record no snapshot covers');
+        deleted.push(target.key);
+      }
+    }
+  }
+  return ok(deleted);
 }
 
+/** Re-exported for callers that test delete sets of decoded updates. */
+export const inDeleteSet = deleteSetHas;
 
 /**
  * Staging layer so a rejected update leaves the real index untouched, without copying it:
  * reads fall through to the base index; membership is copied only if the update changes it.
  */
 class EnvelopeIndexOverlay implements IndexView {
-  readonly added: Array<{ record: ParsedRecord; item: { client: number; clock: number }; op: MembershipOp | undefined }> = [];
+  readonly added: Array<{ record: ParsedRecord; item: ItemId; op: MembershipOp | undefined }> = [];
   readonly docId: Uint8Array;
   private readonly base: EnvelopeIndex;
   private readonly seqs = new Map<string, string>();
+  private readonly byItem = new Map<string, ParsedRecord>();
   private ownMembership: MembershipView | undefined;
 
-  private readonly isKnown: (client: number, clock: number) => boolean;
-  constructor(base: EnvelopeIndex, isKnown: (client: number, clock: number) => boolean) {
+  constructor(base: EnvelopeIndex) {
     this.base = base;
     this.docId = base.docId;
-    this.isKnown = isKnown;
-  }
-  get view(): IndexView {
-    return this;
   }
   get membership(): MembershipView {
     return this.ownMembership ?? this.base.membership;
   }
   coveredSeq(authorHex: string): number {
-    return this.base.integratedCoveredSeq(authorHex, this.isKnown);
+    return this.base.coveredSeq(authorHex);
   }
   seqOwner(authorHex: string, seq: number): string | undefined {
     return this.seqs.get(`${authorHex}:${seq}`) ?? this.base.seqOwner(authorHex, seq);
   }
-  add(record: ParsedRecord, item: { client: number; clock: number }, op: MembershipOp | undefined): void {
-    this.added.push({ record, item: { client: item.client, clock: item.clock }, op });
+  add(record: ParsedRecord, item: ItemId, op: MembershipOp | undefined): void {
+    this.added.push({ record, item, op });
     this.seqs.set(`${toHex(record.header.author)}:${record.header.seq}`, recordKey(record));
+    this.byItem.set(itemKey(item.client, item.clock), record);
     if (op) {
       this.ownMembership ??= this.base.membership.clone();
       this.ownMembership.add(record, op);
@@ -349,4 +339,19 @@ class EnvelopeIndexOverlay implements IndexView {
     }
     return out;
   }
+  /** Live records (indexed or new in this update) held by items in [clock, clock + len) of a client. */
+  *recordsIn(client: number, clock: number, len: number): Generator<{ key: string; record: ParsedRecord; snapshot: SnapshotExt | undefined }> {
+    for (let c = clock; c < clock + len; c++) {
+      const record = this.base.recordAtItem(client, c) ?? this.byItem.get(itemKey(client, c));
+      if (!record) continue;
+      const key = recordKey(record);
+      const snapshot = record.header.type === RecordType.snapshot ? (this.base.snapshotOf(key) ?? snapshotExtOf(record)) : undefined;
+      yield { key, record, snapshot };
+    }
+  }
+}
+
+function snapshotExtOf(record: ParsedRecord): SnapshotExt | undefined {
+  const ext = decodeSnapshotExt(record.header.ext);
+  return ext.ok ? ext.value : undefined;
 }

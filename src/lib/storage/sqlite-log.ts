@@ -22,6 +22,7 @@ export class SqliteEnvelopeLog {
       CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, state BLOB NOT NULL, updated_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, data BLOB NOT NULL);
       CREATE INDEX IF NOT EXISTS updates_by_name ON updates (name, id);
+      CREATE TABLE IF NOT EXISTS client_owners (name TEXT NOT NULL, client INTEGER NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (name, client));
     `);
     this.stmts = {
       state: this.db.prepare('SELECT state FROM documents WHERE name = ?'),
@@ -33,6 +34,8 @@ export class SqliteEnvelopeLog {
       trim: this.db.prepare('DELETE FROM updates WHERE name = ? AND id <= ?'),
       maxId: this.db.prepare('SELECT MAX(id) AS id FROM updates WHERE name = ?'),
       names: this.db.prepare('SELECT name FROM documents UNION SELECT DISTINCT name FROM updates'),
+      owners: this.db.prepare('SELECT client, owner FROM client_owners WHERE name = ?'),
+      bind: this.db.prepare('INSERT OR IGNORE INTO client_owners (name, client, owner) VALUES (?, ?, ?)'),
     };
   }
 
@@ -43,6 +46,19 @@ export class SqliteEnvelopeLog {
     if (!row && rows.length === 0) return undefined;
     const parts = [...(row ? [row.state] : []), ...rows.map((r) => r.data)].map((b) => new Uint8Array(b));
     return parts.length === 1 ? parts[0] : Y.mergeUpdates(parts);
+  }
+
+  /**
+   * Which person owns each envelope clientID of a document (the write policy's I4). Kept beside
+   * the doc because a deleted item keeps no author: without it a restart would forget whose
+   * clocks those are.
+   */
+  clientOwners(name: string): Array<[number, string]> {
+    return (this.stmts.owners.all(name) as Array<{ client: number; owner: string }>).map((r) => [Number(r.client), r.owner]);
+  }
+
+  bindClients(name: string, bindings: ReadonlyArray<readonly [number, string]>): void {
+    for (const [client, owner] of bindings) this.stmts.bind.run(name, client, owner);
   }
 
   append(name: string, update: Uint8Array): void {

@@ -1,0 +1,211 @@
+/**
+ * What the write policy knows about one envelope doc: every map key that ever held an item
+ * (live, deleted or placeholder), the live verified records and the Yjs item holding each,
+ * which signer owns each envelope clientID, snapshot coverage and the membership fold.
+ *
+ * The policy (envelope.ts) decides an update's effect from this alone, so the index must track
+ * the doc exactly: the relay builds it from storage with `rebuildEnvelopeIndex` and keeps it
+ * current by committing each accepted update; nothing reaches the relay's doc any other way.
+ */
+import * as Y from 'yjs';
+import { toBase64Url, toHex } from '../crypto/index.ts';
+import { RecordType } from './constants.ts';
+import { compareForMembership, MembershipView, type MembershipOp } from './membership.ts';
+import { parseRecord, type ParsedRecord } from './record.ts';
+import { decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
+
+export const ENVELOPE_MAP = 'r';
+
+export const recordKey = (record: ParsedRecord): string => toBase64Url(record.id);
+export const itemKey = (client: number, clock: number): string => `${client}:${clock}`;
+
+export interface ItemId {
+  readonly client: number;
+  readonly clock: number;
+}
+
+interface Indexed {
+  readonly record: ParsedRecord;
+  readonly item: string | undefined;
+  readonly snapshot: SnapshotExt | undefined;
+}
+
+/** The part of an index that record authorisation reads. */
+export interface IndexView {
+  readonly docId: Uint8Array;
+  readonly membership: MembershipView;
+  coveredSeq(authorHex: string): number;
+  seqOwner(authorHex: string, seq: number): string | undefined;
+}
+
+export class EnvelopeIndex implements IndexView {
+  readonly docId: Uint8Array;
+  readonly membership: MembershipView;
+  private readonly records = new Map<string, Indexed>();
+  private readonly byItem = new Map<string, string>();
+  /** Every key that ever held an item in the map: none of them may be written again. */
+  private readonly usedKeys = new Set<string>();
+  /** Envelope clientID → hex key of the person (identity) whose connection first wrote on it. */
+  private readonly clientOwners = new Map<number, string>();
+  /** author hex → seq → record key, to detect forks (two records with one seq). */
+  private readonly seqs = new Map<string, Map<number, string>>();
+  private readonly covered = new Map<string, number>();
+  private readonly liveSnapshots = new Map<string, SnapshotExt>();
+
+  constructor(docId: Uint8Array) {
+    this.docId = docId;
+    this.membership = new MembershipView(docId);
+  }
+
+  has(key: string): boolean {
+    return this.records.has(key);
+  }
+
+  /** Whether any item (live, deleted or placeholder) ever held this key. */
+  keyUsed(key: string): boolean {
+    return this.usedKeys.has(key);
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** Keys of the live records, for comparing with a doc's live map keys. */
+  liveKeys(): string[] {
+    return [...this.records.keys()];
+  }
+
+  snapshots(): SnapshotExt[] {
+    return [...this.liveSnapshots.values()];
+  }
+
+  /** Highest seq of this author covered by any snapshot the index ever held. */
+  coveredSeq(authorHex: string): number {
+    return this.covered.get(authorHex) ?? 0;
+  }
+
+  seqOwner(authorHex: string, seq: number): string | undefined {
+    return this.seqs.get(authorHex)?.get(seq);
+  }
+
+  ownerOfClient(client: number): string | undefined {
+    return this.clientOwners.get(client);
+  }
+
+  bindClient(client: number, person: string): void {
+    if (!this.clientOwners.has(client)) this.clientOwners.set(client, person);
+  }
+
+  /** Every clientID binding, for persisting beside the doc. */
+  clientBindings(): Array<[number, string]> {
+    return [...this.clientOwners];
+  }
+
+  /** Marks a key used by an item that carries no record (a deleted placeholder). */
+  useKey(key: string): void {
+    this.usedKeys.add(key);
+  }
+
+  add(record: ParsedRecord, item: ItemId | undefined, membershipOp?: MembershipOp): void {
+    const key = recordKey(record);
+    this.usedKeys.add(key);
+    if (this.records.has(key)) return;
+    let snapshot: SnapshotExt | undefined;
+    if (record.header.type === RecordType.snapshot) {
+      const ext = decodeSnapshotExt(record.header.ext);
+      if (ext.ok) {
+        snapshot = ext.value;
+        this.liveSnapshots.set(key, snapshot);
+        for (const c of snapshot.coverage) {
+          const a = toHex(c.author);
+          if (c.seq > this.coveredSeq(a)) this.covered.set(a, c.seq);
+        }
+      }
+    }
+    if (membershipOp) this.membership.add(record, membershipOp);
+    const ik = item ? itemKey(item.client, item.clock) : undefined;
+    this.records.set(key, { record, item: ik, snapshot });
+    if (ik) this.byItem.set(ik, key);
+    const author = toHex(record.header.author);
+    let perAuthor = this.seqs.get(author);
+    if (!perAuthor) this.seqs.set(author, (perAuthor = new Map()));
+    perAuthor.set(record.header.seq, key);
+  }
+
+  /**
+   * Forgets a record deleted from the doc (covered by a snapshot). Its key stays used, its
+   * clientID stays bound and its membership op stays folded: a deletion never undoes those.
+   */
+  remove(key: string): void {
+    const r = this.records.get(key);
+    if (!r) return;
+    this.records.delete(key);
+    this.liveSnapshots.delete(key);
+    if (r.item) this.byItem.delete(r.item);
+  }
+
+  recordAtItem(client: number, clock: number): ParsedRecord | undefined {
+    const key = this.byItem.get(itemKey(client, clock));
+    return key === undefined ? undefined : this.records.get(key)?.record;
+  }
+
+  snapshotOf(key: string): SnapshotExt | undefined {
+    return this.records.get(key)?.snapshot;
+  }
+}
+
+/** A stored record the rebuild did not index, and why (kept in the doc, reported, never fatal). */
+export interface QuarantinedRecord {
+  readonly key: string;
+  readonly code: string;
+}
+
+/**
+ * Rebuilds an index from a stored envelope state with Yjs's public update decoder: every map
+ * key ever used, every live record (membership folded first, in causal order), and the signer
+ * persisted owner of each clientID. A live value that is not a valid record for its key, or a membership
+ * op the fold refuses, is quarantined: its key stays used (nothing can overwrite it) but it is
+ * not indexed, so it can neither lock members out nor authorise anything.
+ */
+export function rebuildEnvelopeIndex(
+  docId: Uint8Array,
+  state: Uint8Array | undefined,
+  bindings: Iterable<readonly [number, string]> = [],
+): { index: EnvelopeIndex; quarantined: QuarantinedRecord[] } {
+  const index = new EnvelopeIndex(docId);
+  const quarantined: QuarantinedRecord[] = [];
+  for (const [client, person] of bindings) index.bindClient(client, person);
+  if (!state) return { index, quarantined };
+  const { structs, ds } = Y.decodeUpdate(state);
+  const live: Array<{ record: ParsedRecord; item: ItemId }> = [];
+  for (const s of structs) {
+    if (!(s instanceof Y.Item) || typeof s.parentSub !== 'string') continue;
+    index.useKey(s.parentSub);
+    if (!(s.content instanceof Y.ContentBinary) || deleteSetHas(ds, s.id.client, s.id.clock)) continue;
+    const parsed = parseRecord(s.content.content);
+    if (!parsed.ok) quarantined.push({ key: s.parentSub, code: parsed.code });
+    else if (recordKey(parsed.value) !== s.parentSub) quarantined.push({ key: s.parentSub, code: 'RECORD_KEY_MISMATCH' });
+    else live.push({ record: parsed.value, item: { client: s.id.client, clock: s.id.clock } });
+  }
+  live.sort((a, b) => compareForMembership(a.record, b.record));
+  for (const { record, item } of live) {
+    let op: MembershipOp | undefined;
+    if (record.header.type === RecordType.membership) {
+      const checked = index.membership.check(record);
+      if (!checked.ok) {
+        quarantined.push({ key: recordKey(record), code: checked.code });
+        continue;
+      }
+      op = checked.value;
+    }
+    index.add(record, item, op);
+  }
+  return { index, quarantined };
+}
+
+export type DecodedDeleteSet = ReturnType<typeof Y.decodeUpdate>['ds'];
+
+export function deleteSetHas(ds: DecodedDeleteSet, client: number, clock: number): boolean {
+  const ranges = ds.clients.get(client);
+  return ranges !== undefined && ranges.some((r: { clock: number; len: number }) => clock >= r.clock && clock < r.clock + r.len);
+}
