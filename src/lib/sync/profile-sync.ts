@@ -121,6 +121,8 @@ export class ProfileSync {
   /** Records whose epoch key this device does not hold (yet): retried when a lockbox arrives. */
   private readonly awaitingKey = new Map<string, ParsedRecord>();
   private readonly incoming = new Set<string>();
+  /** Records deleted from the envelope, until a snapshot is known to cover them. */
+  private readonly erasures = new Map<string, Uint8Array>();
   private readonly writes = new SerialGate();
   private readonly reads = new SerialGate();
   private problems: SyncProblem[] = [];
@@ -199,6 +201,14 @@ export class ProfileSync {
    */
   authorOfClient(clientId: number): string | undefined {
     return this.clientAuthors.get(clientId);
+  }
+
+  /**
+   * The envelope holds records but no genesis: once the relay says it sent everything, that is
+   * an erased or withheld profile, not an empty one (the facade turns it into a problem).
+   */
+  get genesisMissing(): boolean {
+    return !this.index.membership.hasGenesis && (this.held.size > 0 || this.map.size > 0);
   }
 
   /** This replica's signing key. */
@@ -422,16 +432,40 @@ export class ProfileSync {
     for (const [key, change] of event.changes.keys) {
       if (change.action === 'add' && isCompactable(this.map.get(key))) this.compactable++;
       if (change.action === 'delete' && isCompactable(change.oldValue)) this.compactable--;
+      // A key's value never changes (envelope invariant I2): if it did, Yjs resolved a second
+      // item under a used key, deleting the first. Only a broken or malicious relay lets that in.
+      if (change.action === 'update') this.report({ code: 'ENVELOPE_RECORD_ERASED', key, message: 'a record was replaced in the envelope' });
       if (change.action === 'add' || change.action === 'update') this.incoming.add(key);
       else if (change.action === 'delete') {
+        if (change.oldValue instanceof Uint8Array) this.erasures.set(key, change.oldValue);
         this.index.remove(key);
         this.compacted.add(key);
         // Forget it was processed: if the same record is ever re-inserted, it is a replay.
         this.processed.delete(key);
       }
     }
-    if (this.incoming.size > 0) void this.drain();
+    if (this.incoming.size > 0 || this.erasures.size > 0) void this.drain();
   };
+
+  /**
+   * Invariant I1 as a client sees it: a record leaves the envelope only under a snapshot that
+   * covers it. Checked once nothing is held, since the covering snapshot may arrive after the
+   * delete or wait for a key; an uncovered loss is a visible error, never "synced".
+   */
+  private checkErasures(): void {
+    if (this.held.size + this.awaitingKey.size > 0) return;
+    for (const [key, bytes] of this.erasures) {
+      this.erasures.delete(key);
+      const r = parseRecord(bytes);
+      if (!r.ok) continue; // never a record: nothing of value went
+      const own = r.value.header.type === RecordType.snapshot ? decodeSnapshotExt(r.value.header.ext) : undefined;
+      const target = own?.ok ? own.value : undefined;
+      const covered =
+        (r.value.header.type === RecordType.update && this.index.coveredSeq(toHex(r.value.header.author)) >= r.value.header.seq) ||
+        this.index.snapshots().some((s) => s !== target && snapshotCovers(s, r.value, target));
+      if (!covered) this.report({ code: 'ENVELOPE_RECORD_ERASED', key, author: toHex(r.value.header.author), message: 'a record left the envelope without a snapshot covering it' });
+    }
+  }
 
   /** Processes newly arrived records; serial, so chains advance in order. */
   drain(): Promise<void> {
@@ -461,6 +495,7 @@ export class ProfileSync {
         }
         await this.processBatch(batch);
       }
+      this.checkErasures();
       this.publish();
       this.scheduleSeal(); // membership may have just arrived for edits made before it
     });

@@ -244,9 +244,12 @@ export class Profile {
     const local = this.sync.state.value;
     const c = this.connection;
     const refusal = c?.refusal.value;
-    const problems = refusal
+    let problems = refusal
       ? [...local.problems, { code: 'RELAY_REFUSED' as const, message: `the relay refused this device (${refusal})` }]
       : local.problems;
+    if (c?.synced.value && this.sync.genesisMissing) {
+      problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'the relay sent records of this profile without its genesis' }];
+    }
     // Before the first catch-up, own records sealed since the relay last had everything count
     // too (they may have been sealed offline in an earlier session).
     const unconfirmed = c && !c.synced.value && this.ackedOwnSeq !== undefined ? Math.max(0, this.sync.ownHead.seq - this.ackedOwnSeq) : 0;
