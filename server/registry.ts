@@ -44,7 +44,8 @@ export class Registry {
     if (entry) return entry;
     const docId = docIdFromName(name);
     if (!docId) return undefined;
-    const { index, quarantined } = rebuildEnvelopeIndex(docId, this.store.load(name), this.store.clientOwners(name));
+    const { index, quarantined, derivedOwners } = rebuildEnvelopeIndex(docId, this.store.load(name), this.store.clientOwners(name));
+    this.bindClients(name, derivedOwners);
     // Counts and codes only: keys are random ids, but nothing about a record is worth a log line.
     if (quarantined.length > 0) this.onQuarantine?.(quarantined.length, [...new Set(quarantined.map((q) => q.code))]);
     entry = { index, gate: new SerialGate(), quarantined };

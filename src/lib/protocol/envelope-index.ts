@@ -171,11 +171,12 @@ export function rebuildEnvelopeIndex(
   docId: Uint8Array,
   state: Uint8Array | undefined,
   bindings: Iterable<readonly [number, string]> = [],
-): { index: EnvelopeIndex; quarantined: QuarantinedRecord[] } {
+): { index: EnvelopeIndex; quarantined: QuarantinedRecord[]; derivedOwners: Array<[number, string]> } {
   const index = new EnvelopeIndex(docId);
   const quarantined: QuarantinedRecord[] = [];
+  const derivedOwners: Array<[number, string]> = [];
   for (const [client, person] of bindings) index.bindClient(client, person);
-  if (!state) return { index, quarantined };
+  if (!state) return { index, quarantined, derivedOwners };
   const { structs, ds } = Y.decodeUpdate(state);
   const live: Array<{ record: ParsedRecord; item: ItemId }> = [];
   for (const s of structs) {
@@ -200,7 +201,17 @@ export function rebuildEnvelopeIndex(
     }
     index.add(record, item, op);
   }
-  return { index, quarantined };
+  // A live record on a clientID with no stored owner can only come from before owners were
+  // kept: its signer's person owns it (the caller persists these). One whose records were all
+  // compacted stays unowned, and the policy freezes it.
+  for (const { record, item } of live) {
+    if (index.ownerOfClient(item.client) !== undefined || !index.has(recordKey(record))) continue;
+    const author = toHex(record.header.author);
+    const person = index.membership.state().devices.get(author)?.identity ?? author;
+    index.bindClient(item.client, person);
+    derivedOwners.push([item.client, person]);
+  }
+  return { index, quarantined, derivedOwners };
 }
 
 export type DecodedDeleteSet = ReturnType<typeof Y.decodeUpdate>['ds'];
