@@ -15,6 +15,7 @@ import { createPerson, enrollDevice, revokeDevice, type Device } from '../../src
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 
 const cleanups = cleanupList();
@@ -214,7 +215,8 @@ describe('through the relay', () => {
     const persistence = memoryPersistence();
     const v = await Profile.open({ ...viewer, ...common, access, persistence });
     await v.status.when((s) => s.synced && s.pending === 0);
-    expect(v.records.list('allergies')).toHaveLength(1);
+    // Synced means the relay's records arrived; opening them finishes just after.
+    await eventually(() => v.records.list('allergies').length === 1);
     const relayBefore = relay.store.dumpAll().map((u) => Buffer.from(u).toString('hex'));
 
     await expectRefused(v, () => startClinicianSession(v, { origin: ORIGIN, minutes: 30 }), 'NOT_OWNER');

@@ -28,8 +28,9 @@ export async function rotate(sync: ProfileSync): Promise<number> {
   // snapshot that deletes, locally, records the relay keeps (the vault refuses earlier, typed).
   if (!isAdminRole(sync.index.membership.roleOf(sync.clock.signer, sync.clock.now()))) throw new Error('NOT_OWNER: only an owner rotates the key');
   const epoch = sync.currentEpoch + 1;
-  sync.keys.add(epoch, generateSymmetricKey(sync.clock.random));
+  // The new key joins the ring only once the rotation is written (a refused op leaves no stray key).
   await sync.appendMembership({ kind: 'rotate', epoch });
+  sync.keys.add(epoch, generateSymmetricKey(sync.clock.random));
   for (const r of sync.index.membership.recipients(sync.clock.now())) await sendLockbox(sync, r, r.role !== Role.clinician);
   await sync.compact();
   return epoch;

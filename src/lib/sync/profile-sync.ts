@@ -41,6 +41,7 @@ import {
   SerialGate,
   snapshotCovers,
   ZERO_HASH,
+  ProtocolError,
   type ChainHead as CoverageEntry,
   type Failure,
   type MembershipOp,
@@ -61,6 +62,18 @@ export const REMOTE_ORIGIN = Symbol('fhv:remote');
 /** Origin of this replica's own envelope inserts. */
 export const LOCAL_ENVELOPE_ORIGIN = Symbol('fhv:local-envelope');
 
+
+/**
+ * An own record the write policy would refuse (the relay's rules, `authorizeRecord`, run on the
+ * sealed record against this replica's index before it is inserted). Nothing was inserted,
+ * deleted or indexed: the envelope, the chain head and the membership fold are unchanged.
+ */
+export class OwnRecordRefused extends ProtocolError {
+  constructor(failure: Failure) {
+    super(failure);
+    this.name = 'OwnRecordRefused';
+  }
+}
 
 export interface ProfileSyncOptions {
   readonly docId: Uint8Array;
@@ -328,6 +341,7 @@ export class ProfileSync {
       return;
     }
     this.sealing = true;
+    let refused = false;
     this.lastSealAt = this.o.now();
     const updates = this.queue;
     const sessions = [...this.sessions];
@@ -338,22 +352,31 @@ export class ProfileSync {
       const payload = encodeUpdatePayload({ sessions, update });
       await this.writes.run(() => this.appendOwn(RecordType.update, payload, new Uint8Array(0)));
     } catch (e) {
-      // Local crypto or storage failure: keep the edits queued and tell the user.
+      // Refused by the write policy (a role this device lost), or a local crypto or storage
+      // failure: keep the edits queued and tell the user.
       this.queue = updates.concat(this.queue);
       for (const s of sessions) this.sessions.add(s);
-      this.report({ code: 'RECORD_BAD_PAYLOAD', message: `could not seal local changes: ${(e as Error).name}` });
+      if (e instanceof OwnRecordRefused) {
+        refused = true;
+        this.report({ code: e.code, message: 'this device may not write to this profile; local changes are not shared' });
+      } else this.report({ code: 'RECORD_BAD_PAYLOAD', message: `could not seal local changes: ${(e as Error).name}` });
     } finally {
       this.sealing = false;
       this.publish();
-      this.scheduleSeal();
+      // A refused seal is retried when records arrive (drain), not in a loop.
+      if (!refused) this.scheduleSeal();
     }
-    await this.maybeCompact();
+    if (!refused) await this.maybeCompact();
   }
 
   /**
    * Seals, signs and inserts one own record; callers serialise through `writes`. A snapshot
    * (`covers`) deletes, in the same envelope transaction, every record it covers: the rule the
    * relay applies. The envelope observer does the bookkeeping for the deleted keys.
+   *
+   * First the sealed record passes the relay's own check (`authorizeRecord` against this
+   * replica's index): one the relay would refuse for this device's role or authority throws
+   * OwnRecordRefused before anything changes, so a refused snapshot deletes nothing.
    */
   private async appendOwn(type: RecordTypeCode, payload: Uint8Array, ext: Uint8Array, o: { op?: MembershipOp; covers?: SnapshotExt } = {}): Promise<string> {
     const head = this.ownHead;
@@ -368,6 +391,9 @@ export class ProfileSync {
     }, payload);
     const parsed = parseRecord(sealed.bytes);
     if (!parsed.ok) throw new Error(parsed.code);
+    // Signed just now by this device's own key: the signature check is the only one skipped.
+    const verdict = await authorizeRecord(parsed.value, this.index, { engine: this.o.engine, now: this.o.now(), signatureOk: true });
+    if (!verdict.ok && ROLE_REFUSALS.has(verdict.code)) throw new OwnRecordRefused(verdict);
     const key = recordKey(parsed.value);
     const doomed = o.covers ? this.coveredKeys(o.covers) : [];
     this.processed.add(key);
@@ -384,12 +410,20 @@ export class ProfileSync {
   // ---- compaction --------------------------------------------------------------------------
 
   private async maybeCompact(): Promise<void> {
-    if (this.compactable >= this.o.compactEvery && this.canWrite()) await this.compact();
+    if (this.compactable < this.o.compactEvery || !this.canWrite()) return;
+    try {
+      await this.compact();
+    } catch (e) {
+      // A role change the last check did not see: nothing was written; shown, not thrown.
+      if (!(e instanceof OwnRecordRefused)) throw e;
+      this.report({ code: e.code, message: 'this device may not compact this profile' });
+    }
   }
 
   /**
    * Writes a snapshot of the applied state covering every chain head, and deletes the records
-   * it covers in the same envelope transaction (the relay checks the same rule).
+   * it covers in the same envelope transaction (the relay checks the same rule). Throws
+   * OwnRecordRefused, with the envelope untouched, if this device may not write a snapshot.
    */
   async compact(): Promise<string> {
     return this.writes.run(async () => {
@@ -714,6 +748,13 @@ export class ProfileSync {
 const bySeq = (a: ParsedRecord, b: ParsedRecord): number => a.header.seq - b.header.seq;
 const isCompactable = (bytes: unknown): boolean =>
   bytes instanceof Uint8Array && (bytes[3] === RecordType.update || bytes[3] === RecordType.snapshot);
+/**
+ * The verdicts of `authorizeRecord` about who may write what (role and authority): an own
+ * record refused with one of these is never inserted. The rest (an accept's proof, a taken
+ * key...) concern what the caller put in a membership op; the relay judges those, and tests
+ * drive such records through the engine to check that it does.
+ */
+const ROLE_REFUSALS: ReadonlySet<string> = new Set(['RECORD_NOT_MEMBER', 'RECORD_NOT_WRITER', 'RECORD_NOT_ADMIN']);
 /** Record types compaction never deletes. */
 const KEPT_TYPES: ReadonlySet<number> = new Set([RecordType.membership, RecordType.lockbox]);
 

@@ -33,7 +33,8 @@ export { endsAccess } from '../sync/refusals.ts';
 import { readAuditTrail, recordAudit, type AuditTrail } from './audit-trail.ts';
 import type { AuditKindName } from '../protocol/index.ts';
 import { openPresence, sealPresence, type PresenceEntry, type PresenceState } from '../sync/presence.ts';
-import { summarize, type SyncStatus } from '../sync/status.ts';
+import { summarize, type SyncProblem, type SyncStatus } from '../sync/status.ts';
+import { endsAccess, isProtocolErrorCode } from '../sync/refusals.ts';
 import type { DocMeta, Persistence } from '../storage/types.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
@@ -93,6 +94,20 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: s
 const TOKEN_LIFETIME_MS = 5 * 60 * 1000;
 const NAMES_ROOT = 'member-names';
 const ACKED_KEY = 'acked-own-seq';
+
+/**
+ * The relay's refusal as one problem. A write-policy refusal (RECORD_*, ENVELOPE_*: the relay
+ * refused records this device sent; the connection stops for good, see sync/refusals.ts) keeps
+ * its own code, once, even if the engine already reported the same code; anything else (a token
+ * refused, access ended) is RELAY_REFUSED with the code in the message.
+ */
+function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncProblem[] {
+  if (isProtocolErrorCode(refusal) && !endsAccess(refusal) && /^(RECORD|ENVELOPE)_/.test(refusal)) {
+    if (local.some((p) => p.code === refusal && p.key === undefined)) return [];
+    return [{ code: refusal, message: `the relay refused changes from this device (${refusal}): they stay on this device only, and syncing stopped` }];
+  }
+  return [{ code: 'RELAY_REFUSED', message: `the relay refused this device (${refusal})` }];
+}
 
 export class Profile {
   readonly name: string;
@@ -244,9 +259,7 @@ export class Profile {
     const local = this.sync.state.value;
     const c = this.connection;
     const refusal = c?.refusal.value;
-    let problems = refusal
-      ? [...local.problems, { code: 'RELAY_REFUSED' as const, message: `the relay refused this device (${refusal})` }]
-      : local.problems;
+    let problems = refusal ? [...local.problems, ...refusalProblem(refusal, local.problems)] : local.problems;
     if (c?.synced.value && this.sync.genesisMissing) {
       problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'the relay sent records of this profile without its genesis' }];
     }
