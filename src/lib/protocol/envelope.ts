@@ -176,16 +176,14 @@ function newItemsOf(decoded: ReturnType<typeof Y.decodeUpdate>, o: EnvelopeCheck
     if (clock < next) return structFailure('struct is partly known');
     if (clock > next) return fail('ENVELOPE_GAP', 'struct does not continue its client clock');
     const key = struct.parentSub;
+    if (keysInUpdate.has(key)) return fail('ENVELOPE_KEY_EXISTS', 'key written twice in one update');
+    keysInUpdate.add(key);
     if (struct.content instanceof Y.ContentDeleted) {
       if (struct.length !== 1) return structFailure('placeholder of more than one item');
-      if (keysInUpdate.has(key)) return fail('ENVELOPE_KEY_EXISTS', 'key written twice in one update');
-      keysInUpdate.add(key);
       items.push({ id: { client, clock }, key, record: undefined });
       continue;
     }
     if (!(struct.content instanceof Y.ContentBinary)) return structFailure('envelope values must be binary records');
-    if (keysInUpdate.has(key)) return fail('ENVELOPE_KEY_EXISTS', 'key written twice in one update');
-    keysInUpdate.add(key);
     const parsed = parseRecord(struct.content.content, limits.maxRecordBytes);
     if (!parsed.ok) return parsed;
     if (key !== recordKey(parsed.value)) return fail('RECORD_KEY_MISMATCH', 'map key is not the record id');
