@@ -59,6 +59,8 @@ describe('e2e: sharing is for owners only', () => {
 
       // After a reload the viewer's own copy still holds the profile.
       await cleo.page.reload({ waitUntil: 'load' });
+      // The router takes hash changes once the app has started again (it shows the page it reloaded).
+      await cleo.page.getByTestId('share-not-owner').waitFor({ timeout: WAIT });
       await goto(cleo.page, app, `/p/${doc}/s/allergies`);
       await seesText(cleo.page, 'Penicillin');
       await cleo.page.getByRole('heading', { level: 1, name: 'Rose' }).waitFor({ timeout: WAIT });
