@@ -53,7 +53,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
     extensions: [
       budgetExtension(config, refusals),
       logRefusalsOf(authExtension(registry, config, engine), refusals),
-      policyExtension(registry, config, engine),
+      logRefusalsOf(policyExtension(registry, config, engine), refusals),
       expiryExtension(registry, config),
       awarenessExtension(config),
       unloadGuard,
