@@ -87,7 +87,18 @@ export function snapshotCovers(snapshot: SnapshotExt, target: ParsedRecord, targ
 export async function authorizeRecord(
   record: ParsedRecord,
   index: IndexView,
-  o: { engine: Ed25519Engine; now: number; /** Result of a signature check already done (batched). */ signatureOk?: boolean },
+  o: {
+    engine: Ed25519Engine;
+    now: number;
+    /** Result of a signature check already done (batched). */
+    signatureOk?: boolean;
+    /**
+     * Whether an accept must come before its invite link expires. The relay checks it when the
+     * accept arrives; a replica folding records the relay already took must not (one that syncs
+     * after the link expired would otherwise fold a different membership from the others).
+     */
+    inviteLinkExpiry?: boolean;
+  },
 ): Promise<Result<MembershipOp | undefined>> {
   if (!isSameDoc(record, index.docId)) return fail('RECORD_WRONG_DOC', 'record belongs to another document');
   if (!ENVELOPE_RECORD_TYPES.has(record.header.type)) return fail('RECORD_UNKNOWN_TYPE', 'record type not allowed in the envelope');
@@ -98,7 +109,7 @@ export async function authorizeRecord(
   const signatureOk = o.signatureOk ?? (await verifyRecord(record, o.engine)).ok;
   if (!signatureOk) return fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
   if (record.header.type === RecordType.membership) {
-    const op = index.membership.check(record, o.now);
+    const op = index.membership.check(record, o.inviteLinkExpiry === false ? 0 : o.now);
     if (!op.ok) return op;
     // Signatures inside the op (a device certificate, an accept's proof by the key it binds).
     const proof = await verifyMembershipProof(index.docId, record, op.value, o.engine);

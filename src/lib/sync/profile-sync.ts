@@ -542,7 +542,8 @@ export class ProfileSync {
     const key = recordKey(r);
     const signatureOk = this.signatures.get(key);
     this.signatures.delete(key);
-    return authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now(), signatureOk });
+    // Records from the envelope were taken by the relay, which checked invite links' expiry then.
+    return authorizeRecord(r, this.index, { engine: this.o.engine, now: this.o.now(), signatureOk, inviteLinkExpiry: false });
   }
 
   private async processBatch(batch: ParsedRecord[]): Promise<void> {
