@@ -34,7 +34,9 @@ describe('relay policy', () => {
     const conn = new RelayConnection({
       url: relay.url,
       name: toBase64Url(docId),
+      docId,
       envelope,
+      engine: nobleEngine,
       minReconnectDelayMs: 60_000,
       token: () => createAuthToken({ secretKey: signer.secretKey, docId, expiresAt: o.expiresAt ?? Date.now() + 60_000, engine: nobleEngine }),
     });

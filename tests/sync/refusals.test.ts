@@ -71,7 +71,9 @@ function rawConnection(relay: { url: string }, signer: SigningKeyPair, docId: Ui
   const conn = new RelayConnection({
     url: relay.url,
     name: toBase64Url(docId),
+    docId,
     envelope,
+    engine: nobleEngine,
     minReconnectDelayMs: 50,
     random: () => 0, // pinned jitter: delays 50, 50, 100, 200, 400, 800 ms...
     resyncAfterMs: o.resyncAfterMs,

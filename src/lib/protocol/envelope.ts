@@ -150,8 +150,14 @@ export interface EnvelopeCheckOptions {
   readonly limits?: EnvelopeLimits;
   /** The doc's clock for a client (Y.getState): how far it has integrated that client's structs. */
   readonly stateOf: (client: number) => number;
-  /** Hex key the sending connection authenticated with: whose clientIDs it may write on. */
-  readonly sender: string;
+  /**
+   * Hex key the sending connection authenticated with: whose clientIDs it may write on.
+   * Undefined skips I4 (clientID ownership): a client gating what its relay forwards does not
+   * know who sent each relayed update (the relay checked I4 when it accepted it, and a relay
+   * that skips it can at worst make a member's later record wait, never erase one: I1-I3 and I5
+   * still hold, and the clientIDs bound by the update are not recorded).
+   */
+  readonly sender?: string;
 }
 
 const structFailure = (message: string): Failure => fail('ENVELOPE_BAD_STRUCT', message);
@@ -215,8 +221,8 @@ function personOf(membership: MembershipView, keyHex: string): string {
  * before bindings were kept) is frozen. Honest devices only ever send new structs of their own
  * clientIDs: whatever else they have, they got from the relay, which has it.
  */
-function checkClockOwnership(items: readonly NewItem[], index: EnvelopeIndex, membership: MembershipView, o: EnvelopeCheckOptions): Result<Array<[number, string]>> {
-  const sender = personOf(membership, o.sender);
+function checkClockOwnership(items: readonly NewItem[], index: EnvelopeIndex, membership: MembershipView, senderKey: string, o: EnvelopeCheckOptions): Result<Array<[number, string]>> {
+  const sender = personOf(membership, senderKey);
   const bound: Array<[number, string]> = [];
   const owners = new Map<number, string>();
   for (const it of items) {
@@ -264,9 +270,12 @@ export async function checkEnvelopeUpdate(update: Uint8Array, index: EnvelopeInd
     if (!verdict.ok) return verdict;
     staged.add(r.record, r.id, verdict.value);
   }
-  const owned = checkClockOwnership(items, index, staged.membership, o);
-  if (!owned.ok) return owned;
-  const bound = owned.value;
+  let bound: Array<[number, string]> = [];
+  if (o.sender !== undefined) {
+    const owned = checkClockOwnership(items, index, staged.membership, o.sender, o);
+    if (!owned.ok) return owned;
+    bound = owned.value;
+  }
 
   const deletes = checkDeletes(decoded.ds, index, staged, (client) => stateAfter.get(client) ?? o.stateOf(client));
   if (!deletes.ok) return deletes;

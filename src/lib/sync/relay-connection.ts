@@ -1,9 +1,21 @@
 /**
  * Connects an envelope doc to the relay with the stock Hocuspocus provider. The provider only
- * ever sees the envelope doc, so everything it sends is ciphertext and public membership data.
+ * ever sees envelope data, so everything it sends is ciphertext and public membership data.
+ *
+ * The client gate: the provider syncs a private "wire" doc, never the envelope itself. Local
+ * envelope changes are copied into the wire (and sent from there); what the relay sends lands in
+ * the wire, and each resulting change is checked with the relay's own write policy
+ * (`checkEnvelopeUpdate`, invariants I1-I3 and I5; I4 needs the sender, which a client does not
+ * know) against a gate index that tracks the envelope exactly. Only accepted changes reach the
+ * envelope (origin GATE_ORIGIN). A refused one stays in the wire, so the relay does not resend it
+ * forever, and is exposed in `refusedIncoming`: a broken or malicious relay can no longer erase
+ * or displace records in the stored envelope.
  */
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
+import { defaultEd25519Engine, type Ed25519Engine } from '../crypto/index.ts';
+import { checkEnvelopeUpdate, rebuildEnvelopeIndex, type EnvelopeIndex, type EnvelopeLimits } from '../protocol/envelope.ts';
+import { SerialGate } from '../protocol/serial.ts';
 import { Observable } from './observable.ts';
 import { classifyRefusal, freshTokenMayFix, reconnectDelay, type RefusalChannel } from './refusals.ts';
 import type { Connection } from './status.ts';
@@ -14,6 +26,12 @@ export interface RelayConnectionOptions {
   /** Opaque document name: base64url of the doc id. */
   readonly name: string;
   readonly envelope: Y.Doc;
+  /** The document id (the gate checks records against it). */
+  readonly docId: Uint8Array;
+  /** Signature engine for the gate (default: defaultEd25519Engine()). */
+  readonly engine?: Ed25519Engine;
+  /** Clock for membership checks in the gate (default Date.now). */
+  readonly now?: () => number;
   /** Called for every (re)connect: tokens are short-lived. */
   readonly token: () => Promise<string>;
   /** Reconnect delay floor (tests use small values). */
@@ -28,6 +46,17 @@ export interface RelayConnectionOptions {
   readonly antiEntropyMs?: number;
 }
 
+/** Transaction origin of the relay's changes the gate applies to the envelope. */
+export const GATE_ORIGIN = Symbol('relay-gate');
+/** Origin of local envelope changes copied into the wire doc. */
+const LOCAL_ORIGIN = Symbol('relay-local');
+
+/**
+ * The client applies no size limits of its own to what the relay forwards (those protect the
+ * relay; a sync step 2 of a whole profile may exceed them): only the invariants.
+ */
+const CLIENT_LIMITS: EnvelopeLimits = { maxRecordBytes: Number.MAX_SAFE_INTEGER, maxUpdateBytes: Number.MAX_SAFE_INTEGER, maxStructs: Number.MAX_SAFE_INTEGER };
+
 export class RelayConnection {
   readonly connection = new Observable<Connection>('connecting');
   /** Envelope changes sent but not yet acknowledged, plus those held back until the catch-up. */
@@ -38,6 +67,28 @@ export class RelayConnection {
   readonly synced = new Observable<boolean>(false);
   /** Why the relay refused us, if it did (a stable code, e.g. TOKEN_NOT_MEMBER). */
   readonly refusal = new Observable<string | null>(null);
+  /**
+   * The stable code of the latest change the relay sent that the gate refused (e.g.
+   * ENVELOPE_KEY_EXISTS): it was not applied to the envelope. Stays set for this connection.
+   */
+  readonly refusedIncoming = new Observable<string | null>(null);
+  /** The doc the provider syncs: the envelope's state plus whatever the relay sent, refused or not. */
+  readonly wire = new Y.Doc();
+  private readonly envelope: Y.Doc;
+  private readonly gate = new SerialGate();
+  private gateIndex: EnvelopeIndex;
+  /** Gate jobs queued or running (remote ones may requeue themselves behind local ones). */
+  private gateJobs = 0;
+  /** Local envelope changes not yet committed to the gate index. */
+  private localPending = 0;
+  /** Local changes numbered as they happen; those up to `rebuiltThrough` are in a rebuilt index. */
+  private localSeq = 0;
+  private rebuiltThrough = 0;
+  private readonly docId: Uint8Array;
+  private readonly engine: Promise<Ed25519Engine>;
+  private readonly now: () => number;
+  private readonly onEnvelopeUpdate: (update: Uint8Array, origin: unknown, doc: Y.Doc, tr: Y.Transaction) => void;
+  private readonly onWireUpdate: (update: Uint8Array, origin: unknown) => void;
   readonly socket: HocuspocusProviderWebsocket;
   readonly provider: HocuspocusProvider;
   private resyncTimer: ReturnType<typeof setTimeout> | undefined;
@@ -53,6 +104,31 @@ export class RelayConnection {
   private readonly delay: { minMs: number; maxMs: number; random: () => number };
 
   constructor(o: RelayConnectionOptions) {
+    this.envelope = o.envelope;
+    this.docId = o.docId;
+    this.engine = o.engine ? Promise.resolve(o.engine) : defaultEd25519Engine();
+    this.engine.catch(() => undefined);
+    this.now = o.now ?? Date.now;
+    const initial = Y.encodeStateAsUpdate(o.envelope);
+    this.gateIndex = rebuildEnvelopeIndex(o.docId, initial).index;
+    Y.applyUpdate(this.wire, initial, LOCAL_ORIGIN);
+    // Local changes: into the wire at once (the provider sends them from there), and into the
+    // gate index in order. The state before the change is kept: the envelope has it already.
+    this.onEnvelopeUpdate = (update, origin, _doc, tr) => {
+      if (origin === GATE_ORIGIN) return;
+      const before = new Map(tr.beforeState);
+      const seq = ++this.localSeq;
+      this.localPending++;
+      this.enqueue(() => this.commitLocal(update, before, seq));
+      Y.applyUpdate(this.wire, update, LOCAL_ORIGIN);
+    };
+    o.envelope.on('update', this.onEnvelopeUpdate);
+    // Remote changes: what integrating the relay's message changed in the wire, gated.
+    this.onWireUpdate = (update, origin) => {
+      if (origin !== this.provider) return;
+      this.enqueue(() => this.applyRemote(update));
+    };
+    this.wire.on('update', this.onWireUpdate);
     const minMs = o.minReconnectDelayMs ?? 1000;
     this.delay = { minMs, maxMs: Math.max(minMs, o.maxReconnectDelayMs ?? 30_000), random: o.random ?? Math.random };
     // This class owns reconnecting (see onSocketDown): the socket makes one attempt per
@@ -70,13 +146,17 @@ export class RelayConnection {
     this.provider = new HocuspocusProvider({
       websocketProvider: this.socket,
       name: o.name,
-      document: o.envelope,
+      document: this.wire,
       token: o.token,
       forceSyncInterval: o.antiEntropyMs ?? 30_000,
       onSynced: ({ state }) => {
         if (!state) return;
         this.failures = 0;
-        this.synced.set(true);
+        // Synced only once the gate has applied (or refused) everything received so far.
+        void this.gateIdle().then(() => {
+          if (this.destroyed || this.socket.status !== 'connected' || !this.provider.synced) return;
+          this.synced.set(true);
+        });
       },
       onUnsyncedChanges: ({ number }) => {
         this.sentUnacked = number;
@@ -111,14 +191,14 @@ export class RelayConnection {
     // arrive genesis first, or the relay refuses its records (ENVELOPE_NO_GENESIS).
     const provider = this.provider as unknown as { boundDocumentUpdateHandler: (u: Uint8Array, origin: unknown) => void };
     const send = provider.boundDocumentUpdateHandler;
-    o.envelope.off('update', send);
+    this.wire.off('update', send);
     provider.boundDocumentUpdateHandler = (update, origin) => {
       if (origin === this.provider) return;
       if (this.synced.value) return send(update, origin);
       this.heldBack++;
       this.unsynced.set(this.sentUnacked + this.heldBack);
     };
-    o.envelope.on('update', provider.boundDocumentUpdateHandler);
+    this.wire.on('update', provider.boundDocumentUpdateHandler);
     this.synced.subscribe((synced) => {
       if (!synced || this.heldBack === 0) return;
       this.heldBack = 0;
@@ -143,6 +223,69 @@ export class RelayConnection {
     this.unsynced.subscribe((n) => {
       if (n > 0 && this.resyncTimer === undefined) this.resyncTimer = setTimeout(check, resyncAfter);
     });
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.gateJobs++;
+    void this.gate
+      .run(job)
+      .catch(() => undefined)
+      .finally(() => this.gateJobs--);
+  }
+
+  /** Resolves once no gate job is queued or running. */
+  async gateIdle(): Promise<void> {
+    while (this.gateJobs > 0) await this.gate.idle();
+  }
+
+  /**
+   * A local change (already in the envelope) into the gate index. One the policy refuses (it
+   * did not come through any gate: e.g. written to the envelope directly) would leave the index
+   * behind the envelope, so the index is rebuilt from the envelope as it is now, which also
+   * covers every local change queued after this one.
+   */
+  private async commitLocal(update: Uint8Array, before: Map<number, number>, seq: number): Promise<void> {
+    try {
+      if (seq <= this.rebuiltThrough || this.destroyed) return;
+      const verdict = await checkEnvelopeUpdate(update, this.gateIndex, {
+        engine: await this.engine,
+        now: this.now(),
+        limits: CLIENT_LIMITS,
+        stateOf: (client) => before.get(client) ?? 0,
+      });
+      if (verdict.ok) verdict.value.commit();
+      else {
+        this.gateIndex = rebuildEnvelopeIndex(this.docId, Y.encodeStateAsUpdate(this.envelope)).index;
+        this.rebuiltThrough = this.localSeq;
+      }
+    } finally {
+      this.localPending--;
+    }
+  }
+
+  /**
+   * A change the relay sent: checked against the gate index, which then equals the envelope (no
+   * local change pending: one that happened meanwhile goes first, and this check is redone), and
+   * applied to the envelope only if accepted.
+   */
+  private async applyRemote(update: Uint8Array): Promise<void> {
+    if (this.destroyed) return;
+    if (this.localPending > 0) return this.enqueue(() => this.applyRemote(update));
+    const engine = await this.engine;
+    const verdict = await checkEnvelopeUpdate(update, this.gateIndex, {
+      engine,
+      now: this.now(),
+      limits: CLIENT_LIMITS,
+      stateOf: (client) => Y.getState(this.envelope.store, client),
+    });
+    if (this.destroyed) return;
+    if (this.localPending > 0) return this.enqueue(() => this.applyRemote(update));
+    if (!verdict.ok) {
+      this.refusedIncoming.set(verdict.code);
+      return;
+    }
+    verdict.value.commit();
+    Y.applyUpdate(this.envelope, update, GATE_ORIGIN);
   }
 
   /** Connects (one attempt now, then reconnects with back-off until disconnect() or a terminal refusal). */
@@ -230,8 +373,11 @@ export class RelayConnection {
     this.wanted = false;
     this.clearRetry();
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
+    this.envelope.off('update', this.onEnvelopeUpdate);
+    this.wire.off('update', this.onWireUpdate);
     this.provider.destroy();
     this.socket.destroy();
+    this.wire.destroy();
     this.connection.set('offline');
     this.synced.set(false);
   }

@@ -100,6 +100,9 @@ export async function openAsDevice(o: OpenAsDeviceOptions): Promise<Profile> {
         url: o.relayUrl,
         name: toBase64Url(o.access.docId),
         envelope: profile.envelopeDoc,
+        docId: o.access.docId,
+        engine,
+        now,
         minReconnectDelayMs: o.minReconnectDelayMs,
         token: () =>
           createAuthToken({ secretKey: person.identity.signing.secretKey, docId: o.access.docId, expiresAt: now() + 5 * 60_000, engine }),

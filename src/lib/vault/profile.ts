@@ -174,7 +174,7 @@ export class Profile {
     const update = () => this.status.set(this.computeStatus());
     this.detachers.push(sync.state.subscribe(update));
     if (connection) {
-      this.detachers.push(connection.connection.subscribe(update), connection.unsynced.subscribe(update), connection.synced.subscribe(update), connection.refusal.subscribe(update));
+      this.detachers.push(connection.connection.subscribe(update), connection.unsynced.subscribe(update), connection.synced.subscribe(update), connection.refusal.subscribe(update), connection.refusedIncoming.subscribe(update));
     }
   }
 
@@ -224,7 +224,7 @@ export class Profile {
         engine,
       });
     const connection = o.relayUrl
-      ? new RelayConnection({ url: o.relayUrl, name, envelope, minReconnectDelayMs: o.minReconnectDelayMs, token })
+      ? new RelayConnection({ url: o.relayUrl, name, docId: o.access.docId, envelope, engine, now, minReconnectDelayMs: o.minReconnectDelayMs, token })
       : undefined;
     const profile = new Profile(o.access, sync, connection, plain, envelope);
     profile.relay = o.relayUrl ? { url: o.relayUrl, token } : undefined;
@@ -260,6 +260,13 @@ export class Profile {
     const c = this.connection;
     const refusal = c?.refusal.value;
     let problems = refusal ? [...local.problems, ...refusalProblem(refusal, local.problems)] : local.problems;
+    const refusedIncoming = c?.refusedIncoming.value;
+    if (refusedIncoming && isProtocolErrorCode(refusedIncoming)) {
+      problems = [
+        ...problems,
+        { code: refusedIncoming, message: `the relay sent changes that break the envelope rules (${refusedIncoming}): this device refused them and kept its copy` },
+      ];
+    }
     if (c?.synced.value && this.sync.genesisMissing) {
       problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'the relay sent records of this profile without its genesis' }];
     }
