@@ -77,8 +77,10 @@ export class RelayConnection {
   private readonly envelope: Y.Doc;
   private readonly gate = new SerialGate();
   private gateIndex: EnvelopeIndex;
-  /** Gate jobs queued or running (remote ones may requeue themselves behind local ones). */
+  /** Gate jobs queued or running. */
   private gateJobs = 0;
+  /** The relay's changes not yet decided on, in the order the wire integrated them. */
+  private readonly remote: Uint8Array[] = [];
   /** Local envelope changes not yet committed to the gate index. */
   private localPending = 0;
   /** Local changes numbered as they happen; those up to `rebuiltThrough` are in a rebuilt index. */
@@ -126,7 +128,8 @@ export class RelayConnection {
     // Remote changes: what integrating the relay's message changed in the wire, gated.
     this.onWireUpdate = (update, origin) => {
       if (origin !== this.provider) return;
-      this.enqueue(() => this.applyRemote(update));
+      this.remote.push(update);
+      this.enqueue(() => this.pumpRemote());
     };
     this.wire.on('update', this.onWireUpdate);
     const minMs = o.minReconnectDelayMs ?? 1000;
@@ -260,32 +263,42 @@ export class RelayConnection {
       }
     } finally {
       this.localPending--;
+      if (this.localPending === 0 && this.remote.length > 0) this.enqueue(() => this.pumpRemote());
     }
   }
 
   /**
-   * A change the relay sent: checked against the gate index, which then equals the envelope (no
-   * local change pending: one that happened meanwhile goes first, and this check is redone), and
-   * applied to the envelope only if accepted.
+   * The relay's changes, oldest first, checked against the gate index, which then equals the
+   * envelope (no local change pending), and applied to the envelope only if accepted. If a
+   * local change happened during a check, the check is redone after that change is committed
+   * (commitLocal queues the next pump), so the relay's changes keep their order.
+   *
+   * While the wire holds structs or deletes Yjs could not integrate yet (a message lost or
+   * reordered on the way), its changes so far may be part of one: e.g. a compaction's deletes
+   * integrated before its snapshot, which waits for an earlier struct. Nothing is decided then;
+   * once the wire is complete again (the next message, or anti-entropy), everything queued is
+   * checked as one merged update, i.e. by its combined effect.
    */
-  private async applyRemote(update: Uint8Array): Promise<void> {
-    if (this.destroyed) return;
-    if (this.localPending > 0) return this.enqueue(() => this.applyRemote(update));
-    const engine = await this.engine;
-    const verdict = await checkEnvelopeUpdate(update, this.gateIndex, {
-      engine,
-      now: this.now(),
-      limits: CLIENT_LIMITS,
-      stateOf: (client) => Y.getState(this.envelope.store, client),
-    });
-    if (this.destroyed) return;
-    if (this.localPending > 0) return this.enqueue(() => this.applyRemote(update));
-    if (!verdict.ok) {
-      this.refusedIncoming.set(verdict.code);
-      return;
+  private async pumpRemote(): Promise<void> {
+    while (this.remote.length > 0 && this.localPending === 0 && !this.destroyed) {
+      if (this.wire.store.pendingStructs !== null || this.wire.store.pendingDs !== null) return;
+      const taken = this.remote.length;
+      const update = taken === 1 ? this.remote[0]! : Y.mergeUpdates(this.remote);
+      const verdict = await checkEnvelopeUpdate(update, this.gateIndex, {
+        engine: await this.engine,
+        now: this.now(),
+        limits: CLIENT_LIMITS,
+        stateOf: (client) => Y.getState(this.envelope.store, client),
+      });
+      if (this.destroyed || this.localPending > 0) return;
+      this.remote.splice(0, taken);
+      if (!verdict.ok) {
+        this.refusedIncoming.set(verdict.code);
+        continue;
+      }
+      verdict.value.commit();
+      Y.applyUpdate(this.envelope, update, GATE_ORIGIN);
     }
-    verdict.value.commit();
-    Y.applyUpdate(this.envelope, update, GATE_ORIGIN);
   }
 
   /** Connects (one attempt now, then reconnects with back-off until disconnect() or a terminal refusal). */
