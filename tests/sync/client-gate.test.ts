@@ -128,3 +128,40 @@ describe('client gate against a misbehaving relay', () => {
     expect(c.status.value.state).toBe('error');
   });
 });
+
+describe('client gate on a late replica', () => {
+  it('a device that first syncs after a member\'s time ran out (their record still live) loads everything', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const [alice, rex, vera] = [generateSigningKeyPair(), generateSigningKeyPair(), generateSigningKeyPair()];
+    const common = { relayUrl: relay.url, minReconnectDelayMs: 50, compactEvery: 100_000 };
+    const rexUntil = Date.now() + 120_000;
+    const a = await Profile.create({
+      signer: alice,
+      ...common,
+      members: [
+        { publicKey: rex.publicKey, role: Role.editor, expiresAt: rexUntil },
+        { publicKey: vera.publicKey, role: Role.viewer, expiresAt: 0 },
+      ],
+    });
+    cleanups.push(() => a.close());
+    a.setField('allergies', 'penicillin', 'anaphylaxis');
+    await a.flush();
+    const access = { docId: a.access.docId, epoch: 0, epochKeys: a.access.epochKeys };
+    const r = await Profile.open({ signer: rex, access, ...common });
+    await r.status.when((s) => s.synced && s.pending === 0);
+    r.setField('conditions', 'asthma', 'from a relative with time-limited access');
+    await r.flush();
+    await r.close();
+    await eventually(() => a.getField('conditions', 'asthma') !== undefined);
+    // Vera's new device opens after Rex's access ended: the relay's catch-up holds his live record.
+    const v = await Profile.open({ signer: vera, access, ...common, now: () => rexUntil + 60_000 });
+    cleanups.push(() => v.close());
+    await v.status.when((s) => s.connection === 'connected' && s.synced, 15_000);
+    await eventually(() => v.getField('allergies', 'penicillin') !== undefined);
+    expect(v.connection!.refusedIncoming.value).toBeNull();
+    expect(v.envelopeDoc.getMap(ENVELOPE_MAP).size).toBe(a.envelopeDoc.getMap(ENVELOPE_MAP).size);
+    // Whether to accept Rex's record is the engine's decision, record by record (a known limit).
+    expect(codes(v).every((c) => c === 'RECORD_NOT_MEMBER')).toBe(true);
+  });
+});

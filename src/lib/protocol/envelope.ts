@@ -158,6 +158,16 @@ export interface EnvelopeCheckOptions {
    * still hold, and the clientIDs bound by the update are not recorded).
    */
   readonly sender?: string;
+  /**
+   * 'relay' (default): every rule. 'replica': what a client checks on what its relay forwards,
+   * before it reaches the stored envelope: the effect invariants I1–I3 only. Whether each record
+   * may be accepted (its signature, its author's role now, its chain) is the sync engine's
+   * decision, record by record: a replica that syncs late must not refuse a whole catch-up
+   * because it holds a record by someone removed since, or a malformed one the relay kept in
+   * quarantine. A record whose signature fails counts as content-less here, so only signed
+   * snapshots can cover a delete.
+   */
+  readonly scope?: 'relay' | 'replica';
 }
 
 const structFailure = (message: string): Failure => fail('ENVELOPE_BAD_STRUCT', message);
@@ -202,8 +212,13 @@ function newItemsOf(decoded: ReturnType<typeof Y.decodeUpdate>, o: EnvelopeCheck
     }
     if (!(struct.content instanceof Y.ContentBinary)) return structFailure('envelope values must be binary records');
     const parsed = parseRecord(struct.content.content, limits.maxRecordBytes);
+    const mismatch = parsed.ok && key !== recordKey(parsed.value);
+    if (o.scope === 'replica' && (!parsed.ok || mismatch)) {
+      items.push({ id: { client, clock }, key, record: undefined }); // the sync engine reports it
+      continue;
+    }
     if (!parsed.ok) return parsed;
-    if (key !== recordKey(parsed.value)) return fail('RECORD_KEY_MISMATCH', 'map key is not the record id');
+    if (mismatch) return fail('RECORD_KEY_MISMATCH', 'map key is not the record id');
     items.push({ id: { client, clock }, key, record: parsed.value });
   }
   return ok({ items, stateAfter });
@@ -259,17 +274,23 @@ export async function checkEnvelopeUpdate(update: Uint8Array, index: EnvelopeInd
   const { items, stateAfter } = shape.value;
   for (const it of items) if (index.keyUsed(it.key)) return fail('ENVELOPE_KEY_EXISTS', 'key already used in the envelope');
 
-  const records = items.filter((it): it is NewItem & { record: ParsedRecord } => it.record !== undefined);
+  let records = items.filter((it): it is NewItem & { record: ParsedRecord } => it.record !== undefined);
   // Membership first, in causal order (genesis, then by clock), then the rest by seq.
   records.sort((a, b) => compareForMembership(a.record, b.record));
   const staged = new EnvelopeIndexOverlay(index);
   // Signatures are independent of order: check them all at once (WebCrypto runs them in parallel).
   const signatures = await Promise.all(records.map((r) => verifyRecord(r.record, o.engine).then((v) => v.ok)));
-  for (const [i, r] of records.entries()) {
-    const verdict = await authorizeRecord(r.record, staged, { engine: o.engine, now: o.now, signatureOk: signatures[i] });
-    if (!verdict.ok) return verdict;
-    staged.add(r.record, r.id, verdict.value);
+  if (o.scope === 'replica') {
+    records = records.filter((_, i) => signatures[i]);
+    for (const r of records) staged.add(r.record, r.id, undefined);
+  } else {
+    for (const [i, r] of records.entries()) {
+      const verdict = await authorizeRecord(r.record, staged, { engine: o.engine, now: o.now, signatureOk: signatures[i] });
+      if (!verdict.ok) return verdict;
+      staged.add(r.record, r.id, verdict.value);
+    }
   }
+  const signed = new Set(records.map((r) => r.key));
   let bound: Array<[number, string]> = [];
   if (o.sender !== undefined) {
     const owned = checkClockOwnership(items, index, staged.membership, o.sender, o);
@@ -286,7 +307,7 @@ export async function checkEnvelopeUpdate(update: Uint8Array, index: EnvelopeInd
     bound,
     commit() {
       for (const [client, person] of bound) index.bindClient(client, person);
-      for (const it of items) if (!it.record) index.useKey(it.key);
+      for (const it of items) if (!signed.has(it.key)) index.useKey(it.key);
       for (const a of staged.added) index.add(a.record, a.item, a.op);
       for (const key of deleted) index.remove(key);
     },

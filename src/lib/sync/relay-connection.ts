@@ -5,7 +5,7 @@
  * The client gate: the provider syncs a private "wire" doc, never the envelope itself. Local
  * envelope changes are copied into the wire (and sent from there); what the relay sends lands in
  * the wire, and each resulting change is checked with the relay's own write policy
- * (`checkEnvelopeUpdate`, invariants I1-I3 and I5; I4 needs the sender, which a client does not
+ * (`checkEnvelopeUpdate` in its replica scope: the effect invariants I1-I3; I4 needs the sender, which a client does not
  * know) against a gate index that tracks the envelope exactly. Only accepted changes reach the
  * envelope (origin GATE_ORIGIN). A refused one stays in the wire, so the relay does not resend it
  * forever, and is exposed in `refusedIncoming`: a broken or malicious relay can no longer erase
@@ -254,6 +254,7 @@ export class RelayConnection {
         engine: await this.engine,
         now: this.now(),
         limits: CLIENT_LIMITS,
+        scope: 'replica',
         stateOf: (client) => before.get(client) ?? 0,
       });
       if (verdict.ok) verdict.value.commit();
@@ -288,6 +289,7 @@ export class RelayConnection {
         engine: await this.engine,
         now: this.now(),
         limits: CLIENT_LIMITS,
+        scope: 'replica',
         stateOf: (client) => Y.getState(this.envelope.store, client),
       });
       if (this.destroyed || this.localPending > 0) return;
