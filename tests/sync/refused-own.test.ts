@@ -18,7 +18,7 @@ import type { Extension, onAuthenticatePayload } from '@hocuspocus/server';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { fromBase64Url, generateBoxKeyPair, generateSigningKeyPair, toHex, type BoxKeyPair, type SigningKeyPair } from '../../src/lib/crypto/index.ts';
-import { ENVELOPE_MAP, parseRecord, Role, type RoleCode } from '../../src/lib/protocol/index.ts';
+import { ENVELOPE_MAP, parseRecord, RecordType, Role, type RoleCode } from '../../src/lib/protocol/index.ts';
 import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { OwnRecordRefused, ProfileSync } from '../../src/lib/sync/profile-sync.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
@@ -159,6 +159,46 @@ describe('a record the relay refused', () => {
     expect(ids(again)).toEqual(['c1', 'o1', 'o2', 'o3']);
     expect(again.status.value.problems.filter((p) => p.code === 'RECORD_NOT_WRITER').length).toBeGreaterThanOrEqual(1);
     expect(relayRecordsBy(relay, ed.signer.publicKey)).toEqual(edOnRelay);
+  });
+});
+
+describe('compaction waits for the relay', () => {
+  it('an editor demoted while offline does not compact offline, so a reload still holds everyone\'s records', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const [owner, ed] = [keys(), keys()];
+    const common = { relayUrl: relay.url, minReconnectDelayMs: 50 };
+    const o = await Profile.create({ ...owner, ...common, members: [entry(ed, Role.editor)] });
+    cleanups.push(() => o.close());
+    o.records.put('allergies', allergy('o1', 'Peanut'));
+    await o.flush();
+    const access = { docId: o.access.docId, epoch: 0, epochKeys: o.access.epochKeys };
+    const persistence = memoryPersistence();
+    const e = await Profile.open({ ...ed, ...common, access, persistence, compactEvery: 3 });
+    await e.status.when((s) => s.synced);
+    await eventually(() => ids(e).includes('o1'), 10_000, () => ids(e).join());
+
+    e.disconnect();
+    // Offline, enough edits for a compaction pile up; it waits for the relay.
+    for (let i = 0; i < 5; i++) {
+      e.records.put('allergies', allergy(`e${i}`, `typed offline ${i}`));
+      await e.sync.flush();
+    }
+    const snapshots = () => [...e.envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).values()].filter((v) => v[3] === RecordType.snapshot).length;
+    expect(snapshots()).toBe(0);
+    // Meanwhile the owner demotes it; back online, its queued records are refused.
+    await o.addMember(entry(ed, Role.viewer));
+    await o.flush();
+    await e.connect();
+    expect(await e.connection!.refusal.when((r) => r !== null, 10_000)).toBe('RECORD_NOT_WRITER');
+    expect(snapshots()).toBe(0);
+
+    // A reload from the stored copy still holds the owner's record.
+    await e.close();
+    const again = await Profile.open({ ...ed, ...common, access, persistence, autoConnect: false });
+    cleanups.push(() => again.close());
+    await again.sync.flush();
+    expect(ids(again)).toContain('o1');
   });
 });
 

@@ -409,8 +409,25 @@ export class ProfileSync {
 
   // ---- compaction --------------------------------------------------------------------------
 
+  /**
+   * When automatic compaction may run. A profile synced through a relay compacts only while
+   * caught up with it: a snapshot deletes other people's records in the stored copy at once, and
+   * a device that lost write access while offline would otherwise delete them locally before the
+   * relay refuses its snapshot (the relay's copy stays whole; this device's would not).
+   */
+  private compactionAllowed: () => boolean = () => true;
+
+  setCompactionGate(allowed: () => boolean): void {
+    this.compactionAllowed = allowed;
+  }
+
+  /** Compacts now if enough records piled up and compaction is allowed (e.g. once back online). */
+  compactIfDue(): Promise<void> {
+    return this.maybeCompact();
+  }
+
   private async maybeCompact(): Promise<void> {
-    if (this.compactable < this.o.compactEvery || !this.canWrite()) return;
+    if (this.compactable < this.o.compactEvery || !this.canWrite() || !this.compactionAllowed()) return;
     try {
       await this.compact();
     } catch (e) {

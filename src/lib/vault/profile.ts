@@ -226,6 +226,12 @@ export class Profile {
     const connection = o.relayUrl
       ? new RelayConnection({ url: o.relayUrl, name, docId: o.access.docId, envelope, engine, now, minReconnectDelayMs: o.minReconnectDelayMs, token })
       : undefined;
+    if (connection) {
+      sync.setCompactionGate(() => connection.synced.value);
+      connection.synced.subscribe((synced) => {
+        if (synced) void sync.compactIfDue().catch(() => undefined);
+      });
+    }
     const profile = new Profile(o.access, sync, connection, plain, envelope);
     profile.relay = o.relayUrl ? { url: o.relayUrl, token } : undefined;
     profile.ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
