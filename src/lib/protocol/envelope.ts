@@ -152,10 +152,9 @@ export interface EnvelopeCheckOptions {
   readonly stateOf: (client: number) => number;
   /**
    * Hex key the sending connection authenticated with: whose clientIDs it may write on.
-   * Undefined skips I4 (clientID ownership): a client gating what its relay forwards does not
-   * know who sent each relayed update (the relay checked I4 when it accepted it, and a relay
-   * that skips it can at worst make a member's later record wait, never erase one: I1-I3 and I5
-   * still hold, and the clientIDs bound by the update are not recorded).
+   * Required in the relay scope. The replica scope skips I4: a client gating what its relay
+   * forwards does not know who sent each relayed update (the relay checked I4 when it accepted
+   * it; a relay that skips it can at worst make a member's later record wait, never erase one).
    */
   readonly sender?: string;
   /**
@@ -292,7 +291,9 @@ export async function checkEnvelopeUpdate(update: Uint8Array, index: EnvelopeInd
   }
   const signed = new Set(records.map((r) => r.key));
   let bound: Array<[number, string]> = [];
-  if (o.sender !== undefined) {
+  if (o.scope !== 'replica') {
+    // The relay always knows the sender; a relay-scope check without one cannot decide I4.
+    if (o.sender === undefined) return fail('ENVELOPE_CLIENT_NOT_OWNED', 'no sender to check clientID ownership against');
     const owned = checkClockOwnership(items, index, staged.membership, o.sender, o);
     if (!owned.ok) return owned;
     bound = owned.value;
