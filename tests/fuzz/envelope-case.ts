@@ -9,7 +9,6 @@ import * as Y from 'yjs';
 import { toHex } from '../../src/lib/crypto/index.ts';
 import {
   checkEnvelopeUpdate,
-  decodeSnapshotExt,
   ENVELOPE_MAP,
   isWriterRole,
   parseRecord,
@@ -17,6 +16,7 @@ import {
   recordKey,
   RecordType,
   snapshotCovers,
+  snapshotExtOf,
   verifyRecord,
   type EnvelopeIndex,
   type ParsedRecord,
@@ -123,10 +123,8 @@ async function checkEffects(o: {
   const snapshots: SnapshotExt[] = [];
   for (const bytes of [...liveBefore.values(), ...liveAfter.values()]) {
     const r = parseRecord(bytes);
-    if (r.ok && r.value.header.type === RecordType.snapshot) {
-      const ext = decodeSnapshotExt(r.value.header.ext);
-      if (ext.ok) snapshots.push(ext.value);
-    }
+    const ext = r.ok ? snapshotExtOf(r.value) : undefined;
+    if (ext) snapshots.push(ext);
   }
   for (const [k, bytes] of liveBefore) {
     if (liveAfter.has(k)) {
@@ -135,8 +133,7 @@ async function checkEffects(o: {
     }
     const r = parseRecord(bytes);
     if (!r.ok) return 'a lost value was not a record';
-    const ext = r.value.header.type === RecordType.snapshot ? decodeSnapshotExt(r.value.header.ext) : undefined;
-    const target = ext?.ok ? ext.value : undefined;
+    const target = snapshotExtOf(r.value);
     if (!snapshots.some((s) => s !== target && snapshotCovers(s, r.value, target))) return `record ${k.slice(0, 8)} (type ${r.value.header.type}) lost without a covering snapshot`;
     if (!o.deleted.includes(k)) return `record ${k.slice(0, 8)} lost but not reported as deleted`;
   }

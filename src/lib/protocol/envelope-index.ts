@@ -110,16 +110,12 @@ export class EnvelopeIndex implements IndexView {
     const key = recordKey(record);
     this.usedKeys.add(key);
     if (this.records.has(key)) return;
-    let snapshot: SnapshotExt | undefined;
-    if (record.header.type === RecordType.snapshot) {
-      const ext = decodeSnapshotExt(record.header.ext);
-      if (ext.ok) {
-        snapshot = ext.value;
-        this.liveSnapshots.set(key, snapshot);
-        for (const c of snapshot.coverage) {
-          const a = toHex(c.author);
-          if (c.seq > this.coveredSeq(a)) this.covered.set(a, c.seq);
-        }
+    const snapshot = snapshotExtOf(record);
+    if (snapshot) {
+      this.liveSnapshots.set(key, snapshot);
+      for (const c of snapshot.coverage) {
+        const a = toHex(c.author);
+        if (c.seq > this.coveredSeq(a)) this.covered.set(a, c.seq);
       }
     }
     if (membershipOp) this.membership.add(record, membershipOp);
@@ -206,12 +202,23 @@ export function rebuildEnvelopeIndex(
   // compacted stays unowned, and the policy freezes it.
   for (const { record, item } of live) {
     if (index.ownerOfClient(item.client) !== undefined || !index.has(recordKey(record))) continue;
-    const author = toHex(record.header.author);
-    const person = index.membership.state().devices.get(author)?.identity ?? author;
+    const person = personOf(index.membership, toHex(record.header.author));
     index.bindClient(item.client, person);
     derivedOwners.push([item.client, person]);
   }
   return { index, quarantined, derivedOwners };
+}
+
+/** A snapshot record's coverage (undefined for other types, or an ext that does not decode). */
+export function snapshotExtOf(record: ParsedRecord): SnapshotExt | undefined {
+  if (record.header.type !== RecordType.snapshot) return undefined;
+  const ext = decodeSnapshotExt(record.header.ext);
+  return ext.ok ? ext.value : undefined;
+}
+
+/** The person a signing key acts for: its identity if it is a certified device, else itself. */
+export function personOf(membership: MembershipView, keyHex: string): string {
+  return membership.state().devices.get(keyHex)?.identity ?? keyHex;
 }
 
 export type DecodedDeleteSet = ReturnType<typeof Y.decodeUpdate>['ds'];

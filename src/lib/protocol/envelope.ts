@@ -31,7 +31,7 @@ import * as Y from 'yjs';
 import { toHex, type Ed25519Engine } from '../crypto/index.ts';
 import { RecordType, type RecordTypeCode } from './constants.ts';
 import { fail, ok, type Failure, type Result } from './errors.ts';
-import { deleteSetHas, ENVELOPE_MAP, EnvelopeIndex, itemKey, recordKey, type IndexView, type ItemId } from './envelope-index.ts';
+import { deleteSetHas, ENVELOPE_MAP, EnvelopeIndex, itemKey, personOf, recordKey, snapshotExtOf, type IndexView, type ItemId } from './envelope-index.ts';
 import { lockboxHeader } from './lockbox.ts';
 import { compareForMembership, INVITEE, isAdminRole, isWriterRole, MembershipView, verifyMembershipProof, type MembershipOp } from './membership.ts';
 import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord } from './record.ts';
@@ -223,11 +223,6 @@ function newItemsOf(decoded: ReturnType<typeof Y.decodeUpdate>, o: EnvelopeCheck
   return ok({ items, stateAfter });
 }
 
-/** The person a signing key acts for: its identity if it is a certified device, else itself. */
-function personOf(membership: MembershipView, keyHex: string): string {
-  return membership.state().devices.get(keyHex)?.identity ?? keyHex;
-}
-
 /**
  * I4: every new struct on an envelope clientID comes from the person that clientID belongs to,
  * and every record on it is signed by that person's keys. A clientID belongs to the person whose
@@ -373,9 +368,8 @@ class EnvelopeIndexOverlay implements IndexView {
   newSnapshots(): SnapshotExt[] {
     const out: SnapshotExt[] = [];
     for (const a of this.added) {
-      if (a.record.header.type !== RecordType.snapshot) continue;
-      const ext = decodeSnapshotExt(a.record.header.ext);
-      if (ext.ok) out.push(ext.value);
+      const ext = snapshotExtOf(a.record);
+      if (ext) out.push(ext);
     }
     return out;
   }
@@ -385,13 +379,8 @@ class EnvelopeIndexOverlay implements IndexView {
       const record = this.base.recordAtItem(client, c) ?? this.byItem.get(itemKey(client, c));
       if (!record) continue;
       const key = recordKey(record);
-      const snapshot = record.header.type === RecordType.snapshot ? (this.base.snapshotOf(key) ?? snapshotExtOf(record)) : undefined;
+      const snapshot = this.base.snapshotOf(key) ?? snapshotExtOf(record);
       yield { key, record, snapshot };
     }
   }
-}
-
-function snapshotExtOf(record: ParsedRecord): SnapshotExt | undefined {
-  const ext = decodeSnapshotExt(record.header.ext);
-  return ext.ok ? ext.value : undefined;
 }

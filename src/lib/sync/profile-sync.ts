@@ -40,6 +40,7 @@ import {
   SEALED_TYPES,
   SerialGate,
   snapshotCovers,
+  snapshotExtOf,
   ZERO_HASH,
   ProtocolError,
   type ChainHead as CoverageEntry,
@@ -471,8 +472,7 @@ export class ProfileSync {
     for (const [k, bytes] of this.map.entries()) {
       const target = parseRecord(bytes);
       if (!target.ok) continue;
-      const targetExt = target.value.header.type === RecordType.snapshot ? decodeSnapshotExt(target.value.header.ext) : undefined;
-      if (snapshotCovers(covers, target.value, targetExt?.ok ? targetExt.value : undefined)) doomed.push(k);
+      if (snapshotCovers(covers, target.value, snapshotExtOf(target.value))) doomed.push(k);
     }
     return doomed;
   }
@@ -509,8 +509,7 @@ export class ProfileSync {
       this.erasures.delete(key);
       const r = parseRecord(bytes);
       if (!r.ok) continue; // never a record: nothing of value went
-      const own = r.value.header.type === RecordType.snapshot ? decodeSnapshotExt(r.value.header.ext) : undefined;
-      const target = own?.ok ? own.value : undefined;
+      const target = snapshotExtOf(r.value);
       const covered =
         (r.value.header.type === RecordType.update && this.index.coveredSeq(toHex(r.value.header.author)) >= r.value.header.seq) ||
         this.index.snapshots().some((s) => s !== target && snapshotCovers(s, r.value, target));
