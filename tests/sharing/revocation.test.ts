@@ -184,8 +184,11 @@ describe('revocation and rotation', () => {
       inject(c.envelopeDoc, Buffer.from(parsed.value.id).toString('base64url'), bytes);
     }
     await c.sync.flush();
-    const codes = c.status.value.problems.map((p) => p.code);
-    expect(codes.filter((x) => x === 'RECORD_NOT_ADMIN').length).toBe(2);
+    // Both forgeries are detected by this device itself (problems with a record key). The
+    // injection writes into c's envelope as a local change, so c also forwards them and the
+    // relay's refusal (no key) may or may not have arrived by now: it is not counted.
+    const detected = c.status.value.problems.filter((p) => p.code === 'RECORD_NOT_ADMIN' && p.key !== undefined);
+    expect(detected.length).toBe(2);
     expect(c.sync.index.membership.roleOf(mallory.signer.publicKey, Date.now())).toBeUndefined();
   });
 });
