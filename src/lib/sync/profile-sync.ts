@@ -360,7 +360,7 @@ export class ProfileSync {
       if (e instanceof OwnRecordRefused) {
         refused = true;
         this.report({ code: e.code, message: 'this device may not write to this profile; local changes are not shared' });
-      } else this.report({ code: 'RECORD_BAD_PAYLOAD', message: `could not seal local changes: ${(e as Error).name}` });
+      } else this.report({ code: 'SYNC_SEAL_FAILED', message: `could not seal local changes: ${(e as Error).name}` });
     } finally {
       this.sealing = false;
       this.publish();
