@@ -32,6 +32,7 @@ export const ProtocolErrors = {
   DEVICE_BAD_CERT: 126,
   INVITE_BAD_PROOF: 127, // accept not signed by the key it binds
   INVITE_KEY_TAKEN: 128, // accept names a member, device or invite key
+  DEVICE_KEY_TAKEN: 129, // device certificate names a member, device or invite key
   RECORD_REPLAY: 130,
   RECORD_FORK: 131,
   RECORD_GAP: 132,
