@@ -241,9 +241,10 @@ function refuse(request: IncomingMessage, response: ServerResponse, status: numb
   send(response, status, code, unread ? { ...extra, Connection: 'close' } : extra);
 }
 
-/** Bodies of every answer but a blob are a stable code (never the path or anything received). */
+/** An answer's body: a relay code (RelayErrors), a protocol code (tokens, roles) or OK. */
 type AnswerCode = RelayErrorCode | ProtocolErrorCode | 'OK';
 
+/** Bodies of every answer but a blob are a stable code (never the path or anything received). */
 function send(response: ServerResponse, status: number, code: AnswerCode, extra: Record<string, string> = {}): void {
   const body = Buffer.from(code);
   response.writeHead(status, {
