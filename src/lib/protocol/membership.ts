@@ -394,7 +394,7 @@ export class MembershipView {
         if (!state.members.has(toHex(op.cert.identity)) && !this.isCreator(op.cert.identity)) {
           return fail('RECORD_NOT_MEMBER', 'a device certificate is only for the identity of a current member');
         }
-        return deviceKeyFree(op.cert, state) ? decoded : fail('DEVICE_BAD_CERT', 'that device key is a member, an invite or another identity\'s device');
+        return deviceKeyFree(op.cert, state) ? decoded : fail('DEVICE_KEY_TAKEN', 'that device key is a member, an invite or another identity\'s device');
       }
       case 'revoke-device': {
         const target = state.devices.get(toHex(op.device));

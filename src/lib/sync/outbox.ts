@@ -144,7 +144,7 @@ export class Outbox {
       for (const s of sessions) this.sessions.add(s);
       const refusal = this.c.refusal(e);
       if (refusal) this.c.problems.report({ code: refusal.code, message: 'this device may not write to this profile; local changes are not shared' });
-      else this.c.problems.report({ code: 'RECORD_BAD_PAYLOAD', message: `could not seal local changes: ${(e as Error).name}` });
+      else this.c.problems.report({ code: 'SYNC_SEAL_FAILED', message: `could not seal local changes: ${(e as Error).name}` });
       return refusal !== undefined;
     } finally {
       this.inFlight = undefined;
