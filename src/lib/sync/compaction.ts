@@ -4,12 +4,19 @@
  * protocol/envelope.ts `snapshotCovers`). Everything here reads the index: nothing re-parses
  * the envelope.
  */
-import { ZERO_HASH, RecordType, snapshotCovers, type EnvelopeIndex, type SnapshotExt } from '../protocol/index.ts';
+import { fromHex, toHex } from '../crypto/index.ts';
+import { ZERO_HASH, RecordType, snapshotCovers, type ChainHead as CoverageEntry, type EnvelopeIndex, type SnapshotExt } from '../protocol/index.ts';
+import type { ChainHead } from './chain.ts';
 import type { ReplicaState } from './replica-state.ts';
 
-/** What a snapshot written now covers: every author's chain head, after the live snapshot chain. */
-export function snapshotExtNow(state: ReplicaState): SnapshotExt {
-  return { prevSnapshot: previousSnapshotId(state.index), coverage: state.coverage() };
+/**
+ * What a snapshot written now covers: every author's chain head (the writer's own as `own`
+ * says, when its transaction already staged records), after the live snapshot chain.
+ */
+export function snapshotExtFor(state: ReplicaState, own: { author: string; head: ChainHead }): SnapshotExt {
+  const coverage = state.coverage().filter((c) => toHex(c.author) !== own.author);
+  if (own.head.seq > 0) coverage.push({ author: fromHex(own.author) as CoverageEntry['author'], seq: own.head.seq, head: own.head.head });
+  return { prevSnapshot: previousSnapshotId(state.index), coverage };
 }
 
 /** Id of a live snapshot this one follows (zero if none): the chain of snapshots. */

@@ -11,33 +11,22 @@
 import * as Y from 'yjs';
 import { secureRandom, toHex, type BoxKeyPair, type Ed25519Engine, type RandomSource, type SigningKeyPair, type SigningPublicKey } from '../crypto/index.ts';
 import {
-  authorizeRecord,
-  encodeMembershipExt,
-  encodeSnapshotExt,
   encodeUpdatePayload,
   ENVELOPE_MAP,
   isWriterRole,
-  parseOwnRecord,
-  ProtocolError,
-  recordKey,
   RecordType,
-  sealRecord,
-  SEALED_TYPES,
   SerialGate,
   type EnvelopeIndex,
-  type Failure,
   type MembershipOp,
-  type RecordHeader,
   type RecordTypeCode,
-  type SnapshotExt,
 } from '../protocol/index.ts';
 import { applyVerified, clientIdFor, type VerifiedUpdate } from './apply.ts';
 import type { ChainHead } from './chain.ts';
-import { coveredKeys, snapshotExtNow } from './compaction.ts';
 import { Inbox } from './inbox.ts';
 import type { EpochKeyRing } from './key-ring.ts';
 import { Observable } from './observable.ts';
 import { Outbox, type OutboxBlock } from './outbox.ts';
+import { OwnRecordRefused, OwnTransaction, type OwnWriteGuard } from './own-transaction.ts';
 import { ProblemList } from './problems.ts';
 import { ReplicaState } from './replica-state.ts';
 import type { SyncProblem } from './status.ts';
@@ -47,17 +36,7 @@ export const REMOTE_ORIGIN = Symbol('fhv:remote');
 /** Origin of this replica's own envelope inserts. */
 export const LOCAL_ENVELOPE_ORIGIN = Symbol('fhv:local-envelope');
 
-/**
- * An own record the write policy would refuse (the relay's rules, `authorizeRecord`, run on the
- * sealed record against this replica's index before it is inserted). Nothing was inserted,
- * deleted or indexed: the envelope, the chain head and the membership fold are unchanged.
- */
-export class OwnRecordRefused extends ProtocolError {
-  constructor(failure: Failure) {
-    super(failure);
-    this.name = 'OwnRecordRefused';
-  }
-}
+export { OwnRecordRefused } from './own-transaction.ts';
 
 export interface ProfileSyncOptions {
   readonly docId: Uint8Array;
@@ -93,9 +72,6 @@ export interface LocalState {
 export const DEFAULT_BATCH_WINDOW_MS = 20;
 export const DEFAULT_COMPACT_EVERY = 300;
 
-/** Verdicts about who may write what: an own record refused with one of these is never inserted. */
-const ROLE_REFUSALS: ReadonlySet<string> = new Set(['RECORD_NOT_MEMBER', 'RECORD_NOT_WRITER', 'RECORD_NOT_ADMIN']);
-
 export class ProfileSync {
   readonly docId: Uint8Array;
   readonly plain: Y.Doc;
@@ -127,6 +103,7 @@ export class ProfileSync {
    * relay refuses its snapshot (the relay's copy stays whole; this device's would not).
    */
   private compactionAllowed: () => boolean = () => true;
+  private guard: OwnWriteGuard | undefined;
 
   private constructor(o: ProfileSyncOptions) {
     this.docId = o.docId;
@@ -254,21 +231,38 @@ export class ProfileSync {
     return this.inbox.drain();
   }
 
-  /** Writes an owner-signed membership record (genesis is written by `createProfile`). */
-  async appendMembership(op: MembershipOp): Promise<string> {
-    return this.writes.run(() => {
-      // Stamp the Lamport clock at write time, after every op this replica has seen.
-      const stamped = { ...op, clock: op.kind === 'genesis' ? 0 : (op.clock ?? this.index.membership.nextClock) };
-      return this.appendOwn(RecordType.membership, new Uint8Array(0), encodeMembershipExt(stamped), { op: stamped });
+  /**
+   * Writes own records as one unit (see own-transaction.ts): `plan` stages them, each checked
+   * against the state the earlier ones make; they are inserted together only if all pass.
+   */
+  transact<T>(plan: (tx: OwnTransaction) => Promise<T>): Promise<T> {
+    return this.writes.run(async () => {
+      const tx = new OwnTransaction({
+        docId: this.docId,
+        signer: this.signer,
+        engine: this.engine,
+        random: this.random,
+        now: this.now,
+        ring: this.ring,
+        replica: this.replica,
+        plain: this.plain,
+        settle: () => this.inbox.idle(),
+        guard: this.guard,
+      });
+      const result = await plan(tx);
+      this.commit(tx);
+      return result;
     });
+  }
+
+  /** Writes one membership record (genesis is written by `createProfile`). */
+  appendMembership(op: MembershipOp): Promise<string> {
+    return this.transact((tx) => tx.membershipOp(op));
   }
 
   /** Appends one signed audit entry (see protocol/audit.ts) as a sealed audit record. */
   async appendAudit(entry: Uint8Array): Promise<void> {
-    await this.writes.run(async () => {
-      const key = await this.appendOwn(RecordType.audit, entry, new Uint8Array(0));
-      this.replica.addAudit(key, { author: this.me, seq: this.ownHead.seq, entry });
-    });
+    await this.transact((tx) => tx.audit(entry));
   }
 
   /** Every audit entry this replica could open, grouped by author in chain order. */
@@ -278,12 +272,17 @@ export class ProfileSync {
 
   /** Appends an owner-signed lockbox (ext from protocol/lockbox.ts) to this device's chain. */
   async appendLockbox(ext: Uint8Array): Promise<void> {
-    await this.writes.run(() => this.appendOwn(RecordType.lockbox, new Uint8Array(0), ext));
+    await this.transact((tx) => tx.lockbox(ext));
   }
 
   /** Injected time and randomness, for the owner operations in admin.ts. */
   get clock(): { now: () => number; random: RandomSource; signer: SigningPublicKey } {
     return { now: this.now, random: this.random, signer: this.signer.publicKey };
+  }
+
+  /** The facade's typed refusals of own membership ops and snapshots, checked before sealing. */
+  setWriteGuard(guard: OwnWriteGuard | undefined): void {
+    this.guard = guard;
   }
 
   setCompactionGate(allowed: () => boolean): void {
@@ -300,12 +299,8 @@ export class ProfileSync {
    * it covers in the same envelope transaction. Throws OwnRecordRefused, with the envelope
    * untouched, if this device may not write a snapshot.
    */
-  async compact(): Promise<string> {
-    return this.writes.run(async () => {
-      await this.inbox.idle();
-      const ext = snapshotExtNow(this.replica);
-      return this.appendOwn(RecordType.snapshot, Y.encodeStateAsUpdateV2(this.plain), encodeSnapshotExt(ext), { covers: ext });
-    });
+  compact(): Promise<string> {
+    return this.transact((tx) => tx.snapshot());
   }
 
   /** Problems are kept until the user (or a test) acknowledges them. */
@@ -352,39 +347,24 @@ export class ProfileSync {
 
   private async sealUpdate(updates: Uint8Array[], sessions: number[]): Promise<void> {
     const update = updates.length === 1 ? updates[0]! : Y.mergeUpdatesV2(updates);
-    const payload = encodeUpdatePayload({ sessions, update });
-    await this.writes.run(() => this.appendOwn(RecordType.update, payload, new Uint8Array(0)));
+    await this.transact((tx) => tx.update(encodeUpdatePayload({ sessions, update })));
   }
 
-  /**
-   * Seals, signs and inserts one own record; callers serialise through `writes`. A snapshot
-   * (`covers`) deletes, in the same envelope transaction, every record it covers: the rule the
-   * relay applies. The envelope observer does the bookkeeping for the deleted keys.
-   *
-   * First the sealed record passes the relay's own check (`authorizeRecord` against this
-   * replica's index): one the relay would refuse for this device's role or authority throws
-   * OwnRecordRefused before anything changes, so a refused snapshot deletes nothing.
-   */
-  private async appendOwn(type: RecordTypeCode, payload: Uint8Array, ext: Uint8Array, o: { op?: MembershipOp; covers?: SnapshotExt } = {}): Promise<string> {
-    const head = this.ownHead;
-    const header: RecordHeader = { type, docId: this.docId, epoch: this.currentEpoch, author: this.signer.publicKey, seq: head.seq + 1, prev: head.head, ext };
-    const key = SEALED_TYPES.has(type) ? this.ring.get(header.epoch) : undefined;
-    const sealed = await sealRecord({ header, payload, key, secretKey: this.signer.secretKey, engine: this.engine, random: this.random });
-    const own = parseOwnRecord(sealed);
-    if (!own.ok) throw new ProtocolError(own);
-    const verdict = await authorizeRecord(own.value, this.index, { engine: this.engine, now: this.now(), verified: own });
-    if (!verdict.ok && ROLE_REFUSALS.has(verdict.code)) throw new OwnRecordRefused(verdict);
-    const recordId = recordKey(own.value);
-    const doomed = o.covers ? coveredKeys(this.index, o.covers) : [];
-    this.replica.processed.add(recordId);
-    this.index.add(own.value, undefined, o.op);
-    if (o.op) this.membershipVersion.set(this.membershipVersion.value + 1);
-    this.replica.advance(this.me, head.seq + 1, own.value.id);
+  /** Inserts a transaction's staged records: index, chain, keys, then one envelope transaction. */
+  private commit(tx: OwnTransaction): void {
+    if (tx.staged.length === 0) return;
+    for (const [epoch, key] of tx.newKeys) this.ring.add(epoch, key);
+    for (const s of tx.staged) {
+      this.replica.processed.add(s.key);
+      this.index.add(s.record, undefined, s.op);
+      this.replica.advance(this.me, s.record.header.seq, s.record.id);
+      if (s.record.header.type === RecordType.audit) this.replica.addAudit(s.key, { author: this.me, seq: s.record.header.seq, entry: s.payload });
+    }
+    if (tx.staged.some((s) => s.op)) this.membershipVersion.set(this.membershipVersion.value + 1);
     this.envelope.transact(() => {
-      this.map.set(recordId, sealed.bytes);
-      for (const k of doomed) this.map.delete(k);
+      for (const s of tx.staged) this.map.set(s.key, s.sealed.bytes);
+      for (const s of tx.staged) for (const k of s.doomed) this.map.delete(k);
     }, LOCAL_ENVELOPE_ORIGIN);
-    return recordId;
   }
 
   private async maybeCompact(): Promise<void> {

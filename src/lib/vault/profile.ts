@@ -393,16 +393,12 @@ export class Profile {
    * or the device's own person's; a snapshot a writer's.
    */
   private guardOwnWrites(sync: ProfileSync): void {
-    const appendMembership = sync.appendMembership.bind(sync);
-    sync.appendMembership = async (op: MembershipOp) => {
-      this.checkMembershipWrite(op);
-      return appendMembership(op);
-    };
-    const compact = sync.compact.bind(sync);
-    sync.compact = async () => {
-      if (!this.canWrite) throw new VaultError('RECORD_READ_ONLY', 'you can view this profile but not change it');
-      return compact();
-    };
+    sync.setWriteGuard({
+      membership: (op) => this.checkMembershipWrite(op),
+      snapshot: () => {
+        if (!this.canWrite) throw new VaultError('RECORD_READ_ONLY', 'you can view this profile but not change it');
+      },
+    });
   }
 
   private checkMembershipWrite(op: MembershipOp): void {
