@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       }
       await withProfile(alias!, async (p) => {
         p.setField(section!, key!, value);
-        await p.sync.flush();
+        await p.flush();
       });
       return;
     }
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       await withProfile(alias!, async (p) => {
         if (values.append !== undefined) {
           p.insertNote(name!, p.readNote(name!).length, values.append);
-          await p.sync.flush();
+          await p.flush();
         } else console.log(p.readNote(name!));
       });
       return;
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
           try {
             await p.status.when((s) => s.synced || s.state === 'error', timeoutMs);
             await p.flush(timeoutMs);
-            await p.sync.flush();
+            await p.flush();
           } catch {
             printStatus(p);
             throw new CliError('CLI_SYNC_FAILED', 'could not finish syncing with the relay in time');
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
       try {
         const profile = await acceptInvitation(link!, { signer: ring.signer, box: ring.box, relayUrl: values.relay, persistence: store.persistence });
         await profile.flush();
-        ring.addProfile(alias!, { docId: profile.access.docId, epoch: profile.sync.currentEpoch, epochKeys: new Map(profile.sync.keys.entries()) }, values.relay);
+        ring.addProfile(alias!, profile.accessBundle(), values.relay);
         await profile.close();
         console.log('joined');
       } catch (e) {
