@@ -61,7 +61,8 @@ async function runEncrypted(trace: Trace, n: number, expected: string): Promise<
     pair.proxy.reset();
     const done = whenText(engineOf(pair.reader).plainDoc.getText(`note:${NOTE}`), expected);
     const t0 = now();
-    await replay(trace, n, (p, s) => pair.writer.insertNote(NOTE, p, s), (p, l) => pair.writer.deleteNote(NOTE, p, l));
+    const note = pair.writer.note(NOTE);
+    await replay(trace, n, (p, s) => note.replace(p, 0, s), (p, l) => note.replace(p, l, ''));
     const replayMs = now() - t0;
     await within(done, DEADLINE_MS, 'encrypted reader converges');
     const ms = now() - t0;

@@ -60,7 +60,8 @@ async function encryptedSide(count: number): Promise<number[]> {
   const pair = await encryptedPair({ direct: true });
   try {
     const text = engineOf(pair.reader).plainDoc.getText('note:lat');
-    return await drive(count, (i) => pair.writer.insertNote('lat', i, 'x'), (arrived) => text.observe(() => arrived(text.length)));
+    const note = pair.writer.note('lat');
+    return await drive(count, (i) => note.replace(i, 0, 'x'), (arrived) => text.observe(() => arrived(text.length)));
   } finally {
     await pair.close();
   }

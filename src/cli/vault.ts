@@ -22,6 +22,7 @@ import { fromHex, toHex, asSigningPublicKey } from '../lib/crypto/index.ts';
 import { Role, type RoleName } from '../lib/protocol/index.ts';
 import { sqlitePersistence } from '../lib/storage/node.ts';
 import { Profile, type JsonValue } from '../lib/vault/profile.ts';
+import { isSection, SECTION_NAMES } from '../lib/vault/health.ts';
 import { CliError } from './errors.ts';
 import { exportBundle, importBundle, Keyring } from './keyring.ts';
 import { acceptInvitation, createInvitation, InviteError } from '../lib/vault/invite.ts';
@@ -128,8 +129,11 @@ async function main(): Promise<void> {
       } catch {
         throw new CliError('CLI_BAD_JSON', 'the value must be JSON (quote strings: \'"text"\')');
       }
+      if (!isSection(section!)) throw new CliError('CLI_USAGE', `unknown section: ${section} (one of ${SECTION_NAMES.join(', ')})`);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CliError('CLI_BAD_JSON', 'the value must be a JSON object (a record of that section)');
       await withProfile(alias!, async (p) => {
-        p.setField(section!, key!, value);
+        // Validated through the section's schema: an invalid record is a typed error, nothing written.
+        p.records.put(section!, { ...value, id: key! });
         await p.flush();
       });
       return;
@@ -146,7 +150,7 @@ async function main(): Promise<void> {
       const [alias, name] = need(2, 'note <alias> <name> [--append TEXT]');
       await withProfile(alias!, async (p) => {
         if (values.append !== undefined) {
-          p.insertNote(name!, p.readNote(name!).length, values.append);
+          p.note(name!).replace(p.readNote(name!).length, 0, values.append);
           await p.flush();
         } else console.log(p.readNote(name!));
       });

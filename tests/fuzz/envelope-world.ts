@@ -24,6 +24,7 @@ import {
 } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 export const T0 = Date.UTC(2026, 11, 1, 12);
 export const engine = createNodeCryptoEngine();
@@ -110,14 +111,14 @@ async function build(): Promise<World> {
   };
   await exchange();
   for (let i = 0; i < 4; i++) {
-    a.setField('allergies', `a${i}`, `owner ${i}`);
+    setField(a, 'allergies', `a${i}`, `owner ${i}`);
     await engineOf(a).sync.flush();
-    b.setField('conditions', `c${i}`, `editor ${i}`);
+    setField(b, 'conditions', `c${i}`, `editor ${i}`);
     await engineOf(b).sync.flush();
   }
-  r.setField('medications', 'm0', 'from a relative later removed');
+  setField(r, 'medications', 'm0', 'from a relative later removed');
   await exchange();
-  b.setField('conditions', 'late', 'the editor, just before a removal rotates the key');
+  setField(b, 'conditions', 'late', 'the editor, just before a removal rotates the key');
   await exchange();
   await a.removeMember(keys.removed.publicKey);
   await exchange();
@@ -125,7 +126,7 @@ async function build(): Promise<World> {
   everyone = [a, b];
   await engineOf(a).sync.compact();
   await exchange();
-  a.setField('allergies', 'after', 'after the snapshot');
+  setField(a, 'allergies', 'after', 'after the snapshot');
   await engineOf(a).sync.flush();
   await a.audit('export');
   await exchange();

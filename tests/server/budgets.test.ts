@@ -18,6 +18,7 @@ import { refusalLog } from '../../server/log.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 type TestRelay = Awaited<ReturnType<typeof testRelay>>;
 
@@ -165,7 +166,7 @@ describe('relay budgets', () => {
       ],
     });
     cleanup.push(() => a.close());
-    a.setField('conditions', 'asthma', true);
+    setField(a, 'conditions', 'asthma', true);
     await a.flush();
     const name = toBase64Url(a.access.docId);
     const token = (who: SigningKeyPair) =>
@@ -189,7 +190,7 @@ describe('relay budgets', () => {
     const c = await Profile.open({ signer: carol, access: a.access, relayUrl: relay!.url, minReconnectDelayMs: 50 });
     cleanup.push(() => c.close());
     await c.status.when((s) => s.synced, 10_000);
-    c.setField('meds', 'inhaler', { dose: '2 puffs' });
+    setField(c, 'meds', 'inhaler', { dose: '2 puffs' });
     await c.flush();
     await eventually(() => JSON.stringify(engineOf(a).plainDoc.getMap('meds').toJSON()).includes('2 puffs'), 10_000);
 
@@ -247,10 +248,10 @@ describe('relay budgets', () => {
     const c = await Profile.open({ signer: carol, access: a.access, relayUrl: relay!.url, minReconnectDelayMs: 50 });
     cleanup.push(() => c.close());
     await c.status.when((s) => s.synced, 10_000);
-    for (let i = 0; i < 5000; i++) c.setField('conditions', `imported-${i}`, { name: `condition ${i}`, since: '2020-01-01', notes: 'n'.repeat(100) });
+    for (let i = 0; i < 5000; i++) setField(c, 'conditions', `imported-${i}`, { name: `condition ${i}`, since: '2020-01-01', notes: 'n'.repeat(100) });
     await c.flush();
     for (let i = 0; i < 500; i++) {
-      c.setField('meds', `m-${i}`, { dose: `${i} mg` });
+      setField(c, 'meds', `m-${i}`, { dose: `${i} mg` });
       await new Promise((r) => setImmediate(r));
     }
     await c.flush();

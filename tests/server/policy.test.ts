@@ -12,6 +12,7 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { forgeRecord } from '../helpers/forge.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 type TestRelay = Awaited<ReturnType<typeof testRelay>>;
 
@@ -62,7 +63,7 @@ describe('relay policy', () => {
         { publicKey: val.publicKey, role: Role.viewer, expiresAt: 0 },
       ],
     });
-    a.setField('conditions', 'asthma', true);
+    setField(a, 'conditions', 'asthma', true);
     await a.flush();
   });
 
@@ -124,7 +125,7 @@ describe('relay policy', () => {
   it('refuses a second record with a seq the author already used (RECORD_FORK)', async () => {
     const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
     await b.status.when((s) => s.synced);
-    b.setField('meds', 'x', 1);
+    setField(b, 'meds', 'x', 1);
     await b.flush();
     await b.close();
     const c = await raw(bob);
@@ -189,7 +190,7 @@ describe('relay limits', () => {
     await a.flush();
     const closed = engineOf(a).connection!.connection.when((s) => s !== 'connected', 10_000);
     const big = 'X'.repeat(200 * 1024);
-    a.setField('documents', 'scan', big);
+    setField(a, 'documents', 'scan', big);
     await closed;
     expect(contains(relay.store.dumpAll(), new TextEncoder().encode(big.slice(0, 1000)))).toBe(false);
     await a.close();

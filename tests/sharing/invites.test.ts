@@ -27,6 +27,7 @@ import { testRelay } from '../helpers/relay.ts';
 import { sendIfOpen, startWsProxy } from '../helpers/ws-proxy.ts';
 import * as Y from 'yjs';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { insertNote, setField } from '../helpers/raw-edits.ts';
 
 const cleanups = cleanupList();
 const ORIGIN = 'https://vault.example';
@@ -38,8 +39,8 @@ async function setup() {
   const owner = device();
   const a = await Profile.create({ ...owner, relayUrl: relay.url, minReconnectDelayMs: 50 });
   cleanups.push(() => a.close());
-  a.setField('allergies', 'peanut', 'anaphylaxis');
-  a.insertNote('history', 0, 'childhood asthma');
+  setField(a, 'allergies', 'peanut', 'anaphylaxis');
+  insertNote(a, 'history', 0, 'childhood asthma');
   await a.flush();
   return { relay, a, owner };
 }
@@ -61,7 +62,7 @@ describe('invites', () => {
     cleanups.push(() => s.close());
     await eventually(() => s.getField('allergies', 'peanut') === 'anaphylaxis');
     expect(s.readNote('history')).toBe('childhood asthma'); // full member: history included
-    s.setField('allergies', 'latex', 'mild');
+    setField(s, 'allergies', 'latex', 'mild');
     await s.flush();
     await eventually(() => a.getField('allergies', 'latex') === 'mild');
     expect(engineOf(a).sync.index.membership.roleOf(sister.signer.publicKey, Date.now())).toBe(Role.editor);
@@ -96,10 +97,10 @@ describe('live clinician session', () => {
     cleanups.push(() => c.close());
     await eventually(() => c.getField('allergies', 'peanut') === 'anaphylaxis'); // current state, via the snapshot
     expect([...c.heldKeys().keys()]).toEqual([1]); // no key to the older records
-    a.setField('vitals', 'bp', '128/82'); // live
+    setField(a, 'vitals', 'bp', '128/82'); // live
     await a.flush();
     await eventually(() => c.getField('vitals', 'bp') === '128/82');
-    c.insertNote('visit', 0, 'Refill inhaler.');
+    insertNote(c, 'visit', 0, 'Refill inhaler.');
     await c.flush();
     await eventually(() => a.readNote('visit') === 'Refill inhaler.');
 
@@ -108,7 +109,7 @@ describe('live clinician session', () => {
     expect(await a.endExpiredAccess()).toBe(1);
     await a.flush();
     expect(engineOf(a).sync.currentEpoch).toBe(2);
-    a.setField('vitals', 'bp', '140/90');
+    setField(a, 'vitals', 'bp', '140/90');
     await a.flush();
     // Every key the clinician held fails on everything sealed after the session.
     const engine = createWebCryptoEngine();
@@ -216,7 +217,7 @@ async function asInviteHolder(link: string, relayUrl: string) {
 async function expectStillWriting(p: Profile, field: string) {
   await new Promise((r) => setTimeout(r, 300)); // the relay drops demoted members right after a membership change
   expect(engineOf(p).connection!.refusal.value).toBeNull();
-  p.setField('vitals', field, 'ok');
+  setField(p, 'vitals', field, 'ok');
   await p.flush(5000);
   expect(p.status.value.pending).toBe(0);
   expect(engineOf(p).connection!.refusal.value).toBeNull();

@@ -26,6 +26,7 @@ import { eventually } from '../helpers/eventually.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const engine = createWebCryptoEngine();
 const cleanups = cleanupList();
@@ -74,7 +75,7 @@ async function family(relayUrl: string) {
   for (const [name, relationship, condition] of [['Mia', 'daughter', 'asthma'], ['Grandpa Joe', 'father', 'hypertension']] as const) {
     const p = await Profile.create({ signer: person.identity.signing, box: person.identity.box, relayUrl, minReconnectDelayMs: 50, random: seededRandom(name.length) });
     cleanups.push(() => p.close());
-    p.setField('conditions', condition, 'diagnosed 2021');
+    setField(p, 'conditions', condition, 'diagnosed 2021');
     await p.flush();
     await vault.addProfile({ name, relationship, access: p.access, role: 'owner' });
     profiles.push(p);
@@ -240,7 +241,7 @@ describe('revoking a lost device alone', () => {
       members: [{ publicKey: person.identity.signing.publicKey, boxKey: person.identity.box.publicKey, role: Role.editor, expiresAt: 0 }],
     });
     cleanups.push(() => owner.close());
-    owner.setField('conditions', 'asthma', 'mild');
+    setField(owner, 'conditions', 'asthma', 'mild');
     await owner.flush();
 
     const devA = await enrollDevice(person, { label: 'phone', random: seededRandom(104), engine });
@@ -251,8 +252,8 @@ describe('revoking a lost device alone', () => {
     await eventually(() => a.getField('conditions', 'asthma') === 'mild' && b.getField('conditions', 'asthma') === 'mild');
 
     // Records written by either device are accepted by the owner.
-    a.setField('meds', 'inhaler', 'from phone');
-    b.setField('meds', 'spacer', 'from tablet');
+    setField(a, 'meds', 'inhaler', 'from phone');
+    setField(b, 'meds', 'spacer', 'from tablet');
     await a.flush();
     await b.flush();
     await eventually(() => owner.getField('meds', 'inhaler') === 'from phone' && owner.getField('meds', 'spacer') === 'from tablet', 10_000, () => JSON.stringify({ o: owner.status.value, a: a.status.value, b: b.status.value, ar: engineOf(a).connection!.refusal.value, br: engineOf(b).connection!.refusal.value, devs: [...engineOf(owner).sync.index.membership.state().devices.keys()] }));
@@ -294,7 +295,7 @@ describe('revoking a lost device alone', () => {
     }
 
     // A keeps working.
-    a.setField('meds', 'steroid', 'after revocation');
+    setField(a, 'meds', 'steroid', 'after revocation');
     await a.flush();
     await eventually(() => owner.getField('meds', 'steroid') === 'after revocation');
 
@@ -305,7 +306,7 @@ describe('revoking a lost device alone', () => {
     await eventually(() => a.heldKeys().has(1));
     expect(a.heldKeys().get(1)).toEqual(owner.heldKeys().get(1));
     expect(b.heldKeys().has(1)).toBe(false);
-    owner.setField('conditions', 'new', 'epoch 1 data');
+    setField(owner, 'conditions', 'new', 'epoch 1 data');
     await owner.flush();
     await eventually(() => a.getField('conditions', 'new') === 'epoch 1 data');
     expect(b.getField('conditions', 'new')).toBeUndefined();

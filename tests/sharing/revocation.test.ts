@@ -21,6 +21,7 @@ import { eventually } from '../helpers/eventually.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { insertNote, setField } from '../helpers/raw-edits.ts';
 
 const engine = createWebCryptoEngine();
 const cleanups = cleanupList();
@@ -53,7 +54,7 @@ async function circle() {
   const common = { relayUrl: relay.url, minReconnectDelayMs: 50 };
   const a = await Profile.create({ ...common, signer: alice.signer, box: alice.box, members: [entry(bob, Role.editor), entry(carol, Role.editor)] });
   cleanups.push(() => a.close());
-  a.setField('conditions', 'diabetes', 'type 2');
+  setField(a, 'conditions', 'diabetes', 'type 2');
   await a.flush();
   // Members receive only the document id; their keys come from lockboxes... except epoch 0,
   // which the creator hands over out of band in this version (the access bundle).
@@ -79,8 +80,8 @@ describe('revocation and rotation', () => {
     await engineOf(b).connection!.refusal.when((r) => r !== null, 10_000);
     expect(b.status.value.state).toBe('error');
 
-    a.setField('conditions', 'new-diagnosis', 'written after the rotation');
-    a.insertNote('visit', 0, 'post-revocation note');
+    setField(a, 'conditions', 'new-diagnosis', 'written after the rotation');
+    insertNote(a, 'visit', 0, 'post-revocation note');
     await a.flush();
     // Carol, still a member, got the new key by lockbox and reads on.
     await eventually(() => c.getField('conditions', 'new-diagnosis') === 'written after the rotation');
@@ -104,7 +105,7 @@ describe('revocation and rotation', () => {
   it('a removed member that reconnects, even 30 days later, is refused and gets nothing new', async () => {
     const { relay, bob, a } = await circle();
     await a.removeMember(bob.signer.publicKey);
-    a.setField('meds', 'insulin', '10 units');
+    setField(a, 'meds', 'insulin', '10 units');
     await a.flush();
     const later = Date.now() + 30 * 24 * 3600 * 1000;
     const returning = await Profile.open({ signer: bob.signer, box: bob.box, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50, now: () => later });
@@ -146,7 +147,7 @@ describe('revocation and rotation', () => {
 
   it('a clinician added without history reads the fresh snapshot and nothing older', async () => {
     const { relay, a } = await circle();
-    a.insertNote('history', 0, 'old psychiatric history');
+    insertNote(a, 'history', 0, 'old psychiatric history');
     await a.flush();
     const clinician = person();
     await a.addMember(entry(clinician, Role.clinician, Date.now() + 3_600_000));

@@ -9,6 +9,7 @@ import { Role, ENVELOPE_MAP } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 /** Copies everything one replica's envelope holds into another's (what an honest relay does). */
 const relayAll = (from: Profile, to: Profile) => Y.applyUpdate(engineOf(to).envelopeDoc, Y.encodeStateAsUpdate(engineOf(from).envelopeDoc));
@@ -27,7 +28,7 @@ describe('client-side verification of remote records', () => {
         { publicKey: val.publicKey, role: Role.viewer, expiresAt: 0 },
       ],
     });
-    a.setField('allergies', 'latex', 'severe');
+    setField(a, 'allergies', 'latex', 'severe');
     await engineOf(a).sync.flush();
     b = await Profile.open({ signer: bob, access: a.access });
     relayAll(a, b);
@@ -124,7 +125,7 @@ describe('client-side verification of remote records', () => {
 
   it('a replay of a record a snapshot already covers is rejected (RECORD_REPLAY)', async () => {
     for (let i = 0; i < 5; i++) {
-      b.setField('vitals', `d${i}`, i);
+      setField(b, 'vitals', `d${i}`, i);
       await engineOf(b).sync.flush();
     }
     const map = engineOf(b).envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP);

@@ -20,6 +20,7 @@ import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const cleanups = cleanupList();
 const MALICIOUS_CLIENT = 2 ** 40;
@@ -55,7 +56,7 @@ async function setup() {
     ],
   });
   cleanups.push(() => a.close());
-  a.setField('allergies', 'penicillin', 'anaphylaxis');
+  setField(a, 'allergies', 'penicillin', 'anaphylaxis');
   await a.flush();
   const access = { docId: a.access.docId, epoch: 0, epochKeys: a.access.epochKeys };
   const b = await Profile.open({ signer: bob, access, ...common });
@@ -80,7 +81,7 @@ describe('client gate against a misbehaving relay', () => {
     erase();
     // Honest edits from another member still arrive (relayed after the erasure, so by the time
     // this one is in, the erasure was received and decided on).
-    b.setField('allergies', 'latex', 'rash');
+    setField(b, 'allergies', 'latex', 'rash');
     await b.flush();
     await eventually(() => a.getField('allergies', 'latex') === 'rash', 10_000);
     expect(holds(engineOf(a).envelopeDoc, key)).toBe(true);
@@ -146,12 +147,12 @@ describe('client gate on a late replica', () => {
       ],
     });
     cleanups.push(() => a.close());
-    a.setField('allergies', 'penicillin', 'anaphylaxis');
+    setField(a, 'allergies', 'penicillin', 'anaphylaxis');
     await a.flush();
     const access = { docId: a.access.docId, epoch: 0, epochKeys: a.access.epochKeys };
     const r = await Profile.open({ signer: rex, access, ...common });
     await r.status.when((s) => s.synced && s.pending === 0);
-    r.setField('conditions', 'asthma', 'from a relative with time-limited access');
+    setField(r, 'conditions', 'asthma', 'from a relative with time-limited access');
     await r.flush();
     await r.close();
     await eventually(() => a.getField('conditions', 'asthma') !== undefined);

@@ -15,6 +15,7 @@ import { scanForCanaries, startNemesis } from '../helpers/nemesis.ts';
 import { withSeed, type Prng } from '../helpers/prng.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { appendToList, insertNote, setField } from '../helpers/raw-edits.ts';
 
 const FILE = 'tests/sync/convergence.test.ts';
 
@@ -42,10 +43,10 @@ function randomEdit(p: Profile, prng: Prng, canary: string): void {
       }
       break;
     case 3:
-      p.setField('vitals', `k${prng.int(0, 6)}`, { v: prng.int(0, 200), note: prng.bool(0.1) ? canary : prng.word() });
+      setField(p, 'vitals', `k${prng.int(0, 6)}`, { v: prng.int(0, 200), note: prng.bool(0.1) ? canary : prng.word() });
       break;
     case 4:
-      p.appendToList('log', [prng.word()]);
+      appendToList(p, 'log', [prng.word()]);
       break;
     case 5: {
       const list = doc.getArray('list:log');
@@ -126,8 +127,8 @@ describe('convergence through a misbehaving network', () => {
       }
 
       // Make sure canaries survive the random deletes, so the scans below prove something.
-      members[0]!.profile.setField('vitals', 'canary', canaries[0]!);
-      members[1]!.profile.insertNote('shared', 0, canaries[1]!);
+      setField(members[0]!.profile, 'vitals', 'canary', canaries[0]!);
+      insertNote(members[1]!.profile, 'shared', 0, canaries[1]!);
       for (const m of members) if (!m.online) await m.profile.connect();
       for (const m of members) await engineOf(m.profile).sync.flush();
       // Converged = identical plain data everywhere and no local change waiting for the relay.

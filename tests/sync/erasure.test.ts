@@ -11,6 +11,7 @@ import { ENVELOPE_MAP, parseRecord, RecordType, Role } from '../../src/lib/proto
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { encodeRawUpdate } from '../fuzz/raw-update.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const profiles: Profile[] = [];
 afterEach(async () => {
@@ -22,7 +23,7 @@ async function owned() {
   const bob = generateSigningKeyPair();
   const a = await Profile.create({ signer: alice, compactEvery: 1000, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }] });
   profiles.push(a);
-  a.setField('allergies', 'penicillin', 'anaphylaxis');
+  setField(a, 'allergies', 'penicillin', 'anaphylaxis');
   await engineOf(a).sync.flush();
   const keyOf = (type: number) =>
     [...engineOf(a).envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).entries()].find(([, v]) => {
@@ -68,7 +69,7 @@ describe('client-side envelope invariants', () => {
 
   it('an honest compaction deletes records without any problem', async () => {
     const { a } = await owned();
-    for (let i = 0; i < 5; i++) a.setField('conditions', `c${i}`, i);
+    for (let i = 0; i < 5; i++) setField(a, 'conditions', `c${i}`, i);
     await engineOf(a).sync.flush();
     await engineOf(a).sync.compact();
     await engineOf(a).sync.drain();

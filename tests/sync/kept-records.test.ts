@@ -13,6 +13,7 @@ import { ENVELOPE_MAP, parseRecord, recordKey, RecordType, Role, sealRecord, typ
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const profiles: Profile[] = [];
 afterEach(async () => {
@@ -38,7 +39,7 @@ describe('kept records on a cold replica', () => {
     const bob = person();
     const a = track(await Profile.create({ ...alice, compactEvery: 1_000_000 }));
     await a.addMember({ publicKey: bob.signer.publicKey, boxKey: bob.box.publicKey, role: Role.editor, expiresAt: 0 });
-    a.setField('allergies', 'penicillin', 'anaphylaxis');
+    setField(a, 'allergies', 'penicillin', 'anaphylaxis');
     await a.exportJSON(); // audited
     await engineOf(a).sync.flush();
     await engineOf(a).sync.compact();
@@ -118,7 +119,7 @@ describe('kept records on a cold replica', () => {
     const b = track(await Profile.open({ ...bob, access: a.access.epochKeys.size ? { docId: a.access.docId, epoch: 0, epochKeys: new Map([[0, a.access.epochKeys.get(0)!]]) } : a.access }));
     await exchange(a, b);
     expect(engineOf(b).sync.currentEpoch).toBe(1);
-    b.setField('conditions', 'asthma', 'mild');
+    setField(b, 'conditions', 'asthma', 'mild');
     await engineOf(b).sync.flush(); // resolves: the edit cannot be sealed
     expect(engineOf(b).sync.state.value.queued).toBe(1);
     expect(engineOf(b).sync.outboxBlocked).toBe('no-key');

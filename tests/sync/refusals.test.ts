@@ -21,6 +21,7 @@ import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const cleanups = cleanupList();
 const QUIET_MS = 1500;
@@ -60,7 +61,7 @@ async function family(relay: Relay, bobExpiresAt = 0) {
     members: [{ publicKey: bob.signer.publicKey, boxKey: bob.box.publicKey, role: Role.editor, expiresAt: bobExpiresAt }],
   });
   cleanups.push(() => a.close());
-  a.setField('conditions', 'asthma', 'mild');
+  setField(a, 'conditions', 'asthma', 'mild');
   await a.flush();
   return { alice, bob, a, common };
 }
@@ -265,7 +266,7 @@ describe('transient failures reconnect with back-off', () => {
     relayUp = true;
     await c.conn.synced.when(Boolean, 15_000);
     await a.connect();
-    a.setField('conditions', 'after-restart', 'yes');
+    setField(a, 'conditions', 'after-restart', 'yes');
     await a.flush();
     await a.status.when((s) => s.state === 'synced', 15_000);
     // Bob's raw connection holds everything the relay holds (Alice's post-restart record included).

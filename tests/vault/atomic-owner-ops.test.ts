@@ -11,6 +11,7 @@ import { Role } from '../../src/lib/protocol/index.ts';
 import { removeExpired, revoke, rotate } from '../../src/lib/sync/admin.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const profiles: Profile[] = [];
 afterEach(async () => {
@@ -24,7 +25,7 @@ async function household(now = () => 1_000_000) {
   profiles.push(a);
   await a.addMember({ publicKey: bob.signer.publicKey, boxKey: bob.box.publicKey, role: Role.editor, expiresAt: 0 });
   await a.addMember({ publicKey: carol.signer.publicKey, boxKey: carol.box.publicKey, role: Role.viewer, expiresAt: 0 });
-  a.setField('conditions', 'asthma', 'mild');
+  setField(a, 'conditions', 'asthma', 'mild');
   await engineOf(a).sync.flush();
   return { a, bob, carol };
 }
@@ -80,7 +81,7 @@ describe('atomic owner operations', () => {
     expect([...a.heldKeys().keys()]).toEqual(before.keys);
     expect(engineOf(a).sync.ownHead.seq).toBe(before.head);
     // And the profile still works: the next edit seals under the old epoch.
-    a.setField('conditions', 'eczema', 'mild');
+    setField(a, 'conditions', 'eczema', 'mild');
     await engineOf(a).sync.flush();
     expect(engineOf(a).sync.state.value.queued).toBe(0);
   });

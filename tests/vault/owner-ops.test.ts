@@ -18,6 +18,7 @@ import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { DEVICE_LABELS_MAP } from '../../crdt-schemas/system.ts';
 
 const cleanups = cleanupList();
 const ORIGIN = 'https://vault.example';
@@ -178,18 +179,16 @@ describe('owner operations refuse non-owners before anything is signed', () => {
 });
 
 describe('a read-only member cannot write', () => {
-  it('record put/remove and generic writes throw RECORD_READ_ONLY with the envelope unchanged; notes do not change', async () => {
+  it('record put/remove, notes and system maps throw RECORD_READ_ONLY with the envelope unchanged', async () => {
     const h = await household();
     const v = h.viewer;
     await expectRefused(v, async () => v.records.put('allergies', allergy('v1', 'Latex')), 'RECORD_READ_ONLY');
     await expectRefused(v, async () => v.records.remove('allergies', 'a1'), 'RECORD_READ_ONLY');
-    await expectRefused(v, async () => v.setField('allergies', 'x', 'y'), 'RECORD_READ_ONLY');
-    await expectRefused(v, async () => v.deleteField('allergies', 'a1'), 'RECORD_READ_ONLY');
-    await expectRefused(v, async () => v.insertNote('history', 0, 'viewer typing'), 'RECORD_READ_ONLY');
-    await expectRefused(v, async () => v.appendToList('doses', [{ id: 'd' }]), 'RECORD_READ_ONLY');
-    // A note handle ignores a read-only member's typing (nothing changes, nothing is sealed).
+    await expectRefused(v, async () => v.note('history').replace(0, 0, 'viewer typing'), 'RECORD_READ_ONLY');
+    await expectRefused(v, async () => v.systemMap(DEVICE_LABELS_MAP).set('d', 'Phone'), 'RECORD_READ_ONLY');
+    // Typing into a note as a read-only member is refused the same way: nothing changes, nothing is sealed.
     const before = Y.encodeStateAsUpdate(engineOf(v).envelopeDoc);
-    v.note('history').setText('viewer typing');
+    expect(() => v.note('history').setText('viewer typing')).toThrowError(expect.objectContaining({ code: 'RECORD_READ_ONLY' }));
     await engineOf(v).sync.flush();
     expect(v.note('history').text).toBe('');
     expect(Buffer.from(Y.encodeStateAsUpdate(engineOf(v).envelopeDoc)).equals(Buffer.from(before))).toBe(true);

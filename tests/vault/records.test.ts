@@ -10,6 +10,7 @@ import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const cleanups = cleanupList();
 const device = () => ({ signer: generateSigningKeyPair(), box: generateBoxKeyPair() });
@@ -92,7 +93,7 @@ describe('profile records', () => {
   it('a record stored whole (layout v1, the CLI) reads the same and becomes field-wise on its next write', async () => {
     const a = await Profile.create(device());
     cleanups.push(() => a.close());
-    a.setField('allergies', 'old', allergy('old', 'Aspirin'));
+    setField(a, 'allergies', 'old', allergy('old', 'Aspirin'));
     expect(a.records.get('allergies', 'old')?.code.text).toBe('Aspirin');
     a.records.put('allergies', { ...a.records.get('allergies', 'old')!, criticality: 'low' });
     expect(a.records.get('allergies', 'old')).toMatchObject({ code: { text: 'Aspirin' }, criticality: 'low' });
@@ -109,7 +110,7 @@ describe('profile records', () => {
     const { a, b } = await pair(Role.viewer);
     expect(b.canWrite).toBe(false);
     expect(() => b.records.put('allergies', allergy('v', 'Latex'))).toThrowError(expect.objectContaining({ code: 'RECORD_READ_ONLY' }));
-    b.note('main').setText('viewer typing');
+    expect(() => b.note('main').setText('viewer typing')).toThrowError(expect.objectContaining({ code: 'RECORD_READ_ONLY' }));
     expect(b.note('main').text).toBe('');
     expect(a.canWrite).toBe(true);
   });

@@ -43,6 +43,8 @@ import { changedRoots } from './roots.ts';
 import { VaultError } from './errors.ts';
 import { UndoController } from './undo.ts';
 import { NoteHandle } from './note.ts';
+import { SystemMap } from './system-map.ts';
+import { MEMBER_NAMES_MAP, type SystemMapDef } from '../../../crdt-schemas/system.ts';
 import { isAdminRole, isWriterRole, type MembershipOp, type MembershipState, type Principal } from '../protocol/index.ts';
 import { registerEngine } from './engine.ts';
 
@@ -95,7 +97,6 @@ export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 const TOKEN_LIFETIME_MS = 5 * 60 * 1000;
-const NAMES_ROOT = 'member-names';
 const ACKED_KEY = 'acked-own-seq';
 
 /**
@@ -133,6 +134,7 @@ export class Profile {
   /** Bumped after every change to the plain doc, with the root names that changed. */
   readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
   private readonly notes = new Map<string, NoteHandle>();
+  private readonly systemMaps = new Map<string, SystemMap<unknown>>();
   private relay: { url: string; token: () => Promise<string> } | undefined;
   /** Own chain length the relay had confirmed (undefined: this store keeps no such value). */
   private ackedOwnSeq: number | undefined;
@@ -430,60 +432,40 @@ export class Profile {
   note(name: string): NoteHandle {
     let handle = this.notes.get(name);
     if (!handle) {
-      handle = new NoteHandle(this.plain, name, () => this.canWrite);
+      handle = new NoteHandle(this.plain, name, () => this.requireWriter());
       this.undo.track(handle.type);
       this.notes.set(name, handle);
     }
     return handle;
   }
 
-  /** Names members chose for themselves, by hex signing key (a plain map everyone may write their own key in). */
+  /** A typed, validated system map of the plain doc (crdt-schemas/system.ts). */
+  systemMap<T>(def: SystemMapDef<T>): SystemMap<T> {
+    let map = this.systemMaps.get(def.root) as SystemMap<T> | undefined;
+    if (!map) this.systemMaps.set(def.root, (map = new SystemMap(this.plain, def, () => this.requireWriter())));
+    return map;
+  }
+
+  /** Names members chose for themselves, by hex signing key (each writes only their own). */
   displayNames(): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const [k, v] of this.plain.getMap<string>(NAMES_ROOT)) if (typeof v === 'string') out.set(k, v.slice(0, 64));
-    return out;
+    return new Map(this.systemMap(MEMBER_NAMES_MAP).entries());
   }
 
   setDisplayName(name: string): void {
     const me = toHex(this.sync.signerKey);
     const clean = name.trim().slice(0, 64);
     if (!clean || this.displayNames().get(me) === clean || !this.canWrite) return;
-    this.plain.transact(() => this.plain.getMap<string>(NAMES_ROOT).set(me, clean));
+    this.systemMap(MEMBER_NAMES_MAP).set(me, clean);
   }
 
-  // ---- generic record access (CLI and tests; the app uses `records`) ------------------------
-
-  setField(section: string, key: string, value: JsonValue): void {
-    this.requireWriter();
-    this.plain.transact(() => this.plain.getMap<JsonValue>(section).set(key, value));
-  }
+  // ---- generic reads (CLI export, tests); writes go through records, notes and system maps ----
 
   getField(section: string, key: string): JsonValue | undefined {
     return plainValue(this.plain.getMap<JsonValue>(section).get(key)) as JsonValue | undefined;
   }
 
-  deleteField(section: string, key: string): void {
-    this.requireWriter();
-    this.plain.transact(() => this.plain.getMap<JsonValue>(section).delete(key));
-  }
-
-  insertNote(name: string, index: number, text: string): void {
-    this.requireWriter();
-    this.plain.getText(noteRoot(name)).insert(index, text);
-  }
-
-  deleteNote(name: string, index: number, length: number): void {
-    this.requireWriter();
-    this.plain.getText(noteRoot(name)).delete(index, length);
-  }
-
   readNote(name: string): string {
     return this.plain.getText(noteRoot(name)).toString();
-  }
-
-  appendToList(section: string, values: JsonValue[]): void {
-    this.requireWriter();
-    this.plain.getArray<JsonValue>(listRoot(section)).push(values);
   }
 
   readList(section: string): JsonValue[] {

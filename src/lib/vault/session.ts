@@ -34,6 +34,7 @@ import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './perso
 import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
 import { engineOf } from './engine.ts';
+import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
 
 export interface SessionEnv {
   readonly store: DeviceStore;
@@ -49,7 +50,6 @@ export interface SessionEnv {
   readonly minReconnectDelayMs?: number;
 }
 
-const DEVICE_LABELS = 'device-labels';
 
 
 export class VaultSession {
@@ -118,11 +118,11 @@ export class VaultSession {
     let record: LinkRecord | undefined;
     // Checked once the vault is in, before this device certifies itself or stores anything.
     const unused = (vault: Profile) => {
-      record = vault.getField(LINK_SECTION, link.linkId) as unknown as LinkRecord | undefined;
+      record = vault.systemMap(DEVICE_LINKS_MAP).get(link.linkId);
       if (!record || record.usedBy !== null) throw new VaultError('LINK_USED', 'this device link was already used or withdrawn; make a new one');
     };
     const session = await VaultSession.enroll(env, link.person, o, true, unused);
-    session.vault.profile.setField(LINK_SECTION, link.linkId, { expiresAt: record!.expiresAt, usedBy: session.deviceId } satisfies LinkRecord as unknown as JsonValue);
+    session.vault.profile.systemMap(DEVICE_LINKS_MAP).set(link.linkId, { expiresAt: record!.expiresAt, usedBy: session.deviceId });
     return session;
   }
 
@@ -165,7 +165,8 @@ export class VaultSession {
       { random: env.random },
     );
     // Other devices of the person show this one by its label, not a key.
-    profile.setField(DEVICE_LABELS, deviceId(device), device.label.trim().slice(0, 40));
+    const label = device.label.trim().slice(0, 40);
+    if (label) profile.systemMap(DEVICE_LABELS_MAP).set(deviceId(device), label);
     await env.store.save({
       wrappingKey,
       wrapped,
@@ -254,10 +255,7 @@ export class VaultSession {
   /** This person's devices, as certified in their vault, with the labels they gave themselves. */
   devices(): Array<DeviceView & { label: string | undefined }> {
     const me = toHex(this.person.identity.signing.publicKey);
-    const label = (key: string) => {
-      const v = this.vault.profile.getField(DEVICE_LABELS, key);
-      return typeof v === 'string' ? v : undefined;
-    };
+    const label = (key: string) => this.vault.profile.systemMap(DEVICE_LABELS_MAP).get(key);
     return (membersOf(this.vault.profile).find((m) => m.key === me)?.devices ?? []).map((d) => ({ ...d, label: label(d.key) }));
   }
 
