@@ -4,17 +4,20 @@
  * changes reach them; a bare signing key gets no lockbox and needs a bundle after every change.
  * Owner operations are local (local-first): they reach the relay with the next `sync`.
  */
-import { toHex } from '../../lib/crypto/index.ts';
+import { fromBase64Url, toHex } from '../../lib/crypto/index.ts';
 import { safetyCode } from '../../lib/crypto/safety-code.ts';
 import { Role } from '../../lib/protocol/index.ts';
 import { revokeDevice } from '../../lib/vault/person.ts';
-import { Profile } from '../../lib/vault/profile.ts';
+import { Profile, type ProfileAccess } from '../../lib/vault/profile.ts';
 import { exportBundle, importBundle } from '../access.ts';
 import { need, parseMemberCode, parseMemberWithRole, parseRole, type CliArgs, type MemberCode } from '../args.ts';
 import { openDevice, openProfile, openStore, requireOwner, requireReadable } from '../device.ts';
 import { CliError } from '../errors.ts';
 import { print, warn } from '../output.ts';
 import { currentEpoch, identityOfDevice, membersOf } from '../profile-views.ts';
+
+/** A profile's name: base64url of its 16-byte document id. */
+const PROFILE_NAME = /^[A-Za-z0-9_-]{22}$/;
 
 function addedLine(m: MemberCode, role: string): Record<string, unknown> {
   return { added: toHex(m.publicKey), role, lockbox: m.boxKey !== undefined, ...(m.boxKey ? { safetyCode: safetyCode(m.publicKey, m.boxKey) } : {}) };
@@ -30,12 +33,10 @@ export async function create(a: CliArgs): Promise<void> {
   const dev = await openDevice(a);
   if (dev.ring.aliases().includes(alias!)) throw new CliError('CLI_EXISTS', `a profile named "${alias}" already exists`);
   const store = openStore(dev.dir);
-  const profile = await Profile.create({
-    signer: dev.ring.signer,
-    box: dev.ring.box,
-    members: members.map((m) => ({ publicKey: m.publicKey, boxKey: m.boxKey, role: m.role, expiresAt: 0 })),
-    persistence: store.persistence,
-  });
+  const profile = await Profile.create({ signer: dev.ring.signer, box: dev.ring.box, persistence: store.persistence });
+  // Added one by one after genesis, not in it: Profile.create writes genesis members without
+  // sending them lockboxes, while addMember (grant) sends each one its lockbox, and audits it.
+  for (const m of members) await profile.addMember({ publicKey: m.publicKey, boxKey: m.boxKey, role: m.role, expiresAt: 0 });
   await profile.close();
   store.close();
   dev.ring.addProfile(alias!, profile.access, { relay: a.relay, hasLocalCopy: true });
@@ -109,9 +110,13 @@ export async function bundle(a: CliArgs): Promise<void> {
   print(exportBundle(dev.ring.profile(alias!).access));
 }
 
+/**
+ * A member added with its member code needs only the profile's name (what `create` prints):
+ * its keys arrive by lockbox at the first sync. A bundle (the fallback) carries the keys itself.
+ */
 export async function join(a: CliArgs): Promise<void> {
-  const [alias, text] = need(a, 2, 'join <alias> <bundle> [--relay URL]');
-  const access = importBundle(text!);
+  const [alias, text] = need(a, 2, 'join <alias> <profile name | bundle> [--relay URL]');
+  const access: ProfileAccess = PROFILE_NAME.test(text!) ? { docId: fromBase64Url(text!), epoch: 0, epochKeys: new Map() } : importBundle(text!);
   const dev = await openDevice(a);
   dev.ring.addProfile(alias!, access, { relay: a.relay, hasLocalCopy: false });
   print('joined');

@@ -32,6 +32,13 @@ export async function rotate(sync: ProfileSync): Promise<number> {
   await sync.appendMembership({ kind: 'rotate', epoch });
   sync.keys.add(epoch, generateSymmetricKey(sync.clock.random));
   for (const r of sync.index.membership.recipients(sync.clock.now())) await sendLockbox(sync, r, r.role !== Role.clinician);
+  // Open invites get the new key too: an invite made before this rotation (say, before a
+  // clinician session) would otherwise find no key for the current epoch (INVITE_NO_KEY).
+  for (const { invite: i, used } of sync.index.membership.state().invites.values()) {
+    if (used || i.inviteExpiresAt <= sync.clock.now()) continue;
+    const history = i.role !== Role.clinician && i.memberExpiresAt === 0;
+    await sendLockbox(sync, { publicKey: i.inviteKey, boxKey: i.inviteBox, role: i.role }, history);
+  }
   await sync.compact();
   return epoch;
 }
