@@ -12,7 +12,7 @@ import { createPerson, enrollDevice, openAsDevice } from '../../src/lib/vault/pe
 import type { Profile } from '../../src/lib/vault/profile.ts';
 import { formatMemberCode } from '../../src/cli/args.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
-import { memberCode, ok, vault } from './run-cli.ts';
+import { CLI_TEST_TIMEOUT_MS, memberCode, ok, vault } from './run-cli.ts';
 
 interface MemberLine {
   member: string;
@@ -23,7 +23,7 @@ interface MemberLine {
 }
 const lines = <T>(out: string): T[] => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
 
-describe('CLI members, audit, remove, revoke', () => {
+describe('CLI members, audit, remove, revoke', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let relay: Awaited<ReturnType<typeof testRelay>>;
   const owner = tempDir('fhv-adm-owner-');
   const editor = tempDir('fhv-adm-editor-');
@@ -53,7 +53,7 @@ describe('CLI members, audit, remove, revoke', () => {
     await onDevice.status.when((s) => s.synced, 20_000);
     await onDevice.flush(20_000);
     await ok(owner.path, 'sync', 'mum');
-  });
+  }, CLI_TEST_TIMEOUT_MS);
   afterAll(async () => {
     await onDevice?.close();
     await relay.destroy();

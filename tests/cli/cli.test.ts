@@ -1,17 +1,17 @@
 /** The headless CLI end to end: two devices, one relay, lockboxes for members, typed errors that exit non-zero. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testRelay } from '../helpers/relay.ts';
-import { memberCode, ok, vault } from './run-cli.ts';
+import { CLI_TEST_TIMEOUT_MS, memberCode, ok, vault } from './run-cli.ts';
 
 const ALLERGY = '{"resourceType":"AllergyIntolerance","code":{"text":"Penicillin"},"reaction":[{"manifestation":[{"text":"Rash"}]}]}';
 
-describe('vault CLI', () => {
+describe('vault CLI', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let relay: Awaited<ReturnType<typeof testRelay>>;
   const phone = tempDir('fhv-cli-a-');
   const laptop = tempDir('fhv-cli-b-');
   beforeAll(async () => {
     relay = await testRelay();
-  });
+  }, CLI_TEST_TIMEOUT_MS);
   afterAll(async () => {
     await relay.destroy();
     phone.remove();

@@ -8,18 +8,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, toBase64Url } from '../../src/lib/crypto/index.ts';
 import { tempDir } from '../helpers/relay.ts';
-import { ok, PASSPHRASE, vault } from './run-cli.ts';
+import { CLI_TEST_TIMEOUT_MS, ok, PASSPHRASE, vault } from './run-cli.ts';
 
 const allergy = JSON.stringify({ resourceType: 'AllergyIntolerance', code: { text: 'Penicillin' } });
 
-describe('damaged stores and key files', () => {
+describe('damaged stores and key files', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   const base = tempDir('fhv-dmg-');
   let keys: { signingKey: string };
   beforeAll(async () => {
     keys = JSON.parse(await ok(base.path, 'init'));
     await ok(base.path, 'create', 'mum');
     await ok(base.path, 'set', 'mum', 'allergies', 'penicillin', allergy);
-  });
+  }, CLI_TEST_TIMEOUT_MS);
   afterAll(() => base.remove());
 
   /** A fresh copy of the healthy device to damage. */

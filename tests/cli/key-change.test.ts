@@ -7,17 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testRelay } from '../helpers/relay.ts';
-import { memberCode, ok, vault } from './run-cli.ts';
+import { CLI_TEST_TIMEOUT_MS, memberCode, ok, vault } from './run-cli.ts';
 
 const record = (text: string) => JSON.stringify({ resourceType: 'AllergyIntolerance', code: { text } });
 
-describe('CLI after a key change', () => {
+describe('CLI after a key change', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let relay: Awaited<ReturnType<typeof testRelay>>;
   const dirs = { phone: tempDir('fhv-kc-phone-'), bundled: tempDir('fhv-kc-bundled-'), boxed: tempDir('fhv-kc-boxed-'), late: tempDir('fhv-kc-late-') };
   beforeAll(async () => {
     relay = await testRelay();
     for (const d of Object.values(dirs)) await ok(d.path, 'init');
-  });
+  }, CLI_TEST_TIMEOUT_MS);
   afterAll(async () => {
     await relay.destroy();
     for (const d of Object.values(dirs)) d.remove();

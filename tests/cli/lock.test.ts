@@ -8,18 +8,18 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testRelay } from '../helpers/relay.ts';
-import { ok, vault } from './run-cli.ts';
+import { CLI_TEST_TIMEOUT_MS, ok, vault } from './run-cli.ts';
 
 const allergy = (text: string) => JSON.stringify({ resourceType: 'AllergyIntolerance', code: { text } });
 
-describe('one CLI process per device directory', () => {
+describe('one CLI process per device directory', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let relay: Awaited<ReturnType<typeof testRelay>>;
   const phone = tempDir('fhv-lock-');
   beforeAll(async () => {
     relay = await testRelay();
     await ok(phone.path, 'init');
     await ok(phone.path, 'create', 'mum', '--relay', relay.url);
-  });
+  }, CLI_TEST_TIMEOUT_MS);
   afterAll(async () => {
     await relay.destroy();
     phone.remove();

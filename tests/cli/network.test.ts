@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 import { sendIfOpen, startWsProxy } from '../helpers/ws-proxy.ts';
-import { ok, vault } from './run-cli.ts';
+import { CLI_TEST_TIMEOUT_MS, ok, vault } from './run-cli.ts';
 
 /** Node startup, module loading and the keyring, on a loaded 2-core machine: well above what we measured, well below a hang. */
 const STARTUP_SLACK_MS = 15_000;
@@ -25,7 +25,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('CLI network commands end in time, typed', () => {
+describe('CLI network commands end in time, typed', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let relay: Awaited<ReturnType<typeof testRelay>>;
   const phone = tempDir('fhv-net-');
   const sockets = new Set<Socket>();
@@ -38,7 +38,7 @@ describe('CLI network commands end in time, typed', () => {
     await ok(phone.path, 'init');
     await ok(phone.path, 'create', 'mum', '--relay', relay.url);
     await ok(phone.path, 'sync', 'mum');
-  });
+  }, CLI_TEST_TIMEOUT_MS);
   afterAll(async () => {
     for (const s of sockets) s.destroy();
     await new Promise<void>((r) => blackhole.close(() => r()));

@@ -6,6 +6,11 @@ import { execFile, spawn } from 'node:child_process';
 
 const CLI = new URL('../../src/cli/vault.ts', import.meta.url).pathname;
 export const PASSPHRASE = 'test passphrase, synthetic';
+/**
+ * Each CLI call is a Node process (~1 s on a loaded 2-core machine) and these tests make many:
+ * room for that, far above what they take alone. Not a synchronisation wait: nothing sleeps.
+ */
+export const CLI_TEST_TIMEOUT_MS = 240_000;
 
 export interface CliResult {
   readonly code: number;

@@ -6,12 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testRelay } from '../helpers/relay.ts';
-import { memberCode, ok, vault } from './run-cli.ts';
+import { CLI_TEST_TIMEOUT_MS, memberCode, ok, vault } from './run-cli.ts';
 
 // The README's example (README.md, "The headless client").
 const README_ALLERGY = '{"resourceType":"AllergyIntolerance","code":{"text":"Penicillin"},"reaction":[{"manifestation":[{"text":"Rash"}]}]}';
 
-describe('CLI writes', () => {
+describe('CLI writes', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let relay: Awaited<ReturnType<typeof testRelay>>;
   const owner = tempDir('fhv-w-owner-');
   const viewer = tempDir('fhv-w-viewer-');
@@ -31,7 +31,7 @@ describe('CLI writes', () => {
       await ok(d.path, 'join', 'mum', name, '--relay', relay.url);
       await ok(d.path, 'sync', 'mum');
     }
-  });
+  }, CLI_TEST_TIMEOUT_MS);
   afterAll(async () => {
     await relay.destroy();
     for (const d of [owner, viewer, editor]) d.remove();
