@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { asBoxPublicKey, asSigningPublicKey, fromBase64Url, fromHex, toBase64Url, type BoxPublicKey, type SigningPublicKey } from '../lib/crypto/index.ts';
-import { Role, type RoleName } from '../lib/protocol/index.ts';
+import { Role, type RoleName } from '../lib/vault/app.ts';
 import { CliError } from './errors.ts';
 
 export interface CliArgs {

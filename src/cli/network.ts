@@ -5,8 +5,9 @@
  * short-lived, so a dropped connection fails at once instead of waiting for the reconnect loop.
  */
 import type { Profile } from '../lib/vault/profile.ts';
-import type { SyncStatus } from '../lib/sync/status.ts';
 import { CliError } from './errors.ts';
+
+type SyncStatus = Profile['status']['value'];
 
 export class Deadline {
   private readonly end: number;

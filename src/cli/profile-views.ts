@@ -5,7 +5,7 @@
  */
 import { toHex } from '../lib/crypto/index.ts';
 import { safetyCode } from '../lib/crypto/safety-code.ts';
-import { roleName, type MemberEntry } from '../lib/protocol/index.ts';
+import { roleName } from '../lib/vault/app.ts';
 import type { Profile, ProfileAccess } from '../lib/vault/profile.ts';
 
 export const hasGenesis = (p: Profile): boolean => p.sync.index.membership.hasGenesis;
@@ -38,7 +38,7 @@ export interface MemberView {
 
 export function membersOf(p: Profile): MemberView[] {
   const state = p.sync.index.membership.state();
-  return [...state.members.values()].map((m: MemberEntry) => {
+  return [...state.members.values()].map((m) => {
     const hex = toHex(m.publicKey);
     const devices = [...state.devices]
       .filter(([, d]) => d.identity === hex)

@@ -6,7 +6,7 @@
  */
 import { fromBase64Url, toHex } from '../../lib/crypto/index.ts';
 import { safetyCode } from '../../lib/crypto/safety-code.ts';
-import { Role } from '../../lib/protocol/index.ts';
+import { roleName } from '../../lib/vault/app.ts';
 import { revokeDevice } from '../../lib/vault/person.ts';
 import { Profile, type ProfileAccess } from '../../lib/vault/profile.ts';
 import { exportBundle, importBundle } from '../access.ts';
@@ -42,7 +42,7 @@ export async function create(a: CliArgs): Promise<void> {
   dev.ring.addProfile(alias!, profile.access, { relay: a.relay, hasLocalCopy: true });
   for (const m of members) {
     warnNoLockbox(m);
-    print(addedLine(m, Object.keys(Role).find((k) => Role[k as keyof typeof Role] === m.role)!));
+    print(addedLine(m, roleName(m.role) ?? String(m.role)));
   }
   print(profile.name);
 }
