@@ -4,7 +4,7 @@
  * success: a store that lost what the keyring says it held, a device without the current key.
  */
 import { join } from 'node:path';
-import { sqlitePersistence, type NodePersistence } from '../lib/storage/node.ts';
+import { sqlitePersistence, type NodePersistence } from '../lib/vault/node.ts';
 import { Profile } from '../lib/vault/profile.ts';
 import type { CliArgs } from './args.ts';
 import { CliError } from './errors.ts';

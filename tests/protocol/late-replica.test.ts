@@ -56,11 +56,11 @@ describe('membership folds the same on a late replica', () => {
     const member = { publicKey: relative.publicKey, boxKey: generateBoxKeyPair().publicKey, role: Role.editor, expiresAt: 0 };
     const accept = await membershipRecord(docId, invitee, 1, { ...(await signAccept({ docId, inviteKey: invitee.publicKey, member, memberKey: relative, engine })), clock: 2 });
 
-    const fold = async (now: number, inviteLinkExpiry?: boolean) => {
+    const fold = async (now: number, expiry?: boolean) => {
       const index = new EnvelopeIndex(docId);
       const codes: string[] = [];
       for (const r of [genesis, invite, accept]) {
-        const v = await authorizeRecord(r, index, { engine, now, inviteLinkExpiry });
+        const v = await authorizeRecord(r, index, { engine, now, replica: expiry === false });
         codes.push(v.ok ? 'ok' : v.code);
         if (v.ok) index.add(r, undefined, v.value);
       }

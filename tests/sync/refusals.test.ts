@@ -103,7 +103,7 @@ describe('terminal refusals stop reconnects', () => {
     await eventually(() => w.open.size === 1, 5_000, () => `open sockets: ${w.open.size}`);
     expect(b.connection!.connection.value).toBe('offline');
     expect(b.status.value.state).toBe('error');
-    expect(b.status.value.problems.map((p) => p.code)).toContain('RELAY_REFUSED');
+    expect(b.status.value.problems.map((p) => p.code)).toContain('TOKEN_NOT_MEMBER');
     const upgrades = w.upgrades;
     await quietWindow();
     expect(w.authsBy(bob.signer.publicKey) - refusedAt).toBeLessThanOrEqual(1);

@@ -18,15 +18,17 @@ import { invite } from '../sync/admin.ts';
 import { VaultError, type VaultErrorCode } from './errors.ts';
 import { Profile, type OpenProfileOptions } from './profile.ts';
 
+/** The vault codes an invite fails with (numbers: VaultErrors). */
+export type InviteErrorCode = Extract<VaultErrorCode, 'INVITE_MALFORMED' | 'INVITE_REFUSED' | 'INVITE_NO_KEY' | 'INVITE_TIMEOUT' | 'RELAY_NOT_CONFIGURED'>;
+
 /**
  * Invite failures: VaultErrors with INVITE_* codes. When the relay refused with a stable code,
  * `reason` carries it: INVITE_USED (someone else accepted first), INVITE_EXPIRED, INVITE_KEY_TAKEN, …
  */
 export class InviteError extends VaultError {
   readonly reason: string | undefined;
-  constructor(code: VaultErrorCode, message: string, reason?: string) {
+  constructor(code: InviteErrorCode, message: string, reason?: string) {
     super(code, message);
-    this.name = 'InviteError';
     this.reason = reason;
   }
 }
@@ -158,7 +160,7 @@ export async function acceptInvitation(
  */
 async function settleAccept(asInvite: Profile, timeoutMs: number): Promise<void> {
   const c = asInvite.connection;
-  if (!c) throw new InviteError('INVITE_TIMEOUT', 'joining needs a connection to the relay');
+  if (!c) throw new InviteError('RELAY_NOT_CONFIGURED', 'joining needs a connection to the relay');
   await asInvite.sync.flush();
   const answered = await new Promise<boolean>((resolve) => {
     const stops: Array<() => void> = [];

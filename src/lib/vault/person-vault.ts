@@ -89,7 +89,7 @@ export class PersonVault {
         await profile.status.when((s) => s.synced, o.timeoutMs ?? 30_000);
       } catch {
         await profile.close();
-        throw new VaultError('VAULT_NOT_FOUND', 'the vault could not be synced from the relay');
+        throw new VaultError('RELAY_UNREACHABLE', 'the vault could not be synced from the relay');
       }
     }
     if (!profile.sync.index.membership.hasGenesis) {

@@ -99,14 +99,14 @@ const ACKED_KEY = 'acked-own-seq';
  * The relay's refusal as one problem. A write-policy refusal (RECORD_*, ENVELOPE_*: the relay
  * refused records this device sent; the connection stops for good, see sync/refusals.ts) keeps
  * its own code, once, even if the engine already reported the same code; anything else (a token
- * refused, access ended) is RELAY_REFUSED with the code in the message.
+ * refused, access ended) keeps its own code too; RELAY_REFUSED only for a reason that is no code.
  */
 function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncProblem[] {
   if (isProtocolErrorCode(refusal) && !endsAccess(refusal) && /^(RECORD|ENVELOPE)_/.test(refusal)) {
     if (local.some((p) => p.code === refusal && p.key === undefined)) return [];
     return [{ code: refusal, message: `the relay refused changes from this device (${refusal}): they stay on this device only, and syncing stopped` }];
   }
-  return [{ code: 'RELAY_REFUSED', message: `the relay refused this device (${refusal})` }];
+  return [{ code: isProtocolErrorCode(refusal) ? refusal : 'RELAY_REFUSED', message: `the relay refused this device (${refusal})` }];
 }
 
 export class Profile {
@@ -141,7 +141,7 @@ export class Profile {
 
   /** A fresh short-lived relay token for this profile (what its connection sends; blob requests use it too). */
   relayToken(): Promise<string> {
-    if (!this.relay) return Promise.reject(new VaultError('RELAY_UNREACHABLE', 'this profile has no relay'));
+    if (!this.relay) return Promise.reject(new VaultError('RELAY_NOT_CONFIGURED', 'this profile has no relay'));
     return this.relay.token();
   }
 
@@ -393,16 +393,12 @@ export class Profile {
    * or the device's own person's; a snapshot a writer's.
    */
   private guardOwnWrites(sync: ProfileSync): void {
-    const appendMembership = sync.appendMembership.bind(sync);
-    sync.appendMembership = async (op: MembershipOp) => {
-      this.checkMembershipWrite(op);
-      return appendMembership(op);
-    };
-    const compact = sync.compact.bind(sync);
-    sync.compact = async () => {
-      if (!this.canWrite) throw new VaultError('RECORD_READ_ONLY', 'you can view this profile but not change it');
-      return compact();
-    };
+    sync.setWriteGuard({
+      membership: (op) => this.checkMembershipWrite(op),
+      snapshot: () => {
+        if (!this.canWrite) throw new VaultError('RECORD_READ_ONLY', 'you can view this profile but not change it');
+      },
+    });
   }
 
   private checkMembershipWrite(op: MembershipOp): void {

@@ -75,7 +75,7 @@ export class VaultSession {
     if (!secrets.identitySeed) throw new VaultError('SESSION_NO_IDENTITY', 'this device holds no identity');
     const person: Person = { identity: identityFromSeed(secrets.identitySeed) };
     const cert = decodeDeviceCert(fromBase64Url(stored.cert));
-    if (!cert.ok) throw new VaultError('KEYSTORE_UNWRAP_FAILED', 'the stored device certificate is damaged');
+    if (!cert.ok) throw new VaultError('KEYSTORE_BAD_CERT', 'the stored device certificate is damaged');
     const device: Device = {
       label: stored.label,
       signing: signingKeyPairFromSeed(secrets.deviceSigningSeed),
@@ -127,7 +127,7 @@ export class VaultSession {
 
   /** An existing device: a one-time link (for a QR code) that adds a new device of this person. */
   async createDeviceLink(origin: string): Promise<{ url: string; linkId: string; expiresAt: number }> {
-    if (!this.env.relayUrl) throw new VaultError('RELAY_UNREACHABLE', 'linking a device needs the relay');
+    if (!this.env.relayUrl) throw new VaultError('RELAY_NOT_CONFIGURED', 'linking a device needs the relay');
     return createDeviceLink(this.vault, { origin, relayUrl: this.env.relayUrl, now: this.env.now, random: this.env.random });
   }
 
@@ -214,7 +214,7 @@ export class VaultSession {
 
   /** Accepts an invite link as this person and keeps the profile in their vault. */
   async acceptInvitation(link: string, o: { name: string; relationship: string }): Promise<VaultEntry> {
-    if (!this.env.relayUrl) throw new VaultError('INVITE_TIMEOUT', 'joining needs a connection to the relay');
+    if (!this.env.relayUrl) throw new VaultError('RELAY_NOT_CONFIGURED', 'joining needs a connection to the relay');
     const joined = await acceptInvitation(link, {
       signer: this.person.identity.signing,
       box: this.person.identity.box,
@@ -266,7 +266,7 @@ export class VaultSession {
    * owners' to rotate; the revocation itself is recorded there too.
    */
   async revokeDevice(key: string): Promise<void> {
-    if (key === this.deviceId) throw new VaultError('LINK_MALFORMED', 'this device cannot revoke itself; use "Leave this device"');
+    if (key === this.deviceId) throw new VaultError('DEVICE_REVOKE_SELF', 'this device cannot revoke itself; use "Leave this device"');
     await revokeDevice(this.vault.profile, fromHex(key) as SigningPublicKey);
     for (const entry of this.profiles()) {
       const profile = await this.openProfile(entry.docId);
@@ -330,7 +330,7 @@ async function openAsThisDevice(
       const synced = await profile.status.when((s) => s.synced, env.timeoutMs ?? 20_000).catch(() => undefined);
       if (!synced) {
         await profile.close();
-        throw new VaultError('VAULT_NOT_FOUND', 'the relay could not be reached to restore this vault');
+        throw new VaultError('RELAY_UNREACHABLE', 'the relay could not be reached to restore this vault');
       }
       await profile.sync.drain();
     }
