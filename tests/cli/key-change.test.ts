@@ -66,12 +66,15 @@ describe('CLI after a key change', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
 
   it('an editor invite made before a clinician session can still be accepted', async () => {
     const { phone, late } = dirs;
-    const link = await ok(phone.path, 'invite', 'mum', 'editor');
-    await ok(phone.path, 'invite', 'mum', 'clinician', '--minutes', '30');
-    const joined = await vault(late.path, ['accept', 'mum', link, '--relay', relay.url]);
+    await ok(phone.path, 'create', 'dad', '--relay', relay.url);
+    const link = await ok(phone.path, 'invite', 'dad', 'editor');
+    await ok(phone.path, 'invite', 'dad', 'clinician', '--minutes', '30');
+    await ok(phone.path, 'set', 'dad', 'allergies', 'latex', record('Latex'));
+    await ok(phone.path, 'sync', 'dad');
+    const joined = await vault(late.path, ['accept', 'dad', link, '--relay', relay.url]);
     expect(joined.error?.code ?? 'none', joined.err).toBe('none');
     expect(joined.code).toBe(0);
-    await ok(late.path, 'sync', 'mum');
-    expect(JSON.parse(await ok(late.path, 'get', 'mum', 'allergies', 'eczema'))).toMatchObject({ id: 'eczema' });
+    await ok(late.path, 'sync', 'dad');
+    expect(JSON.parse(await ok(late.path, 'get', 'dad', 'allergies', 'latex'))).toMatchObject({ id: 'latex' });
   });
 });
