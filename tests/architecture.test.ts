@@ -69,6 +69,7 @@ const ALLOWED_VIOLATIONS: ReadonlyMap<string, string> = new Map([]);
 
 const FILES = [...sourceFiles(join(ROOT, 'src')), ...sourceFiles(join(ROOT, 'server')), ...sourceFiles(join(ROOT, 'crdt-schemas'))];
 const rel = (path: string) => relative(ROOT, path);
+const ENGINE_DOOR = 'src/lib/vault/engine.ts';
 
 /** Whether `file` may import `ref` under its layer's rule. */
 function allowed(file: string, { spec, typeOnly }: ImportRef): boolean {
@@ -78,6 +79,9 @@ function allowed(file: string, { spec, typeOnly }: ImportRef): boolean {
   if (target === undefined) return rule.packages.test(spec);
   const to = layerOf(target);
   if (to === undefined) return false;
+  // The engine door (sync engine, connection, docs of a profile) is the vault layer's own; the
+  // UI, the state layer and the CLI see only the facade's read models and typed operations.
+  if (rel(target) === ENGINE_DOOR && layer !== 'vault') return false;
   return to === layer || to === 'errors' || rule.layers.includes(to) || (typeOnly && (rule.typesFrom ?? []).includes(to));
 }
 
@@ -157,6 +161,9 @@ describe('architecture', () => {
     expect(check('src/lib/components/MemberList.svelte', 'tweetnacl')).toBe(false);
     expect(check('src/cli/vault.ts', '../lib/sync/profile-sync.ts')).toBe(false);
     expect(check('src/cli/vault.ts', '../lib/vault/profile.ts')).toBe(true);
+    expect(check('src/cli/vault.ts', '../lib/vault/engine.ts')).toBe(false);
+    expect(check('src/lib/state/profile.svelte.ts', '../vault/engine.ts')).toBe(false);
+    expect(check('src/lib/vault/session.ts', './engine.ts')).toBe(true);
     expect(check('server/policy.ts', '../src/lib/vault/profile.ts')).toBe(false);
     expect(check('src/lib/state/app.svelte.ts', '../sync/status.ts')).toBe(false);
   });

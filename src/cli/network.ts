@@ -32,7 +32,7 @@ export class Deadline {
 }
 
 function refusalError(p: Profile, s: SyncStatus): CliError {
-  const refusal = p.connection?.refusal.value ?? undefined;
+  const refusal = p.refusal.value ?? undefined;
   return new CliError('CLI_SYNC_FAILED', refusal ? `the relay refused this device (${refusal})` : 'sync stopped with problems (see status)', {
     ...(refusal ? { reason: refusal } : {}),
     problems: s.problems.map((x) => x.code),
@@ -68,7 +68,7 @@ export function waitForStatus(p: Profile, deadline: Deadline, what: string, done
       if (done(s)) return finish(() => resolve(s));
       // A refusal ends the connection for good; other problems end the wait once caught up
       // (before that, bad remote records are dropped and syncing goes on).
-      if (p.connection?.refusal.value || (s.state === 'error' && s.synced)) return finish(() => reject(refusalError(p, s)));
+      if (p.refusal.value || (s.state === 'error' && s.synced)) return finish(() => reject(refusalError(p, s)));
       if (everConnected && s.connection !== 'connected') finish(() => reject(new CliError('CLI_RELAY_LOST', `the connection to the relay dropped during ${what}`)));
     });
   });
@@ -83,6 +83,8 @@ export async function connectAndCatchUp(p: Profile, deadline: Deadline): Promise
 
 /** Seals local edits and waits until the relay acknowledged all of them. */
 export async function pushAll(p: Profile, deadline: Deadline): Promise<SyncStatus> {
-  await deadline.race(p.sync.flush(), 'sealing local changes');
+  // flush() seals, then waits for the relay with a plain timeout: its outcome is judged by
+  // waitForStatus below, which names it (lost, timed out, refused).
+  await deadline.race(p.flush(deadline.remaining()).catch(() => undefined), 'sealing local changes');
   return waitForStatus(p, deadline, 'sending changes to the relay', (s) => s.synced && s.pending === 0 && s.connection === 'connected');
 }

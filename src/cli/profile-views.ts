@@ -1,16 +1,16 @@
 /**
- * Every place the CLI reads the sync engine behind the facade (`profile.sync…`), in one file:
- * the facade does not expose these read models yet (issue 10, Deliver 4), and when it does,
- * this file is the only one to change.
+ * The CLI's read models over a profile, from the facade's public ones (membershipState,
+ * heldKeys, accessBundle): what it can read, who has access, which keys to keep.
  */
 import { toHex } from '../lib/crypto/index.ts';
 import { safetyCode } from '../lib/crypto/safety-code.ts';
 import { roleName } from '../lib/vault/app.ts';
 import type { Profile, ProfileAccess } from '../lib/vault/profile.ts';
 
-export const hasGenesis = (p: Profile): boolean => p.sync.index.membership.hasGenesis;
-export const currentEpoch = (p: Profile): number => p.sync.currentEpoch;
-export const holdsCurrentKey = (p: Profile): boolean => p.sync.keys.has(p.sync.currentEpoch);
+/** Genesis names at least its creator as owner: no member at all means no membership log here yet. */
+export const hasGenesis = (p: Profile): boolean => p.membershipState().members.size > 0;
+export const currentEpoch = (p: Profile): number => p.membershipState().epoch;
+export const holdsCurrentKey = (p: Profile): boolean => p.heldKeys().has(currentEpoch(p));
 
 export type Readability = 'ok' | 'not-synced' | 'not-member' | 'no-key';
 
@@ -23,7 +23,7 @@ export function canRead(p: Profile): Readability {
 
 /** What the keyring keeps after a session: every epoch key the device now holds (lockboxes add some). */
 export function accessNow(p: Profile): ProfileAccess {
-  return { docId: p.access.docId, epoch: p.sync.currentEpoch, epochKeys: new Map(p.sync.keys.entries()), genesisNonce: p.access.genesisNonce };
+  return { ...p.accessBundle(), genesisNonce: p.access.genesisNonce };
 }
 
 export interface MemberView {
@@ -37,7 +37,7 @@ export interface MemberView {
 }
 
 export function membersOf(p: Profile): MemberView[] {
-  const state = p.sync.index.membership.state();
+  const state = p.membershipState();
   return [...state.members.values()].map((m) => {
     const hex = toHex(m.publicKey);
     const devices = [...state.devices]
@@ -56,5 +56,5 @@ export function membersOf(p: Profile): MemberView[] {
 
 /** Which member identity a device key belongs to (undefined: not a certified device here). */
 export function identityOfDevice(p: Profile, deviceHex: string): string | undefined {
-  return p.sync.index.membership.state().devices.get(deviceHex)?.identity;
+  return p.membershipState().devices.get(deviceHex)?.identity;
 }

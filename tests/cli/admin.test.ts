@@ -10,6 +10,7 @@ import { safetyCode } from '../../src/lib/crypto/safety-code.ts';
 import { signAuditEntry } from '../../src/lib/protocol/index.ts';
 import { createPerson, enrollDevice, openAsDevice } from '../../src/lib/vault/person.ts';
 import type { Profile } from '../../src/lib/vault/profile.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 import { formatMemberCode } from '../../src/cli/args.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 import { CLI_TEST_TIMEOUT_MS, memberCode, ok, vault } from './run-cli.ts';
@@ -87,7 +88,7 @@ describe('CLI members, audit, remove, revoke', { timeout: CLI_TEST_TIMEOUT_MS },
       secretKey: device.signing.secretKey,
       engine,
     });
-    await onDevice.sync.appendAudit(entry);
+    await engineOf(onDevice).sync.appendAudit(entry);
     await onDevice.flush(20_000);
     await ok(owner.path, 'sync', 'mum');
     const r = await vault(owner.path, ['audit', 'mum']);

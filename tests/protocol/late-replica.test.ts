@@ -23,6 +23,7 @@ import {
   type ParsedRecord,
 } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 const engine = nobleEngine;
 const LINK_EXPIRY = 2_000_000;
@@ -80,8 +81,8 @@ describe('membership folds the same on a late replica', () => {
       for (const r of [genesis, invite, accept]) envelope.getMap<Uint8Array>(ENVELOPE_MAP).set(recordKey(r), r.bytes);
     });
     const device = await Profile.open({ signer: relative, access: { docId, epoch: 0, epochKeys: new Map([[0, generateSymmetricKey()]]) }, now: () => LINK_EXPIRY + 86_400_000 });
-    Y.applyUpdate(device.envelopeDoc, Y.encodeStateAsUpdate(envelope));
-    await device.sync.drain();
+    Y.applyUpdate(engineOf(device).envelopeDoc, Y.encodeStateAsUpdate(envelope));
+    await engineOf(device).sync.drain();
     expect(device.status.value.problems).toEqual([]);
     expect(device.role).toBe(Role.editor);
     await device.close();

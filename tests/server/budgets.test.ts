@@ -17,6 +17,7 @@ import { DEFAULT_BUDGETS, type RelayBudgets } from '../../server/config.ts';
 import { refusalLog } from '../../server/log.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 type TestRelay = Awaited<ReturnType<typeof testRelay>>;
 
@@ -190,13 +191,13 @@ describe('relay budgets', () => {
     await c.status.when((s) => s.synced, 10_000);
     c.setField('meds', 'inhaler', { dose: '2 puffs' });
     await c.flush();
-    await eventually(() => JSON.stringify(a.plainDoc.getMap('meds').toJSON()).includes('2 puffs'), 10_000);
+    await eventually(() => JSON.stringify(engineOf(a).plainDoc.getMap('meds').toJSON()).includes('2 puffs'), 10_000);
 
     expect(await flooder.untilClosed()).toBe('RELAY_RATE_LIMITED');
     // Most of the flood was never processed: the relay stopped at the budget.
     expect(flooder.acks).toBeLessThanOrEqual(DEFAULT_BUDGETS.messageBurst + DEFAULT_BUDGETS.messagesPerSecond * 5);
-    expect(c.connection!.refusal.value).toBeNull();
-    expect(a.connection!.refusal.value).toBeNull();
+    expect(engineOf(c).connection!.refusal.value).toBeNull();
+    expect(engineOf(a).connection!.refusal.value).toBeNull();
   });
 
   it('never closes a member within its message budget; one message over it closes, and reconnecting does not refill it', async () => {
@@ -253,9 +254,9 @@ describe('relay budgets', () => {
       await new Promise((r) => setImmediate(r));
     }
     await c.flush();
-    await eventually(() => a.plainDoc.getMap('meds').size === 500 && a.plainDoc.getMap('conditions').size >= 5000, 20_000);
-    expect(c.connection!.refusal.value).toBeNull();
-    expect(a.connection!.refusal.value).toBeNull();
+    await eventually(() => engineOf(a).plainDoc.getMap('meds').size === 500 && engineOf(a).plainDoc.getMap('conditions').size >= 5000, 20_000);
+    expect(engineOf(c).connection!.refusal.value).toBeNull();
+    expect(engineOf(a).connection!.refusal.value).toBeNull();
   });
 
   it("logs strangers' refused logins once per interval, with no token in the line", async () => {

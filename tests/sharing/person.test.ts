@@ -25,6 +25,7 @@ import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 const engine = createWebCryptoEngine();
 const cleanups = cleanupList();
@@ -122,7 +123,7 @@ describe('family vault', () => {
     cleanups.push(() => second.close());
     expect(second.listProfiles()).toEqual(vault.listProfiles());
     // Both devices are certified in the vault and write under their own keys.
-    const devices = second.profile.sync.index.membership.state().devices;
+    const devices = engineOf(second.profile).sync.index.membership.state().devices;
     expect([...devices.keys()].sort()).toEqual([toHex(phone.signing.publicKey), toHex(tablet.signing.publicKey)].sort());
     const p = await Profile.create({ signer: person.identity.signing, box: person.identity.box, random: seededRandom(21) });
     cleanups.push(() => p.close());
@@ -211,11 +212,11 @@ describe('device linking', () => {
     // After its expiry: refused before any storage or connection.
     const later = () => link.expiresAt + 1;
     const connections = r.server.hocuspocus.getConnectionsCount();
-    const certified = vault.profile.sync.index.membership.state().devices.size;
+    const certified = engineOf(vault.profile).sync.index.membership.state().devices.size;
     expect(typedError(() => readDeviceLink(link.url, later())).code).toBe('LINK_EXPIRED');
     expect((await rejected(joinWithLink(link.url, { label: 'late', now: later, random: seededRandom(23), engine, minReconnectDelayMs: 50 }))).code).toBe('LINK_EXPIRED');
     expect(r.server.hocuspocus.getConnectionsCount()).toBe(connections);
-    expect(vault.profile.sync.index.membership.state().devices.size).toBe(certified);
+    expect(engineOf(vault.profile).sync.index.membership.state().devices.size).toBe(certified);
     expect(link.expiresAt).toBeGreaterThanOrEqual(t0 + 600_000);
 
     // A damaged link is malformed, not a crash.
@@ -254,18 +255,18 @@ describe('revoking a lost device alone', () => {
     b.setField('meds', 'spacer', 'from tablet');
     await a.flush();
     await b.flush();
-    await eventually(() => owner.getField('meds', 'inhaler') === 'from phone' && owner.getField('meds', 'spacer') === 'from tablet', 10_000, () => JSON.stringify({ o: owner.status.value, a: a.status.value, b: b.status.value, ar: a.connection!.refusal.value, br: b.connection!.refusal.value, devs: [...owner.sync.index.membership.state().devices.keys()] }));
-    expect(owner.sync.index.membership.roleOf(devB.signing.publicKey, Date.now())).toBe(Role.editor);
+    await eventually(() => owner.getField('meds', 'inhaler') === 'from phone' && owner.getField('meds', 'spacer') === 'from tablet', 10_000, () => JSON.stringify({ o: owner.status.value, a: a.status.value, b: b.status.value, ar: engineOf(a).connection!.refusal.value, br: engineOf(b).connection!.refusal.value, devs: [...engineOf(owner).sync.index.membership.state().devices.keys()] }));
+    expect(engineOf(owner).sync.index.membership.roleOf(devB.signing.publicKey, Date.now())).toBe(Role.editor);
 
-    const beforeRevocation = Y.encodeStateAsUpdate(owner.envelopeDoc);
+    const beforeRevocation = Y.encodeStateAsUpdate(engineOf(owner).envelopeDoc);
     // The phone revokes the tablet alone.
     await revokeDevice(a, devB);
-    await eventually(() => owner.sync.index.membership.roleOf(devB.signing.publicKey, Date.now()) === undefined);
-    expect(owner.sync.index.membership.roleOf(devA.signing.publicKey, Date.now())).toBe(Role.editor);
-    await b.connection!.refusal.when((x) => x !== null, 10_000);
+    await eventually(() => engineOf(owner).sync.index.membership.roleOf(devB.signing.publicKey, Date.now()) === undefined);
+    expect(engineOf(owner).sync.index.membership.roleOf(devA.signing.publicKey, Date.now())).toBe(Role.editor);
+    await engineOf(b).connection!.refusal.when((x) => x !== null, 10_000);
 
     // B's new writes are rejected by other clients.
-    const headB = owner.sync.chainOf(toHex(devB.signing.publicKey));
+    const headB = engineOf(owner).sync.chainOf(toHex(devB.signing.publicKey));
     const forged = await forgeRecord({
       signer: devB.signing,
       docId: owner.access.docId,
@@ -276,18 +277,18 @@ describe('revoking a lost device alone', () => {
     });
     // Offline replicas of the owner's and A's view (injecting into a live envelope would make
     // that client forward the bad record, and the relay would close its connection).
-    const state = Y.encodeStateAsUpdate(owner.envelopeDoc);
+    const state = Y.encodeStateAsUpdate(engineOf(owner).envelopeDoc);
     for (const [signer, box] of [[alice.signer, alice.box], [devA.signing, devA.box]] as const) {
       const target = await Profile.open({ signer, box, access: owner.access, engine });
       cleanups.push(() => target.close());
-      Y.applyUpdate(target.envelopeDoc, beforeRevocation);
-      await target.sync.flush();
+      Y.applyUpdate(engineOf(target).envelopeDoc, beforeRevocation);
+      await engineOf(target).sync.flush();
       expect(target.getField('meds', 'spacer')).toBe('from tablet');
-      Y.applyUpdate(target.envelopeDoc, state);
-      await target.sync.flush();
+      Y.applyUpdate(engineOf(target).envelopeDoc, state);
+      await engineOf(target).sync.flush();
       expect(target.status.value.problems).toEqual([]);
-      inject(target.envelopeDoc, forged.key, forged.bytes);
-      await target.sync.flush();
+      inject(engineOf(target).envelopeDoc, forged.key, forged.bytes);
+      await engineOf(target).sync.flush();
       expect(target.status.value.problems.filter((p) => p.key === forged.key).map((p) => p.code)).toEqual(['RECORD_NOT_MEMBER']);
       expect(target.getField('conditions', 'asthma')).toBe('mild');
     }
@@ -311,8 +312,8 @@ describe('revoking a lost device alone', () => {
     // B's edits from before the revocation live on in the owner's rotation snapshot.
     const late = await Profile.open({ signer: devA.signing, box: devA.box, access: { ...owner.access, epochKeys: owner.heldKeys() as Map<number, SymmetricKey> }, engine });
     cleanups.push(() => late.close());
-    Y.applyUpdate(late.envelopeDoc, Y.encodeStateAsUpdate(owner.envelopeDoc));
-    await late.sync.flush();
+    Y.applyUpdate(engineOf(late).envelopeDoc, Y.encodeStateAsUpdate(engineOf(owner).envelopeDoc));
+    await engineOf(late).sync.flush();
     expect(late.getField('meds', 'spacer')).toBe('from tablet');
     expect(late.getField('conditions', 'new')).toBe('epoch 1 data');
   });

@@ -14,6 +14,7 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { scanForCanaries, startNemesis } from '../helpers/nemesis.ts';
 import { withSeed, type Prng } from '../helpers/prng.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 const FILE = 'tests/sync/convergence.test.ts';
 
@@ -25,7 +26,7 @@ interface Member {
 }
 
 function randomEdit(p: Profile, prng: Prng, canary: string): void {
-  const doc = p.plainDoc; // test-only: edits go through the same doc the facade writes
+  const doc = engineOf(p).plainDoc; // test-only: edits go through the same doc the facade writes
   const text = doc.getText('note:shared');
   switch (prng.int(0, 5)) {
     case 0:
@@ -58,9 +59,9 @@ function randomEdit(p: Profile, prng: Prng, canary: string): void {
 const sortedMap = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 const snapshotOf = (p: Profile) => ({
-  text: p.plainDoc.getText('note:shared').toString(),
-  map: sortedMap(p.plainDoc.getMap('vitals').toJSON()),
-  list: p.plainDoc.getArray('list:log').toJSON(),
+  text: engineOf(p).plainDoc.getText('note:shared').toString(),
+  map: sortedMap(engineOf(p).plainDoc.getMap('vitals').toJSON()),
+  list: engineOf(p).plainDoc.getArray('list:log').toJSON(),
 });
 
 describe('convergence through a misbehaving network', () => {
@@ -128,7 +129,7 @@ describe('convergence through a misbehaving network', () => {
       members[0]!.profile.setField('vitals', 'canary', canaries[0]!);
       members[1]!.profile.insertNote('shared', 0, canaries[1]!);
       for (const m of members) if (!m.online) await m.profile.connect();
-      for (const m of members) await m.profile.sync.flush();
+      for (const m of members) await engineOf(m.profile).sync.flush();
       // Converged = identical plain data everywhere and no local change waiting for the relay.
       const deadline = Date.now() + 45_000;
       let views = members.map((m) => JSON.stringify(snapshotOf(m.profile)));
@@ -138,14 +139,14 @@ describe('convergence through a misbehaving network', () => {
         if (new Set(views).size === 1 && members.every((m) => m.profile.status.value.state === 'synced')) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      const statuses = members.map((m) => JSON.stringify({ ...m.profile.status.value, heads: m.profile.sync.ownHead.seq, env: m.profile.envelopeDoc.getMap('r').size }));
+      const statuses = members.map((m) => JSON.stringify({ ...m.profile.status.value, heads: engineOf(m.profile).sync.ownHead.seq, env: engineOf(m.profile).envelopeDoc.getMap('r').size }));
       expect(new Set(views).size, `replicas differ:\n${views.join('\n')}\n${statuses.join('\n')}`).toBe(1);
       for (const m of members) {
         expect(m.profile.status.value.problems).toEqual([]);
         expect(m.profile.status.value.state).toBe('synced');
-        expect(m.profile.plainDoc.store.pendingStructs).toBeNull();
-        expect(m.profile.plainDoc.store.pendingDs).toBeNull();
-        expect(m.profile.envelopeDoc.store.pendingStructs).toBeNull();
+        expect(engineOf(m.profile).plainDoc.store.pendingStructs).toBeNull();
+        expect(engineOf(m.profile).plainDoc.store.pendingDs).toBeNull();
+        expect(engineOf(m.profile).envelopeDoc.store.pendingStructs).toBeNull();
       }
       const live = snapshotOf(members[2]!.profile);
 
@@ -171,9 +172,9 @@ describe('convergence through a misbehaving network', () => {
         expect(local.get(c), `canary in local storage`).toBe(0);
       }
       expect(nemesis.stats.duplicated + nemesis.stats.reordered).toBeGreaterThan(0);
-      const snapshots = [...rebuilt.envelopeDoc.getMap<Uint8Array>('r').values()].filter((b) => b[3] === 2).length;
+      const snapshots = [...engineOf(rebuilt).envelopeDoc.getMap<Uint8Array>('r').values()].filter((b) => b[3] === 2).length;
       expect(snapshots, 'compaction ran').toBeGreaterThan(0);
-      expect(Y.encodeStateVector(rebuilt.plainDoc).length).toBeGreaterThan(0);
+      expect(Y.encodeStateVector(engineOf(rebuilt).plainDoc).length).toBeGreaterThan(0);
     });
   });
 });

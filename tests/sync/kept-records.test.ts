@@ -12,6 +12,7 @@ import { generateBoxKeyPair, generateSigningKeyPair, nobleEngine, seededRandom }
 import { ENVELOPE_MAP, parseRecord, recordKey, RecordType, Role, sealRecord, type RecordTypeCode } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 const profiles: Profile[] = [];
 afterEach(async () => {
@@ -21,8 +22,8 @@ const track = (p: Profile): Profile => (profiles.push(p), p);
 
 /** Exchanges envelope state both ways, as a relay would, and lets both engines settle. */
 async function exchange(...ps: Profile[]): Promise<void> {
-  for (const from of ps) for (const to of ps) if (from !== to) Y.applyUpdate(to.envelopeDoc, Y.encodeStateAsUpdate(from.envelopeDoc), 'relay');
-  for (const p of ps) await p.sync.flush();
+  for (const from of ps) for (const to of ps) if (from !== to) Y.applyUpdate(engineOf(to).envelopeDoc, Y.encodeStateAsUpdate(engineOf(from).envelopeDoc), 'relay');
+  for (const p of ps) await engineOf(p).sync.flush();
 }
 
 const person = () => ({ signer: generateSigningKeyPair(), box: generateBoxKeyPair() });
@@ -39,8 +40,8 @@ describe('kept records on a cold replica', () => {
     await a.addMember({ publicKey: bob.signer.publicKey, boxKey: bob.box.publicKey, role: Role.editor, expiresAt: 0 });
     a.setField('allergies', 'penicillin', 'anaphylaxis');
     await a.exportJSON(); // audited
-    await a.sync.flush();
-    await a.sync.compact();
+    await engineOf(a).sync.flush();
+    await engineOf(a).sync.compact();
     const live = await summary(a);
     expect(live.events.length).toBeGreaterThanOrEqual(2);
     const cold = track(await Profile.open({ ...bob, access: { docId: a.access.docId, epoch: 0, epochKeys: new Map() } }));
@@ -66,7 +67,7 @@ describe('kept records on a cold replica', () => {
     await exchange(a, c);
     now += 120_000; // the session ended
     expect(await a.endExpiredAccess()).toBe(1);
-    await a.sync.flush();
+    await engineOf(a).sync.flush();
     const live = await summary(a);
     expect(live.events.some((e) => e.startsWith(Buffer.from(clin.signer.publicKey).toString('hex').slice(0, 8)))).toBe(true);
     const late = track(await Profile.open({ ...bob, now: clock, access: { docId: a.access.docId, epoch: 0, epochKeys: new Map() } }));
@@ -79,7 +80,7 @@ describe('kept records on a cold replica', () => {
     const alice = person();
     const bob = person();
     const a = track(await Profile.create({ ...alice, compactEvery: 1_000_000, members: [{ publicKey: bob.signer.publicKey, role: Role.editor, expiresAt: 0 }] }));
-    await a.sync.flush();
+    await engineOf(a).sync.flush();
     const FUTURE_TYPE = 9 as RecordTypeCode;
     const future = await sealRecord({
       header: { type: FUTURE_TYPE, docId: a.access.docId, epoch: 0, author: bob.signer.publicKey, seq: 1, prev: new Uint8Array(32), ext: new Uint8Array([1, 2, 3]) },
@@ -93,15 +94,15 @@ describe('kept records on a cold replica', () => {
     if (!lenient.ok) throw new Error(lenient.code);
     const futureKey = recordKey(lenient.value);
     const next = await forgeRecord({ signer: bob.signer, docId: a.access.docId, key: a.access.epochKeys.get(0)!, seq: 2, prev: future.id, edit: (d) => d.getMap('conditions').set('asthma', 'mild') });
-    inject(a.envelopeDoc, futureKey, future.bytes);
-    inject(a.envelopeDoc, next.key, next.bytes);
-    await a.sync.flush();
-    await a.sync.drain();
+    inject(engineOf(a).envelopeDoc, futureKey, future.bytes);
+    inject(engineOf(a).envelopeDoc, next.key, next.bytes);
+    await engineOf(a).sync.flush();
+    await engineOf(a).sync.drain();
     expect(a.getField('conditions', 'asthma')).toBe('mild');
     expect(a.status.value.problems).toEqual([]);
     expect(a.status.value.gaps).toBe(0);
-    await a.sync.compact();
-    const map = a.envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP);
+    await engineOf(a).sync.compact();
+    const map = engineOf(a).envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP);
     expect(map.has(futureKey)).toBe(true);
     expect(map.has(next.key)).toBe(false); // an update the snapshot covers
     const types = [...map.values()].map((b) => b[3]);
@@ -116,10 +117,10 @@ describe('kept records on a cold replica', () => {
     await a.rotateKey();
     const b = track(await Profile.open({ ...bob, access: a.access.epochKeys.size ? { docId: a.access.docId, epoch: 0, epochKeys: new Map([[0, a.access.epochKeys.get(0)!]]) } : a.access }));
     await exchange(a, b);
-    expect(b.sync.currentEpoch).toBe(1);
+    expect(engineOf(b).sync.currentEpoch).toBe(1);
     b.setField('conditions', 'asthma', 'mild');
-    await b.sync.flush(); // resolves: the edit cannot be sealed
-    expect(b.sync.state.value.queued).toBe(1);
-    expect(b.sync.outboxBlocked).toBe('no-key');
+    await engineOf(b).sync.flush(); // resolves: the edit cannot be sealed
+    expect(engineOf(b).sync.state.value.queued).toBe(1);
+    expect(engineOf(b).sync.outboxBlocked).toBe('no-key');
   });
 });

@@ -4,6 +4,7 @@ import { Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 describe('two devices through the relay', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -23,7 +24,7 @@ describe('two devices through the relay', () => {
     const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
     cleanups.push(() => b.close());
     await b.status.when((s) => s.synced);
-    await b.sync.flush();
+    await engineOf(b).sync.flush();
     expect(b.getField('allergies', 'penicillin')).toEqual({ severity: 'high' });
     b.insertNote('visit', 0, 'BP normal');
     await b.flush();

@@ -10,6 +10,7 @@ import { generateBoxKeyPair, generateSigningKeyPair } from '../../src/lib/crypto
 import { Role } from '../../src/lib/protocol/index.ts';
 import { removeExpired, revoke, rotate } from '../../src/lib/sync/admin.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 const profiles: Profile[] = [];
 afterEach(async () => {
@@ -24,7 +25,7 @@ async function household(now = () => 1_000_000) {
   await a.addMember({ publicKey: bob.signer.publicKey, boxKey: bob.box.publicKey, role: Role.editor, expiresAt: 0 });
   await a.addMember({ publicKey: carol.signer.publicKey, boxKey: carol.box.publicKey, role: Role.viewer, expiresAt: 0 });
   a.setField('conditions', 'asthma', 'mild');
-  await a.sync.flush();
+  await engineOf(a).sync.flush();
   return { a, bob, carol };
 }
 
@@ -37,14 +38,14 @@ function countEnvelopeTransactions(doc: Y.Doc): () => number {
 describe('atomic owner operations', () => {
   it('a rotation reaches the envelope as one transaction, and every member can read the new epoch', async () => {
     const { a, bob } = await household();
-    const count = countEnvelopeTransactions(a.envelopeDoc);
-    const epoch = await rotate(a.sync);
+    const count = countEnvelopeTransactions(engineOf(a).envelopeDoc);
+    const epoch = await rotate(engineOf(a).sync);
     expect(count()).toBe(1);
-    expect(a.sync.currentEpoch).toBe(epoch);
+    expect(engineOf(a).sync.currentEpoch).toBe(epoch);
     const b = await Profile.open({ ...bob, access: { docId: a.access.docId, epoch: 0, epochKeys: new Map() } });
     profiles.push(b);
-    Y.applyUpdate(b.envelopeDoc, Y.encodeStateAsUpdate(a.envelopeDoc));
-    await b.sync.flush();
+    Y.applyUpdate(engineOf(b).envelopeDoc, Y.encodeStateAsUpdate(engineOf(a).envelopeDoc));
+    await engineOf(b).sync.flush();
     expect([...b.heldKeys().keys()].sort()).toEqual([0, 1]);
     expect(b.getField('conditions', 'asthma')).toBe('mild');
     expect(b.status.value.problems).toEqual([]);
@@ -53,34 +54,34 @@ describe('atomic owner operations', () => {
   it('a removal with its rotation, and an expiry sweep of several members, are each one transaction', async () => {
     let now = 1_000_000;
     const { a, bob } = await household(() => now);
-    let count = countEnvelopeTransactions(a.envelopeDoc);
-    await revoke(a.sync, bob.signer.publicKey);
+    let count = countEnvelopeTransactions(engineOf(a).envelopeDoc);
+    await revoke(engineOf(a).sync, bob.signer.publicKey);
     expect(count()).toBe(1);
     const [x, y] = [person(), person()];
     for (const p of [x, y]) await a.addMember({ publicKey: p.signer.publicKey, boxKey: p.box.publicKey, role: Role.clinician, expiresAt: now + 1000 });
     now += 5000;
-    count = countEnvelopeTransactions(a.envelopeDoc);
-    expect(await removeExpired(a.sync)).toBe(2);
+    count = countEnvelopeTransactions(engineOf(a).envelopeDoc);
+    expect(await removeExpired(engineOf(a).sync)).toBe(2);
     expect(count()).toBe(1);
   });
 
   it('a failure at the last step (the snapshot) leaves no trace: same envelope, same epoch, no stray key', async () => {
     const { a } = await household();
-    const before = { envelope: Y.encodeStateAsUpdate(a.envelopeDoc), epoch: a.sync.currentEpoch, keys: [...a.heldKeys().keys()], head: a.sync.ownHead.seq };
-    a.sync.setWriteGuard({
+    const before = { envelope: Y.encodeStateAsUpdate(engineOf(a).envelopeDoc), epoch: engineOf(a).sync.currentEpoch, keys: [...a.heldKeys().keys()], head: engineOf(a).sync.ownHead.seq };
+    engineOf(a).sync.setWriteGuard({
       membership: () => undefined,
       snapshot: () => {
         throw new Error('crash before the insert');
       },
     });
-    await expect(rotate(a.sync)).rejects.toThrow('crash before the insert');
-    expect(Y.encodeStateAsUpdate(a.envelopeDoc)).toEqual(before.envelope);
-    expect(a.sync.currentEpoch).toBe(before.epoch);
+    await expect(rotate(engineOf(a).sync)).rejects.toThrow('crash before the insert');
+    expect(Y.encodeStateAsUpdate(engineOf(a).envelopeDoc)).toEqual(before.envelope);
+    expect(engineOf(a).sync.currentEpoch).toBe(before.epoch);
     expect([...a.heldKeys().keys()]).toEqual(before.keys);
-    expect(a.sync.ownHead.seq).toBe(before.head);
+    expect(engineOf(a).sync.ownHead.seq).toBe(before.head);
     // And the profile still works: the next edit seals under the old epoch.
     a.setField('conditions', 'eczema', 'mild');
-    await a.sync.flush();
-    expect(a.sync.state.value.queued).toBe(0);
+    await engineOf(a).sync.flush();
+    expect(engineOf(a).sync.state.value.queued).toBe(0);
   });
 });

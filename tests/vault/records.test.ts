@@ -9,6 +9,7 @@ import { cleanupList } from '../helpers/cleanup.ts';
 import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 const cleanups = cleanupList();
 const device = () => ({ signer: generateSigningKeyPair(), box: generateBoxKeyPair() });
@@ -98,9 +99,9 @@ describe('profile records', () => {
     expect(a.getField('allergies', 'old')).toMatchObject({ criticality: 'low' });
     expect(a.records.history('allergies', 'old').map((h) => h.action)).toEqual(['edit']);
     // Saving it again unchanged writes nothing and leaves no history line.
-    const before = a.plainDoc.store.clients.get(a.plainDoc.clientID)?.length;
+    const before = engineOf(a).plainDoc.store.clients.get(engineOf(a).plainDoc.clientID)?.length;
     a.records.put('allergies', a.records.get('allergies', 'old')!);
-    expect(a.plainDoc.store.clients.get(a.plainDoc.clientID)?.length).toBe(before);
+    expect(engineOf(a).plainDoc.store.clients.get(engineOf(a).plainDoc.clientID)?.length).toBe(before);
     expect(a.records.history('allergies', 'old')).toHaveLength(1);
   });
 
@@ -183,7 +184,7 @@ describe('pending across reloads', () => {
     const offline = await openOffline();
     expect(offline.status.value.pending).toBe(0);
     offline.records.put('allergies', allergy('b', 'Latex'));
-    await offline.sync.flush();
+    await engineOf(offline).sync.flush();
     await offline.close();
 
     const reloaded = await openOffline();

@@ -38,9 +38,9 @@ function parseRecordJson(json: string | undefined, key: string, section: Section
   return record;
 }
 
-/** Seals the edit into this device's store (sent with the next `sync`). */
+/** Seals the edit into this device's store (not connected: flush only seals; `sync` sends it). */
 async function seal(p: Profile): Promise<void> {
-  await p.sync.flush();
+  await p.flush();
 }
 
 export async function set(a: CliArgs): Promise<void> {

@@ -17,6 +17,7 @@ import { deriveDocId, GENESIS_NONCE_LENGTH, type RoleName } from '../protocol/in
 import type { Persistence } from '../storage/types.ts';
 import { openAsDevice, VaultError, type Device, type Person } from './person.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
+import { engineOf } from './engine.ts';
 
 export const VAULT_SECTION = 'profiles';
 export const LINK_SECTION = 'device-links';
@@ -92,7 +93,7 @@ export class PersonVault {
         throw new VaultError('RELAY_UNREACHABLE', 'the vault could not be synced from the relay');
       }
     }
-    if (!profile.sync.index.membership.hasGenesis) {
+    if (!engineOf(profile).sync.index.membership.hasGenesis) {
       await profile.close();
       throw new VaultError('VAULT_NOT_FOUND', 'no vault exists for this identity');
     }
@@ -118,7 +119,7 @@ export class PersonVault {
   }
 
   listProfiles(): VaultEntry[] {
-    const map = this.profile.plainDoc.getMap<VaultEntry>(VAULT_SECTION);
+    const map = engineOf(this.profile).plainDoc.getMap<VaultEntry>(VAULT_SECTION);
     return [...map.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

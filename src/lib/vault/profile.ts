@@ -43,7 +43,10 @@ import { changedRoots } from './roots.ts';
 import { VaultError } from './errors.ts';
 import { UndoController } from './undo.ts';
 import { NoteHandle } from './note.ts';
-import { isAdminRole, isWriterRole, type MembershipOp, type Principal } from '../protocol/index.ts';
+import { isAdminRole, isWriterRole, type MembershipOp, type MembershipState, type Principal } from '../protocol/index.ts';
+import { registerEngine } from './engine.ts';
+
+const NO_REFUSAL = new Observable<string | null>(null);
 
 /** What a member's device needs to open a profile (the sharing work delivers it by lockbox). */
 export interface ProfileAccess {
@@ -112,8 +115,8 @@ function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncPro
 export class Profile {
   readonly name: string;
   readonly access: ProfileAccess;
-  readonly sync: ProfileSync;
-  readonly connection: RelayConnection | undefined;
+  private readonly sync: ProfileSync;
+  private readonly connection: RelayConnection | undefined;
   readonly status: Observable<SyncStatus>;
   /** Other people here now (verified, decrypted presence), newest first. */
   readonly presence = new Observable<PresenceEntry[]>([]);
@@ -161,6 +164,7 @@ export class Profile {
     });
     this.undo = new UndoController(plain, this.records);
     this.guardOwnWrites(sync);
+    registerEngine(this, { sync, connection, plainDoc: plain, envelopeDoc: envelope });
     const onTransaction = (tr: Y.Transaction) => {
       if (tr.changed.size === 0) return;
       const roots = changedRoots(plain, tr);
@@ -544,13 +548,19 @@ export class Profile {
     return new Map(this.sync.keys.entries());
   }
 
-  /** Read-only escape hatch for tests and the state layer; never hand it to components. */
-  get plainDoc(): Y.Doc {
-    return this.plain;
+  /** The current epoch and the keys this device holds: what another device of this person needs (an access bundle). */
+  accessBundle(): ProfileAccess {
+    return { docId: this.access.docId, epoch: this.sync.currentEpoch, epochKeys: new Map(this.sync.keys.entries()) };
   }
 
-  get envelopeDoc(): Y.Doc {
-    return this.envelope;
+  /** Who has access: members, devices, invites and the epoch, as the verified membership log folds them. */
+  membershipState(): MembershipState {
+    return this.sync.index.membership.state();
+  }
+
+  /** The relay's refusal of this device's connection (a stable code), if any. */
+  get refusal(): Observable<string | null> {
+    return this.connection?.refusal ?? NO_REFUSAL;
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,7 @@ import { membersOf, type DeviceView } from './people.ts';
 import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './person-vault.ts';
 import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
+import { engineOf } from './engine.ts';
 
 export interface SessionEnv {
   readonly store: DeviceStore;
@@ -153,7 +154,7 @@ export class VaultSession {
   ): Promise<VaultSession> {
     const device = await enrollDevice(person, { label: o.deviceLabel, random: env.random, engine: env.engine, now: env.now });
     const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify });
-    if (!profile.sync.index.membership.hasGenesis) {
+    if (!engineOf(profile).sync.index.membership.hasGenesis) {
       await profile.close();
       throw new VaultError('VAULT_NOT_FOUND', 'no vault was found for this recovery code');
     }
@@ -225,20 +226,20 @@ export class VaultSession {
       timeoutMs: this.env.timeoutMs,
     });
     const role = roleName(joined.role) ?? 'viewer';
-    const access: ProfileAccess = { docId: joined.access.docId, epoch: joined.sync.currentEpoch, epochKeys: new Map(joined.sync.keys.entries()) };
+    const access: ProfileAccess = { docId: joined.access.docId, epoch: engineOf(joined).sync.currentEpoch, epochKeys: new Map(engineOf(joined).sync.keys.entries()) };
     await joined.close();
     return this.vault.addProfile({ name: o.name.trim(), relationship: o.relationship.trim(), access, role });
   }
 
   /** Another of the person's devices revoked this one (the app then removes its keys and copies). */
   get revoked(): boolean {
-    return this.vault.profile.sync.index.membership.state().revokedDevices.has(this.deviceId);
+    return engineOf(this.vault.profile).sync.index.membership.state().revokedDevices.has(this.deviceId);
   }
 
   /** Calls back once if this device is revoked while open (or already is). */
   onRevoked(fn: () => void): () => void {
     let fired = false;
-    return this.vault.profile.sync.applied.subscribe(() => {
+    return engineOf(this.vault.profile).sync.applied.subscribe(() => {
       if (fired || !this.revoked) return;
       fired = true;
       queueMicrotask(fn);
@@ -270,7 +271,7 @@ export class VaultSession {
     await revokeDevice(this.vault.profile, fromHex(key) as SigningPublicKey);
     for (const entry of this.profiles()) {
       const profile = await this.openProfile(entry.docId);
-      if (!profile.sync.index.membership.state().devices.has(key)) continue;
+      if (!engineOf(profile).sync.index.membership.state().devices.has(key)) continue;
       await revokeDevice(profile, fromHex(key) as SigningPublicKey);
       if (entry.role === 'owner') await profile.rotateKey();
     }
@@ -332,7 +333,7 @@ async function openAsThisDevice(
         await profile.close();
         throw new VaultError('RELAY_UNREACHABLE', 'the relay could not be reached to restore this vault');
       }
-      await profile.sync.drain();
+      await engineOf(profile).sync.drain();
     }
   }
   try {
@@ -350,12 +351,12 @@ async function openAsThisDevice(
  * soon as the genesis arrives from the relay (a vault or profile first opened on this device).
  */
 async function ensureCertified(profile: Profile, device: Device): Promise<void> {
-  const membership = () => profile.sync.index.membership;
+  const membership = () => engineOf(profile).sync.index.membership;
   const certify = () =>
-    membership().state().devices.has(deviceId(device)) ? Promise.resolve() : profile.sync.appendMembership({ kind: 'device', cert: device.cert }).then(() => undefined);
+    membership().state().devices.has(deviceId(device)) ? Promise.resolve() : engineOf(profile).sync.appendMembership({ kind: 'device', cert: device.cert }).then(() => undefined);
   if (membership().hasGenesis) return certify();
   let started = false;
-  const stop = profile.sync.applied.subscribe(() => {
+  const stop = engineOf(profile).sync.applied.subscribe(() => {
     if (started || !membership().hasGenesis) return;
     started = true;
     queueMicrotask(() => stop());
