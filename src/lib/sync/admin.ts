@@ -23,6 +23,13 @@ async function rotateIn(tx: OwnTransaction, docId: Uint8Array): Promise<number> 
   await tx.membershipOp({ kind: 'rotate', epoch });
   tx.addKey(epoch, generateSymmetricKey(tx.random));
   for (const r of tx.membership.recipients(tx.now())) await sendLockbox(tx, docId, r, r.role !== Role.clinician);
+  // Open invites get the new key too: an invite made before this rotation (say, before a
+  // clinician session) would otherwise find no key for the current epoch (INVITE_NO_KEY).
+  for (const { invite: i, used } of tx.membership.state().invites.values()) {
+    if (used || i.inviteExpiresAt <= tx.now()) continue;
+    const history = i.role !== Role.clinician && i.memberExpiresAt === 0;
+    await sendLockbox(tx, docId, { publicKey: i.inviteKey, boxKey: i.inviteBox, role: i.role }, history);
+  }
   await tx.snapshot();
   return epoch;
 }
