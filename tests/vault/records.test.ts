@@ -108,6 +108,7 @@ describe('profile records', () => {
 
   it('viewers cannot write: the facade refuses before anything is sealed', async () => {
     const { a, b } = await pair(Role.viewer);
+    await eventually(() => b.role === Role.viewer); // the catch-up's records are verified after "synced"
     expect(b.canWrite).toBe(false);
     expect(() => b.records.put('allergies', allergy('v', 'Latex'))).toThrowError(expect.objectContaining({ code: 'RECORD_READ_ONLY' }));
     expect(() => b.note('main').setText('viewer typing')).toThrowError(expect.objectContaining({ code: 'RECORD_READ_ONLY' }));

@@ -65,6 +65,7 @@ export const ProtocolErrors = {
   PRESENCE_TOO_LARGE: 186,
   /** This device could not seal its own queued edits into a record (a local crypto or storage failure). */
   SYNC_SEAL_FAILED: 190,
+  SYNC_SWEEP_FAILED: 191,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ProtocolErrors;

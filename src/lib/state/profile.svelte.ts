@@ -66,16 +66,6 @@ export class ProfileState {
     this.refusalSub = new Subscribed((n) => refusal.subscribe(n), () => refusal.value);
     // Members name themselves in the profile (writers only) so history reads "Ana", not a key.
     if (profile.canWrite) profile.setDisplayName(o.displayName);
-    // Owners end live sessions whose time is up (the relay already cut them off) and rotate, so
-    // a clinician's keys open nothing new even if no owner watched the countdown.
-    this.expiryTimer = setInterval(() => void this.endExpiredQuietly(), 30_000);
-    void this.endExpiredQuietly();
-  }
-
-  private readonly expiryTimer: ReturnType<typeof setInterval>;
-
-  private async endExpiredQuietly(): Promise<void> {
-    if (this.profile.canWrite && this.isOwner) await this.sharing.endExpiredQuietly();
   }
 
   // ---- reading ---------------------------------------------------------------------------
@@ -250,7 +240,6 @@ export class ProfileState {
   }
 
   close(): Promise<void> {
-    clearInterval(this.expiryTimer);
     return this.profile.close();
   }
 

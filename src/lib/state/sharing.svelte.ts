@@ -60,11 +60,6 @@ export class ProfileSharing {
     return (await this.act(() => this.profile.endExpiredAccess())) ?? 0;
   }
 
-  /** The same, in the background: a failure (offline) is retried later, not shown. */
-  async endExpiredQuietly(): Promise<void> {
-    await this.profile.endExpiredAccess().catch(() => undefined);
-  }
-
   async removeMember(key: string): Promise<boolean> {
     return (await this.act(() => removeMemberByKey(this.profile, key))) !== null;
   }

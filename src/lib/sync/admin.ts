@@ -17,6 +17,19 @@ async function sendLockbox(tx: OwnTransaction, docId: Uint8Array, to: Recipient,
   );
 }
 
+/**
+ * The genesis record and, in the same transaction, a lockbox with the epoch-0 key for every
+ * founding member that gave a box key: they read the profile with no access bundle.
+ */
+export async function writeGenesis(sync: ProfileSync, o: { nonce: Uint8Array; members: readonly MemberEntry[] }): Promise<void> {
+  await sync.transact(async (tx) => {
+    await tx.membershipOp({ kind: 'genesis', nonce: o.nonce, members: o.members });
+    for (const r of tx.membership.recipients(tx.now())) {
+      if (!bytesEqual(r.publicKey, sync.clock.signer)) await sendLockbox(tx, sync.docId, r, true);
+    }
+  });
+}
+
 /** New epoch key, delivered by lockbox to every current member, then a snapshot under it. */
 async function rotateIn(tx: OwnTransaction, docId: Uint8Array): Promise<number> {
   const epoch = tx.currentEpoch + 1;

@@ -24,7 +24,8 @@ import {
 } from '../protocol/index.ts';
 import { docToJSON, listRoot, noteRoot } from '../../../crdt-schemas/layout.ts';
 import { Observable } from '../sync/observable.ts';
-import { grant, removeExpired, revoke, rotate } from '../sync/admin.ts';
+import { grant, nextExpiry, removeExpired, revoke, rotate, writeGenesis } from '../sync/admin.ts';
+import { ExpirySweep } from './expiry-sweep.ts';
 import { EpochKeyRing } from '../sync/key-ring.ts';
 import { ProfileSync } from '../sync/profile-sync.ts';
 import { RelayConnection } from '../sync/relay-connection.ts';
@@ -124,6 +125,8 @@ export class Profile {
   private readonly plain: Y.Doc;
   private presenceState: PresenceState | undefined;
   private presenceTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly expirySweep: ExpirySweep;
+  private sweepProblem: SyncProblem | undefined;
   private ctx: { engine: Ed25519Engine; random: RandomSource; now: () => number; signer: SigningKeyPair } | undefined;
   private readonly envelope: Y.Doc;
   private readonly detachers: Array<() => void> = [];
@@ -179,6 +182,17 @@ export class Profile {
     this.status = new Observable(this.computeStatus());
     const update = () => this.status.set(this.computeStatus());
     this.detachers.push(sync.state.subscribe(update));
+    this.expirySweep = new ExpirySweep({
+      isOwner: () => this.isOwner,
+      nextExpiry: () => nextExpiry(sync),
+      now: () => this.ctx?.now() ?? Date.now(),
+      sweep: () => this.endExpiredAccess(),
+      report: (problem) => {
+        this.sweepProblem = problem;
+        update();
+      },
+    });
+    this.detachers.push(sync.membershipVersion.subscribe(() => this.expirySweep.arm()), () => this.expirySweep.stop());
     if (connection) {
       this.detachers.push(connection.connection.subscribe(update), connection.unsynced.subscribe(update), connection.synced.subscribe(update), connection.refusal.subscribe(update), connection.refusedIncoming.subscribe(update));
     }
@@ -191,8 +205,7 @@ export class Profile {
     const docId = deriveDocId(o.signer.publicKey, genesisNonce);
     const access: ProfileAccess = { docId, epoch: 0, epochKeys: new Map([[0, o.epochKey ?? generateSymmetricKey(random)]]), genesisNonce };
     const profile = await Profile.open({ ...o, access, random, autoConnect: false });
-    await profile.sync.appendMembership({
-      kind: 'genesis',
+    await writeGenesis(profile.sync, {
       nonce: genesisNonce,
       members: [{ publicKey: o.signer.publicKey, boxKey: o.box?.publicKey, role: Role.owner, expiresAt: 0 }, ...(o.members ?? [])],
     });
@@ -242,6 +255,7 @@ export class Profile {
     profile.relay = o.relayUrl ? { url: o.relayUrl, token } : undefined;
     profile.ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
     profile.watchPresence();
+    profile.expirySweep.arm();
     if (detachPersistence) profile.detachers.push(detachPersistence);
     if (detachPersistence?.meta && connection) await profile.trackAcknowledged(detachPersistence.meta);
     if (connection && o.autoConnect !== false) await profile.connect();
@@ -272,6 +286,7 @@ export class Profile {
     const c = this.connection;
     const refusal = c?.refusal.value;
     let problems = refusal ? [...local.problems, ...refusalProblem(refusal, local.problems)] : local.problems;
+    if (this.sweepProblem) problems = [...problems, this.sweepProblem];
     const refusedIncoming = c?.refusedIncoming.value;
     if (refusedIncoming && isProtocolErrorCode(refusedIncoming)) {
       problems = [
