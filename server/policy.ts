@@ -2,7 +2,8 @@
  * Write policy: every incoming envelope update is decoded and checked with the same module the
  * clients use (src/lib/protocol/envelope.ts), against the effect integrating it would have. A
  * refused update rejects the whole message and closes that connection; nothing of it is
- * applied or stored.
+ * applied or stored. An accepted one is made durable here, before Hocuspocus applies it and
+ * acknowledges it to its sender (server/persistence.ts, docs/decisions/0017).
  */
 import type { beforeSyncPayload, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
@@ -11,20 +12,21 @@ import { checkEnvelopeUpdate, RecordType } from '../src/lib/protocol/index.ts';
 import type { ConnectionContext } from './auth.ts';
 import { enforceMembership } from './revocation.ts';
 import type { RelayConfig } from './config.ts';
+import type { PersistAccepted } from './persistence.ts';
 import { RelayRefusal } from './errors.ts';
 import type { Registry } from './registry.ts';
 
 const SYNC_STEP_2 = 1;
 const SYNC_UPDATE = 2;
 
-export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine): Extension {
+export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine, persist: PersistAccepted): Extension {
   return {
     extensionName: 'fhv-policy',
     async beforeSync(data: beforeSyncPayload): Promise<void> {
       if (data.type !== SYNC_STEP_2 && data.type !== SYNC_UPDATE) return;
       // Read-only connections: Hocuspocus refuses to apply anything they send.
       if (data.connection.readOnly) return;
-      const entry = registry.get(data.documentName);
+      const entry = await registry.get(data.documentName);
       if (!entry) throw new RelayRefusal({ code: 'TOKEN_WRONG_DOC', message: 'not a document id' }).close;
       const doc = data.document;
       const sender = (data.context as ConnectionContext | undefined)?.author;
@@ -38,7 +40,11 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
           sender,
         });
         if (!verdict.ok) throw new RelayRefusal(verdict).close;
-        registry.bindClients(data.documentName, verdict.value.bound);
+        // Hocuspocus applies the message and sends the sender its SyncStatus (the ack) only after
+        // this hook resolves: store the update, with the clientID owners it establishes, first.
+        // Inside the gate: the next check on this document starts once this update is stored
+        // and in the index, and a failed write leaves neither the index nor the log with it.
+        await persist({ document: doc, connection: data.connection, update: data.payload, bindings: verdict.value.bound });
         verdict.value.commit();
         if (verdict.value.added.some((r) => r.header.type === RecordType.membership)) {
           // After this message is applied, drop members who lost access (removal, demotion).
