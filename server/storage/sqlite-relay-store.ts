@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { RelayStorageError } from '../errors.ts';
 import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument } from './relay-store.ts';
-import type { StorageReply, StorageRequest, StorageResults, WorkerData, WorkerFailedToOpen, WorkerReady } from './worker-messages.ts';
+import type { CommitStats, StorageReply, StorageRequest, StorageResults, WorkerData, WorkerFailedToOpen, WorkerReady } from './worker-messages.ts';
 
 /** The fields of one kind of request, without the id the store assigns. */
 type FieldsOf<K extends StorageRequest['op']> = Omit<Extract<StorageRequest, { op: K }>, 'id' | 'op'>;
@@ -89,6 +89,11 @@ export class SqliteRelayStore implements RelayStore {
 
   documentNames(): Promise<string[]> {
     return this.ask('names', {});
+  }
+
+  /** Transactions committed and the writes they held: how well group commit is batching. */
+  commitStats(): Promise<CommitStats> {
+    return this.ask('stats', {});
   }
 
   /** Requests already sent are answered first (the worker handles them in order). */

@@ -30,6 +30,7 @@ function open(): DatabaseSync {
 
 /** Answers requests on `db` until a close request. */
 function serve(db: DatabaseSync): void {
+  const committed = { transactions: 0, writes: 0 };
   const stmts = {
     state: db.prepare('SELECT state FROM documents WHERE name = ?'),
     updates: db.prepare('SELECT id, data FROM updates WHERE name = ? ORDER BY id'),
@@ -80,6 +81,8 @@ function serve(db: DatabaseSync): void {
       }
       case 'names':
         return { id: request.id, ok: true, value: (stmts.names.all() as Array<{ name: string }>).map((r) => r.name) };
+      case 'stats':
+        return { id: request.id, ok: true, value: { ...committed } };
       case 'close':
         return { id: request.id, ok: true, value: undefined };
     }
@@ -112,6 +115,8 @@ function serve(db: DatabaseSync): void {
       if (db.isTransaction) db.exec('ROLLBACK');
       return failAll(e);
     }
+    committed.transactions++;
+    committed.writes += writes.length;
     return replies;
   }
 

@@ -12,6 +12,7 @@ export type ReadRequest =
   | { readonly id: number; readonly op: 'load'; readonly name: string }
   | { readonly id: number; readonly op: 'owners'; readonly name: string }
   | { readonly id: number; readonly op: 'names' }
+  | { readonly id: number; readonly op: 'stats' }
   | { readonly id: number; readonly op: 'close' };
 
 export type StorageRequest = WriteRequest | ReadRequest;
@@ -24,7 +25,16 @@ export interface StorageResults {
   load: StoredDocument | undefined;
   owners: ClientBinding[];
   names: string[];
+  stats: CommitStats;
   close: undefined;
+}
+
+/** What group commit achieved since the worker started (writes per transaction). */
+export interface CommitStats {
+  /** Transactions committed. */
+  readonly transactions: number;
+  /** Writes (append, bind, fold) they held. */
+  readonly writes: number;
 }
 
 /** One answer per request, in the order the worker received them. */
