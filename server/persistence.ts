@@ -7,7 +7,8 @@
  * MessageReceiver.readSyncMessage, right after awaiting every extension's `beforeSync` hook.
  * The write policy (policy.ts) checks each update in `beforeSync` and then calls
  * `persistAccepted` and awaits it, so the acknowledgement cannot precede durability, and a
- * refused update never reaches storage. `onChange` (which Hocuspocus runs after it applied and
+ * refused update never reaches storage. (The policy's per-document gate stays closed until
+ * the message is applied, so checks, writes and applies on one document keep one order.) `onChange` (which Hocuspocus runs after it applied and
  * acknowledged an update) only persists changes that did not come through that path.
  *
  * Folding without losing an append: an update is stored before it is in the document, so a
