@@ -19,6 +19,7 @@
 import type { Connection, Document, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { RelayConfig } from './config.ts';
+import { RelayStorageError } from './errors.ts';
 import type { ClientBinding, LogPosition, RelayStore } from './storage/relay-store.ts';
 
 /** An update the write policy accepted, about to be applied by Hocuspocus. */
@@ -86,7 +87,12 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig): Pe
       // A connection's update was stored by persistAccepted before it was applied.
       if (isConnectionOrigin(transactionOrigin)) return;
       // A change made on the relay itself (none today): already applied, stored after the fact.
-      logOf(document).applied.add(await store.append(documentName, update, []));
+      // Nothing awaits this hook, so a failure is logged here; the next fold stores the change.
+      try {
+        logOf(document).applied.add(await store.append(documentName, update, []));
+      } catch (e) {
+        console.error(`[relay] ${e instanceof RelayStorageError ? e.code : 'storage'}: a relay-side change waits for the next fold`);
+      }
     },
 
     async onStoreDocument({ documentName, document }) {
