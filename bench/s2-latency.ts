@@ -131,7 +131,7 @@ export async function runS2(): Promise<BenchResult> {
     ],
     notes: [
       `${count - WARMUP} measured edits (after ${WARMUP} warm-up edits), one every ${SPACING_MS} ms; one character appended per edit.`,
-      'Clients connect directly (no counting proxy) on all three sides; the relay uses its default config (SQLite append before acknowledging).',
+      'Clients connect directly (no counting proxy) on all three sides; the relay uses its default config (each update committed to SQLite, WAL with synchronous=FULL from a worker thread, before it is acknowledged).',
       `Encrypted minus plaintext: p50 +${(enc.p50 - plain.p50).toFixed(2)} ms, p99 +${(enc.p99 - plain.p99).toFixed(2)} ms.`,
     ],
     data: { spacingMs: SPACING_MS, warmup: WARMUP, encrypted: enc, plaintext: plain, rawWs: raw, deltaMs: { p50: round(enc.p50 - plain.p50, 3), p99: round(enc.p99 - plain.p99, 3) } },

@@ -29,7 +29,7 @@ export async function authenticate(
   documentName: string,
   tokenText: string,
 ): Promise<Result<Authenticated>> {
-  const entry = registry.get(documentName);
+  const entry = await registry.get(documentName);
   if (!entry) return fail('TOKEN_WRONG_DOC', 'not a document id');
   const now = config.now();
   const token = await verifyAuthToken(tokenText, {

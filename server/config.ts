@@ -15,7 +15,11 @@ export interface RelayConfig {
   readonly maxBlobBytes: number;
   /** Tokens may not be valid for longer than this. */
   readonly maxTokenLifetimeMs: number;
-  /** onStoreDocument debounce; every change is also appended durably before it is acknowledged. */
+  /**
+   * How long after a change the document's log is folded into one state (onStoreDocument).
+   * Durability does not wait for it: each update is appended and committed before it is
+   * acknowledged (server/persistence.ts).
+   */
   readonly storeDebounceMs: number;
   readonly quiet: boolean;
   readonly now: () => number;

@@ -3,7 +3,8 @@ import { ProtocolErrors, type Failure, type ProtocolErrorCode } from '../src/lib
 
 /**
  * The relay's own codes (range 400-499 of src/lib/errors.ts): the bodies of its HTTP answers
- * about document files (docs/protocol.md §7a) that are not protocol codes. Numbers never change
+ * about document files (docs/protocol.md §7a) that are not protocol codes, and its storage
+ * failures. Numbers never change
  * meaning and are not HTTP statuses (the status each is sent with is in docs/errors.md).
  */
 export const RelayErrors = {
@@ -23,6 +24,11 @@ export const RelayErrors = {
   BLOB_QUOTA_EXCEEDED: 406,
   /** 500: the relay failed to handle the request (its storage, a bug); nothing was stored. */
   BLOB_RELAY_FAILED: 407,
+  /**
+   * An envelope update could not be stored (disk full, I/O error, the storage worker stopped):
+   * it was neither applied nor acknowledged, and the sender's connection is closed with 4205.
+   */
+  RELAY_STORAGE_FAILED: 408,
 } as const;
 
 export type RelayErrorCode = keyof typeof RelayErrors;
@@ -52,5 +58,16 @@ export class RelayRefusal extends CodedError<ProtocolErrorCode> {
     super(failure.code, ProtocolErrors[failure.code], `${failure.code}: ${failure.message}`);
     this.closeCode = closeCodeOf(failure.code);
     this.close = Object.freeze({ code: this.closeCode, reason: failure.code });
+  }
+}
+
+/**
+ * Storage failed: nothing of the write is stored. Thrown from the persist seam, it closes the
+ * sender's connection without a numeric close code, so Hocuspocus uses 4205 "Reset Connection"
+ * and the client reconnects and sends its unacknowledged changes again.
+ */
+export class RelayStorageError extends CodedError<'RELAY_STORAGE_FAILED'> {
+  constructor(message: string) {
+    super('RELAY_STORAGE_FAILED', RelayErrors.RELAY_STORAGE_FAILED, message);
   }
 }

@@ -13,3 +13,10 @@ const stop = async () => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+
+// Without storage nothing can be acknowledged: exit, so a supervisor restarts the relay. Every
+// update acknowledged so far is on disk; clients resend the rest when they reconnect.
+void relay.storageLost.then((error) => {
+  console.error(`[relay] ${error.code}: ${error.message}`);
+  process.exit(1);
+});

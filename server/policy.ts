@@ -2,49 +2,78 @@
  * Write policy: every incoming envelope update is decoded and checked with the same module the
  * clients use (src/lib/protocol/envelope.ts), against the effect integrating it would have. A
  * refused update rejects the whole message and closes that connection; nothing of it is
- * applied or stored.
+ * applied or stored. An accepted one is made durable here, before Hocuspocus applies it and
+ * acknowledges it to its sender (server/persistence.ts, docs/decisions/0017).
  */
-import type { beforeSyncPayload, Extension } from '@hocuspocus/server';
+import type { beforeSyncPayload, Connection, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
 import { checkEnvelopeUpdate, RecordType } from '../src/lib/protocol/index.ts';
 import type { ConnectionContext } from './auth.ts';
 import { enforceMembership } from './revocation.ts';
 import type { RelayConfig } from './config.ts';
+import type { PersistAccepted } from './persistence.ts';
 import { RelayRefusal } from './errors.ts';
 import type { Registry } from './registry.ts';
 
 const SYNC_STEP_2 = 1;
 const SYNC_UPDATE = 2;
 
-export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine): Extension {
+export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine, persist: PersistAccepted): Extension {
+  /** Per connection, the release of its document's gate, held until its accepted message is applied. */
+  const heldUntilApplied = new Map<Connection, () => void>();
   return {
     extensionName: 'fhv-policy',
     async beforeSync(data: beforeSyncPayload): Promise<void> {
       if (data.type !== SYNC_STEP_2 && data.type !== SYNC_UPDATE) return;
       // Read-only connections: Hocuspocus refuses to apply anything they send.
       if (data.connection.readOnly) return;
-      const entry = registry.get(data.documentName);
+      const entry = await registry.get(data.documentName);
       if (!entry) throw new RelayRefusal({ code: 'TOKEN_WRONG_DOC', message: 'not a document id' }).close;
       const doc = data.document;
       const sender = (data.context as ConnectionContext | undefined)?.author;
       if (sender === undefined) throw new RelayRefusal({ code: 'TOKEN_NOT_MEMBER', message: 'not authenticated' }).close;
-      await entry.gate.run(async () => {
-        const verdict = await checkEnvelopeUpdate(data.payload, entry.index, {
-          engine,
-          now: config.now(),
-          limits: config.envelope,
-          stateOf: (client) => Y.getState(doc.store, client),
-          sender,
+      // The gate makes check, store, index commit and apply one step per document: the next
+      // check (which reads the document's clocks) starts only once this update is in the
+      // index, the log and the document. Without the last part, a device that reconnects while
+      // its update is being stored would see that update's own resend refused (its keys are in
+      // the index, its structs not yet in the document).
+      await new Promise<void>((accepted, refused) => {
+        void entry.gate.run(async () => {
+          let release: () => void = () => undefined;
+          const applied = new Promise<void>((r) => (release = r));
+          try {
+            const verdict = await checkEnvelopeUpdate(data.payload, entry.index, {
+              engine,
+              now: config.now(),
+              limits: config.envelope,
+              stateOf: (client) => Y.getState(doc.store, client),
+              sender,
+            });
+            if (!verdict.ok) throw new RelayRefusal(verdict).close;
+            // Hocuspocus applies the message and sends the sender its SyncStatus (the ack) only
+            // after this hook resolves: store the update, with the clientID owners it
+            // establishes, first. A failed write leaves neither the index nor the log with it.
+            await persist({ document: doc, connection: data.connection, update: data.payload, bindings: verdict.value.bound });
+            verdict.value.commit();
+            if (verdict.value.added.some((r) => r.header.type === RecordType.membership)) {
+              // After this message is applied, drop members who lost access (removal, demotion).
+              setTimeout(() => enforceMembership(doc, entry.index, config.now()), 0);
+            }
+          } catch (e) {
+            refused(e);
+            return;
+          }
+          heldUntilApplied.set(data.connection, release);
+          accepted();
+          await applied;
         });
-        if (!verdict.ok) throw new RelayRefusal(verdict).close;
-        registry.bindClients(data.documentName, verdict.value.bound);
-        verdict.value.commit();
-        if (verdict.value.added.some((r) => r.header.type === RecordType.membership)) {
-          // After this message is applied, drop members who lost access (removal, demotion).
-          setTimeout(() => enforceMembership(doc, entry.index, config.now()), 0);
-        }
       });
+    },
+    /** Hocuspocus has applied (or failed to apply) the connection's message: open the gate. */
+    async afterHandleMessage({ connection }) {
+      heldUntilApplied.get(connection)?.();
+      heldUntilApplied.delete(connection);
     },
   };
 }

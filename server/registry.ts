@@ -5,7 +5,7 @@
  */
 import { fromBase64Url } from '../src/lib/crypto/index.ts';
 import { DOC_ID_LENGTH, EnvelopeIndex, rebuildEnvelopeIndex, SerialGate, type QuarantinedRecord } from '../src/lib/protocol/index.ts';
-import type { SqliteEnvelopeLog } from '../src/lib/storage/sqlite-log.ts';
+import type { RelayStore } from './storage/relay-store.ts';
 
 export interface DocEntry {
   readonly index: EnvelopeIndex;
@@ -25,31 +25,36 @@ export function docIdFromName(name: string): Uint8Array | undefined {
 }
 
 export class Registry {
-  /** Persists the clientID owners an accepted update established (before the update is applied). */
-  bindClients(name: string, bindings: ReadonlyArray<readonly [number, string]>): void {
-    if (bindings.length > 0) this.store.bindClients(name, bindings);
-  }
-
-  private readonly docs = new Map<string, DocEntry>();
-  private readonly store: SqliteEnvelopeLog;
+  /** One build per document, shared by every caller that asks while it is being read. */
+  private readonly docs = new Map<string, Promise<DocEntry>>();
+  private readonly store: RelayStore;
   private readonly onQuarantine: ((count: number, codes: string[]) => void) | undefined;
-  constructor(store: SqliteEnvelopeLog, onQuarantine?: (count: number, codes: string[]) => void) {
+  constructor(store: RelayStore, onQuarantine?: (count: number, codes: string[]) => void) {
     this.store = store;
     this.onQuarantine = onQuarantine;
   }
 
-  /** undefined when the name is not a valid document id. */
-  get(name: string): DocEntry | undefined {
-    let entry = this.docs.get(name);
-    if (entry) return entry;
+  /** undefined when the name is not a valid document id; rejects if storage cannot be read. */
+  async get(name: string): Promise<DocEntry | undefined> {
     const docId = docIdFromName(name);
     if (!docId) return undefined;
-    const { index, quarantined, derivedOwners } = rebuildEnvelopeIndex(docId, this.store.load(name), this.store.clientOwners(name));
-    this.bindClients(name, derivedOwners);
+    let entry = this.docs.get(name);
+    if (!entry) {
+      entry = this.build(name, docId);
+      this.docs.set(name, entry);
+      // A failed read is not remembered: the next connection tries again.
+      entry.catch(() => this.docs.delete(name));
+    }
+    return entry;
+  }
+
+  private async build(name: string, docId: Uint8Array): Promise<DocEntry> {
+    const [stored, owners] = await Promise.all([this.store.load(name), this.store.clientOwners(name)]);
+    const { index, quarantined, derivedOwners } = rebuildEnvelopeIndex(docId, stored?.state, owners);
+    // Owners derived from records stored before bindings were kept: persisted once, like new ones.
+    await this.store.bindClients(name, derivedOwners);
     // Counts and codes only: keys are random ids, but nothing about a record is worth a log line.
     if (quarantined.length > 0) this.onQuarantine?.(quarantined.length, [...new Set(quarantined.map((q) => q.code))]);
-    entry = { index, gate: new SerialGate(), quarantined };
-    this.docs.set(name, entry);
-    return entry;
+    return { index, gate: new SerialGate(), quarantined };
   }
 }

@@ -16,11 +16,19 @@ import { expiryExtension } from './revocation.ts';
 import { logRefusalsOf, refusalLog } from './log.ts';
 import { staticExtension } from './static.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
-import { SqliteEnvelopeLog } from '../src/lib/storage/sqlite-log.ts';
+import type { RelayStorageError } from './errors.ts';
+import type { RelayStore } from './storage/relay-store.ts';
+import { SqliteRelayStore } from './storage/sqlite-relay-store.ts';
 
 export interface Relay {
   readonly server: Server;
-  readonly store: SqliteEnvelopeLog;
+  /** Envelope docs: written from a worker thread, each update durable before it is acknowledged. */
+  readonly storage: RelayStore;
+  /**
+   * Resolves if storage stops working while the relay runs (its worker died): nothing can be
+   * stored or acknowledged any more, so the process should exit and be restarted.
+   */
+  readonly storageLost: Promise<RelayStorageError>;
   /** Encrypted document files (a sibling table in the same SQLite file). */
   readonly blobs: BlobStore;
   readonly config: RelayConfig;
@@ -35,13 +43,14 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
   const config = defaultConfig(overrides);
   // OpenSSL directly: same checks, no thread-pool hop per verify (docs/decisions/0003).
   const engine = createNodeCryptoEngine();
-  const store = new SqliteEnvelopeLog(config.dataDir);
+  const storage = await SqliteRelayStore.open(config.dataDir);
   const blobs = new BlobStore(config.dataDir);
-  const registry = new Registry(store, (count, codes) => {
+  const registry = new Registry(storage, (count, codes) => {
     if (!config.quiet) console.warn(`[relay] ${count} stored record(s) quarantined on rebuild: ${codes.join(', ')}`);
   });
   const unloadGuard = unloadGuardExtension(config.now);
   const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs });
+  const persistence = persistenceExtension(storage, config);
   const server = new Server({
     port: config.port,
     address: config.host,
@@ -53,11 +62,11 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
     extensions: [
       budgetExtension(config, refusals),
       logRefusalsOf(authExtension(registry, config, engine), refusals),
-      logRefusalsOf(policyExtension(registry, config, engine), refusals),
+      logRefusalsOf(policyExtension(registry, config, engine, persistence.persistAccepted), refusals),
       expiryExtension(registry, config),
       awarenessExtension(config),
       unloadGuard,
-      persistenceExtension(store, config),
+      persistence,
       blobExtension({ store: blobs, registry, config, engine }),
       staticExtension(config.staticDir),
     ],
@@ -69,12 +78,19 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (e) {
+    await storage.close();
+    blobs.close();
+    throw e;
+  }
   const port = server.address.port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   return {
     server,
-    store,
+    storage,
+    storageLost: storage.whenLost(),
     blobs,
     config,
     port,
@@ -88,7 +104,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
       for (const doc of server.hocuspocus.documents.values()) void server.hocuspocus.unloadDocument(doc);
       await stopped;
       for (const socket of sockets) socket.destroy();
-      store.close();
+      // Hocuspocus folded every document on unload; close() finishes any write still queued.
+      await storage.close();
       blobs.close();
     },
   };

@@ -34,7 +34,7 @@ export function expiryExtension(registry: Registry, config: RelayConfig): Extens
     extensionName: 'fhv-expiry',
     async connected({ connection, documentName, context, socketId }) {
       const ctx = context as ConnectionContext;
-      const expiresAt = registry.get(documentName)?.index.membership.expiryOf(fromHex(ctx.author));
+      const expiresAt = (await registry.get(documentName))?.index.membership.expiryOf(fromHex(ctx.author));
       if (!expiresAt) return;
       const arm = () => {
         const left = expiresAt - config.now();

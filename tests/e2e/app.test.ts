@@ -9,6 +9,7 @@ import { generateBoxKeyPair, generateSigningKeyPair } from '../../src/lib/crypto
 import { ENVELOPE_MAP } from '../../src/lib/protocol/index.ts';
 import { acceptInvitation } from '../../src/lib/vault/invite.ts';
 import { forgeRecord } from '../helpers/forge.ts';
+import { storedEnvelopes } from '../helpers/relay.ts';
 import { axeViolations } from './axe.ts';
 import { addFamilyMember, addRecord, allergy, createInvite, dumpIndexedDb, goto, joinAsRelative, onboard, seesText, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, setOffline, startApp, type App, type TestPage } from './harness.ts';
@@ -130,7 +131,7 @@ describe('e2e: the web app in Chromium', () => {
       const local = await dumpIndexedDb(ben.page);
       expect(local.length).toBeGreaterThan(1000);
       for (const c of canaries) expect(local.includes(c), `device storage holds "${c}" in clear`).toBe(false);
-      const stored = app.relay.store.dumpAll().map((b) => Buffer.from(b).toString('latin1')).join('');
+      const stored = storedEnvelopes(app.relay.config.dataDir).dumpAll().map((b) => Buffer.from(b).toString('latin1')).join('');
       expect(stored.length).toBeGreaterThan(1000);
       for (const c of canaries) expect(stored.includes(c), `relay storage holds "${c}" in clear`).toBe(false);
     },

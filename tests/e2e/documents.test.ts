@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './axe.ts';
+import { storedEnvelopes } from '../helpers/relay.ts';
 import { addFamilyMember, onboard, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 
@@ -67,7 +68,7 @@ describe('e2e: documents with encrypted files', () => {
       expect(mine.name).toBe('Discharge letter');
 
       // The relay holds ciphertext: not the text, not the title.
-      const stored = Buffer.concat([...app.relay.blobs.dumpAll(), ...app.relay.store.dumpAll()]);
+      const stored = Buffer.concat([...app.relay.blobs.dumpAll(), ...storedEnvelopes(app.relay.config.dataDir).dumpAll()]);
       expect(app.relay.blobs.dumpAll()).toHaveLength(1);
       expect(stored.includes(Buffer.from(CANARY))).toBe(false);
       expect(stored.includes(Buffer.from('Discharge letter'))).toBe(false);

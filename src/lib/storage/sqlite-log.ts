@@ -1,29 +1,56 @@
 /**
- * Embedded envelope persistence on node:sqlite (no native addon), used by the relay and by
- * Node clients (CLI, tests). Each change is appended to `updates` synchronously, before it is
- * acknowledged; `store` folds the log into one state row. Only envelope docs are ever stored:
- * ciphertext and public membership metadata.
+ * Embedded envelope log on node:sqlite (no native addon), used by Node clients (CLI, tests,
+ * benchmarks) and read by the relay's storage worker (server/storage/): the relay and the
+ * clients share this file layout. Each change is appended to `updates`; `store` folds the log
+ * into one state row. Only envelope docs are ever stored: ciphertext and public membership
+ * metadata.
+ *
+ * This class writes synchronously on the caller's thread, which suits a client writing its own
+ * device's copy. The relay never writes through it: it writes from a worker thread and
+ * acknowledges an update only once it is durable (server/storage/sqlite-relay-store.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import * as Y from 'yjs';
 
+/** The database file in a data directory. */
+export const ENVELOPE_DB_FILE = 'relay.sqlite';
+
+/** Tables of the envelope log; the relay's store creates the same ones. */
+export const ENVELOPE_LOG_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, state BLOB NOT NULL, updated_at INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, data BLOB NOT NULL);
+  CREATE INDEX IF NOT EXISTS updates_by_name ON updates (name, id);
+  CREATE TABLE IF NOT EXISTS client_owners (name TEXT NOT NULL, client INTEGER NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (name, client));
+`;
+
+/** A folded state and the log rows after it, as one v1 update (undefined when both are absent). */
+export function mergeStored(state: Uint8Array | undefined, rows: readonly Uint8Array[]): Uint8Array | undefined {
+  const parts = [...(state ? [state] : []), ...rows].map((b) => new Uint8Array(b));
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : Y.mergeUpdates(parts);
+}
+
+export interface EnvelopeLogOptions {
+  /**
+   * Opens an existing file for reading only (no schema, no writes): a view of what another
+   * connection (the relay's storage worker) committed, for tests and inspection.
+   */
+  readonly readOnly?: boolean;
+}
+
 export class SqliteEnvelopeLog {
   private readonly db: DatabaseSync;
   private readonly stmts;
 
-  constructor(dataDir: string) {
-    if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
-    this.db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, 'relay.sqlite'));
-    this.db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, state BLOB NOT NULL, updated_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, data BLOB NOT NULL);
-      CREATE INDEX IF NOT EXISTS updates_by_name ON updates (name, id);
-      CREATE TABLE IF NOT EXISTS client_owners (name TEXT NOT NULL, client INTEGER NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (name, client));
-    `);
+  constructor(dataDir: string, options: EnvelopeLogOptions = {}) {
+    const readOnly = options.readOnly === true;
+    if (dataDir !== ':memory:' && !readOnly) mkdirSync(dataDir, { recursive: true });
+    this.db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, ENVELOPE_DB_FILE), { readOnly });
+    // A reader waits out the writer's checkpoints instead of failing with SQLITE_BUSY.
+    this.db.exec('PRAGMA busy_timeout = 5000;');
+    if (!readOnly) this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; ${ENVELOPE_LOG_SCHEMA}`);
     this.stmts = {
       state: this.db.prepare('SELECT state FROM documents WHERE name = ?'),
       updates: this.db.prepare('SELECT id, data FROM updates WHERE name = ? ORDER BY id'),
@@ -43,9 +70,7 @@ export class SqliteEnvelopeLog {
   load(name: string): Uint8Array | undefined {
     const row = this.stmts.state.get(name) as { state: Uint8Array } | undefined;
     const rows = this.stmts.updates.all(name) as Array<{ data: Uint8Array }>;
-    if (!row && rows.length === 0) return undefined;
-    const parts = [...(row ? [row.state] : []), ...rows.map((r) => r.data)].map((b) => new Uint8Array(b));
-    return parts.length === 1 ? parts[0] : Y.mergeUpdates(parts);
+    return mergeStored(row?.state, rows.map((r) => r.data));
   }
 
   /**
@@ -95,7 +120,8 @@ export class SqliteEnvelopeLog {
 
   /**
    * Keeps `doc` persisted under `name`: loads what is stored, then appends every later update
-   * synchronously and folds the log every `foldEvery` updates. Returns a detach function.
+   * synchronously (in the doc's update event) and folds the log every `foldEvery` updates.
+   * Returns a detach function.
    */
   attach(doc: Y.Doc, name: string, foldEvery = 500): () => void {
     const stored = this.load(name);

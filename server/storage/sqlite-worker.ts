@@ -1,0 +1,168 @@
+/**
+ * The relay's SQLite writer, on its own thread so that no commit (and its fsync) ever blocks the
+ * relay's event loop. WAL mode with `synchronous = FULL`: a transaction is on stable storage
+ * when COMMIT returns, so a power cut cannot take back anything the relay acknowledged.
+ *
+ * Group commit: requests that arrive while a transaction is being committed queue up in this
+ * thread's message port; the next turn takes all of them and writes them in one transaction,
+ * one fsync for the lot. Each request gets its answer only after the COMMIT that holds it
+ * returned. A write that fails alone (inside its savepoint) fails alone; a failed COMMIT fails
+ * every write of the batch, and none of them is stored.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { parentPort, workerData } from 'node:worker_threads';
+import { ENVELOPE_DB_FILE, ENVELOPE_LOG_SCHEMA, mergeStored } from '../../src/lib/storage/sqlite-log.ts';
+import type { ClientBinding } from './relay-store.ts';
+import { isWrite, type ReadRequest, type StorageReply, type StorageRequest, type WorkerData, type WriteRequest } from './worker-messages.ts';
+
+const port = parentPort!;
+const { dataDir } = workerData as WorkerData;
+
+function open(): DatabaseSync {
+  if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
+  const db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, ENVELOPE_DB_FILE));
+  // busy_timeout: the blob store's connection (server/blobs.ts) writes to the same file.
+  db.exec(`PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; ${ENVELOPE_LOG_SCHEMA}`);
+  return db;
+}
+
+/** Answers requests on `db` until a close request. */
+function serve(db: DatabaseSync): void {
+  const committed = { transactions: 0, writes: 0 };
+  const stmts = {
+    state: db.prepare('SELECT state FROM documents WHERE name = ?'),
+    updates: db.prepare('SELECT id, data FROM updates WHERE name = ? ORDER BY id'),
+    append: db.prepare('INSERT INTO updates (name, data) VALUES (?, ?)'),
+    upsert: db.prepare(
+      'INSERT INTO documents (name, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+    ),
+    // The rows the folded state contains: everything it was loaded from, and each one applied since.
+    trim: db.prepare('DELETE FROM updates WHERE name = ? AND (id <= ? OR id IN (SELECT value FROM json_each(?)))'),
+    names: db.prepare('SELECT name FROM documents UNION SELECT DISTINCT name FROM updates'),
+    owners: db.prepare('SELECT client, owner FROM client_owners WHERE name = ?'),
+    bind: db.prepare('INSERT OR IGNORE INTO client_owners (name, client, owner) VALUES (?, ?, ?)'),
+  };
+
+  function bind(name: string, bindings: readonly ClientBinding[]): void {
+    for (const [client, owner] of bindings) stmts.bind.run(name, client, owner);
+  }
+
+  function write(request: WriteRequest): StorageReply {
+    switch (request.op) {
+      case 'append': {
+        bind(request.name, request.bindings);
+        const { lastInsertRowid } = stmts.append.run(request.name, request.update);
+        return { id: request.id, ok: true, value: Number(lastInsertRowid) };
+      }
+      case 'bind':
+        bind(request.name, request.bindings);
+        return { id: request.id, ok: true, value: undefined };
+      case 'fold':
+        stmts.upsert.run(request.name, request.state, request.now);
+        stmts.trim.run(request.name, request.rows.through, JSON.stringify(request.rows.positions));
+        return { id: request.id, ok: true, value: undefined };
+    }
+  }
+
+  function read(request: ReadRequest): StorageReply {
+    switch (request.op) {
+      case 'load': {
+        const row = stmts.state.get(request.name) as { state: Uint8Array } | undefined;
+        const rows = stmts.updates.all(request.name) as Array<{ id: number | bigint; data: Uint8Array }>;
+        const state = mergeStored(row?.state, rows.map((r) => r.data));
+        const through = rows.length > 0 ? Number(rows[rows.length - 1]!.id) : 0;
+        return { id: request.id, ok: true, value: state ? { state, through } : undefined };
+      }
+      case 'owners': {
+        const rows = stmts.owners.all(request.name) as Array<{ client: number | bigint; owner: string }>;
+        return { id: request.id, ok: true, value: rows.map((r) => [Number(r.client), r.owner] as const) };
+      }
+      case 'names':
+        return { id: request.id, ok: true, value: (stmts.names.all() as Array<{ name: string }>).map((r) => r.name) };
+      case 'stats':
+        return { id: request.id, ok: true, value: { ...committed } };
+      case 'close':
+        return { id: request.id, ok: true, value: undefined };
+    }
+  }
+
+  /** Writes the batch's writes in one transaction; every answer waits for its COMMIT. */
+  function commit(writes: readonly WriteRequest[]): StorageReply[] {
+    if (writes.length === 0) return [];
+    const failAll = (e: unknown) => writes.map((w): StorageReply => ({ id: w.id, ok: false, message: messageOf(e) }));
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      return failAll(e);
+    }
+    const replies = writes.map((w) => {
+      db.exec('SAVEPOINT one_write');
+      try {
+        const reply = write(w);
+        db.exec('RELEASE one_write');
+        return reply;
+      } catch (e) {
+        db.exec('ROLLBACK TO one_write');
+        db.exec('RELEASE one_write');
+        return { id: w.id, ok: false, message: messageOf(e) } satisfies StorageReply;
+      }
+    });
+    try {
+      db.exec('COMMIT');
+    } catch (e) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      return failAll(e);
+    }
+    committed.transactions++;
+    committed.writes += writes.length;
+    return replies;
+  }
+
+  const queue: StorageRequest[] = [];
+  let flushScheduled = false;
+
+  /** Everything queued since the last turn: writes committed together, then reads, then answers. */
+  function flush(): void {
+    flushScheduled = false;
+    const batch = queue.splice(0);
+    const answers = new Map<number, StorageReply>();
+    for (const reply of commit(batch.filter(isWrite))) answers.set(reply.id, reply);
+    for (const request of batch) {
+      if (isWrite(request)) continue;
+      try {
+        answers.set(request.id, read(request));
+      } catch (e) {
+        answers.set(request.id, { id: request.id, ok: false, message: messageOf(e) });
+      }
+    }
+    port.postMessage(batch.map((r) => answers.get(r.id)!));
+    if (batch.some((r) => r.op === 'close')) {
+      db.close();
+      port.close();
+    }
+  }
+
+  port.on('message', (request: StorageRequest) => {
+    queue.push(request);
+    // setImmediate runs after the port delivered every message already waiting: one batch.
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  });
+  port.postMessage({ ready: true });
+}
+
+try {
+  serve(open());
+} catch (e) {
+  port.postMessage({ ready: false, message: messageOf(e) });
+  port.close();
+}
+
+function messageOf(e: unknown): string {
+  // SQLite's messages name the failure (disk full, I/O error), never a stored value.
+  return e instanceof Error ? e.message : String(e);
+}
