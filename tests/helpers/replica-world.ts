@@ -3,7 +3,7 @@
  * nonces, Yjs clientIDs, the clock. Plus `viewOf`: every read model a screen shows, in a form
  * that must be equal on every replica that has converged.
  */
-import { generateBoxKeyPair, generateSigningKeyPair, seededRandom, type BoxKeyPair, type SigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
+import { generateBoxKeyPair, generateSigningKeyPair, seededRandom, type BoxKeyPair, type SigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { createNodeCryptoEngine } from '../../src/lib/crypto/ed25519-node.ts';
 import { identityFromSeed, Role, type RoleCode } from '../../src/lib/protocol/index.ts';
 import { SECTION_NAMES } from '../../crdt-schemas/health/sections.ts';
@@ -88,14 +88,14 @@ export class World {
    * Opens a replica of a member that knows the profile from outside (id and, unless `keyless`,
    * the keys the creator had: what an out-of-band share would give it); lockboxes bring the rest.
    */
-  async open(name: string, m: Member, o: { keyless?: boolean } = {}): Promise<Replica> {
+  async open(name: string, m: Member, o: { keyless?: boolean; catchUp?: boolean } = {}): Promise<Replica> {
     const access = { docId: this.access.docId, epoch: 0, epochKeys: o.keyless ? new Map() : new Map(this.access.epochKeys) };
     const profile = await Profile.open({ ...this.common(), signer: m.signer, box: m.box, access });
     const link = this.connector.add(name, profile, m.signer);
     const replica = await this.attach({ name, profile, link, memberKey: m.signer.publicKey, role: m.role });
     // Its first catch-up alone: a fresh replica that gets others' records before the genesis
-    // refuses them for good (convergence-catchup.test.ts pins that bug; not this harness's subject).
-    await this.connector.flushLink(link);
+    // refuses them for good (convergence-races.test.ts pins that bug; not this harness's subject).
+    if (o.catchUp !== false) await this.connector.flushLink(link);
     return replica;
   }
 
@@ -106,7 +106,8 @@ export class World {
   async linkDevice(name: string, person: Member): Promise<Replica> {
     const identity = identityFromSeed(person.seed!);
     const device = await enrollDevice({ identity }, { label: name, random: this.random(), engine: this.engine, now: this.now });
-    const access = { docId: this.access.docId, epoch: 0, epochKeys: new Map<number, SymmetricKey>() };
+    // The keys its person's vault holds for the profile (what session.ts opens a device with).
+    const access = { docId: this.access.docId, epoch: 0, epochKeys: new Map(this.access.epochKeys) };
     const alsoRecipient = { publicKey: identity.signing.publicKey, box: identity.box };
     const profile = await Profile.open({ ...this.common(), signer: device.signing, box: device.box, alsoRecipient, authSigner: identity.signing, access });
     const link = this.connector.add(name, profile, identity.signing);
@@ -137,7 +138,7 @@ export class World {
   }
 
   async close(): Promise<void> {
-    for (const r of this.replicas.splice(0)) await r.profile.close();
+    for (const r of this.replicas.splice(0)) await seamOf(r.profile).close();
   }
 }
 

@@ -38,11 +38,25 @@ import type { Document } from '@hocuspocus/server';
  * explicit test entry: change them here only).
  */
 export function seamOf(p: Profile) {
+  const unsealable = () => p.status.value.pending > 0 && !p.heldKeys().has(p.sync.currentEpoch);
   return {
     /** The signed-ciphertext doc the replica syncs. */
     envelope: p.envelopeDoc,
-    /** Seals queued local edits and waits until processing of received records is idle. */
-    settle: () => p.sync.flush(),
+    /**
+     * Waits until received records are processed and queued local edits sealed. Edits that
+     * cannot be sealed yet (no key for the current epoch: its lockbox is still on the way) stay
+     * queued: flush() would poll for them for ever while this harness holds the network still.
+     */
+    settle: async () => {
+      await p.sync.drain();
+      if (!unsealable()) await p.sync.flush();
+    },
+    /** Whether its key for the current epoch is here (what sealing any record needs). */
+    holdsCurrentKey: () => p.heldKeys().has(p.sync.currentEpoch),
+    /** Closes it, unless close() would wait for ever on edits it cannot seal (see settle). */
+    close: async () => {
+      if (!unsealable()) await p.close();
+    },
     /** Writes a snapshot now (the facade has no compaction operation). */
     compact: () => p.sync.compact(),
     /** Automatic compaction only while the link is up, as Profile gates it on `synced`. */

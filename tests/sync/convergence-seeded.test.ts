@@ -79,7 +79,7 @@ async function run(prng: Prng, world: World, o: { replicas: number; steps: numbe
       if (r.link.state === 'up') world.connector.disconnect(r.link);
       else await world.connector.connect(r.link);
       op = r.link.state === 'up' ? 'connect' : 'disconnect';
-    } else if (roll < 0.14 && r.profile.canWrite && r.link.state === 'up' && r.link.synced) {
+    } else if (roll < 0.14 && r.profile.canWrite && seamOf(r.profile).holdsCurrentKey() && r.link.state === 'up' && r.link.synced) {
       await seamOf(r.profile).compact();
       op = 'compact';
     } else if (roll < 0.17) {
