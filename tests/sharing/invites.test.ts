@@ -1,7 +1,7 @@
 /** Invites and live clinician sessions through the real relay. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { concatBytes, generateBoxKeyPair, generateSigningKeyPair, seededRandom, signDetached, toHex, utf8, type SigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
+import { concatBytes, generateBoxKeyPair, generateSigningKeyPair, seededRandom, signDetached, toBase64Url, toHex, utf8, type SigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
 import { createWebCryptoEngine } from '../../src/lib/crypto/index.ts';
 import {
   certifyDevice,
@@ -213,7 +213,7 @@ async function asInviteHolder(link: string, relayUrl: string) {
 
 /** The relay must not have closed this profile's connection, and must still take its writes. */
 async function expectStillWriting(p: Profile, field: string) {
-  await new Promise((r) => setTimeout(r, 300)); // the relay drops demoted members right after a membership change
+  // No wait: the relay drops demoted members as it takes a membership change, before any later message, so the write below is the barrier.
   expect(p.connection!.refusal.value).toBeNull();
   p.setField('vitals', field, 'ok');
   await p.flush(5000);
@@ -350,7 +350,9 @@ describe('an accept binds its holder only', () => {
     expect(await d.connection!.refusal.when((r) => r !== null, 10_000)).toBe('RECORD_NOT_MEMBER');
     await expectStillWriting(a, 'after-cert');
     expect(a.sync.index.membership.state().devices.has(toHex(throwaway.publicKey))).toBe(false);
-    await new Promise((r) => setTimeout(r, 200)); // past the store debounce
+    // Stored after the refusal: the owner's last record (written after it) is in the store.
+    const last = toBase64Url(a.sync.ownHead.head);
+    await eventually(() => relay.store.dumpAll().some((state) => { const doc = new Y.Doc(); Y.applyUpdate(doc, state); return doc.getMap(ENVELOPE_MAP).has(last); }), 5_000);
     for (const state of relay.store.dumpAll()) {
       const doc = new Y.Doc();
       Y.applyUpdate(doc, state);
