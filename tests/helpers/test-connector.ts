@@ -38,7 +38,8 @@ import type { Document } from '@hocuspocus/server';
  * explicit test entry: change them here only).
  */
 export function seamOf(p: Profile) {
-  const unsealable = () => p.status.value.pending > 0 && !p.heldKeys().has(p.sync.currentEpoch);
+  const holdsCurrentKey = () => p.heldKeys().has(p.sync.currentEpoch);
+  const unsealable = () => p.status.value.pending > 0 && !holdsCurrentKey();
   return {
     /** The signed-ciphertext doc the replica syncs. */
     envelope: p.envelopeDoc,
@@ -52,7 +53,7 @@ export function seamOf(p: Profile) {
       if (!unsealable()) await p.sync.flush();
     },
     /** Whether its key for the current epoch is here (what sealing any record needs). */
-    holdsCurrentKey: () => p.heldKeys().has(p.sync.currentEpoch),
+    holdsCurrentKey,
     /** Closes it, unless close() would wait for ever on edits it cannot seal (see settle). */
     close: async () => {
       if (!unsealable()) await p.close();
