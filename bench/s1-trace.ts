@@ -12,6 +12,7 @@ import * as Y from 'yjs';
 import { environment, fmtBytes, fmtMs, now, QUICK, round, tick, within, writeResult, type BenchResult } from './lib/common.ts';
 import { encryptedPair, plainPair } from './lib/sides.ts';
 import { loadTrace, replayString, type Trace } from './lib/trace.ts';
+import { engineOf } from '../src/lib/vault/engine.ts';
 
 const CHUNK = 500;
 const NOTE = 'paper';
@@ -58,9 +59,10 @@ async function runEncrypted(trace: Trace, n: number, expected: string): Promise<
   try {
     const setupBytes = pair.proxy.total();
     pair.proxy.reset();
-    const done = whenText(pair.reader.plainDoc.getText(`note:${NOTE}`), expected);
+    const done = whenText(engineOf(pair.reader).plainDoc.getText(`note:${NOTE}`), expected);
     const t0 = now();
-    await replay(trace, n, (p, s) => pair.writer.insertNote(NOTE, p, s), (p, l) => pair.writer.deleteNote(NOTE, p, l));
+    const note = pair.writer.note(NOTE);
+    await replay(trace, n, (p, s) => note.replace(p, 0, s), (p, l) => note.replace(p, l, ''));
     const replayMs = now() - t0;
     await within(done, DEADLINE_MS, 'encrypted reader converges');
     const ms = now() - t0;

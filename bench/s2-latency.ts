@@ -9,6 +9,7 @@
 import { WebSocket, WebSocketServer } from 'ws';
 import { environment, fmtMs, now, percentile, QUICK, round, sleep, within, writeResult, type BenchResult } from './lib/common.ts';
 import { encryptedPair, plainPair } from './lib/sides.ts';
+import { engineOf } from '../src/lib/vault/engine.ts';
 
 const SPACING_MS = 25;
 const WARMUP = 20;
@@ -58,8 +59,9 @@ async function drive(count: number, edit: (i: number) => void, hook: (arrived: (
 async function encryptedSide(count: number): Promise<number[]> {
   const pair = await encryptedPair({ direct: true });
   try {
-    const text = pair.reader.plainDoc.getText('note:lat');
-    return await drive(count, (i) => pair.writer.insertNote('lat', i, 'x'), (arrived) => text.observe(() => arrived(text.length)));
+    const text = engineOf(pair.reader).plainDoc.getText('note:lat');
+    const note = pair.writer.note('lat');
+    return await drive(count, (i) => note.replace(i, 0, 'x'), (arrived) => text.observe(() => arrived(text.length)));
   } finally {
     await pair.close();
   }

@@ -55,7 +55,7 @@ export function authExtension(registry: Registry, config: RelayConfig, engine: E
     extensionName: 'fhv-auth',
     async onAuthenticate(data: onAuthenticatePayload): Promise<ConnectionContext> {
       const result = await authenticate(registry, config, engine, data.documentName, data.token);
-      if (!result.ok) throw new RelayRefusal(result);
+      if (!result.ok) throw new RelayRefusal(result).close;
       // Every member may write something (viewers publish device certificates, invitees
       // accept); the write policy decides what, per record.
       data.connectionConfig.readOnly = false;

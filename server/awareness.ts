@@ -158,7 +158,7 @@ export function awarenessExtension(config: Pick<RelayConfig, 'presence' | 'now'>
     async beforeHandleMessage({ connection, document, update }) {
       // Cheap prefix check first: only awareness frames are ours.
       if (!isAwarenessFrame(update)) return;
-      if (update.length > maxFrame) throw new RelayRefusal({ code: 'PRESENCE_TOO_LARGE', message: 'awareness message over the per-connection allowance' });
+      if (update.length > maxFrame) throw new RelayRefusal({ code: 'PRESENCE_TOO_LARGE', message: 'awareness message over the per-connection allowance' }).close;
       const s = stateOf(connection);
       s.allowed = new Set();
       if (!document.hasConnection(connection) || !takeToken(s)) return;

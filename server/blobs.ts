@@ -16,9 +16,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { toBase64Url, type Ed25519Engine } from '../src/lib/crypto/index.ts';
-import { INVITEE, isWriterRole } from '../src/lib/protocol/index.ts';
+import { INVITEE, isWriterRole, type ProtocolErrorCode } from '../src/lib/protocol/index.ts';
 import { authenticate } from './auth.ts';
 import type { RelayConfig } from './config.ts';
+import type { RelayErrorCode } from './errors.ts';
 import type { Registry } from './registry.ts';
 import { BASE_CSP, SECURITY_HEADERS } from './static.ts';
 
@@ -121,7 +122,7 @@ export function blobExtension(o: BlobExtensionOptions): Extension {
         await handle(o, request, response, pathname);
       } catch (error) {
         console.error(`blobs: failed to handle a request (${(error as NodeJS.ErrnoException)?.code ?? 'error'})`);
-        if (!response.headersSent) send(response, 500, 'INTERNAL');
+        if (!response.headersSent) send(response, 500, 'BLOB_RELAY_FAILED');
         else response.destroy();
       }
       throw null; // handled: stop the static extension and Hocuspocus's default response
@@ -140,9 +141,9 @@ function pathOf(request: IncomingMessage): string {
 async function handle(o: BlobExtensionOptions, request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
   const write = request.method === 'PUT';
   const read = request.method === 'GET' || request.method === 'HEAD';
-  if (!write && !read) return refuse(request, response, 405, 'METHOD_NOT_ALLOWED', { Allow: 'GET, HEAD, PUT' });
+  if (!write && !read) return refuse(request, response, 405, 'BLOB_BAD_METHOD', { Allow: 'GET, HEAD, PUT' });
   const route = ROUTE.exec(pathname);
-  if (!route) return refuse(request, response, 404, 'NOT_FOUND');
+  if (!route) return refuse(request, response, 404, 'BLOB_BAD_PATH');
   const [, doc, id] = route as unknown as [string, string, string];
 
   const bearer = /^Bearer ([A-Za-z0-9_-]+)$/.exec(request.headers.authorization ?? '');
@@ -158,7 +159,7 @@ async function handle(o: BlobExtensionOptions, request: IncomingMessage, respons
 
   if (read) {
     const data = o.store.get(doc, id);
-    if (!data) return send(response, 404, 'BLOB_NOT_FOUND');
+    if (!data) return send(response, 404, 'BLOB_UNKNOWN_ID');
     response.writeHead(200, {
       ...headers(),
       'Content-Type': 'application/octet-stream',
@@ -172,14 +173,14 @@ async function handle(o: BlobExtensionOptions, request: IncomingMessage, respons
   if (!isWriterRole(role)) return refuse(request, response, 403, 'RECORD_NOT_WRITER');
   const max = o.config.maxBlobBytes;
   const declared = request.headers['content-length'];
-  if (declared !== undefined && !(Number(declared) <= max)) return refuse(request, response, 413, 'BLOB_TOO_LARGE');
+  if (declared !== undefined && !(Number(declared) <= max)) return refuse(request, response, 413, 'BLOB_BODY_TOO_LARGE');
   const quota = { bytes: o.config.budgets.blobBytesPerProfile, files: o.config.budgets.blobsPerProfile };
   // Refused before the body is read when its declared size cannot fit (a re-upload always may).
   if (!o.store.has(doc, id) && !o.store.fits(doc, declared === undefined ? 0 : Number(declared), quota)) {
     return refuse(request, response, 507, 'BLOB_QUOTA_EXCEEDED');
   }
   const body = await readBody(request, max);
-  if (body === 'too-large') return refuse(request, response, 413, 'BLOB_TOO_LARGE');
+  if (body === 'too-large') return refuse(request, response, 413, 'BLOB_BODY_TOO_LARGE');
   if (body === 'aborted') return;
   if (body.data.length === 0) return refuse(request, response, 400, 'BLOB_EMPTY');
   if (toBase64Url(body.sha256) !== id) return send(response, 400, 'BLOB_ID_MISMATCH');
@@ -235,13 +236,16 @@ function headers(): Record<string, string> {
 }
 
 /** A refusal before (or instead of) reading a request body: the connection is not reused. */
-function refuse(request: IncomingMessage, response: ServerResponse, status: number, code: string, extra: Record<string, string> = {}): void {
+function refuse(request: IncomingMessage, response: ServerResponse, status: number, code: AnswerCode, extra: Record<string, string> = {}): void {
   const unread = request.method === 'PUT' && !request.readableEnded;
   send(response, status, code, unread ? { ...extra, Connection: 'close' } : extra);
 }
 
+/** An answer's body: a relay code (RelayErrors), a protocol code (tokens, roles) or OK. */
+type AnswerCode = RelayErrorCode | ProtocolErrorCode | 'OK';
+
 /** Bodies of every answer but a blob are a stable code (never the path or anything received). */
-function send(response: ServerResponse, status: number, code: string, extra: Record<string, string> = {}): void {
+function send(response: ServerResponse, status: number, code: AnswerCode, extra: Record<string, string> = {}): void {
   const body = Buffer.from(code);
   response.writeHead(status, {
     ...headers(),

@@ -105,7 +105,7 @@ export function budgetExtension(config: Pick<RelayConfig, 'now'> & { readonly bu
     const now = config.now();
     if (budget.messages.take(1, now) && budget.bytes.take(message.byteLength, now)) return;
     over.add(connection);
-    log(LIMITED.reason);
+    log(LIMITED.code);
   }
 
   return {
@@ -124,7 +124,7 @@ export function budgetExtension(config: Pick<RelayConfig, 'now'> & { readonly bu
     async beforeHandleMessage({ connection, documentName, context, update }: beforeHandleMessagePayload): Promise<void> {
       // Messages that were queued before `connected` (during authentication) are charged here.
       if (!charged.has(update)) charge(connection, budgetOf(connection, documentName, context), update);
-      if (over.has(connection)) throw { code: LIMITED.code, reason: LIMITED.reason };
+      if (over.has(connection)) throw LIMITED.close;
     },
   };
 }

@@ -1,15 +1,56 @@
-import { ProtocolErrors, type Failure } from '../src/lib/protocol/index.ts';
+import { CodedError } from '../src/lib/errors.ts';
+import { ProtocolErrors, type Failure, type ProtocolErrorCode } from '../src/lib/protocol/index.ts';
 
 /**
- * Thrown from Hocuspocus hooks: Hocuspocus closes the connection with `code` and `reason`.
- * The reason is the stable error code, never record content.
+ * The relay's own codes (range 400-499 of src/lib/errors.ts): the bodies of its HTTP answers
+ * about document files (docs/protocol.md §7a) that are not protocol codes. Numbers never change
+ * meaning and are not HTTP statuses (the status each is sent with is in docs/errors.md).
  */
-export class RelayRefusal extends Error {
+export const RelayErrors = {
+  /** 405: anything but GET, HEAD or PUT under /blobs. */
+  BLOB_BAD_METHOD: 400,
+  /** 404: a /blobs path that is not /blobs/<doc>/<id>. */
+  BLOB_BAD_PATH: 401,
+  /** 404: no file with this id in this document. */
+  BLOB_UNKNOWN_ID: 402,
+  /** 413: the declared or streamed body is over maxBlobBytes. */
+  BLOB_BODY_TOO_LARGE: 403,
+  /** 400: an empty body. */
+  BLOB_EMPTY: 404,
+  /** 400: the body does not hash to its id. */
+  BLOB_ID_MISMATCH: 405,
+  /** 507: the document's file quota (bytes or count) would be exceeded. */
+  BLOB_QUOTA_EXCEEDED: 406,
+  /** 500: the relay failed to handle the request (its storage, a bug); nothing was stored. */
+  BLOB_RELAY_FAILED: 407,
+} as const;
+
+export type RelayErrorCode = keyof typeof RelayErrors;
+
+/**
+ * WebSocket close code for a protocol code: 4000 + (number % 1000), so 4100-4199 (4164 is
+ * TOKEN_NOT_MEMBER, 4171 RELAY_RATE_LIMITED). Stable: clients and operators may read it.
+ */
+export const closeCodeOf = (code: ProtocolErrorCode): number => 4000 + (ProtocolErrors[code] % 1000);
+
+/** What a Hocuspocus hook throws, or `connection.close` takes, to close with a stable code: Hocuspocus reads a numeric `code` and a `reason`. */
+export interface HocuspocusClose {
   readonly code: number;
-  readonly reason: string;
+  readonly reason: ProtocolErrorCode;
+}
+
+/**
+ * A protocol refusal at the relay. Its `code` and `number` are the protocol table's; Hocuspocus
+ * needs the close code in a field also named `code`, so hooks throw `close` (one object, built
+ * once) rather than the error itself: a hook that throws the error would close with Hocuspocus'
+ * generic code. The reason sent is the stable code, never record content.
+ */
+export class RelayRefusal extends CodedError<ProtocolErrorCode> {
+  readonly closeCode: number;
+  readonly close: HocuspocusClose;
   constructor(failure: Pick<Failure, 'code' | 'message'>) {
-    super(`${failure.code}: ${failure.message}`);
-    this.code = 4000 + (ProtocolErrors[failure.code] % 1000);
-    this.reason = failure.code;
+    super(failure.code, ProtocolErrors[failure.code], `${failure.code}: ${failure.message}`);
+    this.closeCode = closeCodeOf(failure.code);
+    this.close = Object.freeze({ code: this.closeCode, reason: failure.code });
   }
 }

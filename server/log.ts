@@ -48,7 +48,7 @@ export function refusalLog(o: RefusalLogOptions): RefusalLog {
 }
 
 /**
- * The extension with its refusals (errors carrying a stable `reason`, e.g. RelayRefusal)
+ * The extension with its refusals (thrown objects carrying a stable `reason`, e.g. `RelayRefusal.close`)
  * counted by `log` instead of logged by Hocuspocus: they are rethrown with the same code and
  * reason but an empty message, which Hocuspocus passes on to the client without logging.
  */

@@ -25,10 +25,10 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
       // Read-only connections: Hocuspocus refuses to apply anything they send.
       if (data.connection.readOnly) return;
       const entry = registry.get(data.documentName);
-      if (!entry) throw new RelayRefusal({ code: 'TOKEN_WRONG_DOC', message: 'not a document id' });
+      if (!entry) throw new RelayRefusal({ code: 'TOKEN_WRONG_DOC', message: 'not a document id' }).close;
       const doc = data.document;
       const sender = (data.context as ConnectionContext | undefined)?.author;
-      if (sender === undefined) throw new RelayRefusal({ code: 'TOKEN_NOT_MEMBER', message: 'not authenticated' });
+      if (sender === undefined) throw new RelayRefusal({ code: 'TOKEN_NOT_MEMBER', message: 'not authenticated' }).close;
       await entry.gate.run(async () => {
         const verdict = await checkEnvelopeUpdate(data.payload, entry.index, {
           engine,
@@ -37,7 +37,7 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
           stateOf: (client) => Y.getState(doc.store, client),
           sender,
         });
-        if (!verdict.ok) throw new RelayRefusal(verdict);
+        if (!verdict.ok) throw new RelayRefusal(verdict).close;
         registry.bindClients(data.documentName, verdict.value.bound);
         verdict.value.commit();
         if (verdict.value.added.some((r) => r.header.type === RecordType.membership)) {

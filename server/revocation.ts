@@ -5,15 +5,16 @@
  */
 import type { Connection, Document, Extension } from '@hocuspocus/server';
 import { fromHex } from '../src/lib/crypto/index.ts';
-import { isWriterRole, ProtocolErrors, type EnvelopeIndex } from '../src/lib/protocol/index.ts';
+import { isWriterRole, type EnvelopeIndex } from '../src/lib/protocol/index.ts';
 import type { ConnectionContext } from './auth.ts';
+import { closeCodeOf } from './errors.ts';
 import type { RelayConfig } from './config.ts';
 import type { Registry } from './registry.ts';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function closeAs(connection: Connection, code: 'TOKEN_NOT_MEMBER' | 'TOKEN_EXPIRED'): void {
-  connection.close({ code: 4000 + (ProtocolErrors[code] % 1000), reason: code });
+  connection.close({ code: closeCodeOf(code), reason: code });
 }
 
 /** Closes every connection whose member is gone or lost write access. */

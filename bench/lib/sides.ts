@@ -15,6 +15,7 @@ import { Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { startCountingProxy, type CountingProxy } from './proxy.ts';
 import { within } from './common.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 export interface EncryptedPair {
   readonly writer: Profile;
@@ -35,7 +36,7 @@ export async function encryptedPair(o: { batchWindowMs?: number; compactEvery?: 
   await within(writer.flush(), 15_000, 'writer genesis reaches the relay');
   const reader = await Profile.open({ ...common, signer: bob, access: writer.access });
   await within(reader.status.when((s) => s.synced), 15_000, 'reader synced');
-  await reader.sync.flush();
+  await engineOf(reader).sync.flush();
   return {
     writer,
     reader,

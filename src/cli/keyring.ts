@@ -1,152 +1,205 @@
 /**
- * The CLI's device keyring: one JSON file, mode 0600. Interim: keys at rest are not yet wrapped
- * by a device key or recovery code (that arrives with identities and devices); see docs/threat-model.md.
+ * The CLI's device keyring: one JSON file, mode 0600, format version 2. The public keys are in
+ * the clear (so `whoami` needs no passphrase); every secret (signing and box secret keys, each
+ * profile's epoch keys) is sealed under the passphrase (src/lib/crypto/passphrase.ts, decision 0018).
+ * Version 1 files (secrets in plain base64) are read once and rewritten as version 2.
+ *
+ * Writes go to a temporary file and are renamed into place, so a crash mid-write leaves the old
+ * keyring, never half a file.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   asSigningSecretKey,
   boxKeyPairFromSecretKey,
-  generateBoxKeyPair,
-  type BoxKeyPair,
+  bytesEqual,
   fromBase64Url,
+  fromHex,
+  generateBoxKeyPair,
   generateSigningKeyPair,
   signingPublicKeyOf,
   toBase64Url,
+  toHex,
+  type BoxKeyPair,
   type SigningKeyPair,
-  type SymmetricKey,
 } from '../lib/crypto/index.ts';
+import { newPassphraseKey, sealWithPassphraseKey, unwrapSecret, type PassphraseKey } from '../lib/crypto/passphrase.ts';
 import type { ProfileAccess } from '../lib/vault/profile.ts';
+import { decodeAccess, encodeAccess, type StoredProfile } from './access.ts';
 import { CliError } from './errors.ts';
+import type { KdfPolicy } from './passphrase-input.ts';
 
-interface StoredProfile {
-  docId: string;
-  epoch: number;
-  keys: Record<string, string>;
-  genesisNonce?: string;
-  relay?: string;
+interface Secrets {
+  signingSecretKey: string;
+  boxSecretKey: string;
+  profiles: Record<string, StoredProfile>;
 }
 
-interface KeyringFile {
+interface KeyringFileV2 {
+  version: 2;
+  signingPublicKey: string;
+  boxPublicKey: string;
+  secrets: unknown;
+}
+
+interface KeyringFileV1 {
   version: 1;
   signingSecretKey: string;
-  /** X25519 secret key lockboxes are addressed to (added on first use for older files). */
   boxSecretKey?: string;
   profiles: Record<string, StoredProfile>;
 }
 
+export const keyringFile = (dir: string): string => join(dir, 'keyring.json');
+
+/** The public half, readable without the passphrase. */
+export interface PublicIdentity {
+  readonly signingPublicKey: Uint8Array;
+  readonly boxPublicKey: Uint8Array;
+}
+
+function readFile(dir: string): KeyringFileV1 | KeyringFileV2 {
+  const file = keyringFile(dir);
+  if (!existsSync(file)) throw new CliError('CLI_NO_IDENTITY', `no device identity in ${dir}: run "vault init" first`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new CliError('CLI_BAD_KEYRING', 'the keyring file is damaged (not JSON)');
+  }
+  const v = (data as { version?: unknown } | null)?.version;
+  if (v === 2 && typeof (data as KeyringFileV2).signingPublicKey === 'string' && typeof (data as KeyringFileV2).boxPublicKey === 'string') return data as KeyringFileV2;
+  if (v === 1 && typeof (data as KeyringFileV1).signingSecretKey === 'string') return data as KeyringFileV1;
+  throw new CliError('CLI_BAD_KEYRING', 'the keyring file is damaged or of an unknown version');
+}
+
+export function readPublicIdentity(dir: string): PublicIdentity {
+  const data = readFile(dir);
+  try {
+    if (data.version === 2) return { signingPublicKey: fromHex(data.signingPublicKey), boxPublicKey: fromHex(data.boxPublicKey) };
+  } catch {
+    throw new CliError('CLI_BAD_KEYRING', 'the keyring file is damaged (public keys)');
+  }
+  throw new CliError('CLI_BAD_KEYRING', 'this keyring is in the old unencrypted format: run any other command once to seal it');
+}
+
 export class Keyring {
   readonly dir: string;
-  private data: KeyringFile;
+  private secrets: Secrets;
+  private readonly wrapping: PassphraseKey;
 
-  private constructor(dir: string, data: KeyringFile) {
+  private constructor(dir: string, secrets: Secrets, wrapping: PassphraseKey) {
     this.dir = dir;
-    this.data = data;
+    this.secrets = secrets;
+    this.wrapping = wrapping;
   }
 
-  private static file(dir: string): string {
-    return join(dir, 'keyring.json');
-  }
-
-  static init(dir: string): Keyring {
-    if (existsSync(Keyring.file(dir))) throw new CliError('CLI_EXISTS', `a device identity already exists in ${dir}`);
+  static init(dir: string, passphrase: string, kdf: KdfPolicy): Keyring {
+    if (existsSync(keyringFile(dir))) throw new CliError('CLI_EXISTS', `a device identity already exists in ${dir}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const kp = generateSigningKeyPair();
-    const box = generateBoxKeyPair();
-    const ring = new Keyring(dir, { version: 1, signingSecretKey: toBase64Url(kp.secretKey), boxSecretKey: toBase64Url(box.secretKey), profiles: {} });
+    const ring = new Keyring(
+      dir,
+      { signingSecretKey: toBase64Url(generateSigningKeyPair().secretKey), boxSecretKey: toBase64Url(generateBoxKeyPair().secretKey), profiles: {} },
+      newPassphraseKey(passphrase, { params: kdf.params }),
+    );
     ring.save();
     return ring;
   }
 
-  static load(dir: string): Keyring {
-    const file = Keyring.file(dir);
-    if (!existsSync(file)) throw new CliError('CLI_NO_IDENTITY', `no device identity in ${dir}: run "vault init" first`);
-    let data: KeyringFile;
-    try {
-      data = JSON.parse(readFileSync(file, 'utf8')) as KeyringFile;
-    } catch {
-      throw new CliError('CLI_BAD_KEYRING', 'the keyring file is not valid JSON');
+  static load(dir: string, passphrase: string, kdf: KdfPolicy): Keyring {
+    const data = readFile(dir);
+    if (data.version === 1) {
+      // Old plaintext format: seal it now under the passphrase, with a box key if it had none.
+      const ring = new Keyring(
+        dir,
+        { signingSecretKey: data.signingSecretKey, boxSecretKey: data.boxSecretKey ?? toBase64Url(generateBoxKeyPair().secretKey), profiles: data.profiles ?? {} },
+        newPassphraseKey(passphrase, { params: kdf.params }),
+      );
+      ring.checkKeys();
+      ring.save();
+      return ring;
     }
-    if (data.version !== 1) throw new CliError('CLI_BAD_KEYRING', 'unsupported keyring version');
-    return new Keyring(dir, data);
+    const opened = unwrapSecret(data.secrets, passphrase, kdf.limits);
+    if (!opened.ok) {
+      if (opened.code === 'PASSPHRASE_WRONG') throw new CliError('CLI_BAD_PASSPHRASE', 'wrong passphrase, or the keyring file was altered');
+      throw new CliError('CLI_BAD_KEYRING', `the keyring's sealed part is unusable: ${opened.message}`);
+    }
+    let secrets: Secrets;
+    try {
+      secrets = JSON.parse(new TextDecoder().decode(opened.value.plaintext)) as Secrets;
+    } catch {
+      throw new CliError('CLI_BAD_KEYRING', 'the keyring file is damaged (sealed content)');
+    }
+    const ring = new Keyring(dir, secrets, opened.value.key);
+    ring.checkKeys(data);
+    return ring;
+  }
+
+  /** The secret keys must decode and match the public keys in the clear (an edited public half is refused). */
+  private checkKeys(pub?: KeyringFileV2): void {
+    try {
+      const signer = this.signer;
+      const box = this.box;
+      if (typeof this.secrets.profiles !== 'object' || this.secrets.profiles === null) throw new Error('profiles');
+      if (pub && (!bytesEqual(fromHex(pub.signingPublicKey), signer.publicKey) || !bytesEqual(fromHex(pub.boxPublicKey), box.publicKey))) throw new Error('mismatch');
+    } catch {
+      throw new CliError('CLI_BAD_KEYRING', 'the keyring file is damaged (keys do not match)');
+    }
   }
 
   save(): void {
-    const file = Keyring.file(this.dir);
-    writeFileSync(file, JSON.stringify(this.data, null, 2), { mode: 0o600 });
-    chmodSync(file, 0o600);
+    const file = keyringFile(this.dir);
+    const body: KeyringFileV2 = {
+      version: 2,
+      signingPublicKey: toHex(this.signer.publicKey),
+      boxPublicKey: toHex(this.box.publicKey),
+      secrets: sealWithPassphraseKey(this.wrapping, new TextEncoder().encode(JSON.stringify(this.secrets))),
+    };
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(body, null, 2), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, file);
   }
 
   get signer(): SigningKeyPair {
-    const secretKey = asSigningSecretKey(fromBase64Url(this.data.signingSecretKey));
+    const secretKey = asSigningSecretKey(fromBase64Url(this.secrets.signingSecretKey));
     return { secretKey, publicKey: signingPublicKeyOf(secretKey) };
   }
 
   get box(): BoxKeyPair {
-    if (!this.data.boxSecretKey) {
-      this.data.boxSecretKey = toBase64Url(generateBoxKeyPair().secretKey);
-      this.save();
-    }
-    return boxKeyPairFromSecretKey(fromBase64Url(this.data.boxSecretKey));
+    return boxKeyPairFromSecretKey(fromBase64Url(this.secrets.boxSecretKey));
   }
 
-  profile(alias: string): { access: ProfileAccess; relay: string | undefined } {
-    const p = this.data.profiles[alias];
+  profile(alias: string): { access: ProfileAccess; relay: string | undefined; hasLocalCopy: boolean } {
+    const p = Object.hasOwn(this.secrets.profiles, alias) ? this.secrets.profiles[alias] : undefined;
     if (!p) throw new CliError('CLI_UNKNOWN_PROFILE', `no profile named "${alias}" on this device`);
-    return { access: decodeAccess(p), relay: p.relay };
+    try {
+      return { access: decodeAccess(p), relay: p.relay, hasLocalCopy: p.hasLocalCopy === true };
+    } catch {
+      throw new CliError('CLI_BAD_KEYRING', `the keyring entry for "${alias}" is damaged`);
+    }
   }
 
   aliases(): string[] {
-    return Object.keys(this.data.profiles);
+    return Object.keys(this.secrets.profiles);
   }
 
-  addProfile(alias: string, access: ProfileAccess, relay: string | undefined): void {
-    if (this.data.profiles[alias]) throw new CliError('CLI_EXISTS', `a profile named "${alias}" already exists`);
-    this.data.profiles[alias] = { ...encodeAccess(access), relay };
+  addProfile(alias: string, access: ProfileAccess, o: { relay?: string; hasLocalCopy: boolean }): void {
+    if (Object.hasOwn(this.secrets.profiles, alias)) throw new CliError('CLI_EXISTS', `a profile named "${alias}" already exists`);
+    this.secrets.profiles[alias] = { ...encodeAccess(access), relay: o.relay, hasLocalCopy: o.hasLocalCopy };
     this.save();
   }
 
-  setRelay(alias: string, relay: string): void {
-    this.profile(alias);
-    this.data.profiles[alias]!.relay = relay;
+  /**
+   * After a sync: the relay that worked, the keys this device now holds (lockboxes deliver new
+   * epochs), and that the store has a copy (an empty store later means damage, not a new profile).
+   */
+  updateProfile(alias: string, access: ProfileAccess, o: { relay?: string; hasLocalCopy: boolean }): void {
+    const old = this.profile(alias);
+    this.secrets.profiles[alias] = {
+      ...encodeAccess({ ...access, genesisNonce: access.genesisNonce ?? old.access.genesisNonce }),
+      relay: o.relay ?? old.relay,
+      hasLocalCopy: o.hasLocalCopy || old.hasLocalCopy,
+    };
     this.save();
-  }
-}
-
-function encodeAccess(a: ProfileAccess): StoredProfile {
-  return {
-    docId: toBase64Url(a.docId),
-    epoch: a.epoch,
-    keys: Object.fromEntries([...a.epochKeys].map(([e, k]) => [String(e), toBase64Url(k)])),
-    ...(a.genesisNonce ? { genesisNonce: toBase64Url(a.genesisNonce) } : {}),
-  };
-}
-
-function decodeAccess(p: StoredProfile): ProfileAccess {
-  return {
-    docId: fromBase64Url(p.docId),
-    epoch: p.epoch,
-    epochKeys: new Map(Object.entries(p.keys).map(([e, k]) => [Number(e), fromBase64Url(k) as SymmetricKey])),
-    genesisNonce: p.genesisNonce ? fromBase64Url(p.genesisNonce) : undefined,
-  };
-}
-
-/**
- * An access bundle: how a member's device receives a profile before lockboxes exist
- * (docId, epoch and its key, base64url JSON). Treat it like a password: it opens the profile.
- */
-export function exportBundle(access: ProfileAccess): string {
-  const { genesisNonce: _creatorOnly, ...shared } = access;
-  return toBase64Url(new TextEncoder().encode(JSON.stringify(encodeAccess(shared))));
-}
-
-export function importBundle(bundle: string): ProfileAccess {
-  try {
-    const p = JSON.parse(new TextDecoder().decode(fromBase64Url(bundle))) as StoredProfile;
-    const access = decodeAccess(p);
-    if (access.docId.length !== 16 || ![...access.epochKeys.values()].every((k) => k.length === 32)) throw new Error('shape');
-    return access;
-  } catch {
-    throw new CliError('CLI_BAD_BUNDLE', 'that is not a valid access bundle');
   }
 }

@@ -12,6 +12,7 @@ import { forgeRecord } from '../helpers/forge.ts';
 import { axeViolations } from './axe.ts';
 import { addFamilyMember, addRecord, allergy, createInvite, dumpIndexedDb, goto, joinAsRelative, onboard, seesText, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, setOffline, startApp, type App, type TestPage } from './harness.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 const SLOW = 240_000;
 
@@ -214,14 +215,14 @@ describe('e2e: the web app in Chromium', () => {
         const forged = await forgeRecord({
           signer: keys.signer,
           docId: viewer.access.docId,
-          key: viewer.sync.keys.get(viewer.sync.currentEpoch)!,
-          epoch: viewer.sync.currentEpoch,
+          key: engineOf(viewer).sync.keys.get(engineOf(viewer).sync.currentEpoch)!,
+          epoch: engineOf(viewer).sync.currentEpoch,
           seq: 1000,
           edit: (d) => d.getMap('allergies').set('forged', { id: 'forged', schemaVersion: 1, resourceType: 'AllergyIntolerance', code: { text: 'FORGED-CANARY' } }),
         });
-        viewer.envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).set(forged.key, forged.bytes);
-        await viewer.connection!.refusal.when((r) => r !== null, WAIT);
-        expect(viewer.connection!.refusal.value).toBe('RECORD_NOT_WRITER');
+        engineOf(viewer).envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).set(forged.key, forged.bytes);
+        await engineOf(viewer).connection!.refusal.when((r) => r !== null, WAIT);
+        expect(engineOf(viewer).connection!.refusal.value).toBe('RECORD_NOT_WRITER');
       } finally {
         await viewer.close();
       }

@@ -23,6 +23,8 @@ import {
   type RecordTypeCode,
 } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 export const T0 = Date.UTC(2026, 11, 1, 12);
 export const engine = createNodeCryptoEngine();
@@ -62,7 +64,7 @@ export interface World {
   readonly epochKey: import('../../src/lib/crypto/index.ts').SymmetricKey;
 }
 
-const relayAll = (from: Profile, to: Profile) => Y.applyUpdate(to.envelopeDoc, Y.encodeStateAsUpdate(from.envelopeDoc));
+const relayAll = (from: Profile, to: Profile) => Y.applyUpdate(engineOf(to).envelopeDoc, Y.encodeStateAsUpdate(engineOf(from).envelopeDoc));
 
 export function itemsOf(state: Uint8Array): ExistingItem[] {
   const { structs, ds } = Y.decodeUpdate(state);
@@ -98,47 +100,47 @@ async function build(): Promise<World> {
   });
   const b = await Profile.open({ ...common, random: seededRandom(8), signer: keys.editor, access: a.access });
   const r = await Profile.open({ ...common, random: seededRandom(9), signer: keys.removed, access: a.access });
-  a.envelopeDoc.clientID = 1_000_000;
-  b.envelopeDoc.clientID = 2_000_000;
-  r.envelopeDoc.clientID = 3_000_000;
+  engineOf(a).envelopeDoc.clientID = 1_000_000;
+  engineOf(b).envelopeDoc.clientID = 2_000_000;
+  engineOf(r).envelopeDoc.clientID = 3_000_000;
   let everyone = [a, b, r];
   const exchange = async () => {
-    for (const x of everyone) await x.sync.flush();
+    for (const x of everyone) await engineOf(x).sync.flush();
     for (const x of everyone) for (const y of everyone) if (x !== y) relayAll(x, y);
-    for (const x of everyone) await x.sync.flush();
+    for (const x of everyone) await engineOf(x).sync.flush();
   };
   await exchange();
   for (let i = 0; i < 4; i++) {
-    a.setField('allergies', `a${i}`, `owner ${i}`);
-    await a.sync.flush();
-    b.setField('conditions', `c${i}`, `editor ${i}`);
-    await b.sync.flush();
+    setField(a, 'allergies', `a${i}`, `owner ${i}`);
+    await engineOf(a).sync.flush();
+    setField(b, 'conditions', `c${i}`, `editor ${i}`);
+    await engineOf(b).sync.flush();
   }
-  r.setField('medications', 'm0', 'from a relative later removed');
+  setField(r, 'medications', 'm0', 'from a relative later removed');
   await exchange();
-  b.setField('conditions', 'late', 'the editor, just before a removal rotates the key');
+  setField(b, 'conditions', 'late', 'the editor, just before a removal rotates the key');
   await exchange();
   await a.removeMember(keys.removed.publicKey);
   await exchange();
   await r.close(); // a removed member's replica waits for write access it will never get
   everyone = [a, b];
-  await a.sync.compact();
+  await engineOf(a).sync.compact();
   await exchange();
-  a.setField('allergies', 'after', 'after the snapshot');
-  await a.sync.flush();
+  setField(a, 'allergies', 'after', 'after the snapshot');
+  await engineOf(a).sync.flush();
   await a.audit('export');
   await exchange();
-  const state = Y.encodeStateAsUpdate(a.envelopeDoc);
+  const state = Y.encodeStateAsUpdate(engineOf(a).envelopeDoc);
   const docId = a.access.docId;
-  const epochKey = a.access.epochKeys.get(a.sync.currentEpoch) ?? a.access.epochKeys.get(0)!;
-  const heads = new Map(ROLES.map((role) => [role, a.sync.chainOf(toHex(keys[role].publicKey))]));
+  const epochKey = a.access.epochKeys.get(engineOf(a).sync.currentEpoch) ?? a.access.epochKeys.get(0)!;
+  const heads = new Map(ROLES.map((role) => [role, engineOf(a).sync.chainOf(toHex(keys[role].publicKey))]));
   const pool: PoolRecord[] = [];
   const seal = async (role: RoleName, type: RecordTypeCode, seq: number, o: { ext?: Uint8Array; prev?: Uint8Array } = {}) => {
     const plain = new Y.Doc();
     plain.clientID = 424242 + seq;
     plain.getMap('allergies').set(`forged-${role}-${seq}`, 'CANARY-FUZZ');
     const sealed = await sealRecord({
-      header: { type, docId, epoch: a.sync.currentEpoch, author: keys[role].publicKey, seq, prev: o.prev ?? ZERO_HASH, ext: o.ext ?? new Uint8Array(0) },
+      header: { type, docId, epoch: engineOf(a).sync.currentEpoch, author: keys[role].publicKey, seq, prev: o.prev ?? ZERO_HASH, ext: o.ext ?? new Uint8Array(0) },
       payload: type === RecordType.membership || type === RecordType.lockbox ? new Uint8Array(0) : encodeUpdatePayload({ sessions: [1], update: Y.encodeStateAsUpdateV2(plain) }),
       key: epochKey,
       secretKey: keys[role].secretKey,
@@ -149,7 +151,7 @@ async function build(): Promise<World> {
     if (!parsed.ok) throw new Error(parsed.code);
     pool.push({ role, key: recordKey(parsed.value), bytes: sealed.bytes, record: parsed.value });
   };
-  const clock = a.sync.index.membership.nextClock;
+  const clock = engineOf(a).sync.index.membership.nextClock;
   for (const role of ROLES) {
     const head = heads.get(role)!;
     await seal(role, RecordType.update, head.seq + 1, { prev: head.head });
@@ -179,7 +181,7 @@ async function build(): Promise<World> {
     if (r?.ok && !owners.has(it.client)) owners.set(it.client, toHex(r.value.header.author));
   }
   for (const p of everyone) await p.close();
-  return { docId, state, keys, items, clients, pool, ownerClient: 1_000_000, bindings: [...owners], epoch: a.sync.currentEpoch, epochKey, genesisNonce };
+  return { docId, state, keys, items, clients, pool, ownerClient: 1_000_000, bindings: [...owners], epoch: engineOf(a).sync.currentEpoch, epochKey, genesisNonce };
 }
 
 export const liveKeysOf = (doc: Y.Doc): string[] => [...doc.getMap<Uint8Array>(ENVELOPE_MAP).keys()].sort();

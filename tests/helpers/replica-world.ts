@@ -138,7 +138,7 @@ export class World {
   }
 
   async close(): Promise<void> {
-    for (const r of this.replicas.splice(0)) await seamOf(r.profile).close();
+    for (const r of this.replicas.splice(0)) await r.profile.close();
   }
 }
 

@@ -25,6 +25,7 @@ import * as Y from 'yjs';
 import { toBase64Url, toHex, type Ed25519Engine, type SigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { checkEnvelopeUpdate, createAuthToken, EnvelopeIndex, RecordType, type DeviceCert } from '../../src/lib/protocol/index.ts';
 import type { Persistence } from '../../src/lib/storage/types.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 import type { Profile } from '../../src/lib/vault/profile.ts';
 import { authenticate } from '../../server/auth.ts';
 import { defaultConfig } from '../../server/config.ts';
@@ -34,39 +35,27 @@ import { classifyRefusal, type RefusalChannel } from '../../src/lib/sync/refusal
 import type { Document } from '@hocuspocus/server';
 
 /**
- * The ONE place this harness reaches past the facade (issue 10 item 4 moves these behind an
- * explicit test entry: change them here only).
+ * The ONE place this harness reaches past the facade, through the vault's test door
+ * (vault/engine.ts `engineOf`): change it here only.
  */
 export function seamOf(p: Profile) {
-  const holdsCurrentKey = () => p.heldKeys().has(p.sync.currentEpoch);
-  const unsealable = () => p.status.value.pending > 0 && !holdsCurrentKey();
+  const e = engineOf(p);
   return {
     /** The signed-ciphertext doc the replica syncs. */
-    envelope: p.envelopeDoc,
-    /**
-     * Waits until received records are processed and queued local edits sealed. Edits that
-     * cannot be sealed yet (no key for the current epoch: its lockbox is still on the way) stay
-     * queued: flush() would poll for them for ever while this harness holds the network still.
-     */
-    settle: async () => {
-      await p.sync.drain();
-      if (!unsealable()) await p.sync.flush();
-    },
-    /** Whether its key for the current epoch is here (what sealing any record needs). */
-    holdsCurrentKey,
-    /** Closes it, unless close() would wait for ever on edits it cannot seal (see settle). */
-    close: async () => {
-      if (!unsealable()) await p.close();
-    },
+    envelope: e.envelopeDoc,
+    /** Waits until queued local edits are sealed (those that can be) and received records processed. */
+    settle: () => e.sync.flush(),
+    /** Whether its key for the current epoch is here (what sealing a snapshot needs). */
+    holdsCurrentKey: () => p.heldKeys().has(e.sync.currentEpoch),
     /** Writes a snapshot now (the facade has no compaction operation). */
-    compact: () => p.sync.compact(),
+    compact: () => e.sync.compact(),
     /** Automatic compaction only while the link is up, as Profile gates it on `synced`. */
-    gateCompaction: (allowed: () => boolean) => p.sync.setCompactionGate(allowed),
-    epoch: () => p.sync.currentEpoch,
+    gateCompaction: (allowed: () => boolean) => e.sync.setCompactionGate(allowed),
+    epoch: () => e.sync.currentEpoch,
     /** A linked device publishes its own certificate (what openAsDevice does once genesis is in). */
-    certify: (cert: DeviceCert) => p.sync.appendMembership({ kind: 'device', cert }),
-    plainStateVector: () => Y.encodeStateVector(p.plainDoc),
-    plainPending: () => p.plainDoc.store.pendingStructs !== null || p.plainDoc.store.pendingDs !== null,
+    certify: (cert: DeviceCert) => e.sync.appendMembership({ kind: 'device', cert }),
+    plainStateVector: () => Y.encodeStateVector(e.plainDoc),
+    plainPending: () => e.plainDoc.store.pendingStructs !== null || e.plainDoc.store.pendingDs !== null,
   };
 }
 

@@ -23,6 +23,7 @@ import {
   type ParsedRecord,
 } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 const engine = nobleEngine;
 const LINK_EXPIRY = 2_000_000;
@@ -56,11 +57,11 @@ describe('membership folds the same on a late replica', () => {
     const member = { publicKey: relative.publicKey, boxKey: generateBoxKeyPair().publicKey, role: Role.editor, expiresAt: 0 };
     const accept = await membershipRecord(docId, invitee, 1, { ...(await signAccept({ docId, inviteKey: invitee.publicKey, member, memberKey: relative, engine })), clock: 2 });
 
-    const fold = async (now: number, inviteLinkExpiry?: boolean) => {
+    const fold = async (now: number, expiry?: boolean) => {
       const index = new EnvelopeIndex(docId);
       const codes: string[] = [];
       for (const r of [genesis, invite, accept]) {
-        const v = await authorizeRecord(r, index, { engine, now, inviteLinkExpiry });
+        const v = await authorizeRecord(r, index, { engine, now, replica: expiry === false });
         codes.push(v.ok ? 'ok' : v.code);
         if (v.ok) index.add(r, undefined, v.value);
       }
@@ -80,8 +81,8 @@ describe('membership folds the same on a late replica', () => {
       for (const r of [genesis, invite, accept]) envelope.getMap<Uint8Array>(ENVELOPE_MAP).set(recordKey(r), r.bytes);
     });
     const device = await Profile.open({ signer: relative, access: { docId, epoch: 0, epochKeys: new Map([[0, generateSymmetricKey()]]) }, now: () => LINK_EXPIRY + 86_400_000 });
-    Y.applyUpdate(device.envelopeDoc, Y.encodeStateAsUpdate(envelope));
-    await device.sync.drain();
+    Y.applyUpdate(engineOf(device).envelopeDoc, Y.encodeStateAsUpdate(envelope));
+    await engineOf(device).sync.drain();
     expect(device.status.value.problems).toEqual([]);
     expect(device.role).toBe(Role.editor);
     await device.close();

@@ -17,6 +17,8 @@ import { DEFAULT_BUDGETS, type RelayBudgets } from '../../server/config.ts';
 import { refusalLog } from '../../server/log.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 type TestRelay = Awaited<ReturnType<typeof testRelay>>;
 
@@ -164,7 +166,7 @@ describe('relay budgets', () => {
       ],
     });
     cleanup.push(() => a.close());
-    a.setField('conditions', 'asthma', true);
+    setField(a, 'conditions', 'asthma', true);
     await a.flush();
     const name = toBase64Url(a.access.docId);
     const token = (who: SigningKeyPair) =>
@@ -188,15 +190,15 @@ describe('relay budgets', () => {
     const c = await Profile.open({ signer: carol, access: a.access, relayUrl: relay!.url, minReconnectDelayMs: 50 });
     cleanup.push(() => c.close());
     await c.status.when((s) => s.synced, 10_000);
-    c.setField('meds', 'inhaler', { dose: '2 puffs' });
+    setField(c, 'meds', 'inhaler', { dose: '2 puffs' });
     await c.flush();
-    await eventually(() => JSON.stringify(a.plainDoc.getMap('meds').toJSON()).includes('2 puffs'), 10_000);
+    await eventually(() => JSON.stringify(engineOf(a).plainDoc.getMap('meds').toJSON()).includes('2 puffs'), 10_000);
 
     expect(await flooder.untilClosed()).toBe('RELAY_RATE_LIMITED');
     // Most of the flood was never processed: the relay stopped at the budget.
     expect(flooder.acks).toBeLessThanOrEqual(DEFAULT_BUDGETS.messageBurst + DEFAULT_BUDGETS.messagesPerSecond * 5);
-    expect(c.connection!.refusal.value).toBeNull();
-    expect(a.connection!.refusal.value).toBeNull();
+    expect(engineOf(c).connection!.refusal.value).toBeNull();
+    expect(engineOf(a).connection!.refusal.value).toBeNull();
   });
 
   it('never closes a member within its message budget; one message over it closes, and reconnecting does not refill it', async () => {
@@ -246,16 +248,16 @@ describe('relay budgets', () => {
     const c = await Profile.open({ signer: carol, access: a.access, relayUrl: relay!.url, minReconnectDelayMs: 50 });
     cleanup.push(() => c.close());
     await c.status.when((s) => s.synced, 10_000);
-    for (let i = 0; i < 5000; i++) c.setField('conditions', `imported-${i}`, { name: `condition ${i}`, since: '2020-01-01', notes: 'n'.repeat(100) });
+    for (let i = 0; i < 5000; i++) setField(c, 'conditions', `imported-${i}`, { name: `condition ${i}`, since: '2020-01-01', notes: 'n'.repeat(100) });
     await c.flush();
     for (let i = 0; i < 500; i++) {
-      c.setField('meds', `m-${i}`, { dose: `${i} mg` });
+      setField(c, 'meds', `m-${i}`, { dose: `${i} mg` });
       await new Promise((r) => setImmediate(r));
     }
     await c.flush();
-    await eventually(() => a.plainDoc.getMap('meds').size === 500 && a.plainDoc.getMap('conditions').size >= 5000, 20_000);
-    expect(c.connection!.refusal.value).toBeNull();
-    expect(a.connection!.refusal.value).toBeNull();
+    await eventually(() => engineOf(a).plainDoc.getMap('meds').size === 500 && engineOf(a).plainDoc.getMap('conditions').size >= 5000, 20_000);
+    expect(engineOf(c).connection!.refusal.value).toBeNull();
+    expect(engineOf(a).connection!.refusal.value).toBeNull();
   });
 
   it("logs strangers' refused logins once per interval, with no token in the line", async () => {

@@ -12,6 +12,8 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { forgeRecord } from '../helpers/forge.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 type TestRelay = Awaited<ReturnType<typeof testRelay>>;
 
@@ -62,7 +64,7 @@ describe('relay policy', () => {
         { publicKey: val.publicKey, role: Role.viewer, expiresAt: 0 },
       ],
     });
-    a.setField('conditions', 'asthma', true);
+    setField(a, 'conditions', 'asthma', true);
     await a.flush();
   });
 
@@ -79,7 +81,7 @@ describe('relay policy', () => {
     // A refused connection stops (it would otherwise keep sending for a closed document).
     expect(client.conn.connection.value).toBe('offline');
     expect(contains(relay.store.dumpAll(), bytes), 'refused record must not be stored').toBe(false);
-    expect(a.envelopeDoc.getMap(ENVELOPE_MAP).has(key), 'refused record must not be relayed').toBe(false);
+    expect(engineOf(a).envelopeDoc.getMap(ENVELOPE_MAP).has(key), 'refused record must not be relayed').toBe(false);
   }
 
   it('refuses a token from a non-member', async () => {
@@ -116,15 +118,15 @@ describe('relay policy', () => {
     c.envelope.getMap<Uint8Array>(ENVELOPE_MAP).set(f.key, f.bytes);
     expect(await refused(c)).toBe('RECORD_NOT_WRITER');
     expect(contains(relay.store.dumpAll(), f.bytes)).toBe(false);
-    expect(a.envelopeDoc.getMap(ENVELOPE_MAP).has(f.key)).toBe(false);
+    expect(engineOf(a).envelopeDoc.getMap(ENVELOPE_MAP).has(f.key)).toBe(false);
     // ...while the viewer still reads everything.
-    expect(c.envelope.getMap(ENVELOPE_MAP).size).toBe(a.envelopeDoc.getMap(ENVELOPE_MAP).size + 1);
+    expect(c.envelope.getMap(ENVELOPE_MAP).size).toBe(engineOf(a).envelopeDoc.getMap(ENVELOPE_MAP).size + 1);
   });
 
   it('refuses a second record with a seq the author already used (RECORD_FORK)', async () => {
     const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
     await b.status.when((s) => s.synced);
-    b.setField('meds', 'x', 1);
+    setField(b, 'meds', 'x', 1);
     await b.flush();
     await b.close();
     const c = await raw(bob);
@@ -160,14 +162,14 @@ describe('relay policy', () => {
     map.delete(victimKey);
     expect(await refused(c)).toBe('ENVELOPE_DELETE_NOT_COVERED');
     expect(contains(relay.store.dumpAll(), victimBytes)).toBe(true);
-    expect(a.envelopeDoc.getMap(ENVELOPE_MAP).has(victimKey)).toBe(true);
+    expect(engineOf(a).envelopeDoc.getMap(ENVELOPE_MAP).has(victimKey)).toBe(true);
   });
 
   it('accepts deletes covered by a snapshot, and refuses re-inserting a covered record under its used key (ENVELOPE_KEY_EXISTS)', async () => {
     const c = await raw(bob);
     await synced(c);
     const old = [...c.envelope.getMap<Uint8Array>(ENVELOPE_MAP).entries()].find(([, v]) => v[3] === 1)!;
-    await a.sync.compact();
+    await engineOf(a).sync.compact();
     await a.flush();
     await eventually(() => !c.envelope.getMap(ENVELOPE_MAP).has(old[0]), 5_000);
     expect(c.conn.refusal.value).toBeNull();
@@ -176,7 +178,7 @@ describe('relay policy', () => {
     d.envelope.getMap<Uint8Array>(ENVELOPE_MAP).set(old[0], old[1]);
     await d.conn.connect();
     expect(await refused(d)).toBe('ENVELOPE_KEY_EXISTS');
-    expect(a.envelopeDoc.getMap(ENVELOPE_MAP).has(old[0])).toBe(false);
+    expect(engineOf(a).envelopeDoc.getMap(ENVELOPE_MAP).has(old[0])).toBe(false);
   });
 });
 
@@ -186,9 +188,9 @@ describe('relay limits', () => {
     const alice = generateSigningKeyPair();
     const a = await Profile.create({ signer: alice, relayUrl: relay.url, minReconnectDelayMs: 60_000 });
     await a.flush();
-    const closed = a.connection!.connection.when((s) => s !== 'connected', 10_000);
+    const closed = engineOf(a).connection!.connection.when((s) => s !== 'connected', 10_000);
     const big = 'X'.repeat(200 * 1024);
-    a.setField('documents', 'scan', big);
+    setField(a, 'documents', 'scan', big);
     await closed;
     expect(contains(relay.store.dumpAll(), new TextEncoder().encode(big.slice(0, 1000)))).toBe(false);
     await a.close();

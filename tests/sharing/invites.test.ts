@@ -26,6 +26,8 @@ import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { sendIfOpen, startWsProxy } from '../helpers/ws-proxy.ts';
 import * as Y from 'yjs';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { insertNote, setField } from '../helpers/raw-edits.ts';
 
 const cleanups = cleanupList();
 const ORIGIN = 'https://vault.example';
@@ -37,8 +39,8 @@ async function setup(relayConfig: Parameters<typeof testRelay>[0] = {}) {
   const owner = device();
   const a = await Profile.create({ ...owner, relayUrl: relay.url, minReconnectDelayMs: 50 });
   cleanups.push(() => a.close());
-  a.setField('allergies', 'peanut', 'anaphylaxis');
-  a.insertNote('history', 0, 'childhood asthma');
+  setField(a, 'allergies', 'peanut', 'anaphylaxis');
+  insertNote(a, 'history', 0, 'childhood asthma');
   await a.flush();
   return { relay, a, owner };
 }
@@ -60,14 +62,14 @@ describe('invites', () => {
     cleanups.push(() => s.close());
     await eventually(() => s.getField('allergies', 'peanut') === 'anaphylaxis');
     expect(s.readNote('history')).toBe('childhood asthma'); // full member: history included
-    s.setField('allergies', 'latex', 'mild');
+    setField(s, 'allergies', 'latex', 'mild');
     await s.flush();
     await eventually(() => a.getField('allergies', 'latex') === 'mild');
-    expect(a.sync.index.membership.roleOf(sister.signer.publicKey, Date.now())).toBe(Role.editor);
+    expect(engineOf(a).sync.index.membership.roleOf(sister.signer.publicKey, Date.now())).toBe(Role.editor);
 
     const thief = device();
     await expectInviteError(acceptInvitation(inv.link, { ...thief, relayUrl: relay.url, minReconnectDelayMs: 50, timeoutMs: 5000 }), 'INVITE_REFUSED');
-    expect(a.sync.index.membership.roleOf(thief.signer.publicKey, Date.now())).toBeUndefined();
+    expect(engineOf(a).sync.index.membership.roleOf(thief.signer.publicKey, Date.now())).toBeUndefined();
   });
 
   it('an expired invite and a forged invite are refused; a malformed link is a typed error', async () => {
@@ -90,25 +92,25 @@ describe('live clinician session', () => {
     const base = Date.now();
     const sessionMs = 2500;
     const inv = await startClinicianSession(a, { origin: ORIGIN, minutes: 1, canEdit: true, now: () => base - 60_000 + sessionMs });
-    expect(a.sync.currentEpoch).toBe(1); // rotated: the session starts a fresh epoch
+    expect(engineOf(a).sync.currentEpoch).toBe(1); // rotated: the session starts a fresh epoch
     const dr = device();
     const c = await acceptInvitation(inv.link, { ...dr, relayUrl: relay.url, minReconnectDelayMs: 50 });
     cleanups.push(() => c.close());
     await eventually(() => c.getField('allergies', 'peanut') === 'anaphylaxis'); // current state, via the snapshot
     expect([...c.heldKeys().keys()]).toEqual([1]); // no key to the older records
-    a.setField('vitals', 'bp', '128/82'); // live
+    setField(a, 'vitals', 'bp', '128/82'); // live
     await a.flush();
     await eventually(() => c.getField('vitals', 'bp') === '128/82');
-    c.insertNote('visit', 0, 'Refill inhaler.');
+    insertNote(c, 'visit', 0, 'Refill inhaler.');
     await c.flush();
     await eventually(() => a.readNote('visit') === 'Refill inhaler.');
 
     // The session ends: the relay drops the clinician, an owner device rotates.
-    expect(await c.connection!.refusal.when((r) => r !== null, 10_000)).toBe('TOKEN_EXPIRED');
+    expect(await engineOf(c).connection!.refusal.when((r) => r !== null, 10_000)).toBe('TOKEN_EXPIRED');
     expect(await a.endExpiredAccess()).toBe(1);
     await a.flush();
-    expect(a.sync.currentEpoch).toBe(2);
-    a.setField('vitals', 'bp', '140/90');
+    expect(engineOf(a).sync.currentEpoch).toBe(2);
+    setField(a, 'vitals', 'bp', '140/90');
     await a.flush();
     // Every key the clinician held fails on everything sealed after the session.
     const engine = createWebCryptoEngine();
@@ -129,7 +131,7 @@ describe('live clinician session', () => {
     expect(c.getField('vitals', 'bp')).toBe('128/82');
 
     // The owner's audit trail shows the whole session, every device chain verified.
-    await eventually(() => a.sync.auditEntries().size === 2);
+    await eventually(() => engineOf(a).sync.auditEntries().size === 2);
     const trail = await a.auditTrail();
     expect(trail.chains.every((ch) => ch.ok)).toBe(true);
     expect(trail.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['session-start', 'join', 'clinician-view', 'session-end']));
@@ -152,24 +154,24 @@ describe('concurrent owners', () => {
     cleanups.push(() => d.close(), () => g.close());
     await d.status.when((s) => s.synced);
     await g.status.when((s) => s.synced);
-    await eventually(() => d.sync.index.membership.members().size === 4 && g.sync.index.membership.members().size === 4);
+    await eventually(() => engineOf(d).sync.index.membership.members().size === 4 && engineOf(g).sync.index.membership.members().size === 4);
     // Both owners act while cut off from each other.
     m.disconnect();
     d.disconnect();
     await m.removeMember(aunt.signer.publicKey);
     await d.addMember(entry(uncle, Role.editor));
-    await d.sync.appendMembership({ kind: 'set', member: entry(aunt, Role.editor) }); // dad promotes the aunt mum removed
+    await engineOf(d).sync.appendMembership({ kind: 'set', member: entry(aunt, Role.editor) }); // dad promotes the aunt mum removed
     await m.connect();
     await d.connect();
     await m.flush();
     await d.flush();
     const view = (p: Profile) =>
       JSON.stringify(
-        [...p.sync.index.membership.members().values()].map((e) => [Buffer.from(e.publicKey).toString('hex'), e.role]).sort(),
+        [...engineOf(p).sync.index.membership.members().values()].map((e) => [Buffer.from(e.publicKey).toString('hex'), e.role]).sort(),
       );
     await eventually(() => view(m) === view(d) && view(d) === view(g), 10_000, () => [view(m), view(d), view(g)].join('\n'));
-    expect(m.sync.index.membership.roleOf(uncle.signer.publicKey, Date.now())).toBe(Role.editor);
-    expect(m.sync.currentEpoch).toBe(g.sync.currentEpoch);
+    expect(engineOf(m).sync.index.membership.roleOf(uncle.signer.publicKey, Date.now())).toBe(Role.editor);
+    expect(engineOf(m).sync.currentEpoch).toBe(engineOf(g).sync.currentEpoch);
   });
 });
 
@@ -194,8 +196,8 @@ async function asInviteHolder(link: string, relayUrl: string) {
   const p = await Profile.open({ relayUrl, minReconnectDelayMs: 50, signer: keys.signing, box: keys.box, access: { docId, epoch: 0, epochKeys: new Map() } });
   cleanups.push(() => p.close());
   await p.status.when((s) => s.synced, 10_000);
-  await p.sync.flush();
-  const granted = p.sync.index.membership.invite(keys.signing.publicKey)!;
+  await engineOf(p).sync.flush();
+  const granted = engineOf(p).sync.index.membership.invite(keys.signing.publicKey)!;
   expect(granted).toBeDefined();
   return {
     docId,
@@ -203,9 +205,9 @@ async function asInviteHolder(link: string, relayUrl: string) {
     granted,
     /** Writes `op` and returns the relay's refusal code (null if it took it). */
     async send(op: MembershipOp): Promise<string | null> {
-      await p.sync.appendMembership(op);
-      await p.sync.flush();
-      const c = p.connection!;
+      await engineOf(p).sync.appendMembership(op);
+      await engineOf(p).sync.flush();
+      const c = engineOf(p).connection!;
       await Promise.race([c.refusal.when((r) => r !== null, 10_000), p.status.when((s) => s.pending === 0 && s.synced, 10_000)]);
       return c.refusal.value;
     },
@@ -215,11 +217,11 @@ async function asInviteHolder(link: string, relayUrl: string) {
 /** The relay must not have closed this profile's connection, and must still take its writes. */
 async function expectStillWriting(p: Profile, field: string) {
   // No wait: the relay drops demoted members as it takes a membership change, before any later message, so the write below is the barrier.
-  expect(p.connection!.refusal.value).toBeNull();
-  p.setField('vitals', field, 'ok');
+  expect(engineOf(p).connection!.refusal.value).toBeNull();
+  setField(p, 'vitals', field, 'ok');
   await p.flush(5000);
   expect(p.status.value.pending).toBe(0);
-  expect(p.connection!.refusal.value).toBeNull();
+  expect(engineOf(p).connection!.refusal.value).toBeNull();
 }
 
 const ENVELOPE_VERIFIES_ACCEPT_PROOFS = readFileSync(new URL('../../src/lib/protocol/envelope.ts', import.meta.url), 'utf8').includes('verifyMembershipProof');
@@ -233,14 +235,14 @@ describe('an accept binds its holder only', () => {
     // The holder cannot sign for her key: it signs the proof itself.
     const refusal = await holder.send({ kind: 'accept', member: m, proof: await proofOver(holder.docId, holder.inviteKey, m, generateSigningKeyPair()) } as MembershipOp);
     expect(refusal).toBe('INVITE_KEY_TAKEN');
-    expect(a.sync.index.membership.roleOf(owner.signer.publicKey, Date.now())).toBe(Role.owner);
+    expect(engineOf(a).sync.index.membership.roleOf(owner.signer.publicKey, Date.now())).toBe(Role.owner);
     await expectStillWriting(a, 'after-attack');
     // A second device of the owner, opened now from the relay's copy, sees her as owner.
     const again = await Profile.open({ ...owner, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
     cleanups.push(() => again.close());
     await again.status.when((s) => s.synced, 10_000);
     await eventually(() => again.getField('vitals', 'after-attack') === 'ok');
-    expect(again.sync.index.membership.roleOf(owner.signer.publicKey, Date.now())).toBe(Role.owner);
+    expect(engineOf(again).sync.index.membership.roleOf(owner.signer.publicKey, Date.now())).toBe(Role.owner);
   });
 
   it('an accept naming an existing member (same role too) or a pending invite key is refused', async () => {
@@ -259,7 +261,7 @@ describe('an accept binds its holder only', () => {
       // Even with a valid proof by the named key.
       expect(await holder.send({ kind: 'accept', member: m, proof: await proofOver(holder.docId, holder.inviteKey, m, target) } as MembershipOp)).toBe('INVITE_KEY_TAKEN');
     }
-    expect(a.sync.index.membership.roleOf(gran.signer.publicKey, Date.now())).toBe(Role.viewer);
+    expect(engineOf(a).sync.index.membership.roleOf(gran.signer.publicKey, Date.now())).toBe(Role.viewer);
     // The link still works for its holder's own key.
     const sister = device();
     const s = await acceptInvitation(inv.link, { ...sister, relayUrl: relay.url, minReconnectDelayMs: 50 });
@@ -274,7 +276,7 @@ describe('an accept binds its holder only', () => {
     const victim = generateSigningKeyPair();
     const m: MemberEntry = { publicKey: victim.publicKey, boxKey: generateBoxKeyPair().publicKey, role: holder.granted.role, expiresAt: holder.granted.memberExpiresAt };
     expect(await holder.send({ kind: 'accept', member: m, proof: await proofOver(holder.docId, holder.inviteKey, m, generateSigningKeyPair()) } as MembershipOp)).toBe('INVITE_BAD_PROOF');
-    expect(a.sync.index.membership.roleOf(victim.publicKey, Date.now())).toBeUndefined();
+    expect(engineOf(a).sync.index.membership.roleOf(victim.publicKey, Date.now())).toBeUndefined();
   });
 
   it('of two concurrent accepts of one link exactly one wins; the other is told INVITE_USED at once', async () => {
@@ -320,8 +322,8 @@ describe('an accept binds its holder only', () => {
     expect(err.at - released).toBeLessThan(3000); // promptly, not after the 15 s timeout
     const winner = outcomes[0]!.status === 'fulfilled' ? one : two;
     const loser = winner === one ? two : one;
-    await eventually(() => a.sync.index.membership.roleOf(winner.signer.publicKey, Date.now()) === Role.editor);
-    expect(a.sync.index.membership.roleOf(loser.signer.publicKey, Date.now())).toBeUndefined();
+    await eventually(() => engineOf(a).sync.index.membership.roleOf(winner.signer.publicKey, Date.now()) === Role.editor);
+    expect(engineOf(a).sync.index.membership.roleOf(loser.signer.publicKey, Date.now())).toBeUndefined();
   });
 
   it('a device certificate for a non-member throwaway key is refused by the relay and not kept', async () => {
@@ -339,7 +341,7 @@ describe('an accept binds its holder only', () => {
     const throwaway = generateSigningKeyPair();
     const cert = await certifyDevice({ identity, device: throwaway.publicKey, deviceBox: generateBoxKeyPair().publicKey, issuedAt: Date.now(), engine });
     const sealed = await sealRecord({
-      header: { type: RecordType.membership, docId: a.access.docId, epoch: 0, author: identity.publicKey, seq: 1, prev: ZERO_HASH, ext: encodeMembershipExt({ kind: 'device', cert, clock: d.sync.index.membership.nextClock }) },
+      header: { type: RecordType.membership, docId: a.access.docId, epoch: 0, author: identity.publicKey, seq: 1, prev: ZERO_HASH, ext: encodeMembershipExt({ kind: 'device', cert, clock: engineOf(d).sync.index.membership.nextClock }) },
       payload: new Uint8Array(0),
       secretKey: identity.secretKey,
       engine,
@@ -347,12 +349,12 @@ describe('an accept binds its holder only', () => {
     });
     const parsed = parseRecord(sealed.bytes);
     if (!parsed.ok) throw new Error(parsed.code);
-    d.envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).set(recordKey(parsed.value), sealed.bytes);
-    expect(await d.connection!.refusal.when((r) => r !== null, 10_000)).toBe('RECORD_NOT_MEMBER');
+    engineOf(d).envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).set(recordKey(parsed.value), sealed.bytes);
+    expect(await engineOf(d).connection!.refusal.when((r) => r !== null, 10_000)).toBe('RECORD_NOT_MEMBER');
     await expectStillWriting(a, 'after-cert');
-    expect(a.sync.index.membership.state().devices.has(toHex(throwaway.publicKey))).toBe(false);
+    expect(engineOf(a).sync.index.membership.state().devices.has(toHex(throwaway.publicKey))).toBe(false);
     // Stored after the refusal: the owner's last record (written after it) is in the store.
-    const last = toBase64Url(a.sync.ownHead.head);
+    const last = toBase64Url(engineOf(a).sync.ownHead.head);
     await eventually(() => relay.store.dumpAll().some((state) => { const doc = new Y.Doc(); Y.applyUpdate(doc, state); return doc.getMap(ENVELOPE_MAP).has(last); }), 5_000);
     for (const state of relay.store.dumpAll()) {
       const doc = new Y.Doc();

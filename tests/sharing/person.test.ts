@@ -25,6 +25,8 @@ import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const engine = createWebCryptoEngine();
 const cleanups = cleanupList();
@@ -73,7 +75,7 @@ async function family(relayUrl: string) {
   for (const [name, relationship, condition] of [['Mia', 'daughter', 'asthma'], ['Grandpa Joe', 'father', 'hypertension']] as const) {
     const p = await Profile.create({ signer: person.identity.signing, box: person.identity.box, relayUrl, minReconnectDelayMs: 50, random: seededRandom(name.length) });
     cleanups.push(() => p.close());
-    p.setField('conditions', condition, 'diagnosed 2021');
+    setField(p, 'conditions', condition, 'diagnosed 2021');
     await p.flush();
     await vault.addProfile({ name, relationship, access: p.access, role: 'owner' });
     profiles.push(p);
@@ -122,7 +124,7 @@ describe('family vault', () => {
     cleanups.push(() => second.close());
     expect(second.listProfiles()).toEqual(vault.listProfiles());
     // Both devices are certified in the vault and write under their own keys.
-    const devices = second.profile.sync.index.membership.state().devices;
+    const devices = engineOf(second.profile).sync.index.membership.state().devices;
     expect([...devices.keys()].sort()).toEqual([toHex(phone.signing.publicKey), toHex(tablet.signing.publicKey)].sort());
     const p = await Profile.create({ signer: person.identity.signing, box: person.identity.box, random: seededRandom(21) });
     cleanups.push(() => p.close());
@@ -211,11 +213,11 @@ describe('device linking', () => {
     // After its expiry: refused before any storage or connection.
     const later = () => link.expiresAt + 1;
     const connections = r.server.hocuspocus.getConnectionsCount();
-    const certified = vault.profile.sync.index.membership.state().devices.size;
+    const certified = engineOf(vault.profile).sync.index.membership.state().devices.size;
     expect(typedError(() => readDeviceLink(link.url, later())).code).toBe('LINK_EXPIRED');
     expect((await rejected(joinWithLink(link.url, { label: 'late', now: later, random: seededRandom(23), engine, minReconnectDelayMs: 50 }))).code).toBe('LINK_EXPIRED');
     expect(r.server.hocuspocus.getConnectionsCount()).toBe(connections);
-    expect(vault.profile.sync.index.membership.state().devices.size).toBe(certified);
+    expect(engineOf(vault.profile).sync.index.membership.state().devices.size).toBe(certified);
     expect(link.expiresAt).toBeGreaterThanOrEqual(t0 + 600_000);
 
     // A damaged link is malformed, not a crash.
@@ -239,7 +241,7 @@ describe('revoking a lost device alone', () => {
       members: [{ publicKey: person.identity.signing.publicKey, boxKey: person.identity.box.publicKey, role: Role.editor, expiresAt: 0 }],
     });
     cleanups.push(() => owner.close());
-    owner.setField('conditions', 'asthma', 'mild');
+    setField(owner, 'conditions', 'asthma', 'mild');
     await owner.flush();
 
     const devA = await enrollDevice(person, { label: 'phone', random: seededRandom(104), engine });
@@ -250,22 +252,22 @@ describe('revoking a lost device alone', () => {
     await eventually(() => a.getField('conditions', 'asthma') === 'mild' && b.getField('conditions', 'asthma') === 'mild');
 
     // Records written by either device are accepted by the owner.
-    a.setField('meds', 'inhaler', 'from phone');
-    b.setField('meds', 'spacer', 'from tablet');
+    setField(a, 'meds', 'inhaler', 'from phone');
+    setField(b, 'meds', 'spacer', 'from tablet');
     await a.flush();
     await b.flush();
-    await eventually(() => owner.getField('meds', 'inhaler') === 'from phone' && owner.getField('meds', 'spacer') === 'from tablet', 10_000, () => JSON.stringify({ o: owner.status.value, a: a.status.value, b: b.status.value, ar: a.connection!.refusal.value, br: b.connection!.refusal.value, devs: [...owner.sync.index.membership.state().devices.keys()] }));
-    expect(owner.sync.index.membership.roleOf(devB.signing.publicKey, Date.now())).toBe(Role.editor);
+    await eventually(() => owner.getField('meds', 'inhaler') === 'from phone' && owner.getField('meds', 'spacer') === 'from tablet', 10_000, () => JSON.stringify({ o: owner.status.value, a: a.status.value, b: b.status.value, ar: engineOf(a).connection!.refusal.value, br: engineOf(b).connection!.refusal.value, devs: [...engineOf(owner).sync.index.membership.state().devices.keys()] }));
+    expect(engineOf(owner).sync.index.membership.roleOf(devB.signing.publicKey, Date.now())).toBe(Role.editor);
 
-    const beforeRevocation = Y.encodeStateAsUpdate(owner.envelopeDoc);
+    const beforeRevocation = Y.encodeStateAsUpdate(engineOf(owner).envelopeDoc);
     // The phone revokes the tablet alone.
     await revokeDevice(a, devB);
-    await eventually(() => owner.sync.index.membership.roleOf(devB.signing.publicKey, Date.now()) === undefined);
-    expect(owner.sync.index.membership.roleOf(devA.signing.publicKey, Date.now())).toBe(Role.editor);
-    await b.connection!.refusal.when((x) => x !== null, 10_000);
+    await eventually(() => engineOf(owner).sync.index.membership.roleOf(devB.signing.publicKey, Date.now()) === undefined);
+    expect(engineOf(owner).sync.index.membership.roleOf(devA.signing.publicKey, Date.now())).toBe(Role.editor);
+    await engineOf(b).connection!.refusal.when((x) => x !== null, 10_000);
 
     // B's new writes are rejected by other clients.
-    const headB = owner.sync.chainOf(toHex(devB.signing.publicKey));
+    const headB = engineOf(owner).sync.chainOf(toHex(devB.signing.publicKey));
     const forged = await forgeRecord({
       signer: devB.signing,
       docId: owner.access.docId,
@@ -276,24 +278,24 @@ describe('revoking a lost device alone', () => {
     });
     // Offline replicas of the owner's and A's view (injecting into a live envelope would make
     // that client forward the bad record, and the relay would close its connection).
-    const state = Y.encodeStateAsUpdate(owner.envelopeDoc);
+    const state = Y.encodeStateAsUpdate(engineOf(owner).envelopeDoc);
     for (const [signer, box] of [[alice.signer, alice.box], [devA.signing, devA.box]] as const) {
       const target = await Profile.open({ signer, box, access: owner.access, engine });
       cleanups.push(() => target.close());
-      Y.applyUpdate(target.envelopeDoc, beforeRevocation);
-      await target.sync.flush();
+      Y.applyUpdate(engineOf(target).envelopeDoc, beforeRevocation);
+      await engineOf(target).sync.flush();
       expect(target.getField('meds', 'spacer')).toBe('from tablet');
-      Y.applyUpdate(target.envelopeDoc, state);
-      await target.sync.flush();
+      Y.applyUpdate(engineOf(target).envelopeDoc, state);
+      await engineOf(target).sync.flush();
       expect(target.status.value.problems).toEqual([]);
-      inject(target.envelopeDoc, forged.key, forged.bytes);
-      await target.sync.flush();
+      inject(engineOf(target).envelopeDoc, forged.key, forged.bytes);
+      await engineOf(target).sync.flush();
       expect(target.status.value.problems.filter((p) => p.key === forged.key).map((p) => p.code)).toEqual(['RECORD_NOT_MEMBER']);
       expect(target.getField('conditions', 'asthma')).toBe('mild');
     }
 
     // A keeps working.
-    a.setField('meds', 'steroid', 'after revocation');
+    setField(a, 'meds', 'steroid', 'after revocation');
     await a.flush();
     await eventually(() => owner.getField('meds', 'steroid') === 'after revocation');
 
@@ -304,15 +306,15 @@ describe('revoking a lost device alone', () => {
     await eventually(() => a.heldKeys().has(1));
     expect(a.heldKeys().get(1)).toEqual(owner.heldKeys().get(1));
     expect(b.heldKeys().has(1)).toBe(false);
-    owner.setField('conditions', 'new', 'epoch 1 data');
+    setField(owner, 'conditions', 'new', 'epoch 1 data');
     await owner.flush();
     await eventually(() => a.getField('conditions', 'new') === 'epoch 1 data');
     expect(b.getField('conditions', 'new')).toBeUndefined();
     // B's edits from before the revocation live on in the owner's rotation snapshot.
     const late = await Profile.open({ signer: devA.signing, box: devA.box, access: { ...owner.access, epochKeys: owner.heldKeys() as Map<number, SymmetricKey> }, engine });
     cleanups.push(() => late.close());
-    Y.applyUpdate(late.envelopeDoc, Y.encodeStateAsUpdate(owner.envelopeDoc));
-    await late.sync.flush();
+    Y.applyUpdate(engineOf(late).envelopeDoc, Y.encodeStateAsUpdate(engineOf(owner).envelopeDoc));
+    await engineOf(late).sync.flush();
     expect(late.getField('meds', 'spacer')).toBe('from tablet');
     expect(late.getField('conditions', 'new')).toBe('epoch 1 data');
   });

@@ -20,6 +20,8 @@ import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { insertNote, setField } from '../helpers/raw-edits.ts';
 
 const engine = createWebCryptoEngine();
 const cleanups = cleanupList();
@@ -52,7 +54,7 @@ async function circle() {
   const common = { relayUrl: relay.url, minReconnectDelayMs: 50 };
   const a = await Profile.create({ ...common, signer: alice.signer, box: alice.box, members: [entry(bob, Role.editor), entry(carol, Role.editor)] });
   cleanups.push(() => a.close());
-  a.setField('conditions', 'diabetes', 'type 2');
+  setField(a, 'conditions', 'diabetes', 'type 2');
   await a.flush();
   // Members receive only the document id; their keys come from lockboxes... except epoch 0,
   // which the creator hands over out of band in this version (the access bundle).
@@ -73,17 +75,17 @@ describe('revocation and rotation', () => {
 
     await a.removeMember(bob.signer.publicKey);
     await a.flush();
-    expect(a.sync.currentEpoch).toBe(1);
+    expect(engineOf(a).sync.currentEpoch).toBe(1);
     // The relay dropped Bob's live connection; his next token is refused.
-    await b.connection!.refusal.when((r) => r !== null, 10_000);
+    await engineOf(b).connection!.refusal.when((r) => r !== null, 10_000);
     expect(b.status.value.state).toBe('error');
 
-    a.setField('conditions', 'new-diagnosis', 'written after the rotation');
-    a.insertNote('visit', 0, 'post-revocation note');
+    setField(a, 'conditions', 'new-diagnosis', 'written after the rotation');
+    insertNote(a, 'visit', 0, 'post-revocation note');
     await a.flush();
     // Carol, still a member, got the new key by lockbox and reads on.
     await eventually(() => c.getField('conditions', 'new-diagnosis') === 'written after the rotation');
-    expect(c.sync.currentEpoch).toBe(1);
+    expect(engineOf(c).sync.currentEpoch).toBe(1);
     expect(b.getField('conditions', 'new-diagnosis')).toBeUndefined();
 
     // Give Bob every key he ever held: no sealed record at epoch >= 1 opens with them.
@@ -103,25 +105,25 @@ describe('revocation and rotation', () => {
   it('a removed member that reconnects, even 30 days later, is refused and gets nothing new', async () => {
     const { relay, bob, a } = await circle();
     await a.removeMember(bob.signer.publicKey);
-    a.setField('meds', 'insulin', '10 units');
+    setField(a, 'meds', 'insulin', '10 units');
     await a.flush();
     const later = Date.now() + 30 * 24 * 3600 * 1000;
     const returning = await Profile.open({ signer: bob.signer, box: bob.box, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50, now: () => later });
     cleanups.push(() => returning.close());
-    await returning.connection!.refusal.when((r) => r !== null, 10_000);
+    await engineOf(returning).connection!.refusal.when((r) => r !== null, 10_000);
     expect(returning.getField('meds', 'insulin')).toBeUndefined();
-    expect(returning.envelopeDoc.getMap(ENVELOPE_MAP).size).toBe(0);
+    expect(engineOf(returning).envelopeDoc.getMap(ENVELOPE_MAP).size).toBe(0);
   });
 
   it("writes signed by a removed member are rejected by every client (the relay already refuses its token)", async () => {
     const { bob, a, c } = await circle();
     await a.removeMember(bob.signer.publicKey);
     await a.flush();
-    await eventually(() => c.sync.currentEpoch === 1);
+    await eventually(() => engineOf(c).sync.currentEpoch === 1);
     const forged = await forgeRecord({ signer: bob.signer, docId: a.access.docId, key: a.heldKeys().get(1) as SymmetricKey, epoch: 1, seq: 1, edit: (d) => d.getMap('conditions').set('diabetes', 'none') });
     for (const target of [a, c]) {
-      inject(target.envelopeDoc, forged.key, forged.bytes);
-      await target.sync.flush();
+      inject(engineOf(target).envelopeDoc, forged.key, forged.bytes);
+      await engineOf(target).sync.flush();
       expect(target.status.value.problems.map((p) => p.code)).toContain('RECORD_NOT_MEMBER');
       expect(target.getField('conditions', 'diabetes')).toBe('type 2');
     }
@@ -138,14 +140,14 @@ describe('revocation and rotation', () => {
     const d = await Profile.open({ signer: doc.signer, box: doc.box, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
     cleanups.push(() => d.close());
     await d.status.when((s) => s.synced);
-    expect(d.connection!.refusal.value).toBeNull();
-    expect(await d.connection!.refusal.when((r) => r !== null, 10_000)).toBe('TOKEN_EXPIRED');
+    expect(engineOf(d).connection!.refusal.value).toBeNull();
+    expect(await engineOf(d).connection!.refusal.when((r) => r !== null, 10_000)).toBe('TOKEN_EXPIRED');
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt - 50);
   });
 
   it('a clinician added without history reads the fresh snapshot and nothing older', async () => {
     const { relay, a } = await circle();
-    a.insertNote('history', 0, 'old psychiatric history');
+    insertNote(a, 'history', 0, 'old psychiatric history');
     await a.flush();
     const clinician = person();
     await a.addMember(entry(clinician, Role.clinician, Date.now() + 3_600_000));
@@ -169,26 +171,26 @@ describe('revocation and rotation', () => {
     const { bob, a, c } = await circle();
     const mallory = person();
     const { sealRecord, encodeMembershipExt, sealLockbox } = await import('../../src/lib/protocol/index.ts');
-    const head = c.sync.chainOf(Buffer.from(bob.signer.publicKey).toString('hex'));
+    const head = engineOf(c).sync.chainOf(Buffer.from(bob.signer.publicKey).toString('hex'));
     const fakeMember = await sealRecord({
       header: { type: RecordType.membership, docId: a.access.docId, epoch: 0, author: bob.signer.publicKey, seq: head.seq + 1, prev: head.head, ext: encodeMembershipExt({ kind: 'set', member: entry(mallory, Role.owner) }) },
       payload: new Uint8Array(0), secretKey: bob.signer.secretKey, engine, random: (n) => new Uint8Array(n).fill(1),
     });
     const fakeLockbox = await sealRecord({
-      header: { type: RecordType.lockbox, docId: a.access.docId, epoch: 0, author: bob.signer.publicKey, seq: head.seq + 2, prev: fakeMember.id, ext: sealLockbox({ docId: a.access.docId, epoch: 7, recipient: c.sync.index.membership.creator!, recipientBoxKey: generateBoxKeyPair().publicKey, keys: new Map([[7, new Uint8Array(32) as SymmetricKey]]), random: (n) => new Uint8Array(n).fill(2) }) },
+      header: { type: RecordType.lockbox, docId: a.access.docId, epoch: 0, author: bob.signer.publicKey, seq: head.seq + 2, prev: fakeMember.id, ext: sealLockbox({ docId: a.access.docId, epoch: 7, recipient: engineOf(c).sync.index.membership.creator!, recipientBoxKey: generateBoxKeyPair().publicKey, keys: new Map([[7, new Uint8Array(32) as SymmetricKey]]), random: (n) => new Uint8Array(n).fill(2) }) },
       payload: new Uint8Array(0), secretKey: bob.signer.secretKey, engine, random: (n) => new Uint8Array(n).fill(3),
     });
     for (const bytes of [fakeMember.bytes, fakeLockbox.bytes]) {
       const parsed = parseRecord(bytes);
       if (!parsed.ok) throw new Error(parsed.code);
-      inject(c.envelopeDoc, Buffer.from(parsed.value.id).toString('base64url'), bytes);
+      inject(engineOf(c).envelopeDoc, Buffer.from(parsed.value.id).toString('base64url'), bytes);
     }
-    await c.sync.flush();
+    await engineOf(c).sync.flush();
     // Both forgeries are detected by this device itself (problems with a record key). The
     // injection writes into c's envelope as a local change, so c also forwards them and the
     // relay's refusal (no key) may or may not have arrived by now: it is not counted.
     const detected = c.status.value.problems.filter((p) => p.code === 'RECORD_NOT_ADMIN' && p.key !== undefined);
     expect(detected.length).toBe(2);
-    expect(c.sync.index.membership.roleOf(mallory.signer.publicKey, Date.now())).toBeUndefined();
+    expect(engineOf(c).sync.index.membership.roleOf(mallory.signer.publicKey, Date.now())).toBeUndefined();
   });
 });

@@ -8,9 +8,11 @@ import { generateSigningKeyPair, type SigningKeyPair } from '../../src/lib/crypt
 import { Role, ENVELOPE_MAP } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { forgeRecord, inject } from '../helpers/forge.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 /** Copies everything one replica's envelope holds into another's (what an honest relay does). */
-const relayAll = (from: Profile, to: Profile) => Y.applyUpdate(to.envelopeDoc, Y.encodeStateAsUpdate(from.envelopeDoc));
+const relayAll = (from: Profile, to: Profile) => Y.applyUpdate(engineOf(to).envelopeDoc, Y.encodeStateAsUpdate(engineOf(from).envelopeDoc));
 
 describe('client-side verification of remote records', () => {
   let alice: SigningKeyPair, bob: SigningKeyPair, val: SigningKeyPair, mallory: SigningKeyPair;
@@ -26,11 +28,11 @@ describe('client-side verification of remote records', () => {
         { publicKey: val.publicKey, role: Role.viewer, expiresAt: 0 },
       ],
     });
-    a.setField('allergies', 'latex', 'severe');
-    await a.sync.flush();
+    setField(a, 'allergies', 'latex', 'severe');
+    await engineOf(a).sync.flush();
     b = await Profile.open({ signer: bob, access: a.access });
     relayAll(a, b);
-    await b.sync.flush();
+    await engineOf(b).sync.flush();
     expect(b.getField('allergies', 'latex')).toBe('severe');
   });
   afterEach(async () => {
@@ -44,8 +46,8 @@ describe('client-side verification of remote records', () => {
 
   async function expectRejected(target: Profile, bytes: Uint8Array, key: string, code: string) {
     const before = stateOf(target);
-    inject(target.envelopeDoc, key, bytes);
-    await target.sync.flush();
+    inject(engineOf(target).envelopeDoc, key, bytes);
+    await engineOf(target).sync.flush();
     expect(target.status.value.problems.map((p) => p.code)).toContain(code);
     expect(target.status.value.state).toBe('error');
     expect(stateOf(target)).toBe(before);
@@ -65,7 +67,7 @@ describe('client-side verification of remote records', () => {
     const clinician = generateSigningKeyPair();
     await a.addMember({ publicKey: clinician.publicKey, role: Role.clinician, expiresAt: Date.now() + 3_600_000 }, { history: true });
     relayAll(a, b);
-    await b.sync.flush();
+    await engineOf(b).sync.flush();
     const f = await forgeRecord({ signer: clinician, docId: docId(), key: epochKey(), seq: 1, edit: (d) => d.getMap('allergies').set('latex', 'none') });
     await expectRejected(b, f.bytes, f.key, 'RECORD_NOT_WRITER');
     await expectRejected(a, f.bytes, f.key, 'RECORD_NOT_WRITER');
@@ -77,7 +79,7 @@ describe('client-side verification of remote records', () => {
       docId: docId(),
       key: epochKey(),
       seq: 1,
-      clientId: a.sync.clientId, // Alice's current clientID
+      clientId: engineOf(a).sync.clientId, // Alice's current clientID
       edit: (d) => d.getMap('allergies').set('latex', 'none'),
     });
     await expectRejected(a, f.bytes, f.key, 'RECORD_CLIENTID_NOT_OWNED');
@@ -93,12 +95,12 @@ describe('client-side verification of remote records', () => {
   it('a gap in an author chain is held and shown until the missing record arrives', async () => {
     const r1 = await forgeRecord({ signer: bob, docId: docId(), key: epochKey(), seq: 1, edit: (d) => d.getMap('meds').set('a', 1) });
     const r2 = await forgeRecord({ signer: bob, docId: docId(), key: epochKey(), seq: 2, prev: r1.id, session: 8, edit: (d) => d.getMap('meds').set('b', 2) });
-    inject(a.envelopeDoc, r2.key, r2.bytes);
-    await a.sync.flush();
+    inject(engineOf(a).envelopeDoc, r2.key, r2.bytes);
+    await engineOf(a).sync.flush();
     expect(a.status.value.gaps).toBe(1);
     expect(a.getField('meds', 'b')).toBeUndefined();
-    inject(a.envelopeDoc, r1.key, r1.bytes);
-    await a.sync.flush();
+    inject(engineOf(a).envelopeDoc, r1.key, r1.bytes);
+    await engineOf(a).sync.flush();
     expect(a.status.value.gaps).toBe(0);
     expect([a.getField('meds', 'a'), a.getField('meds', 'b')]).toEqual([1, 2]);
     expect(a.status.value.problems).toEqual([]);
@@ -107,31 +109,31 @@ describe('client-side verification of remote records', () => {
   it('a fork (two records with one seq) is rejected (RECORD_FORK)', async () => {
     const r1 = await forgeRecord({ signer: bob, docId: docId(), key: epochKey(), seq: 1, edit: (d) => d.getMap('meds').set('a', 1) });
     const r1b = await forgeRecord({ signer: bob, docId: docId(), key: epochKey(), seq: 1, session: 9, edit: (d) => d.getMap('meds').set('a', 666) });
-    inject(a.envelopeDoc, r1.key, r1.bytes);
-    await a.sync.flush();
+    inject(engineOf(a).envelopeDoc, r1.key, r1.bytes);
+    await engineOf(a).sync.flush();
     await expectRejected(a, r1b.bytes, r1b.key, 'RECORD_FORK');
     expect(a.getField('meds', 'a')).toBe(1);
   });
 
   it("a record that does not follow its author's previous one is rejected (RECORD_BAD_CHAIN)", async () => {
     const r1 = await forgeRecord({ signer: bob, docId: docId(), key: epochKey(), seq: 1, edit: (d) => d.getMap('meds').set('a', 1) });
-    inject(a.envelopeDoc, r1.key, r1.bytes);
-    await a.sync.flush();
+    inject(engineOf(a).envelopeDoc, r1.key, r1.bytes);
+    await engineOf(a).sync.flush();
     const r2 = await forgeRecord({ signer: bob, docId: docId(), key: epochKey(), seq: 2, prev: new Uint8Array(32).fill(3), session: 8, edit: (d) => d.getMap('meds').set('b', 2) });
     await expectRejected(a, r2.bytes, r2.key, 'RECORD_BAD_CHAIN');
   });
 
   it('a replay of a record a snapshot already covers is rejected (RECORD_REPLAY)', async () => {
     for (let i = 0; i < 5; i++) {
-      b.setField('vitals', `d${i}`, i);
-      await b.sync.flush();
+      setField(b, 'vitals', `d${i}`, i);
+      await engineOf(b).sync.flush();
     }
-    const map = b.envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP);
+    const map = engineOf(b).envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP);
     const old = [...map.entries()].find(([, bytes]) => bytes[3] === 1 && bytes.subarray(24, 56).every((x, i) => x === bob.publicKey[i]))!;
     relayAll(b, a);
-    await a.sync.flush();
-    await a.sync.compact();
-    expect(a.envelopeDoc.getMap(ENVELOPE_MAP).has(old[0])).toBe(false);
+    await engineOf(a).sync.flush();
+    await engineOf(a).sync.compact();
+    expect(engineOf(a).envelopeDoc.getMap(ENVELOPE_MAP).has(old[0])).toBe(false);
     // The relay re-inserts the deleted record as a fresh map entry.
     await expectRejected(a, old[1], old[0], 'RECORD_REPLAY');
   });

@@ -19,6 +19,8 @@ import { encodeRawUpdate } from '../fuzz/raw-update.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const cleanups = cleanupList();
 const MALICIOUS_CLIENT = 2 ** 40;
@@ -54,14 +56,14 @@ async function setup() {
     ],
   });
   cleanups.push(() => a.close());
-  a.setField('allergies', 'penicillin', 'anaphylaxis');
+  setField(a, 'allergies', 'penicillin', 'anaphylaxis');
   await a.flush();
   const access = { docId: a.access.docId, epoch: 0, epochKeys: a.access.epochKeys };
   const b = await Profile.open({ signer: bob, access, ...common });
   cleanups.push(() => b.close());
   await b.status.when((s) => s.synced, 10_000);
   await eventually(() => b.getField('allergies', 'penicillin') === 'anaphylaxis');
-  const key = keyOfType(a.envelopeDoc, RecordType.update);
+  const key = keyOfType(engineOf(a).envelopeDoc, RecordType.update);
   const name = toBase64Url(a.access.docId);
   /** The relay misbehaves: its live document gets the displacement, and Hocuspocus broadcasts it. */
   const erase = () => {
@@ -79,25 +81,25 @@ describe('client gate against a misbehaving relay', () => {
     erase();
     // Honest edits from another member still arrive (relayed after the erasure, so by the time
     // this one is in, the erasure was received and decided on).
-    b.setField('allergies', 'latex', 'rash');
+    setField(b, 'allergies', 'latex', 'rash');
     await b.flush();
     await eventually(() => a.getField('allergies', 'latex') === 'rash', 10_000);
-    expect(holds(a.envelopeDoc, key)).toBe(true);
-    expect(Y.getState(a.envelopeDoc.store, MALICIOUS_CLIENT)).toBe(0);
+    expect(holds(engineOf(a).envelopeDoc, key)).toBe(true);
+    expect(Y.getState(engineOf(a).envelopeDoc.store, MALICIOUS_CLIENT)).toBe(0);
     expect(a.getField('allergies', 'penicillin')).toBe('anaphylaxis');
-    expect(a.connection!.refusedIncoming.value).toBe('ENVELOPE_KEY_EXISTS');
+    expect(engineOf(a).connection!.refusedIncoming.value).toBe('ENVELOPE_KEY_EXISTS');
     expect(codes(a)).toContain('ENVELOPE_KEY_EXISTS');
     expect(a.status.value.state).toBe('error');
     // The engine saw no erasure: the envelope never changed.
     expect(codes(a)).not.toContain('ENVELOPE_RECORD_ERASED');
     // The writer's own copy is guarded the same way.
-    await b.connection!.refusedIncoming.when((r) => r !== null, 10_000);
-    expect(holds(b.envelopeDoc, key)).toBe(true);
+    await engineOf(b).connection!.refusedIncoming.when((r) => r !== null, 10_000);
+    expect(holds(engineOf(b).envelopeDoc, key)).toBe(true);
 
     // Reload from the same stored copy: the record is still there (offline first, then online).
     await a.close();
     const offline = await Profile.open({ signer: alice, access: a.access, persistence });
-    expect(holds(offline.envelopeDoc, key)).toBe(true);
+    expect(holds(engineOf(offline).envelopeDoc, key)).toBe(true);
     expect(offline.getField('allergies', 'penicillin')).toBe('anaphylaxis');
     expect(offline.getField('allergies', 'latex')).toBe('rash');
     await offline.close();
@@ -105,8 +107,8 @@ describe('client gate against a misbehaving relay', () => {
     cleanups.push(() => again.close());
     await again.status.when((s) => s.synced, 10_000);
     // The relay resends the erasure in its sync step 2 (a fresh wire doc): refused again.
-    expect(again.connection!.refusedIncoming.value).toBe('ENVELOPE_KEY_EXISTS');
-    expect(holds(again.envelopeDoc, key)).toBe(true);
+    expect(engineOf(again).connection!.refusedIncoming.value).toBe('ENVELOPE_KEY_EXISTS');
+    expect(holds(engineOf(again).envelopeDoc, key)).toBe(true);
     expect(again.getField('allergies', 'penicillin')).toBe('anaphylaxis');
     expect(codes(again)).toContain('ENVELOPE_KEY_EXISTS');
   });
@@ -118,12 +120,12 @@ describe('client gate against a misbehaving relay', () => {
     cleanups.push(() => c.close());
     // synced means the gate has decided on everything received.
     await c.status.when((s) => s.synced, 10_000);
-    expect(Y.getState(c.envelopeDoc.store, MALICIOUS_CLIENT)).toBe(0);
-    expect(c.connection!.refusedIncoming.value).toBe('ENVELOPE_KEY_EXISTS');
+    expect(Y.getState(engineOf(c).envelopeDoc.store, MALICIOUS_CLIENT)).toBe(0);
+    expect(engineOf(c).connection!.refusedIncoming.value).toBe('ENVELOPE_KEY_EXISTS');
     // Nothing of the refused sync step 2 reached the envelope: no record lost, none silently
     // missing; the status is an error, never an empty "synced" profile.
-    expect(c.envelopeDoc.getMap(ENVELOPE_MAP).size).toBe(0);
-    expect(c.envelopeDoc.getMap(ENVELOPE_MAP).has(key)).toBe(false);
+    expect(engineOf(c).envelopeDoc.getMap(ENVELOPE_MAP).size).toBe(0);
+    expect(engineOf(c).envelopeDoc.getMap(ENVELOPE_MAP).has(key)).toBe(false);
     expect(codes(c)).toContain('ENVELOPE_KEY_EXISTS');
     expect(c.status.value.state).toBe('error');
   });
@@ -145,12 +147,12 @@ describe('client gate on a late replica', () => {
       ],
     });
     cleanups.push(() => a.close());
-    a.setField('allergies', 'penicillin', 'anaphylaxis');
+    setField(a, 'allergies', 'penicillin', 'anaphylaxis');
     await a.flush();
     const access = { docId: a.access.docId, epoch: 0, epochKeys: a.access.epochKeys };
     const r = await Profile.open({ signer: rex, access, ...common });
     await r.status.when((s) => s.synced && s.pending === 0);
-    r.setField('conditions', 'asthma', 'from a relative with time-limited access');
+    setField(r, 'conditions', 'asthma', 'from a relative with time-limited access');
     await r.flush();
     await r.close();
     await eventually(() => a.getField('conditions', 'asthma') !== undefined);
@@ -159,8 +161,8 @@ describe('client gate on a late replica', () => {
     cleanups.push(() => v.close());
     await v.status.when((s) => s.connection === 'connected' && s.synced, 15_000);
     await eventually(() => v.getField('allergies', 'penicillin') !== undefined);
-    expect(v.connection!.refusedIncoming.value).toBeNull();
-    expect(v.envelopeDoc.getMap(ENVELOPE_MAP).size).toBe(a.envelopeDoc.getMap(ENVELOPE_MAP).size);
+    expect(engineOf(v).connection!.refusedIncoming.value).toBeNull();
+    expect(engineOf(v).envelopeDoc.getMap(ENVELOPE_MAP).size).toBe(engineOf(a).envelopeDoc.getMap(ENVELOPE_MAP).size);
     // Whether to accept Rex's record is the engine's decision, record by record (a known limit).
     expect(codes(v).every((c) => c === 'RECORD_NOT_MEMBER')).toBe(true);
   });

@@ -1,7 +1,7 @@
 /**
  * Divergences the seeded harness found, each as the shortest delivery order that shows it
- * (fixed order on the TestConnector; keys from a fixed seed). Both fail today; the fixes belong
- * in src/lib/sync (see the wt-conv branch report).
+ * (fixed order on the TestConnector; keys from a fixed seed). All three fail today; the fixes
+ * belong in src/lib/sync (see the wt-conv branch report).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateRecord } from '../../crdt-schemas/health/generate.ts';
@@ -37,9 +37,9 @@ describe('convergence races', () => {
     expect(await viewOf(first.profile, w.now())).toEqual(await viewOf(own.profile, w.now()));
   });
 
-  // The known bug (an audit record a snapshot covers is marked done unopened), in its
-  // smallest form: the editor's trail shows the owner's chain broken (AUDIT_OUT_OF_ORDER), no events.
-  it('a member whose keys arrive after a rotation shows the audit entries sealed before it', async () => {
+  // A record held for its epoch key, deleted meanwhile by a snapshot that covers it, is taken
+  // for a replay once the key arrives (RECORD_REPLAY): it was never re-inserted.
+  it('a record that waited for its key and was compacted meanwhile is not a replay', async () => {
     const w = world();
     const prng = createPrng(9);
     const owner = w.newMember(Role.owner);

@@ -14,6 +14,8 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { scanForCanaries, startNemesis } from '../helpers/nemesis.ts';
 import { withSeed, type Prng } from '../helpers/prng.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { appendToList, insertNote, setField } from '../helpers/raw-edits.ts';
 
 const FILE = 'tests/sync/convergence.test.ts';
 
@@ -25,7 +27,7 @@ interface Member {
 }
 
 function randomEdit(p: Profile, prng: Prng, canary: string): void {
-  const doc = p.plainDoc; // test-only: edits go through the same doc the facade writes
+  const doc = engineOf(p).plainDoc; // test-only: edits go through the same doc the facade writes
   const text = doc.getText('note:shared');
   switch (prng.int(0, 5)) {
     case 0:
@@ -41,10 +43,10 @@ function randomEdit(p: Profile, prng: Prng, canary: string): void {
       }
       break;
     case 3:
-      p.setField('vitals', `k${prng.int(0, 6)}`, { v: prng.int(0, 200), note: prng.bool(0.1) ? canary : prng.word() });
+      setField(p, 'vitals', `k${prng.int(0, 6)}`, { v: prng.int(0, 200), note: prng.bool(0.1) ? canary : prng.word() });
       break;
     case 4:
-      p.appendToList('log', [prng.word()]);
+      appendToList(p, 'log', [prng.word()]);
       break;
     case 5: {
       const list = doc.getArray('list:log');
@@ -75,9 +77,9 @@ function nextChange(profiles: readonly Profile[], ms: number): Promise<void> {
 const sortedMap = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 const snapshotOf = (p: Profile) => ({
-  text: p.plainDoc.getText('note:shared').toString(),
-  map: sortedMap(p.plainDoc.getMap('vitals').toJSON()),
-  list: p.plainDoc.getArray('list:log').toJSON(),
+  text: engineOf(p).plainDoc.getText('note:shared').toString(),
+  map: sortedMap(engineOf(p).plainDoc.getMap('vitals').toJSON()),
+  list: engineOf(p).plainDoc.getArray('list:log').toJSON(),
 });
 
 describe('convergence through a misbehaving network', () => {
@@ -143,10 +145,10 @@ describe('convergence through a misbehaving network', () => {
       }
 
       // Make sure canaries survive the random deletes, so the scans below prove something.
-      members[0]!.profile.setField('vitals', 'canary', canaries[0]!);
-      members[1]!.profile.insertNote('shared', 0, canaries[1]!);
+      setField(members[0]!.profile, 'vitals', 'canary', canaries[0]!);
+      insertNote(members[1]!.profile, 'shared', 0, canaries[1]!);
       for (const m of members) if (!m.online) await m.profile.connect();
-      for (const m of members) await m.profile.sync.flush();
+      for (const m of members) await engineOf(m.profile).sync.flush();
       // Converged = identical plain data everywhere and no local change waiting for the relay.
       const deadline = Date.now() + 45_000;
       let views = members.map((m) => JSON.stringify(snapshotOf(m.profile)));
@@ -156,14 +158,14 @@ describe('convergence through a misbehaving network', () => {
         if (new Set(views).size === 1 && members.every((m) => m.profile.status.value.state === 'synced')) break;
         await nextChange(members.map((m) => m.profile), deadline - Date.now());
       }
-      const statuses = members.map((m) => JSON.stringify({ ...m.profile.status.value, heads: m.profile.sync.ownHead.seq, env: m.profile.envelopeDoc.getMap('r').size }));
+      const statuses = members.map((m) => JSON.stringify({ ...m.profile.status.value, heads: engineOf(m.profile).sync.ownHead.seq, env: engineOf(m.profile).envelopeDoc.getMap('r').size }));
       expect(new Set(views).size, `replicas differ:\n${views.join('\n')}\n${statuses.join('\n')}`).toBe(1);
       for (const m of members) {
         expect(m.profile.status.value.problems).toEqual([]);
         expect(m.profile.status.value.state).toBe('synced');
-        expect(m.profile.plainDoc.store.pendingStructs).toBeNull();
-        expect(m.profile.plainDoc.store.pendingDs).toBeNull();
-        expect(m.profile.envelopeDoc.store.pendingStructs).toBeNull();
+        expect(engineOf(m.profile).plainDoc.store.pendingStructs).toBeNull();
+        expect(engineOf(m.profile).plainDoc.store.pendingDs).toBeNull();
+        expect(engineOf(m.profile).envelopeDoc.store.pendingStructs).toBeNull();
       }
       const live = snapshotOf(members[2]!.profile);
 
@@ -189,9 +191,9 @@ describe('convergence through a misbehaving network', () => {
         expect(local.get(c), `canary in local storage`).toBe(0);
       }
       expect(nemesis.stats.duplicated + nemesis.stats.reordered).toBeGreaterThan(0);
-      const snapshots = [...rebuilt.envelopeDoc.getMap<Uint8Array>('r').values()].filter((b) => b[3] === 2).length;
+      const snapshots = [...engineOf(rebuilt).envelopeDoc.getMap<Uint8Array>('r').values()].filter((b) => b[3] === 2).length;
       expect(snapshots, 'compaction ran').toBeGreaterThan(0);
-      expect(Y.encodeStateVector(rebuilt.plainDoc).length).toBeGreaterThan(0);
+      expect(Y.encodeStateVector(engineOf(rebuilt).plainDoc).length).toBeGreaterThan(0);
     });
   });
 });

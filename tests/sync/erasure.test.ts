@@ -10,6 +10,8 @@ import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { ENVELOPE_MAP, parseRecord, RecordType, Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { encodeRawUpdate } from '../fuzz/raw-update.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const profiles: Profile[] = [];
 afterEach(async () => {
@@ -21,10 +23,10 @@ async function owned() {
   const bob = generateSigningKeyPair();
   const a = await Profile.create({ signer: alice, compactEvery: 1000, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }] });
   profiles.push(a);
-  a.setField('allergies', 'penicillin', 'anaphylaxis');
-  await a.sync.flush();
+  setField(a, 'allergies', 'penicillin', 'anaphylaxis');
+  await engineOf(a).sync.flush();
   const keyOf = (type: number) =>
-    [...a.envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).entries()].find(([, v]) => {
+    [...engineOf(a).envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP).entries()].find(([, v]) => {
       const r = parseRecord(v);
       return r.ok && r.value.header.type === type;
     })![0];
@@ -39,9 +41,9 @@ describe('client-side envelope invariants', () => {
   it('a live replica reports a record displaced through map conflict resolution, and keeps its data', async () => {
     const { a, keyOf } = await owned();
     expect(a.status.value.state).not.toBe('error');
-    Y.applyUpdate(a.envelopeDoc, displacing(keyOf(RecordType.update)), 'relay');
-    await a.sync.flush();
-    await a.sync.drain();
+    Y.applyUpdate(engineOf(a).envelopeDoc, displacing(keyOf(RecordType.update)), 'relay');
+    await engineOf(a).sync.flush();
+    await engineOf(a).sync.drain();
     expect(a.status.value.problems.map((p) => p.code)).toContain('ENVELOPE_RECORD_ERASED');
     expect(a.status.value.state).toBe('error');
     expect(a.getField('allergies', 'penicillin')).toBe('anaphylaxis');
@@ -50,27 +52,27 @@ describe('client-side envelope invariants', () => {
   it('a cold replica opened on a copy whose genesis was erased knows its genesis is missing (never an empty synced profile)', async () => {
     const { a, bob, keyOf } = await owned();
     const copy = new Y.Doc();
-    Y.applyUpdate(copy, Y.encodeStateAsUpdate(a.envelopeDoc));
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(engineOf(a).envelopeDoc));
     Y.applyUpdate(copy, displacing(keyOf(RecordType.membership)));
     const b = await Profile.open({ signer: bob, access: a.access });
     profiles.push(b);
-    Y.applyUpdate(b.envelopeDoc, Y.encodeStateAsUpdate(copy));
-    await b.sync.flush();
-    await b.sync.drain();
+    Y.applyUpdate(engineOf(b).envelopeDoc, Y.encodeStateAsUpdate(copy));
+    await engineOf(b).sync.flush();
+    await engineOf(b).sync.drain();
     // Its records wait for a genesis that is gone; once a relay says it sent everything, the
     // facade reports ENVELOPE_NO_GENESIS (an error) instead of an empty profile.
-    expect(b.sync.genesisMissing).toBe(true);
+    expect(engineOf(b).sync.genesisMissing).toBe(true);
     expect(b.status.value.state).not.toBe('synced');
     expect(b.toJSON()).not.toHaveProperty('allergies');
-    expect(a.sync.genesisMissing).toBe(false);
+    expect(engineOf(a).sync.genesisMissing).toBe(false);
   });
 
   it('an honest compaction deletes records without any problem', async () => {
     const { a } = await owned();
-    for (let i = 0; i < 5; i++) a.setField('conditions', `c${i}`, i);
-    await a.sync.flush();
-    await a.sync.compact();
-    await a.sync.drain();
+    for (let i = 0; i < 5; i++) setField(a, 'conditions', `c${i}`, i);
+    await engineOf(a).sync.flush();
+    await engineOf(a).sync.compact();
+    await engineOf(a).sync.drain();
     expect(a.status.value.problems).toEqual([]);
   });
 });

@@ -20,6 +20,8 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { setField } from '../helpers/raw-edits.ts';
 
 const cleanups = cleanupList();
 const QUIET_MS = 1500;
@@ -59,7 +61,7 @@ async function family(relay: Relay, bobExpiresAt = 0) {
     members: [{ publicKey: bob.signer.publicKey, boxKey: bob.box.publicKey, role: Role.editor, expiresAt: bobExpiresAt }],
   });
   cleanups.push(() => a.close());
-  a.setField('conditions', 'asthma', 'mild');
+  setField(a, 'conditions', 'asthma', 'mild');
   await a.flush();
   return { alice, bob, a, common };
 }
@@ -97,13 +99,13 @@ describe('terminal refusals stop reconnects', () => {
     await a.removeMember(bob.signer.publicKey);
     await a.flush();
     await b.connect();
-    expect(await b.connection!.refusal.when((r) => r !== null, 10_000)).toBe('TOKEN_NOT_MEMBER');
+    expect(await engineOf(b).connection!.refusal.when((r) => r !== null, 10_000)).toBe('TOKEN_NOT_MEMBER');
     const refusedAt = w.authsBy(bob.signer.publicKey);
     // Its socket is closed (only Alice's stays open) and the state says so.
     await eventually(() => w.open.size === 1, 5_000, () => `open sockets: ${w.open.size}`);
-    expect(b.connection!.connection.value).toBe('offline');
+    expect(engineOf(b).connection!.connection.value).toBe('offline');
     expect(b.status.value.state).toBe('error');
-    expect(b.status.value.problems.map((p) => p.code)).toContain('RELAY_REFUSED');
+    expect(b.status.value.problems.map((p) => p.code)).toContain('TOKEN_NOT_MEMBER');
     const upgrades = w.upgrades;
     await quietWindow();
     expect(w.authsBy(bob.signer.publicKey) - refusedAt).toBeLessThanOrEqual(1);
@@ -154,12 +156,12 @@ describe('terminal refusals stop reconnects', () => {
         await a.removeMember(bob.signer.publicKey);
         await a.flush();
       }
-      expect(await b.connection!.refusal.when((r) => r !== null, 10_000)).toBe(expectCode);
+      expect(await engineOf(b).connection!.refusal.when((r) => r !== null, 10_000)).toBe(expectCode);
       const refusedAt = w.authsBy(bob.signer.publicKey);
       await eventually(() => w.open.size === 1, 5_000, () => `open sockets: ${w.open.size}`);
       await quietWindow();
       expect(w.authsBy(bob.signer.publicKey) - refusedAt).toBeLessThanOrEqual(1);
-      expect(b.connection!.connection.value).toBe('offline');
+      expect(engineOf(b).connection!.connection.value).toBe('offline');
       expect(b.status.value.state).toBe('error');
     });
   }
@@ -264,11 +266,11 @@ describe('transient failures reconnect with back-off', () => {
     relayUp = true;
     await c.conn.synced.when(Boolean, 15_000);
     await a.connect();
-    a.setField('conditions', 'after-restart', 'yes');
+    setField(a, 'conditions', 'after-restart', 'yes');
     await a.flush();
     await a.status.when((s) => s.state === 'synced', 15_000);
     // Bob's raw connection holds everything the relay holds (Alice's post-restart record included).
-    await eventually(() => c.envelope.getMap(ENVELOPE_MAP).size === a.envelopeDoc.getMap(ENVELOPE_MAP).size, 10_000);
+    await eventually(() => c.envelope.getMap(ENVELOPE_MAP).size === engineOf(a).envelopeDoc.getMap(ENVELOPE_MAP).size, 10_000);
     expect(c.conn.refusal.value).toBeNull();
   });
 });

@@ -10,6 +10,8 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { insertNote, setField } from '../helpers/raw-edits.ts';
 
 const cleanups = cleanupList();
 
@@ -40,12 +42,12 @@ describe('offline, restarts and cold starts', () => {
     a.disconnect();
     b.disconnect();
     expect(a.status.value.state).toBe('offline');
-    a.insertNote('n', 0, 'from A. ');
-    a.setField('meds', 'm1', 'metformin 500mg');
-    b.insertNote('n', 0, 'from B. ');
-    b.setField('meds', 'm2', 'lisinopril 10mg');
-    await a.sync.flush();
-    await b.sync.flush();
+    insertNote(a, 'n', 0, 'from A. ');
+    setField(a, 'meds', 'm1', 'metformin 500mg');
+    insertNote(b, 'n', 0, 'from B. ');
+    setField(b, 'meds', 'm2', 'lisinopril 10mg');
+    await engineOf(a).sync.flush();
+    await engineOf(b).sync.flush();
     expect(a.status.value.state).toBe('offline');
     await a.connect();
     await b.connect();
@@ -65,12 +67,12 @@ describe('offline, restarts and cold starts', () => {
     const port = relay.port;
     const { a, b } = await family(relay.url);
     cleanups.push(() => a.close(), () => b.close());
-    for (let i = 0; i < 50; i++) a.insertNote('n', i, String.fromCharCode(97 + (i % 26)));
-    a.setField('meds', 'm1', 'warfarin 5mg');
-    await a.sync.flush(); // sealed locally; the relay may or may not have it yet
+    for (let i = 0; i < 50; i++) insertNote(a, 'n', i, String.fromCharCode(97 + (i % 26)));
+    setField(a, 'meds', 'm1', 'warfarin 5mg');
+    await engineOf(a).sync.flush(); // sealed locally; the relay may or may not have it yet
     await relay.destroy();
-    b.setField('meds', 'm2', 'edited while the relay was down');
-    await b.sync.flush();
+    setField(b, 'meds', 'm2', 'edited while the relay was down');
+    await engineOf(b).sync.flush();
     relay = await testRelay({ dataDir: dataDir.path, port });
     cleanups.push(() => relay.destroy());
     await a.status.when((s) => s.state === 'synced', 15_000);
@@ -85,9 +87,9 @@ describe('offline, restarts and cold starts', () => {
     cleanups.push(() => relay.destroy());
     const { a, b, bob, stores, dirs } = await family(relay.url);
     cleanups.push(() => a.close());
-    b.insertNote('n', 0, 'written before the crash');
+    insertNote(b, 'n', 0, 'written before the crash');
     await b.flush();
-    const head = b.sync.ownHead.seq;
+    const head = engineOf(b).sync.ownHead.seq;
     await b.close();
     stores[1]!.close();
     // Offline restart: no relay URL at all, only the device's encrypted store.
@@ -95,10 +97,10 @@ describe('offline, restarts and cold starts', () => {
     cleanups.push(() => reopenedStore.close());
     const offline = await Profile.open({ signer: bob, access: a.access, persistence: reopenedStore.persistence });
     expect(offline.readNote('n')).toBe('written before the crash');
-    expect(offline.sync.ownHead.seq).toBe(head);
-    offline.insertNote('n', 0, 'after restart: ');
-    await offline.sync.flush();
-    expect(offline.sync.ownHead.seq).toBe(head + 1);
+    expect(engineOf(offline).sync.ownHead.seq).toBe(head);
+    insertNote(offline, 'n', 0, 'after restart: ');
+    await engineOf(offline).sync.flush();
+    expect(engineOf(offline).sync.ownHead.seq).toBe(head + 1);
     expect(offline.status.value.problems).toEqual([]);
     await offline.close();
     const online = await Profile.open({ signer: bob, access: a.access, persistence: reopenedStore.persistence, relayUrl: relay.url, minReconnectDelayMs: 50 });

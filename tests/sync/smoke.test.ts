@@ -4,6 +4,8 @@ import { Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { insertNote, setField } from '../helpers/raw-edits.ts';
 
 describe('two devices through the relay', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -18,14 +20,14 @@ describe('two devices through the relay', () => {
     const bob = generateSigningKeyPair();
     const a = await Profile.create({ signer: alice, relayUrl: relay.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }], minReconnectDelayMs: 50 });
     cleanups.push(() => a.close());
-    a.setField('allergies', 'penicillin', { severity: 'high' });
+    setField(a, 'allergies', 'penicillin', { severity: 'high' });
     await a.flush();
     const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
     cleanups.push(() => b.close());
     await b.status.when((s) => s.synced);
-    await b.sync.flush();
+    await engineOf(b).sync.flush();
     expect(b.getField('allergies', 'penicillin')).toEqual({ severity: 'high' });
-    b.insertNote('visit', 0, 'BP normal');
+    insertNote(b, 'visit', 0, 'BP normal');
     await b.flush();
     await eventually(() => a.readNote('visit') === 'BP normal');
     expect(a.readNote('visit')).toBe('BP normal');

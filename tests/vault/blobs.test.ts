@@ -137,18 +137,18 @@ describe('uploadBlob / downloadBlob through the relay', () => {
     await expect(uploadBlob(owner, new Uint8Array(MAX_FILE_BYTES + 1), { title: 'big', contentType: 'text/plain' })).rejects.toMatchObject({ code: 'BLOB_TOO_LARGE' });
   });
 
-  it('a record whose hash does not match the stored file is BLOB_TAMPERED; an unknown file is BLOB_NOT_FOUND', async () => {
+  it('a record whose hash does not match the stored file is BLOB_TAMPERED; an unknown file is BLOB_NOT_FOUND; no file is BLOB_NOT_ATTACHED', async () => {
     const { owner, viewer } = await family();
     const attachment = await uploadBlob(owner, utf8('first'), { title: 'a', contentType: 'text/plain' });
     await expect(downloadBlob(viewer, { ...attachment, hash: sealBlob(utf8('second')).hash })).rejects.toMatchObject({ code: 'BLOB_TAMPERED' });
     const missing = sealBlob(utf8('never uploaded'));
     await expect(downloadBlob(viewer, { ...attachment, url: `fhv-blob:${missing.id}` })).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
-    await expect(downloadBlob(viewer, { title: 'no file' } as never)).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
+    await expect(downloadBlob(viewer, { title: 'no file' } as never)).rejects.toMatchObject({ code: 'BLOB_NOT_ATTACHED' });
   });
 
   it('a relay is needed: no connection is a typed error', async () => {
     const offline = await Profile.create(device());
     cleanups.push(() => offline.close());
-    await expect(uploadBlob(offline, utf8('x'), { title: 'x', contentType: 'text/plain' })).rejects.toMatchObject({ code: 'RELAY_UNREACHABLE' });
+    await expect(uploadBlob(offline, utf8('x'), { title: 'x', contentType: 'text/plain' })).rejects.toMatchObject({ code: 'RELAY_NOT_CONFIGURED' });
   });
 });

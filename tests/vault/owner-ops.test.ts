@@ -17,6 +17,8 @@ import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { DEVICE_LABELS_MAP } from '../../crdt-schemas/system.ts';
 
 const cleanups = cleanupList();
 const ORIGIN = 'https://vault.example';
@@ -33,8 +35,8 @@ const allergy = (id: string, text: string) => ({ id, schemaVersion: 1, resourceT
 /** Copies every envelope record `from` holds into `to` (what the relay would do) and waits until applied. */
 async function deliver(from: Profile, ...to: Profile[]): Promise<void> {
   for (const p of to) {
-    Y.applyUpdate(p.envelopeDoc, Y.encodeStateAsUpdate(from.envelopeDoc));
-    await p.sync.flush();
+    Y.applyUpdate(engineOf(p).envelopeDoc, Y.encodeStateAsUpdate(engineOf(from).envelopeDoc));
+    await engineOf(p).sync.flush();
   }
 }
 
@@ -68,7 +70,7 @@ async function household() {
   const g = await Profile.open({ signer: granPhone.signing, box: granPhone.box, access });
   cleanups.push(() => g.close());
   await deliver(o, g);
-  await g.sync.appendMembership({ kind: 'device', cert: granPhone.cert });
+  await engineOf(g).sync.appendMembership({ kind: 'device', cert: granPhone.cert });
   await deliver(g, o);
   const open = async (k: Keys) => {
     const p = await Profile.open({ ...k, access });
@@ -109,10 +111,10 @@ const OWNER_OPS: Array<[string, (p: Profile, h: Household) => Promise<unknown>]>
 /** What a refused operation must leave untouched. */
 function footprint(p: Profile) {
   return {
-    envelope: Y.encodeStateAsUpdate(p.envelopeDoc),
-    head: p.sync.ownHead.seq,
+    envelope: Y.encodeStateAsUpdate(engineOf(p).envelopeDoc),
+    head: engineOf(p).sync.ownHead.seq,
     keys: [...p.heldKeys().keys()],
-    membership: p.sync.membershipVersion.value,
+    membership: engineOf(p).sync.membershipVersion.value,
   };
 }
 
@@ -120,7 +122,7 @@ async function expectRefused(p: Profile, op: () => Promise<unknown>, code: strin
   const before = footprint(p);
   let envelopeUpdates = 0;
   const count = () => void envelopeUpdates++;
-  p.envelopeDoc.on('update', count);
+  engineOf(p).envelopeDoc.on('update', count);
   try {
     const err = await op().then(
       () => null,
@@ -129,16 +131,16 @@ async function expectRefused(p: Profile, op: () => Promise<unknown>, code: strin
     expect(err).toBeInstanceOf(VaultError);
     expect((err as VaultError).code).toBe(code);
     expect((err as Error).message).not.toContain(PHI);
-    await p.sync.flush();
+    await engineOf(p).sync.flush();
   } finally {
-    p.envelopeDoc.off('update', count);
+    engineOf(p).envelopeDoc.off('update', count);
   }
   const after = footprint(p);
   // Byte for byte: nothing sealed, nothing inserted, nothing deleted.
   expect(Buffer.from(after.envelope).equals(Buffer.from(before.envelope))).toBe(true);
   expect(envelopeUpdates).toBe(0);
   // Nothing queued to send, no own record signed, no stray epoch key, no local membership op.
-  expect(p.sync.state.value.queued).toBe(0);
+  expect(engineOf(p).sync.state.value.queued).toBe(0);
   expect(p.status.value.pending).toBe(0);
   expect(p.status.value.problems).toEqual([]);
   expect(after.head).toBe(before.head);
@@ -156,10 +158,10 @@ describe('owner operations refuse non-owners before anything is signed', () => {
       expect(h.viewer.records.list('allergies').map((a) => a.id)).toEqual(['a1']);
       expect(h.editor.records.list('allergies').map((a) => a.id)).toEqual(['a1']);
 
-      const before = Y.encodeStateAsUpdate(h.owner.envelopeDoc);
+      const before = Y.encodeStateAsUpdate(engineOf(h.owner).envelopeDoc);
       await expect(op(h.owner, h)).resolves.not.toBeInstanceOf(Error);
-      await h.owner.sync.flush();
-      expect(Buffer.from(Y.encodeStateAsUpdate(h.owner.envelopeDoc)).equals(Buffer.from(before))).toBe(false);
+      await engineOf(h.owner).sync.flush();
+      expect(Buffer.from(Y.encodeStateAsUpdate(engineOf(h.owner).envelopeDoc)).equals(Buffer.from(before))).toBe(false);
       expect(h.owner.status.value.problems).toEqual([]);
       // What the owner signed is accepted by the other members' own checks.
       await deliver(h.owner, h.viewer);
@@ -169,33 +171,31 @@ describe('owner operations refuse non-owners before anything is signed', () => {
 
   it('a member may still revoke a device of their own identity (not an owner operation)', async () => {
     const h = await household();
-    const before = h.granDevice.sync.ownHead.seq;
+    const before = engineOf(h.granDevice).sync.ownHead.seq;
     await revokeDevice(h.granDevice, h.granPhone);
-    expect(h.granDevice.sync.ownHead.seq).toBe(before + 1);
+    expect(engineOf(h.granDevice).sync.ownHead.seq).toBe(before + 1);
     expect(h.granDevice.status.value.problems).toEqual([]);
   });
 });
 
 describe('a read-only member cannot write', () => {
-  it('record put/remove and generic writes throw RECORD_READ_ONLY with the envelope unchanged; notes do not change', async () => {
+  it('record put/remove, notes and system maps throw RECORD_READ_ONLY with the envelope unchanged', async () => {
     const h = await household();
     const v = h.viewer;
     await expectRefused(v, async () => v.records.put('allergies', allergy('v1', 'Latex')), 'RECORD_READ_ONLY');
     await expectRefused(v, async () => v.records.remove('allergies', 'a1'), 'RECORD_READ_ONLY');
-    await expectRefused(v, async () => v.setField('allergies', 'x', 'y'), 'RECORD_READ_ONLY');
-    await expectRefused(v, async () => v.deleteField('allergies', 'a1'), 'RECORD_READ_ONLY');
-    await expectRefused(v, async () => v.insertNote('history', 0, 'viewer typing'), 'RECORD_READ_ONLY');
-    await expectRefused(v, async () => v.appendToList('doses', [{ id: 'd' }]), 'RECORD_READ_ONLY');
-    // A note handle ignores a read-only member's typing (nothing changes, nothing is sealed).
-    const before = Y.encodeStateAsUpdate(v.envelopeDoc);
-    v.note('history').setText('viewer typing');
-    await v.sync.flush();
+    await expectRefused(v, async () => v.note('history').replace(0, 0, 'viewer typing'), 'RECORD_READ_ONLY');
+    await expectRefused(v, async () => v.systemMap(DEVICE_LABELS_MAP).set('d', 'Phone'), 'RECORD_READ_ONLY');
+    // Typing into a note as a read-only member is refused the same way: nothing changes, nothing is sealed.
+    const before = Y.encodeStateAsUpdate(engineOf(v).envelopeDoc);
+    expect(() => v.note('history').setText('viewer typing')).toThrowError(expect.objectContaining({ code: 'RECORD_READ_ONLY' }));
+    await engineOf(v).sync.flush();
     expect(v.note('history').text).toBe('');
-    expect(Buffer.from(Y.encodeStateAsUpdate(v.envelopeDoc)).equals(Buffer.from(before))).toBe(true);
+    expect(Buffer.from(Y.encodeStateAsUpdate(engineOf(v).envelopeDoc)).equals(Buffer.from(before))).toBe(true);
     expect(v.records.list('allergies').map((a) => a.id)).toEqual(['a1']);
     // An editor writes.
     h.editor.records.put('allergies', allergy('e1', 'Latex'));
-    await h.editor.sync.flush();
+    await engineOf(h.editor).sync.flush();
     expect(h.editor.status.value.problems).toEqual([]);
   });
 });
@@ -221,7 +221,7 @@ describe('through the relay', () => {
 
     await expectRefused(v, () => startClinicianSession(v, { origin: ORIGIN, minutes: 30 }), 'NOT_OWNER');
     await expectRefused(v, () => createInvitation(v, { origin: ORIGIN, role: Role.viewer }), 'NOT_OWNER');
-    expect(v.connection!.refusal.value).toBeNull();
+    expect(engineOf(v).connection!.refusal.value).toBeNull();
     expect(v.status.value.pending).toBe(0);
     await v.close();
     expect(relay.store.dumpAll().map((u) => Buffer.from(u).toString('hex'))).toEqual(relayBefore);
@@ -229,7 +229,7 @@ describe('through the relay', () => {
     // Reload from the device's stored copy, offline: every record is still there, no problems.
     const again = await Profile.open({ ...viewer, access, persistence, autoConnect: false });
     cleanups.push(() => again.close());
-    await again.sync.flush();
+    await engineOf(again).sync.flush();
     expect(again.records.list('allergies').map((a) => a.id)).toEqual(['a1']);
     expect(again.records.list('demographics')).toHaveLength(1);
     expect(again.status.value.problems).toEqual([]);

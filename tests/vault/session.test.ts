@@ -8,6 +8,7 @@ import { VaultSession, type SessionEnv } from '../../src/lib/vault/session.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
 
 const cleanups = cleanupList();
 const allergy = { id: 'pen', schemaVersion: 1, resourceType: 'AllergyIntolerance', code: { text: 'Penicillin' } };
@@ -110,7 +111,7 @@ describe('vault session', () => {
     cleanups.push(() => laptop.close());
     const seen = await laptop.openProfile(laptop.profiles()[0]!.docId);
     await eventually(() => seen.records.get('allergies', 'late')?.code.text === 'Sealed under epoch 2');
-    expect(seen.sync.currentEpoch).toBe(2);
+    expect(engineOf(seen).sync.currentEpoch).toBe(2);
   });
 
   it('revoking a device: it learns it was revoked, and the rotation that follows gives it no new key', async () => {
@@ -126,7 +127,7 @@ describe('vault session', () => {
     cleanups.push(() => phone.close());
     const phoneMum = await phone.openProfile(entry.docId);
     await phoneMum.status.when((st) => st.synced && st.pending === 0);
-    await eventually(() => mum.sync.index.membership.state().devices.has(phone.deviceId));
+    await eventually(() => engineOf(mum).sync.index.membership.state().devices.has(phone.deviceId));
     let told = 0;
     phone.onRevoked(() => told++);
     expect(laptop.devices().map((d) => d.label).sort()).toEqual(['Laptop', 'Phone']);
@@ -134,8 +135,8 @@ describe('vault session', () => {
     await eventually(() => phone.revoked && told === 1);
     mum.records.put('allergies', { ...allergy, id: 'after', code: { text: 'After the revocation' } });
     await mum.flush();
-    await eventually(() => phoneMum.sync.index.membership.state().epoch === mum.sync.currentEpoch);
-    expect(phoneMum.sync.keys.has(mum.sync.currentEpoch)).toBe(false);
+    await eventually(() => engineOf(phoneMum).sync.index.membership.state().epoch === engineOf(mum).sync.currentEpoch);
+    expect(engineOf(phoneMum).sync.keys.has(engineOf(mum).sync.currentEpoch)).toBe(false);
     expect(phoneMum.records.get('allergies', 'after')).toBeUndefined();
   });
 

@@ -16,8 +16,6 @@ export type RecordTypeCode = (typeof RecordType)[RecordTypeName];
 const TYPE_NAMES = new Map<number, RecordTypeName>(Object.entries(RecordType).map(([k, v]) => [v, k as RecordTypeName]));
 export const recordTypeName = (code: number): RecordTypeName | undefined => TYPE_NAMES.get(code);
 
-/** Types whose body is encrypted with the epoch key; the others carry only signed cleartext in `ext`. */
-export const SEALED_TYPES: ReadonlySet<number> = new Set([RecordType.update, RecordType.snapshot, RecordType.audit, RecordType.presence]);
 
 export const DOC_ID_LENGTH = 16;
 export const HASH_LENGTH = 32;

@@ -13,6 +13,7 @@ import { RecordType } from './constants.ts';
 import { compareForMembership, MembershipView, type MembershipOp } from './membership.ts';
 import { parseRecord, type ParsedRecord } from './record.ts';
 import { decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
+import { isCompactableType } from './record-types.ts';
 
 export const ENVELOPE_MAP = 'r';
 
@@ -51,6 +52,7 @@ export class EnvelopeIndex implements IndexView {
   private readonly seqs = new Map<string, Map<number, string>>();
   private readonly covered = new Map<string, number>();
   private readonly liveSnapshots = new Map<string, SnapshotExt>();
+  private compactableCount = 0;
 
   constructor(docId: Uint8Array) {
     this.docId = docId;
@@ -73,6 +75,16 @@ export class EnvelopeIndex implements IndexView {
   /** Keys of the live records, for comparing with a doc's live map keys. */
   liveKeys(): string[] {
     return [...this.records.keys()];
+  }
+
+  /** Live records a snapshot may delete (updates, snapshots): what decides when to compact. */
+  get liveCompactable(): number {
+    return this.compactableCount;
+  }
+
+  /** The live records, with their snapshot coverage if they are snapshots. */
+  *entries(): IterableIterator<[string, ParsedRecord, SnapshotExt | undefined]> {
+    for (const [key, r] of this.records) yield [key, r.record, r.snapshot];
   }
 
   snapshots(): SnapshotExt[] {
@@ -121,6 +133,7 @@ export class EnvelopeIndex implements IndexView {
     if (membershipOp) this.membership.add(record, membershipOp);
     const ik = item ? itemKey(item.client, item.clock) : undefined;
     this.records.set(key, { record, item: ik, snapshot });
+    if (isCompactableType(record.header.type)) this.compactableCount++;
     if (ik) this.byItem.set(ik, key);
     const author = toHex(record.header.author);
     let perAuthor = this.seqs.get(author);
@@ -137,6 +150,7 @@ export class EnvelopeIndex implements IndexView {
     if (!r) return;
     this.records.delete(key);
     this.liveSnapshots.delete(key);
+    if (isCompactableType(r.record.header.type)) this.compactableCount--;
     if (r.item) this.byItem.delete(r.item);
   }
 

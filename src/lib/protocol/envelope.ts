@@ -29,12 +29,13 @@
  */
 import * as Y from 'yjs';
 import { toHex, type Ed25519Engine } from '../crypto/index.ts';
-import { RecordType, type RecordTypeCode } from './constants.ts';
+import { RecordType } from './constants.ts';
 import { fail, ok, type Failure, type Result } from './errors.ts';
 import { deleteSetHas, ENVELOPE_MAP, EnvelopeIndex, itemKey, personOf, recordKey, snapshotExtOf, type IndexView, type ItemId } from './envelope-index.ts';
 import { lockboxHeader } from './lockbox.ts';
 import { compareForMembership, INVITEE, isAdminRole, isWriterRole, MembershipView, verifyMembershipProof, type MembershipOp } from './membership.ts';
-import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord } from './record.ts';
+import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord, type VerifiedRecord } from './record.ts';
+import { ENVELOPE_RECORD_TYPES, isCompactableType } from './record-types.ts';
 import { coveredSeq, decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
 
 export * from './envelope-index.ts';
@@ -52,22 +53,9 @@ export const DEFAULT_ENVELOPE_LIMITS: EnvelopeLimits = {
   maxStructs: 1_000_000,
 };
 
-/**
- * Envelope format v1: the record types an envelope may hold, and whether a snapshot may delete
- * them. Extending the protocol (erasure, an envelope rollover) means a new row here, with the
- * same effect checks. Presence records travel in awareness, never in the envelope.
- */
-export const ENVELOPE_RECORD_TYPES: ReadonlyMap<RecordTypeCode, { readonly compactable: boolean }> = new Map<RecordTypeCode, { compactable: boolean }>([
-  [RecordType.update, { compactable: true }],
-  [RecordType.snapshot, { compactable: true }],
-  [RecordType.membership, { compactable: false }],
-  [RecordType.lockbox, { compactable: false }],
-  [RecordType.audit, { compactable: false }],
-]);
-
 /** May `snapshot` justify deleting `target`? Pure: both are already verified records. */
 export function snapshotCovers(snapshot: SnapshotExt, target: ParsedRecord, targetSnapshot: SnapshotExt | undefined): boolean {
-  if (!ENVELOPE_RECORD_TYPES.get(target.header.type)?.compactable) return false; // membership, lockbox, audit stay for ever
+  if (!isCompactableType(target.header.type)) return false; // membership, lockbox, audit (and unknown types) stay for ever
   if (target.header.type === RecordType.update) return coveredSeq(snapshot, target.header.author) >= target.header.seq;
   if (!targetSnapshot) return false;
   // A newer snapshot replaces an older one only if it covers everything the older one did
@@ -90,26 +78,32 @@ export async function authorizeRecord(
   o: {
     engine: Ed25519Engine;
     now: number;
-    /** Result of a signature check already done (batched). */
-    signatureOk?: boolean;
     /**
-     * Whether an accept must come before its invite link expires. The relay checks it when the
-     * accept arrives; a replica folding records the relay already took must not (one that syncs
-     * after the link expired would otherwise fold a different membership from the others).
+     * The record's signature check, done by the caller (batched): the result of `verifyRecord`
+     * for this record, never a boolean the caller made up. Absent: checked here.
      */
-    inviteLinkExpiry?: boolean;
+    verified?: Result<VerifiedRecord>;
+    /**
+     * The record is one the relay already took: a replica folding its envelope. Time limits
+     * (an invite link's, a member's session) were the relay's to check when it arrived; a replica
+     * that syncs later must not apply them again, or it would fold a different state from the
+     * others. Kept records of lasting history (audit) behind a snapshot are not replays there.
+     */
+    replica?: boolean;
   },
 ): Promise<Result<MembershipOp | undefined>> {
   if (!isSameDoc(record, index.docId)) return fail('RECORD_WRONG_DOC', 'record belongs to another document');
-  if (!ENVELOPE_RECORD_TYPES.has(record.header.type)) return fail('RECORD_UNKNOWN_TYPE', 'record type not allowed in the envelope');
+  const rule = ENVELOPE_RECORD_TYPES.get(record.header.type);
+  if (!rule) return fail('RECORD_UNKNOWN_TYPE', 'record type not allowed in the envelope');
   const author = toHex(record.header.author);
   const taken = index.seqOwner(author, record.header.seq);
   if (taken !== undefined && taken !== recordKey(record)) return fail('RECORD_FORK', 'author already used this seq');
-  if (record.header.seq <= index.coveredSeq(author)) return fail('RECORD_REPLAY', 'record is older than a snapshot');
-  const signatureOk = o.signatureOk ?? (await verifyRecord(record, o.engine)).ok;
-  if (!signatureOk) return fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
-  if (record.header.type === RecordType.membership) {
-    const op = index.membership.check(record, o.inviteLinkExpiry === false ? 0 : o.now);
+  if (record.header.seq <= index.coveredSeq(author) && !(o.replica && !rule.compactable)) return fail('RECORD_REPLAY', 'record is older than a snapshot');
+  const verified = o.verified ?? (await verifyRecord(record, o.engine));
+  if (!verified.ok || verified.value.bytes !== record.bytes) return fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
+  const now = o.replica ? 0 : o.now; // roleOf and the invite check treat 0 as "no time limit"
+  if (rule.writers === 'membership-rules') {
+    const op = index.membership.check(record, now);
     if (!op.ok) return op;
     // Signatures inside the op (a device certificate, an accept's proof by the key it binds).
     const proof = await verifyMembershipProof(index.docId, record, op.value, o.engine);
@@ -117,21 +111,26 @@ export async function authorizeRecord(
     return ok(op.value);
   }
   if (!index.membership.hasGenesis) return fail('ENVELOPE_NO_GENESIS', 'document has no genesis yet');
-  const role = index.membership.roleOf(record.header.author, o.now);
+  const role = o.replica && rule.history ? index.membership.roleEver(record.header.author) : index.membership.roleOf(record.header.author, now);
   if (role === undefined) return fail('RECORD_NOT_MEMBER', 'record signed by a non-member');
-  if (record.header.type === RecordType.lockbox) {
-    if (!isAdminRole(role)) return fail('RECORD_NOT_ADMIN', 'lockbox not signed by an owner');
-    const header = lockboxHeader(record.header.ext);
-    return header.ok ? ok(undefined) : header;
+  switch (rule.writers) {
+    case 'owner': {
+      if (!isAdminRole(role)) return fail('RECORD_NOT_ADMIN', `${rule.name} not signed by an owner`);
+      const header = record.header.type === RecordType.lockbox ? lockboxHeader(record.header.ext) : ok(undefined);
+      return header.ok ? ok(undefined) : header;
+    }
+    // Any member may leave audit entries (a clinician records its view); only writers edit.
+    case 'member':
+      return role === INVITEE ? fail('RECORD_NOT_WRITER', `invite keys write no ${rule.name} records`) : ok(undefined);
+    case 'writer': {
+      if (!isWriterRole(role)) return fail('RECORD_NOT_WRITER', 'record signed by a read-only member');
+      if (record.header.type === RecordType.snapshot) {
+        const ext = decodeSnapshotExt(record.header.ext);
+        if (!ext.ok) return ext;
+      }
+      return ok(undefined);
+    }
   }
-  // Any member may leave audit entries (a clinician records its view); only writers edit.
-  if (record.header.type === RecordType.audit) return role === INVITEE ? fail('RECORD_NOT_WRITER', 'invite keys leave no audit entries') : ok(undefined);
-  if (!isWriterRole(role)) return fail('RECORD_NOT_WRITER', 'record signed by a read-only member');
-  if (record.header.type === RecordType.snapshot) {
-    const ext = decodeSnapshotExt(record.header.ext);
-    if (!ext.ok) return ext;
-  }
-  return ok(undefined);
 }
 
 export interface AcceptedUpdate {
@@ -273,13 +272,13 @@ export async function checkEnvelopeUpdate(update: Uint8Array, index: EnvelopeInd
   records.sort((a, b) => compareForMembership(a.record, b.record));
   const staged = new EnvelopeIndexOverlay(index);
   // Signatures are independent of order: check them all at once (WebCrypto runs them in parallel).
-  const signatures = await Promise.all(records.map((r) => verifyRecord(r.record, o.engine).then((v) => v.ok)));
+  const signatures = await Promise.all(records.map((r) => verifyRecord(r.record, o.engine)));
   if (o.scope === 'replica') {
-    records = records.filter((_, i) => signatures[i]);
+    records = records.filter((_, i) => signatures[i]!.ok);
     for (const r of records) staged.add(r.record, r.id, undefined);
   } else {
     for (const [i, r] of records.entries()) {
-      const verdict = await authorizeRecord(r.record, staged, { engine: o.engine, now: o.now, signatureOk: signatures[i] });
+      const verdict = await authorizeRecord(r.record, staged, { engine: o.engine, now: o.now, verified: signatures[i] });
       if (!verdict.ok) return verdict;
       staged.add(r.record, r.id, verdict.value);
     }

@@ -1,6 +1,11 @@
+import { CodedError } from '../errors.ts';
+
 /**
- * Stable error codes of the envelope protocol. Numbers never change meaning; docs/protocol.md
- * lists each with its recovery policy. Messages never carry plaintext, keys or PHI.
+ * Stable error codes of the envelope protocol (range 100-199 of src/lib/errors.ts). They travel
+ * on the wire (the relay's close reasons, blob answers) and sit in status problems, so numbers
+ * never change meaning; docs/errors.md lists each with its recovery policy. Codes 190-199 are
+ * the sync engine's own, about this device, and never sent by a relay. Messages never carry
+ * plaintext, keys or PHI.
  */
 export const ProtocolErrors = {
   RECORD_TRUNCATED: 100,
@@ -27,6 +32,7 @@ export const ProtocolErrors = {
   DEVICE_BAD_CERT: 126,
   INVITE_BAD_PROOF: 127, // accept not signed by the key it binds
   INVITE_KEY_TAKEN: 128, // accept names a member, device or invite key
+  DEVICE_KEY_TAKEN: 129, // device certificate names a member, device or invite key
   RECORD_REPLAY: 130,
   RECORD_FORK: 131,
   RECORD_GAP: 132,
@@ -57,6 +63,8 @@ export const ProtocolErrors = {
   AUDIT_TIME_REVERSED: 184,
   AUDIT_UNAUTHORIZED: 185,
   PRESENCE_TOO_LARGE: 186,
+  /** This device could not seal its own queued edits into a record (a local crypto or storage failure). */
+  SYNC_SEAL_FAILED: 190,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ProtocolErrors;
@@ -73,13 +81,8 @@ export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = (code: ProtocolErrorCode, message: string): Failure => ({ ok: false, code, message });
 
 /** Thrown form of a Failure, for callers (relay hooks, CLI) that need an exception. */
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode;
-  readonly number: number;
+export class ProtocolError extends CodedError<ProtocolErrorCode> {
   constructor(failure: Failure) {
-    super(`${failure.code} (${ProtocolErrors[failure.code]}): ${failure.message}`);
-    this.name = 'ProtocolError';
-    this.code = failure.code;
-    this.number = ProtocolErrors[failure.code];
+    super(failure.code, ProtocolErrors[failure.code], `${failure.code} (${ProtocolErrors[failure.code]}): ${failure.message}`);
   }
 }

@@ -1,4 +1,5 @@
 export * from './constants.ts';
+export * from './record-types.ts';
 export * from './errors.ts';
 export * from './padding.ts';
 export * from './record.ts';

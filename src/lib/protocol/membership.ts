@@ -273,6 +273,8 @@ export interface MembershipState {
   readonly invites: Map<string, InviteState>;
   readonly epoch: number;
   readonly clock: number;
+  /** Keys that held a role and lost it (removed members, revoked devices): the role they last had. */
+  readonly former: Map<string, RoleCode>;
 }
 
 /** Someone a lockbox can be addressed to: a member identity or one of its devices. */
@@ -392,7 +394,7 @@ export class MembershipView {
         if (!state.members.has(toHex(op.cert.identity)) && !this.isCreator(op.cert.identity)) {
           return fail('RECORD_NOT_MEMBER', 'a device certificate is only for the identity of a current member');
         }
-        return deviceKeyFree(op.cert, state) ? decoded : fail('DEVICE_BAD_CERT', 'that device key is a member, an invite or another identity\'s device');
+        return deviceKeyFree(op.cert, state) ? decoded : fail('DEVICE_KEY_TAKEN', 'that device key is a member, an invite or another identity\'s device');
       }
       case 'revoke-device': {
         const target = state.devices.get(toHex(op.device));
@@ -429,10 +431,11 @@ export class MembershipView {
     const devices = new Map<string, DeviceState>();
     const revokedDevices = new Set<string>();
     const invites = new Map<string, InviteState>();
+    const former = new Map<string, RoleCode>();
     let epoch = 0;
     let clock = 0;
     if (this.genesis?.op.kind === 'genesis') for (const m of this.genesis.op.members) members.set(toHex(m.publicKey), m);
-    const partial: MembershipState = { members, devices, revokedDevices, invites, epoch, clock };
+    const partial: MembershipState = { members, devices, revokedDevices, invites, epoch, clock, former };
     for (const { record, op } of [...this.entries.values()].sort(compareEntries)) {
       clock = Math.max(clock, op.clock);
       const who = this.principalOf(record.header.author, partial);
@@ -441,9 +444,14 @@ export class MembershipView {
         case 'set':
           if (owner) members.set(toHex(op.member.publicKey), op.member);
           break;
-        case 'remove':
-          if (owner) members.delete(toHex(op.publicKey));
+        case 'remove': {
+          const gone = members.get(toHex(op.publicKey));
+          if (owner && gone) {
+            former.set(toHex(op.publicKey), gone.role);
+            members.delete(toHex(op.publicKey));
+          }
           break;
+        }
         case 'rotate':
           if (owner) epoch = Math.max(epoch, op.epoch);
           break;
@@ -472,12 +480,16 @@ export class MembershipView {
         }
         case 'revoke-device': {
           const target = devices.get(toHex(op.device));
-          if (owner || (target && who && who.identity === target.identity)) revokedDevices.add(toHex(op.device));
+          if (owner || (target && who && who.identity === target.identity)) {
+            revokedDevices.add(toHex(op.device));
+            const role = target && members.get(target.identity)?.role;
+            if (role !== undefined) former.set(toHex(op.device), role);
+          }
           break;
         }
       }
     }
-    this.cache = { members, devices, revokedDevices, invites, epoch, clock };
+    this.cache = { members, devices, revokedDevices, invites, epoch, clock, former };
     return this.cache;
   }
 
@@ -518,6 +530,16 @@ export class MembershipView {
     const invite = state.invites.get(toHex(publicKey));
     if (invite && !invite.used && now < invite.invite.inviteExpiresAt) return INVITEE;
     return undefined;
+  }
+
+  /**
+   * The role this key holds or last held, whatever the time: a member's, a device's member's,
+   * or a removed member's or revoked device's last role. For records of lasting history (audit
+   * entries) a replica folds after the relay took them in their author's time.
+   */
+  roleEver(publicKey: Uint8Array): RoleCode | undefined {
+    const state = this.state();
+    return this.principalOf(publicKey, state)?.role ?? state.former.get(toHex(publicKey));
   }
 
   /** When this key's access ends (0 = never; undefined = no access). */

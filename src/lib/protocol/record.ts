@@ -39,12 +39,12 @@ import {
   NONCE_LENGTH,
   PROTOCOL_VERSION,
   PUBLIC_KEY_LENGTH,
-  SEALED_TYPES,
   SIGNATURE_LENGTH,
   recordTypeName,
   type RecordTypeCode,
 } from './constants.ts';
 import { fail, ok, type Result } from './errors.ts';
+import { SEALED_TYPES } from './record-types.ts';
 import { pad, padmeLength, unpad } from './padding.ts';
 
 export interface RecordHeader {
@@ -151,15 +151,20 @@ export async function sealRecord(o: SealOptions): Promise<SealedRecord> {
   return { bytes: concatBytes(headerBytes, body, signature), id: recordIdOf(headerBytes, body) };
 }
 
-/** Structural parse: lengths, magic, version, type. No crypto. */
-export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES): Result<ParsedRecord> {
+/**
+ * Structural parse: lengths, magic, version, type. No crypto. A type this version does not know
+ * is refused unless `unknownTypes` is set: a replica keeps a newer app's records (and follows
+ * its author's chain through them) without knowing what they mean; the relay never takes them.
+ */
+export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES, o: { unknownTypes?: boolean } = {}): Result<ParsedRecord> {
   if (!(bytes instanceof Uint8Array)) return fail('RECORD_BAD_LENGTH', 'record is not binary');
   if (bytes.length > maxBytes) return fail('RECORD_TOO_LARGE', `record exceeds ${maxBytes} bytes`);
   if (bytes.length < HEADER_FIXED_LENGTH + 4 + SIGNATURE_LENGTH) return fail('RECORD_TRUNCATED', 'record shorter than a header');
   if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) return fail('RECORD_BAD_MAGIC', 'not an envelope record');
   if (bytes[2] !== PROTOCOL_VERSION) return fail('RECORD_BAD_VERSION', `unsupported record version ${bytes[2]}`);
   const type = bytes[3]!;
-  if (recordTypeName(type) === undefined) return fail('RECORD_UNKNOWN_TYPE', `unknown record type ${type}`);
+  const known = recordTypeName(type) !== undefined;
+  if (!known && !o.unknownTypes) return fail('RECORD_UNKNOWN_TYPE', `unknown record type ${type}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const extLength = view.getUint16(92);
   const headerLength = HEADER_FIXED_LENGTH + extLength + 4;
@@ -169,8 +174,8 @@ export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYT
     return fail('RECORD_BAD_LENGTH', 'record length does not match its header');
   }
   const sealed = SEALED_TYPES.has(type);
-  if (sealed && bodyLength < NONCE_LENGTH + 16 + HASH_LENGTH + 4) return fail('RECORD_BAD_LENGTH', 'sealed body too short');
-  if (!sealed && bodyLength !== 0) return fail('RECORD_BAD_LENGTH', 'cleartext record with a body');
+  if (known && sealed && bodyLength < NONCE_LENGTH + 16 + HASH_LENGTH + 4) return fail('RECORD_BAD_LENGTH', 'sealed body too short');
+  if (known && !sealed && bodyLength !== 0) return fail('RECORD_BAD_LENGTH', 'cleartext record with a body');
   const seq = view.getUint32(56);
   if (seq < 1) return fail('RECORD_BAD_LENGTH', 'seq must start at 1');
   const headerBytes = bytes.subarray(0, headerLength);
@@ -191,6 +196,15 @@ export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYT
     signature: bytes.subarray(headerLength + bodyLength),
     id: recordIdOf(headerBytes, body),
   });
+}
+
+/**
+ * A record this process sealed a moment ago with its own signing key: verified by construction
+ * (the only place besides `verifyRecord` that makes a VerifiedRecord).
+ */
+export function parseOwnRecord(sealed: SealedRecord): Result<VerifiedRecord> {
+  const parsed = parseRecord(sealed.bytes);
+  return parsed.ok ? ok(parsed.value as VerifiedRecord) : parsed;
 }
 
 /** Checks the author's signature over domain ‖ header ‖ body. */

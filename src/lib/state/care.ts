@@ -12,7 +12,7 @@ import { labTrends as buildLabTrends, vitalTrends as buildVitalTrends, type Tren
 /** The part of ProfileState these need. */
 export interface CareSource {
   list<S extends SectionName>(section: S): SectionRecord<S>[];
-  put(section: SectionName, record: Record<string, unknown>): boolean;
+  put(section: SectionName, record: object): boolean;
   readonly me: string;
 }
 
@@ -38,7 +38,7 @@ export const dosesNeedingAttention = (p: CareSource, now: Date): number =>
 export const asNeededMedications = (p: CareSource, now = new Date()): AsNeededMedication[] => asNeeded(p.list('medications'), now);
 
 export function recordDose(p: CareSource, slot: DoseSlot, status: 'taken' | 'skipped', now = new Date()): boolean {
-  return p.put('list:doses', doseEntry(slot, status, { by: p.me, now, newId: () => crypto.randomUUID() }) as unknown as Record<string, unknown>);
+  return p.put('list:doses', doseEntry(slot, status, { by: p.me, now, newId: () => crypto.randomUUID() }));
 }
 
 /** An as-needed dose taken now. */

@@ -62,8 +62,8 @@ export class ProfileState {
     this.statusSub = new Subscribed((n) => profile.status.subscribe(n), () => profile.status.value);
     this.presenceSub = new Subscribed((n) => profile.presence.subscribe(n), () => profile.presence.value);
     this.undoSub = new Subscribed((n) => profile.undo.state.subscribe(n), () => profile.undo.state.value);
-    const refusal = profile.connection?.refusal;
-    this.refusalSub = new Subscribed((n) => refusal?.subscribe(n) ?? (() => {}), () => refusal?.value ?? null);
+    const refusal = profile.refusal;
+    this.refusalSub = new Subscribed((n) => refusal.subscribe(n), () => refusal.value);
     // Members name themselves in the profile (writers only) so history reads "Ana", not a key.
     if (profile.canWrite) profile.setDisplayName(o.displayName);
     // Owners end live sessions whose time is up (the relay already cut them off) and rotate, so
@@ -141,7 +141,7 @@ export class ProfileState {
   nameOf(key: string): string {
     this.changes.read();
     const names = this.profile.displayNames();
-    const state = this.profile.sync.index.membership.state();
+    const state = this.profile.membershipState();
     const identity = state.devices.get(key)?.identity ?? key;
     const member = this.members.find((m) => m.key === identity);
     const known = names.get(key) ?? names.get(identity) ?? member?.name ?? this.presenceNames.get(key) ?? member?.devices.map((d) => this.presenceNames.get(d.key)).find(Boolean);

@@ -1,39 +1,48 @@
 /**
  * Owner operations on a profile: grants, removals, invites, expiry sweeps and key rotation.
- * Each is a short sequence of signed membership ops, lockboxes and (for rotation) a snapshot
- * under the new key, written through the profile's sync engine.
+ * Each is one own transaction (own-transaction.ts): its membership ops, lockboxes and (for a
+ * rotation) the snapshot under the new key are all sealed and checked first, then inserted
+ * together, so a refusal or a crash halfway leaves the profile as it was.
  */
 import { bytesEqual, generateSymmetricKey, type SigningPublicKey } from '../crypto/index.ts';
 import { inviteKeysFromSecret, isAdminRole, Role, sealLockbox, type MemberEntry, type Recipient, type RoleCode } from '../protocol/index.ts';
+import type { OwnTransaction } from './own-transaction.ts';
 import type { ProfileSync } from './profile-sync.ts';
 
 /** Delivers the current epoch key (and, with history, every older one) to one recipient. */
-export async function sendLockbox(sync: ProfileSync, to: Recipient, withHistory: boolean): Promise<void> {
-  const epoch = sync.currentEpoch;
-  await sync.appendLockbox(
-    sealLockbox({
-      docId: sync.docId,
-      epoch,
-      recipient: to.publicKey,
-      recipientBoxKey: to.boxKey,
-      keys: sync.keys.subset(epoch, withHistory),
-      random: sync.clock.random,
-    }),
+async function sendLockbox(tx: OwnTransaction, docId: Uint8Array, to: Recipient, withHistory: boolean): Promise<void> {
+  const epoch = tx.currentEpoch;
+  await tx.lockbox(
+    sealLockbox({ docId, epoch, recipient: to.publicKey, recipientBoxKey: to.boxKey, keys: tx.keysFor(epoch, withHistory), random: tx.random }),
   );
 }
 
 /** New epoch key, delivered by lockbox to every current member, then a snapshot under it. */
-export async function rotate(sync: ProfileSync): Promise<number> {
-  // Only an owner's rotation counts: anyone else's would leave a stray key in the ring and a
-  // snapshot that deletes, locally, records the relay keeps (the vault refuses earlier, typed).
-  if (!isAdminRole(sync.index.membership.roleOf(sync.clock.signer, sync.clock.now()))) throw new Error('NOT_OWNER: only an owner rotates the key');
-  const epoch = sync.currentEpoch + 1;
-  // The new key joins the ring only once the rotation is written (a refused op leaves no stray key).
-  await sync.appendMembership({ kind: 'rotate', epoch });
-  sync.keys.add(epoch, generateSymmetricKey(sync.clock.random));
-  for (const r of sync.index.membership.recipients(sync.clock.now())) await sendLockbox(sync, r, r.role !== Role.clinician);
-  await sync.compact();
+async function rotateIn(tx: OwnTransaction, docId: Uint8Array): Promise<number> {
+  const epoch = tx.currentEpoch + 1;
+  await tx.membershipOp({ kind: 'rotate', epoch });
+  tx.addKey(epoch, generateSymmetricKey(tx.random));
+  for (const r of tx.membership.recipients(tx.now())) await sendLockbox(tx, docId, r, r.role !== Role.clinician);
+  // Open invites get the new key too: an invite made before this rotation (say, before a
+  // clinician session) would otherwise find no key for the current epoch (INVITE_NO_KEY).
+  for (const { invite: i, used } of tx.membership.state().invites.values()) {
+    if (used || i.inviteExpiresAt <= tx.now()) continue;
+    const history = i.role !== Role.clinician && i.memberExpiresAt === 0;
+    await sendLockbox(tx, docId, { publicKey: i.inviteKey, boxKey: i.inviteBox, role: i.role }, history);
+  }
+  await tx.snapshot();
   return epoch;
+}
+
+function requireOwner(sync: ProfileSync): void {
+  // Only an owner's rotation counts: anyone else's would be refused by every member (the vault
+  // refuses earlier, typed); the transaction would refuse it too, this says so first.
+  if (!isAdminRole(sync.index.membership.roleOf(sync.clock.signer, sync.clock.now()))) throw new Error('NOT_OWNER: only an owner rotates the key');
+}
+
+export async function rotate(sync: ProfileSync): Promise<number> {
+  requireOwner(sync);
+  return sync.transact((tx) => rotateIn(tx, sync.docId));
 }
 
 /**
@@ -42,20 +51,24 @@ export async function rotate(sync: ProfileSync): Promise<number> {
  * snapshot and what follows, nothing older.
  */
 export async function grant(sync: ProfileSync, member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
-  await sync.appendMembership({ kind: 'set', member });
-  if (!(o.history ?? member.role !== Role.clinician)) {
-    await rotate(sync);
-    return;
-  }
-  for (const r of sync.index.membership.recipients(sync.clock.now())) {
-    if (bytesEqual(r.publicKey, member.publicKey)) await sendLockbox(sync, r, true);
-  }
+  await sync.transact(async (tx) => {
+    await tx.membershipOp({ kind: 'set', member });
+    if (!(o.history ?? member.role !== Role.clinician)) {
+      await rotateIn(tx, sync.docId);
+      return;
+    }
+    for (const r of tx.membership.recipients(tx.now())) {
+      if (bytesEqual(r.publicKey, member.publicKey)) await sendLockbox(tx, sync.docId, r, true);
+    }
+  });
 }
 
 /** Removes a member and rotates, so nothing written from now on opens with its keys. */
 export async function revoke(sync: ProfileSync, publicKey: SigningPublicKey): Promise<number> {
-  await sync.appendMembership({ kind: 'remove', publicKey });
-  return rotate(sync);
+  return sync.transact(async (tx) => {
+    await tx.membershipOp({ kind: 'remove', publicKey });
+    return rotateIn(tx, sync.docId);
+  });
 }
 
 /**
@@ -67,20 +80,36 @@ export async function invite(
   o: { secret: Uint8Array; role: RoleCode; memberExpiresAt: number; inviteExpiresAt: number; history: boolean },
 ): Promise<void> {
   const keys = inviteKeysFromSecret(o.secret);
-  if (!o.history) await rotate(sync);
-  await sync.appendMembership({
-    kind: 'invite',
-    invite: { inviteKey: keys.signing.publicKey, inviteBox: keys.box.publicKey, role: o.role, memberExpiresAt: o.memberExpiresAt, inviteExpiresAt: o.inviteExpiresAt },
+  await sync.transact(async (tx) => {
+    if (!o.history) await rotateIn(tx, sync.docId);
+    await tx.membershipOp({
+      kind: 'invite',
+      invite: { inviteKey: keys.signing.publicKey, inviteBox: keys.box.publicKey, role: o.role, memberExpiresAt: o.memberExpiresAt, inviteExpiresAt: o.inviteExpiresAt },
+    });
+    await sendLockbox(tx, sync.docId, { publicKey: keys.signing.publicKey, boxKey: keys.box.publicKey, role: o.role }, o.history);
   });
-  await sendLockbox(sync, { publicKey: keys.signing.publicKey, boxKey: keys.box.publicKey, role: o.role }, o.history);
 }
 
-/** Removes every member whose access expired (one rotation for all); returns how many. */
+/** Members whose access has ended by `now` (still listed until an owner sweeps them). */
+export function expiredMembers(sync: ProfileSync, now: number): MemberEntry[] {
+  return [...sync.index.membership.members().values()].filter((m) => m.expiresAt !== 0 && m.expiresAt <= now);
+}
+
+/** The next time a member's access ends (undefined: none is time-limited). */
+export function nextExpiry(sync: ProfileSync): number | undefined {
+  let next: number | undefined;
+  for (const m of sync.index.membership.members().values()) if (m.expiresAt !== 0 && (next === undefined || m.expiresAt < next)) next = m.expiresAt;
+  return next;
+}
+
+/** Removes every member whose access expired, and rotates once for all, in one transaction; returns how many. */
 export async function removeExpired(sync: ProfileSync): Promise<number> {
   const now = sync.clock.now();
-  const expired = [...sync.index.membership.members().values()].filter((m) => m.expiresAt !== 0 && m.expiresAt <= now);
+  const expired = expiredMembers(sync, now);
   if (expired.length === 0 || !isAdminRole(sync.index.membership.roleOf(sync.clock.signer, now))) return 0;
-  for (const m of expired) await sync.appendMembership({ kind: 'remove', publicKey: m.publicKey });
-  await rotate(sync);
+  await sync.transact(async (tx) => {
+    for (const m of expired) await tx.membershipOp({ kind: 'remove', publicKey: m.publicKey });
+    await rotateIn(tx, sync.docId);
+  });
   return expired.length;
 }

@@ -2,8 +2,9 @@ import type { ProtocolErrorCode } from '../protocol/index.ts';
 
 export type Connection = 'connecting' | 'connected' | 'offline';
 
-/** One problem seen in remote data: shown to the user, never silently accepted. */
+/** One problem seen in remote data or in sealing this device's edits: shown to the user, never silently accepted. */
 export interface SyncProblem {
+  /** A code of the protocol table, one meaning each (docs/errors.md; 190-199: this device's own failures). */
   readonly code: ProtocolErrorCode;
   /** Record key (base64url id) if the problem is about one record. */
   readonly key?: string;

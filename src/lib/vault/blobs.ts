@@ -138,7 +138,7 @@ interface RelayTarget {
  */
 function relayOf(profile: Profile): RelayTarget {
   const url = profile.relayUrl;
-  if (!url) throw new VaultError('RELAY_UNREACHABLE', 'files need a connection to the relay');
+  if (!url) throw new VaultError('RELAY_NOT_CONFIGURED', 'files need a connection to the relay');
   const ws = new URL(url);
   const base = `${ws.protocol === 'wss:' ? 'https:' : 'http:'}//${ws.host}${ws.pathname.replace(/\/+$/, '')}`;
   return { base, name: profile.name, token: () => profile.relayToken() };
@@ -196,11 +196,11 @@ export async function uploadBlob(
 /** Fetches and opens the file an attachment names (checked against the record: id and hash). */
 export async function downloadBlob(profile: Profile, attachment: AttachmentRef): Promise<Uint8Array> {
   const ref = blobRef(attachment);
-  if (!ref) throw new VaultError('BLOB_NOT_FOUND', 'this document has no file stored with it');
+  if (!ref) throw new VaultError('BLOB_NOT_ATTACHED', 'this document has no file stored with it');
   const response = await call(relayOf(profile), ref.id, { method: 'GET' });
   if (response.status === 404) throw new VaultError('BLOB_NOT_FOUND', 'the relay does not have this file');
   if (response.status === 401 || response.status === 403) throw new VaultError('BLOB_REFUSED', "the relay did not let this device read this profile's files");
-  if (!response.ok) throw new VaultError('RELAY_UNREACHABLE', 'could not fetch the file from the relay; please try again');
+  if (!response.ok) throw new VaultError('BLOB_DOWNLOAD_FAILED', 'could not fetch the file from the relay; please try again');
   const length = Number(response.headers.get('content-length') ?? 0);
   if (length > MAX_BLOB_BYTES) {
     await response.body?.cancel();

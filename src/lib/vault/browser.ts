@@ -19,7 +19,7 @@ export type { DeviceView } from './people.ts';
  * computer): nothing is stored on the device, and closing the tab ends it.
  */
 export async function joinAsGuest(env: SessionEnv, link: string): Promise<Profile> {
-  if (!env.relayUrl) throw new VaultError('INVITE_TIMEOUT', 'joining needs a connection to the relay');
+  if (!env.relayUrl) throw new VaultError('RELAY_NOT_CONFIGURED', 'joining needs a connection to the relay');
   return acceptInvitation(link, {
     signer: generateSigningKeyPair(env.random),
     box: generateBoxKeyPair(env.random),

@@ -26,18 +26,14 @@ import { identityFromSeed } from '../protocol/index.ts';
 import type { Persistence } from '../storage/types.ts';
 import { deviceId, enrollDevice, VaultError, type Device, type Person } from './person.ts';
 import { LINK_SECTION, PersonVault } from './person-vault.ts';
-import type { JsonValue } from './profile.ts';
+import { DEVICE_LINKS_MAP, type LinkRecord } from '../../../crdt-schemas/system.ts';
 
 const VERSION = 1;
 const SECRET_LENGTH = 32;
 const LINK_PREFIX = '#/link/';
 export const DEFAULT_LINK_TTL_MS = 10 * 60_000;
 
-export interface LinkRecord {
-  readonly expiresAt: number;
-  /** Device id (hex) of the device that used the link; null while unused. */
-  readonly usedBy: string | null;
-}
+export type { LinkRecord } from '../../../crdt-schemas/system.ts';
 
 const linkKey = (secret: Uint8Array) => hashWithDomain('fhv/link-key/v1', secret) as Uint8Array as SymmetricKey;
 const linkIdOf = (secret: Uint8Array) => toBase64Url(hashWithDomain('fhv/link-id/v1', secret).slice(0, 16));
@@ -60,7 +56,7 @@ export async function createDeviceLink(
   const plaintext = concatBytes(u64(expiresAt), vault.person.identity.seed, utf8(o.relayUrl));
   const payload = concatBytes(Uint8Array.of(VERSION), secret, nonce, secretboxSeal(plaintext, nonce, linkKey(secret)));
   const linkId = linkIdOf(secret);
-  vault.profile.setField(LINK_SECTION, linkId, { expiresAt, usedBy: null } satisfies LinkRecord as unknown as JsonValue);
+  vault.profile.systemMap(DEVICE_LINKS_MAP).set(linkId, { expiresAt, usedBy: null });
   await vault.flush();
   return { url: `${o.origin.replace(/\/+$/, '')}/${LINK_PREFIX}${toBase64Url(payload)}`, linkId, expiresAt };
 }
@@ -122,18 +118,18 @@ export async function joinWithLink(
     random: o.random,
     minReconnectDelayMs: o.minReconnectDelayMs,
   });
-  const record = vault.profile.getField(LINK_SECTION, link.linkId) as unknown as LinkRecord | undefined;
+  const record = vault.profile.systemMap(DEVICE_LINKS_MAP).get(link.linkId);
   const me = deviceId(device);
   if (!record || (record.usedBy !== null && record.usedBy !== me)) {
     await vault.close();
     throw new VaultError('LINK_USED', 'this device link was already used or withdrawn');
   }
-  vault.profile.setField(LINK_SECTION, link.linkId, { expiresAt: record.expiresAt, usedBy: me } satisfies LinkRecord as unknown as JsonValue);
+  vault.profile.systemMap(DEVICE_LINKS_MAP).set(link.linkId, { expiresAt: record.expiresAt, usedBy: me });
   await vault.flush();
   return { person: link.person, device, vault };
 }
 
 /** Existing device: whether and by which device a link was used. */
 export function linkStatus(vault: PersonVault, linkId: string): LinkRecord | undefined {
-  return vault.profile.getField(LINK_SECTION, linkId) as unknown as LinkRecord | undefined;
+  return vault.profile.systemMap(DEVICE_LINKS_MAP).get(linkId);
 }

@@ -17,6 +17,10 @@ import { INVITE_SECRET_LENGTH, inviteKeysFromSecret, Role, signAccept, type Memb
 import { invite } from '../sync/admin.ts';
 import { VaultError, type VaultErrorCode } from './errors.ts';
 import { Profile, type OpenProfileOptions } from './profile.ts';
+import { engineOf } from './engine.ts';
+
+/** The vault codes an invite fails with (numbers: VaultErrors). */
+export type InviteErrorCode = Extract<VaultErrorCode, 'INVITE_MALFORMED' | 'INVITE_REFUSED' | 'INVITE_NO_KEY' | 'INVITE_TIMEOUT' | 'RELAY_NOT_CONFIGURED'>;
 
 /**
  * Invite failures: VaultErrors with INVITE_* codes. When the relay refused with a stable code,
@@ -24,9 +28,8 @@ import { Profile, type OpenProfileOptions } from './profile.ts';
  */
 export class InviteError extends VaultError {
   readonly reason: string | undefined;
-  constructor(code: VaultErrorCode, message: string, reason?: string) {
+  constructor(code: InviteErrorCode, message: string, reason?: string) {
     super(code, message);
-    this.name = 'InviteError';
     this.reason = reason;
   }
 }
@@ -71,7 +74,7 @@ export async function createInvitation(
   const secret = (o.random ?? secureRandom)(INVITE_SECRET_LENGTH);
   const memberExpiresAt = o.accessForMs ? now + o.accessForMs : 0;
   const inviteExpiresAt = now + (o.validForMs ?? 24 * 3600 * 1000);
-  await invite(profile.sync, { secret, role: o.role, memberExpiresAt, inviteExpiresAt, history: o.history ?? o.role !== Role.clinician });
+  await invite(engineOf(profile).sync, { secret, role: o.role, memberExpiresAt, inviteExpiresAt, history: o.history ?? o.role !== Role.clinician });
   await profile.audit(memberExpiresAt ? 'session-start' : 'grant', inviteKeysFromSecret(secret).signing.publicKey, `role ${o.role}`);
   await profile.flush();
   return { link: formatInviteLink(o.origin, profile.name, secret), role: o.role, inviteExpiresAt, memberExpiresAt };
@@ -120,23 +123,23 @@ export async function acceptInvitation(
     const first = await asInvite.status.when((s) => s.synced || s.state === 'error', timeoutMs).catch(() => undefined);
     if (!first) throw new InviteError('INVITE_TIMEOUT', 'the relay did not answer in time');
     if (first.state === 'error' && !first.synced) {
-      const reason = asInvite.connection?.refusal.value ?? undefined;
+      const reason = engineOf(asInvite).connection?.refusal.value ?? undefined;
       throw new InviteError('INVITE_REFUSED', 'this invite is not valid: it was used, it expired, or it never existed', reason);
     }
-    await asInvite.sync.flush();
-    const granted = asInvite.sync.index.membership.invite(invite.signing.publicKey);
-    const epoch = asInvite.sync.currentEpoch;
-    if (!granted || !asInvite.sync.keys.has(epoch)) throw new InviteError('INVITE_NO_KEY', 'the invite carries no key for this profile');
+    await engineOf(asInvite).sync.flush();
+    const granted = engineOf(asInvite).sync.index.membership.invite(invite.signing.publicKey);
+    const epoch = engineOf(asInvite).sync.currentEpoch;
+    if (!granted || !engineOf(asInvite).sync.keys.has(epoch)) throw new InviteError('INVITE_NO_KEY', 'the invite carries no key for this profile');
     const member: MemberEntry = { publicKey: o.signer.publicKey, boxKey: o.box.publicKey, role: granted.role, expiresAt: granted.memberExpiresAt };
     const engine = o.engine ?? (await defaultEd25519Engine());
-    await asInvite.sync.appendMembership(await signAccept({ docId, inviteKey: invite.signing.publicKey, member, memberKey: o.signer, engine }));
+    await engineOf(asInvite).sync.appendMembership(await signAccept({ docId, inviteKey: invite.signing.publicKey, member, memberKey: o.signer, engine }));
     await settleAccept(asInvite, timeoutMs);
-    const epochKeys = new Map<number, SymmetricKey>(asInvite.sync.keys.entries());
+    const epochKeys = new Map<number, SymmetricKey>(engineOf(asInvite).sync.keys.entries());
     await asInvite.close();
     const profile = await Profile.open({ ...o, access: { docId, epoch, epochKeys } });
     // Audit entries are sealed under the current epoch: catch up with the relay first.
     await profile.status.when((s) => s.synced, timeoutMs);
-    await profile.sync.flush();
+    await engineOf(profile).sync.flush();
     await profile.audit('join', undefined, `role ${granted.role}`);
     if (granted.memberExpiresAt !== 0) await profile.audit('clinician-view');
     return profile;
@@ -157,9 +160,9 @@ export async function acceptInvitation(
  * Never waits for a timeout once the relay has answered.
  */
 async function settleAccept(asInvite: Profile, timeoutMs: number): Promise<void> {
-  const c = asInvite.connection;
-  if (!c) throw new InviteError('INVITE_TIMEOUT', 'joining needs a connection to the relay');
-  await asInvite.sync.flush();
+  const c = engineOf(asInvite).connection;
+  if (!c) throw new InviteError('RELAY_NOT_CONFIGURED', 'joining needs a connection to the relay');
+  await engineOf(asInvite).sync.flush();
   const answered = await new Promise<boolean>((resolve) => {
     const stops: Array<() => void> = [];
     const done = (value: boolean) => {

@@ -22,13 +22,14 @@ export class NoteHandle {
   readonly name: string;
   private readonly doc: Y.Doc;
   private readonly ytext: Y.Text;
-  private readonly canWrite: () => boolean;
+  /** Throws a typed RECORD_READ_ONLY for a member who may not write. */
+  private readonly requireWriter: () => void;
 
-  constructor(doc: Y.Doc, name: string, canWrite: () => boolean) {
+  constructor(doc: Y.Doc, name: string, requireWriter: () => void) {
     this.doc = doc;
     this.name = name;
     this.ytext = doc.getText(noteRoot(name));
-    this.canWrite = canWrite;
+    this.requireWriter = requireWriter;
   }
 
   get text(): string {
@@ -40,9 +41,9 @@ export class NoteHandle {
     return this.ytext;
   }
 
-  /** Replaces `deleteCount` characters at `index` with `insert`, as one local edit. */
+  /** Replaces `deleteCount` characters at `index` with `insert`, as one local edit (a read-only member: RECORD_READ_ONLY, nothing changes). */
   replace(index: number, deleteCount: number, insert: string): void {
-    if (!this.canWrite()) return;
+    this.requireWriter();
     this.doc.transact(() => {
       if (deleteCount > 0) this.ytext.delete(index, deleteCount);
       if (insert) this.ytext.insert(index, insert);

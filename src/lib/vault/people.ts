@@ -6,6 +6,7 @@ import { fromHex, toHex } from '../crypto/index.ts';
 import { Role, roleName, type RoleName } from '../protocol/index.ts';
 import { revokeDevice } from './person.ts';
 import type { Profile } from './profile.ts';
+import { engineOf } from './engine.ts';
 
 export interface DeviceView {
   readonly key: string;
@@ -35,9 +36,9 @@ export interface InviteView {
 
 
 export function membersOf(profile: Profile, now = Date.now()): MemberView[] {
-  const state = profile.sync.index.membership.state();
+  const state = engineOf(profile).sync.index.membership.state();
   const names = profile.displayNames();
-  const me = toHex(profile.sync.signerKey);
+  const me = toHex(engineOf(profile).sync.signerKey);
   const out: MemberView[] = [];
   for (const [key, m] of state.members) {
     if (m.expiresAt !== 0 && m.expiresAt <= now) continue;
@@ -51,7 +52,7 @@ export function membersOf(profile: Profile, now = Date.now()): MemberView[] {
 
 export function openInvites(profile: Profile, now = Date.now()): InviteView[] {
   const out: InviteView[] = [];
-  for (const [key, i] of profile.sync.index.membership.state().invites) {
+  for (const [key, i] of engineOf(profile).sync.index.membership.state().invites) {
     if (i.used || i.invite.inviteExpiresAt <= now) continue;
     out.push({ key, role: roleName(i.invite.role) ?? 'viewer', inviteExpiresAt: i.invite.inviteExpiresAt, memberExpiresAt: i.invite.memberExpiresAt });
   }

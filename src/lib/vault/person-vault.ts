@@ -17,6 +17,8 @@ import { deriveDocId, GENESIS_NONCE_LENGTH, type RoleName } from '../protocol/in
 import type { Persistence } from '../storage/types.ts';
 import { openAsDevice, VaultError, type Device, type Person } from './person.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
+import { engineOf } from './engine.ts';
+import { PROFILES_MAP, type VaultEntry } from '../../../crdt-schemas/system.ts';
 
 export const VAULT_SECTION = 'profiles';
 export const LINK_SECTION = 'device-links';
@@ -28,17 +30,8 @@ export function vaultAccess(person: Person): ProfileAccess & { genesisNonce: Uin
   return { docId: deriveDocId(person.identity.signing.publicKey, genesisNonce), epoch: 0, epochKeys: new Map([[0, key]]), genesisNonce };
 }
 
-export interface VaultEntry {
-  readonly name: string;
-  readonly relationship: string;
-  /** base64url of the profile's document id. */
-  readonly docId: string;
-  readonly role: RoleName;
-  readonly epoch: number;
-  /** epoch → base64url key. */
-  readonly epochKeys: Readonly<Record<string, string>>;
-  readonly genesisNonce?: string;
-}
+/** One profile a person's vault holds (validated: crdt-schemas/system.ts). */
+export type { VaultEntry } from '../../../crdt-schemas/system.ts';
 
 export interface OpenVaultOptions {
   readonly person: Person;
@@ -89,10 +82,10 @@ export class PersonVault {
         await profile.status.when((s) => s.synced, o.timeoutMs ?? 30_000);
       } catch {
         await profile.close();
-        throw new VaultError('VAULT_NOT_FOUND', 'the vault could not be synced from the relay');
+        throw new VaultError('RELAY_UNREACHABLE', 'the vault could not be synced from the relay');
       }
     }
-    if (!profile.sync.index.membership.hasGenesis) {
+    if (!engineOf(profile).sync.index.membership.hasGenesis) {
       await profile.close();
       throw new VaultError('VAULT_NOT_FOUND', 'no vault exists for this identity');
     }
@@ -112,19 +105,18 @@ export class PersonVault {
       epochKeys,
       ...(o.access.genesisNonce ? { genesisNonce: toBase64Url(o.access.genesisNonce) } : {}),
     };
-    this.profile.setField(VAULT_SECTION, entry.docId, entry as unknown as JsonValue);
+    this.profile.systemMap(PROFILES_MAP).set(entry.docId, entry);
     await this.profile.flush();
     return entry;
   }
 
   listProfiles(): VaultEntry[] {
-    const map = this.profile.plainDoc.getMap<VaultEntry>(VAULT_SECTION);
-    return [...map.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.profile.systemMap(PROFILES_MAP).entries().map(([, e]) => e).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   accessFor(docId: string | Uint8Array): ProfileAccess {
     const id = typeof docId === 'string' ? docId : toBase64Url(docId);
-    const entry = this.profile.getField(VAULT_SECTION, id) as unknown as VaultEntry | undefined;
+    const entry = this.profile.systemMap(PROFILES_MAP).get(id);
     if (!entry) throw new VaultError('PROFILE_UNKNOWN', 'this profile is not in the vault');
     const epochKeys = new Map<number, SymmetricKey>();
     for (const [epoch, key] of Object.entries(entry.epochKeys)) epochKeys.set(Number(epoch), fromBase64Url(key) as SymmetricKey);

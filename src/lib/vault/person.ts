@@ -26,6 +26,7 @@ import { RelayConnection } from '../sync/relay-connection.ts';
 import { Profile, type OpenProfileOptions } from './profile.ts';
 
 import { VaultError } from './errors.ts';
+import { engineOf } from './engine.ts';
 export { VaultError, type VaultErrorCode } from './errors.ts';
 
 export interface Person {
@@ -82,7 +83,7 @@ export type OpenAsDeviceOptions = Omit<OpenProfileOptions, 'signer' | 'box'> & {
   readonly timeoutMs?: number;
 };
 
-const isCertified = (p: Profile, device: Device): boolean => p.sync.index.membership.state().devices.has(deviceId(device));
+const isCertified = (p: Profile, device: Device): boolean => engineOf(p).sync.index.membership.state().devices.has(deviceId(device));
 
 /**
  * Opens a profile as one of the person's devices: signer and box are the device's keys. If the
@@ -99,7 +100,7 @@ export async function openAsDevice(o: OpenAsDeviceOptions): Promise<Profile> {
       const boot = new RelayConnection({
         url: o.relayUrl,
         name: toBase64Url(o.access.docId),
-        envelope: profile.envelopeDoc,
+        envelope: engineOf(profile).envelopeDoc,
         docId: o.access.docId,
         engine,
         now,
@@ -110,9 +111,9 @@ export async function openAsDevice(o: OpenAsDeviceOptions): Promise<Profile> {
       try {
         await boot.connect();
         await boot.synced.when((s) => s, timeoutMs);
-        await profile.sync.drain();
+        await engineOf(profile).sync.drain();
         if (!isCertified(profile, device)) {
-          await profile.sync.appendMembership({ kind: 'device', cert: device.cert });
+          await engineOf(profile).sync.appendMembership({ kind: 'device', cert: device.cert });
           // Acknowledged by the relay: from now on it accepts this device's own token.
           await boot.unsynced.when((n) => n === 0, timeoutMs);
         }
@@ -121,7 +122,7 @@ export async function openAsDevice(o: OpenAsDeviceOptions): Promise<Profile> {
       }
       if (o.autoConnect !== false) await profile.connect();
     } else if (!isCertified(profile, device)) {
-      await profile.sync.appendMembership({ kind: 'device', cert: device.cert });
+      await engineOf(profile).sync.appendMembership({ kind: 'device', cert: device.cert });
     }
     return profile;
   } catch (e) {
@@ -136,6 +137,6 @@ export async function openAsDevice(o: OpenAsDeviceOptions): Promise<Profile> {
  */
 export async function revokeDevice(profile: Profile, device: Device | SigningPublicKey): Promise<void> {
   const key = 'cert' in device ? device.signing.publicKey : device;
-  await profile.sync.appendMembership({ kind: 'revoke-device', device: key });
+  await engineOf(profile).sync.appendMembership({ kind: 'revoke-device', device: key });
   await profile.flush();
 }

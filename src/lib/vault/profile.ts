@@ -43,7 +43,12 @@ import { changedRoots } from './roots.ts';
 import { VaultError } from './errors.ts';
 import { UndoController } from './undo.ts';
 import { NoteHandle } from './note.ts';
-import { isAdminRole, isWriterRole, type MembershipOp, type Principal } from '../protocol/index.ts';
+import { SystemMap } from './system-map.ts';
+import { MEMBER_NAMES_MAP, type SystemMapDef } from '../../../crdt-schemas/system.ts';
+import { isAdminRole, isWriterRole, type MembershipOp, type MembershipState, type Principal } from '../protocol/index.ts';
+import { registerEngine } from './engine.ts';
+
+const NO_REFUSAL = new Observable<string | null>(null);
 
 /** What a member's device needs to open a profile (the sharing work delivers it by lockbox). */
 export interface ProfileAccess {
@@ -92,28 +97,27 @@ export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 const TOKEN_LIFETIME_MS = 5 * 60 * 1000;
-const NAMES_ROOT = 'member-names';
 const ACKED_KEY = 'acked-own-seq';
 
 /**
  * The relay's refusal as one problem. A write-policy refusal (RECORD_*, ENVELOPE_*: the relay
  * refused records this device sent; the connection stops for good, see sync/refusals.ts) keeps
  * its own code, once, even if the engine already reported the same code; anything else (a token
- * refused, access ended) is RELAY_REFUSED with the code in the message.
+ * refused, access ended) keeps its own code too; RELAY_REFUSED only for a reason that is no code.
  */
 function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncProblem[] {
   if (isProtocolErrorCode(refusal) && !endsAccess(refusal) && /^(RECORD|ENVELOPE)_/.test(refusal)) {
     if (local.some((p) => p.code === refusal && p.key === undefined)) return [];
     return [{ code: refusal, message: `the relay refused changes from this device (${refusal}): they stay on this device only, and syncing stopped` }];
   }
-  return [{ code: 'RELAY_REFUSED', message: `the relay refused this device (${refusal})` }];
+  return [{ code: isProtocolErrorCode(refusal) ? refusal : 'RELAY_REFUSED', message: `the relay refused this device (${refusal})` }];
 }
 
 export class Profile {
   readonly name: string;
   readonly access: ProfileAccess;
-  readonly sync: ProfileSync;
-  readonly connection: RelayConnection | undefined;
+  private readonly sync: ProfileSync;
+  private readonly connection: RelayConnection | undefined;
   readonly status: Observable<SyncStatus>;
   /** Other people here now (verified, decrypted presence), newest first. */
   readonly presence = new Observable<PresenceEntry[]>([]);
@@ -130,6 +134,7 @@ export class Profile {
   /** Bumped after every change to the plain doc, with the root names that changed. */
   readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
   private readonly notes = new Map<string, NoteHandle>();
+  private readonly systemMaps = new Map<string, SystemMap<unknown>>();
   private relay: { url: string; token: () => Promise<string> } | undefined;
   /** Own chain length the relay had confirmed (undefined: this store keeps no such value). */
   private ackedOwnSeq: number | undefined;
@@ -141,7 +146,7 @@ export class Profile {
 
   /** A fresh short-lived relay token for this profile (what its connection sends; blob requests use it too). */
   relayToken(): Promise<string> {
-    if (!this.relay) return Promise.reject(new VaultError('RELAY_UNREACHABLE', 'this profile has no relay'));
+    if (!this.relay) return Promise.reject(new VaultError('RELAY_NOT_CONFIGURED', 'this profile has no relay'));
     return this.relay.token();
   }
 
@@ -161,6 +166,7 @@ export class Profile {
     });
     this.undo = new UndoController(plain, this.records);
     this.guardOwnWrites(sync);
+    registerEngine(this, { sync, connection, plainDoc: plain, envelopeDoc: envelope });
     const onTransaction = (tr: Y.Transaction) => {
       if (tr.changed.size === 0) return;
       const roots = changedRoots(plain, tr);
@@ -393,16 +399,12 @@ export class Profile {
    * or the device's own person's; a snapshot a writer's.
    */
   private guardOwnWrites(sync: ProfileSync): void {
-    const appendMembership = sync.appendMembership.bind(sync);
-    sync.appendMembership = async (op: MembershipOp) => {
-      this.checkMembershipWrite(op);
-      return appendMembership(op);
-    };
-    const compact = sync.compact.bind(sync);
-    sync.compact = async () => {
-      if (!this.canWrite) throw new VaultError('RECORD_READ_ONLY', 'you can view this profile but not change it');
-      return compact();
-    };
+    sync.setWriteGuard({
+      membership: (op) => this.checkMembershipWrite(op),
+      snapshot: () => {
+        if (!this.canWrite) throw new VaultError('RECORD_READ_ONLY', 'you can view this profile but not change it');
+      },
+    });
   }
 
   private checkMembershipWrite(op: MembershipOp): void {
@@ -430,60 +432,40 @@ export class Profile {
   note(name: string): NoteHandle {
     let handle = this.notes.get(name);
     if (!handle) {
-      handle = new NoteHandle(this.plain, name, () => this.canWrite);
+      handle = new NoteHandle(this.plain, name, () => this.requireWriter());
       this.undo.track(handle.type);
       this.notes.set(name, handle);
     }
     return handle;
   }
 
-  /** Names members chose for themselves, by hex signing key (a plain map everyone may write their own key in). */
+  /** A typed, validated system map of the plain doc (crdt-schemas/system.ts). */
+  systemMap<T>(def: SystemMapDef<T>): SystemMap<T> {
+    let map = this.systemMaps.get(def.root) as SystemMap<T> | undefined;
+    if (!map) this.systemMaps.set(def.root, (map = new SystemMap(this.plain, def, () => this.requireWriter())));
+    return map;
+  }
+
+  /** Names members chose for themselves, by hex signing key (each writes only their own). */
   displayNames(): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const [k, v] of this.plain.getMap<string>(NAMES_ROOT)) if (typeof v === 'string') out.set(k, v.slice(0, 64));
-    return out;
+    return new Map(this.systemMap(MEMBER_NAMES_MAP).entries());
   }
 
   setDisplayName(name: string): void {
     const me = toHex(this.sync.signerKey);
     const clean = name.trim().slice(0, 64);
     if (!clean || this.displayNames().get(me) === clean || !this.canWrite) return;
-    this.plain.transact(() => this.plain.getMap<string>(NAMES_ROOT).set(me, clean));
+    this.systemMap(MEMBER_NAMES_MAP).set(me, clean);
   }
 
-  // ---- generic record access (CLI and tests; the app uses `records`) ------------------------
-
-  setField(section: string, key: string, value: JsonValue): void {
-    this.requireWriter();
-    this.plain.transact(() => this.plain.getMap<JsonValue>(section).set(key, value));
-  }
+  // ---- generic reads (CLI export, tests); writes go through records, notes and system maps ----
 
   getField(section: string, key: string): JsonValue | undefined {
     return plainValue(this.plain.getMap<JsonValue>(section).get(key)) as JsonValue | undefined;
   }
 
-  deleteField(section: string, key: string): void {
-    this.requireWriter();
-    this.plain.transact(() => this.plain.getMap<JsonValue>(section).delete(key));
-  }
-
-  insertNote(name: string, index: number, text: string): void {
-    this.requireWriter();
-    this.plain.getText(noteRoot(name)).insert(index, text);
-  }
-
-  deleteNote(name: string, index: number, length: number): void {
-    this.requireWriter();
-    this.plain.getText(noteRoot(name)).delete(index, length);
-  }
-
   readNote(name: string): string {
     return this.plain.getText(noteRoot(name)).toString();
-  }
-
-  appendToList(section: string, values: JsonValue[]): void {
-    this.requireWriter();
-    this.plain.getArray<JsonValue>(listRoot(section)).push(values);
   }
 
   readList(section: string): JsonValue[] {
@@ -548,13 +530,19 @@ export class Profile {
     return new Map(this.sync.keys.entries());
   }
 
-  /** Read-only escape hatch for tests and the state layer; never hand it to components. */
-  get plainDoc(): Y.Doc {
-    return this.plain;
+  /** The current epoch and the keys this device holds: what another device of this person needs (an access bundle). */
+  accessBundle(): ProfileAccess {
+    return { docId: this.access.docId, epoch: this.sync.currentEpoch, epochKeys: new Map(this.sync.keys.entries()) };
   }
 
-  get envelopeDoc(): Y.Doc {
-    return this.envelope;
+  /** Who has access: members, devices, invites and the epoch, as the verified membership log folds them. */
+  membershipState(): MembershipState {
+    return this.sync.index.membership.state();
+  }
+
+  /** The relay's refusal of this device's connection (a stable code), if any. */
+  get refusal(): Observable<string | null> {
+    return this.connection?.refusal ?? NO_REFUSAL;
   }
 
   async close(): Promise<void> {

@@ -49,7 +49,6 @@ export class RecordError extends VaultError {
   readonly issues: readonly SchemaIssue[];
   constructor(code: 'RECORD_INVALID' | 'RECORD_NOT_FOUND' | 'RECORD_READ_ONLY', message: string, issues: readonly SchemaIssue[] = []) {
     super(code, message);
-    this.name = 'RecordError';
     this.issues = issues;
   }
 }

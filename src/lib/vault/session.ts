@@ -33,6 +33,8 @@ import { membersOf, type DeviceView } from './people.ts';
 import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './person-vault.ts';
 import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
+import { engineOf } from './engine.ts';
+import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
 
 export interface SessionEnv {
   readonly store: DeviceStore;
@@ -48,7 +50,6 @@ export interface SessionEnv {
   readonly minReconnectDelayMs?: number;
 }
 
-const DEVICE_LABELS = 'device-labels';
 
 
 export class VaultSession {
@@ -75,7 +76,7 @@ export class VaultSession {
     if (!secrets.identitySeed) throw new VaultError('SESSION_NO_IDENTITY', 'this device holds no identity');
     const person: Person = { identity: identityFromSeed(secrets.identitySeed) };
     const cert = decodeDeviceCert(fromBase64Url(stored.cert));
-    if (!cert.ok) throw new VaultError('KEYSTORE_UNWRAP_FAILED', 'the stored device certificate is damaged');
+    if (!cert.ok) throw new VaultError('KEYSTORE_BAD_CERT', 'the stored device certificate is damaged');
     const device: Device = {
       label: stored.label,
       signing: signingKeyPairFromSeed(secrets.deviceSigningSeed),
@@ -117,17 +118,17 @@ export class VaultSession {
     let record: LinkRecord | undefined;
     // Checked once the vault is in, before this device certifies itself or stores anything.
     const unused = (vault: Profile) => {
-      record = vault.getField(LINK_SECTION, link.linkId) as unknown as LinkRecord | undefined;
+      record = vault.systemMap(DEVICE_LINKS_MAP).get(link.linkId);
       if (!record || record.usedBy !== null) throw new VaultError('LINK_USED', 'this device link was already used or withdrawn; make a new one');
     };
     const session = await VaultSession.enroll(env, link.person, o, true, unused);
-    session.vault.profile.setField(LINK_SECTION, link.linkId, { expiresAt: record!.expiresAt, usedBy: session.deviceId } satisfies LinkRecord as unknown as JsonValue);
+    session.vault.profile.systemMap(DEVICE_LINKS_MAP).set(link.linkId, { expiresAt: record!.expiresAt, usedBy: session.deviceId });
     return session;
   }
 
   /** An existing device: a one-time link (for a QR code) that adds a new device of this person. */
   async createDeviceLink(origin: string): Promise<{ url: string; linkId: string; expiresAt: number }> {
-    if (!this.env.relayUrl) throw new VaultError('RELAY_UNREACHABLE', 'linking a device needs the relay');
+    if (!this.env.relayUrl) throw new VaultError('RELAY_NOT_CONFIGURED', 'linking a device needs the relay');
     return createDeviceLink(this.vault, { origin, relayUrl: this.env.relayUrl, now: this.env.now, random: this.env.random });
   }
 
@@ -153,7 +154,7 @@ export class VaultSession {
   ): Promise<VaultSession> {
     const device = await enrollDevice(person, { label: o.deviceLabel, random: env.random, engine: env.engine, now: env.now });
     const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify });
-    if (!profile.sync.index.membership.hasGenesis) {
+    if (!engineOf(profile).sync.index.membership.hasGenesis) {
       await profile.close();
       throw new VaultError('VAULT_NOT_FOUND', 'no vault was found for this recovery code');
     }
@@ -164,7 +165,8 @@ export class VaultSession {
       { random: env.random },
     );
     // Other devices of the person show this one by its label, not a key.
-    profile.setField(DEVICE_LABELS, deviceId(device), device.label.trim().slice(0, 40));
+    const label = device.label.trim().slice(0, 40);
+    if (label) profile.systemMap(DEVICE_LABELS_MAP).set(deviceId(device), label);
     await env.store.save({
       wrappingKey,
       wrapped,
@@ -214,7 +216,7 @@ export class VaultSession {
 
   /** Accepts an invite link as this person and keeps the profile in their vault. */
   async acceptInvitation(link: string, o: { name: string; relationship: string }): Promise<VaultEntry> {
-    if (!this.env.relayUrl) throw new VaultError('INVITE_TIMEOUT', 'joining needs a connection to the relay');
+    if (!this.env.relayUrl) throw new VaultError('RELAY_NOT_CONFIGURED', 'joining needs a connection to the relay');
     const joined = await acceptInvitation(link, {
       signer: this.person.identity.signing,
       box: this.person.identity.box,
@@ -225,20 +227,20 @@ export class VaultSession {
       timeoutMs: this.env.timeoutMs,
     });
     const role = roleName(joined.role) ?? 'viewer';
-    const access: ProfileAccess = { docId: joined.access.docId, epoch: joined.sync.currentEpoch, epochKeys: new Map(joined.sync.keys.entries()) };
+    const access: ProfileAccess = { docId: joined.access.docId, epoch: engineOf(joined).sync.currentEpoch, epochKeys: new Map(engineOf(joined).sync.keys.entries()) };
     await joined.close();
     return this.vault.addProfile({ name: o.name.trim(), relationship: o.relationship.trim(), access, role });
   }
 
   /** Another of the person's devices revoked this one (the app then removes its keys and copies). */
   get revoked(): boolean {
-    return this.vault.profile.sync.index.membership.state().revokedDevices.has(this.deviceId);
+    return engineOf(this.vault.profile).sync.index.membership.state().revokedDevices.has(this.deviceId);
   }
 
   /** Calls back once if this device is revoked while open (or already is). */
   onRevoked(fn: () => void): () => void {
     let fired = false;
-    return this.vault.profile.sync.applied.subscribe(() => {
+    return engineOf(this.vault.profile).sync.applied.subscribe(() => {
       if (fired || !this.revoked) return;
       fired = true;
       queueMicrotask(fn);
@@ -253,10 +255,7 @@ export class VaultSession {
   /** This person's devices, as certified in their vault, with the labels they gave themselves. */
   devices(): Array<DeviceView & { label: string | undefined }> {
     const me = toHex(this.person.identity.signing.publicKey);
-    const label = (key: string) => {
-      const v = this.vault.profile.getField(DEVICE_LABELS, key);
-      return typeof v === 'string' ? v : undefined;
-    };
+    const label = (key: string) => this.vault.profile.systemMap(DEVICE_LABELS_MAP).get(key);
     return (membersOf(this.vault.profile).find((m) => m.key === me)?.devices ?? []).map((d) => ({ ...d, label: label(d.key) }));
   }
 
@@ -266,11 +265,11 @@ export class VaultSession {
    * owners' to rotate; the revocation itself is recorded there too.
    */
   async revokeDevice(key: string): Promise<void> {
-    if (key === this.deviceId) throw new VaultError('LINK_MALFORMED', 'this device cannot revoke itself; use "Leave this device"');
+    if (key === this.deviceId) throw new VaultError('DEVICE_REVOKE_SELF', 'this device cannot revoke itself; use "Leave this device"');
     await revokeDevice(this.vault.profile, fromHex(key) as SigningPublicKey);
     for (const entry of this.profiles()) {
       const profile = await this.openProfile(entry.docId);
-      if (!profile.sync.index.membership.state().devices.has(key)) continue;
+      if (!engineOf(profile).sync.index.membership.state().devices.has(key)) continue;
       await revokeDevice(profile, fromHex(key) as SigningPublicKey);
       if (entry.role === 'owner') await profile.rotateKey();
     }
@@ -330,9 +329,9 @@ async function openAsThisDevice(
       const synced = await profile.status.when((s) => s.synced, env.timeoutMs ?? 20_000).catch(() => undefined);
       if (!synced) {
         await profile.close();
-        throw new VaultError('VAULT_NOT_FOUND', 'the relay could not be reached to restore this vault');
+        throw new VaultError('RELAY_UNREACHABLE', 'the relay could not be reached to restore this vault');
       }
-      await profile.sync.drain();
+      await engineOf(profile).sync.drain();
     }
   }
   try {
@@ -350,12 +349,12 @@ async function openAsThisDevice(
  * soon as the genesis arrives from the relay (a vault or profile first opened on this device).
  */
 async function ensureCertified(profile: Profile, device: Device): Promise<void> {
-  const membership = () => profile.sync.index.membership;
+  const membership = () => engineOf(profile).sync.index.membership;
   const certify = () =>
-    membership().state().devices.has(deviceId(device)) ? Promise.resolve() : profile.sync.appendMembership({ kind: 'device', cert: device.cert }).then(() => undefined);
+    membership().state().devices.has(deviceId(device)) ? Promise.resolve() : engineOf(profile).sync.appendMembership({ kind: 'device', cert: device.cert }).then(() => undefined);
   if (membership().hasGenesis) return certify();
   let started = false;
-  const stop = profile.sync.applied.subscribe(() => {
+  const stop = engineOf(profile).sync.applied.subscribe(() => {
     if (started || !membership().hasGenesis) return;
     started = true;
     queueMicrotask(() => stop());

@@ -1,0 +1,44 @@
+/**
+ * The plain doc's system maps: data the vault itself keeps beside the health records (a
+ * person's list of profiles, device-link records, device labels, members' chosen names). Each
+ * is declared once here with its validator, and read and written only through
+ * `SystemMap` (src/lib/vault/system-map.ts): a value that does not validate is never written,
+ * and one that arrives invalid from another replica reads as absent.
+ */
+import { z } from 'zod';
+
+export interface SystemMapDef<T> {
+  /** Root map name in the plain doc. */
+  readonly root: string;
+  readonly schema: z.ZodType<T>;
+}
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/).max(200);
+const hex = z.string().regex(/^[0-9a-f]*$/).max(128);
+
+export const VaultEntrySchema = z.object({
+  name: z.string().max(200),
+  relationship: z.string().max(200),
+  docId: base64url,
+  role: z.enum(['owner', 'editor', 'viewer', 'clinician', 'emergency']),
+  epoch: z.number().int().nonnegative(),
+  epochKeys: z.record(z.string().regex(/^\d+$/), base64url),
+  genesisNonce: base64url.optional(),
+});
+export type VaultEntry = z.infer<typeof VaultEntrySchema>;
+
+export const LinkRecordSchema = z.object({
+  expiresAt: z.number().int().nonnegative(),
+  /** Device id (hex) of the device that used the link; null while unused. */
+  usedBy: hex.nullable(),
+});
+export type LinkRecord = z.infer<typeof LinkRecordSchema>;
+
+/** A person's vault: the profiles it holds, by document id. */
+export const PROFILES_MAP: SystemMapDef<VaultEntry> = { root: 'profiles', schema: VaultEntrySchema };
+/** Device-link records, by link id. */
+export const DEVICE_LINKS_MAP: SystemMapDef<LinkRecord> = { root: 'device-links', schema: LinkRecordSchema };
+/** Labels people gave their devices, by device id. */
+export const DEVICE_LABELS_MAP: SystemMapDef<string> = { root: 'device-labels', schema: z.string().min(1).max(40) };
+/** Names members chose for themselves, by signing key (hex). */
+export const MEMBER_NAMES_MAP: SystemMapDef<string> = { root: 'member-names', schema: z.string().min(1).max(64) };

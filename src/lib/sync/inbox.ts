@@ -1,0 +1,325 @@
+/**
+ * Remote records, from the envelope map to the plain doc:
+ *
+ *   envelope key added ─► parse ─► verify signatures (the batch at once) ─► membership ops
+ *   ─► lockboxes (epoch keys) ─► snapshots ─► every other record in its author's chain order
+ *
+ * Only a record `verifyRecord` returned (a VerifiedRecord) and `authorizeRecord` accepted is
+ * opened, and only a `VerifiedUpdate` reaches the plain doc. Records are authorised as the relay
+ * took them: time limits were the relay's to check (`replica: true`), so a replica that syncs
+ * after a session ended folds the same records as one that was online during it.
+ */
+import * as Y from 'yjs';
+import { bytesEqual, toBase64Url, toHex, type BoxKeyPair, type Ed25519Engine, type SigningPublicKey } from '../crypto/index.ts';
+import {
+  authorizeRecord,
+  compareForMembership,
+  decodeSnapshotExt,
+  openRecord,
+  parseRecord,
+  recordKey,
+  RecordType,
+  recordTypeRule,
+  SerialGate,
+  snapshotCovers,
+  snapshotExtOf,
+  verifyRecord,
+  ZERO_HASH,
+  type Failure,
+  type ParsedRecord,
+  type RecordTypeCode,
+  type Result,
+  type VerifiedRecord,
+} from '../protocol/index.ts';
+import { snapshotUpdate, toVerifiedUpdate, type VerifiedUpdate } from './apply.ts';
+import { chainStep } from './chain-rules.ts';
+import type { EpochKeyRing } from './key-ring.ts';
+import type { ProblemList } from './problems.ts';
+import type { ReplicaState } from './replica-state.ts';
+
+export interface InboxContext {
+  readonly docId: Uint8Array;
+  readonly map: Y.Map<Uint8Array>;
+  readonly state: ReplicaState;
+  readonly keys: EpochKeyRing;
+  readonly problems: ProblemList;
+  readonly engine: Ed25519Engine;
+  readonly now: () => number;
+  readonly me: SigningPublicKey;
+  readonly box?: BoxKeyPair;
+  readonly alsoRecipient?: { readonly publicKey: SigningPublicKey; readonly box: BoxKeyPair };
+  /** Applies a verified update to the plain doc (as a remote change). */
+  apply(update: VerifiedUpdate): Result<void>;
+  membershipChanged(): void;
+  applied(e: { author: string; type: RecordTypeCode; seq: number }): void;
+  /** After each drain: publish state, retry held local edits. */
+  drained(): void;
+  readonly destroyed: () => boolean;
+}
+
+export class Inbox {
+  private readonly c: InboxContext;
+  private readonly incoming = new Set<string>();
+  /** Records deleted from the envelope, until a snapshot is known to cover them. */
+  private readonly erasures = new Map<string, Uint8Array>();
+  /** Signature results of the batch being processed, consumed when each record is authorised. */
+  private readonly verified = new Map<string, Result<VerifiedRecord>>();
+  private readonly reads = new SerialGate();
+
+  constructor(c: InboxContext) {
+    this.c = c;
+  }
+
+  /** Everything already in the envelope at open. */
+  takeAll(): void {
+    for (const key of this.c.map.keys()) this.incoming.add(key);
+  }
+
+  readonly onEnvelopeChange = (event: Y.YMapEvent<Uint8Array>): void => {
+    const { state, problems } = this.c;
+    for (const [key, change] of event.changes.keys) {
+      // A key's value never changes (envelope invariant I2): if it did, Yjs resolved a second
+      // item under a used key, deleting the first. Only a broken or malicious relay lets that in.
+      if (change.action === 'update') problems.report({ code: 'ENVELOPE_RECORD_ERASED', key, message: 'a record was replaced in the envelope' });
+      if (change.action === 'add' || change.action === 'update') this.incoming.add(key);
+      else if (change.action === 'delete') {
+        if (change.oldValue instanceof Uint8Array) this.erasures.set(key, change.oldValue);
+        state.index.remove(key);
+        state.compacted.add(key);
+        // Forget it was processed: if the same record is ever re-inserted, it is a replay.
+        state.processed.delete(key);
+      }
+    }
+    if (this.incoming.size > 0 || this.erasures.size > 0) void this.drain();
+  };
+
+  idle(): Promise<void> {
+    return this.reads.idle();
+  }
+
+  /** Processes newly arrived records; serial, so chains advance in order. */
+  drain(): Promise<void> {
+    return this.reads.run(async () => {
+      while (this.incoming.size > 0 && !this.c.destroyed()) {
+        const keys = [...this.incoming];
+        this.incoming.clear();
+        await this.processBatch(this.parseBatch(keys));
+      }
+      this.checkErasures();
+      this.c.drained();
+    });
+  }
+
+  private parseBatch(keys: string[]): ParsedRecord[] {
+    const batch: ParsedRecord[] = [];
+    for (const key of keys) {
+      if (this.c.state.processed.has(key)) continue;
+      const bytes = this.c.map.get(key);
+      if (bytes === undefined) continue; // compacted away before we got to it: its snapshot covers it
+      if (!(bytes instanceof Uint8Array)) {
+        this.refuse(key, undefined, { ok: false, code: 'ENVELOPE_BAD_STRUCT', message: 'envelope value is not binary' });
+        continue;
+      }
+      // A type this app does not know (a newer app wrote it) is kept and followed, never dropped.
+      const parsed = parseRecord(bytes, undefined, { unknownTypes: true });
+      if (!parsed.ok) this.refuse(key, undefined, parsed);
+      else if (recordKey(parsed.value) !== key) this.refuse(key, parsed.value, { ok: false, code: 'RECORD_KEY_MISMATCH', message: 'map key is not the record id' });
+      else batch.push(parsed.value);
+    }
+    return batch;
+  }
+
+  private async processBatch(batch: ParsedRecord[]): Promise<void> {
+    const { state } = this.c;
+    // Verify every signature of the batch concurrently; chain order only matters afterwards.
+    const results = await Promise.all(batch.map((r) => verifyRecord(r, this.c.engine)));
+    batch.forEach((r, i) => this.verified.set(recordKey(r), results[i]!));
+    // 1. Membership first: roles decide whether anything else is acceptable.
+    for (const r of batch.filter((r) => r.header.type === RecordType.membership).sort(compareForMembership)) {
+      const verdict = await this.authorize(r);
+      if (!verdict.ok) this.refuse(recordKey(r), r, verdict.failure);
+      else {
+        state.index.add(r, undefined, verdict.op);
+        this.c.membershipChanged();
+      }
+    }
+    // 1b. Lockboxes: an owner-signed lockbox for this device adds epoch keys.
+    let newKeys = 0;
+    for (const r of batch.filter((r) => r.header.type === RecordType.lockbox)) newKeys += await this.absorbLockbox(r);
+    if (newKeys > 0) {
+      for (const [k, r] of state.awaitingKey) batch.push(r), state.awaitingKey.delete(k);
+    }
+    // 2. Snapshots: applied as a whole; they lift chain heads to what they cover.
+    for (const r of batch.filter((r) => r.header.type === RecordType.snapshot)) {
+      if (this.c.keys.has(r.header.epoch)) await this.acceptSnapshot(r);
+      else state.awaitingKey.set(recordKey(r), r);
+    }
+    // 3. Everything else in chain order, holding records whose predecessor is missing.
+    for (const r of batch) {
+      const key = recordKey(r);
+      if (r.header.type !== RecordType.snapshot && !state.processed.has(key)) state.held.set(key, r);
+    }
+    await this.advanceChains();
+  }
+
+  private async authorize(r: ParsedRecord): Promise<{ ok: true; record: VerifiedRecord; op: Parameters<ReplicaState['index']['add']>[2] } | { ok: false; failure: Failure }> {
+    const key = recordKey(r);
+    const verified = this.verified.get(key) ?? (await verifyRecord(r, this.c.engine));
+    this.verified.delete(key);
+    if (!verified.ok) return { ok: false, failure: verified };
+    const verdict = await authorizeRecord(r, this.c.state.index, { engine: this.c.engine, now: this.c.now(), verified, replica: true });
+    return verdict.ok ? { ok: true, record: verified.value, op: verdict.value } : { ok: false, failure: verdict };
+  }
+
+  private async absorbLockbox(r: ParsedRecord): Promise<number> {
+    const { state, keys, docId } = this.c;
+    const verdict = await this.authorize(r);
+    if (!verdict.ok) {
+      this.refuse(recordKey(r), r, verdict.failure);
+      return 0;
+    }
+    const absorbed = keys.absorb(r, { docId, me: this.c.me, box: this.c.box });
+    // A revoked device stops opening its identity's lockboxes (it still holds the seed: see the threat model).
+    const also = this.c.alsoRecipient && !state.index.membership.state().revokedDevices.has(toHex(this.c.me)) ? this.c.alsoRecipient : undefined;
+    const absorbedAlso = also ? keys.absorb(r, { docId, me: also.publicKey, box: also.box }) : { ok: true as const, value: 0 };
+    state.index.add(r, undefined);
+    if (!absorbed.ok) this.refuse(recordKey(r), r, absorbed);
+    else if (!absorbedAlso.ok) this.refuse(recordKey(r), r, absorbedAlso);
+    else return absorbed.value + absorbedAlso.value;
+    return 0;
+  }
+
+  private async acceptSnapshot(r: ParsedRecord): Promise<void> {
+    const { state } = this.c;
+    const key = recordKey(r);
+    const verdict = await this.authorize(r);
+    if (!verdict.ok) return this.refuse(key, r, verdict.failure);
+    const ext = decodeSnapshotExt(r.header.ext);
+    if (!ext.ok) return this.refuse(key, r, ext);
+    const author = toHex(r.header.author);
+    const own = ext.value.coverage.find((c) => toHex(c.author) === author);
+    if ((own?.seq ?? 0) !== r.header.seq - 1 || !bytesEqual(own?.head ?? ZERO_HASH, r.header.prev)) {
+      return this.refuse(key, r, { ok: false, code: 'RECORD_BAD_CHAIN', message: "snapshot does not cover its author's own chain" });
+    }
+    for (const c of ext.value.coverage) {
+      const seen = state.index.seqOwner(toHex(c.author), c.seq);
+      if (seen !== undefined && seen !== toBase64Url(c.head)) {
+        return this.refuse(key, r, { ok: false, code: 'RECORD_FORK', message: 'snapshot names another record at a covered seq' });
+      }
+    }
+    const opened = this.open(verdict.record);
+    if (!opened.ok) return this.refuse(key, r, opened);
+    const update = snapshotUpdate(opened.value);
+    if (!update.ok) return this.refuse(key, r, update);
+    const applied = this.c.apply(update.value);
+    if (!applied.ok) return this.refuse(key, r, applied);
+    for (const c of ext.value.coverage) state.lift(toHex(c.author), c.seq, c.head);
+    state.lift(author, r.header.seq, r.id);
+    state.index.add(r, undefined);
+    state.processed.add(key);
+    // Held updates the snapshot already covers are replays of its content. Records whose
+    // effect lives outside the plain doc (audit entries...) stay: chainStep still folds them.
+    for (const [k, h] of state.awaitingKey) {
+      if (h.header.type === RecordType.update && h.header.seq <= state.chainOf(toHex(h.header.author)).seq) {
+        state.awaitingKey.delete(k);
+        state.processed.add(k);
+      }
+    }
+    this.c.applied({ author, type: r.header.type, seq: r.header.seq });
+  }
+
+  private async advanceChains(): Promise<void> {
+    const { state } = this.c;
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const [key, r] of [...state.held].sort((a, b) => a[1].header.seq - b[1].header.seq)) {
+        const author = toHex(r.header.author);
+        const step = chainStep({ type: r.header.type, seq: r.header.seq, prev: r.header.prev }, state.position(author, key));
+        if (step.kind === 'wait') continue;
+        state.held.delete(key);
+        progressed = true;
+        if (step.kind === 'reject') this.refuse(key, r, { ok: false, code: step.code, message: step.message });
+        else if (step.kind === 'covered') state.processed.add(key);
+        else await this.accept(key, r, author, step.kind === 'next');
+      }
+    }
+  }
+
+  /**
+   * Applies one record's effect. `advances`: it is its author's next record (else a snapshot
+   * already moved the chain past it and only its effect outside the plain doc is taken).
+   */
+  private async accept(key: string, r: ParsedRecord, author: string, advances: boolean): Promise<void> {
+    const { state } = this.c;
+    const rule = recordTypeRule(r.header.type);
+    if (rule?.effect === 'membership' || rule?.effect === 'keys') {
+      // Verified, folded or absorbed in step 1; here it only advances the chain.
+      if (!state.index.has(key)) return this.refuse(key, r, { ok: false, code: 'RECORD_NOT_ADMIN', message: `${rule.name} record was refused` });
+    } else if (rule === undefined) {
+      // A type this app does not know: signed by its author, kept in the envelope and in the chain.
+      const verified = this.verified.get(key) ?? (await verifyRecord(r, this.c.engine));
+      this.verified.delete(key);
+      if (!verified.ok) return this.refuse(key, r, verified);
+      state.index.add(r, undefined);
+    } else {
+      const verdict = await this.authorize(r);
+      if (!verdict.ok) return this.refuse(key, r, verdict.failure);
+      if (rule.sealed && !this.c.keys.has(r.header.epoch)) {
+        // Not ours to read (yet): keep it, and the author's later records wait behind it.
+        state.awaitingKey.set(key, r);
+        return;
+      }
+      if (rule.effect === 'audit') {
+        const opened = this.open(verdict.record);
+        if (!opened.ok) return this.refuse(key, r, opened);
+        state.addAudit(key, { author, seq: r.header.seq, entry: opened.value.payload });
+      }
+      if (rule.effect === 'plain') {
+        const opened = this.open(verdict.record);
+        if (!opened.ok) return this.refuse(key, r, opened);
+        const update = toVerifiedUpdate(opened.value, this.c.docId);
+        if (!update.ok) return this.refuse(key, r, update);
+        // Known before the structs land, so observers of this update can already name their author.
+        state.bindClients(update.value.clients, author);
+        const applied = this.c.apply(update.value.update);
+        if (!applied.ok) return this.refuse(key, r, applied);
+      }
+      state.index.add(r, undefined);
+    }
+    if (advances) state.advance(author, r.header.seq, r.id);
+    state.processed.add(key);
+    this.c.applied({ author, type: r.header.type as RecordTypeCode, seq: r.header.seq });
+  }
+
+  private open(r: VerifiedRecord) {
+    const key = this.c.keys.get(r.header.epoch);
+    if (!key) return { ok: false, code: 'RECORD_UNKNOWN_EPOCH', message: 'no key for this record epoch' } as Failure;
+    return openRecord(r, key);
+  }
+
+  /**
+   * Invariant I1 as a client sees it: a record leaves the envelope only under a snapshot that
+   * covers it. Checked once nothing is held, since the covering snapshot may arrive after the
+   * delete or wait for a key; an uncovered loss is a visible error, never "synced".
+   */
+  private checkErasures(): void {
+    const { state } = this.c;
+    if (state.waiting > 0) return;
+    for (const [key, bytes] of this.erasures) {
+      this.erasures.delete(key);
+      const r = parseRecord(bytes, undefined, { unknownTypes: true });
+      if (!r.ok) continue; // never a record: nothing of value went
+      const target = snapshotExtOf(r.value);
+      const covered =
+        (r.value.header.type === RecordType.update && state.index.coveredSeq(toHex(r.value.header.author)) >= r.value.header.seq) ||
+        state.index.snapshots().some((s) => s !== target && snapshotCovers(s, r.value, target));
+      if (!covered) this.c.problems.report({ code: 'ENVELOPE_RECORD_ERASED', key, author: toHex(r.value.header.author), message: 'a record left the envelope without a snapshot covering it' });
+    }
+  }
+
+  private refuse(key: string, r: ParsedRecord | undefined, failure: Failure): void {
+    this.c.state.processed.add(key);
+    this.c.problems.refused(key, r, failure);
+  }
+}
