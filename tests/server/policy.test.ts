@@ -9,6 +9,7 @@ import { generateSigningKeyPair, nobleEngine, toBase64Url, type SigningKeyPair }
 import { createAuthToken, ENVELOPE_MAP, Role } from '../../src/lib/protocol/index.ts';
 import { RelayConnection } from '../../src/lib/sync/relay-connection.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { forgeRecord } from '../helpers/forge.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
@@ -76,7 +77,7 @@ describe('relay policy', () => {
   async function expectRefused(client: RawClient, bytes: Uint8Array, key: string, code: string) {
     client.envelope.getMap<Uint8Array>(ENVELOPE_MAP).set(key, bytes);
     expect(await refused(client)).toBe(code);
-    await new Promise((r) => setTimeout(r, 100));
+    await client.conn.connection.when((c) => c === 'offline', 5_000);
     // A refused connection stops (it would otherwise keep sending for a closed document).
     expect(client.conn.connection.value).toBe('offline');
     expect(contains(relay.store.dumpAll(), bytes), 'refused record must not be stored').toBe(false);
@@ -170,8 +171,7 @@ describe('relay policy', () => {
     const old = [...c.envelope.getMap<Uint8Array>(ENVELOPE_MAP).entries()].find(([, v]) => v[3] === 1)!;
     await engineOf(a).sync.compact();
     await a.flush();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(c.envelope.getMap(ENVELOPE_MAP).has(old[0])).toBe(false);
+    await eventually(() => !c.envelope.getMap(ENVELOPE_MAP).has(old[0]), 5_000);
     expect(c.conn.refusal.value).toBeNull();
     // A fresh doc inserts the old record as a brand-new map entry, then syncs it up.
     const d = await raw(bob, { connect: false });

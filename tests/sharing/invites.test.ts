@@ -1,7 +1,7 @@
 /** Invites and live clinician sessions through the real relay. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { concatBytes, generateBoxKeyPair, generateSigningKeyPair, seededRandom, signDetached, toHex, utf8, type SigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
+import { concatBytes, generateBoxKeyPair, generateSigningKeyPair, seededRandom, signDetached, toBase64Url, toHex, utf8, type SigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
 import { createWebCryptoEngine } from '../../src/lib/crypto/index.ts';
 import {
   certifyDevice,
@@ -33,8 +33,8 @@ const cleanups = cleanupList();
 const ORIGIN = 'https://vault.example';
 const device = () => ({ signer: generateSigningKeyPair(), box: generateBoxKeyPair() });
 
-async function setup() {
-  const relay = await testRelay();
+async function setup(relayConfig: Parameters<typeof testRelay>[0] = {}) {
+  const relay = await testRelay(relayConfig);
   cleanups.push(() => relay.destroy());
   const owner = device();
   const a = await Profile.create({ ...owner, relayUrl: relay.url, minReconnectDelayMs: 50 });
@@ -73,10 +73,11 @@ describe('invites', () => {
   });
 
   it('an expired invite and a forged invite are refused; a malformed link is a typed error', async () => {
-    const { relay, a } = await setup();
+    let skew = 0; // the relay's clock, ahead of real time by this much
+    const { relay, a } = await setup({ now: () => Date.now() + skew });
     let clock = Date.now();
     const inv = await createInvitation(a, { origin: ORIGIN, role: Role.viewer, validForMs: 500, now: () => clock });
-    await new Promise((r) => setTimeout(r, 700));
+    skew = 700;
     clock = Date.now();
     await expectInviteError(acceptInvitation(inv.link, { ...device(), relayUrl: relay.url, timeoutMs: 5000 }), 'INVITE_REFUSED');
     const forged = inv.link.replace(/\.[\w-]{43}$/, '.' + 'A'.repeat(42) + 'E');
@@ -215,7 +216,7 @@ async function asInviteHolder(link: string, relayUrl: string) {
 
 /** The relay must not have closed this profile's connection, and must still take its writes. */
 async function expectStillWriting(p: Profile, field: string) {
-  await new Promise((r) => setTimeout(r, 300)); // the relay drops demoted members right after a membership change
+  // No wait: the relay drops demoted members as it takes a membership change, before any later message, so the write below is the barrier.
   expect(engineOf(p).connection!.refusal.value).toBeNull();
   setField(p, 'vitals', field, 'ok');
   await p.flush(5000);
@@ -352,7 +353,9 @@ describe('an accept binds its holder only', () => {
     expect(await engineOf(d).connection!.refusal.when((r) => r !== null, 10_000)).toBe('RECORD_NOT_MEMBER');
     await expectStillWriting(a, 'after-cert');
     expect(engineOf(a).sync.index.membership.state().devices.has(toHex(throwaway.publicKey))).toBe(false);
-    await new Promise((r) => setTimeout(r, 200)); // past the store debounce
+    // Stored after the refusal: the owner's last record (written after it) is in the store.
+    const last = toBase64Url(engineOf(a).sync.ownHead.head);
+    await eventually(() => relay.store.dumpAll().some((state) => { const doc = new Y.Doc(); Y.applyUpdate(doc, state); return doc.getMap(ENVELOPE_MAP).has(last); }), 5_000);
     for (const state of relay.store.dumpAll()) {
       const doc = new Y.Doc();
       Y.applyUpdate(doc, state);

@@ -56,6 +56,23 @@ function randomEdit(p: Profile, prng: Prng, canary: string): void {
   }
 }
 
+/** Resolves at the next change of any profile's data or status (or after `ms`, for the deadline). */
+function nextChange(profiles: readonly Profile[], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const stops: Array<() => void> = [];
+    let armed = false;
+    const done = () => {
+      if (!armed) return; // subscribe() calls back at once with the current value
+      clearTimeout(timer);
+      for (const stop of stops) stop();
+      resolve();
+    };
+    const timer = setTimeout(() => ((armed = true), done()), Math.max(0, ms));
+    for (const p of profiles) stops.push(p.changes.subscribe(done), p.status.subscribe(done));
+    armed = true;
+  });
+}
+
 /** Map key order is integration order, which legitimately differs: compare sorted. */
 const sortedMap = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
 
@@ -123,6 +140,7 @@ describe('convergence through a misbehaving network', () => {
         } else {
           randomEdit(m.profile, prng, prng.pick(canaries));
         }
+        // Pacing, not synchronisation: lets the network and the nemesis move between edits.
         if (prng.bool(0.3)) await new Promise((r) => setTimeout(r, prng.int(0, 15)));
       }
 
@@ -138,7 +156,7 @@ describe('convergence through a misbehaving network', () => {
         await Promise.all(members.map((m) => m.profile.flush().catch(() => undefined)));
         views = members.map((m) => JSON.stringify(snapshotOf(m.profile)));
         if (new Set(views).size === 1 && members.every((m) => m.profile.status.value.state === 'synced')) break;
-        await new Promise((r) => setTimeout(r, 100));
+        await nextChange(members.map((m) => m.profile), deadline - Date.now());
       }
       const statuses = members.map((m) => JSON.stringify({ ...m.profile.status.value, heads: engineOf(m.profile).sync.ownHead.seq, env: engineOf(m.profile).envelopeDoc.getMap('r').size }));
       expect(new Set(views).size, `replicas differ:\n${views.join('\n')}\n${statuses.join('\n')}`).toBe(1);
