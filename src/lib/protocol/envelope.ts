@@ -111,7 +111,9 @@ export async function authorizeRecord(
     return ok(op.value);
   }
   if (!index.membership.hasGenesis) return fail('ENVELOPE_NO_GENESIS', 'document has no genesis yet');
-  const role = o.replica && rule.history ? index.membership.roleEver(record.header.author) : index.membership.roleOf(record.header.author, now);
+  // A replica judges a record by the role its author had when it was written: the relay took
+  // it then (a removed member's records under epochs it held stay valid; see threat model 24c).
+  const role = o.replica ? index.membership.roleAtEpoch(record.header.author, record.header.epoch) : index.membership.roleOf(record.header.author, now);
   if (role === undefined) return fail('RECORD_NOT_MEMBER', 'record signed by a non-member');
   switch (rule.writers) {
     case 'owner': {

@@ -273,8 +273,11 @@ export interface MembershipState {
   readonly invites: Map<string, InviteState>;
   readonly epoch: number;
   readonly clock: number;
-  /** Keys that held a role and lost it (removed members, revoked devices): the role they last had. */
-  readonly former: Map<string, RoleCode>;
+  /**
+   * Keys that held a role and lost it (removed members, revoked devices): the role they last had
+   * and the epoch current when they lost it (the newest key they can have held).
+   */
+  readonly former: Map<string, { readonly role: RoleCode; readonly epoch: number }>;
 }
 
 /** Someone a lockbox can be addressed to: a member identity or one of its devices. */
@@ -431,7 +434,7 @@ export class MembershipView {
     const devices = new Map<string, DeviceState>();
     const revokedDevices = new Set<string>();
     const invites = new Map<string, InviteState>();
-    const former = new Map<string, RoleCode>();
+    const former = new Map<string, { role: RoleCode; epoch: number }>();
     let epoch = 0;
     let clock = 0;
     if (this.genesis?.op.kind === 'genesis') for (const m of this.genesis.op.members) members.set(toHex(m.publicKey), m);
@@ -447,7 +450,7 @@ export class MembershipView {
         case 'remove': {
           const gone = members.get(toHex(op.publicKey));
           if (owner && gone) {
-            former.set(toHex(op.publicKey), gone.role);
+            former.set(toHex(op.publicKey), { role: gone.role, epoch });
             members.delete(toHex(op.publicKey));
           }
           break;
@@ -483,7 +486,7 @@ export class MembershipView {
           if (owner || (target && who && who.identity === target.identity)) {
             revokedDevices.add(toHex(op.device));
             const role = target && members.get(target.identity)?.role;
-            if (role !== undefined) former.set(toHex(op.device), role);
+            if (role !== undefined) former.set(toHex(op.device), { role, epoch });
           }
           break;
         }
@@ -533,13 +536,17 @@ export class MembershipView {
   }
 
   /**
-   * The role this key holds or last held, whatever the time: a member's, a device's member's,
-   * or a removed member's or revoked device's last role. For records of lasting history (audit
-   * entries) a replica folds after the relay took them in their author's time.
+   * The role a record of `epoch` by this key was written under, whatever the time: its current
+   * role, or, for a removed member or revoked device, the role it last had if the record is
+   * sealed under an epoch it held (one before the rotation that followed its removal). For
+   * records a replica folds after the relay took them in their author's time.
    */
-  roleEver(publicKey: Uint8Array): RoleCode | undefined {
+  roleAtEpoch(publicKey: Uint8Array, epoch: number): RoleCode | undefined {
     const state = this.state();
-    return this.principalOf(publicKey, state)?.role ?? state.former.get(toHex(publicKey));
+    const current = this.principalOf(publicKey, state)?.role;
+    if (current !== undefined) return current;
+    const former = state.former.get(toHex(publicKey));
+    return former && epoch <= former.epoch ? former.role : undefined;
   }
 
   /** When this key's access ends (0 = never; undefined = no access). */

@@ -33,22 +33,17 @@ export interface RecordTypeRule {
   readonly compactable: boolean;
   readonly effect: RecordEffect;
   readonly writers: RecordWriters;
-  /**
-   * A record of lasting history (an audit entry): a replica folding what the relay already took
-   * accepts it from a key that held a writing role then, even if removed or expired since.
-   */
-  readonly history: boolean;
 }
 
 const rule = (r: RecordTypeRule): RecordTypeRule => Object.freeze(r);
 
 export const RECORD_TYPE_RULES: ReadonlyMap<number, RecordTypeRule> = new Map<number, RecordTypeRule>([
-  [RecordType.update, rule({ name: 'update', sealed: true, inEnvelope: true, compactable: true, effect: 'plain', writers: 'writer', history: false })],
-  [RecordType.snapshot, rule({ name: 'snapshot', sealed: true, inEnvelope: true, compactable: true, effect: 'plain', writers: 'writer', history: false })],
-  [RecordType.membership, rule({ name: 'membership', sealed: false, inEnvelope: true, compactable: false, effect: 'membership', writers: 'membership-rules', history: false })],
-  [RecordType.lockbox, rule({ name: 'lockbox', sealed: false, inEnvelope: true, compactable: false, effect: 'keys', writers: 'owner', history: false })],
-  [RecordType.audit, rule({ name: 'audit', sealed: true, inEnvelope: true, compactable: false, effect: 'audit', writers: 'member', history: true })],
-  [RecordType.presence, rule({ name: 'presence', sealed: true, inEnvelope: false, compactable: false, effect: 'none', writers: 'member', history: false })],
+  [RecordType.update, rule({ name: 'update', sealed: true, inEnvelope: true, compactable: true, effect: 'plain', writers: 'writer' })],
+  [RecordType.snapshot, rule({ name: 'snapshot', sealed: true, inEnvelope: true, compactable: true, effect: 'plain', writers: 'writer' })],
+  [RecordType.membership, rule({ name: 'membership', sealed: false, inEnvelope: true, compactable: false, effect: 'membership', writers: 'membership-rules' })],
+  [RecordType.lockbox, rule({ name: 'lockbox', sealed: false, inEnvelope: true, compactable: false, effect: 'keys', writers: 'owner' })],
+  [RecordType.audit, rule({ name: 'audit', sealed: true, inEnvelope: true, compactable: false, effect: 'audit', writers: 'member' })],
+  [RecordType.presence, rule({ name: 'presence', sealed: true, inEnvelope: false, compactable: false, effect: 'none', writers: 'member' })],
 ]);
 
 export const recordTypeRule = (type: number): RecordTypeRule | undefined => RECORD_TYPE_RULES.get(type);

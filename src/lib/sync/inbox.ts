@@ -86,6 +86,10 @@ export class Inbox {
         if (change.oldValue instanceof Uint8Array) this.erasures.set(key, change.oldValue);
         state.index.remove(key);
         state.compacted.add(key);
+        // Gone before this replica could read it: its snapshot carries it (or checkErasures says
+        // it was erased). Waiting for its key or predecessor would end in a false replay.
+        state.awaitingKey.delete(key);
+        state.held.delete(key);
         // Forget it was processed: if the same record is ever re-inserted, it is a replay.
         state.processed.delete(key);
       }
@@ -134,10 +138,13 @@ export class Inbox {
     // Verify every signature of the batch concurrently; chain order only matters afterwards.
     const results = await Promise.all(batch.map((r) => verifyRecord(r, this.c.engine)));
     batch.forEach((r, i) => this.verified.set(recordKey(r), results[i]!));
+    const hadGenesis = state.index.membership.hasGenesis;
     // 1. Membership first: roles decide whether anything else is acceptable.
     for (const r of batch.filter((r) => r.header.type === RecordType.membership).sort(compareForMembership)) {
       const verdict = await this.authorize(r);
-      if (!verdict.ok) this.refuse(recordKey(r), r, verdict.failure);
+      // Before the genesis nothing can be judged: wait for it (retried when it arrives).
+      if (!verdict.ok && !state.index.membership.hasGenesis) state.awaitingKey.set(recordKey(r), r);
+      else if (!verdict.ok) this.refuse(recordKey(r), r, verdict.failure);
       else {
         state.index.add(r, undefined, verdict.op);
         this.c.membershipChanged();
@@ -146,7 +153,8 @@ export class Inbox {
     // 1b. Lockboxes: an owner-signed lockbox for this device adds epoch keys.
     let newKeys = 0;
     for (const r of batch.filter((r) => r.header.type === RecordType.lockbox)) newKeys += await this.absorbLockbox(r);
-    if (newKeys > 0) {
+    // New keys, or the genesis at last (records that arrived before it waited): retry the waiting.
+    if (newKeys > 0 || (!hadGenesis && state.index.membership.hasGenesis)) {
       for (const [k, r] of state.awaitingKey) batch.push(r), state.awaitingKey.delete(k);
     }
     // 2. Snapshots: applied as a whole; they lift chain heads to what they cover.
@@ -157,7 +165,7 @@ export class Inbox {
     // 3. Everything else in chain order, holding records whose predecessor is missing.
     for (const r of batch) {
       const key = recordKey(r);
-      if (r.header.type !== RecordType.snapshot && !state.processed.has(key)) state.held.set(key, r);
+      if (r.header.type !== RecordType.snapshot && !state.processed.has(key) && !state.awaitingKey.has(key)) state.held.set(key, r);
     }
     await this.advanceChains();
   }
@@ -174,6 +182,10 @@ export class Inbox {
   private async absorbLockbox(r: ParsedRecord): Promise<number> {
     const { state, keys, docId } = this.c;
     const verdict = await this.authorize(r);
+    if (!verdict.ok && !state.index.membership.hasGenesis) {
+      state.awaitingKey.set(recordKey(r), r);
+      return 0;
+    }
     if (!verdict.ok) {
       this.refuse(recordKey(r), r, verdict.failure);
       return 0;
@@ -193,6 +205,7 @@ export class Inbox {
     const { state } = this.c;
     const key = recordKey(r);
     const verdict = await this.authorize(r);
+    if (!verdict.ok && verdict.failure.code === 'ENVELOPE_NO_GENESIS') return void state.awaitingKey.set(key, r);
     if (!verdict.ok) return this.refuse(key, r, verdict.failure);
     const ext = decodeSnapshotExt(r.header.ext);
     if (!ext.ok) return this.refuse(key, r, ext);
@@ -264,6 +277,9 @@ export class Inbox {
       state.index.add(r, undefined);
     } else {
       const verdict = await this.authorize(r);
+      // Another member's record can reach a fresh replica before the genesis (the relay
+      // broadcasts live updates before this replica's catch-up): it waits, like one without its key.
+      if (!verdict.ok && verdict.failure.code === 'ENVELOPE_NO_GENESIS') return void state.awaitingKey.set(key, r);
       if (!verdict.ok) return this.refuse(key, r, verdict.failure);
       if (rule.sealed && !this.c.keys.has(r.header.epoch)) {
         // Not ours to read (yet): keep it, and the author's later records wait behind it.

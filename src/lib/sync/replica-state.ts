@@ -24,7 +24,10 @@ export class ReplicaState {
   readonly compacted = new Set<string>();
   /** Records whose author's chain has a gap before them. */
   readonly held = new Map<string, ParsedRecord>();
-  /** Records whose epoch key this device does not hold (yet): retried when a lockbox arrives. */
+  /**
+   * Records that cannot be judged yet: no key for their epoch (retried when a lockbox arrives),
+   * or no genesis (retried when it arrives; the relay can broadcast before the catch-up).
+   */
   readonly awaitingKey = new Map<string, ParsedRecord>();
   /** Yjs clientID → hex signing key of the author whose verified record carried it. */
   readonly clientAuthors = new Map<number, string>();
