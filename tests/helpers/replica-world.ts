@@ -64,7 +64,7 @@ export class World {
   }
 
   private common(): Omit<OpenProfileOptions, 'signer' | 'access'> {
-    return { engine: this.engine, random: this.random(), now: this.now, batchWindowMs: 0, compactEvery: this.compactEvery, persistence: pinnedEnvelope(this.prng.int(1, 2 ** 31 - 1)) };
+    return { engine: this.engine, random: this.random(), now: this.now, batchWindowMs: 0, compactEvery: this.compactEvery, expirySweep: false, persistence: pinnedEnvelope(this.prng.int(1, 2 ** 31 - 1)) };
   }
 
   /** The owner creates the profile offline (genesis lists `others`), then connects. */

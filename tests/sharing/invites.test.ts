@@ -105,10 +105,13 @@ describe('live clinician session', () => {
     await c.flush();
     await eventually(() => a.readNote('visit') === 'Refill inhaler.');
 
-    // The session ends: the relay drops the clinician, an owner device rotates.
+    // The session ends: the relay drops the clinician, the owner's device sweeps it (on its own,
+    // vault/expiry-sweep.ts, or when asked; never twice) and rotates once.
     expect(await engineOf(c).connection!.refusal.when((r) => r !== null, 10_000)).toBe('TOKEN_EXPIRED');
-    expect(await a.endExpiredAccess()).toBe(1);
+    await a.endExpiredAccess();
     await a.flush();
+    await eventually(() => engineOf(a).sync.currentEpoch === 2);
+    expect(await a.endExpiredAccess()).toBe(0);
     expect(engineOf(a).sync.currentEpoch).toBe(2);
     setField(a, 'vitals', 'bp', '140/90');
     await a.flush();

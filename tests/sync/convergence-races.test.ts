@@ -59,9 +59,30 @@ describe('convergence races', () => {
     expect(await viewOf(late.profile, w.now())).toEqual(await viewOf(own.profile, w.now()));
   });
 
-  // Issue 10's known "clinician records refused after the session ended", in its general form:
-  // authorisation is judged at processing time, so a late replica refuses what a live one applied.
-  it("a record the relay took before its author's removal reaches every replica", async () => {
+  // Threat model 24c. A replica cannot tell a removed member's record the relay took just before
+  // the removal from one a revoked key wrote afterwards through a relay that let it: it accepts
+  // a former member's record only behind a snapshot made while it was a member. An owner that
+  // removes someone while caught up covers everything the relay took (every replica equal); a
+  // write that raced the removal is refused, visibly, by every replica that sees it afterwards.
+  it("a record the relay took before its author's removal reaches every replica when the owner removes while caught up", async () => {
+    const w = world();
+    const prng = createPrng(10);
+    const [owner, editor, viewer] = [w.newMember(Role.owner), w.newMember(Role.editor), w.newMember(Role.viewer)];
+    const own = await w.create('owner', owner, [editor, viewer]);
+    const ed = await w.open('editor', editor);
+    const vw = await w.open('viewer', viewer);
+    ed.profile.records.put('medications', generateRecord('medications', prng.next));
+    await seamOf(ed.profile).settle();
+    await w.connector.flushLink(ed.link);
+    await w.connector.flushLink(own.link); // the owner is caught up
+    await own.profile.removeMember(editor.signer.publicKey);
+    await w.quiesce();
+    expect(w.connector.ended.map(([name]) => name)).toEqual(['editor']);
+    expect(await viewOf(own.profile, w.now())).toEqual(await viewOf(vw.profile, w.now()));
+    expect(own.profile.status.value.problems).toEqual([]);
+  });
+
+  it('a record that raced its author\'s removal is refused visibly (never silently) by replicas that see it after the removal', async () => {
     const w = world();
     const prng = createPrng(10);
     const [owner, editor, viewer] = [w.newMember(Role.owner), w.newMember(Role.editor), w.newMember(Role.viewer)];
@@ -74,8 +95,11 @@ describe('convergence races', () => {
     await w.connector.flushLink(ed.link); // the relay takes it while the editor is a member
     await w.connector.flushLink(vw.link); // the viewer applies it
     await own.profile.removeMember(editor.signer.publicKey);
+    own.link.paused = false;
     await w.quiesce();
-    expect(w.connector.ended.map(([name]) => name)).toEqual(['editor']);
-    expect(await viewOf(own.profile, w.now())).toEqual(await viewOf(vw.profile, w.now()));
+    const refused = own.profile.status.value.problems.filter((p) => p.code === 'RECORD_NOT_MEMBER' && p.key !== undefined);
+    expect(refused).toHaveLength(1);
+    expect(own.profile.records.list('medications')).toEqual([]);
+    expect(vw.profile.records.list('medications')).toHaveLength(1);
   });
 });

@@ -111,9 +111,14 @@ export async function authorizeRecord(
     return ok(op.value);
   }
   if (!index.membership.hasGenesis) return fail('ENVELOPE_NO_GENESIS', 'document has no genesis yet');
-  // A replica judges a record by the role its author had when it was written: the relay took
-  // it then (a removed member's records under epochs it held stay valid; see threat model 24c).
-  const role = o.replica ? index.membership.roleAtEpoch(record.header.author, record.header.epoch) : index.membership.roleOf(record.header.author, now);
+  // A replica judges records the relay took without time limits (an ended session's records
+  // stay valid). A removed member's or revoked device's record counts only behind a snapshot a
+  // writer made while it was a member: nothing proves when an uncovered one was written, and a
+  // revoked key must not write again through a relay that lets it (threat model 24c).
+  const covered = record.header.seq <= index.coveredSeq(author);
+  const role = o.replica
+    ? (index.membership.roleOf(record.header.author, 0) ?? (covered ? index.membership.formerRole(record.header.author) : undefined))
+    : index.membership.roleOf(record.header.author, now);
   if (role === undefined) return fail('RECORD_NOT_MEMBER', 'record signed by a non-member');
   switch (rule.writers) {
     case 'owner': {

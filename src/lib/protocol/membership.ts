@@ -535,18 +535,9 @@ export class MembershipView {
     return undefined;
   }
 
-  /**
-   * The role a record of `epoch` by this key was written under, whatever the time: its current
-   * role, or, for a removed member or revoked device, the role it last had if the record is
-   * sealed under an epoch it held (one before the rotation that followed its removal). For
-   * records a replica folds after the relay took them in their author's time.
-   */
-  roleAtEpoch(publicKey: Uint8Array, epoch: number): RoleCode | undefined {
-    const state = this.state();
-    const current = this.principalOf(publicKey, state)?.role;
-    if (current !== undefined) return current;
-    const former = state.former.get(toHex(publicKey));
-    return former && epoch <= former.epoch ? former.role : undefined;
+  /** The role a removed member or revoked device last had (undefined: never lost one). */
+  formerRole(publicKey: Uint8Array): RoleCode | undefined {
+    return this.state().former.get(toHex(publicKey))?.role;
   }
 
   /** When this key's access ends (0 = never; undefined = no access). */

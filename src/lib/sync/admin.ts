@@ -118,11 +118,14 @@ export function nextExpiry(sync: ProfileSync): number | undefined {
 /** Removes every member whose access expired, and rotates once for all, in one transaction; returns how many. */
 export async function removeExpired(sync: ProfileSync): Promise<number> {
   const now = sync.clock.now();
-  const expired = expiredMembers(sync, now);
-  if (expired.length === 0 || !isAdminRole(sync.index.membership.roleOf(sync.clock.signer, now))) return 0;
-  await sync.transact(async (tx) => {
+  if (expiredMembers(sync, now).length === 0 || !isAdminRole(sync.index.membership.roleOf(sync.clock.signer, now))) return 0;
+  // Decided inside the transaction: a sweep already under way (the owner's own, or another
+  // call) has removed them by then, and they are not removed (and rotated for) twice.
+  return sync.transact(async (tx) => {
+    const expired = expiredMembers(sync, tx.now());
+    if (expired.length === 0) return 0;
     for (const m of expired) await tx.membershipOp({ kind: 'remove', publicKey: m.publicKey });
     await rotateIn(tx, sync.docId);
+    return expired.length;
   });
-  return expired.length;
 }

@@ -17,6 +17,7 @@ import { defaultEd25519Engine, type Ed25519Engine } from '../crypto/index.ts';
 import { checkEnvelopeUpdate, rebuildEnvelopeIndex, type EnvelopeIndex, type EnvelopeLimits } from '../protocol/envelope.ts';
 import { SerialGate } from '../protocol/serial.ts';
 import { Observable } from './observable.ts';
+import { hasPending } from './yjs-internals.ts';
 import { classifyRefusal, freshTokenMayFix, reconnectDelay, type RefusalChannel } from './refusals.ts';
 import type { Connection } from './status.ts';
 
@@ -62,7 +63,8 @@ export class RelayConnection {
   /** Envelope changes sent but not yet acknowledged, plus those held back until the catch-up. */
   readonly unsynced = new Observable<number>(0);
   private sentUnacked = 0;
-  private heldBack = 0;
+  /** Local envelope changes kept out of the wire until the first catch-up. */
+  private heldBack: Uint8Array[] = [];
   /** True after the first complete catch-up with the relay. */
   readonly synced = new Observable<boolean>(false);
   /** Why the relay refused us, if it did (a stable code, e.g. TOKEN_NOT_MEMBER). */
@@ -122,7 +124,14 @@ export class RelayConnection {
       const seq = ++this.localSeq;
       this.localPending++;
       this.enqueue(() => this.commitLocal(update, before, seq));
-      Y.applyUpdate(this.wire, update, LOCAL_ORIGIN);
+      // Until the first catch-up, local changes stay out of the wire, so the provider does not
+      // send them one by one ahead of what the relay holds: a document created offline must
+      // reach the relay genesis first, or its records are refused (ENVELOPE_NO_GENESIS).
+      if (this.synced.value) Y.applyUpdate(this.wire, update, LOCAL_ORIGIN);
+      else {
+        this.heldBack.push(update);
+        this.unsynced.set(this.sentUnacked + this.heldBack.length);
+      }
     };
     o.envelope.on('update', this.onEnvelopeUpdate);
     // Remote changes: what integrating the relay's message changed in the wire, gated.
@@ -163,7 +172,7 @@ export class RelayConnection {
       },
       onUnsyncedChanges: ({ number }) => {
         this.sentUnacked = number;
-        this.unsynced.set(number + this.heldBack);
+        this.unsynced.set(number + this.heldBack.length);
       },
       onAuthenticated: () => {
         this.lastAuthRefusal = null;
@@ -189,25 +198,14 @@ export class RelayConnection {
       if (status !== 'connected') this.synced.set(false);
       if (status === 'disconnected') this.onSocketDown();
     });
-    // Until the first catch-up, local changes are not sent one by one: they reach the relay in
-    // this client's sync step 2, after what the relay holds. A document created offline must
-    // arrive genesis first, or the relay refuses its records (ENVELOPE_NO_GENESIS).
-    const provider = this.provider as unknown as { boundDocumentUpdateHandler: (u: Uint8Array, origin: unknown) => void };
-    const send = provider.boundDocumentUpdateHandler;
-    this.wire.off('update', send);
-    provider.boundDocumentUpdateHandler = (update, origin) => {
-      if (origin === this.provider) return;
-      if (this.synced.value) return send(update, origin);
-      this.heldBack++;
-      this.unsynced.set(this.sentUnacked + this.heldBack);
-    };
-    this.wire.on('update', provider.boundDocumentUpdateHandler);
+    // Caught up: the held local changes go into the wire as one update, which the provider
+    // sends after what the relay holds (its normal update path, no provider internals).
     this.synced.subscribe((synced) => {
-      if (!synced || this.heldBack === 0) return;
-      this.heldBack = 0;
-      // Held changes travel in the sync step 2 that follows; a forced sync makes sure of it.
-      this.provider.forceSync();
+      if (!synced || this.heldBack.length === 0) return;
+      const held = Y.mergeUpdates(this.heldBack);
+      this.heldBack = [];
       this.unsynced.set(this.sentUnacked);
+      Y.applyUpdate(this.wire, held, LOCAL_ORIGIN);
     });
     this.provider.attach();
     // The provider counts sent-but-unacknowledged updates, but a message lost with a dropped
@@ -282,7 +280,7 @@ export class RelayConnection {
    */
   private async pumpRemote(): Promise<void> {
     while (this.remote.length > 0 && this.localPending === 0 && !this.destroyed) {
-      if (this.wire.store.pendingStructs !== null || this.wire.store.pendingDs !== null) return;
+      if (hasPending(this.wire)) return;
       const taken = this.remote.length;
       const update = taken === 1 ? this.remote[0]! : Y.mergeUpdates(this.remote);
       const verdict = await checkEnvelopeUpdate(update, this.gateIndex, {

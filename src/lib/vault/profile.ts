@@ -85,6 +85,11 @@ export interface OpenProfileOptions {
   readonly minReconnectDelayMs?: number;
   /** Connect at once (default true when relayUrl is set). */
   readonly autoConnect?: boolean;
+  /**
+   * End time-limited access on its own when the time comes (default true; vault/expiry-sweep.ts).
+   * Off only where a test drives every step itself (the seeded harness calls endExpiredAccess).
+   */
+  readonly expirySweep?: boolean;
 }
 
 export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
@@ -255,7 +260,8 @@ export class Profile {
     profile.relay = o.relayUrl ? { url: o.relayUrl, token } : undefined;
     profile.ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
     profile.watchPresence();
-    profile.expirySweep.arm();
+    if (o.expirySweep === false) profile.expirySweep.stop();
+    else profile.expirySweep.arm();
     if (detachPersistence) profile.detachers.push(detachPersistence);
     if (detachPersistence?.meta && connection) await profile.trackAcknowledged(detachPersistence.meta);
     if (connection && o.autoConnect !== false) await profile.connect();

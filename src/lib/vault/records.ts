@@ -11,6 +11,7 @@
  * in someone else's name.
  */
 import * as Y from 'yjs';
+import { valuesWithClient } from '../sync/yjs-internals.ts';
 import { SECTIONS, validateRecord, type SchemaIssue, type SectionName, type SectionRecord } from './health.ts';
 import { VaultError } from './errors.ts';
 
@@ -192,17 +193,13 @@ export class ProfileRecords {
     const out: HistoryEntry[] = [];
     const arr = this.c.doc.getArray<StoredHistory>(HISTORY_ROOT);
     // Walk the items, not toArray(): each item's clientID names its proven author.
-    let item = arr._start;
-    while (item) {
-      if (!item.deleted && item.content instanceof Y.ContentAny) {
-        const author = this.c.authorOfClient(item.id.client);
-        for (const h of item.content.arr as StoredHistory[]) {
-          if (!isStoredHistory(h) || !pick(h)) continue;
-          const proof = author === undefined ? 'snapshot' : author === h.b ? 'signed' : 'mismatch';
-          out.push({ section: h.s, id: h.i, action: h.a, at: h.t, author: author ?? h.b, proof });
-        }
+    for (const { client, values } of valuesWithClient(arr as Y.Array<unknown>)) {
+      const author = this.c.authorOfClient(client);
+      for (const h of values as StoredHistory[]) {
+        if (!isStoredHistory(h) || !pick(h)) continue;
+        const proof = author === undefined ? 'snapshot' : author === h.b ? 'signed' : 'mismatch';
+        out.push({ section: h.s, id: h.i, action: h.a, at: h.t, author: author ?? h.b, proof });
       }
-      item = item.right;
     }
     return out;
   }

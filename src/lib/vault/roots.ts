@@ -1,7 +1,7 @@
 /** Which root types of a doc a transaction changed, by name (cheap: called for every transaction). */
 import type * as Y from 'yjs';
+import { rootOf } from '../sync/yjs-internals.ts';
 
-type Nested = { _item: { parent: unknown } | null };
 
 const names = new WeakMap<Y.Doc, { size: number; byType: Map<unknown, string> }>();
 
@@ -14,9 +14,7 @@ export function changedRoots(doc: Y.Doc, tr: Y.Transaction): Set<string> {
   const out = new Set<string>();
   for (const changed of tr.changed.keys()) {
     // A nested type (a record's field map) belongs to the root it sits in.
-    let type = changed as unknown as Nested;
-    while (type._item?.parent) type = type._item.parent as Nested;
-    const name = cached.byType.get(type);
+    const name = cached.byType.get(rootOf(changed));
     if (name !== undefined) out.add(name);
   }
   return out;
