@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { toBase64Url, toHex } from '../../src/lib/crypto/index.ts';
-import { checkEnvelopeUpdate, ENVELOPE_MAP, isWriterRole, rebuildEnvelopeIndex } from '../../src/lib/protocol/index.ts';
+import { checkEnvelopeUpdate, ENVELOPE_MAP, isWriterRole, rebuildEnvelopeIndex, RecordType } from '../../src/lib/protocol/index.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { createPrng, testSeed } from '../helpers/prng.ts';
 import { RawSyncClient } from '../helpers/raw-sync-client.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
@@ -58,11 +59,24 @@ async function runSequence(world: World, seed: number): Promise<void> {
       const verdict = await checkEnvelopeUpdate(gen.bytes, index, { engine, now: T0, stateOf: (c) => Y.getState(model.store, c), sender: toHex(world.keys[gen.sender].publicKey) });
       sender.sendUpdate(gen.bytes);
       const reason = await sender.barrier();
-      expect(reason, `relay and model disagree on: ${gen.label}`).toBe(verdict.ok ? null : verdict.code);
       if (gen.honest) expect(reason, gen.label).toBeNull();
-      if (!verdict.ok) continue;
+      if (!verdict.ok) {
+        expect(reason, `relay and model disagree on: ${gen.label}`).toBe(verdict.code);
+        continue;
+      }
+      const roleBefore = index.membership.roleOf(world.keys[gen.sender].publicKey, T0);
       verdict.value.commit();
       Y.applyUpdate(model, gen.bytes);
+      // The relay also acts on an accepted membership change: once applied, it closes the
+      // connections of whoever lost access or write access (server/revocation.ts), the
+      // sender's own included. The model decides who that is; the close comes just after the
+      // message is handled, so the barrier may answer before it.
+      const roleAfter = index.membership.roleOf(world.keys[gen.sender].publicKey, T0);
+      const cutOff = verdict.value.added.some((r) => r.header.type === RecordType.membership) && (roleAfter === undefined || (isWriterRole(roleBefore) && !isWriterRole(roleAfter)));
+      if (cutOff) {
+        await eventually(() => sender.closeReason !== null, 10_000, () => `the relay closes ${gen.sender} after: ${gen.label}`);
+        expect(sender.closeReason, `relay and model disagree on: ${gen.label}`).toBe('TOKEN_NOT_MEMBER');
+      } else expect(reason, `relay and model disagree on: ${gen.label}`).toBeNull();
     }
     const expected = liveKeys(Y.encodeStateAsUpdate(model));
     const fresh = await connect('viewer');
