@@ -4,7 +4,8 @@
  * must equal the in-process model's (same policy, real Yjs); at the end of each sequence a fresh
  * client must see exactly the model's live records, and again after the relay restarts and
  * rebuilds its state from storage, with owner, editor and viewer still admitted.
- * FUZZ_SEQUENCES sets the count (CI: 50).
+ * FUZZ_SEQUENCES sets the count (CI: 50); kept counter-example seeds (fixtures/envelope-seeds.json,
+ * `realism`) are replayed first.
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -15,6 +16,7 @@ import { createPrng, testSeed } from '../helpers/prng.ts';
 import { RawSyncClient } from '../helpers/raw-sync-client.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 import { SqliteEnvelopeLog } from '../../src/lib/storage/sqlite-log.ts';
+import seeds from './fixtures/envelope-seeds.json' with { type: 'json' };
 import { honestCompaction, honestRecord, hostileUpdate, type Generated } from './hostile.ts';
 import { engine, itemsOf, T0, type RoleName, type World, buildWorld } from './envelope-world.ts';
 
@@ -105,6 +107,19 @@ async function runSequence(world: World, seed: number): Promise<void> {
 }
 
 describe('envelope policy fuzzer, realism tier', () => {
+  it('every kept counter-example seed passes', async () => {
+    const world = await buildWorld();
+    for (const { seed } of seeds.realism) {
+      try {
+        await runSequence(world, seed);
+      } catch (e) {
+        const err = e as Error;
+        err.message = `${err.message}\n  kept seed: ${seed}\n  rerun: FUZZ_SEED=${seed} FUZZ_SEQUENCES=1 npx vitest run tests/fuzz/envelope-realism.test.ts`;
+        throw err;
+      }
+    }
+  }, 120_000);
+
   it(`${SEQUENCES} sequences through the real relay match the model, before and after a restart`, async () => {
     const world = await buildWorld();
     const first = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : testSeed();
@@ -114,7 +129,7 @@ describe('envelope policy fuzzer, realism tier', () => {
         await runSequence(world, seed);
       } catch (e) {
         const err = e as Error;
-        err.message = `${err.message}\n  seed: ${seed}\n  rerun: FUZZ_SEED=${seed} FUZZ_SEQUENCES=1 npx vitest run tests/fuzz/envelope-realism.test.ts`;
+        err.message = `${err.message}\n  seed: ${seed}\n  rerun: FUZZ_SEED=${seed} FUZZ_SEQUENCES=1 npx vitest run tests/fuzz/envelope-realism.test.ts\n  then keep it in tests/fuzz/fixtures/envelope-seeds.json (realism)`;
         throw err;
       }
     }
