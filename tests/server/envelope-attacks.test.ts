@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { toBase64Url } from '../../src/lib/crypto/index.ts';
+import { toBase64Url, toHex } from '../../src/lib/crypto/index.ts';
 import { decodeMembershipExt, ENVELOPE_MAP, parseRecord, RecordType } from '../../src/lib/protocol/index.ts';
 import { SqliteEnvelopeLog } from '../../src/lib/storage/sqlite-log.ts';
 import { buildWorld, T0, type ExistingItem, type RoleName, type World } from '../fuzz/envelope-world.ts';
@@ -137,6 +137,19 @@ describe('envelope attacks through the relay', () => {
     const asRecord = encodeRawUpdate([{ client: owner, clock, structs: [{ kind: 'item', origin: null, rightOrigin: null, parent: 'r', parentSub: mine.key, content: { kind: 'binary', bytes: mine.bytes } }] }], []);
     expect(await send('editor', asRecord)).toBe('ENVELOPE_CLIENT_NOT_OWNED');
     expect(await send('viewer', encodeRawUpdate([{ client: owner, clock, structs: [{ kind: 'gc', len: 1 }] }], []))).toBe('ENVELOPE_BAD_STRUCT');
+    await expectIntact();
+  });
+
+  it('the only owner\'s signed removal of itself is refused (RECORD_LAST_OWNER): the owner is not closed out and stays owner after a restart', async () => {
+    // Realism fuzzer seed 1325089206: accepted before, after which the relay closed the owner's
+    // connection (TOKEN_NOT_MEMBER) and the profile had no owner for ever.
+    const removeMe = world.pool.find((p) => {
+      const op = p.role === 'owner' && p.record.header.type === RecordType.membership ? decodeMembershipExt(p.record.header.ext) : undefined;
+      return op?.ok && op.value.kind === 'remove' && toHex(op.value.publicKey) === toHex(world.keys.owner.publicKey);
+    })!;
+    const owner = world.ownerClient;
+    const update = encodeRawUpdate([{ client: owner, clock: Y.getState(docOf(relay).store, owner), structs: [{ kind: 'item', origin: null, rightOrigin: null, parent: 'r', parentSub: removeMe.key, content: { kind: 'binary', bytes: removeMe.bytes } }] }], []);
+    expect(await send('owner', update)).toBe('RECORD_LAST_OWNER');
     await expectIntact();
   });
 

@@ -84,7 +84,7 @@ async function household() {
   expect(e.role).toBe(Role.editor);
   expect(v.role).toBe(Role.viewer);
   expect(v.records.list('allergies')).toHaveLength(1);
-  return { owner: o, editor: e, viewer: v, editorKey: editor.signer.publicKey, granPhone, granDevice: g };
+  return { owner: o, editor: e, viewer: v, ownerKey: owner.signer.publicKey, editorKey: editor.signer.publicKey, granPhone, granDevice: g };
 }
 
 type Household = Awaited<ReturnType<typeof household>>;
@@ -180,6 +180,17 @@ describe('owner operations refuse non-owners before anything is signed', () => {
     await revokeDevice(h.granDevice, h.granPhone);
     expect(engineOf(h.granDevice).sync.ownHead.seq).toBe(before + 1);
     expect(h.granDevice.status.value.problems).toEqual([]);
+  });
+});
+
+describe('a profile keeps an owner', () => {
+  it('the only owner removing itself is refused before anything is sealed (RECORD_LAST_OWNER); it stays owner', async () => {
+    const h = await household();
+    const before = Y.encodeStateVector(engineOf(h.owner).envelopeDoc);
+    await expect(h.owner.removeMember(h.ownerKey)).rejects.toMatchObject({ code: 'RECORD_LAST_OWNER' });
+    await expect(removeMemberByKey(h.owner, toHex(h.ownerKey))).rejects.toMatchObject({ code: 'RECORD_LAST_OWNER' });
+    expect(Y.encodeStateVector(engineOf(h.owner).envelopeDoc)).toEqual(before);
+    expect(h.owner.role).toBe(Role.owner);
   });
 });
 

@@ -105,6 +105,10 @@ export async function authorizeRecord(
   if (rule.writers === 'membership-rules') {
     const op = index.membership.check(record, now);
     if (!op.ok) return op;
+    // A profile keeps an owner: without one nobody can ever change membership or rotate again.
+    // Relay and own writes only; replicas fold what the relay took (fuzz seed 1325089206: the
+    // last owner's signed "remove me" was accepted and the relay then closed the owner out).
+    if (!o.replica && index.membership.leavesNoOwner(record, op.value)) return fail('RECORD_LAST_OWNER', 'the profile would be left without an owner');
     // Signatures inside the op (a device certificate, an accept's proof by the key it binds).
     const proof = await verifyMembershipProof(index.docId, record, op.value, o.engine);
     if (!proof.ok) return proof;

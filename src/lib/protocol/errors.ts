@@ -37,6 +37,7 @@ export const ProtocolErrors = {
   RECORD_FORK: 131,
   RECORD_GAP: 132,
   RECORD_BAD_CHAIN: 133,
+  RECORD_LAST_OWNER: 134, // a membership op that would leave the profile without an owner
   RECORD_CLIENTID_NOT_OWNED: 140,
   RECORD_BAD_UPDATE: 141,
   ENVELOPE_BAD_UPDATE: 150,

@@ -320,6 +320,8 @@ const compareEntries = (a: Entry, b: Entry): number => {
   return ka < kb ? -1 : ka > kb ? 1 : a.record.header.seq - b.record.header.seq;
 };
 
+const hasOwner = (state: MembershipState): boolean => [...state.members.values()].some((m) => m.role === Role.owner);
+
 /** A key an accept may not bind: a member (any role), a certified device (even revoked) or an invite key. */
 function isTaken(key: Uint8Array, state: MembershipState): boolean {
   const hex = toHex(key);
@@ -509,6 +511,21 @@ export class MembershipView {
     if (!device || state.revokedDevices.has(hex)) return undefined;
     const member = state.members.get(device.identity);
     return member ? { identity: device.identity, role: member.role, expiresAt: member.expiresAt } : undefined;
+  }
+
+  /**
+   * Whether adding this op (one `check` accepted) would leave a document that has an owner with
+   * none: the last owner removing or demoting itself, or any op whose place in the fold has that
+   * effect. Nobody could then ever add, remove or rotate again, and the relay would close the
+   * last owner's connections (revocation.ts). Judged on the fold with the op in place, regardless
+   * of expiry. The relay and a device's own writes refuse it (`authorizeRecord`); a replica folds
+   * what the relay took, like an invite's expiry, so replicas never disagree about it.
+   */
+  leavesNoOwner(record: ParsedRecord, op: MembershipOp): boolean {
+    if (op.kind === 'genesis' || !hasOwner(this.state())) return false;
+    const trial = this.clone();
+    trial.add(record, op);
+    return !hasOwner(trial.state());
   }
 
   /** Members by identity key, regardless of expiry. */

@@ -42,7 +42,7 @@ export class OwnRecordRefused extends ProtocolError {
 }
 
 /** Verdicts about who may write what: an own record refused with one of these is never inserted. */
-const ROLE_REFUSALS: ReadonlySet<string> = new Set(['RECORD_NOT_MEMBER', 'RECORD_NOT_WRITER', 'RECORD_NOT_ADMIN']);
+const ROLE_REFUSALS: ReadonlySet<string> = new Set(['RECORD_NOT_MEMBER', 'RECORD_NOT_WRITER', 'RECORD_NOT_ADMIN', 'RECORD_LAST_OWNER']);
 
 export interface OwnWriterContext {
   readonly docId: Uint8Array;
