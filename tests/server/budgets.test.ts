@@ -89,7 +89,7 @@ class RawMember {
   }
 
   /** Resolves once `predicate` holds, re-checked on every message from the relay. */
-  until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  until(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
