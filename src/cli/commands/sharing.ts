@@ -34,8 +34,8 @@ export async function create(a: CliArgs): Promise<void> {
   if (dev.ring.aliases().includes(alias!)) throw new CliError('CLI_EXISTS', `a profile named "${alias}" already exists`);
   const store = openStore(dev.dir);
   const profile = await Profile.create({ signer: dev.ring.signer, box: dev.ring.box, persistence: store.persistence });
-  // Added one by one after genesis, not in it: Profile.create writes genesis members without
-  // sending them lockboxes, while addMember (grant) sends each one its lockbox, and audits it.
+  // Added one by one after genesis, not in it: addMember (grant) sends each one its lockbox and
+  // leaves an audit entry per member, which genesis members would not get.
   for (const m of members) await profile.addMember({ publicKey: m.publicKey, boxKey: m.boxKey, role: m.role, expiresAt: 0 });
   await profile.close();
   store.close();
