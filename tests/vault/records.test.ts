@@ -108,7 +108,8 @@ describe('profile records', () => {
 
   it('viewers cannot write: the facade refuses before anything is sealed', async () => {
     const { a, b } = await pair(Role.viewer);
-    await eventually(() => b.role === Role.viewer); // the catch-up's records are verified after "synced"
+    // "Synced" means the catch-up is verified and applied: the role is known at once.
+    expect(b.role).toBe(Role.viewer);
     expect(b.canWrite).toBe(false);
     expect(() => b.records.put('allergies', allergy('v', 'Latex'))).toThrowError(expect.objectContaining({ code: 'RECORD_READ_ONLY' }));
     expect(() => b.note('main').setText('viewer typing')).toThrowError(expect.objectContaining({ code: 'RECORD_READ_ONLY' }));

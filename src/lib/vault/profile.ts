@@ -132,6 +132,8 @@ export class Profile {
   private presenceTimer: ReturnType<typeof setInterval> | undefined;
   private readonly expirySweep: ExpirySweep;
   private sweepProblem: SyncProblem | undefined;
+  /** The current connection's catch-up has been verified and applied by the engine. */
+  private caughtUp = false;
   private ctx: { engine: Ed25519Engine; random: RandomSource; now: () => number; signer: SigningKeyPair } | undefined;
   private readonly envelope: Y.Doc;
   private readonly detachers: Array<() => void> = [];
@@ -199,7 +201,19 @@ export class Profile {
     });
     this.detachers.push(sync.membershipVersion.subscribe(() => this.expirySweep.arm()), () => this.expirySweep.stop());
     if (connection) {
-      this.detachers.push(connection.connection.subscribe(update), connection.unsynced.subscribe(update), connection.synced.subscribe(update), connection.refusal.subscribe(update), connection.refusedIncoming.subscribe(update));
+      this.detachers.push(connection.connection.subscribe(update), connection.unsynced.subscribe(update), connection.refusal.subscribe(update), connection.refusedIncoming.subscribe(update));
+      // "Synced" once the catch-up is also verified and applied, not only received: a screen
+      // that reads right after it sees the relay's records (roles included), not a fold in flight.
+      this.detachers.push(
+        connection.synced.subscribe((synced) => {
+          this.caughtUp = false;
+          update();
+          if (synced) void sync.drain().then(() => {
+            this.caughtUp = connection.synced.value;
+            update();
+          });
+        }),
+      );
     }
   }
 
@@ -300,7 +314,7 @@ export class Profile {
         { code: refusedIncoming, message: `the relay sent changes that break the envelope rules (${refusedIncoming}): this device refused them and kept its copy` },
       ];
     }
-    if (c?.synced.value && this.sync.genesisMissing) {
+    if (c?.synced.value && this.caughtUp && this.sync.genesisMissing) {
       problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'the relay sent records of this profile without its genesis' }];
     }
     // Before the first catch-up, own records sealed since the relay last had everything count
@@ -311,7 +325,7 @@ export class Profile {
       pending: local.queued + Math.max(c ? c.unsynced.value : 0, unconfirmed),
       gaps: local.gaps,
       problems,
-      synced: c ? c.synced.value : false,
+      synced: c ? c.synced.value && this.caughtUp : false,
     });
   }
 
