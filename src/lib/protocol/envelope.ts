@@ -345,8 +345,12 @@ export const inDeleteSet = deleteSetHas;
  * Staging layer so a rejected update leaves the real index untouched, without copying it:
  * reads fall through to the base index; membership is copied only if the update changes it.
  */
-class EnvelopeIndexOverlay implements IndexView {
-  readonly added: Array<{ record: ParsedRecord; item: ItemId; op: MembershipOp | undefined }> = [];
+/**
+ * The index as records staged on top of it would change it (membership ops, used seqs, items),
+ * without touching it: the relay stages one update's records, a device one own transaction's.
+ */
+export class EnvelopeIndexOverlay implements IndexView {
+  readonly added: Array<{ record: ParsedRecord; item: ItemId | undefined; op: MembershipOp | undefined }> = [];
   readonly docId: Uint8Array;
   private readonly base: EnvelopeIndex;
   private readonly seqs = new Map<string, string>();
@@ -366,10 +370,10 @@ class EnvelopeIndexOverlay implements IndexView {
   seqOwner(authorHex: string, seq: number): string | undefined {
     return this.seqs.get(`${authorHex}:${seq}`) ?? this.base.seqOwner(authorHex, seq);
   }
-  add(record: ParsedRecord, item: ItemId, op: MembershipOp | undefined): void {
+  add(record: ParsedRecord, item: ItemId | undefined, op: MembershipOp | undefined): void {
     this.added.push({ record, item, op });
     this.seqs.set(`${toHex(record.header.author)}:${record.header.seq}`, recordKey(record));
-    this.byItem.set(itemKey(item.client, item.clock), record);
+    if (item) this.byItem.set(itemKey(item.client, item.clock), record);
     if (op) {
       this.ownMembership ??= this.base.membership.clone();
       this.ownMembership.add(record, op);

@@ -9,6 +9,7 @@ import * as Y from 'yjs';
 import { toHex, type Ed25519Engine, type RandomSource, type SigningKeyPair, type SymmetricKey } from '../crypto/index.ts';
 import {
   authorizeRecord,
+  EnvelopeIndexOverlay,
   encodeMembershipExt,
   encodeSnapshotExt,
   parseOwnRecord,
@@ -17,9 +18,7 @@ import {
   RecordType,
   sealRecord,
   SEALED_TYPES,
-  type EnvelopeIndex,
   type Failure,
-  type IndexView,
   type MembershipOp,
   type MembershipView,
   type RecordHeader,
@@ -79,12 +78,12 @@ export class OwnTransaction {
   readonly staged: StagedRecord[] = [];
   readonly newKeys = new Map<number, SymmetricKey>();
   private readonly c: OwnWriterContext;
-  private readonly view: StagedIndex;
+  private readonly view: EnvelopeIndexOverlay;
   private head: ChainHead;
 
   constructor(c: OwnWriterContext) {
     this.c = c;
-    this.view = new StagedIndex(c.replica.index);
+    this.view = new EnvelopeIndexOverlay(c.replica.index);
     this.head = c.replica.chainOf(toHex(c.signer.publicKey));
   }
 
@@ -170,43 +169,10 @@ export class OwnTransaction {
     const verdict = await authorizeRecord(own.value, this.view, { engine: this.c.engine, now: this.c.now(), verified: own });
     if (!verdict.ok && ROLE_REFUSALS.has(verdict.code)) throw new OwnRecordRefused(verdict);
     const recordId = recordKey(own.value);
-    this.view.add(own.value, o.op);
+    this.view.add(own.value, undefined, o.op);
     this.head = { seq: header.seq, head: own.value.id };
     const doomed = o.covers ? coveredKeys(this.c.replica.index, o.covers) : [];
     this.staged.push({ key: recordId, sealed, record: own.value, op: o.op, payload, doomed });
     return recordId;
-  }
-}
-
-/** The index as this transaction's staged records change it (membership ops, used seqs). */
-class StagedIndex implements IndexView {
-  readonly docId: Uint8Array;
-  private readonly base: EnvelopeIndex;
-  private readonly seqs = new Map<string, string>();
-  private staged: MembershipView | undefined;
-
-  constructor(base: EnvelopeIndex) {
-    this.base = base;
-    this.docId = base.docId;
-  }
-
-  get membership(): MembershipView {
-    return this.staged ?? this.base.membership;
-  }
-
-  coveredSeq(authorHex: string): number {
-    return this.base.coveredSeq(authorHex);
-  }
-
-  seqOwner(authorHex: string, seq: number): string | undefined {
-    return this.seqs.get(`${authorHex}:${seq}`) ?? this.base.seqOwner(authorHex, seq);
-  }
-
-  add(record: VerifiedRecord, op: MembershipOp | undefined): void {
-    this.seqs.set(`${toHex(record.header.author)}:${record.header.seq}`, recordKey(record));
-    if (op) {
-      this.staged ??= this.base.membership.clone();
-      this.staged.add(record, op);
-    }
   }
 }
