@@ -37,6 +37,8 @@ export interface RelayConnectionOptions {
   readonly token: () => Promise<string>;
   /** Reconnect delay floor (tests use small values). */
   readonly minReconnectDelayMs?: number;
+  /** One connection attempt (TCP + WebSocket handshake) gives up after this long (default 10 s). */
+  readonly connectTimeoutMs?: number;
   /** Reconnect delay cap (default 30 s). */
   readonly maxReconnectDelayMs?: number;
   /** Jitter source for reconnect delays, [0, 1) (default Math.random; tests pin it). */
@@ -57,6 +59,16 @@ const LOCAL_ORIGIN = Symbol('relay-local');
  * relay; a sync step 2 of a whole profile may exceed them): only the invariants.
  */
 const CLIENT_LIMITS: EnvelopeLimits = { maxRecordBytes: Number.MAX_SAFE_INTEGER, maxUpdateBytes: Number.MAX_SAFE_INTEGER, maxStructs: Number.MAX_SAFE_INTEGER };
+
+/** How long connect() waits for the previous socket to finish closing. */
+const CLOSING_WAIT_MS = 3000;
+
+/** Resolves when `p` does or after `ms`, whichever is first (the timer never outlives it). */
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 
 export class RelayConnection {
   readonly connection = new Observable<Connection>('connecting');
@@ -151,6 +163,8 @@ export class RelayConnection {
       url: o.url,
       autoConnect: false,
       maxAttempts: 1,
+      // A relay that accepts the TCP connection and never answers must not hold connect() for ever.
+      timeout: o.connectTimeoutMs ?? 10_000,
       delay: this.delay.maxMs,
       minDelay: this.delay.minMs,
       maxDelay: this.delay.maxMs,
@@ -306,8 +320,10 @@ export class RelayConnection {
     if (this.destroyed) return;
     this.wanted = true;
     this.clearRetry();
-    // The provider ignores connect() while its previous socket is still closing.
-    await this.closing;
+    // The provider ignores connect() while its previous socket is still closing. Bounded: a
+    // socket told to disconnect while still connecting may never report "disconnected", and a
+    // connect() that waits for it would hang for ever (seen once under load).
+    await withTimeout(this.closing, CLOSING_WAIT_MS);
     if (this.destroyed || !this.wanted) return;
     return this.socket.connect();
   }

@@ -83,6 +83,8 @@ export interface OpenProfileOptions {
   readonly batchWindowMs?: number;
   readonly compactEvery?: number;
   readonly minReconnectDelayMs?: number;
+  /** One relay connection attempt gives up after this long (default 10 s). */
+  readonly connectTimeoutMs?: number;
   /** Connect at once (default true when relayUrl is set). */
   readonly autoConnect?: boolean;
   /**
@@ -262,7 +264,7 @@ export class Profile {
         engine,
       });
     const connection = o.relayUrl
-      ? new RelayConnection({ url: o.relayUrl, name, docId: o.access.docId, envelope, engine, now, minReconnectDelayMs: o.minReconnectDelayMs, token })
+      ? new RelayConnection({ url: o.relayUrl, name, docId: o.access.docId, envelope, engine, now, minReconnectDelayMs: o.minReconnectDelayMs, connectTimeoutMs: o.connectTimeoutMs, token })
       : undefined;
     if (connection) {
       sync.setCompactionGate(() => connection.synced.value);
