@@ -110,6 +110,32 @@ describe('kept records on a cold replica', () => {
     expect(types).toContain(RecordType.snapshot);
   });
 
+  it("a clinician is not held back by a record an offline editor sealed under the epoch before the session", async () => {
+    const [alice, ed, clin] = [person(), person(), person()];
+    const a = track(await Profile.create({ ...alice, compactEvery: 1_000_000 }));
+    await a.addMember({ publicKey: ed.signer.publicKey, boxKey: ed.box.publicKey, role: Role.editor, expiresAt: 0 });
+    const e = track(await Profile.open({ ...ed, access: { docId: a.access.docId, epoch: 0, epochKeys: new Map() } }));
+    await exchange(a, e);
+    // The editor goes offline; the owner starts a session (a fresh epoch the clinician starts at).
+    await a.addMember({ publicKey: clin.signer.publicKey, boxKey: clin.box.publicKey, role: Role.clinician, expiresAt: Date.now() + 3_600_000 });
+    const c = track(await Profile.open({ ...clin, access: { docId: a.access.docId, epoch: 0, epochKeys: new Map() } }));
+    await exchange(a, c);
+    expect([...c.heldKeys().keys()]).toEqual([1]);
+    // Offline, the editor seals under epoch 0; back online it learns the rotation and writes on.
+    setField(e, 'conditions', 'offline', 'sealed under epoch 0');
+    await engineOf(e).sync.flush();
+    await exchange(a, e);
+    expect(engineOf(e).sync.currentEpoch).toBe(1);
+    setField(e, 'allergies', 'after', 'sealed under epoch 1');
+    await engineOf(e).sync.flush();
+    await exchange(a, e);
+    await exchange(a, c);
+    expect(c.getField('allergies', 'after')).toBe('sealed under epoch 1');
+    expect(c.getField('conditions', 'offline')).toBeUndefined(); // before its access: never readable
+    expect(c.status.value.gaps).toBe(0);
+    expect(c.status.value.problems).toEqual([]);
+  });
+
   it('flush returns (never spins) when the device holds no key for the current epoch, and says why', async () => {
     const alice = person();
     const bob = person();

@@ -54,6 +54,12 @@ export interface InboxContext {
   applied(e: { author: string; type: RecordTypeCode; seq: number }): void;
   /** After each drain: publish state, retry held local edits. */
   drained(): void;
+  /**
+   * Whether a record sealed under `epoch` is one this device will never hold the key to: a
+   * member without history (a clinician, a time-limited session) reads nothing sealed before
+   * its access began, and such a record must not hold its author's later records back.
+   */
+  neverReadable(epoch: number): boolean;
   readonly destroyed: () => boolean;
 }
 
@@ -282,6 +288,14 @@ export class Inbox {
       if (!verdict.ok && verdict.failure.code === 'ENVELOPE_NO_GENESIS') return void state.awaitingKey.set(key, r);
       if (!verdict.ok) return this.refuse(key, r, verdict.failure);
       if (rule.sealed && !this.c.keys.has(r.header.epoch)) {
+        if (this.c.neverReadable(r.header.epoch)) {
+          // Sealed before this device's access began (a writer who had not seen the rotation):
+          // authorised and kept in the chain, its content never readable here by design.
+          state.index.add(r, undefined);
+          if (advances) state.advance(author, r.header.seq, r.id);
+          state.processed.add(key);
+          return;
+        }
         // Not ours to read (yet): keep it, and the author's later records wait behind it.
         state.awaitingKey.set(key, r);
         return;

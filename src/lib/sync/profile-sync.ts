@@ -15,6 +15,7 @@ import {
   ENVELOPE_MAP,
   isWriterRole,
   RecordType,
+  Role,
   SerialGate,
   type EnvelopeIndex,
   type MembershipOp,
@@ -95,6 +96,8 @@ export class ProfileSync {
   private readonly now: () => number;
   private readonly compactEvery: number;
   private session = 0;
+  /** The epoch current when the session (clientID) began. */
+  private sessionEpoch = 0;
   private destroyed = false;
   /**
    * When automatic compaction may run. A profile synced through a relay compacts only while
@@ -140,13 +143,19 @@ export class ProfileSync {
       box: o.box,
       alsoRecipient: o.alsoRecipient,
       apply: (update) => this.applyRemote(update),
-      membershipChanged: () => this.membershipVersion.set(this.membershipVersion.value + 1),
+      membershipChanged: () => this.membershipChanged(),
       applied: (e) => this.applied.set(e),
       drained: () => {
         this.publish();
         this.outbox.schedule(); // membership may have just arrived for edits made before it
       },
       destroyed: () => this.destroyed,
+      neverReadable: (epoch) => {
+        const m = this.index.membership;
+        const noHistory = m.roleOf(this.signer.publicKey, 0) === Role.clinician || (m.expiryOf(this.signer.publicKey) ?? 0) !== 0;
+        const held = [...this.ring.entries()].map(([e]) => e);
+        return noHistory && held.length > 0 && epoch < Math.min(...held);
+      },
     });
     this.newSession();
   }
@@ -321,6 +330,19 @@ export class ProfileSync {
     return toHex(this.signer.publicKey);
   }
 
+  /**
+   * Roles, devices or the epoch changed. A new epoch starts a new Yjs session (clientID): edits
+   * made from now on do not continue the clock of structs sealed under an older key, so a member
+   * without history (a clinician) can integrate them without structs it will never read.
+   */
+  private membershipChanged(): void {
+    this.membershipVersion.set(this.membershipVersion.value + 1);
+    if (this.currentEpoch !== this.sessionEpoch) {
+      this.sessionEpoch = this.currentEpoch;
+      this.newSession();
+    }
+  }
+
   private newSession(): void {
     const used = new Set(Y.decodeStateVector(Y.encodeStateVector(this.plain)).keys());
     do {
@@ -360,7 +382,7 @@ export class ProfileSync {
       this.replica.advance(this.me, s.record.header.seq, s.record.id);
       if (s.record.header.type === RecordType.audit) this.replica.addAudit(s.key, { author: this.me, seq: s.record.header.seq, entry: s.payload });
     }
-    if (tx.staged.some((s) => s.op)) this.membershipVersion.set(this.membershipVersion.value + 1);
+    if (tx.staged.some((s) => s.op)) this.membershipChanged();
     this.envelope.transact(() => {
       for (const s of tx.staged) this.map.set(s.key, s.sealed.bytes);
       for (const s of tx.staged) for (const k of s.doomed) this.map.delete(k);
