@@ -25,7 +25,7 @@ import {
 } from '../../src/lib/protocol/index.ts';
 import { forgeRecord } from '../helpers/forge.ts';
 import { tempDir } from '../helpers/relay.ts';
-import { AckCountingClient, within } from '../helpers/ack-counting-client.ts';
+import { RawSyncClient, within } from '../helpers/raw-sync-client.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -67,7 +67,7 @@ const ROUNDS = [
 
 describe('durability: acknowledged means stored', () => {
   const children: ChildProcess[] = [];
-  const clients: AckCountingClient[] = [];
+  const clients: RawSyncClient[] = [];
   const dir = tempDir('fhv-durable-');
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
@@ -125,12 +125,12 @@ describe('durability: acknowledged means stored', () => {
     const acknowledged: string[] = [];
     let killedInFlight = 0;
     const connect = async (url: string) => {
-      const c = await AckCountingClient.connect({ url, name, docId, signer: owner, genesisNonce: nonce });
+      const c = await RawSyncClient.open({ url, name, docId, signer: owner, genesisNonce: nonce });
       clients.push(c);
       return c;
     };
     /** Everything acknowledged so far is in what a restarted relay serves. */
-    const expectAllAcknowledgedStored = async (c: AckCountingClient) => {
+    const expectAllAcknowledgedStored = async (c: RawSyncClient) => {
       const stored = new Y.Doc();
       Y.applyUpdate(stored, await c.serverState());
       const keys = new Set(stored.getMap(ENVELOPE_MAP).keys());
@@ -150,7 +150,7 @@ describe('durability: acknowledged means stored', () => {
       const missing = Y.encodeStateAsUpdate(envelope, Y.encodeStateVector(stored));
       const resent = [...envelope.getMap(ENVELOPE_MAP).keys()].filter((k) => !stored.getMap(ENVELOPE_MAP).has(k));
       if (resent.length > 0) {
-        writer.send(missing);
+        writer.sendUpdate(missing);
         await writer.acks(1);
         acknowledged.push(...resent);
       }
@@ -166,7 +166,7 @@ describe('durability: acknowledged means stored', () => {
       writer.onAck = (count) => {
         if (count - base === round.killAtAck) relay.child.kill('SIGKILL');
       };
-      for (const b of burst) writer.send(b.update);
+      for (const b of burst) writer.sendUpdate(b.update);
       await within(exited(relay.child), 30_000, `relay killed in round ${i}`);
       await writer.closed();
       // Acknowledgements come in order, one per update: the first `n` updates were acknowledged.
