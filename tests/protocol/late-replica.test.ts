@@ -24,22 +24,10 @@ import {
 } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { membershipRecord } from '../helpers/membership-records.ts';
 
 const engine = nobleEngine;
 const LINK_EXPIRY = 2_000_000;
-
-async function membershipRecord(docId: Uint8Array, author: SigningKeyPair, seq: number, op: MembershipOp & { clock: number }, prev: Uint8Array = ZERO_HASH): Promise<ParsedRecord> {
-  const sealed = await sealRecord({
-    header: { type: RecordType.membership, docId, epoch: 0, author: author.publicKey, seq, prev, ext: encodeMembershipExt(op) },
-    payload: new Uint8Array(0),
-    secretKey: author.secretKey,
-    engine,
-    random: seededRandom(seq),
-  });
-  const parsed = parseRecord(sealed.bytes);
-  if (!parsed.ok) throw new Error(parsed.code);
-  return parsed.value;
-}
 
 describe('membership folds the same on a late replica', () => {
   it('an accept taken before the link expired is folded by a replica that syncs after it', async () => {

@@ -37,6 +37,7 @@ import {
   type RoleCode,
 } from '../../src/lib/protocol/index.ts';
 import { createPrng, withSeed, type Prng } from '../helpers/prng.ts';
+import { membershipRecord } from '../helpers/membership-records.ts';
 
 const engine = createWebCryptoEngine();
 const NOW = 1_000_000;
@@ -68,16 +69,7 @@ class Doc {
     const seq = (this.seqs.get(hex) ?? 0) + 1;
     this.seqs.set(hex, seq);
     const clock = op.kind === 'genesis' ? 0 : (op.clock ?? this.index.membership.nextClock);
-    const sealed = await sealRecord({
-      header: { type: RecordType.membership, docId: this.docId, epoch: 0, author: author.publicKey, seq, prev: ZERO_HASH, ext: encodeMembershipExt({ ...op, clock }) },
-      payload: new Uint8Array(0),
-      secretKey: author.secretKey,
-      engine,
-      random: seededRandom(seq),
-    });
-    const parsed = parseRecord(sealed.bytes);
-    if (!parsed.ok) throw new Error(parsed.code);
-    return parsed.value;
+    return membershipRecord(this.docId, author, seq, { ...op, clock });
   }
 
   /** The gate: signature, check, in-ext signatures; adds the record when all pass. */

@@ -59,18 +59,24 @@ describe('convergence races', () => {
     expect(await viewOf(late.profile, w.now())).toEqual(await viewOf(own.profile, w.now()));
   });
 
-  // Threat model 24c. A replica cannot tell a removed member's record the relay took just before
-  // the removal from one a revoked key wrote afterwards through a relay that let it: it accepts
-  // a former member's record only behind a snapshot made while it was a member. An owner that
-  // removes someone while caught up covers everything the relay took (every replica equal); a
-  // write that raced the removal is refused, visibly, by every replica that sees it afterwards.
-  it("a record the relay took before its author's removal reaches every replica when the owner removes while caught up", async () => {
+  /** An owner, an editor and a viewer, all caught up. */
+  async function household() {
     const w = world();
     const prng = createPrng(10);
     const [owner, editor, viewer] = [w.newMember(Role.owner), w.newMember(Role.editor), w.newMember(Role.viewer)];
     const own = await w.create('owner', owner, [editor, viewer]);
     const ed = await w.open('editor', editor);
     const vw = await w.open('viewer', viewer);
+    return { w, prng, editor, own, ed, vw };
+  }
+
+  // Threat model 24c. A replica cannot tell a removed member's record the relay took just before
+  // the removal from one a revoked key wrote afterwards through a relay that let it: it accepts
+  // a former member's record only behind a snapshot made while it was a member. An owner that
+  // removes someone while caught up covers everything the relay took (every replica equal); a
+  // write that raced the removal is refused, visibly, by every replica that sees it afterwards.
+  it("a record the relay took before its author's removal reaches every replica when the owner removes while caught up", async () => {
+    const { w, prng, editor, own, ed, vw } = await household();
     ed.profile.records.put('medications', generateRecord('medications', prng.next));
     await seamOf(ed.profile).settle();
     await w.connector.flushLink(ed.link);
@@ -83,12 +89,7 @@ describe('convergence races', () => {
   });
 
   it('a record that raced its author\'s removal is refused visibly (never silently) by replicas that see it after the removal', async () => {
-    const w = world();
-    const prng = createPrng(10);
-    const [owner, editor, viewer] = [w.newMember(Role.owner), w.newMember(Role.editor), w.newMember(Role.viewer)];
-    const own = await w.create('owner', owner, [editor, viewer]);
-    const ed = await w.open('editor', editor);
-    const vw = await w.open('viewer', viewer);
+    const { w, prng, editor, own, ed, vw } = await household();
     own.link.paused = true; // the owner has not seen the editor's record yet
     ed.profile.records.put('medications', generateRecord('medications', prng.next));
     await seamOf(ed.profile).settle();
