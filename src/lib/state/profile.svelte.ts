@@ -66,7 +66,11 @@ export class ProfileState {
     this.refusalSub = new Subscribed((n) => refusal.subscribe(n), () => refusal.value);
     // Members name themselves in the profile (writers only) so history reads "Ana", not a key.
     if (profile.canWrite) profile.setDisplayName(o.displayName);
+    // Back online: reconnect at once, not at the end of the back-off the offline period built up.
+    if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
   }
+
+  private readonly onOnline = (): void => this.profile.reconnectNow();
 
   // ---- reading ---------------------------------------------------------------------------
 
@@ -240,6 +244,7 @@ export class ProfileState {
   }
 
   close(): Promise<void> {
+    if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
     return this.profile.close();
   }
 

@@ -315,6 +315,15 @@ export class RelayConnection {
     }
   }
 
+  /**
+   * The network is back (the browser's "online" event): skip the rest of the back-off and try
+   * now, if a connection is wanted (not after disconnect() or a terminal refusal).
+   */
+  reconnectNow(): void {
+    if (this.destroyed || !this.wanted || this.connection.value === 'connected') return;
+    void this.connect();
+  }
+
   /** Connects (one attempt now, then reconnects with back-off until disconnect() or a terminal refusal). */
   async connect(): Promise<unknown> {
     if (this.destroyed) return;

@@ -386,6 +386,11 @@ export class Profile {
     this.connection?.disconnect();
   }
 
+  /** The network is back: reconnect now instead of at the end of the back-off (no-op if not wanted). */
+  reconnectNow(): void {
+    this.connection?.reconnectNow();
+  }
+
   /** Seals pending local edits, and if connected waits until the relay acknowledged them. */
   async flush(timeoutMs = 30_000): Promise<void> {
     await this.sync.flush();
