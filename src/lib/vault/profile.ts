@@ -33,10 +33,11 @@ import { RelayConnection } from '../sync/relay-connection.ts';
 export { endsAccess } from '../sync/refusals.ts';
 import { readAuditTrail, recordAudit, type AuditTrail } from './audit-trail.ts';
 import type { AuditKindName } from '../protocol/index.ts';
-import { openPresence, sealPresence, type PresenceEntry, type PresenceState } from '../sync/presence.ts';
-import { summarize, type SyncProblem, type SyncStatus } from '../sync/status.ts';
-import { endsAccess, isProtocolErrorCode } from '../sync/refusals.ts';
-import type { DocMeta, Persistence } from '../storage/types.ts';
+import type { PresenceEntry, PresenceState } from '../sync/presence.ts';
+import { ProfilePresence } from './profile-presence.ts';
+import { ProfileStatus } from './profile-status.ts';
+import type { SyncStatus } from '../sync/status.ts';
+import type { Persistence } from '../storage/types.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
 import { ProfileRecords, plainValue } from './records.ts';
@@ -102,24 +103,17 @@ export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
   readonly epochKey?: SymmetricKey;
 };
 
+/** Injected time, randomness and keys of an open profile. */
+interface ProfileContext {
+  readonly engine: Ed25519Engine;
+  readonly random: RandomSource;
+  readonly now: () => number;
+  readonly signer: SigningKeyPair;
+}
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 const TOKEN_LIFETIME_MS = 5 * 60 * 1000;
-const ACKED_KEY = 'acked-own-seq';
-
-/**
- * The relay's refusal as one problem. A write-policy refusal (RECORD_*, ENVELOPE_*: the relay
- * refused records this device sent; the connection stops for good, see sync/refusals.ts) keeps
- * its own code, once, even if the engine already reported the same code; anything else (a token
- * refused, access ended) keeps its own code too; RELAY_REFUSED only for a reason that is no code.
- */
-function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncProblem[] {
-  if (isProtocolErrorCode(refusal) && !endsAccess(refusal) && /^(RECORD|ENVELOPE)_/.test(refusal)) {
-    if (local.some((p) => p.code === refusal && p.key === undefined)) return [];
-    return [{ code: refusal, message: `the relay refused changes from this device (${refusal}): they stay on this device only, and syncing stopped` }];
-  }
-  return [{ code: isProtocolErrorCode(refusal) ? refusal : 'RELAY_REFUSED', message: `the relay refused this device (${refusal})` }];
-}
 
 export class Profile {
   readonly name: string;
@@ -127,16 +121,11 @@ export class Profile {
   private readonly sync: ProfileSync;
   private readonly connection: RelayConnection | undefined;
   readonly status: Observable<SyncStatus>;
-  /** Other people here now (verified, decrypted presence), newest first. */
-  readonly presence = new Observable<PresenceEntry[]>([]);
   private readonly plain: Y.Doc;
-  private presenceState: PresenceState | undefined;
-  private presenceTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly statusModel: ProfileStatus;
+  private readonly presenceModel: ProfilePresence;
   private readonly expirySweep: ExpirySweep;
-  private sweepProblem: SyncProblem | undefined;
-  /** The current connection's catch-up has been verified and applied by the engine. */
-  private caughtUp = false;
-  private ctx: { engine: Ed25519Engine; random: RandomSource; now: () => number; signer: SigningKeyPair } | undefined;
+  private readonly ctx: ProfileContext;
   private readonly envelope: Y.Doc;
   private readonly detachers: Array<() => void> = [];
   /** Typed health records (validated writes, per-record history). */
@@ -147,9 +136,7 @@ export class Profile {
   readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
   private readonly notes = new Map<string, NoteHandle>();
   private readonly systemMaps = new Map<string, SystemMap<unknown>>();
-  private relay: { url: string; token: () => Promise<string> } | undefined;
-  /** Own chain length the relay had confirmed (undefined: this store keeps no such value). */
-  private ackedOwnSeq: number | undefined;
+  private readonly relay: { url: string; token: () => Promise<string> } | undefined;
 
   /** The relay's WebSocket URL, if this profile syncs through one. */
   get relayUrl(): string | undefined {
@@ -162,8 +149,10 @@ export class Profile {
     return this.relay.token();
   }
 
-  private constructor(access: ProfileAccess, sync: ProfileSync, connection: RelayConnection | undefined, plain: Y.Doc, envelope: Y.Doc) {
+  private constructor(access: ProfileAccess, sync: ProfileSync, connection: RelayConnection | undefined, plain: Y.Doc, envelope: Y.Doc, ctx: ProfileContext, relay: Profile['relay']) {
     this.access = access;
+    this.ctx = ctx;
+    this.relay = relay;
     this.name = toBase64Url(access.docId);
     this.sync = sync;
     this.connection = connection;
@@ -172,7 +161,7 @@ export class Profile {
     this.records = new ProfileRecords({
       doc: plain,
       me: toHex(sync.signerKey),
-      now: () => this.ctx?.now() ?? Date.now(),
+      now: () => ctx.now(),
       canWrite: () => this.canWrite,
       authorOfClient: (c) => sync.authorOfClient(c),
     });
@@ -188,35 +177,18 @@ export class Profile {
     };
     plain.on('afterTransaction', onTransaction);
     this.detachers.push(() => plain.off('afterTransaction', onTransaction));
-    this.status = new Observable(this.computeStatus());
-    const update = () => this.status.set(this.computeStatus());
-    this.detachers.push(sync.state.subscribe(update));
+    this.statusModel = new ProfileStatus(sync, connection);
+    this.status = this.statusModel.status;
+    this.presenceModel = new ProfilePresence({ docId: access.docId, sync, connection, ...ctx });
     this.expirySweep = new ExpirySweep({
       isOwner: () => this.isOwner,
       nextExpiry: () => nextExpiry(sync),
-      now: () => this.ctx?.now() ?? Date.now(),
+      now: () => ctx.now(),
       sweep: () => this.endExpiredAccess(),
-      report: (problem) => {
-        this.sweepProblem = problem;
-        update();
-      },
+      report: (problem) => this.statusModel.setSweepProblem(problem),
     });
     this.detachers.push(sync.membershipVersion.subscribe(() => this.expirySweep.arm()), () => this.expirySweep.stop());
-    if (connection) {
-      this.detachers.push(connection.connection.subscribe(update), connection.unsynced.subscribe(update), connection.refusal.subscribe(update), connection.refusedIncoming.subscribe(update));
-      // "Synced" once the catch-up is also verified and applied, not only received: a screen
-      // that reads right after it sees the relay's records (roles included), not a fold in flight.
-      this.detachers.push(
-        connection.synced.subscribe((synced) => {
-          this.caughtUp = false;
-          update();
-          if (synced) void sync.drain().then(() => {
-            this.caughtUp = connection.synced.value;
-            update();
-          });
-        }),
-      );
-    }
+    this.detachers.push(() => this.statusModel.destroy(), () => this.presenceModel.destroy());
   }
 
   /** Creates a new profile: the caller's key becomes its first owner. */
@@ -272,110 +244,24 @@ export class Profile {
         if (synced) void sync.compactIfDue().catch(() => undefined);
       });
     }
-    const profile = new Profile(o.access, sync, connection, plain, envelope);
-    profile.relay = o.relayUrl ? { url: o.relayUrl, token } : undefined;
-    profile.ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
-    profile.watchPresence();
+    const ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
+    const profile = new Profile(o.access, sync, connection, plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
     if (o.expirySweep === false) profile.expirySweep.stop();
     else profile.expirySweep.arm();
     if (detachPersistence) profile.detachers.push(detachPersistence);
-    if (detachPersistence?.meta && connection) await profile.trackAcknowledged(detachPersistence.meta);
+    if (detachPersistence?.meta) await profile.statusModel.trackAcknowledged(detachPersistence.meta);
     if (connection && o.autoConnect !== false) await profile.connect();
     return profile;
   }
 
-  /**
-   * Own records the relay has not confirmed, across reloads: the device remembers how far its
-   * own chain was when the relay last had everything, so "pending N" survives an offline reload.
-   */
-  private async trackAcknowledged(meta: DocMeta): Promise<void> {
-    const stored = Number(await meta.get(ACKED_KEY));
-    this.ackedOwnSeq = Number.isSafeInteger(stored) ? stored : 0;
-    const c = this.connection!;
-    this.detachers.push(
-      this.status.subscribe((s) => {
-        const seq = this.sync.ownHead.seq;
-        if (!s.synced || s.pending > 0 || c.connection.value !== 'connected' || seq === this.ackedOwnSeq) return;
-        this.ackedOwnSeq = seq;
-        void meta.set(ACKED_KEY, seq).catch(() => undefined);
-      }),
-    );
-    this.status.set(this.computeStatus());
-  }
-
-  private computeStatus(): SyncStatus {
-    const local = this.sync.state.value;
-    const c = this.connection;
-    const refusal = c?.refusal.value;
-    let problems = refusal ? [...local.problems, ...refusalProblem(refusal, local.problems)] : local.problems;
-    if (this.sweepProblem) problems = [...problems, this.sweepProblem];
-    const refusedIncoming = c?.refusedIncoming.value;
-    if (refusedIncoming && isProtocolErrorCode(refusedIncoming)) {
-      problems = [
-        ...problems,
-        { code: refusedIncoming, message: `the relay sent changes that break the envelope rules (${refusedIncoming}): this device refused them and kept its copy` },
-      ];
-    }
-    if (c?.synced.value && this.caughtUp && this.sync.genesisMissing) {
-      problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'the relay sent records of this profile without its genesis' }];
-    }
-    // Before the first catch-up, own records sealed since the relay last had everything count
-    // too (they may have been sealed offline in an earlier session).
-    const unconfirmed = c && !c.synced.value && this.ackedOwnSeq !== undefined ? Math.max(0, this.sync.ownHead.seq - this.ackedOwnSeq) : 0;
-    return summarize({
-      connection: c ? c.connection.value : 'offline',
-      pending: local.queued + Math.max(c ? c.unsynced.value : 0, unconfirmed),
-      gaps: local.gaps,
-      problems,
-      synced: c ? c.synced.value && this.caughtUp : false,
-    });
+  /** Other people here now (verified, decrypted presence), newest first. */
+  get presence(): Observable<PresenceEntry[]> {
+    return this.presenceModel.others;
   }
 
   /** Shares who you are and where (encrypted, signed); refreshed while the profile is open. */
-  async setPresence(state: PresenceState): Promise<void> {
-    this.presenceState = state;
-    await this.publishPresence();
-    this.presenceTimer ??= setInterval(() => void this.publishPresence(), 20_000);
-  }
-
-  private async publishPresence(): Promise<void> {
-    const awareness = this.connection?.provider.awareness;
-    if (!awareness || !this.presenceState || !this.ctx) return;
-    const blob = await sealPresence({
-      state: this.presenceState,
-      docId: this.access.docId,
-      epoch: this.sync.currentEpoch,
-      keys: this.sync.keys,
-      signer: this.ctx.signer,
-      engine: this.ctx.engine,
-      random: this.ctx.random,
-      now: this.ctx.now(),
-    });
-    if (blob) awareness.setLocalStateField('p', blob);
-  }
-
-  private watchPresence(): void {
-    const awareness = this.connection?.provider.awareness;
-    if (!awareness || !this.ctx) return;
-    const ctx = this.ctx;
-    const refresh = async () => {
-      const entries: PresenceEntry[] = [];
-      for (const [clientId, state] of awareness.getStates()) {
-        if (clientId === awareness.clientID) continue;
-        const entry = await openPresence((state as { p?: unknown }).p, {
-          docId: this.access.docId,
-          keys: this.sync.keys,
-          engine: ctx.engine,
-          now: ctx.now(),
-          roleOf: (pk) => this.sync.index.membership.roleOf(pk, ctx.now()),
-        });
-        if (entry) entries.push(entry);
-      }
-      this.presence.set(entries.sort((a, b) => b.at - a.at));
-    };
-    const onChange = () => void refresh();
-    awareness.on('change', onChange);
-    this.detachers.push(() => awareness.off('change', onChange));
+  setPresence(state: PresenceState): Promise<void> {
+    return this.presenceModel.set(state);
   }
 
   async connect(): Promise<void> {
@@ -407,7 +293,7 @@ export class Profile {
 
   /** This device's role now (undefined: not or no longer a member). */
   get role(): Principal | undefined {
-    return this.sync.index.membership.roleOf(this.sync.signerKey, this.ctx?.now() ?? Date.now());
+    return this.sync.index.membership.roleOf(this.sync.signerKey, this.ctx.now());
   }
 
   get canWrite(): boolean {
@@ -552,13 +438,12 @@ export class Profile {
 
   /** Appends an event to this device's signed audit chain in the profile. */
   async audit(kind: AuditKindName, subject?: Uint8Array, detail?: string): Promise<void> {
-    if (!this.ctx) return;
     await recordAudit(this.sync, { signer: this.ctx.signer, engine: this.ctx.engine, kind, subject, detail, now: this.ctx.now() });
   }
 
   /** The verified audit trail (every device's chain checked). */
   async auditTrail(): Promise<AuditTrail> {
-    return readAuditTrail(this.sync, this.ctx!.engine);
+    return readAuditTrail(this.sync, this.ctx.engine);
   }
 
   /** The decrypted record for export; the export itself is audited. */
@@ -588,7 +473,6 @@ export class Profile {
   }
 
   async close(): Promise<void> {
-    if (this.presenceTimer) clearInterval(this.presenceTimer);
     this.undo.destroy();
     await this.sync.flush();
     this.sync.destroy();

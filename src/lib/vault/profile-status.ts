@@ -1,0 +1,122 @@
+/**
+ * A profile's sync status, the one truth the UI and CLI show: what the engine reports (queued
+ * edits, gaps, problems), what the relay connection says (connected, acknowledged, refused, a
+ * refused incoming change), the expiry sweep's failure, and whether the current catch-up was
+ * verified and applied, not only received. Own records the relay has not confirmed survive a
+ * reload through a device-local counter (pending stays true after an offline reload).
+ */
+import type { DocMeta } from '../storage/types.ts';
+import { Observable } from '../sync/observable.ts';
+import type { ProfileSync } from '../sync/profile-sync.ts';
+import { endsAccess, isProtocolErrorCode } from '../sync/refusals.ts';
+import type { RelayConnection } from '../sync/relay-connection.ts';
+import { summarize, type SyncProblem, type SyncStatus } from '../sync/status.ts';
+
+const ACKED_KEY = 'acked-own-seq';
+
+/**
+ * The relay's refusal as one problem. A write-policy refusal (RECORD_*, ENVELOPE_*: the relay
+ * refused records this device sent; the connection stops for good, see sync/refusals.ts) keeps
+ * its own code, once, even if the engine already reported the same code; anything else (a token
+ * refused, access ended) keeps its own code too; RELAY_REFUSED only for a reason that is no code.
+ */
+function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncProblem[] {
+  if (isProtocolErrorCode(refusal) && !endsAccess(refusal) && /^(RECORD|ENVELOPE)_/.test(refusal)) {
+    if (local.some((p) => p.code === refusal && p.key === undefined)) return [];
+    return [{ code: refusal, message: `the relay refused changes from this device (${refusal}): they stay on this device only, and syncing stopped` }];
+  }
+  return [{ code: isProtocolErrorCode(refusal) ? refusal : 'RELAY_REFUSED', message: `the relay refused this device (${refusal})` }];
+}
+
+export class ProfileStatus {
+  readonly status: Observable<SyncStatus>;
+  private readonly sync: ProfileSync;
+  private readonly connection: RelayConnection | undefined;
+  private readonly detachers: Array<() => void> = [];
+  /** The current connection's catch-up has been verified and applied by the engine. */
+  private caughtUp = false;
+  private sweepProblem: SyncProblem | undefined;
+  /** Own chain length the relay had confirmed (undefined: this store keeps no such value). */
+  private ackedOwnSeq: number | undefined;
+
+  constructor(sync: ProfileSync, connection: RelayConnection | undefined) {
+    this.sync = sync;
+    this.connection = connection;
+    this.status = new Observable(this.compute());
+    this.detachers.push(sync.state.subscribe(this.update));
+    if (!connection) return;
+    this.detachers.push(connection.connection.subscribe(this.update), connection.unsynced.subscribe(this.update), connection.refusal.subscribe(this.update), connection.refusedIncoming.subscribe(this.update));
+    // "Synced" once the catch-up is also verified and applied, not only received: a screen
+    // that reads right after it sees the relay's records (roles included), not a fold in flight.
+    this.detachers.push(
+      connection.synced.subscribe((synced) => {
+        this.caughtUp = false;
+        this.update();
+        if (synced) void sync.drain().then(() => {
+          this.caughtUp = connection.synced.value;
+          this.update();
+        });
+      }),
+    );
+  }
+
+  /** The expiry sweep's problem, or undefined once a sweep succeeded. */
+  setSweepProblem(problem: SyncProblem | undefined): void {
+    this.sweepProblem = problem;
+    this.update();
+  }
+
+  /**
+   * Own records the relay has not confirmed, across reloads: the device remembers how far its
+   * own chain was when the relay last had everything, so "pending N" survives an offline reload.
+   */
+  async trackAcknowledged(meta: DocMeta): Promise<void> {
+    const c = this.connection;
+    if (!c) return;
+    const stored = Number(await meta.get(ACKED_KEY));
+    this.ackedOwnSeq = Number.isSafeInteger(stored) ? stored : 0;
+    this.detachers.push(
+      this.status.subscribe((s) => {
+        const seq = this.sync.ownHead.seq;
+        if (!s.synced || s.pending > 0 || c.connection.value !== 'connected' || seq === this.ackedOwnSeq) return;
+        this.ackedOwnSeq = seq;
+        void meta.set(ACKED_KEY, seq).catch(() => undefined);
+      }),
+    );
+    this.update();
+  }
+
+  destroy(): void {
+    for (const d of this.detachers.splice(0)) d();
+  }
+
+  private readonly update = (): void => this.status.set(this.compute());
+
+  private compute(): SyncStatus {
+    const local = this.sync.state.value;
+    const c = this.connection;
+    const refusal = c?.refusal.value;
+    let problems = refusal ? [...local.problems, ...refusalProblem(refusal, local.problems)] : local.problems;
+    if (this.sweepProblem) problems = [...problems, this.sweepProblem];
+    const refusedIncoming = c?.refusedIncoming.value;
+    if (refusedIncoming && isProtocolErrorCode(refusedIncoming)) {
+      problems = [
+        ...problems,
+        { code: refusedIncoming, message: `the relay sent changes that break the envelope rules (${refusedIncoming}): this device refused them and kept its copy` },
+      ];
+    }
+    if (c?.synced.value && this.caughtUp && this.sync.genesisMissing) {
+      problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'the relay sent records of this profile without its genesis' }];
+    }
+    // Before the first catch-up, own records sealed since the relay last had everything count
+    // too (they may have been sealed offline in an earlier session).
+    const unconfirmed = c && !c.synced.value && this.ackedOwnSeq !== undefined ? Math.max(0, this.sync.ownHead.seq - this.ackedOwnSeq) : 0;
+    return summarize({
+      connection: c ? c.connection.value : 'offline',
+      pending: local.queued + Math.max(c ? c.unsynced.value : 0, unconfirmed),
+      gaps: local.gaps,
+      problems,
+      synced: c ? c.synced.value && this.caughtUp : false,
+    });
+  }
+}
