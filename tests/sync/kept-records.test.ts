@@ -151,3 +151,29 @@ describe('kept records on a cold replica', () => {
     expect(engineOf(b).sync.outboxBlocked).toBe('no-key');
   });
 });
+
+describe('records that reach a fresh replica before the genesis', () => {
+  it("a co-owner's membership op and lockbox wait for the genesis and are folded when it arrives (not refused)", async () => {
+    const [alice, bob, carol, dave] = [person(), person(), person(), person()];
+    const entry = (p: ReturnType<typeof person>, role: number) => ({ publicKey: p.signer.publicKey, boxKey: p.box.publicKey, role: role as never, expiresAt: 0 });
+    const a = track(await Profile.create({ ...alice, compactEvery: 1_000_000, members: [entry(bob, Role.owner), entry(dave, Role.viewer)] }));
+    const b = track(await Profile.open({ ...bob, access: { docId: a.access.docId, epoch: 0, epochKeys: new Map() } }));
+    await exchange(a, b);
+    // Bob's own envelope client writes the grant: nothing in it depends on Alice's items in Yjs.
+    const fromBob: Uint8Array[] = [];
+    engineOf(b).envelopeDoc.on('update', (u: Uint8Array, origin: unknown) => origin !== 'relay' && fromBob.push(u));
+    await b.addMember(entry(carol, Role.editor));
+    expect(fromBob.length).toBeGreaterThan(0);
+    const d = track(await Profile.open({ ...dave, access: { docId: a.access.docId, epoch: 0, epochKeys: new Map() } }));
+    // The relay's live broadcast of Bob's grant reaches Dave's fresh device before its catch-up.
+    for (const u of fromBob) Y.applyUpdate(engineOf(d).envelopeDoc, u, 'relay');
+    await engineOf(d).sync.flush();
+    expect(d.role).toBeUndefined();
+    Y.applyUpdate(engineOf(d).envelopeDoc, Y.encodeStateAsUpdate(engineOf(a).envelopeDoc), 'relay');
+    await engineOf(d).sync.flush();
+    expect(d.role).toBe(Role.viewer);
+    expect(d.membershipState().members.get(Buffer.from(carol.signer.publicKey).toString('hex'))?.role).toBe(Role.editor);
+    expect(d.status.value.problems).toEqual([]);
+    expect(d.status.value.gaps).toBe(0);
+  });
+});

@@ -144,25 +144,21 @@ export class Inbox {
     // Verify every signature of the batch concurrently; chain order only matters afterwards.
     const results = await Promise.all(batch.map((r) => verifyRecord(r, this.c.engine)));
     batch.forEach((r, i) => this.verified.set(recordKey(r), results[i]!));
-    const hadGenesis = state.index.membership.hasGenesis;
     // 1. Membership first: roles decide whether anything else is acceptable.
-    for (const r of batch.filter((r) => r.header.type === RecordType.membership).sort(compareForMembership)) {
-      const verdict = await this.authorize(r);
-      // Before the genesis nothing can be judged: wait for it (retried when it arrives).
-      if (!verdict.ok && !state.index.membership.hasGenesis) state.awaitingKey.set(recordKey(r), r);
-      else if (!verdict.ok) this.refuse(recordKey(r), r, verdict.failure);
-      else {
-        state.index.add(r, undefined, verdict.op);
-        this.c.membershipChanged();
-      }
+    const hadGenesis = state.index.membership.hasGenesis;
+    await this.foldMembership(batch);
+    if (!hadGenesis && state.index.membership.hasGenesis) {
+      // The genesis at last: records that arrived before it (waiting) join this batch, and
+      // their membership ops are folded now, in causal order, like the batch's own.
+      const waiting = this.takeWaiting();
+      batch.push(...waiting);
+      await this.foldMembership(waiting);
     }
     // 1b. Lockboxes: an owner-signed lockbox for this device adds epoch keys.
     let newKeys = 0;
     for (const r of batch.filter((r) => r.header.type === RecordType.lockbox)) newKeys += await this.absorbLockbox(r);
-    // New keys, or the genesis at last (records that arrived before it waited): retry the waiting.
-    if (newKeys > 0 || (!hadGenesis && state.index.membership.hasGenesis)) {
-      for (const [k, r] of state.awaitingKey) batch.push(r), state.awaitingKey.delete(k);
-    }
+    // New keys: records that waited for one are retried.
+    if (newKeys > 0) batch.push(...this.takeWaiting());
     // 2. Snapshots: applied as a whole; they lift chain heads to what they cover.
     for (const r of batch.filter((r) => r.header.type === RecordType.snapshot)) {
       if (this.c.keys.has(r.header.epoch)) await this.acceptSnapshot(r);
@@ -174,6 +170,28 @@ export class Inbox {
       if (r.header.type !== RecordType.snapshot && !state.processed.has(key) && !state.awaitingKey.has(key)) state.held.set(key, r);
     }
     await this.advanceChains();
+  }
+
+  /** Step 1: folds the membership records among `records`, in causal order. */
+  private async foldMembership(records: ParsedRecord[]): Promise<void> {
+    const { state } = this.c;
+    for (const r of records.filter((r) => r.header.type === RecordType.membership).sort(compareForMembership)) {
+      const verdict = await this.authorize(r);
+      // Before the genesis nothing can be judged: wait for it (retried when it arrives).
+      if (!verdict.ok && !state.index.membership.hasGenesis) state.awaitingKey.set(recordKey(r), r);
+      else if (!verdict.ok) this.refuse(recordKey(r), r, verdict.failure);
+      else {
+        state.index.add(r, undefined, verdict.op);
+        this.c.membershipChanged();
+      }
+    }
+  }
+
+  /** Every waiting record (for a key or the genesis), taken out of the wait to be tried again. */
+  private takeWaiting(): ParsedRecord[] {
+    const waiting = [...this.c.state.awaitingKey.values()];
+    this.c.state.awaitingKey.clear();
+    return waiting;
   }
 
   private async authorize(r: ParsedRecord): Promise<{ ok: true; record: VerifiedRecord; op: Parameters<ReplicaState['index']['add']>[2] } | { ok: false; failure: Failure }> {
