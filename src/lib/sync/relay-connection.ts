@@ -367,8 +367,10 @@ export class RelayConnection {
     if (classifyRefusal(reason, channel, previous) === 'terminal') {
       this.wanted = false;
       this.refusal.set(reason);
-      // Not from inside the provider's own message or close handling.
-      queueMicrotask(() => this.destroy());
+      // Not from inside the provider's own message or close handling, and only once the gate
+      // has applied what the relay sent before refusing (its catch-up): destroying at once
+      // dropped it now and then (refused-own's reloaded copy missed the owner's latest record).
+      void this.gateIdle().then(() => this.destroy());
       return;
     }
     // The status handler sees the socket go down and schedules the reconnect.
