@@ -25,6 +25,7 @@ import {
 import { createPrng } from '../helpers/prng.ts';
 import { honestCompaction, honestRecord, hostileUpdate, type Current, type Generated } from './hostile.ts';
 import { engine, itemsOf, T0, type World } from './envelope-world.ts';
+import { hasPending } from '../../src/lib/sync/yjs-internals.ts';
 
 export interface CaseResult {
   readonly accepted: number;
@@ -109,8 +110,7 @@ async function checkEffects(o: {
   deleted: readonly string[];
 }): Promise<string | undefined> {
   const { doc, index, liveBefore } = o;
-  const store = doc.store as unknown as { pendingStructs: unknown; pendingDs: unknown };
-  if (store.pendingStructs !== null || store.pendingDs !== null) return 'update left pending structs or deletes in Yjs';
+  if (hasPending(doc)) return 'update left pending structs or deletes in Yjs';
   const liveAfter = liveRecords(doc);
   const parsedAfter = new Map<string, ParsedRecord>();
   for (const [k, bytes] of liveAfter) {

@@ -33,6 +33,7 @@ import type { Registry } from '../../server/registry.ts';
 import { enforceMembership } from '../../server/revocation.ts';
 import { classifyRefusal, type RefusalChannel } from '../../src/lib/sync/refusals.ts';
 import type { Document } from '@hocuspocus/server';
+import { hasPending } from '../../src/lib/sync/yjs-internals.ts';
 
 /**
  * The ONE place this harness reaches past the facade, through the vault's test door
@@ -55,7 +56,7 @@ export function seamOf(p: Profile) {
     /** A linked device publishes its own certificate (what openAsDevice does once genesis is in). */
     certify: (cert: DeviceCert) => e.sync.appendMembership({ kind: 'device', cert }),
     plainStateVector: () => Y.encodeStateVector(e.plainDoc),
-    plainPending: () => e.plainDoc.store.pendingStructs !== null || e.plainDoc.store.pendingDs !== null,
+    plainPending: () => hasPending(e.plainDoc),
   };
 }
 
@@ -225,8 +226,7 @@ export class TestConnector {
       return;
     }
     Y.applyUpdate(link.wire, msg.bytes, CONNECTOR);
-    const store = link.wire.store;
-    if (link.remote.length > 0 && store.pendingStructs === null && store.pendingDs === null) {
+    if (link.remote.length > 0 && !hasPending(link.wire)) {
       Y.applyUpdate(seam.envelope, Y.mergeUpdates(link.remote.splice(0)), CONNECTOR);
     }
     if (msg.kind === 'step2' && !link.synced) {

@@ -88,8 +88,4 @@ export class ReplicaState {
   bindClients(clients: readonly number[], authorHex: string): void {
     for (const c of clients) this.clientAuthors.set(c, authorHex);
   }
-
-  static authorOf(r: ParsedRecord): string {
-    return toHex(r.header.author);
-  }
 }
