@@ -26,6 +26,7 @@ import {
   verifyRecord,
   ZERO_HASH,
   type Failure,
+  type MembershipOp,
   type ParsedRecord,
   type RecordTypeCode,
   type Result,
@@ -194,10 +195,16 @@ export class Inbox {
     return waiting;
   }
 
-  private async authorize(r: ParsedRecord): Promise<{ ok: true; record: VerifiedRecord; op: Parameters<ReplicaState['index']['add']>[2] } | { ok: false; failure: Failure }> {
+  /** The batch's signature result for this record (consumed), or a check now for one retried later. */
+  private async signatureOf(r: ParsedRecord): Promise<Result<VerifiedRecord>> {
     const key = recordKey(r);
     const verified = this.verified.get(key) ?? (await verifyRecord(r, this.c.engine));
     this.verified.delete(key);
+    return verified;
+  }
+
+  private async authorize(r: ParsedRecord): Promise<{ ok: true; record: VerifiedRecord; op: MembershipOp | undefined } | { ok: false; failure: Failure }> {
+    const verified = await this.signatureOf(r);
     if (!verified.ok) return { ok: false, failure: verified };
     const verdict = await authorizeRecord(r, this.c.state.index, { engine: this.c.engine, now: this.c.now(), verified, replica: true });
     return verdict.ok ? { ok: true, record: verified.value, op: verdict.value } : { ok: false, failure: verdict };
@@ -295,8 +302,7 @@ export class Inbox {
       if (!state.index.has(key)) return this.refuse(key, r, { ok: false, code: 'RECORD_NOT_ADMIN', message: `${rule.name} record was refused` });
     } else if (rule === undefined) {
       // A type this app does not know: signed by its author, kept in the envelope and in the chain.
-      const verified = this.verified.get(key) ?? (await verifyRecord(r, this.c.engine));
-      this.verified.delete(key);
+      const verified = await this.signatureOf(r);
       if (!verified.ok) return this.refuse(key, r, verified);
       state.index.add(r, undefined);
     } else {
