@@ -4,7 +4,7 @@
  *  - plaintext: N stock HocuspocusProviders on plain Y.Docs through a stock Hocuspocus Server.
  * Each side exposes the replicas' plain docs: the replay drives and observes only those.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
@@ -24,8 +24,10 @@ export interface CoeditSide {
   close(): Promise<void>;
 }
 
-export async function encryptedAuthors(n: number, o: { batchWindowMs?: number; othersActiveMs?: number } = {}): Promise<CoeditSide> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fhv-bench-coedit-'));
+/** `memoryDisk`: the relay's SQLite on /dev/shm (tmpfs: its fsync costs nothing), to see what durability adds. */
+export async function encryptedAuthors(n: number, o: { batchWindowMs?: number; othersActiveMs?: number; memoryDisk?: boolean } = {}): Promise<CoeditSide> {
+  if (o.memoryDisk && !existsSync('/dev/shm')) throw new Error('no /dev/shm on this machine');
+  const dataDir = mkdtempSync(join(o.memoryDisk ? '/dev/shm' : tmpdir(), 'fhv-bench-coedit-'));
   const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
   const proxy = await startCountingProxy(relay.url);
   const signers = Array.from({ length: n }, () => generateSigningKeyPair());
