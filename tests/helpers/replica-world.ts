@@ -42,10 +42,13 @@ export class World {
   access!: ProfileAccess;
   private readonly prng: Prng;
   private readonly compactEvery: number;
+  private readonly batchWindowMs: number;
 
-  constructor(prng: Prng, o: { compactEvery: number }) {
+  /** `batchWindowMs` (default 0: every record sealed at once) turns the outbox's batching on. */
+  constructor(prng: Prng, o: { compactEvery: number; batchWindowMs?: number }) {
     this.prng = prng;
     this.compactEvery = o.compactEvery;
+    this.batchWindowMs = o.batchWindowMs ?? 0;
   }
 
   /** A seeded random source of its own for each key or replica (never shared across replicas). */
@@ -64,7 +67,7 @@ export class World {
   }
 
   private common(): Omit<OpenProfileOptions, 'signer' | 'access'> {
-    return { engine: this.engine, random: this.random(), now: this.now, batchWindowMs: 0, compactEvery: this.compactEvery, expirySweep: false, persistence: pinnedEnvelope(this.prng.int(1, 2 ** 31 - 1)) };
+    return { engine: this.engine, random: this.random(), now: this.now, batchWindowMs: this.batchWindowMs, compactEvery: this.compactEvery, expirySweep: false, persistence: pinnedEnvelope(this.prng.int(1, 2 ** 31 - 1)) };
   }
 
   /** The owner creates the profile offline (genesis lists `others`), then connects. */

@@ -122,8 +122,8 @@ describe('seeded convergence on the in-memory connector', () => {
   afterEach(async () => {
     for (const w of worlds.splice(0)) await w.close();
   });
-  const fresh = (prng: Prng, compactEvery: number) => {
-    const w = new World(prng, { compactEvery });
+  const fresh = (prng: Prng, compactEvery: number, batchWindowMs?: number) => {
+    const w = new World(prng, { compactEvery, batchWindowMs });
     worlds.push(w);
     return w;
   };
@@ -136,6 +136,16 @@ describe('seeded convergence on the in-memory connector', () => {
       // Compaction ran (by hand or every 12 records): the relay holds a snapshot.
       const stored = [...world.connector.relayDoc.getMap<Uint8Array>(ENVELOPE_MAP).values()];
       expect(stored.some((bytes) => bytes[3] === RecordType.snapshot)).toBe(true);
+    }));
+
+  // Adaptive batching (decision 0021) on: a solo burst waits for the window (a real timer),
+  // a remote record cuts it short, and while others are active (injected clock) each record
+  // is sealed once the previous one is. Not in the determinism test: the window is wall time.
+  it('4 replicas converge with the batch window on (adaptive batching)', () =>
+    withSeed(FILE, '4 replicas converge with the batch window', async (prng) => {
+      const world = fresh(prng, 12, 20);
+      const out = await run(prng, world, { replicas: 4, steps: STEPS });
+      expect(out.deliveries).toBeGreaterThan(0);
     }));
 
   it('the same seed gives the same delivery trace and the same final state', () =>

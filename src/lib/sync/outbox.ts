@@ -1,9 +1,14 @@
 /**
- * Local edits on their way to the envelope: queued plain-doc updates, batched while a seal is
- * in flight or within the batch window, then sealed as one update record. `flush()` is a
- * promise over the work in flight, never a poll, and returns as soon as nothing more can be
- * sealed (no genesis yet, no key for the current epoch, no write access): the edits stay
- * queued, `blocked` says why, and the status shows them pending.
+ * Local edits on their way to the envelope: queued plain-doc updates, sealed as one update
+ * record. `flush()` is a promise over the work in flight, never a poll, and returns as soon as
+ * nothing more can be sealed (no genesis yet, no key for the current epoch, no write access):
+ * the edits stay queued, `blocked` says why, and the status shows them pending.
+ *
+ * When to seal (decision 0021): edits of one synchronous burst always join one record, and
+ * edits made while a seal is in flight join the next one. Beyond that the batch window only
+ * holds back a SOLO burst: while others are active (a remote record was applied within
+ * `othersActiveMs`) every record goes out as soon as the one before it is sealed, since a
+ * co-author waits for it; after a quiet period the first edit goes out at once either way.
  */
 import type { ProblemList } from './problems.ts';
 
@@ -17,7 +22,10 @@ export type OutboxBlock =
 
 export interface OutboxContext {
   readonly now: () => number;
+  /** Minimum spacing of records in a solo burst (nobody else active). */
   readonly batchWindowMs: number;
+  /** Others count as active this long after a remote record was applied. */
+  readonly othersActiveMs: number;
   readonly problems: ProblemList;
   /** Why nothing can be sealed now, if so. */
   blocked(): OutboxBlock | undefined;
@@ -42,6 +50,7 @@ export class Outbox {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private microtask = false;
   private lastSealAt = -Infinity;
+  private lastRemoteAt = -Infinity;
   private sealedCount = 0;
   private stopped = false;
 
@@ -70,10 +79,24 @@ export class Outbox {
     this.c.changed();
   }
 
-  /** Seal soon: at once after a quiet period, else at the end of the batch window. */
+  /** Whether another replica's record was applied within `othersActiveMs`. */
+  get othersActive(): boolean {
+    return this.c.now() - this.lastRemoteAt < this.c.othersActiveMs;
+  }
+
+  /** A remote record was applied: others are active, so a solo burst's wait is cut short. */
+  remoteApplied(): void {
+    this.lastRemoteAt = this.c.now();
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.schedule();
+  }
+
+  /** Seal soon: at once after a quiet period or while others are active, else at the end of the batch window. */
   schedule(): void {
     if (this.inFlight || this.timer !== undefined || this.microtask || this.queue.length === 0 || this.stopped) return;
-    const wait = this.lastSealAt + this.c.batchWindowMs - this.c.now();
+    const wait = this.othersActive ? 0 : this.lastSealAt + this.c.batchWindowMs - this.c.now();
     if (wait <= 0) {
       // A microtask, not a timer: updates of the same synchronous burst join this record.
       this.microtask = true;

@@ -56,8 +56,13 @@ export interface ProfileSyncOptions {
   readonly alsoRecipient?: { readonly publicKey: SigningPublicKey; readonly box: BoxKeyPair };
   readonly random?: RandomSource;
   readonly now?: () => number;
-  /** Minimum spacing of records while edits keep coming; an edit after a quiet period is sealed at once. */
+  /**
+   * Minimum spacing of records while edits keep coming and nobody else is active; an edit after
+   * a quiet period, or while others are active, is sealed at once (decision 0021).
+   */
   readonly batchWindowMs?: number;
+  /** Others count as active this long after one of their records was applied. */
+  readonly othersActiveMs?: number;
   /** Write a snapshot once this many update records are live in the envelope. */
   readonly compactEvery?: number;
 }
@@ -71,6 +76,7 @@ export interface LocalState {
 }
 
 export const DEFAULT_BATCH_WINDOW_MS = 20;
+export const DEFAULT_OTHERS_ACTIVE_MS = 5_000;
 export const DEFAULT_COMPACT_EVERY = 300;
 
 export class ProfileSync {
@@ -124,6 +130,7 @@ export class ProfileSync {
     this.outbox = new Outbox({
       now: this.now,
       batchWindowMs: o.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS,
+      othersActiveMs: o.othersActiveMs ?? DEFAULT_OTHERS_ACTIVE_MS,
       problems: this.problems,
       blocked: () => this.sealBlock(),
       seal: (updates, sessions) => this.sealUpdate(updates, sessions),
@@ -404,6 +411,7 @@ export class ProfileSync {
     const result = applyVerified(this.plain, update, REMOTE_ORIGIN);
     // Yjs picks a new random clientID if it sees ours used elsewhere; ours must stay derived.
     if (this.plain.clientID !== clientIdFor(this.docId, this.signer.publicKey, this.session)) this.newSession();
+    this.outbox.remoteApplied(); // someone else is editing: stop holding own records back
     return result;
   }
 

@@ -82,6 +82,8 @@ export interface OpenProfileOptions {
   readonly random?: RandomSource;
   readonly now?: () => number;
   readonly batchWindowMs?: number;
+  /** Others count as active this long after one of their records (ProfileSync; decision 0021). */
+  readonly othersActiveMs?: number;
   readonly compactEvery?: number;
   readonly minReconnectDelayMs?: number;
   /** One relay connection attempt gives up after this long (default 10 s). */
@@ -224,6 +226,7 @@ export class Profile {
       random: o.random,
       now: o.now,
       batchWindowMs: o.batchWindowMs,
+      othersActiveMs: o.othersActiveMs,
       compactEvery: o.compactEvery,
     });
     const now = o.now ?? Date.now;
