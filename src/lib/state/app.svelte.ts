@@ -161,6 +161,10 @@ export class AppState {
   async forgetDevice(): Promise<void> {
     await this.run(async () => {
       await this.session?.forgetDevice();
+      if (typeof window !== 'undefined') {
+        window.removeEventListener('online', this.onOnline);
+        window.removeEventListener('offline', this.onOffline);
+      }
       this.session = undefined;
       this.familySub = undefined;
       this.statusSub = undefined;
@@ -169,9 +173,17 @@ export class AppState {
     });
   }
 
+  /** The browser's network events, for the session's shared sockets (the family vault's included). */
+  private readonly onOnline = (): void => this.session?.reconnectNow();
+  private readonly onOffline = (): void => this.session?.networkLost();
+
   private adopt(session: VaultSession): void {
     const vault = session.vault.profile;
     this.session = session;
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', this.onOnline);
+      window.addEventListener('offline', this.onOffline);
+    }
     session.onRevoked(() => void this.leaveRevoked());
     this.familySub = new Subscribed((notify) => vault.watch(notify), () => session.profiles());
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);

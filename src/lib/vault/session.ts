@@ -34,6 +34,7 @@ import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './perso
 import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
 import { engineOf } from './engine.ts';
+import { RelaySockets, type RelaySocket } from '../sync/relay-socket.ts';
 import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
 
 export interface SessionEnv {
@@ -59,9 +60,12 @@ export class VaultSession {
   readonly displayName: string;
   private readonly env: SessionEnv;
   private readonly open = new Map<string, Promise<Profile>>();
+  /** One WebSocket per relay for the vault and every profile this session opens (docs/decisions/0024). */
+  private readonly sockets: RelaySockets;
 
-  private constructor(env: SessionEnv, person: Person, device: Device, vault: PersonVault, displayName: string) {
+  private constructor(env: SessionEnv, sockets: RelaySockets, person: Person, device: Device, vault: PersonVault, displayName: string) {
     this.env = withPersistence(env);
+    this.sockets = sockets;
     this.person = person;
     this.device = device;
     this.vault = vault;
@@ -83,8 +87,12 @@ export class VaultSession {
       box: boxKeyPairFromSecretKey(secrets.deviceBoxSecret),
       cert: cert.value,
     };
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false });
-    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), stored.displayName);
+    const sockets = socketsFor(env);
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false, socket: socketOf(env, sockets) }).catch((e: unknown) => {
+      sockets.destroy();
+      throw e;
+    });
+    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), stored.displayName);
   }
 
   /** A new person: identity, this device, an empty family vault. Show the recovery code once. */
@@ -153,9 +161,14 @@ export class VaultSession {
     beforeCertify?: (vault: Profile) => void,
   ): Promise<VaultSession> {
     const device = await enrollDevice(person, { label: o.deviceLabel, random: env.random, engine: env.engine, now: env.now });
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify });
+    const sockets = socketsFor(env);
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify, socket: socketOf(env, sockets) }).catch((e: unknown) => {
+      sockets.destroy();
+      throw e;
+    });
     if (!engineOf(profile).sync.index.membership.hasGenesis) {
       await profile.close();
+      sockets.destroy();
       throw new VaultError('VAULT_NOT_FOUND', 'no vault was found for this recovery code');
     }
     const wrappingKey = await createDeviceWrappingKey();
@@ -175,7 +188,7 @@ export class VaultSession {
       displayName: o.displayName.trim().slice(0, 64),
       createdAt: (env.now ?? Date.now)(),
     });
-    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64));
+    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64));
   }
 
   get deviceId(): string {
@@ -207,7 +220,7 @@ export class VaultSession {
     let p = this.open.get(docId);
     if (!p) {
       const access = this.vault.accessFor(docId);
-      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false });
+      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets) });
       p.catch(() => this.open.delete(docId));
       this.open.set(docId, p);
     }
@@ -283,12 +296,34 @@ export class VaultSession {
     await this.env.erase?.(names);
   }
 
+  /** The network is back (the browser's "online" event): every profile's socket tries now. */
+  reconnectNow(): void {
+    this.sockets.reconnectNow();
+    // Also a profile waiting out a refusal's back-off on a socket that stayed up.
+    this.vault.profile.reconnectNow();
+    for (const p of this.open.values()) void p.then((profile) => profile.reconnectNow(), () => undefined);
+  }
+
+  /** The network is gone ("offline" event): the sockets are dead even if they have not noticed. */
+  networkLost(): void {
+    this.sockets.networkLost();
+  }
+
   async close(): Promise<void> {
     const opened = [...this.open.values()];
     this.open.clear();
     for (const p of opened) await (await p.catch(() => undefined))?.close();
     await this.vault.close();
+    this.sockets.destroy();
   }
+}
+
+function socketsFor(env: SessionEnv): RelaySockets {
+  return new RelaySockets({ minReconnectDelayMs: env.minReconnectDelayMs });
+}
+
+function socketOf(env: SessionEnv, sockets: RelaySockets): RelaySocket | undefined {
+  return env.relayUrl ? sockets.for(env.relayUrl) : undefined;
 }
 
 /** Creating a document writes its genesis, closes it and reopens it as the device: that needs a store. */
@@ -306,7 +341,7 @@ async function openAsThisDevice(
   person: Person,
   device: Device,
   access: ProfileAccess,
-  o: { waitForRelay: boolean; beforeCertify?: (profile: Profile) => void },
+  o: { waitForRelay: boolean; beforeCertify?: (profile: Profile) => void; socket?: RelaySocket },
 ): Promise<Profile> {
   const engine = env.engine ?? (await defaultEd25519Engine());
   const profile = await Profile.open({
@@ -321,6 +356,7 @@ async function openAsThisDevice(
     random: env.random,
     now: env.now,
     minReconnectDelayMs: env.minReconnectDelayMs,
+    relaySocket: o.socket,
     autoConnect: false,
   });
   if (env.relayUrl) {
