@@ -64,10 +64,10 @@ async function setup(o: { budgets?: Partial<RelayBudgets> } = {}) {
 describe('one WebSocket per device', () => {
   it('five profiles over one socket converge both ways; the device opens exactly one socket', async () => {
     const { sockets, create, open } = await setup();
-    const owned = [];
+    const owned: Profile[] = [];
     for (let i = 0; i < 5; i++) owned.push(await create());
     const before = sockets.upgrades;
-    const mine = [];
+    const mine: Profile[] = [];
     for (const p of owned) mine.push(await open(p));
     expect(sockets.upgrades - before).toBe(1);
     owned.forEach((p, i) => setField(p, 'conditions', 'from-owner', `owner ${i}`));

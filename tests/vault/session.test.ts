@@ -67,7 +67,7 @@ describe('vault session', () => {
     const env = deviceEnv(relay.url);
     const { session } = await VaultSession.create(env, { displayName: 'Ana', deviceLabel: 'Laptop' });
     cleanups.push(() => session.close());
-    const entries = [];
+    const entries: Awaited<ReturnType<typeof session.createProfile>>[] = [];
     for (const name of ['Mum', 'Dad', 'Tom', 'Eva', 'Leo']) entries.push(await session.createProfile({ name, relationship: 'family' }));
     const profiles = await Promise.all(entries.map((e) => session.openProfile(e.docId)));
     const all = [session.vault.profile, ...profiles];

@@ -28,6 +28,15 @@ export interface RelaySocketOptions {
 
 /** How long a connect waits for the previous socket to finish closing. */
 const CLOSING_WAIT_MS = 3000;
+/**
+ * After the browser says the network is back, the first attempt often fails: the "online" event
+ * comes a few tens of milliseconds before connections go through (S11). The attempts right after
+ * it back off from this floor instead of the usual one (100, 200, 400, 800 ms), and only for
+ * EAGER_ATTEMPTS failures; then the usual back-off applies. Bounded per device and triggered by
+ * its own network, not by a relay outage, so it adds no herd on a relay restart.
+ */
+const EAGER_FLOOR_MS = 100;
+const EAGER_ATTEMPTS = 4;
 
 /** Resolves when `p` does or after `ms`, whichever is first (the timer never outlives it). */
 function withTimeout(p: Promise<void>, ms: number): Promise<void> {
@@ -45,6 +54,10 @@ export class RelaySocket {
   private readonly users = new Set<object>();
   /** Failed (re)connects since a document last caught up: the back-off exponent. */
   private failures = 0;
+  /** Failed attempts left that use the eager floor (set by reconnectNow). */
+  private eager = 0;
+  /** The attempt under way was started by reconnectNow (its next calls leave it alone). */
+  private attemptFromReconnect = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closing: Promise<void> = Promise.resolve();
   private readonly delay: { minMs: number; maxMs: number; random: () => number };
@@ -72,6 +85,7 @@ export class RelaySocket {
     this.socket.on('status', ({ status }: { status: string }) => {
       if (this.destroyed) return;
       this.status.set(status === 'connected' ? 'connected' : status === 'connecting' ? 'connecting' : 'offline');
+      if (status !== 'connecting') this.attemptFromReconnect = false;
       if (status === 'disconnected') this.onDown();
     });
   }
@@ -120,8 +134,13 @@ export class RelaySocket {
    */
   reconnectNow(): void {
     if (this.destroyed || !this.wanted || this.socket.status === 'connected') return;
+    // Every open profile hears the same "online" event: the first call's attempt is the one.
+    // Restarting it for each (the library drops the attempt under way) cost a socket each.
+    if (this.socket.status === 'connecting' && this.attemptFromReconnect) return;
+    this.attemptFromReconnect = true;
     this.clearRetry();
     this.failures = 0;
+    this.eager = EAGER_ATTEMPTS;
     void this.socket.connect();
   }
 
@@ -142,6 +161,7 @@ export class RelaySocket {
   /** A document caught up: the socket works, so back-off starts again from the floor. */
   succeeded(): void {
     this.failures = 0;
+    this.eager = 0;
   }
 
   /**
@@ -167,7 +187,10 @@ export class RelaySocket {
     if (this.destroyed) return;
     if (this.socket.status === 'disconnected') this.socket.disconnect();
     if (!this.wanted || this.retryTimer !== undefined) return;
-    const wait = reconnectDelay(this.failures++, this.delay);
+    const wait =
+      this.eager > 0
+        ? reconnectDelay(EAGER_ATTEMPTS - this.eager--, { ...this.delay, minMs: Math.min(EAGER_FLOOR_MS, this.delay.minMs) })
+        : reconnectDelay(this.failures++, this.delay);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.wanted && !this.destroyed) void this.socket.connect();
