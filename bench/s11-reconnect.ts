@@ -78,6 +78,8 @@ async function reconnectTrials(relay: Relay): Promise<{ ours: number[]; peer: nu
       await page.getByLabel('Relationship to you').fill('family');
       await page.getByRole('button', { name: 'Add', exact: true }).click();
       await page.getByRole('link', { name: new RegExp(`Person ${i}`) }).waitFor({ timeout: 30_000 });
+      // The card shows before the add finishes; the form clears itself after, so wait for that.
+      await page.waitForFunction(() => (document.getElementById('fm-name') as HTMLInputElement | null)?.value === '', null, { timeout: 30_000 });
     }
     // A fresh load of the overview: the vault and every profile open from the device.
     upgrades = 0;
