@@ -1,5 +1,6 @@
 /**
- * Runs the benchmark suite: `node bench/run.ts [S0|S1|S2|S5|S6|S8|S12 ...]` (default: all).
+ * Runs the benchmark suite: `node bench/run.ts [S0|S1|S2|S5|S6|S8|S11|S12 ...]` (default: all);
+ * `node bench/run.ts --table` only rebuilds the README table from the results files present.
  * BENCH_QUICK=1 runs smaller versions. Each benchmark writes bench/results/<id>.json; this
  * script then rebuilds the results table in bench/README.md from every results file present
  * and prints it.
@@ -15,8 +16,10 @@ import { runS6 } from './s6-firstload.ts';
 import { runS8 } from './s8-coedit.ts';
 import { runS12 } from './s12-typing-cpu.ts';
 
-const BENCHES: Record<string, () => Promise<BenchResult>> = { S0: runS0, S1: runS1, S2: runS2, S5: runS5, S6: runS6, S8: runS8, S12: runS12 };
-const ORDER = ['S0', 'S1', 'S2', 'S5', 'S6', 'S8', 'S12'];
+import { runS11 } from './s11-reconnect.ts';
+
+const BENCHES: Record<string, () => Promise<BenchResult>> = { S0: runS0, S1: runS1, S2: runS2, S5: runS5, S6: runS6, S8: runS8, S11: runS11, S12: runS12 };
+const ORDER = ['S0', 'S1', 'S2', 'S5', 'S6', 'S8', 'S11', 'S12'];
 
 function table(results: BenchResult[]): string {
   const lines = ['| Bench | Metric | Ours | Peer | Ratio | Target | Met |', '|---|---|---|---|---|---|---|'];
@@ -60,6 +63,10 @@ function updateReadme(results: BenchResult[]): void {
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === '--table') {
+    updateReadme(readResults());
+    return 0;
+  }
   const wanted = process.argv.slice(2).map((a) => a.toUpperCase());
   const ids = wanted.length > 0 ? wanted : ORDER;
   const unknown = ids.filter((id) => !BENCHES[id]);

@@ -30,16 +30,19 @@ export async function runS6(): Promise<BenchResult> {
   const warm: number[] = [];
   const peer: number[] = [];
   let bytes = 0;
+  let bytesInteractive = 0;
   try {
     for (let i = 0; i < TRIALS + 1; i++) {
       const context = await browser.newContext({ serviceWorkers: 'allow' });
       const page = await context.newPage();
       let transferred = 0;
+      let untilInteractive = 0;
       page.on('requestfinished', (r) => void r.sizes().then((s) => (transferred += s.responseBodySize + s.responseHeadersSize)));
       let t = now();
       await page.goto(`${relay.httpUrl}/`);
       await page.getByRole('button', { name: 'Create my vault' }).waitFor();
       const c = now() - t;
+      untilInteractive = transferred;
       await page.waitForTimeout(300); // let the service worker finish installing
       t = now();
       await page.reload();
@@ -56,6 +59,7 @@ export async function runS6(): Promise<BenchResult> {
       warm.push(w);
       peer.push(p);
       bytes = transferred;
+      bytesInteractive = untilInteractive;
     }
   } finally {
     await browser.close();
@@ -71,11 +75,13 @@ export async function runS6(): Promise<BenchResult> {
     env: environment(),
     rows: [
       { metric: 'cold load to interactive (median)', ours: fmtMs(coldMs), peer: fmtMs(peerMs), ratio: round(coldMs / peerMs, 1), target: '<= 1 s', met: coldMs <= 1000 },
+      { metric: 'cold load to interactive (worst)', ours: fmtMs(Math.max(...cold)), peer: fmtMs(Math.max(...peer)), ratio: round(Math.max(...cold) / Math.max(...peer), 1), target: '<= 1 s', met: Math.max(...cold) <= 1000 },
       { metric: 'reload, caches warm (median)', ours: fmtMs(warmMs), peer: fmtMs(peerMs), ratio: round(warmMs / peerMs, 1), target: '–', met: null },
       { metric: 'bytes on the wire, cold load', ours: fmtBytes(bytes), peer: fmtBytes(PEER_HTML.length), ratio: null, target: '–', met: null },
+      { metric: 'bytes on the wire until interactive', ours: fmtBytes(bytesInteractive), peer: fmtBytes(PEER_HTML.length), ratio: null, target: '–', met: null },
     ],
     notes: [`${TRIALS} trials after one warm-up; headless Chromium on loopback, no network throttling (a phone on 4G adds its own latency per request)`],
-    data: { cold, warm, peer, bytes },
+    data: { cold, warm, peer, bytes, bytesInteractive, maxColdMs: Math.max(...cold) },
   };
   writeResult(result);
   return result;

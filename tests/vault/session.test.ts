@@ -59,6 +59,31 @@ describe('vault session', () => {
     expect(phone.deviceId).not.toBe(online.deviceId);
   });
 
+  it('the vault and every open profile share one WebSocket; offline shows at once on all, and they come back together', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    let upgrades = 0;
+    relay.server.httpServer.on('upgrade', () => upgrades++);
+    const env = deviceEnv(relay.url);
+    const { session } = await VaultSession.create(env, { displayName: 'Ana', deviceLabel: 'Laptop' });
+    cleanups.push(() => session.close());
+    const entries: Awaited<ReturnType<typeof session.createProfile>>[] = [];
+    for (const name of ['Mum', 'Dad', 'Tom', 'Eva', 'Leo']) entries.push(await session.createProfile({ name, relationship: 'family' }));
+    const profiles = await Promise.all(entries.map((e) => session.openProfile(e.docId)));
+    const all = [session.vault.profile, ...profiles];
+    await Promise.all(all.map((p) => p.status.when((s) => s.synced && s.pending === 0, 15_000)));
+    expect(upgrades).toBe(1);
+    // The browser says the network is gone: every profile stops saying "synced" at once.
+    session.networkLost();
+    for (const p of all) expect(p.status.value).toMatchObject({ synced: false, connection: 'offline' });
+    // Back: one new socket for all of them.
+    session.reconnectNow();
+    await Promise.all(all.map((p) => p.status.when((s) => s.synced, 15_000)));
+    expect(upgrades).toBe(2);
+    profiles[2]!.records.put('allergies', allergy);
+    await profiles[2]!.flush(10_000);
+  });
+
   it('a wrong recovery code changes nothing; an unknown one finds no vault', async () => {
     const relay = await testRelay();
     cleanups.push(() => relay.destroy());

@@ -1,21 +1,22 @@
 /**
  * The app's top-level state: who is set up on this device, their family list, and the profiles
  * open now. One instance per tab, shared through context (context.ts).
+ *
+ * The vault code (Yjs, the provider, crypto, schemas: most of the app's JavaScript) is loaded
+ * with a dynamic import: a device with nobody set up shows onboarding after one IndexedDB read
+ * and fetches it right after; a device with a person set up fetches it at once.
  */
-import {
-  describeError,
-  indexeddbDeviceStore,
-  eraseIndexeddbCopies,
-  indexeddbPersistence,
-  joinAsGuest,
-  type DeviceView,
-  VaultSession,
-  type SessionEnv,
-  type VaultEntry,
-} from '../vault/browser.ts';
+import type { DeviceView, SessionEnv, VaultEntry, VaultSession } from '../vault/browser.ts';
+import { describeError, indexeddbDeviceStore } from '../vault/browser-shell.ts';
 import type { SyncStatus } from '../vault/app.ts';
-import { ProfileState } from './profile.svelte.ts';
+import type { ProfileState } from './profile.svelte.ts';
 import { Subscribed } from './subscribed.svelte.ts';
+
+type VaultModule = typeof import('../vault/browser.ts');
+let vaultModule: Promise<VaultModule> | undefined;
+/** The vault code, loaded once (the bundler makes it a chunk of its own). */
+const loadVault = (): Promise<VaultModule> => (vaultModule ??= import('../vault/browser.ts'));
+const loadProfileState = async () => (await import('./profile.svelte.ts')).ProfileState;
 
 export type Phase = 'loading' | 'onboarding' | 'ready' | 'error';
 
@@ -30,18 +31,27 @@ export class AppState {
   guest = $state.raw<ProfileState | undefined>(undefined);
   readonly origin: string;
   private readonly env: SessionEnv;
+  /** The full environment, when it needs the vault code (the browser's IndexedDB persistence). */
+  private readonly completeEnv: (() => Promise<SessionEnv>) | undefined;
+  private fullEnv: Promise<SessionEnv> | undefined;
   private readonly opened = new Map<string, Promise<ProfileState>>();
   private familySub = $state.raw<Subscribed<VaultEntry[]> | undefined>(undefined);
   private statusSub = $state.raw<Subscribed<SyncStatus> | undefined>(undefined);
 
-  constructor(env: SessionEnv, origin: string) {
+  /** `env` needs at least the device store; `complete` (if given) makes the full one once the vault code is in. */
+  constructor(env: SessionEnv, origin: string, complete?: () => Promise<SessionEnv>) {
     this.env = env;
     this.origin = origin;
+    this.completeEnv = complete;
   }
 
   static forBrowser(): AppState {
     const relayUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
-    return new AppState({ store: indexeddbDeviceStore(), persistence: indexeddbPersistence, erase: eraseIndexeddbCopies, relayUrl }, location.origin);
+    return new AppState({ store: indexeddbDeviceStore(), relayUrl }, location.origin, async () => (await loadVault()).browserEnv(relayUrl));
+  }
+
+  private sessionEnv(): Promise<SessionEnv> {
+    return (this.fullEnv ??= this.completeEnv ? this.completeEnv() : Promise.resolve(this.env));
   }
 
   async init(): Promise<void> {
@@ -52,7 +62,14 @@ export class AppState {
       return;
     }
     try {
-      const session = await VaultSession.resume(this.env);
+      if (!(await this.env.store.load())) {
+        this.phase = 'onboarding';
+        // Fetched once onboarding is on screen, so it does not compete with the first paint.
+        setTimeout(() => void loadVault().catch(() => undefined), 0);
+        return;
+      }
+      const { VaultSession } = await loadVault();
+      const session = await VaultSession.resume(await this.sessionEnv());
       if (session) this.adopt(session);
       else this.phase = 'onboarding';
     } catch (e) {
@@ -101,7 +118,7 @@ export class AppState {
 
   /** This new device joins its person's vault from a link another of their devices shows. */
   async joinWithLink(url: string, o: { displayName: string; deviceLabel: string }): Promise<boolean> {
-    return (await this.run(async () => this.adopt(await VaultSession.joinWithLink(this.env, url, o)))) === undefined;
+    return (await this.run(async () => this.adopt(await (await loadVault()).VaultSession.joinWithLink(await this.sessionEnv(), url, o)))) === undefined;
   }
 
   async revokeOwnDevice(key: string): Promise<void> {
@@ -116,14 +133,14 @@ export class AppState {
   /** Creates the person and this device; returns the recovery code to show once. */
   createIdentity(o: { displayName: string; deviceLabel: string }): Promise<string | null> {
     return this.run(async () => {
-      const { session, recoveryCode } = await VaultSession.create(this.env, o);
+      const { session, recoveryCode } = await (await loadVault()).VaultSession.create(await this.sessionEnv(), o);
       this.adopt(session);
       return recoveryCode;
     });
   }
 
   async restore(o: { code: string; displayName: string; deviceLabel: string }): Promise<boolean> {
-    return (await this.run(async () => this.adopt(await VaultSession.restore(this.env, o)))) === undefined;
+    return (await this.run(async () => this.adopt(await (await loadVault()).VaultSession.restore(await this.sessionEnv(), o)))) === undefined;
   }
 
   addFamilyMember(o: { name: string; relationship: string }): Promise<VaultEntry | null> {
@@ -141,7 +158,7 @@ export class AppState {
     if (!p) {
       const session = this.session;
       if (!session) return Promise.reject(new Error('not set up'));
-      p = session.openProfile(docId).then((profile) => new ProfileState(profile, { displayName: this.displayName, origin: this.origin }));
+      p = Promise.all([session.openProfile(docId), loadProfileState()]).then(([profile, ProfileState]) => new ProfileState(profile, { displayName: this.displayName, origin: this.origin }));
       p.catch(() => this.opened.delete(docId));
       this.opened.set(docId, p);
     }
@@ -152,7 +169,8 @@ export class AppState {
   join(link: string, o: { name: string; relationship: string; displayName: string }): Promise<string | null> {
     return this.run(async () => {
       if (this.session) return (await this.session.acceptInvitation(link, o)).docId;
-      const profile = await joinAsGuest(this.env, link);
+      const profile = await (await loadVault()).joinAsGuest(await this.sessionEnv(), link);
+      const ProfileState = await loadProfileState();
       this.guest = new ProfileState(profile, { displayName: o.displayName.trim() || 'Guest', origin: this.origin, guest: true });
       return this.guest.docId;
     });
@@ -161,6 +179,10 @@ export class AppState {
   async forgetDevice(): Promise<void> {
     await this.run(async () => {
       await this.session?.forgetDevice();
+      if (typeof window !== 'undefined') {
+        window.removeEventListener('online', this.onOnline);
+        window.removeEventListener('offline', this.onOffline);
+      }
       this.session = undefined;
       this.familySub = undefined;
       this.statusSub = undefined;
@@ -169,9 +191,17 @@ export class AppState {
     });
   }
 
+  /** The browser's network events, for the session's shared sockets (the family vault's included). */
+  private readonly onOnline = (): void => this.session?.reconnectNow();
+  private readonly onOffline = (): void => this.session?.networkLost();
+
   private adopt(session: VaultSession): void {
     const vault = session.vault.profile;
     this.session = session;
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', this.onOnline);
+      window.addEventListener('offline', this.onOffline);
+    }
     session.onRevoked(() => void this.leaveRevoked());
     this.familySub = new Subscribed((notify) => vault.watch(notify), () => session.profiles());
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);

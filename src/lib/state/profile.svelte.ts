@@ -67,10 +67,15 @@ export class ProfileState {
     // Members name themselves in the profile (writers only) so history reads "Ana", not a key.
     if (profile.canWrite) profile.setDisplayName(o.displayName);
     // Back online: reconnect at once, not at the end of the back-off the offline period built up.
-    if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
+    // Offline: say so at once; the socket would notice only after its 30 s silence check.
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', this.onOnline);
+      window.addEventListener('offline', this.onOffline);
+    }
   }
 
   private readonly onOnline = (): void => this.profile.reconnectNow();
+  private readonly onOffline = (): void => this.profile.networkLost();
 
   // ---- reading ---------------------------------------------------------------------------
 
@@ -244,7 +249,10 @@ export class ProfileState {
   }
 
   close(): Promise<void> {
-    if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('online', this.onOnline);
+      window.removeEventListener('offline', this.onOffline);
+    }
     return this.profile.close();
   }
 

@@ -11,7 +11,7 @@
  * forever, and is exposed in `refusedIncoming`: a broken or malicious relay can no longer erase
  * or displace records in the stored envelope.
  */
-import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import { HocuspocusProvider } from '@hocuspocus/provider';
 import * as Y from 'yjs';
 import { defaultEd25519Engine, type Ed25519Engine } from '../crypto/index.ts';
 import { checkEnvelopeUpdate, rebuildEnvelopeIndex, type EnvelopeIndex, type EnvelopeLimits } from '../protocol/envelope.ts';
@@ -19,6 +19,7 @@ import { SerialGate } from '../protocol/serial.ts';
 import { Observable } from './observable.ts';
 import { hasPending } from './yjs-internals.ts';
 import { classifyRefusal, freshTokenMayFix, reconnectDelay, type RefusalChannel } from './refusals.ts';
+import { RelaySocket } from './relay-socket.ts';
 import type { Connection } from './status.ts';
 
 export interface RelayConnectionOptions {
@@ -35,6 +36,11 @@ export interface RelayConnectionOptions {
   readonly now?: () => number;
   /** Called for every (re)connect: tokens are short-lived. */
   readonly token: () => Promise<string>;
+  /**
+   * The WebSocket to share with the device's other documents on this relay (relay-socket.ts).
+   * Without one, this connection has its own, made from the options below.
+   */
+  readonly socket?: RelaySocket;
   /** Reconnect delay floor (tests use small values). */
   readonly minReconnectDelayMs?: number;
   /** One connection attempt (TCP + WebSocket handshake) gives up after this long (default 10 s). */
@@ -59,16 +65,6 @@ const LOCAL_ORIGIN = Symbol('relay-local');
  * relay; a sync step 2 of a whole profile may exceed them): only the invariants.
  */
 const CLIENT_LIMITS: EnvelopeLimits = { maxRecordBytes: Number.MAX_SAFE_INTEGER, maxUpdateBytes: Number.MAX_SAFE_INTEGER, maxStructs: Number.MAX_SAFE_INTEGER };
-
-/** How long connect() waits for the previous socket to finish closing. */
-const CLOSING_WAIT_MS = 3000;
-
-/** Resolves when `p` does or after `ms`, whichever is first (the timer never outlives it). */
-function withTimeout(p: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 export class RelayConnection {
   readonly connection = new Observable<Connection>('connecting');
@@ -105,16 +101,22 @@ export class RelayConnection {
   private readonly now: () => number;
   private readonly onEnvelopeUpdate: (update: Uint8Array, origin: unknown, doc: Y.Doc, tr: Y.Transaction) => void;
   private readonly onWireUpdate: (update: Uint8Array, origin: unknown) => void;
-  readonly socket: HocuspocusProviderWebsocket;
+  /** The WebSocket this document's provider uses (possibly shared with other documents). */
+  readonly socket: RelaySocket;
+  private readonly ownsSocket: boolean;
   readonly provider: HocuspocusProvider;
   private resyncTimer: ReturnType<typeof setTimeout> | undefined;
   /** The owner asked for a connection (connect() and no disconnect() since). */
   private wanted = false;
-  /** Failed (re)connects since the last complete catch-up: the back-off exponent. */
+  /** connect() was called at least once. */
+  private everWanted = false;
+  /** The provider is on the socket (it authenticates and syncs whenever the socket opens). */
+  private attached = false;
+  /** Refusals of this document since its last complete catch-up: its back-off exponent. */
   private failures = 0;
+  /** A transient refusal's wait before this document authenticates again (the socket stays up). */
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The next reconnect goes without delay (a stale token: the fresh one may be accepted). */
-  private retryAtOnce = false;
+  private readonly detachers: Array<() => void> = [];
   /** The relay's answer to the previous token, if it refused it (reset when one is accepted). */
   private lastAuthRefusal: string | null = null;
   private readonly delay: { minMs: number; maxMs: number; random: () => number };
@@ -155,22 +157,14 @@ export class RelayConnection {
     this.wire.on('update', this.onWireUpdate);
     const minMs = o.minReconnectDelayMs ?? 1000;
     this.delay = { minMs, maxMs: Math.max(minMs, o.maxReconnectDelayMs ?? 30_000), random: o.random ?? Math.random };
-    // This class owns reconnecting (see onSocketDown): the socket makes one attempt per
-    // connect(), so its own retry loop (jitter from Math.random) never waits. `delay` is then
-    // used only by its fixed-delay reconnect after an established connection closes, which
-    // onSocketDown switches off; at the cap it could not fire before ours even if it were not.
-    this.socket = new HocuspocusProviderWebsocket({
-      url: o.url,
-      autoConnect: false,
-      maxAttempts: 1,
-      // A relay that accepts the TCP connection and never answers must not hold connect() for ever.
-      timeout: o.connectTimeoutMs ?? 10_000,
-      delay: this.delay.maxMs,
-      minDelay: this.delay.minMs,
-      maxDelay: this.delay.maxMs,
-    });
+    this.ownsSocket = o.socket === undefined;
+    this.socket =
+      o.socket ??
+      new RelaySocket({ url: o.url, connectTimeoutMs: o.connectTimeoutMs, minReconnectDelayMs: minMs, maxReconnectDelayMs: o.maxReconnectDelayMs, random: o.random });
+    // Not attached yet (connect() attaches): a provider on a shared socket authenticates as soon
+    // as that socket opens, wanted or not.
     this.provider = new HocuspocusProvider({
-      websocketProvider: this.socket,
+      websocketProvider: this.socket.socket,
       name: o.name,
       document: this.wire,
       token: o.token,
@@ -178,9 +172,10 @@ export class RelayConnection {
       onSynced: ({ state }) => {
         if (!state) return;
         this.failures = 0;
+        this.socket.succeeded();
         // Synced only once the gate has applied (or refused) everything received so far.
         void this.gateIdle().then(() => {
-          if (this.destroyed || this.socket.status !== 'connected' || !this.provider.synced) return;
+          if (this.destroyed || this.socket.status.value !== 'connected' || !this.provider.synced) return;
           this.synced.set(true);
         });
       },
@@ -192,26 +187,21 @@ export class RelayConnection {
         this.lastAuthRefusal = null;
       },
       // The relay refused the token. The socket stays open but this document is not served,
-      // and nothing in the provider tries again: stop for good, or reconnect with back-off.
+      // and nothing in the provider tries again: stop for good, or authenticate again later.
       onAuthenticationFailed: ({ reason }) => {
         const previous = this.lastAuthRefusal;
         this.lastAuthRefusal = reason;
         this.refused(reason, 'auth', previous);
       },
       // Also the relay closing this document (a CLOSE message, reason = stable code, socket
-      // still open), and the socket closing (then the status handler reconnects).
+      // still open, the other documents on it untouched), and the socket closing (then the
+      // shared socket reconnects, and each document authenticates again when it opens).
       onClose: ({ event }) => {
-        if (this.socket.status === 'connected') this.refused(event.reason, 'close');
+        if (this.socket.socket.status === 'connected') this.refused(event.reason, 'close');
         else if (classifyRefusal(event.reason, 'close') === 'terminal') this.refused(event.reason, 'close');
       },
     });
-    this.socket.on('maxAttemptsFailed', () => this.onSocketDown());
-    this.socket.on('status', ({ status }: { status: string }) => {
-      if (this.destroyed) return;
-      this.connection.set(status === 'connected' ? 'connected' : status === 'connecting' ? 'connecting' : 'offline');
-      if (status !== 'connected') this.synced.set(false);
-      if (status === 'disconnected') this.onSocketDown();
-    });
+    this.detachers.push(this.socket.status.subscribe(() => this.showConnection()));
     // Caught up: the held local changes go into the wire as one update, which the provider
     // sends after what the relay holds (its normal update path, no provider internals).
     this.synced.subscribe((synced) => {
@@ -221,7 +211,6 @@ export class RelayConnection {
       this.unsynced.set(this.sentUnacked);
       Y.applyUpdate(this.wire, held, LOCAL_ORIGIN);
     });
-    this.provider.attach();
     // The provider counts sent-but-unacknowledged updates, but a message lost with a dropped
     // connection is never acknowledged and the count stays high. If changes stay unacknowledged
     // while connected, a forced re-sync (state vectors both ways) re-sends them and resets it.
@@ -316,56 +305,85 @@ export class RelayConnection {
   }
 
   /**
+   * This document's state for the status: the socket's, except "offline" while not wanted and
+   * "connecting" while it waits to authenticate again after a transient refusal.
+   */
+  private showConnection(): void {
+    // Before the first connect() it stays "connecting", as before any socket existed.
+    if (this.destroyed || !this.everWanted) return;
+    const socket = this.socket.status.value;
+    if (socket !== 'connected') this.synced.set(false);
+    this.connection.set(!this.wanted ? 'offline' : socket === 'connected' && !this.attached ? 'connecting' : socket);
+  }
+
+  /**
    * The network is back (the browser's "online" event): skip the rest of the back-off and try
    * now, if a connection is wanted (not after disconnect() or a terminal refusal).
    */
   reconnectNow(): void {
-    if (this.destroyed || !this.wanted || this.connection.value === 'connected') return;
-    void this.connect();
+    if (this.destroyed || !this.wanted) return;
+    if (this.retryTimer !== undefined) {
+      this.clearRetry();
+      this.attach();
+    }
+    this.socket.reconnectNow();
+  }
+
+  /** The network is gone (the browser's "offline" event): the socket is dead even if it has not noticed. */
+  networkLost(): void {
+    if (!this.destroyed) this.socket.networkLost();
   }
 
   /** Connects (one attempt now, then reconnects with back-off until disconnect() or a terminal refusal). */
   async connect(): Promise<unknown> {
     if (this.destroyed) return;
     this.wanted = true;
+    this.everWanted = true;
     this.clearRetry();
-    // The provider ignores connect() while its previous socket is still closing. Bounded: a
-    // socket told to disconnect while still connecting may never report "disconnected", and a
-    // connect() that waits for it would hang for ever (seen once under load).
-    await withTimeout(this.closing, CLOSING_WAIT_MS);
-    if (this.destroyed || !this.wanted) return;
-    return this.socket.connect();
+    this.attach();
+    this.showConnection();
+    return this.socket.want(this);
   }
-
-  private closing: Promise<void> = Promise.resolve();
 
   disconnect(): void {
     this.wanted = false;
     this.clearRetry();
-    if (this.socket.status !== 'disconnected') {
-      this.closing = new Promise<void>((resolve) => {
-        const onStatus = ({ status }: { status: string }) => {
-          if (status !== 'disconnected') return;
-          this.socket.off('status', onStatus);
-          resolve();
-        };
-        this.socket.on('status', onStatus);
-      });
-    }
-    this.socket.disconnect();
-    this.connection.set('offline');
+    this.detach(true);
+    this.socket.unwant(this);
+    this.showConnection();
     this.synced.set(false);
+  }
+
+  /** Puts the provider on the socket: if it is open, this document authenticates and syncs now. */
+  private attach(): void {
+    if (this.attached || this.destroyed) return;
+    this.attached = true;
+    this.provider.attach();
+  }
+
+  /** Takes the provider off the socket (`tellRelay`: the relay still serves it there, send CLOSE). */
+  private detach(tellRelay: boolean): void {
+    if (!this.attached) return;
+    this.attached = false;
+    this.socket.detach(this.provider, tellRelay);
+    // The provider hears no socket close once detached: what it would have done then.
+    this.provider.onClose();
   }
 
   /**
    * The relay refused this document (`reason`, on `channel`; see refusals.ts). Terminal: no
-   * further connects, provider and socket destroyed, `refusal` set. Transient: drop the socket
-   * (the relay no longer serves this document on it) and reconnect with back-off.
+   * further connects, provider destroyed (and the socket, if no other document shares it),
+   * `refusal` set. Transient: this document alone leaves the socket (the relay no longer serves
+   * it there) and authenticates again after a back-off; the socket and the other documents on
+   * it stay as they are.
    */
   private refused(reason: string, channel: RefusalChannel, previous: string | null = null): void {
     if (this.destroyed) return;
     if (classifyRefusal(reason, channel, previous) === 'terminal') {
       this.wanted = false;
+      // The relay already forgot this document on the socket: leave quietly (no CLOSE), now,
+      // so nothing more of it arrives; what did is in the wire and goes through the gate.
+      this.detach(false);
       this.refusal.set(reason);
       // Not from inside the provider's own message or close handling, and only once the gate
       // has applied what the relay sent before refusing (its catch-up): destroying at once
@@ -373,29 +391,18 @@ export class RelayConnection {
       void this.gateIdle().then(() => this.destroy());
       return;
     }
-    // The status handler sees the socket go down and schedules the reconnect.
-    this.retryAtOnce = freshTokenMayFix(reason, channel);
-    if (this.socket.status !== 'disconnected') this.socket.disconnect();
-  }
-
-  /**
-   * The socket closed or an attempt failed: one reconnect with back-off, if still wanted. The
-   * library would also reconnect by itself after a fixed delay (while its public
-   * `shouldConnect` is true); `disconnect()` is its public way to say no, called while it is
-   * still deciding (it emits the status before it checks `shouldConnect`). Should that order
-   * change, its timer (`delay` = the cap) is cleared by our own socket.connect() first. Only
-   * while disconnected: a late `maxAttemptsFailed` must not abort an attempt already started.
-   */
-  private onSocketDown(): void {
-    if (this.destroyed) return;
-    if (this.socket.status === 'disconnected') this.socket.disconnect();
+    // The relay already forgot this document on the socket: leave quietly (no CLOSE).
+    this.detach(false);
+    this.synced.set(false);
+    this.showConnection();
     if (!this.wanted || this.retryTimer !== undefined) return;
-    const wait = this.retryAtOnce ? 0 : reconnectDelay(this.failures, this.delay);
-    if (!this.retryAtOnce) this.failures++;
-    this.retryAtOnce = false;
+    // A stale token goes again at once: the fresh one may be accepted.
+    const wait = freshTokenMayFix(reason, channel) ? 0 : reconnectDelay(this.failures++, this.delay);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (this.wanted && !this.destroyed) void this.socket.connect();
+      if (!this.wanted || this.destroyed) return;
+      this.attach();
+      this.showConnection();
     }, wait);
   }
 
@@ -415,8 +422,11 @@ export class RelayConnection {
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
     this.envelope.off('update', this.onEnvelopeUpdate);
     this.wire.off('update', this.onWireUpdate);
+    for (const d of this.detachers.splice(0)) d();
+    this.detach(true);
     this.provider.destroy();
-    this.socket.destroy();
+    this.socket.unwant(this);
+    if (this.ownsSocket) this.socket.destroy();
     this.wire.destroy();
     this.connection.set('offline');
     this.synced.set(false);

@@ -13,6 +13,14 @@ export type { VaultEntry } from './person-vault.ts';
 export { indexeddbDeviceStore } from '../storage/device-store.ts';
 export { indexeddbPersistence, eraseIndexeddbCopies } from '../storage/indexeddb.ts';
 export type { DeviceView } from './people.ts';
+export { describeError } from './errors.ts';
+import { indexeddbDeviceStore } from '../storage/device-store.ts';
+import { indexeddbPersistence, eraseIndexeddbCopies } from '../storage/indexeddb.ts';
+
+/** The browser's session environment: IndexedDB for keys and ciphertext, the relay on this origin's host. */
+export function browserEnv(relayUrl: string): SessionEnv {
+  return { store: indexeddbDeviceStore(), persistence: indexeddbPersistence, erase: eraseIndexeddbCopies, relayUrl };
+}
 
 /**
  * Joins from an invite link with throwaway keys held in memory only (a clinician on a shared
@@ -29,10 +37,4 @@ export async function joinAsGuest(env: SessionEnv, link: string): Promise<Profil
     minReconnectDelayMs: env.minReconnectDelayMs,
     timeoutMs: env.timeoutMs,
   });
-}
-
-/** A message for a person: the typed error's own text, or a fixed one (never an exception's raw text). */
-export function describeError(e: unknown): string {
-  if (e instanceof VaultError) return e.message;
-  return 'Something went wrong on this device. Your data is unchanged; please try again.';
 }

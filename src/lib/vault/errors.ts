@@ -58,3 +58,9 @@ export class VaultError extends CodedError<VaultErrorCode> {
     super(code, VaultErrors[code], message);
   }
 }
+
+/** A message for a person: the typed error's own text, or a fixed one (never an exception's raw text). */
+export function describeError(e: unknown): string {
+  if (e instanceof VaultError) return e.message;
+  return 'Something went wrong on this device. Your data is unchanged; please try again.';
+}

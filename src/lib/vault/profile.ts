@@ -29,6 +29,7 @@ import { ExpirySweep } from './expiry-sweep.ts';
 import { EpochKeyRing } from '../sync/key-ring.ts';
 import { ProfileSync } from '../sync/profile-sync.ts';
 import { RelayConnection } from '../sync/relay-connection.ts';
+import type { RelaySocket } from '../sync/relay-socket.ts';
 /** Whether a connection's refusal means this device's access ended (the one table: sync/refusals.ts). */
 export { endsAccess } from '../sync/refusals.ts';
 import { readAuditTrail, recordAudit, type AuditTrail } from './audit-trail.ts';
@@ -88,6 +89,8 @@ export interface OpenProfileOptions {
   readonly minReconnectDelayMs?: number;
   /** One relay connection attempt gives up after this long (default 10 s). */
   readonly connectTimeoutMs?: number;
+  /** The WebSocket to share with other profiles on the same relay (default: one of its own). */
+  readonly relaySocket?: RelaySocket;
   /** Connect at once (default true when relayUrl is set). */
   readonly autoConnect?: boolean;
   /**
@@ -239,7 +242,18 @@ export class Profile {
         engine,
       });
     const connection = o.relayUrl
-      ? new RelayConnection({ url: o.relayUrl, name, docId: o.access.docId, envelope, engine, now, minReconnectDelayMs: o.minReconnectDelayMs, connectTimeoutMs: o.connectTimeoutMs, token })
+      ? new RelayConnection({
+          url: o.relayUrl,
+          name,
+          docId: o.access.docId,
+          envelope,
+          engine,
+          now,
+          minReconnectDelayMs: o.minReconnectDelayMs,
+          connectTimeoutMs: o.connectTimeoutMs,
+          token,
+          socket: o.relaySocket?.url === o.relayUrl ? o.relaySocket : undefined,
+        })
       : undefined;
     if (connection) {
       sync.setCompactionGate(() => connection.synced.value);
@@ -278,6 +292,11 @@ export class Profile {
   /** The network is back: reconnect now instead of at the end of the back-off (no-op if not wanted). */
   reconnectNow(): void {
     this.connection?.reconnectNow();
+  }
+
+  /** The network is gone: show offline now instead of when the dead socket is noticed. */
+  networkLost(): void {
+    this.connection?.networkLost();
   }
 
   /** Seals pending local edits, and if connected waits until the relay acknowledged them. */

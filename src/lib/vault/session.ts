@@ -9,7 +9,6 @@
  */
 import {
   boxKeyPairFromSecretKey,
-  defaultEd25519Engine,
   encodeRecoveryCode,
   fromBase64Url,
   fromHex,
@@ -18,13 +17,8 @@ import {
   signingKeyPairFromSeed,
   signingSeed,
   toBase64Url,
-  type Ed25519Engine,
-  type RandomSource,
 } from '../crypto/index.ts';
 import { decodeDeviceCert, encodeDeviceCert, identityFromSeed, roleName } from '../protocol/index.ts';
-import type { DeviceStore } from '../storage/device-store.ts';
-import type { Persistence } from '../storage/types.ts';
-import { memoryPersistence } from '../storage/memory.ts';
 import { VaultError } from './errors.ts';
 import { acceptInvitation } from './invite.ts';
 import { createDeviceWrappingKey, unwrapSecrets, wrapSecrets } from './key-store.ts';
@@ -34,21 +28,12 @@ import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './perso
 import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
 import { engineOf } from './engine.ts';
+import type { RelaySockets } from '../sync/relay-socket.ts';
+import { openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
 import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
 
-export interface SessionEnv {
-  readonly store: DeviceStore;
-  readonly relayUrl?: string;
-  readonly persistence?: Persistence;
-  readonly engine?: Ed25519Engine;
-  readonly random?: RandomSource;
-  readonly now?: () => number;
-  /** How long a restore waits for the relay. */
-  readonly timeoutMs?: number;
-  /** Deletes this device's encrypted copies of the named documents (browser: IndexedDB databases). */
-  readonly erase?: (names: readonly string[]) => Promise<void>;
-  readonly minReconnectDelayMs?: number;
-}
+export type { SessionEnv } from './session-open.ts';
+import type { SessionEnv } from './session-open.ts';
 
 
 
@@ -59,9 +44,12 @@ export class VaultSession {
   readonly displayName: string;
   private readonly env: SessionEnv;
   private readonly open = new Map<string, Promise<Profile>>();
+  /** One WebSocket per relay for the vault and every profile this session opens (docs/decisions/0024). */
+  private readonly sockets: RelaySockets;
 
-  private constructor(env: SessionEnv, person: Person, device: Device, vault: PersonVault, displayName: string) {
+  private constructor(env: SessionEnv, sockets: RelaySockets, person: Person, device: Device, vault: PersonVault, displayName: string) {
     this.env = withPersistence(env);
+    this.sockets = sockets;
     this.person = person;
     this.device = device;
     this.vault = vault;
@@ -83,8 +71,12 @@ export class VaultSession {
       box: boxKeyPairFromSecretKey(secrets.deviceBoxSecret),
       cert: cert.value,
     };
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false });
-    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), stored.displayName);
+    const sockets = socketsFor(env);
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false, socket: socketOf(env, sockets) }).catch((e: unknown) => {
+      sockets.destroy();
+      throw e;
+    });
+    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), stored.displayName);
   }
 
   /** A new person: identity, this device, an empty family vault. Show the recovery code once. */
@@ -153,9 +145,14 @@ export class VaultSession {
     beforeCertify?: (vault: Profile) => void,
   ): Promise<VaultSession> {
     const device = await enrollDevice(person, { label: o.deviceLabel, random: env.random, engine: env.engine, now: env.now });
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify });
+    const sockets = socketsFor(env);
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify, socket: socketOf(env, sockets) }).catch((e: unknown) => {
+      sockets.destroy();
+      throw e;
+    });
     if (!engineOf(profile).sync.index.membership.hasGenesis) {
       await profile.close();
+      sockets.destroy();
       throw new VaultError('VAULT_NOT_FOUND', 'no vault was found for this recovery code');
     }
     const wrappingKey = await createDeviceWrappingKey();
@@ -175,7 +172,7 @@ export class VaultSession {
       displayName: o.displayName.trim().slice(0, 64),
       createdAt: (env.now ?? Date.now)(),
     });
-    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64));
+    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64));
   }
 
   get deviceId(): string {
@@ -207,7 +204,7 @@ export class VaultSession {
     let p = this.open.get(docId);
     if (!p) {
       const access = this.vault.accessFor(docId);
-      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false });
+      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets) });
       p.catch(() => this.open.delete(docId));
       this.open.set(docId, p);
     }
@@ -283,82 +280,24 @@ export class VaultSession {
     await this.env.erase?.(names);
   }
 
+  /** The network is back (the browser's "online" event): every profile's socket tries now. */
+  reconnectNow(): void {
+    this.sockets.reconnectNow();
+    // Also a profile waiting out a refusal's back-off on a socket that stayed up.
+    this.vault.profile.reconnectNow();
+    for (const p of this.open.values()) void p.then((profile) => profile.reconnectNow(), () => undefined);
+  }
+
+  /** The network is gone ("offline" event): the sockets are dead even if they have not noticed. */
+  networkLost(): void {
+    this.sockets.networkLost();
+  }
+
   async close(): Promise<void> {
     const opened = [...this.open.values()];
     this.open.clear();
     for (const p of opened) await (await p.catch(() => undefined))?.close();
     await this.vault.close();
+    this.sockets.destroy();
   }
-}
-
-/** Creating a document writes its genesis, closes it and reopens it as the device: that needs a store. */
-function withPersistence(env: SessionEnv): SessionEnv {
-  return env.persistence ? env : { ...env, persistence: memoryPersistence() };
-}
-
-/**
- * Opens a document as this device: local store first, relay in the background. A device not yet
- * certified in the document writes its own certificate (the identity-authenticated connection
- * carries it to the relay).
- */
-async function openAsThisDevice(
-  env: SessionEnv,
-  person: Person,
-  device: Device,
-  access: ProfileAccess,
-  o: { waitForRelay: boolean; beforeCertify?: (profile: Profile) => void },
-): Promise<Profile> {
-  const engine = env.engine ?? (await defaultEd25519Engine());
-  const profile = await Profile.open({
-    access,
-    signer: device.signing,
-    box: device.box,
-    alsoRecipient: { publicKey: person.identity.signing.publicKey, box: person.identity.box },
-    authSigner: person.identity.signing,
-    relayUrl: env.relayUrl,
-    persistence: env.persistence,
-    engine,
-    random: env.random,
-    now: env.now,
-    minReconnectDelayMs: env.minReconnectDelayMs,
-    autoConnect: false,
-  });
-  if (env.relayUrl) {
-    void profile.connect().catch(() => undefined);
-    if (o.waitForRelay) {
-      const synced = await profile.status.when((s) => s.synced, env.timeoutMs ?? 20_000).catch(() => undefined);
-      if (!synced) {
-        await profile.close();
-        throw new VaultError('RELAY_UNREACHABLE', 'the relay could not be reached to restore this vault');
-      }
-      await engineOf(profile).sync.drain();
-    }
-  }
-  try {
-    o.beforeCertify?.(profile);
-  } catch (e) {
-    await profile.close();
-    throw e;
-  }
-  await ensureCertified(profile, device);
-  return profile;
-}
-
-/**
- * Writes this device's certificate into the document: at once if it has its genesis, else as
- * soon as the genesis arrives from the relay (a vault or profile first opened on this device).
- */
-async function ensureCertified(profile: Profile, device: Device): Promise<void> {
-  const membership = () => engineOf(profile).sync.index.membership;
-  const certify = () =>
-    membership().state().devices.has(deviceId(device)) ? Promise.resolve() : engineOf(profile).sync.appendMembership({ kind: 'device', cert: device.cert }).then(() => undefined);
-  if (membership().hasGenesis) return certify();
-  let started = false;
-  const stop = engineOf(profile).sync.applied.subscribe(() => {
-    if (started || !membership().hasGenesis) return;
-    started = true;
-    queueMicrotask(() => stop());
-    // A profile closed meanwhile refuses the write: nothing to certify then.
-    certify().catch(() => undefined);
-  });
 }
