@@ -9,6 +9,7 @@
  * path set when run back to back (writer signs, relay verifies with node:crypto, reader verifies
  * with the writer's engine), measured in the same run on a record of the size an edit makes.
  */
+import { cpus, loadavg } from 'node:os';
 import { WebSocket, WebSocketServer } from 'ws';
 import { environment, fmtMs, now, percentile, QUICK, round, sleep, within, writeResult, type BenchResult } from './lib/common.ts';
 import { encryptedPair, plainPair } from './lib/sides.ts';
@@ -149,6 +150,9 @@ async function signatureChain(count: number, recordBytes: number): Promise<numbe
 
 export async function runS2(): Promise<BenchResult> {
   const count = (QUICK ? 80 : 300) + WARMUP;
+  // All three sides share this process's event loop; other processes on the machine move the
+  // encrypted side (more work, several thread hand-offs per edit) far more than the others.
+  const loadBefore = loadavg()[0]!;
   const raw = stats(await rawSide(count));
   console.log(`  S2 raw ws: p50 ${fmtMs(raw.p50)}, p99 ${fmtMs(raw.p99)}`);
   const plain = stats(await plainSide(count));
@@ -175,6 +179,7 @@ export async function runS2(): Promise<BenchResult> {
       `${count - WARMUP} measured edits (after ${WARMUP} warm-up edits), one every ${SPACING_MS} ms; one character appended per edit.`,
       'Clients connect directly (no counting proxy) on all three sides; the relay uses its default config (each update committed to SQLite, WAL with synchronous=FULL from a worker thread, before it is acknowledged).',
       `Encrypted minus plaintext: p50 +${(enc.p50 - plain.p50).toFixed(2)} ms, p99 +${(enc.p99 - plain.p99).toFixed(2)} ms; minus raw ws: p50 +${(enc.p50 - raw.p50).toFixed(2)} ms, p99 +${(enc.p99 - raw.p99).toFixed(2)} ms.`,
+      `Machine load average (1 min) ${loadBefore.toFixed(1)} before the run, ${loadavg()[0]!.toFixed(1)} after it, on ${cpus().length} cores: above the core count, compare runs only with care.`,
       `Signature floor: ${sigs.n} chains of sign (client engine) + verify (node:crypto, the relay) + verify (client engine) on a ${encrypted.recordBytes}-byte record, back to back after the edits, p50 ${fmtMs(sigs.p50)}, p99 ${fmtMs(sigs.p99)}.`,
     ],
     data: {
