@@ -29,6 +29,8 @@ export interface AcceptedUpdate {
   readonly update: Uint8Array;
   /** ClientIDs the update gives their owner: stored in the same transaction as the update. */
   readonly bindings: readonly ClientBinding[];
+  /** The policy found records the update adds or deletes: it certainly changes the document. */
+  readonly changesRecords: boolean;
 }
 
 /** Resolves once the update is durable; rejects (RelayStorageError) if it could not be stored. */
@@ -60,8 +62,9 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig): Pe
   return {
     extensionName: 'fhv-storage',
 
-    async persistAccepted({ document, connection, update, bindings }) {
-      if (bindings.length === 0 && addsNothing(document, update)) return;
+    async persistAccepted({ document, connection, update, bindings, changesRecords }) {
+      // Every single edit adds a record: only an update without one is decoded again to see.
+      if (!changesRecords && bindings.length === 0 && addsNothing(document, update)) return;
       const position = await store.append(document.name, update, bindings);
       logOf(document).applying.set(connection, position);
     },

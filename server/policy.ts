@@ -54,7 +54,8 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
             // Hocuspocus applies the message and sends the sender its SyncStatus (the ack) only
             // after this hook resolves: store the update, with the clientID owners it
             // establishes, first. A failed write leaves neither the index nor the log with it.
-            await persist({ document: doc, connection: data.connection, update: data.payload, bindings: verdict.value.bound });
+            const { added, deleted, bound } = verdict.value;
+            await persist({ document: doc, connection: data.connection, update: data.payload, bindings: bound, changesRecords: added.length > 0 || deleted.length > 0 });
             verdict.value.commit();
             if (verdict.value.added.some((r) => r.header.type === RecordType.membership)) {
               // After this message is applied, drop members who lost access (removal, demotion).

@@ -10,7 +10,7 @@ import * as Y from 'yjs';
 import { Server } from '@hocuspocus/server';
 import { HocuspocusProvider } from '@hocuspocus/provider';
 import { startRelay } from '../../server/relay.ts';
-import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
+import { createWebCryptoEngine, defaultEd25519Engine, generateSigningKeyPair, type Ed25519Engine } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { startCountingProxy, type CountingProxy } from './proxy.ts';
@@ -24,6 +24,16 @@ export interface EncryptedPair {
   close(): Promise<void>;
 }
 
+/**
+ * Each device gets its own engine instance, as on separate machines: an engine remembers the
+ * records it verified (docs/decisions/0022), and a reader sharing the writer's instance would
+ * find every record already verified by the writer's own gate.
+ */
+async function deviceEngine(): Promise<Ed25519Engine> {
+  const chosen = await defaultEd25519Engine();
+  return chosen.name === 'webcrypto' ? createWebCryptoEngine() : { ...chosen };
+}
+
 /** With `direct`, clients connect straight to the relay (no counting proxy hop; `proxy` is then absent). */
 export async function encryptedPair(o: { batchWindowMs?: number; compactEvery?: number; direct?: boolean } = {}): Promise<EncryptedPair> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fhv-bench-relay-'));
@@ -32,9 +42,9 @@ export async function encryptedPair(o: { batchWindowMs?: number; compactEvery?: 
   const alice = generateSigningKeyPair();
   const bob = generateSigningKeyPair();
   const common = { relayUrl: proxy?.url ?? relay.url, minReconnectDelayMs: 50, batchWindowMs: o.batchWindowMs, compactEvery: o.compactEvery };
-  const writer = await Profile.create({ ...common, signer: alice, members: [{ publicKey: bob.publicKey, role: Role.viewer, expiresAt: 0 }] });
+  const writer = await Profile.create({ ...common, engine: await deviceEngine(), signer: alice, members: [{ publicKey: bob.publicKey, role: Role.viewer, expiresAt: 0 }] });
   await within(writer.flush(), 15_000, 'writer genesis reaches the relay');
-  const reader = await Profile.open({ ...common, signer: bob, access: writer.access });
+  const reader = await Profile.open({ ...common, engine: await deviceEngine(), signer: bob, access: writer.access });
   await within(reader.status.when((s) => s.synced), 15_000, 'reader synced');
   await engineOf(reader).sync.flush();
   return {

@@ -19,6 +19,7 @@ import {
   verifyDetached,
   utf8,
   bytesEqual,
+  toHex,
   type Ed25519Engine,
   type Hash32,
   type RandomSource,
@@ -207,15 +208,40 @@ export function parseOwnRecord(sealed: SealedRecord): Result<VerifiedRecord> {
   return parsed.ok ? ok(parsed.value as VerifiedRecord) : parsed;
 }
 
-/** Checks the author's signature over domain ‖ header ‖ body. */
+/**
+ * Signatures this process already found valid, per engine: record id (hex) -> signature bytes.
+ * The id is H(header ‖ body), the protocol's record identity: an equal id means equal signed
+ * bytes, author included, so an equal signature verifies the same way. A replica checks each
+ * record the relay forwards twice (its relay gate, then its sync engine), each a WebCrypto
+ * verify on the edit's critical path; the second one is answered from here. Only successes
+ * are kept, and a hit needs the exact signature bytes: anything else is verified afresh.
+ */
+const VERIFIED_LIMIT = 4096;
+const verifiedByEngine = new WeakMap<Ed25519Engine, Map<string, Uint8Array>>();
+
+function verifiedCache(engine: Ed25519Engine): Map<string, Uint8Array> {
+  let cache = verifiedByEngine.get(engine);
+  if (!cache) verifiedByEngine.set(engine, (cache = new Map()));
+  return cache;
+}
+
+/** Checks the author's signature over domain ‖ header ‖ body (once per record and engine). */
 export async function verifyRecord(record: ParsedRecord, engine: Ed25519Engine): Promise<Result<VerifiedRecord>> {
+  const cache = verifiedCache(engine);
+  // Hashed from the bytes being checked, not taken from `record.id`: the key always names them.
+  const id = toHex(recordIdOf(record.headerBytes, record.body));
+  const known = cache.get(id);
+  if (known !== undefined && bytesEqual(known, record.signature)) return ok(record as VerifiedRecord);
   const valid = await verifyDetached(
     engine,
     concatBytes(SIG_DOMAIN, record.headerBytes, record.body),
     record.signature,
     record.header.author,
   );
-  return valid ? ok(record as VerifiedRecord) : fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
+  if (!valid) return fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
+  if (cache.size >= VERIFIED_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(id, record.signature.slice());
+  return ok(record as VerifiedRecord);
 }
 
 /** Decrypts a verified sealed record with the key its epoch names and checks the bound header hash. */
