@@ -16,6 +16,7 @@ import { Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { startCountingProxy, type CountingProxy } from './proxy.ts';
+import { deviceEngine } from './sides.ts';
 import { within } from './common.ts';
 
 export interface CoeditSide {
@@ -32,15 +33,18 @@ export async function encryptedAuthors(n: number, o: { batchWindowMs?: number; o
   const proxy = await startCountingProxy(relay.url);
   const signers = Array.from({ length: n }, () => generateSigningKeyPair());
   const common = { relayUrl: proxy.url, minReconnectDelayMs: 50, batchWindowMs: o.batchWindowMs, othersActiveMs: o.othersActiveMs };
+  // Each author is its own device with its own engine: an engine remembers the signatures it
+  // verified (protocol/record.ts), so a shared one would let readers skip every check.
   const owner = await Profile.create({
     ...common,
+    engine: await deviceEngine(),
     signer: signers[0]!,
     members: signers.slice(1).map((s) => ({ publicKey: s.publicKey, role: Role.editor, expiresAt: 0 })),
   });
   await within(owner.flush(), 15_000, 'owner genesis reaches the relay');
   const profiles = [owner];
   for (const signer of signers.slice(1)) {
-    const p = await Profile.open({ ...common, signer, access: owner.access });
+    const p = await Profile.open({ ...common, engine: await deviceEngine(), signer, access: owner.access });
     await within(p.status.when((s) => s.synced), 15_000, 'editor synced');
     await engineOf(p).sync.flush();
     profiles.push(p);

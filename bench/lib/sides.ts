@@ -29,7 +29,7 @@ export interface EncryptedPair {
  * records it verified (docs/decisions/0022), and a reader sharing the writer's instance would
  * find every record already verified by the writer's own gate.
  */
-async function deviceEngine(): Promise<Ed25519Engine> {
+export async function deviceEngine(): Promise<Ed25519Engine> {
   const chosen = await defaultEd25519Engine();
   return chosen.name === 'webcrypto' ? createWebCryptoEngine() : { ...chosen };
 }
