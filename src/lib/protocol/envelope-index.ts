@@ -9,7 +9,7 @@
  */
 import * as Y from 'yjs';
 import { toBase64Url, toHex } from '../crypto/index.ts';
-import { RecordType } from './constants.ts';
+import { RECORD_KEY_ID_BYTES, RecordType, RecordVersion } from './constants.ts';
 import { compareForMembership, MembershipView, type MembershipOp } from './membership.ts';
 import { parseRecord, type ParsedRecord } from './record.ts';
 import { decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
@@ -17,7 +17,13 @@ import { isCompactableType } from './record-types.ts';
 
 export const ENVELOPE_MAP = 'r';
 
-export const recordKey = (record: ParsedRecord): string => toBase64Url(record.id);
+/**
+ * The one map key a record may be stored under, decided by the record itself (its signed format
+ * version), so a record can never appear under two keys: v1 = base64url(id), v2 = base64url of
+ * the id's first 16 bytes (decision 0023; every deleted key stays in the Yjs doc for ever).
+ */
+export const recordKey = (record: ParsedRecord): string =>
+  toBase64Url(record.version === RecordVersion.v1 ? record.id : record.id.subarray(0, RECORD_KEY_ID_BYTES));
 export const itemKey = (client: number, clock: number): string => `${client}:${clock}`;
 
 export interface ItemId {
@@ -36,6 +42,7 @@ export interface IndexView {
   readonly docId: Uint8Array;
   readonly membership: MembershipView;
   coveredSeq(authorHex: string): number;
+  /** Hex id of the record this author wrote at this seq, if the index ever held one. */
   seqOwner(authorHex: string, seq: number): string | undefined;
 }
 
@@ -48,7 +55,7 @@ export class EnvelopeIndex implements IndexView {
   private readonly usedKeys = new Set<string>();
   /** Envelope clientID → hex key of the person (identity) whose connection first wrote on it. */
   private readonly clientOwners = new Map<number, string>();
-  /** author hex → seq → record key, to detect forks (two records with one seq). */
+  /** author hex → seq → record id (hex, the full id: keys are shorter), to detect forks (two records with one seq). */
   private readonly seqs = new Map<string, Map<number, string>>();
   private readonly covered = new Map<string, number>();
   private readonly liveSnapshots = new Map<string, SnapshotExt>();
@@ -138,7 +145,7 @@ export class EnvelopeIndex implements IndexView {
     const author = toHex(record.header.author);
     let perAuthor = this.seqs.get(author);
     if (!perAuthor) this.seqs.set(author, (perAuthor = new Map()));
-    perAuthor.set(record.header.seq, key);
+    perAuthor.set(record.header.seq, toHex(record.id));
   }
 
   /**
