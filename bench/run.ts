@@ -1,5 +1,5 @@
 /**
- * Runs the benchmark suite: `node bench/run.ts [S0|S1|S2|S5|S6 ...]` (default: all).
+ * Runs the benchmark suite: `node bench/run.ts [S0|S1|S2|S5|S6|S10 ...]` (default: all).
  * BENCH_QUICK=1 runs smaller versions. Each benchmark writes bench/results/<id>.json; this
  * script then rebuilds the results table in bench/README.md from every results file present
  * and prints it.
@@ -12,9 +12,10 @@ import { runS1 } from './s1-trace.ts';
 import { runS2 } from './s2-latency.ts';
 import { runS5 } from './s5-coldload.ts';
 import { runS6 } from './s6-firstload.ts';
+import { runS10 } from './s10-growth.ts';
 
-const BENCHES: Record<string, () => Promise<BenchResult>> = { S0: runS0, S1: runS1, S2: runS2, S5: runS5, S6: runS6 };
-const ORDER = ['S0', 'S1', 'S2', 'S5', 'S6'];
+const BENCHES: Record<string, () => Promise<BenchResult>> = { S0: runS0, S1: runS1, S2: runS2, S5: runS5, S6: runS6, S10: runS10 };
+const ORDER = ['S0', 'S1', 'S2', 'S5', 'S6', 'S10'];
 
 function table(results: BenchResult[]): string {
   const lines = ['| Bench | Metric | Ours | Peer | Ratio | Target | Met |', '|---|---|---|---|---|---|---|'];

@@ -9,7 +9,7 @@
  */
 import * as Y from 'yjs';
 import { toBase64Url, toHex } from '../crypto/index.ts';
-import { RECORD_KEY_ID_BYTES, RecordType, RecordVersion } from './constants.ts';
+import { CURRENT_RECORD_VERSION, RECORD_KEY_ID_BYTES, RecordType, RecordVersion, type RecordVersionCode } from './constants.ts';
 import { compareForMembership, MembershipView, type MembershipOp } from './membership.ts';
 import { parseRecord, type ParsedRecord } from './record.ts';
 import { decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
@@ -22,8 +22,11 @@ export const ENVELOPE_MAP = 'r';
  * version), so a record can never appear under two keys: v1 = base64url(id), v2 = base64url of
  * the id's first 16 bytes (decision 0023; every deleted key stays in the Yjs doc for ever).
  */
-export const recordKey = (record: ParsedRecord): string =>
-  toBase64Url(record.version === RecordVersion.v1 ? record.id : record.id.subarray(0, RECORD_KEY_ID_BYTES));
+export const recordKey = (record: ParsedRecord): string => recordKeyOfId(record.id, record.version);
+
+/** The map key of the record with this id and format version. */
+export const recordKeyOfId = (id: Uint8Array, version: RecordVersionCode = CURRENT_RECORD_VERSION): string =>
+  toBase64Url(version === RecordVersion.v1 ? id : id.subarray(0, RECORD_KEY_ID_BYTES));
 export const itemKey = (client: number, clock: number): string => `${client}:${clock}`;
 
 export interface ItemId {
@@ -60,6 +63,8 @@ export class EnvelopeIndex implements IndexView {
   private readonly covered = new Map<string, number>();
   private readonly liveSnapshots = new Map<string, SnapshotExt>();
   private compactableCount = 0;
+  private compactableBytes = 0;
+  private snapshotBytes = 0;
 
   constructor(docId: Uint8Array) {
     this.docId = docId;
@@ -87,6 +92,14 @@ export class EnvelopeIndex implements IndexView {
   /** Live records a snapshot may delete (updates, snapshots): what decides when to compact. */
   get liveCompactable(): number {
     return this.compactableCount;
+  }
+
+  /**
+   * Bytes of the live records a snapshot may delete, split into the snapshots and the rest (the
+   * tail of updates since): what the byte-ratio compaction trigger reads (sync/compaction.ts).
+   */
+  get liveBytes(): { readonly snapshots: number; readonly tail: number } {
+    return { snapshots: this.snapshotBytes, tail: this.compactableBytes - this.snapshotBytes };
   }
 
   /** The live records, with their snapshot coverage if they are snapshots. */
@@ -140,7 +153,7 @@ export class EnvelopeIndex implements IndexView {
     if (membershipOp) this.membership.add(record, membershipOp);
     const ik = item ? itemKey(item.client, item.clock) : undefined;
     this.records.set(key, { record, item: ik, snapshot });
-    if (isCompactableType(record.header.type)) this.compactableCount++;
+    if (isCompactableType(record.header.type)) this.count(record, 1);
     if (ik) this.byItem.set(ik, key);
     const author = toHex(record.header.author);
     let perAuthor = this.seqs.get(author);
@@ -157,8 +170,14 @@ export class EnvelopeIndex implements IndexView {
     if (!r) return;
     this.records.delete(key);
     this.liveSnapshots.delete(key);
-    if (isCompactableType(r.record.header.type)) this.compactableCount--;
+    if (isCompactableType(r.record.header.type)) this.count(r.record, -1);
     if (r.item) this.byItem.delete(r.item);
+  }
+
+  private count(record: ParsedRecord, sign: 1 | -1): void {
+    this.compactableCount += sign;
+    this.compactableBytes += sign * record.bytes.length;
+    if (record.header.type === RecordType.snapshot) this.snapshotBytes += sign * record.bytes.length;
   }
 
   recordAtItem(client: number, clock: number): ParsedRecord | undefined {

@@ -1,0 +1,220 @@
+/**
+ * S10: envelope bytes against history length. One writer `Profile` (no relay) makes a seeded
+ * realistic history, each edit flushed as its own record: vitals appended (45%), a note edited
+ * (40%: a few words inserted, sometimes a range deleted), map keys overwritten or deleted (15%,
+ * a small settings map whose old values compaction removes). At each checkpoint it reports the
+ * stored envelope (`Y.encodeStateAsUpdate` of the envelope doc) against the plain doc's state
+ * (the peer: plain Yjs stores that), and the bytes sent to the relay (every envelope update
+ * this device produced) against the plain doc's own updates (what a plain Yjs client sends).
+ * Two compaction policies run the same history: the byte-ratio trigger (the default, decision
+ * 0023) and the old fixed count (a snapshot every 300 records), shown as info rows. Also: what
+ * Yjs keeps per deleted map key with v1 keys (43 characters) and v2 keys (22), measured on the
+ * keys of real records.
+ */
+import * as Y from 'yjs';
+import { generateSigningKeyPair } from '../src/lib/crypto/index.ts';
+import { ENVELOPE_MAP, parseRecord, recordKey, RecordType, RecordVersion, sealRecord, ZERO_HASH } from '../src/lib/protocol/index.ts';
+import { defaultEd25519Engine, generateSymmetricKey, secureRandom } from '../src/lib/crypto/index.ts';
+import { engineOf } from '../src/lib/vault/engine.ts';
+import { Profile } from '../src/lib/vault/profile.ts';
+import { environment, fmtBytes, fmtMs, now, QUICK, round, writeResult, type BenchResult, type RatioRow } from './lib/common.ts';
+
+const CHECKPOINTS = QUICK ? [500, 2_000, 5_000] : [1_000, 5_000, 20_000, 50_000];
+const OLD_EVERY = 300;
+const WORDS = ['blood', 'pressure', 'stable', 'follow-up', 'in', 'two', 'weeks', 'dose', 'reduced', 'no', 'side', 'effects', 'sleep', 'better'];
+
+interface Point {
+  readonly edits: number;
+  readonly storedBytes: number;
+  readonly sentBytes: number;
+  readonly plainStateBytes: number;
+  readonly plainSentBytes: number;
+  readonly snapshotBytesSealed: number;
+  readonly snapshots: number;
+  readonly liveRecords: number;
+  readonly liveRecordBytes: number;
+  readonly deletedKeys: number;
+  readonly liveSnapshotBytes: number;
+  readonly ms: number;
+}
+
+/** mulberry32, so both policies replay exactly the same history. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function edit(plain: Y.Doc, i: number, rnd: () => number): void {
+  const r = rnd();
+  if (r < 0.45) {
+    const d = i;
+    plain.getArray('list:vitals').push([{ date: new Date(Date.UTC(2020, 0, 1) + d * 3_600_000).toISOString(), systolic: 110 + (d % 25), diastolic: 70 + (d % 15), hr: 55 + (d % 30) }]);
+  } else if (r < 0.85) {
+    const note = plain.getText('note:visits');
+    if (note.length > 400 && rnd() < 0.3) {
+      const at = Math.floor(rnd() * (note.length - 40));
+      note.delete(at, 1 + Math.floor(rnd() * 30));
+    } else {
+      const words = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
+      note.insert(Math.floor(rnd() * (note.length + 1)), words + ' ');
+    }
+  } else {
+    const settings = plain.getMap('settings');
+    const key = `k${Math.floor(rnd() * 12)}`;
+    if (rnd() < 0.3) settings.delete(key);
+    else settings.set(key, { unit: rnd() < 0.5 ? 'mmHg' : 'kPa', at: i, reminder: Math.floor(rnd() * 1440) });
+  }
+}
+
+async function history(policy: 'ratio' | 'every'): Promise<Point[]> {
+  const signer = generateSigningKeyPair();
+  const profile = await Profile.create(policy === 'every' ? { signer, compactEvery: OLD_EVERY } : { signer });
+  const { plainDoc: plain, envelopeDoc: envelope, sync } = engineOf(profile);
+  let sent = 0;
+  let plainSent = 0;
+  let snapshotBytes = 0;
+  let snapshots = 0;
+  envelope.on('update', (u: Uint8Array) => (sent += u.length));
+  plain.on('update', (u: Uint8Array) => (plainSent += u.length));
+  const map = envelope.getMap<Uint8Array>(ENVELOPE_MAP);
+  const everUsed = new Set<string>(map.keys());
+  map.observe((e) => {
+    for (const [key, change] of e.changes.keys) {
+      if (change.action !== 'add') continue;
+      everUsed.add(key);
+      const v = map.get(key);
+      if (v && v[3] === RecordType.snapshot) {
+        snapshots++;
+        snapshotBytes += v.length;
+      }
+    }
+  });
+  // The genesis and lockbox were written before the counters: the plain doc is empty then.
+  const rnd = prng(10);
+  const points: Point[] = [];
+  const t0 = now();
+  let done = 0;
+  for (const target of CHECKPOINTS) {
+    for (; done < target; done++) {
+      edit(plain, done, rnd);
+      await sync.flush();
+    }
+    await sync.compactIfDue(); // a compaction the last seal started has finished
+    let liveRecordBytes = 0;
+    let liveSnapshotBytes = 0;
+    for (const v of map.values()) {
+      liveRecordBytes += v.length;
+      if (v[3] === RecordType.snapshot) liveSnapshotBytes += v.length;
+    }
+    points.push({
+      edits: target,
+      storedBytes: Y.encodeStateAsUpdate(envelope).length,
+      sentBytes: sent,
+      plainStateBytes: Y.encodeStateAsUpdate(plain).length,
+      plainSentBytes: plainSent,
+      snapshotBytesSealed: snapshotBytes,
+      snapshots,
+      liveRecords: map.size,
+      liveRecordBytes,
+      deletedKeys: everUsed.size - map.size,
+      liveSnapshotBytes,
+      ms: now() - t0,
+    });
+    const p = points[points.length - 1]!;
+    console.log(`  S10 ${policy} ${target} edits: stored ${fmtBytes(p.storedBytes)} (plain ${fmtBytes(p.plainStateBytes)}), sent ${fmtBytes(p.sentBytes)} (plain ${fmtBytes(p.plainSentBytes)}), ${p.snapshots} snapshots, ${p.deletedKeys} deleted keys, ${fmtMs(p.ms)}`);
+  }
+  await profile.close();
+  return points;
+}
+
+/**
+ * What Yjs keeps for each deleted map key: N real records inserted under their v1 or v2 key
+ * into an envelope doc by one client, then deleted by another (as a compaction does); the
+ * stored state's growth over an empty doc, divided by N.
+ */
+async function residuePerKey(n: number): Promise<{ v1: number; v2: number; v1KeyChars: number; v2KeyChars: number }> {
+  const engine = await defaultEd25519Engine();
+  const signer = generateSigningKeyPair();
+  const key = generateSymmetricKey();
+  const docId = secureRandom(16);
+  const out: Record<number, { perKey: number; chars: number }> = {};
+  for (const version of [RecordVersion.v1, RecordVersion.v2]) {
+    const writer = new Y.Doc();
+    const keys: string[] = [];
+    for (let seq = 1; seq <= n; seq++) {
+      const sealed = await sealRecord({ header: { type: RecordType.update, docId, epoch: 0, author: signer.publicKey, seq, prev: ZERO_HASH, ext: new Uint8Array(0) }, payload: new Uint8Array(20), key, secretKey: signer.secretKey, engine, random: secureRandom, version });
+      const parsed = parseRecord(sealed.bytes);
+      if (!parsed.ok) throw new Error(parsed.code);
+      keys.push(recordKey(parsed.value));
+      writer.getMap<Uint8Array>(ENVELOPE_MAP).set(recordKey(parsed.value), sealed.bytes);
+    }
+    const compactor = new Y.Doc();
+    Y.applyUpdate(compactor, Y.encodeStateAsUpdate(writer));
+    compactor.transact(() => keys.forEach((k) => compactor.getMap(ENVELOPE_MAP).delete(k)));
+    const empty = Y.encodeStateAsUpdate(new Y.Doc()).length;
+    out[version] = { perKey: (Y.encodeStateAsUpdate(compactor).length - empty) / n, chars: keys[0]!.length };
+  }
+  return { v1: out[RecordVersion.v1]!.perKey, v2: out[RecordVersion.v2]!.perKey, v1KeyChars: out[RecordVersion.v1]!.chars, v2KeyChars: out[RecordVersion.v2]!.chars };
+}
+
+const perEdit = (a: Point, b: Point, f: (p: Point) => number): number => (f(b) - f(a)) / (b.edits - a.edits);
+
+export async function runS10(): Promise<BenchResult> {
+  const residue = await residuePerKey(QUICK ? 200 : 2_000);
+  console.log(`  S10 residue per deleted key: v1 (${residue.v1KeyChars} chars) ${round(residue.v1, 1)} B, v2 (${residue.v2KeyChars} chars) ${round(residue.v2, 1)} B`);
+  const ratio = await history('ratio');
+  const every = await history('every');
+  const rows: RatioRow[] = [];
+  for (const p of ratio) {
+    rows.push({ metric: `stored envelope after ${p.edits} edits (byte-ratio compaction)`, ours: fmtBytes(p.storedBytes), peer: fmtBytes(p.plainStateBytes), ratio: round(p.storedBytes / p.plainStateBytes, 2), target: '(info)', met: null });
+  }
+  for (const p of ratio) {
+    rows.push({ metric: `bytes sent after ${p.edits} edits (byte-ratio compaction)`, ours: fmtBytes(p.sentBytes), peer: fmtBytes(p.plainSentBytes), ratio: round(p.sentBytes / p.plainSentBytes, 2), target: '(info)', met: null });
+  }
+  for (const p of every) {
+    rows.push({ metric: `bytes sent after ${p.edits} edits (old: snapshot every ${OLD_EVERY} records)`, ours: fmtBytes(p.sentBytes), peer: fmtBytes(p.plainSentBytes), ratio: round(p.sentBytes / p.plainSentBytes, 2), target: '(info)', met: null });
+  }
+  const lastR = ratio[ratio.length - 1]!;
+  const lastE = every[every.length - 1]!;
+  rows.push({ metric: `stored envelope after ${lastE.edits} edits (old: snapshot every ${OLD_EVERY} records)`, ours: fmtBytes(lastE.storedBytes), peer: fmtBytes(lastE.plainStateBytes), ratio: round(lastE.storedBytes / lastE.plainStateBytes, 2), target: '(info)', met: null });
+  // Linear in history: bytes sent per edit over the last stretch against the stretch before it
+  // (a policy that seals the whole document every N records grows this with the document).
+  const stretch = (points: Point[], label: string, target: string): RatioRow => {
+    const [a, b, c] = points.slice(-3) as [Point, Point, Point];
+    const late = perEdit(b, c, (p) => p.sentBytes);
+    const before = perEdit(a, b, (p) => p.sentBytes);
+    return { metric: `bytes sent per edit, edits ${b.edits}-${c.edits} vs ${a.edits}-${b.edits} (${label})`, ours: `${round(late, 0)} B`, peer: `${round(before, 0)} B`, ratio: round(late / before, 2), target, met: target === '(info)' ? null : late / before <= 1.25 };
+  };
+  rows.push(stretch(ratio, 'byte-ratio', '<= 1.25x (linear)'));
+  rows.push(stretch(every, `old every ${OLD_EVERY}`, '(info)'));
+  // What grows without bound: the deleted keys. Everything else is the snapshot and its tail.
+  const residueNow = lastR.storedBytes - lastR.liveRecordBytes;
+  rows.push({ metric: `stored bytes that are not live records, per deleted key, after ${lastR.edits} edits`, ours: `${round(residueNow / lastR.deletedKeys, 1)} B`, peer: `${round(residue.v1, 1)} B (v1 keys)`, ratio: round(residueNow / lastR.deletedKeys / residue.v1, 2), target: '(info)', met: null });
+  rows.push({ metric: `Yjs residue per deleted map key, v2 key (${residue.v2KeyChars} chars) vs v1 (${residue.v1KeyChars})`, ours: `${round(residue.v2, 1)} B`, peer: `${round(residue.v1, 1)} B`, ratio: round(residue.v2 / residue.v1, 2), target: '(info)', met: null });
+  // The bound: live records are one snapshot chain and a tail bounded by the trigger.
+  const tailBound = (p: Point) => p.liveSnapshotBytes * 1.5 + 64 * 1024 + 20_000;
+  const bounded = ratio.every((p) => p.liveRecordBytes <= tailBound(p));
+  rows.push({ metric: `live records after ${lastR.edits} edits vs 1.5 x live snapshot + 64 KiB (+ one record, genesis, lockbox)`, ours: fmtBytes(lastR.liveRecordBytes), peer: fmtBytes(tailBound(lastR)), ratio: round(lastR.liveRecordBytes / tailBound(lastR), 2), target: '<= 1x at every point', met: bounded });
+
+  const result: BenchResult = {
+    id: 'S10',
+    title: `S10 envelope growth over ${lastR.edits} edits`,
+    env: environment(),
+    rows,
+    notes: [
+      `One writer, no relay; each edit flushed as its own record (45% vitals appended, 40% note edits, 15% settings-map overwrites/deletes), seeded, the same history for both policies.`,
+      `Stored = Y.encodeStateAsUpdate(envelope doc); sent = every envelope update the device produced (what its provider sends, without framing); peers: the plain doc's state and its own updates.`,
+      `Byte-ratio compaction: snapshot once the live tail is >= 0.5 x the live snapshot bytes and >= 64 KiB. Old: snapshot every ${OLD_EVERY} live records.`,
+      `Stored bytes grow by the deleted-key residue only (${round(residue.v2, 1)} B per compacted record with v2 keys, ${round(residue.v1, 1)} B with v1): bounded per record, unbounded in total until an envelope rollover (decision 0023).`,
+    ],
+    data: { checkpoints: CHECKPOINTS, residue, ratio, every, oldEvery: OLD_EVERY },
+  };
+  writeResult(result);
+  return result;
+}
