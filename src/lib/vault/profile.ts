@@ -38,6 +38,7 @@ import { ProfilePresence } from './profile-presence.ts';
 import { ProfileStatus } from './profile-status.ts';
 import type { SyncStatus } from '../sync/status.ts';
 import type { Persistence } from '../storage/types.ts';
+import type { CompactionPolicy } from '../sync/compaction.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
 import { ProfileRecords, plainValue } from './records.ts';
@@ -83,6 +84,8 @@ export interface OpenProfileOptions {
   readonly now?: () => number;
   readonly batchWindowMs?: number;
   readonly compactEvery?: number;
+  /** When to compact (default: the byte-ratio policy, sync/compaction.ts); `compactEvery` wins. */
+  readonly compaction?: CompactionPolicy;
   readonly minReconnectDelayMs?: number;
   /** One relay connection attempt gives up after this long (default 10 s). */
   readonly connectTimeoutMs?: number;
@@ -225,6 +228,7 @@ export class Profile {
       now: o.now,
       batchWindowMs: o.batchWindowMs,
       compactEvery: o.compactEvery,
+      compaction: o.compaction,
     });
     const now = o.now ?? Date.now;
     const token = () =>

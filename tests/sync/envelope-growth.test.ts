@@ -1,0 +1,173 @@
+/**
+ * Decision 0023: envelopes stored before the v2 key format keep working, and the byte-ratio
+ * compaction trigger keeps the tail bounded by the snapshot while paying for every snapshot
+ * with the tail before it (snapshot bytes O(n) amortised).
+ */
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { generateSigningKeyPair, generateSymmetricKey, nobleEngine, seededRandom, toHex, type SigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
+import {
+  checkEnvelopeUpdate,
+  deriveClientId,
+  deriveDocId,
+  encodeMembershipExt,
+  encodeUpdatePayload,
+  ENVELOPE_MAP,
+  parseRecord,
+  rebuildEnvelopeIndex,
+  recordKey,
+  RecordType,
+  RecordVersion,
+  Role,
+  sealRecord,
+  ZERO_HASH,
+  type ParsedRecord,
+} from '../../src/lib/protocol/index.ts';
+import { compactionDue, type CompactionPolicy } from '../../src/lib/sync/compaction.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { Profile } from '../../src/lib/vault/profile.ts';
+
+const engine = nobleEngine;
+const SESSION = 7;
+
+/** An envelope as an app before format v2 stored it: a v1 genesis and v1 update records. */
+async function legacyEnvelope(owner: SigningKeyPair, epochKey: SymmetricKey, updates: number) {
+  const nonce = new Uint8Array(16).fill(5);
+  const docId = deriveDocId(owner.publicKey, nonce);
+  const records: ParsedRecord[] = [];
+  const seal = async (seq: number, prev: Uint8Array, type: typeof RecordType.membership | typeof RecordType.update, ext: Uint8Array, payload: Uint8Array) => {
+    const sealed = await sealRecord({ header: { type, docId, epoch: 0, author: owner.publicKey, seq, prev, ext }, payload, key: epochKey, secretKey: owner.secretKey, engine, random: seededRandom(seq), version: RecordVersion.v1 });
+    const parsed = parseRecord(sealed.bytes);
+    if (!parsed.ok) throw new Error(parsed.code);
+    records.push(parsed.value);
+    return parsed.value;
+  };
+  let head = await seal(1, ZERO_HASH, RecordType.membership, encodeMembershipExt({ kind: 'genesis', nonce, clock: 0, members: [{ publicKey: owner.publicKey, role: Role.owner, expiresAt: 0 }] }), new Uint8Array(0));
+  const plain = new Y.Doc();
+  plain.clientID = deriveClientId(docId, owner.publicKey, SESSION);
+  for (let i = 0; i < updates; i++) {
+    const before = Y.encodeStateVector(plain);
+    plain.getArray('list:vitals').push([{ date: `2020-01-${String(i + 1).padStart(2, '0')}`, hr: 60 + i }]);
+    const update = Y.encodeStateAsUpdateV2(plain, before);
+    head = await seal(head.header.seq + 1, head.id, RecordType.update, new Uint8Array(0), encodeUpdatePayload({ sessions: [SESSION], update }));
+  }
+  const envelope = new Y.Doc();
+  envelope.transact(() => records.forEach((r) => envelope.getMap<Uint8Array>(ENVELOPE_MAP).set(recordKey(r), r.bytes)));
+  return { docId, state: Y.encodeStateAsUpdate(envelope), records };
+}
+
+describe('envelopes stored with v1 keys', () => {
+  it('a current device opens one, writes v2 records, compacts the v1 records away, and the relay policy takes every update it sends; a fresh replica reads the same', async () => {
+    const owner = generateSigningKeyPair();
+    const epochKey = generateSymmetricKey();
+    const legacy = await legacyEnvelope(owner, epochKey, 6);
+    for (const r of legacy.records) expect(recordKey(r)).toHaveLength(43);
+
+    // The relay's copy and its index, as rebuilt from storage at start.
+    const relayDoc = new Y.Doc();
+    Y.applyUpdate(relayDoc, legacy.state);
+    const rebuilt = rebuildEnvelopeIndex(legacy.docId, legacy.state);
+    expect(rebuilt.quarantined).toEqual([]);
+    const index = rebuilt.index;
+
+    const access = { docId: legacy.docId, epoch: 0, epochKeys: new Map([[0, epochKey]]) };
+    const persistence = (envelope: Y.Doc) => {
+      Y.applyUpdate(envelope, legacy.state);
+      return () => {};
+    };
+    const device = await Profile.open({ signer: owner, access, persistence, engine, compactEvery: 1_000_000 });
+    expect(device.status.value.problems).toEqual([]);
+    expect(engineOf(device).plainDoc.getArray('list:vitals').length).toBe(6);
+
+    const sent: Uint8Array[] = [];
+    engineOf(device).envelopeDoc.on('update', (u: Uint8Array) => sent.push(u));
+    engineOf(device).plainDoc.getArray('list:vitals').push([{ date: '2020-02-01', hr: 70 }]);
+    await engineOf(device).sync.flush();
+    await engineOf(device).sync.compact();
+    engineOf(device).plainDoc.getArray('list:vitals').push([{ date: '2020-02-02', hr: 71 }]);
+    await engineOf(device).sync.flush();
+
+    for (const update of sent) {
+      const verdict = await checkEnvelopeUpdate(update, index, { engine, now: Date.now(), stateOf: (c) => Y.getState(relayDoc.store, c), sender: toHex(owner.publicKey) });
+      expect(verdict.ok ? 'accepted' : verdict.code).toBe('accepted');
+      if (verdict.ok) verdict.value.commit();
+      Y.applyUpdate(relayDoc, update);
+    }
+    const live = [...relayDoc.getMap<Uint8Array>(ENVELOPE_MAP).keys()];
+    // The v1 genesis stays (membership is never deleted); the v1 updates are compacted; new records have v2 keys.
+    expect(live.filter((k) => k.length === 43)).toEqual([recordKey(legacy.records[0]!)]);
+    expect(live.filter((k) => k.length === 22).length).toBe(2); // the snapshot and the last update
+    expect(index.liveKeys().sort()).toEqual(live.sort());
+    // An index rebuilt from the relay's stored state agrees.
+    expect(rebuildEnvelopeIndex(legacy.docId, Y.encodeStateAsUpdate(relayDoc)).index.liveKeys().sort()).toEqual(live);
+
+    const fresh = await Profile.open({ signer: owner, access, persistence: (e) => (Y.applyUpdate(e, Y.encodeStateAsUpdate(relayDoc)), () => {}), engine });
+    expect(fresh.status.value.problems).toEqual([]);
+    expect(engineOf(fresh).plainDoc.getArray('list:vitals').toJSON()).toEqual(engineOf(device).plainDoc.getArray('list:vitals').toJSON());
+    expect(engineOf(fresh).plainDoc.getArray('list:vitals').length).toBe(8);
+    await device.close();
+    await fresh.close();
+  });
+});
+
+describe('byte-ratio compaction', () => {
+  it('after every edit the live tail is below max(floor, ratio x snapshot), and every snapshot but the last was paid for by a tail of at least ratio x its size', async () => {
+    const policy: CompactionPolicy = { kind: 'tail-ratio', tailRatio: 0.5, minTailBytes: 8 * 1024 };
+    const p = await Profile.create({ signer: generateSigningKeyPair(), compaction: policy, engine });
+    const { plainDoc, envelopeDoc, sync } = engineOf(p);
+    const map = envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP);
+    const snapshots: number[] = [];
+    /** Update bytes sealed since the last snapshot, per snapshot. */
+    const tails: number[] = [];
+    let tail = 0;
+    map.observe((e) => {
+      for (const [key, change] of e.changes.keys) {
+        const v = change.action === 'add' ? map.get(key) : undefined;
+        if (!v) continue;
+        if (v[3] === RecordType.snapshot) {
+          snapshots.push(v.length);
+          tails.push(tail);
+          tail = 0;
+        } else if (v[3] === RecordType.update) tail += v.length;
+      }
+    });
+    const prng = seededRandom(11);
+    for (let i = 0; i < 500; i++) {
+      // A growing document: vitals appended, a note edited.
+      if (prng(1)[0]! < 160) plainDoc.getArray('list:vitals').push([{ i, hr: 60 + (i % 30), note: 'x'.repeat(prng(1)[0]! % 40) }]);
+      else plainDoc.getText('note:visits').insert(0, `visit ${i} `);
+      await sync.flush();
+      await sync.compactIfDue();
+      const { tail: liveTail, snapshots: liveSnapshots } = sync.index.liveBytes;
+      expect(compactionDue(sync.index, policy)).toBe(false);
+      expect(liveTail).toBeLessThan(Math.max(policy.minTailBytes, policy.tailRatio * liveSnapshots));
+    }
+    // Snapshots happened, and more than one (the doc grew past the floor several times).
+    expect(snapshots.length).toBeGreaterThan(2);
+    // Snapshot k (k >= 1) was written only once the tail since snapshot k-1 reached ratio x snapshot k-1.
+    for (let k = 1; k < snapshots.length; k++) expect(tails[k]!).toBeGreaterThanOrEqual(policy.tailRatio * snapshots[k - 1]!);
+    const sealedSnapshots = snapshots.slice(0, -1).reduce((a, b) => a + b, 0);
+    const sealedUpdates = tails.reduce((a, b) => a + b, 0) + tail;
+    expect(sealedSnapshots).toBeLessThanOrEqual(sealedUpdates / policy.tailRatio);
+    await p.close();
+  });
+
+  it('the fixed-count policy (compactEvery) still snapshots at exactly that many live records', async () => {
+    const p = await Profile.create({ signer: generateSigningKeyPair(), compactEvery: 5, engine });
+    const { plainDoc, sync } = engineOf(p);
+    const policy: CompactionPolicy = { kind: 'every', records: 5 };
+    for (let i = 0; i < 4; i++) {
+      plainDoc.getArray('list:vitals').push([i]);
+      await sync.flush();
+    }
+    expect(sync.index.liveCompactable).toBe(4);
+    expect(compactionDue(sync.index, policy)).toBe(false);
+    plainDoc.getArray('list:vitals').push([4]);
+    await sync.flush();
+    await sync.compactIfDue();
+    // Five updates reached the count: one snapshot replaced them.
+    expect(sync.index.liveCompactable).toBe(1);
+    expect(sync.index.snapshots()).toHaveLength(1);
+    await p.close();
+  });
+});
