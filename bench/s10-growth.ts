@@ -239,8 +239,10 @@ export async function runS10(): Promise<BenchResult> {
   const bounded = ratio.every((p) => p.liveRecordBytes <= tailBound(p));
   rows.push({ metric: `live records after ${lastR.edits} edits vs 1.5 x live snapshot + 64 KiB (+ one record, genesis, lockbox)`, ours: fmtBytes(lastR.liveRecordBytes), peer: fmtBytes(tailBound(lastR)), ratio: round(lastR.liveRecordBytes / tailBound(lastR), 2), target: '<= 1x at every point', met: bounded });
 
-  rows.push({ metric: `cold load after ${lastR.edits} edits, byte-ratio (${coldRatio.records} live records)`, ours: fmtMs(coldRatio.medianMs), peer: fmtMs(coldRatio.plainMs), ratio: round(coldRatio.medianMs / coldRatio.plainMs, 1), target: '(info)', met: null });
-  rows.push({ metric: `cold load after ${lastE.edits} edits, old every ${OLD_EVERY} (${coldEvery.records} live records)`, ours: fmtMs(coldEvery.medianMs), peer: fmtMs(coldEvery.plainMs), ratio: round(coldEvery.medianMs / coldEvery.plainMs, 1), target: '(info)', met: null });
+  // Both histories end in the same plain state: one peer, the faster of the two medians measured.
+  const plainMs = Math.min(coldRatio.plainMs, coldEvery.plainMs);
+  rows.push({ metric: `cold load after ${lastR.edits} edits, byte-ratio (${coldRatio.records} live records)`, ours: fmtMs(coldRatio.medianMs), peer: fmtMs(plainMs), ratio: round(coldRatio.medianMs / plainMs, 1), target: '(info)', met: null });
+  rows.push({ metric: `cold load after ${lastE.edits} edits, old every ${OLD_EVERY} (${coldEvery.records} live records)`, ours: fmtMs(coldEvery.medianMs), peer: fmtMs(plainMs), ratio: round(coldEvery.medianMs / plainMs, 1), target: '(info)', met: null });
 
   const result: BenchResult = {
     id: 'S10',

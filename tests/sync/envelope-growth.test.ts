@@ -5,56 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { generateSigningKeyPair, generateSymmetricKey, nobleEngine, seededRandom, toHex, type SigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
-import {
-  checkEnvelopeUpdate,
-  deriveClientId,
-  deriveDocId,
-  encodeMembershipExt,
-  encodeUpdatePayload,
-  ENVELOPE_MAP,
-  parseRecord,
-  rebuildEnvelopeIndex,
-  recordKey,
-  RecordType,
-  RecordVersion,
-  Role,
-  sealRecord,
-  ZERO_HASH,
-  type ParsedRecord,
-} from '../../src/lib/protocol/index.ts';
+import { generateSigningKeyPair, generateSymmetricKey, nobleEngine, seededRandom, toHex } from '../../src/lib/crypto/index.ts';
+import { checkEnvelopeUpdate, ENVELOPE_MAP, rebuildEnvelopeIndex, recordKey, RecordType } from '../../src/lib/protocol/index.ts';
 import { compactionDue, type CompactionPolicy } from '../../src/lib/sync/compaction.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
+import { legacyEnvelope } from '../helpers/legacy-envelope.ts';
 
 const engine = nobleEngine;
-const SESSION = 7;
-
-/** An envelope as an app before format v2 stored it: a v1 genesis and v1 update records. */
-async function legacyEnvelope(owner: SigningKeyPair, epochKey: SymmetricKey, updates: number) {
-  const nonce = new Uint8Array(16).fill(5);
-  const docId = deriveDocId(owner.publicKey, nonce);
-  const records: ParsedRecord[] = [];
-  const seal = async (seq: number, prev: Uint8Array, type: typeof RecordType.membership | typeof RecordType.update, ext: Uint8Array, payload: Uint8Array) => {
-    const sealed = await sealRecord({ header: { type, docId, epoch: 0, author: owner.publicKey, seq, prev, ext }, payload, key: epochKey, secretKey: owner.secretKey, engine, random: seededRandom(seq), version: RecordVersion.v1 });
-    const parsed = parseRecord(sealed.bytes);
-    if (!parsed.ok) throw new Error(parsed.code);
-    records.push(parsed.value);
-    return parsed.value;
-  };
-  let head = await seal(1, ZERO_HASH, RecordType.membership, encodeMembershipExt({ kind: 'genesis', nonce, clock: 0, members: [{ publicKey: owner.publicKey, role: Role.owner, expiresAt: 0 }] }), new Uint8Array(0));
-  const plain = new Y.Doc();
-  plain.clientID = deriveClientId(docId, owner.publicKey, SESSION);
-  for (let i = 0; i < updates; i++) {
-    const before = Y.encodeStateVector(plain);
-    plain.getArray('list:vitals').push([{ date: `2020-01-${String(i + 1).padStart(2, '0')}`, hr: 60 + i }]);
-    const update = Y.encodeStateAsUpdateV2(plain, before);
-    head = await seal(head.header.seq + 1, head.id, RecordType.update, new Uint8Array(0), encodeUpdatePayload({ sessions: [SESSION], update }));
-  }
-  const envelope = new Y.Doc();
-  envelope.transact(() => records.forEach((r) => envelope.getMap<Uint8Array>(ENVELOPE_MAP).set(recordKey(r), r.bytes)));
-  return { docId, state: Y.encodeStateAsUpdate(envelope), records };
-}
 
 describe('envelopes stored with v1 keys', () => {
   it('a current device opens one, writes v2 records, compacts the v1 records away, and the relay policy takes every update it sends; a fresh replica reads the same', async () => {
