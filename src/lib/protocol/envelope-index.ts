@@ -45,7 +45,7 @@ export interface IndexView {
   readonly docId: Uint8Array;
   readonly membership: MembershipView;
   coveredSeq(authorHex: string): number;
-  /** Hex id of the record this author wrote at this seq, if the index ever held one. */
+  /** base64url of the whole id of the record this author wrote at this seq (not its key), if the index ever held one. */
   seqOwner(authorHex: string, seq: number): string | undefined;
 }
 
@@ -58,7 +58,7 @@ export class EnvelopeIndex implements IndexView {
   private readonly usedKeys = new Set<string>();
   /** Envelope clientID → hex key of the person (identity) whose connection first wrote on it. */
   private readonly clientOwners = new Map<number, string>();
-  /** author hex → seq → record id (hex, the full id: keys are shorter), to detect forks (two records with one seq). */
+  /** author hex → seq → base64url of the record's whole id (keys may be shorter), to detect forks (two records with one seq). */
   private readonly seqs = new Map<string, Map<number, string>>();
   private readonly covered = new Map<string, number>();
   private readonly liveSnapshots = new Map<string, SnapshotExt>();
@@ -158,7 +158,7 @@ export class EnvelopeIndex implements IndexView {
     const author = toHex(record.header.author);
     let perAuthor = this.seqs.get(author);
     if (!perAuthor) this.seqs.set(author, (perAuthor = new Map()));
-    perAuthor.set(record.header.seq, toHex(record.id));
+    perAuthor.set(record.header.seq, toBase64Url(record.id));
   }
 
   /**

@@ -10,7 +10,7 @@
  * after a session ended folds the same records as one that was online during it.
  */
 import * as Y from 'yjs';
-import { bytesEqual, toHex, type BoxKeyPair, type Ed25519Engine, type SigningPublicKey } from '../crypto/index.ts';
+import { bytesEqual, toBase64Url, toHex, type BoxKeyPair, type Ed25519Engine, type SigningPublicKey } from '../crypto/index.ts';
 import {
   authorizeRecord,
   compareForMembership,
@@ -247,7 +247,7 @@ export class Inbox {
     }
     for (const c of ext.value.coverage) {
       const seen = state.index.seqOwner(toHex(c.author), c.seq);
-      if (seen !== undefined && seen !== toHex(c.head)) {
+      if (seen !== undefined && seen !== toBase64Url(c.head)) {
         return this.refuse(key, r, { ok: false, code: 'RECORD_FORK', message: 'snapshot names another record at a covered seq' });
       }
     }
