@@ -230,6 +230,13 @@ export async function runS10(): Promise<BenchResult> {
   };
   rows.push(stretch(ratio, 'byte-ratio', '<= 1.25x (linear)'));
   rows.push(stretch(every, `old every ${OLD_EVERY}`, '(info)'));
+  // Stored growth per edit over the last stretch: the plain state's growth plus the residue.
+  {
+    const [b, c] = ratio.slice(-2) as [Point, Point];
+    const stored = perEdit(b, c, (p) => p.storedBytes);
+    const plainGrowth = perEdit(b, c, (p) => p.plainStateBytes);
+    rows.push({ metric: `stored bytes per edit, edits ${b.edits}-${c.edits} (byte-ratio; peer: plain state growth)`, ours: `${round(stored, 0)} B`, peer: `${round(plainGrowth, 0)} B`, ratio: round(stored / plainGrowth, 2), target: '(info)', met: null });
+  }
   // What grows without bound: the deleted keys. Everything else is the snapshot and its tail.
   const residueNow = lastR.storedBytes - lastR.liveRecordBytes;
   rows.push({ metric: `stored bytes that are not live records, per deleted key, after ${lastR.edits} edits`, ours: `${round(residueNow / lastR.deletedKeys, 1)} B`, peer: `${round(residue.v1, 1)} B (v1 keys)`, ratio: round(residueNow / lastR.deletedKeys / residue.v1, 2), target: '(info)', met: null });
