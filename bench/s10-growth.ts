@@ -15,12 +15,15 @@ import * as Y from 'yjs';
 import { generateSigningKeyPair } from '../src/lib/crypto/index.ts';
 import { ENVELOPE_MAP, parseRecord, recordKey, RecordType, RecordVersion, sealRecord, ZERO_HASH } from '../src/lib/protocol/index.ts';
 import { defaultEd25519Engine, generateSymmetricKey, secureRandom } from '../src/lib/crypto/index.ts';
+import { DEFAULT_COMPACTION, type CompactionPolicy } from '../src/lib/sync/compaction.ts';
 import { engineOf } from '../src/lib/vault/engine.ts';
 import { Profile } from '../src/lib/vault/profile.ts';
 import { environment, fmtBytes, fmtMs, median, now, QUICK, round, writeResult, type BenchResult, type RatioRow } from './lib/common.ts';
 
 const CHECKPOINTS = QUICK ? [500, 2_000, 5_000] : [1_000, 5_000, 20_000, 50_000];
 const OLD_EVERY = 300;
+/** The default policy; S10_TAIL_RATIO=0.25 (say) measures another ratio without editing code. */
+const TAIL_POLICY: CompactionPolicy = process.env.S10_TAIL_RATIO ? { ...DEFAULT_COMPACTION, tailRatio: Number(process.env.S10_TAIL_RATIO) } as CompactionPolicy : DEFAULT_COMPACTION;
 const WORDS = ['blood', 'pressure', 'stable', 'follow-up', 'in', 'two', 'weeks', 'dose', 'reduced', 'no', 'side', 'effects', 'sleep', 'better'];
 
 interface Point {
@@ -131,7 +134,7 @@ function edit(plain: Y.Doc, i: number, rnd: () => number): void {
 
 async function history(policy: 'ratio' | 'every'): Promise<{ points: Point[]; stored: Stored }> {
   const signer = generateSigningKeyPair();
-  const profile = await Profile.create(policy === 'every' ? { signer, compactEvery: OLD_EVERY } : { signer });
+  const profile = await Profile.create(policy === 'every' ? { signer, compactEvery: OLD_EVERY } : { signer, compaction: TAIL_POLICY });
   const { plainDoc: plain, envelopeDoc: envelope, sync } = engineOf(profile);
   let sent = 0;
   let plainSent = 0;
