@@ -286,7 +286,7 @@ export async function runS10(): Promise<BenchResult> {
       `One writer, no relay; each edit flushed as its own record (45% vitals appended, 40% note edits, 15% settings-map overwrites/deletes), seeded, the same history for both policies.`,
       `The two policies replay the same edits, but each profile has its own random Yjs clientIDs, so plain sizes differ by a few percent between them (each row uses its own plain peer).`,
       `Stored = Y.encodeStateAsUpdate(envelope doc); sent = every envelope update the device produced (what its provider sends, without framing); peers: the plain doc's state and its own updates.`,
-      `Byte-ratio compaction: snapshot once the live tail is >= 0.5 x the live snapshot bytes and >= 64 KiB. Old: snapshot every ${OLD_EVERY} live records.`,
+      `Byte-ratio compaction: snapshot once the live tail is >= ${TAIL_POLICY.kind === 'tail-ratio' ? TAIL_POLICY.tailRatio : '?'} x the live snapshot bytes and >= 64 KiB. Old: snapshot every ${OLD_EVERY} live records.`,
       `Cold load: Profile.open over the final stored envelope with a fresh engine, no relay, both policies and the peer (Y.applyUpdate of the plain state) interleaved trial by trial, median of ${COLD_TRIALS} after a warm-up. The byte-ratio trigger trades a longer tail at cold load for linear bytes sent.`,
       `Stored bytes grow by the deleted-key residue only (${round(residue.v2, 1)} B per compacted record with v2 keys, ${round(residue.v1, 1)} B with v1): bounded per record, unbounded in total until an envelope rollover (decision 0023).`,
     ],
