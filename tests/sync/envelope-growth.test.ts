@@ -69,15 +69,18 @@ describe('envelopes stored with v1 keys', () => {
 });
 
 describe('byte-ratio compaction', () => {
-  it('after every edit the live tail is below max(floor, ratio x snapshot), and every snapshot but the last was paid for by a tail of at least ratio x its size', async () => {
-    const policy: CompactionPolicy = { kind: 'tail-ratio', tailRatio: 0.5, minTailBytes: 8 * 1024 };
+  it('after every edit the live tail is under the record floor or below ratio x snapshot bytes, and every snapshot but the last was paid for by a tail of at least ratio x its size', async () => {
+    const policy = { kind: 'tail-ratio', tailRatio: 0.5, minTailRecords: 20 } as const satisfies CompactionPolicy;
     const p = await Profile.create({ signer: generateSigningKeyPair(), compaction: policy, engine });
     const { plainDoc, envelopeDoc, sync } = engineOf(p);
     const map = envelopeDoc.getMap<Uint8Array>(ENVELOPE_MAP);
     const snapshots: number[] = [];
     /** Update bytes sealed since the last snapshot, per snapshot. */
     const tails: number[] = [];
+    /** Update records sealed since the last snapshot, per snapshot. */
+    const tailCounts: number[] = [];
     let tail = 0;
+    let count = 0;
     map.observe((e) => {
       for (const [key, change] of e.changes.keys) {
         const v = change.action === 'add' ? map.get(key) : undefined;
@@ -85,8 +88,13 @@ describe('byte-ratio compaction', () => {
         if (v[3] === RecordType.snapshot) {
           snapshots.push(v.length);
           tails.push(tail);
+          tailCounts.push(count);
           tail = 0;
-        } else if (v[3] === RecordType.update) tail += v.length;
+          count = 0;
+        } else if (v[3] === RecordType.update) {
+          tail += v.length;
+          count++;
+        }
       }
     });
     const prng = seededRandom(11);
@@ -96,14 +104,16 @@ describe('byte-ratio compaction', () => {
       else plainDoc.getText('note:visits').insert(0, `visit ${i} `);
       await sync.flush();
       await sync.compactIfDue();
-      const { tail: liveTail, snapshots: liveSnapshots } = sync.index.liveBytes;
+      const { tail: liveTail, tailRecords, snapshots: liveSnapshots } = sync.index.liveBytes;
       expect(compactionDue(sync.index, policy)).toBe(false);
-      expect(liveTail).toBeLessThan(Math.max(policy.minTailBytes, policy.tailRatio * liveSnapshots));
+      expect(tailRecords < policy.minTailRecords || liveTail < policy.tailRatio * liveSnapshots).toBe(true);
     }
-    // Snapshots happened, and more than one (the doc grew past the floor several times).
+    // Snapshots happened, and more than one.
     expect(snapshots.length).toBeGreaterThan(2);
     // Snapshot k (k >= 1) was written only once the tail since snapshot k-1 reached ratio x snapshot k-1.
     for (let k = 1; k < snapshots.length; k++) expect(tails[k]!).toBeGreaterThanOrEqual(policy.tailRatio * snapshots[k - 1]!);
+    // Never more often than the record floor (the old count): at least that many updates between snapshots.
+    for (const c of tailCounts) expect(c).toBeGreaterThanOrEqual(policy.minTailRecords);
     const sealedSnapshots = snapshots.slice(0, -1).reduce((a, b) => a + b, 0);
     const sealedUpdates = tails.reduce((a, b) => a + b, 0) + tail;
     expect(sealedSnapshots).toBeLessThanOrEqual(sealedUpdates / policy.tailRatio);

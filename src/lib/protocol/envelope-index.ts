@@ -95,11 +95,12 @@ export class EnvelopeIndex implements IndexView {
   }
 
   /**
-   * Bytes of the live records a snapshot may delete, split into the snapshots and the rest (the
-   * tail of updates since): what the byte-ratio compaction trigger reads (sync/compaction.ts).
+   * The live records a snapshot may delete, split into the snapshots and the rest (the tail of
+   * updates since): bytes of each, and the tail's record count. What the byte-ratio compaction
+   * trigger reads (sync/compaction.ts).
    */
-  get liveBytes(): { readonly snapshots: number; readonly tail: number } {
-    return { snapshots: this.snapshotBytes, tail: this.compactableBytes - this.snapshotBytes };
+  get liveBytes(): { readonly snapshots: number; readonly tail: number; readonly tailRecords: number } {
+    return { snapshots: this.snapshotBytes, tail: this.compactableBytes - this.snapshotBytes, tailRecords: this.compactableCount - this.liveSnapshots.size };
   }
 
   /** The live records, with their snapshot coverage if they are snapshots. */
