@@ -130,7 +130,7 @@ export async function runS1(): Promise<BenchResult> {
     notes: [
       n < total ? `Prefix only: first ${n} of ${total} transactions${QUICK ? ' (BENCH_QUICK)' : ''}.` : `Full trace: ${total} transactions.`,
       `Replay in chunks of ${CHUNK} transactions with a setImmediate yield between chunks; identical for both sides.`,
-      'Encrypted side uses default ProfileSync options (batchWindowMs 20, compactEvery 300) and the default relay config; plaintext side uses stock HocuspocusProvider defaults (one message per update).',
+      'Encrypted side uses default ProfileSync options (batchWindowMs 20, byte-ratio compaction) and the default relay config; plaintext side uses stock HocuspocusProvider defaults (one message per update).',
     ],
     data: {
       txns: n,

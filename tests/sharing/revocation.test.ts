@@ -14,7 +14,7 @@ import {
   type SigningKeyPair,
   type SymmetricKey,
 } from '../../src/lib/crypto/index.ts';
-import { ENVELOPE_MAP, openRecord, parseRecord, RecordType, Role, verifyRecord } from '../../src/lib/protocol/index.ts';
+import { ENVELOPE_MAP, openRecord, parseRecord, recordKey, RecordType, Role, verifyRecord } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -183,7 +183,7 @@ describe('revocation and rotation', () => {
     for (const bytes of [fakeMember.bytes, fakeLockbox.bytes]) {
       const parsed = parseRecord(bytes);
       if (!parsed.ok) throw new Error(parsed.code);
-      inject(engineOf(c).envelopeDoc, Buffer.from(parsed.value.id).toString('base64url'), bytes);
+      inject(engineOf(c).envelopeDoc, recordKey(parsed.value), bytes);
     }
     await engineOf(c).sync.flush();
     // Both forgeries are detected by this device itself (problems with a record key). The

@@ -1,4 +1,15 @@
-export const PROTOCOL_VERSION = 1;
+/**
+ * Record format versions. Both share one layout; they differ only in the envelope map key the
+ * record is stored under (envelope-index.ts `recordKey`): v1 under base64url(id) (43 characters),
+ * v2 under base64url of the id's first 16 bytes (22 characters). Yjs keeps every deleted map
+ * key for ever, so the shorter key is what each compacted record leaves behind (decision 0023).
+ * Devices write v2; v1 records (stored before, or sealed offline by an older app) stay valid.
+ */
+export const RecordVersion = { v1: 1, v2: 2 } as const;
+export type RecordVersionCode = (typeof RecordVersion)[keyof typeof RecordVersion];
+export const CURRENT_RECORD_VERSION: RecordVersionCode = RecordVersion.v2;
+/** Bytes of the record id a v2 map key carries (128 bits: second preimages 2^128, collisions 2^64). */
+export const RECORD_KEY_ID_BYTES = 16;
 export const MAGIC_0 = 0x46; // 'F'
 export const MAGIC_1 = 0x56; // 'V'
 

@@ -9,7 +9,7 @@
  */
 import * as Y from 'yjs';
 import { toBase64Url, toHex } from '../crypto/index.ts';
-import { RecordType } from './constants.ts';
+import { CURRENT_RECORD_VERSION, RECORD_KEY_ID_BYTES, RecordType, RecordVersion, type RecordVersionCode } from './constants.ts';
 import { compareForMembership, MembershipView, type MembershipOp } from './membership.ts';
 import { parseRecord, type ParsedRecord } from './record.ts';
 import { decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
@@ -17,7 +17,16 @@ import { isCompactableType } from './record-types.ts';
 
 export const ENVELOPE_MAP = 'r';
 
-export const recordKey = (record: ParsedRecord): string => toBase64Url(record.id);
+/**
+ * The one map key a record may be stored under, decided by the record itself (its signed format
+ * version), so a record can never appear under two keys: v1 = base64url(id), v2 = base64url of
+ * the id's first 16 bytes (decision 0023; every deleted key stays in the Yjs doc for ever).
+ */
+export const recordKey = (record: ParsedRecord): string => recordKeyOfId(record.id, record.version);
+
+/** The map key of the record with this id and format version. */
+export const recordKeyOfId = (id: Uint8Array, version: RecordVersionCode = CURRENT_RECORD_VERSION): string =>
+  toBase64Url(version === RecordVersion.v1 ? id : id.subarray(0, RECORD_KEY_ID_BYTES));
 export const itemKey = (client: number, clock: number): string => `${client}:${clock}`;
 
 export interface ItemId {
@@ -36,6 +45,7 @@ export interface IndexView {
   readonly docId: Uint8Array;
   readonly membership: MembershipView;
   coveredSeq(authorHex: string): number;
+  /** base64url of the whole id of the record this author wrote at this seq (not its key), if the index ever held one. */
   seqOwner(authorHex: string, seq: number): string | undefined;
 }
 
@@ -48,11 +58,13 @@ export class EnvelopeIndex implements IndexView {
   private readonly usedKeys = new Set<string>();
   /** Envelope clientID → hex key of the person (identity) whose connection first wrote on it. */
   private readonly clientOwners = new Map<number, string>();
-  /** author hex → seq → record key, to detect forks (two records with one seq). */
+  /** author hex → seq → base64url of the record's whole id (keys may be shorter), to detect forks (two records with one seq). */
   private readonly seqs = new Map<string, Map<number, string>>();
   private readonly covered = new Map<string, number>();
   private readonly liveSnapshots = new Map<string, SnapshotExt>();
   private compactableCount = 0;
+  private compactableBytes = 0;
+  private snapshotBytes = 0;
 
   constructor(docId: Uint8Array) {
     this.docId = docId;
@@ -80,6 +92,15 @@ export class EnvelopeIndex implements IndexView {
   /** Live records a snapshot may delete (updates, snapshots): what decides when to compact. */
   get liveCompactable(): number {
     return this.compactableCount;
+  }
+
+  /**
+   * The live records a snapshot may delete, split into the snapshots and the rest (the tail of
+   * updates since): bytes of each, and the tail's record count. What the byte-ratio compaction
+   * trigger reads (sync/compaction.ts).
+   */
+  get liveBytes(): { readonly snapshots: number; readonly tail: number; readonly tailRecords: number } {
+    return { snapshots: this.snapshotBytes, tail: this.compactableBytes - this.snapshotBytes, tailRecords: this.compactableCount - this.liveSnapshots.size };
   }
 
   /** The live records, with their snapshot coverage if they are snapshots. */
@@ -133,12 +154,12 @@ export class EnvelopeIndex implements IndexView {
     if (membershipOp) this.membership.add(record, membershipOp);
     const ik = item ? itemKey(item.client, item.clock) : undefined;
     this.records.set(key, { record, item: ik, snapshot });
-    if (isCompactableType(record.header.type)) this.compactableCount++;
+    if (isCompactableType(record.header.type)) this.count(record, 1);
     if (ik) this.byItem.set(ik, key);
     const author = toHex(record.header.author);
     let perAuthor = this.seqs.get(author);
     if (!perAuthor) this.seqs.set(author, (perAuthor = new Map()));
-    perAuthor.set(record.header.seq, key);
+    perAuthor.set(record.header.seq, toBase64Url(record.id));
   }
 
   /**
@@ -150,8 +171,14 @@ export class EnvelopeIndex implements IndexView {
     if (!r) return;
     this.records.delete(key);
     this.liveSnapshots.delete(key);
-    if (isCompactableType(r.record.header.type)) this.compactableCount--;
+    if (isCompactableType(r.record.header.type)) this.count(r.record, -1);
     if (r.item) this.byItem.delete(r.item);
+  }
+
+  private count(record: ParsedRecord, sign: 1 | -1): void {
+    this.compactableCount += sign;
+    this.compactableBytes += sign * record.bytes.length;
+    if (record.header.type === RecordType.snapshot) this.snapshotBytes += sign * record.bytes.length;
   }
 
   recordAtItem(client: number, clock: number): ParsedRecord | undefined {

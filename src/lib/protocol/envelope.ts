@@ -28,7 +28,7 @@
  * it never applies them.
  */
 import * as Y from 'yjs';
-import { toHex, type Ed25519Engine } from '../crypto/index.ts';
+import { toBase64Url, toHex, type Ed25519Engine } from '../crypto/index.ts';
 import { RecordType } from './constants.ts';
 import { fail, ok, type Failure, type Result } from './errors.ts';
 import { deleteSetHas, ENVELOPE_MAP, EnvelopeIndex, itemKey, personOf, recordKey, snapshotExtOf, type IndexView, type ItemId } from './envelope-index.ts';
@@ -97,7 +97,7 @@ export async function authorizeRecord(
   if (!rule) return fail('RECORD_UNKNOWN_TYPE', 'record type not allowed in the envelope');
   const author = toHex(record.header.author);
   const taken = index.seqOwner(author, record.header.seq);
-  if (taken !== undefined && taken !== recordKey(record)) return fail('RECORD_FORK', 'author already used this seq');
+  if (taken !== undefined && taken !== toBase64Url(record.id)) return fail('RECORD_FORK', 'author already used this seq');
   if (record.header.seq <= index.coveredSeq(author) && !(o.replica && !rule.compactable)) return fail('RECORD_REPLAY', 'record is older than a snapshot');
   const verified = o.verified ?? (await verifyRecord(record, o.engine));
   if (!verified.ok || verified.value.bytes !== record.bytes) return fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
@@ -372,7 +372,7 @@ export class EnvelopeIndexOverlay implements IndexView {
   }
   add(record: ParsedRecord, item: ItemId | undefined, op: MembershipOp | undefined): void {
     this.added.push({ record, item, op });
-    this.seqs.set(`${toHex(record.header.author)}:${record.header.seq}`, recordKey(record));
+    this.seqs.set(`${toHex(record.header.author)}:${record.header.seq}`, toBase64Url(record.id));
     if (item) this.byItem.set(itemKey(item.client, item.clock), record);
     if (op) {
       this.ownMembership ??= this.base.membership.clone();

@@ -38,11 +38,13 @@ import {
   MAGIC_1,
   MAX_EXT_LENGTH,
   NONCE_LENGTH,
-  PROTOCOL_VERSION,
+  CURRENT_RECORD_VERSION,
   PUBLIC_KEY_LENGTH,
+  RecordVersion,
   SIGNATURE_LENGTH,
   recordTypeName,
   type RecordTypeCode,
+  type RecordVersionCode,
 } from './constants.ts';
 import { fail, ok, type Result } from './errors.ts';
 import { SEALED_TYPES } from './record-types.ts';
@@ -64,6 +66,8 @@ export type RawRecord = Uint8Array & { readonly __brand: 'RawRecord' };
 
 export interface ParsedRecord {
   readonly bytes: Uint8Array;
+  /** Record format version (1 or 2): decides the envelope map key (envelope-index.ts `recordKey`). */
+  readonly version: RecordVersionCode;
   readonly header: RecordHeader;
   readonly headerBytes: Uint8Array;
   /** nonce ‖ ciphertext for sealed types, empty otherwise. */
@@ -84,12 +88,12 @@ export interface OpenedRecord {
 
 const SIG_DOMAIN = utf8(DOMAIN.recordSignature);
 
-function encodeHeader(h: RecordHeader, bodyLength: number): Uint8Array {
+function encodeHeader(h: RecordHeader, bodyLength: number, version: RecordVersionCode): Uint8Array {
   const out = new Uint8Array(HEADER_FIXED_LENGTH + h.ext.length + 4);
   const view = new DataView(out.buffer);
   out[0] = MAGIC_0;
   out[1] = MAGIC_1;
-  out[2] = PROTOCOL_VERSION;
+  out[2] = version;
   out[3] = h.type;
   out.set(h.docId, 4);
   view.setUint32(20, h.epoch);
@@ -123,6 +127,8 @@ export interface SealOptions {
   readonly secretKey: SigningSecretKey;
   readonly engine: Ed25519Engine;
   readonly random: RandomSource;
+  /** Record format; the current one unless a test reproduces an older app's record. */
+  readonly version?: RecordVersionCode;
 }
 
 export interface SealedRecord {
@@ -134,18 +140,19 @@ export interface SealedRecord {
 export async function sealRecord(o: SealOptions): Promise<SealedRecord> {
   checkHeaderFields(o.header);
   const sealed = SEALED_TYPES.has(o.header.type);
+  const version = o.version ?? CURRENT_RECORD_VERSION;
   let headerBytes: Uint8Array;
   let body: Uint8Array;
   if (sealed) {
     if (!o.key) throw new TypeError('a sealed record type needs an epoch key');
     const bodyLength = NONCE_LENGTH + 16 + HASH_LENGTH + padmeLength(o.payload.length + 4);
-    headerBytes = encodeHeader(o.header, bodyLength);
+    headerBytes = encodeHeader(o.header, bodyLength, version);
     const nonce = o.random(NONCE_LENGTH);
     const plaintext = concatBytes(headerHash(headerBytes), pad(o.payload));
     body = concatBytes(nonce, secretboxSeal(plaintext, nonce, o.key));
   } else {
     if (o.payload.length !== 0) throw new TypeError('cleartext record types carry everything in ext');
-    headerBytes = encodeHeader(o.header, 0);
+    headerBytes = encodeHeader(o.header, 0, version);
     body = new Uint8Array(0);
   }
   const signature: Signature = await signDetached(o.engine, concatBytes(SIG_DOMAIN, headerBytes, body), o.secretKey);
@@ -162,7 +169,8 @@ export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYT
   if (bytes.length > maxBytes) return fail('RECORD_TOO_LARGE', `record exceeds ${maxBytes} bytes`);
   if (bytes.length < HEADER_FIXED_LENGTH + 4 + SIGNATURE_LENGTH) return fail('RECORD_TRUNCATED', 'record shorter than a header');
   if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) return fail('RECORD_BAD_MAGIC', 'not an envelope record');
-  if (bytes[2] !== PROTOCOL_VERSION) return fail('RECORD_BAD_VERSION', `unsupported record version ${bytes[2]}`);
+  const version = bytes[2]!;
+  if (version !== RecordVersion.v1 && version !== RecordVersion.v2) return fail('RECORD_BAD_VERSION', `unsupported record version ${bytes[2]}`);
   const type = bytes[3]!;
   const known = recordTypeName(type) !== undefined;
   if (!known && !o.unknownTypes) return fail('RECORD_UNKNOWN_TYPE', `unknown record type ${type}`);
@@ -183,6 +191,7 @@ export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYT
   const body = bytes.subarray(headerLength, headerLength + bodyLength);
   return ok({
     bytes,
+    version,
     header: {
       type: type as RecordTypeCode,
       docId: bytes.subarray(4, 20),

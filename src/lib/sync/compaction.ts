@@ -10,6 +10,34 @@ import type { ChainHead } from './chain.ts';
 import type { ReplicaState } from './replica-state.ts';
 
 /**
+ * When a writer compacts after sealing one of its own records.
+ *
+ * - `tail-ratio` (the default): once the live tail (update records since the snapshot) holds at
+ *   least `tailRatio` × the live snapshots' bytes, and at least `minTailRecords` records. Each
+ *   snapshot is then paid for by a tail at least `tailRatio` times its size, so the snapshot
+ *   bytes sealed over a history are at most 1/`tailRatio` × the update bytes sealed: O(n)
+ *   amortised, where a fixed record count alone seals the whole growing document every N
+ *   records, O(n²). The record floor (the old count) only delays a snapshot, so a small profile
+ *   never compacts more often than it did, and the bound still holds. A cold load reads one
+ *   snapshot and a tail of at most max(`minTailRecords` records, `tailRatio` × snapshot bytes)
+ *   (plus the record that crossed it).
+ * - `every`: once this many update/snapshot records are live (the first policy; tests that want
+ *   compaction at a known point use it).
+ */
+export type CompactionPolicy =
+  | { readonly kind: 'tail-ratio'; readonly tailRatio: number; readonly minTailRecords: number }
+  | { readonly kind: 'every'; readonly records: number };
+
+export const DEFAULT_COMPACTION: CompactionPolicy = { kind: 'tail-ratio', tailRatio: 0.5, minTailRecords: 300 };
+
+/** Whether the live records in this index call for a snapshot now under this policy. */
+export function compactionDue(index: EnvelopeIndex, policy: CompactionPolicy): boolean {
+  if (policy.kind === 'every') return index.liveCompactable >= policy.records;
+  const { tail, tailRecords, snapshots } = index.liveBytes;
+  return tailRecords >= policy.minTailRecords && tail >= policy.tailRatio * snapshots;
+}
+
+/**
  * What a snapshot written now covers: every author's chain head (the writer's own as `own`
  * says, when its transaction already staged records), after the live snapshot chain.
  */

@@ -23,6 +23,7 @@ import {
 } from '../protocol/index.ts';
 import { applyVerified, clientIdFor, type VerifiedUpdate } from './apply.ts';
 import type { ChainHead } from './chain.ts';
+import { compactionDue, DEFAULT_COMPACTION, type CompactionPolicy } from './compaction.ts';
 import { Inbox } from './inbox.ts';
 import type { EpochKeyRing } from './key-ring.ts';
 import { Observable } from './observable.ts';
@@ -63,8 +64,14 @@ export interface ProfileSyncOptions {
   readonly batchWindowMs?: number;
   /** Others count as active this long after one of their records was applied. */
   readonly othersActiveMs?: number;
-  /** Write a snapshot once this many update records are live in the envelope. */
+  /**
+   * Write a snapshot once this many update/snapshot records are live in the envelope (the
+   * fixed-count policy, for tests that need compaction at a known point). Without it (and
+   * without `compaction`) the byte-ratio policy applies (compaction.ts `DEFAULT_COMPACTION`).
+   */
   readonly compactEvery?: number;
+  /** When to compact; `compactEvery` wins if both are given. */
+  readonly compaction?: CompactionPolicy;
 }
 
 export interface LocalState {
@@ -77,7 +84,6 @@ export interface LocalState {
 
 export const DEFAULT_BATCH_WINDOW_MS = 20;
 export const DEFAULT_OTHERS_ACTIVE_MS = 5_000;
-export const DEFAULT_COMPACT_EVERY = 300;
 
 export class ProfileSync {
   readonly docId: Uint8Array;
@@ -100,7 +106,7 @@ export class ProfileSync {
   private readonly ring: EpochKeyRing;
   private readonly random: RandomSource;
   private readonly now: () => number;
-  private readonly compactEvery: number;
+  private readonly compaction: CompactionPolicy;
   private session = 0;
   /** The epoch current when the session (clientID) began. */
   private sessionEpoch = 0;
@@ -123,7 +129,7 @@ export class ProfileSync {
     this.ring = o.keys;
     this.random = o.random ?? secureRandom;
     this.now = o.now ?? Date.now;
-    this.compactEvery = o.compactEvery ?? DEFAULT_COMPACT_EVERY;
+    this.compaction = o.compactEvery !== undefined ? { kind: 'every', records: o.compactEvery } : (o.compaction ?? DEFAULT_COMPACTION);
     this.map = o.envelope.getMap<Uint8Array>(ENVELOPE_MAP);
     this.replica = new ReplicaState(o.docId);
     this.problems = new ProblemList(() => this.publish());
@@ -397,7 +403,7 @@ export class ProfileSync {
   }
 
   private async maybeCompact(): Promise<void> {
-    if (this.index.liveCompactable < this.compactEvery || !this.canWrite() || !this.compactionAllowed()) return;
+    if (!compactionDue(this.index, this.compaction) || !this.canWrite() || !this.compactionAllowed()) return;
     try {
       await this.compact();
     } catch (e) {

@@ -39,6 +39,7 @@ import { ProfilePresence } from './profile-presence.ts';
 import { ProfileStatus } from './profile-status.ts';
 import type { SyncStatus } from '../sync/status.ts';
 import type { Persistence } from '../storage/types.ts';
+import type { CompactionPolicy } from '../sync/compaction.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
 import { ProfileRecords, plainValue } from './records.ts';
@@ -86,6 +87,8 @@ export interface OpenProfileOptions {
   /** Others count as active this long after one of their records (ProfileSync; decision 0021). */
   readonly othersActiveMs?: number;
   readonly compactEvery?: number;
+  /** When to compact (default: the byte-ratio policy, sync/compaction.ts); `compactEvery` wins. */
+  readonly compaction?: CompactionPolicy;
   readonly minReconnectDelayMs?: number;
   /** One relay connection attempt gives up after this long (default 10 s). */
   readonly connectTimeoutMs?: number;
@@ -231,6 +234,7 @@ export class Profile {
       batchWindowMs: o.batchWindowMs,
       othersActiveMs: o.othersActiveMs,
       compactEvery: o.compactEvery,
+      compaction: o.compaction,
     });
     const now = o.now ?? Date.now;
     const token = () =>
