@@ -49,6 +49,8 @@ import { SystemMap } from './system-map.ts';
 import { MEMBER_NAMES_MAP, type SystemMapDef } from '../../../crdt-schemas/system.ts';
 import { isAdminRole, isWriterRole, type MembershipOp, type MembershipState, type Principal } from '../protocol/index.ts';
 import { registerEngine } from './engine.ts';
+import { PlainCacheWriter, readPlainCache, type CacheRead, type PlainCacheOptions } from './plain-cache.ts';
+import type { PlainCacheStore } from '../storage/types.ts';
 
 const NO_REFUSAL = new Observable<string | null>(null);
 
@@ -93,6 +95,12 @@ export interface OpenProfileOptions {
    * Off only where a test drives every step itself (the seeded harness calls endExpiredAccess).
    */
   readonly expirySweep?: boolean;
+  /**
+   * This device's plain-state cache key (vault/plain-cache.ts): with a persistence that keeps
+   * caches, the profile opens from the cache when there is one and verifies the stored
+   * envelope in the background (docs/decisions/0020), and keeps the cache up to date.
+   */
+  readonly plainCache?: PlainCacheOptions;
 }
 
 export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
@@ -137,6 +145,13 @@ export class Profile {
   private readonly notes = new Map<string, NoteHandle>();
   private readonly systemMaps = new Map<string, SystemMap<unknown>>();
   private readonly relay: { url: string; token: () => Promise<string> } | undefined;
+  /** How this open used the plain-state cache: 'hit' (shown from it, then verified), or why not. */
+  cacheRead: CacheRead['outcome'] = 'none';
+  /** Loading and verifying the stored envelope after a cached open (undefined after a full open). */
+  private background: Promise<void> | undefined;
+  private cacheWriter: PlainCacheWriter | undefined;
+  /** The device could write when the cache was written: edits queue while the check runs. */
+  private cachedWriter = false;
 
   /** The relay's WebSocket URL, if this profile syncs through one. */
   get relayUrl(): string | undefined {
@@ -211,8 +226,14 @@ export class Profile {
     const name = toBase64Url(o.access.docId);
     const plain = new Y.Doc();
     const envelope = new Y.Doc();
-    const detachPersistence = o.persistence ? await o.persistence(envelope, name) : undefined;
+    const cacheStore = o.plainCache ? o.persistence?.plainCache?.(name) : undefined;
+    const read: CacheRead =
+      cacheStore && o.plainCache ? await readPlainCache(cacheStore, o.access.docId, new Set(o.access.epochKeys.keys()), o.plainCache) : { outcome: 'none' };
+    const cached = read.outcome === 'hit' ? read.contents : undefined;
+    // A cached open loads the envelope after it returns (background below); a full one first.
+    const detachPersistence = o.persistence && !cached ? await o.persistence(envelope, name) : undefined;
     const sync = await ProfileSync.open({
+      cached,
       docId: o.access.docId,
       plain,
       envelope,
@@ -248,10 +269,83 @@ export class Profile {
     const profile = new Profile(o.access, sync, connection, plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
     if (o.expirySweep === false) profile.expirySweep.stop();
     else profile.expirySweep.arm();
+    profile.cacheRead = read.outcome;
+    if (read.outcome === 'unreadable') {
+      profile.statusModel.setCacheProblem({ code: 'SYNC_CACHE_UNREADABLE', message: 'the copy saved on this device could not be opened; it was set aside and the profile loaded from its records' });
+    }
+    if (cacheStore && o.plainCache) profile.keepCache(cacheStore, o.plainCache, cached === undefined);
+    if (cached && o.persistence) {
+      profile.cachedWriter = cached.writer;
+      const persistence = o.persistence;
+      // The next task, not a microtask: the caller (a screen) shows the cached state first.
+      profile.background = new Promise((resolve) => setTimeout(resolve, 0)).then(() => profile.loadAndVerify(persistence, name));
+      if (connection && o.autoConnect !== false) void profile.connect().catch(() => undefined);
+      return profile;
+    }
     if (detachPersistence) profile.detachers.push(detachPersistence);
     if (detachPersistence?.meta) await profile.statusModel.trackAcknowledged(detachPersistence.meta);
     if (connection && o.autoConnect !== false) await profile.connect();
     return profile;
+  }
+
+  /**
+   * After a cached open: loads the stored envelope, verifies every record and checks the cache
+   * against them (ProfileSync.verifyCached). A mismatch is shown (SYNC_CACHE_MISMATCH), the cache
+   * deleted, and nothing from this plain doc is sealed: it must be reopened from the envelope.
+   */
+  private async loadAndVerify(persistence: Persistence, name: string): Promise<void> {
+    const detach = await persistence(this.envelope, name);
+    this.detachers.push(detach);
+    if (detach.meta) await this.statusModel.trackAcknowledged(detach.meta);
+    const outcome = await this.sync.verifyCached();
+    if (outcome === 'mismatch') {
+      this.statusModel.setCacheProblem({ code: 'SYNC_CACHE_MISMATCH', message: 'the copy saved on this device did not match its verified records; reopen the profile to load it from them' });
+      await this.cacheWriter?.discard();
+    } else {
+      this.cacheWriter?.changed(); // the tail the cache did not cover is in now
+    }
+  }
+
+  /** Keeps this profile's plain-state cache: rewritten after changes settle, and on close. */
+  private keepCache(store: PlainCacheStore, options: PlainCacheOptions, due: boolean): void {
+    const writer = new PlainCacheWriter({
+      docId: this.access.docId,
+      store,
+      options,
+      source: async () => {
+        await this.sync.flush();
+        const state = this.sync.cacheableState();
+        return state && { ...state, writer: isWriterRole(this.role) };
+      },
+    });
+    this.cacheWriter = writer;
+    this.plain.on('update', writer.changed);
+    this.detachers.push(() => this.plain.off('update', writer.changed), () => writer.stop());
+    if (due) writer.changed();
+  }
+
+  /**
+   * Resolves once the stored records are verified: at once after a full open; after a cached
+   * open, when the background check is over ('mismatch': the cache held unverified content).
+   */
+  async whenVerified(): Promise<'verified' | 'mismatch'> {
+    await this.background;
+    return this.sync.cacheCheckOutcome ?? 'verified';
+  }
+
+  /**
+   * What needs the engine (owner operations, the audit trail, an export) waits until the stored
+   * records are verified; after a mismatch it is refused rather than run on unverified content.
+   */
+  private async verifiedFirst(): Promise<void> {
+    if ((await this.whenVerified()) === 'mismatch') throw new VaultError('PROFILE_REBUILD_NEEDED', 'this profile must be reopened from its verified records first');
+  }
+
+  /** Writes the plain-state cache now if it changed (the benchmark and tests; close does it too). */
+  async writeCache(): Promise<number> {
+    await this.background;
+    await this.cacheWriter?.writeNow();
+    return this.cacheWriter?.lastWrittenBytes ?? 0;
   }
 
   /** Other people here now (verified, decrypted presence), newest first. */
@@ -265,6 +359,8 @@ export class Profile {
   }
 
   async connect(): Promise<void> {
+    // After a cached open, the relay hears from this device once its own copy is loaded.
+    await this.background;
     await this.connection?.connect();
   }
 
@@ -297,6 +393,9 @@ export class Profile {
   }
 
   get canWrite(): boolean {
+    // While a cached open is checked, the role is not folded yet: the cache's word lets edits
+    // queue (nothing is sealed until the check passes, and the seal checks the real role).
+    if (this.sync.state.value.verifying) return this.cachedWriter && this.sync.cacheCheckOutcome !== 'mismatch';
     return isWriterRole(this.role);
   }
 
@@ -407,6 +506,7 @@ export class Profile {
 
   /** Owners: add or change a member (clinicians get a fresh epoch without history by default). */
   async addMember(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
+    await this.verifiedFirst();
     this.requireOwner('add people or change their role');
     await grant(this.sync, member, o);
     await this.audit('grant', member.publicKey, `role ${member.role}`);
@@ -414,6 +514,7 @@ export class Profile {
 
   /** Owners: remove a member and rotate the key; their connections are closed by the relay. */
   async removeMember(publicKey: SigningPublicKey): Promise<void> {
+    await this.verifiedFirst();
     this.requireOwner('remove people');
     await revoke(this.sync, publicKey);
     await this.audit('revoke', publicKey);
@@ -422,6 +523,7 @@ export class Profile {
 
   /** Owners: end every session or membership whose time is up (relay already cut them off), and rotate. */
   async endExpiredAccess(): Promise<number> {
+    await this.verifiedFirst();
     this.requireOwner('end sessions');
     const ended = await removeExpired(this.sync);
     if (ended > 0) await this.audit('session-end', undefined, `${ended} ended; epoch ${this.sync.currentEpoch}`);
@@ -430,6 +532,7 @@ export class Profile {
 
   /** Owners: a new epoch key for everyone current (lockboxes) and a snapshot under it. */
   async rotateKey(): Promise<number> {
+    await this.verifiedFirst();
     this.requireOwner('change the profile key');
     const epoch = await rotate(this.sync);
     await this.audit('rotate', undefined, `epoch ${epoch}`);
@@ -438,16 +541,19 @@ export class Profile {
 
   /** Appends an event to this device's signed audit chain in the profile. */
   async audit(kind: AuditKindName, subject?: Uint8Array, detail?: string): Promise<void> {
+    await this.verifiedFirst();
     await recordAudit(this.sync, { signer: this.ctx.signer, engine: this.ctx.engine, kind, subject, detail, now: this.ctx.now() });
   }
 
   /** The verified audit trail (every device's chain checked). */
   async auditTrail(): Promise<AuditTrail> {
+    await this.verifiedFirst();
     return readAuditTrail(this.sync, this.ctx.engine);
   }
 
   /** The decrypted record for export; the export itself is audited. */
   async exportJSON(): Promise<Record<string, unknown>> {
+    await this.verifiedFirst();
     await this.audit('export');
     return this.toJSON();
   }
@@ -473,8 +579,11 @@ export class Profile {
   }
 
   async close(): Promise<void> {
+    // Edits queued while the check ran are sealed only after it: wait for it.
+    await this.background?.catch(() => undefined);
     this.undo.destroy();
     await this.sync.flush();
+    await this.cacheWriter?.writeNow().catch(() => undefined);
     this.sync.destroy();
     this.connection?.destroy();
     for (const d of this.detachers.splice(0)) d();

@@ -33,6 +33,7 @@ import { membersOf, type DeviceView } from './people.ts';
 import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './person-vault.ts';
 import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
+import { createPlainCacheKey } from './plain-cache.ts';
 import { engineOf } from './engine.ts';
 import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
 
@@ -59,9 +60,12 @@ export class VaultSession {
   readonly displayName: string;
   private readonly env: SessionEnv;
   private readonly open = new Map<string, Promise<Profile>>();
+  /** This device's plain-state cache key (docs/decisions/0020). */
+  private readonly cacheKey: CryptoKey | undefined;
 
-  private constructor(env: SessionEnv, person: Person, device: Device, vault: PersonVault, displayName: string) {
+  private constructor(env: SessionEnv, person: Person, device: Device, vault: PersonVault, displayName: string, cacheKey: CryptoKey | undefined) {
     this.env = withPersistence(env);
+    this.cacheKey = cacheKey;
     this.person = person;
     this.device = device;
     this.vault = vault;
@@ -83,8 +87,14 @@ export class VaultSession {
       box: boxKeyPairFromSecretKey(secrets.deviceBoxSecret),
       cert: cert.value,
     };
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false });
-    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), stored.displayName);
+    let cacheKey = stored.cacheKey;
+    if (!cacheKey) {
+      // A device set up before caches existed: give it its cache key now.
+      cacheKey = await createPlainCacheKey();
+      await env.store.save({ ...stored, cacheKey });
+    }
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false, cacheKey });
+    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), stored.displayName, cacheKey);
   }
 
   /** A new person: identity, this device, an empty family vault. Show the recovery code once. */
@@ -159,6 +169,7 @@ export class VaultSession {
       throw new VaultError('VAULT_NOT_FOUND', 'no vault was found for this recovery code');
     }
     const wrappingKey = await createDeviceWrappingKey();
+    const cacheKey = await createPlainCacheKey();
     const wrapped = await wrapSecrets(
       { identitySeed: person.identity.seed, deviceSigningSeed: signingSeed(device.signing.secretKey), deviceBoxSecret: device.box.secretKey },
       wrappingKey,
@@ -169,13 +180,14 @@ export class VaultSession {
     if (label) profile.systemMap(DEVICE_LABELS_MAP).set(deviceId(device), label);
     await env.store.save({
       wrappingKey,
+      cacheKey,
       wrapped,
       cert: toBase64Url(encodeDeviceCert(device.cert)),
       label: device.label,
       displayName: o.displayName.trim().slice(0, 64),
       createdAt: (env.now ?? Date.now)(),
     });
-    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64));
+    return new VaultSession(env, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64), cacheKey);
   }
 
   get deviceId(): string {
@@ -207,8 +219,12 @@ export class VaultSession {
     let p = this.open.get(docId);
     if (!p) {
       const access = this.vault.accessFor(docId);
-      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false });
+      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, cacheKey: this.cacheKey });
       p.catch(() => this.open.delete(docId));
+      // A cache that did not match its verified records: the next open rebuilds from them.
+      void p.then((profile) => profile.whenVerified()).then((r) => {
+        if (r === 'mismatch') this.open.delete(docId);
+      }, () => undefined);
       this.open.set(docId, p);
     }
     return p;
@@ -306,7 +322,7 @@ async function openAsThisDevice(
   person: Person,
   device: Device,
   access: ProfileAccess,
-  o: { waitForRelay: boolean; beforeCertify?: (profile: Profile) => void },
+  o: { waitForRelay: boolean; beforeCertify?: (profile: Profile) => void; cacheKey?: CryptoKey },
 ): Promise<Profile> {
   const engine = env.engine ?? (await defaultEd25519Engine());
   const profile = await Profile.open({
@@ -322,6 +338,7 @@ async function openAsThisDevice(
     now: env.now,
     minReconnectDelayMs: env.minReconnectDelayMs,
     autoConnect: false,
+    plainCache: o.cacheKey ? { key: o.cacheKey, random: env.random } : undefined,
   });
   if (env.relayUrl) {
     void profile.connect().catch(() => undefined);
