@@ -397,7 +397,7 @@ export class ProfileSync {
 
   destroy(): void {
     this.destroyed = true;
-    this.check?.shadow.destroy();
+    if (this.check && !this.check.outcome) this.check.shadow.destroy();
     this.check?.resolve();
     this.outbox.stop();
     this.map.unobserve(this.inbox.onEnvelopeChange);

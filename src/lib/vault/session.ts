@@ -163,13 +163,14 @@ export class VaultSession {
     beforeCertify?: (vault: Profile) => void,
   ): Promise<VaultSession> {
     const device = await enrollDevice(person, { label: o.deviceLabel, random: env.random, engine: env.engine, now: env.now });
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify });
+    // Made first so the vault keeps its cache from this session on (saved with the keys below).
+    const cacheKey = await createPlainCacheKey();
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify, cacheKey });
     if (!engineOf(profile).sync.index.membership.hasGenesis) {
       await profile.close();
       throw new VaultError('VAULT_NOT_FOUND', 'no vault was found for this recovery code');
     }
     const wrappingKey = await createDeviceWrappingKey();
-    const cacheKey = await createPlainCacheKey();
     const wrapped = await wrapSecrets(
       { identitySeed: person.identity.seed, deviceSigningSeed: signingSeed(device.signing.secretKey), deviceBoxSecret: device.box.secretKey },
       wrappingKey,
