@@ -15,6 +15,9 @@ import { createPlainCacheKey, openPlainCache, sealPlainCache, type PlainCacheOpt
 import { Profile, type ProfileAccess } from '../../src/lib/vault/profile.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { scanForCanaries } from '../helpers/nemesis.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { testRelay } from '../helpers/relay.ts';
+import { Role } from '../../src/lib/protocol/index.ts';
 import { createPrng, withSeed, type Prng } from '../helpers/prng.ts';
 
 const FILE = 'tests/vault/plain-cache.test.ts';
@@ -289,5 +292,38 @@ describe('plain-state cache: secret at rest', () => {
     const y = await sealPlainCache(contents, docId, o);
     expect(Buffer.from(x).equals(Buffer.from(y))).toBe(false);
     expect((await openPlainCache(y, docId, o)).epoch).toBe(0);
+  });
+});
+
+describe('plain-state cache: with a relay', () => {
+  it('a cached open connects once its copy is loaded and verified, says synced only then, and shares edits made during the check once', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const me = device();
+    const sister = device();
+    const persistence = memoryPersistence();
+    const plainCache = await cacheOptions();
+    const members = [{ publicKey: sister.signer.publicKey, boxKey: sister.box.publicKey, role: Role.editor, expiresAt: 0 }];
+    const a = await Profile.create({ ...me, persistence, plainCache, relayUrl: relay.url, minReconnectDelayMs: 50, members });
+    a.records.put('allergies', allergy('a', 'Penicillin'));
+    await a.flush();
+    await a.close();
+
+    const b = await Profile.open({ ...me, access: a.access, persistence, plainCache, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    cleanups.push(() => b.close());
+    expect(b.cacheRead).toBe('hit');
+    const seen: string[] = [];
+    b.status.subscribe((s) => seen.push(s.state));
+    expect(b.status.value.state).toBe('verifying');
+    b.note('visits').setText('typed while checking');
+    await b.status.when((s) => s.synced && s.pending === 0);
+    // Never "synced" before the check was over.
+    expect(seen.indexOf('synced')).toBeGreaterThan(seen.lastIndexOf('verifying'));
+
+    const c = await Profile.open({ ...sister, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    cleanups.push(() => c.close());
+    await eventually(() => c.readNote('visits') === 'typed while checking');
+    expect(c.records.list('allergies').map((r) => r.id)).toEqual(['a']);
+    expect(c.status.value.problems).toEqual([]);
   });
 });

@@ -33,6 +33,7 @@ import { ProblemList } from './problems.ts';
 import { ReplicaState } from './replica-state.ts';
 import type { SyncProblem } from './status.ts';
 import { cacheContainedIn, type CacheCheck, type CachedPlain } from './cached-open.ts';
+import { usesClient } from './yjs-internals.ts';
 
 /** Origin of transactions that apply verified remote records to the plain doc. */
 export const REMOTE_ORIGIN = Symbol('fhv:remote');
@@ -117,7 +118,7 @@ export class ProfileSync {
   private compactionAllowed: () => boolean = () => true;
   private guard: OwnWriteGuard | undefined;
   /** While a cached open is being checked: the cache and the verified state (shadow) it must be within. */
-  private check: { readonly cached: CachedPlain; readonly shadow: Y.Doc; outcome?: CacheCheck; readonly done: Promise<void>; resolve: () => void } | undefined;
+  private check: { readonly cached: CachedPlain; shadow: Y.Doc | undefined; outcome?: CacheCheck; readonly done: Promise<void>; resolve: () => void } | undefined;
 
   private constructor(o: ProfileSyncOptions) {
     this.docId = o.docId;
@@ -177,24 +178,40 @@ export class ProfileSync {
    * envelope and calls `verifyCached`; until it is done nothing is sealed and own writes wait.
    */
   static async open(o: ProfileSyncOptions): Promise<ProfileSync> {
-    if (o.cached) {
-      // Before the session is picked, so this device's new clientID is none the cache uses.
-      Y.applyUpdate(o.plain, o.cached.state, REMOTE_ORIGIN);
-      const sync = new ProfileSync(o);
-      let resolve = () => {};
-      const done = new Promise<void>((r) => (resolve = r));
-      sync.check = { cached: o.cached, shadow: new Y.Doc(), done, resolve };
-      // Edits made now are queued (sealBlock says 'verifying'), never lost.
-      sync.plain.on('updateV2', sync.onPlainUpdate);
-      sync.publish();
-      return sync;
-    }
     const sync = new ProfileSync(o);
-    sync.inbox.takeAll();
-    await sync.inbox.drain();
-    sync.map.observe(sync.inbox.onEnvelopeChange);
-    sync.plain.on('updateV2', sync.onPlainUpdate);
+    if (o.cached) sync.openFromCache(o.cached);
+    else await sync.openFromEnvelope();
     return sync;
+  }
+
+  /** The engine alone, before either open below (the vault builds it while the cache is read). */
+  static create(o: ProfileSyncOptions): ProfileSync {
+    return new ProfileSync(o);
+  }
+
+  /** Applies everything already in the envelope, then follows both docs. */
+  async openFromEnvelope(): Promise<void> {
+    this.inbox.takeAll();
+    await this.inbox.drain();
+    this.map.observe(this.inbox.onEnvelopeChange);
+    this.plain.on('updateV2', this.onPlainUpdate);
+  }
+
+  /** Applies the cached plain state; the envelope is verified against it later (verifyCached). */
+  openFromCache(cached: CachedPlain): void {
+    Y.applyUpdate(this.plain, cached.state, REMOTE_ORIGIN);
+    // The session was picked on an empty doc: this device's clientID must be none the cache uses.
+    if (usesClient(this.plain, this.plain.clientID)) {
+      this.replica.clientAuthors.delete(this.plain.clientID);
+      this.newSession();
+    }
+    let resolve = () => {};
+    const done = new Promise<void>((r) => (resolve = r));
+    // The shadow doc is made when the check starts: nothing on the way to the first screen.
+    this.check = { cached, shadow: undefined, done, resolve };
+    // Edits made now are queued (sealBlock says 'verifying'), never lost.
+    this.plain.on('updateV2', this.onPlainUpdate);
+    this.publish();
   }
 
   /**
@@ -208,11 +225,12 @@ export class ProfileSync {
     const check = this.check;
     if (!check) return 'verified';
     if (check.outcome) return check.outcome;
+    const shadow = (check.shadow = new Y.Doc({ guid: 'verified-shadow' }));
     this.inbox.takeAll();
     this.map.observe(this.inbox.onEnvelopeChange);
     await this.inbox.drain();
-    check.outcome = cacheContainedIn(check.shadow, check.cached.state) ? 'verified' : 'mismatch';
-    check.shadow.destroy();
+    check.outcome = cacheContainedIn(shadow, check.cached.state) ? 'verified' : 'mismatch';
+    shadow.destroy();
     if (check.outcome === 'verified') this.check = undefined;
     check.resolve();
     this.publish();
@@ -397,7 +415,7 @@ export class ProfileSync {
 
   destroy(): void {
     this.destroyed = true;
-    if (this.check && !this.check.outcome) this.check.shadow.destroy();
+    if (this.check && !this.check.outcome) this.check.shadow?.destroy();
     this.check?.resolve();
     this.outbox.stop();
     this.map.unobserve(this.inbox.onEnvelopeChange);
@@ -424,11 +442,10 @@ export class ProfileSync {
   }
 
   private newSession(): void {
-    const used = new Set(Y.decodeStateVector(Y.encodeStateVector(this.plain)).keys());
     do {
       this.session = new DataView(this.random(4).buffer).getUint32(0);
       this.plain.clientID = clientIdFor(this.docId, this.signer.publicKey, this.session);
-    } while (used.has(this.plain.clientID));
+    } while (usesClient(this.plain, this.plain.clientID));
     this.outbox.useSession(this.session);
     this.replica.clientAuthors.set(this.plain.clientID, this.me);
   }
@@ -483,7 +500,7 @@ export class ProfileSync {
 
   private applyRemote(update: VerifiedUpdate) {
     const result = applyVerified(this.plain, update, REMOTE_ORIGIN);
-    if (this.check && !this.check.outcome) applyVerified(this.check.shadow, update, REMOTE_ORIGIN);
+    if (this.check?.shadow && !this.check.outcome) applyVerified(this.check.shadow, update, REMOTE_ORIGIN);
     // Yjs picks a new random clientID if it sees ours used elsewhere; ours must stay derived.
     if (this.plain.clientID !== clientIdFor(this.docId, this.signer.publicKey, this.session)) this.newSession();
     return result;

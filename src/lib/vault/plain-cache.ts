@@ -72,7 +72,8 @@ function decodeContents(b: Uint8Array): PlainCacheContents {
     if (!Array.isArray(x) || typeof x[0] !== 'string' || !Number.isSafeInteger(x[1])) throw new Error('shape');
     return { author: x[0] as string, seq: x[1] as number };
   });
-  return { epoch: h.e as number, writer: h.w, coverage, state: b.slice(4 + n) };
+  // A view, not a copy: the decrypted buffer is this cache's own.
+  return { epoch: h.e as number, writer: h.w, coverage, state: b.subarray(4 + n) };
 }
 
 /** Seals the contents for this document: version byte, random IV, AES-GCM ciphertext. */

@@ -32,7 +32,7 @@ function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncPro
 export class ProfileStatus {
   readonly status: Observable<SyncStatus>;
   private readonly sync: ProfileSync;
-  private readonly connection: RelayConnection | undefined;
+  private connection: RelayConnection | undefined;
   private readonly detachers: Array<() => void> = [];
   /** The current connection's catch-up has been verified and applied by the engine. */
   private caughtUp = false;
@@ -47,7 +47,12 @@ export class ProfileStatus {
     this.connection = connection;
     this.status = new Observable(this.compute());
     this.detachers.push(sync.state.subscribe(this.update));
-    if (!connection) return;
+    if (connection) this.attachConnection(connection);
+  }
+
+  /** Follows the relay connection (a cached open makes it once the envelope is loaded). */
+  attachConnection(connection: RelayConnection): void {
+    this.connection = connection;
     this.detachers.push(connection.connection.subscribe(this.update), connection.unsynced.subscribe(this.update), connection.refusal.subscribe(this.update), connection.refusedIncoming.subscribe(this.update));
     // "Synced" once the catch-up is also verified and applied, not only received: a screen
     // that reads right after it sees the relay's records (roles included), not a fold in flight.
@@ -55,7 +60,7 @@ export class ProfileStatus {
       connection.synced.subscribe((synced) => {
         this.caughtUp = false;
         this.update();
-        if (synced) void sync.drain().then(() => {
+        if (synced) void this.sync.drain().then(() => {
           this.caughtUp = connection.synced.value;
           this.update();
         });

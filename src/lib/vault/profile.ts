@@ -50,7 +50,7 @@ import { MEMBER_NAMES_MAP, type SystemMapDef } from '../../../crdt-schemas/syste
 import { isAdminRole, isWriterRole, type MembershipOp, type MembershipState, type Principal } from '../protocol/index.ts';
 import { registerEngine } from './engine.ts';
 import { PlainCacheWriter, readPlainCache, type CacheRead, type PlainCacheOptions } from './plain-cache.ts';
-import type { PlainCacheStore } from '../storage/types.ts';
+import type { Detach, PlainCacheStore } from '../storage/types.ts';
 
 const NO_REFUSAL = new Observable<string | null>(null);
 
@@ -127,7 +127,10 @@ export class Profile {
   readonly name: string;
   readonly access: ProfileAccess;
   private readonly sync: ProfileSync;
-  private readonly connection: RelayConnection | undefined;
+  /** Made once the stored envelope is loaded (after a cached open that is after `open` returns). */
+  private connection: RelayConnection | undefined;
+  /** The connection's refusal, forwarded: stable for callers that take it before the connection exists. */
+  private readonly refusalSeen = new Observable<string | null>(null);
   readonly status: Observable<SyncStatus>;
   private readonly plain: Y.Doc;
   private readonly statusModel: ProfileStatus;
@@ -182,7 +185,16 @@ export class Profile {
     });
     this.undo = new UndoController(plain, this.records);
     this.guardOwnWrites(sync);
-    registerEngine(this, { sync, connection, plainDoc: plain, envelopeDoc: envelope });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the engine door reads the connection made later
+    const profile = this;
+    registerEngine(this, {
+      sync,
+      get connection() {
+        return profile.connection;
+      },
+      plainDoc: plain,
+      envelopeDoc: envelope,
+    });
     const onTransaction = (tr: Y.Transaction) => {
       if (tr.changed.size === 0) return;
       const roots = changedRoots(plain, tr);
@@ -192,9 +204,9 @@ export class Profile {
     };
     plain.on('afterTransaction', onTransaction);
     this.detachers.push(() => plain.off('afterTransaction', onTransaction));
-    this.statusModel = new ProfileStatus(sync, connection);
+    this.statusModel = new ProfileStatus(sync, undefined);
     this.status = this.statusModel.status;
-    this.presenceModel = new ProfilePresence({ docId: access.docId, sync, connection, ...ctx });
+    this.presenceModel = new ProfilePresence({ docId: access.docId, sync, connection: undefined, ...ctx });
     this.expirySweep = new ExpirySweep({
       isOwner: () => this.isOwner,
       nextExpiry: () => nextExpiry(sync),
@@ -204,6 +216,21 @@ export class Profile {
     });
     this.detachers.push(sync.membershipVersion.subscribe(() => this.expirySweep.arm()), () => this.expirySweep.stop());
     this.detachers.push(() => this.statusModel.destroy(), () => this.presenceModel.destroy());
+    if (connection) this.attachConnection(connection);
+  }
+
+  /** Status, presence, refusals and compaction follow the relay connection from now on. */
+  private attachConnection(connection: RelayConnection): void {
+    this.connection = connection;
+    this.statusModel.attachConnection(connection);
+    this.presenceModel.attach(connection);
+    this.sync.setCompactionGate(() => connection.synced.value);
+    this.detachers.push(
+      connection.refusal.subscribe((r) => this.refusalSeen.set(r)),
+      connection.synced.subscribe((synced) => {
+        if (synced) void this.sync.compactIfDue().catch(() => undefined);
+      }),
+    );
   }
 
   /** Creates a new profile: the caller's key becomes its first owner. */
@@ -224,16 +251,15 @@ export class Profile {
   static async open(o: OpenProfileOptions): Promise<Profile> {
     const engine = o.engine ?? (await defaultEd25519Engine());
     const name = toBase64Url(o.access.docId);
-    const plain = new Y.Doc();
-    const envelope = new Y.Doc();
+    // Named guids: a random one costs a uuid each (no one reads them: the relay and stores use `name`).
+    const plain = new Y.Doc({ guid: `plain:${name}` });
+    const envelope = new Y.Doc({ guid: `envelope:${name}` });
     const cacheStore = o.plainCache ? o.persistence?.plainCache?.(name) : undefined;
-    const read: CacheRead =
-      cacheStore && o.plainCache ? await readPlainCache(cacheStore, o.access.docId, new Set(o.access.epochKeys.keys()), o.plainCache) : { outcome: 'none' };
-    const cached = read.outcome === 'hit' ? read.contents : undefined;
-    // A cached open loads the envelope after it returns (background below); a full one first.
-    const detachPersistence = o.persistence && !cached ? await o.persistence(envelope, name) : undefined;
-    const sync = await ProfileSync.open({
-      cached,
+    // Started now: the engine is built below while the cache is read and decrypted (off-thread).
+    const reading = cacheStore && o.plainCache ? readPlainCache(cacheStore, o.access.docId, new Set(o.access.epochKeys.keys()), o.plainCache) : undefined;
+    // Without a cache store, the stored envelope is loaded and verified before anything else.
+    const detachPersistence = o.persistence && !reading ? await o.persistence(envelope, name) : undefined;
+    const sync = ProfileSync.create({
       docId: o.access.docId,
       plain,
       envelope,
@@ -247,6 +273,7 @@ export class Profile {
       batchWindowMs: o.batchWindowMs,
       compactEvery: o.compactEvery,
     });
+    if (!reading) await sync.openFromEnvelope();
     const now = o.now ?? Date.now;
     const token = () =>
       createAuthToken({
@@ -256,36 +283,47 @@ export class Profile {
         genesisNonce: o.access.genesisNonce,
         engine,
       });
-    const connection = o.relayUrl
-      ? new RelayConnection({ url: o.relayUrl, name, docId: o.access.docId, envelope, engine, now, minReconnectDelayMs: o.minReconnectDelayMs, connectTimeoutMs: o.connectTimeoutMs, token })
+    // The connection reads the stored envelope when made (its gate index, what it offers the
+    // relay): it is made only once that is loaded.
+    const makeConnection = o.relayUrl
+      ? () => new RelayConnection({ url: o.relayUrl!, name, docId: o.access.docId, envelope, engine, now, minReconnectDelayMs: o.minReconnectDelayMs, connectTimeoutMs: o.connectTimeoutMs, token })
       : undefined;
-    if (connection) {
-      sync.setCompactionGate(() => connection.synced.value);
-      connection.synced.subscribe((synced) => {
-        if (synced) void sync.compactIfDue().catch(() => undefined);
-      });
-    }
     const ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
-    const profile = new Profile(o.access, sync, connection, plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
+    const profile = new Profile(o.access, sync, reading ? undefined : makeConnection?.(), plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
     if (o.expirySweep === false) profile.expirySweep.stop();
     else profile.expirySweep.arm();
-    profile.cacheRead = read.outcome;
-    if (read.outcome === 'unreadable') {
-      profile.statusModel.setCacheProblem({ code: 'SYNC_CACHE_UNREADABLE', message: 'the copy saved on this device could not be opened; it was set aside and the profile loaded from its records' });
-    }
-    if (cacheStore && o.plainCache) profile.keepCache(cacheStore, o.plainCache, cached === undefined);
-    if (cached && o.persistence) {
-      profile.cachedWriter = cached.writer;
-      const persistence = o.persistence;
-      // The next task, not a microtask: the caller (a screen) shows the cached state first.
-      profile.background = new Promise((resolve) => setTimeout(resolve, 0)).then(() => profile.loadAndVerify(persistence, name));
-      if (connection && o.autoConnect !== false) void profile.connect().catch(() => undefined);
-      return profile;
-    }
-    if (detachPersistence) profile.detachers.push(detachPersistence);
-    if (detachPersistence?.meta) await profile.statusModel.trackAcknowledged(detachPersistence.meta);
-    if (connection && o.autoConnect !== false) await profile.connect();
+    const autoConnect = makeConnection !== undefined && o.autoConnect !== false;
+    if (reading && cacheStore && o.plainCache) {
+      const read = await reading;
+      profile.cacheRead = read.outcome;
+      if (read.outcome === 'hit' && o.persistence) {
+        sync.openFromCache(read.contents);
+        profile.keepCache(cacheStore, o.plainCache, false);
+        profile.cachedWriter = read.contents.writer;
+        const persistence = o.persistence;
+        // The next task, not a microtask: the caller (a screen) shows the cached state first.
+        profile.background = new Promise((resolve) => setTimeout(resolve, 0)).then(() => profile.loadAndVerify(persistence, name, makeConnection));
+        if (autoConnect) void profile.connect().catch(() => undefined);
+        return profile;
+      }
+      if (read.outcome === 'unreadable') {
+        profile.statusModel.setCacheProblem({ code: 'SYNC_CACHE_UNREADABLE', message: 'the copy saved on this device could not be opened; it was set aside and the profile loaded from its records' });
+      }
+      // No usable cache: the full path, as if there were no cache store.
+      profile.keepCache(cacheStore, o.plainCache, true);
+      const detach = o.persistence ? await o.persistence(envelope, name) : undefined;
+      await sync.openFromEnvelope();
+      await profile.loaded(detach, makeConnection);
+    } else await profile.loaded(detachPersistence, undefined);
+    if (autoConnect) await profile.connect();
     return profile;
+  }
+
+  /** The stored envelope is in: keep persisting, make the connection, count unconfirmed own records. */
+  private async loaded(detach: Detach | undefined, makeConnection: (() => RelayConnection) | undefined): Promise<void> {
+    if (detach) this.detachers.push(detach);
+    if (makeConnection) this.attachConnection(makeConnection());
+    if (detach?.meta) await this.statusModel.trackAcknowledged(detach.meta);
   }
 
   /**
@@ -293,10 +331,8 @@ export class Profile {
    * against them (ProfileSync.verifyCached). A mismatch is shown (SYNC_CACHE_MISMATCH), the cache
    * deleted, and nothing from this plain doc is sealed: it must be reopened from the envelope.
    */
-  private async loadAndVerify(persistence: Persistence, name: string): Promise<void> {
-    const detach = await persistence(this.envelope, name);
-    this.detachers.push(detach);
-    if (detach.meta) await this.statusModel.trackAcknowledged(detach.meta);
+  private async loadAndVerify(persistence: Persistence, name: string, makeConnection: (() => RelayConnection) | undefined): Promise<void> {
+    await this.loaded(await persistence(this.envelope, name), makeConnection);
     const outcome = await this.sync.verifyCached();
     if (outcome === 'mismatch') {
       this.statusModel.setCacheProblem({ code: 'SYNC_CACHE_MISMATCH', message: 'the copy saved on this device did not match its verified records; reopen the profile to load it from them' });
@@ -575,7 +611,7 @@ export class Profile {
 
   /** The relay's refusal of this device's connection (a stable code), if any. */
   get refusal(): Observable<string | null> {
-    return this.connection?.refusal ?? NO_REFUSAL;
+    return this.relay ? this.refusalSeen : NO_REFUSAL;
   }
 
   async close(): Promise<void> {
