@@ -32,7 +32,7 @@ import { OwnRecordRefused, OwnTransaction, type OwnWriteGuard } from './own-tran
 import { ProblemList } from './problems.ts';
 import { ReplicaState } from './replica-state.ts';
 import type { SyncProblem } from './status.ts';
-import { cacheContainedIn, type CacheCheck, type CachedPlain } from './cached-open.ts';
+import { CachedOpenCheck, type CacheCheck, type CachedPlain } from './cached-open.ts';
 import { usesClient } from './yjs-internals.ts';
 
 /** Origin of transactions that apply verified remote records to the plain doc. */
@@ -117,8 +117,8 @@ export class ProfileSync {
    */
   private compactionAllowed: () => boolean = () => true;
   private guard: OwnWriteGuard | undefined;
-  /** While a cached open is being checked: the cache and the verified state (shadow) it must be within. */
-  private check: { readonly cached: CachedPlain; shadow: Y.Doc | undefined; outcome?: CacheCheck; readonly done: Promise<void>; resolve: () => void } | undefined;
+  /** While a cached open is checked (kept after a mismatch: nothing is sealed from this plain doc then). */
+  private check: CachedOpenCheck | undefined;
 
   private constructor(o: ProfileSyncOptions) {
     this.docId = o.docId;
@@ -205,10 +205,7 @@ export class ProfileSync {
       this.replica.clientAuthors.delete(this.plain.clientID);
       this.newSession();
     }
-    let resolve = () => {};
-    const done = new Promise<void>((r) => (resolve = r));
-    // The shadow doc is made when the check starts: nothing on the way to the first screen.
-    this.check = { cached, shadow: undefined, done, resolve };
+    this.check = new CachedOpenCheck(cached);
     // Edits made now are queued (sealBlock says 'verifying'), never lost.
     this.plain.on('updateV2', this.onPlainUpdate);
     this.publish();
@@ -225,17 +222,15 @@ export class ProfileSync {
     const check = this.check;
     if (!check) return 'verified';
     if (check.outcome) return check.outcome;
-    const shadow = (check.shadow = new Y.Doc({ guid: 'verified-shadow' }));
+    check.start();
     this.inbox.takeAll();
     this.map.observe(this.inbox.onEnvelopeChange);
     await this.inbox.drain();
-    check.outcome = cacheContainedIn(shadow, check.cached.state) ? 'verified' : 'mismatch';
-    shadow.destroy();
-    if (check.outcome === 'verified') this.check = undefined;
-    check.resolve();
+    const outcome = check.finish();
+    if (outcome === 'verified') this.check = undefined;
     this.publish();
     this.outbox.schedule();
-    return check.outcome;
+    return outcome;
   }
 
   /** The cached open's check result once over ('mismatch' stays); undefined for a full open or while checking. */
@@ -415,8 +410,7 @@ export class ProfileSync {
 
   destroy(): void {
     this.destroyed = true;
-    if (this.check && !this.check.outcome) this.check.shadow?.destroy();
-    this.check?.resolve();
+    this.check?.end();
     this.outbox.stop();
     this.map.unobserve(this.inbox.onEnvelopeChange);
     this.plain.off('updateV2', this.onPlainUpdate);
@@ -500,7 +494,7 @@ export class ProfileSync {
 
   private applyRemote(update: VerifiedUpdate) {
     const result = applyVerified(this.plain, update, REMOTE_ORIGIN);
-    if (this.check?.shadow && !this.check.outcome) applyVerified(this.check.shadow, update, REMOTE_ORIGIN);
+    this.check?.verified(update, REMOTE_ORIGIN);
     // Yjs picks a new random clientID if it sees ours used elsewhere; ours must stay derived.
     if (this.plain.clientID !== clientIdFor(this.docId, this.signer.publicKey, this.session)) this.newSession();
     return result;

@@ -411,6 +411,8 @@ export class Profile {
 
   /** Seals pending local edits, and if connected waits until the relay acknowledged them. */
   async flush(timeoutMs = 30_000): Promise<void> {
+    // After a cached open, edits are sealed only once the stored records are verified.
+    await this.background?.catch(() => undefined);
     await this.sync.flush();
     if (this.connection?.connection.value === 'connected') {
       await this.status.when((s) => s.connection !== 'connected' || (s.pending === 0 && s.synced), timeoutMs);
