@@ -102,18 +102,21 @@ export type CacheRead =
   | { readonly outcome: 'hit'; readonly contents: PlainCacheContents }
   | { readonly outcome: 'none' | 'unreadable' | 'other-epoch' };
 
-/**
- * Reads and opens the stored cache. An unreadable cache is deleted (it never opens again); one
- * written under an epoch whose key this device does not hold is ignored (the full path runs).
- */
-export async function readPlainCache(store: PlainCacheStore, docId: Uint8Array, heldEpochs: ReadonlySet<number>, o: PlainCacheOptions): Promise<CacheRead> {
-  let sealed: Uint8Array | undefined;
+/** The stored sealed cache, or undefined (none, or the store failed: the full path runs). */
+export async function readSealedCache(store: PlainCacheStore): Promise<Uint8Array | undefined> {
   try {
-    sealed = await store.read();
+    return await store.read();
   } catch {
-    return { outcome: 'none' };
+    return undefined;
   }
-  if (!sealed) return { outcome: 'none' };
+}
+
+/**
+ * Opens a stored cache. The decrypt is started before this returns its promise, so the caller
+ * can build the engine while another thread decrypts. An unreadable cache is deleted (it never
+ * opens again); one written under an epoch whose key this device does not hold is ignored.
+ */
+export async function openStoredCache(sealed: Uint8Array, store: PlainCacheStore, docId: Uint8Array, heldEpochs: ReadonlySet<number>, o: PlainCacheOptions): Promise<CacheRead> {
   let contents: PlainCacheContents;
   try {
     contents = await openPlainCache(sealed, docId, o);

@@ -49,7 +49,7 @@ import { SystemMap } from './system-map.ts';
 import { MEMBER_NAMES_MAP, type SystemMapDef } from '../../../crdt-schemas/system.ts';
 import { isAdminRole, isWriterRole, type MembershipOp, type MembershipState, type Principal } from '../protocol/index.ts';
 import { registerEngine } from './engine.ts';
-import { PlainCacheWriter, readPlainCache, type CacheRead, type PlainCacheOptions } from './plain-cache.ts';
+import { openStoredCache, PlainCacheWriter, readSealedCache, type CacheRead, type PlainCacheOptions } from './plain-cache.ts';
 import type { Detach, PlainCacheStore } from '../storage/types.ts';
 
 const NO_REFUSAL = new Observable<string | null>(null);
@@ -255,8 +255,10 @@ export class Profile {
     const plain = new Y.Doc({ guid: `plain:${name}` });
     const envelope = new Y.Doc({ guid: `envelope:${name}` });
     const cacheStore = o.plainCache ? o.persistence?.plainCache?.(name) : undefined;
-    // Started now: the engine is built below while the cache is read and decrypted (off-thread).
-    const reading = cacheStore && o.plainCache ? readPlainCache(cacheStore, o.access.docId, new Set(o.access.epochKeys.keys()), o.plainCache) : undefined;
+    const sealed = cacheStore ? await readSealedCache(cacheStore) : undefined;
+    // The decrypt starts now, on another thread; the engine is built below meanwhile.
+    const reading: Promise<CacheRead> | undefined =
+      sealed && cacheStore && o.plainCache ? openStoredCache(sealed, cacheStore, o.access.docId, new Set(o.access.epochKeys.keys()), o.plainCache) : undefined;
     // Without a cache store, the stored envelope is loaded and verified before anything else.
     const detachPersistence = o.persistence && !reading ? await o.persistence(envelope, name) : undefined;
     const sync = ProfileSync.create({
@@ -309,12 +311,13 @@ export class Profile {
       if (read.outcome === 'unreadable') {
         profile.statusModel.setCacheProblem({ code: 'SYNC_CACHE_UNREADABLE', message: 'the copy saved on this device could not be opened; it was set aside and the profile loaded from its records' });
       }
-      // No usable cache: the full path, as if there were no cache store.
-      profile.keepCache(cacheStore, o.plainCache, true);
+      // No usable cache: the full path, as if there were none.
       const detach = o.persistence ? await o.persistence(envelope, name) : undefined;
       await sync.openFromEnvelope();
       await profile.loaded(detach, makeConnection);
     } else await profile.loaded(detachPersistence, undefined);
+    // Written once this open settles, so the next one can start from it.
+    if (cacheStore && o.plainCache) profile.keepCache(cacheStore, o.plainCache, true);
     if (autoConnect) await profile.connect();
     return profile;
   }
