@@ -327,3 +327,26 @@ describe('plain-state cache: with a relay', () => {
     expect(c.status.value.problems).toEqual([]);
   });
 });
+
+describe('plain-state cache: writing stays off the hot path', () => {
+  it('many edits in a row write no cache until they settle, then one; while edits are unsealed nothing is written', async () => {
+    const me = device();
+    const memory = memoryPersistence();
+    const writes: Uint8Array[] = [];
+    const store = (): PlainCacheStore => ({ read: async () => writes.at(-1), write: async (b) => void writes.push(b), clear: async () => void (writes.length = 0) });
+    const persistence = Object.assign((e: Y.Doc, n: string) => memory(e, n), { plainCache: store });
+    const plainCache = { ...(await cacheOptions()), idleMs: 40, maxWaitMs: 60_000 };
+    const a = await Profile.create({ ...me, persistence, plainCache });
+    cleanups.push(() => a.close());
+    await eventually(() => writes.length === 1); // the first open had no cache: one is written once settled
+    for (let i = 0; i < 200; i++) a.note('visits').setText(`${a.readNote('visits')}x`);
+    expect(writes.length).toBe(1); // not per keystroke
+    await eventually(() => writes.length === 2);
+    const last = await openPlainCache(writes[1]!, a.access.docId, plainCache);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, last.state);
+    expect(doc.getText('note:visits').toString()).toBe('x'.repeat(200));
+    // It covers only sealed edits: the cached state is what the records hold.
+    expect(engineOf(a).sync.state.value.queued).toBe(0);
+  });
+});
