@@ -20,7 +20,7 @@ import type { Persistence } from '../src/lib/storage/types.ts';
 import { environment, fmtBytes, fmtMs, median, now, QUICK, round, writeResult, type BenchResult, type RatioRow } from './lib/common.ts';
 import { engineOf } from '../src/lib/vault/engine.ts';
 
-const TRIALS = 5;
+const TRIALS = 9;
 const COMPACT_EVERY = 300;
 
 interface Point {

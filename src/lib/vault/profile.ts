@@ -40,7 +40,7 @@ import type { SyncStatus } from '../sync/status.ts';
 import type { Persistence } from '../storage/types.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
-import { ProfileRecords, plainValue } from './records.ts';
+import { LOCAL_ORIGIN, ProfileRecords, plainValue } from './records.ts';
 import { changedRoots } from './roots.ts';
 import { VaultError } from './errors.ts';
 import { UndoController } from './undo.ts';
@@ -141,8 +141,7 @@ export class Profile {
   private readonly detachers: Array<() => void> = [];
   /** Typed health records (validated writes, per-record history). */
   readonly records: ProfileRecords;
-  /** Undo/redo of this device's own edits. */
-  readonly undo: UndoController;
+  private undoController: UndoController | undefined;
   /** Bumped after every change to the plain doc, with the root names that changed. */
   readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
   private readonly notes = new Map<string, NoteHandle>();
@@ -183,7 +182,13 @@ export class Profile {
       canWrite: () => this.canWrite,
       authorOfClient: (c) => sync.authorOfClient(c),
     });
-    this.undo = new UndoController(plain, this.records);
+    // The undo manager is made on first use or when the first own edit starts (it must see every
+    // own edit), not on the way to the first screen.
+    const beforeOwnEdit = (tr: Y.Transaction) => {
+      if (tr.origin === LOCAL_ORIGIN && !this.undoController) void this.undo;
+    };
+    plain.on('beforeTransaction', beforeOwnEdit);
+    this.detachers.push(() => plain.off('beforeTransaction', beforeOwnEdit));
     this.guardOwnWrites(sync);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the engine door reads the connection made later
     const profile = this;
@@ -385,6 +390,11 @@ export class Profile {
     await this.background;
     await this.cacheWriter?.writeNow();
     return this.cacheWriter?.lastWrittenBytes ?? 0;
+  }
+
+  /** Undo/redo of this device's own edits. */
+  get undo(): UndoController {
+    return (this.undoController ??= new UndoController(this.plain, this.records));
   }
 
   /** Other people here now (verified, decrypted presence), newest first. */
@@ -622,7 +632,7 @@ export class Profile {
   async close(): Promise<void> {
     // Edits queued while the check ran are sealed only after it: wait for it.
     await this.background?.catch(() => undefined);
-    this.undo.destroy();
+    this.undoController?.destroy();
     await this.sync.flush();
     await this.cacheWriter?.writeNow().catch(() => undefined);
     this.sync.destroy();
