@@ -70,8 +70,8 @@ function inspectable(persistence: Persistence): { persistence: Persistence; cach
   return { persistence: Object.assign((e: Y.Doc, n: string) => persistence(e, n), { plainCache: store }), caches };
 }
 
-async function openCached(o: { signer: ReturnType<typeof generateSigningKeyPair>; access: ProfileAccess; persistence: Persistence; plainCache?: PlainCacheOptions; compactEvery?: number }) {
-  const p = await Profile.open({ signer: o.signer, access: o.access, persistence: o.persistence, plainCache: o.plainCache, compactEvery: o.compactEvery });
+async function openCached(o: { signer: ReturnType<typeof generateSigningKeyPair>; box?: ReturnType<typeof generateBoxKeyPair>; access: ProfileAccess; persistence: Persistence; plainCache?: PlainCacheOptions; compactEvery?: number }) {
+  const p = await Profile.open({ signer: o.signer, box: o.box, access: o.access, persistence: o.persistence, plainCache: o.plainCache, compactEvery: o.compactEvery });
   cleanups.push(() => p.close());
   return p;
 }
@@ -110,6 +110,27 @@ describe('plain-state cache: a cached open equals a full open', () => {
       expect(full.cacheRead).toBe('none');
       expect(full.toJSON()).toEqual(expected);
     }));
+});
+
+describe('plain-state cache: after a key rotation', () => {
+  it('a cache written under the new epoch is used with the old access (the key comes by lockbox) and verifies', async () => {
+    const me = device();
+    const { persistence } = inspectable(memoryPersistence());
+    const plainCache = await cacheOptions();
+    const a = await Profile.create({ ...me, persistence, plainCache });
+    a.records.put('allergies', allergy('a', 'Penicillin'));
+    await a.rotateKey();
+    a.records.put('allergies', allergy('b', 'Latex'));
+    const expected = a.toJSON();
+    await a.close();
+    const b = await openCached({ signer: me.signer, box: me.box, access: a.access, persistence, plainCache });
+    expect(b.cacheRead).toBe('hit');
+    expect(b.toJSON()).toEqual(expected);
+    expect(await b.whenVerified()).toBe('verified');
+    expect(engineOf(b).sync.currentEpoch).toBe(1);
+    expect(b.toJSON()).toEqual(expected);
+    expect(b.status.value.problems).toEqual([]);
+  });
 });
 
 describe('plain-state cache: the tail', () => {
@@ -244,19 +265,26 @@ describe('plain-state cache: mismatch, tamper, wrong document', () => {
     await expect(openPlainCache(good, a.access.docId, await cacheOptions())).rejects.toThrow();
   });
 
-  it('a cache written under an epoch whose key this device does not hold is ignored (full open)', async () => {
+  it('a cache from a session before the newest key this device was given is ignored (full open); a newer one is used', async () => {
     const me = device();
     const { persistence, caches } = inspectable(memoryPersistence());
     const plainCache = await cacheOptions();
     const a = await Profile.create({ ...me, persistence, plainCache });
     a.records.put('allergies', allergy('a', 'Penicillin'));
     await a.close();
-    const real = await openPlainCache(caches.get(a.name)!, a.access.docId, plainCache);
-    caches.set(a.name, await sealPlainCache({ ...real, epoch: 5 }, a.access.docId, plainCache));
-    const b = await openCached({ signer: me.signer, access: a.access, persistence, plainCache });
+    // The device was given a newer key (epoch 1) than the cache's session (epoch 0).
+    const newer: ProfileAccess = { ...a.access, epochKeys: new Map([...a.access.epochKeys, [1, new Uint8Array(32).fill(7) as never]]) };
+    const b = await openCached({ signer: me.signer, access: newer, persistence, plainCache });
     expect(b.cacheRead).toBe('other-epoch');
     expect(b.status.value.verifying).toBe(false);
     expect(b.records.list('allergies').map((r) => r.id)).toEqual(['a']);
+    await b.close();
+    // A cache from a later epoch than the keys it opens with (keys come by lockbox) is used.
+    const real = await openPlainCache(caches.get(a.name)!, a.access.docId, plainCache);
+    caches.set(a.name, await sealPlainCache({ ...real, epoch: 3 }, a.access.docId, plainCache));
+    const c = await openCached({ signer: me.signer, access: a.access, persistence, plainCache });
+    expect(c.cacheRead).toBe('hit');
+    expect(await c.whenVerified()).toBe('verified');
   });
 });
 

@@ -39,7 +39,7 @@ export interface CoveredHead {
 
 /** What a cache holds: the plain state, which records it covers, and under which epoch it was written. */
 export interface PlainCacheContents {
-  /** The epoch current when written (a cache of an epoch whose key this device lacks is ignored). */
+  /** The epoch current when written (a cache from before the newest key the device was given is ignored). */
   readonly epoch: number;
   /** The device could write then: lets edits queue while the background check runs. */
   readonly writer: boolean;
@@ -114,9 +114,12 @@ export async function readSealedCache(store: PlainCacheStore): Promise<Uint8Arra
 /**
  * Opens a stored cache. The decrypt is started before this returns its promise, so the caller
  * can build the engine while another thread decrypts. An unreadable cache is deleted (it never
- * opens again); one written under an epoch whose key this device does not hold is ignored.
+ * opens again). One written in a session under an older epoch than the newest key this device
+ * was given is ignored: it predates a key change the device already knows of (the full path
+ * runs and writes a new one). A newer one is fine: keys delivered by lockbox are not in the
+ * access the device opens with, and the background check verifies the content anyway.
  */
-export async function openStoredCache(sealed: Uint8Array, store: PlainCacheStore, docId: Uint8Array, heldEpochs: ReadonlySet<number>, o: PlainCacheOptions): Promise<CacheRead> {
+export async function openStoredCache(sealed: Uint8Array, store: PlainCacheStore, docId: Uint8Array, newestHeldEpoch: number, o: PlainCacheOptions): Promise<CacheRead> {
   let contents: PlainCacheContents;
   try {
     contents = await openPlainCache(sealed, docId, o);
@@ -124,7 +127,7 @@ export async function openStoredCache(sealed: Uint8Array, store: PlainCacheStore
     await store.clear().catch(() => undefined);
     return { outcome: 'unreadable' };
   }
-  if (!heldEpochs.has(contents.epoch)) return { outcome: 'other-epoch' };
+  if (contents.epoch < newestHeldEpoch) return { outcome: 'other-epoch' };
   return { outcome: 'hit', contents };
 }
 

@@ -263,7 +263,7 @@ export class Profile {
     const sealed = cacheStore ? await readSealedCache(cacheStore) : undefined;
     // The decrypt starts now, on another thread; the engine is built below meanwhile.
     const reading: Promise<CacheRead> | undefined =
-      sealed && cacheStore && o.plainCache ? openStoredCache(sealed, cacheStore, o.access.docId, new Set(o.access.epochKeys.keys()), o.plainCache) : undefined;
+      sealed && cacheStore && o.plainCache ? openStoredCache(sealed, cacheStore, o.access.docId, Math.max(...o.access.epochKeys.keys()), o.plainCache) : undefined;
     // Without a cache store, the stored envelope is loaded and verified before anything else.
     const detachPersistence = o.persistence && !reading ? await o.persistence(envelope, name) : undefined;
     const sync = ProfileSync.create({
