@@ -18,6 +18,7 @@ import { scanForCanaries } from '../helpers/nemesis.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
+import { cacheContainedIn } from '../../src/lib/sync/cached-open.ts';
 import { createPrng, withSeed, type Prng } from '../helpers/prng.ts';
 
 const FILE = 'tests/vault/plain-cache.test.ts';
@@ -376,5 +377,44 @@ describe('plain-state cache: writing stays off the hot path', () => {
     expect(doc.getText('note:visits').toString()).toBe('x'.repeat(200));
     // It covers only sealed edits: the cached state is what the records hold.
     expect(engineOf(a).sync.state.value.queued).toBe(0);
+  });
+});
+
+describe('plain-state cache: the containment check', () => {
+  const verifiedOf = (state: Uint8Array) => {
+    const d = new Y.Doc();
+    Y.applyUpdate(d, state);
+    return d;
+  };
+  it('a cache equal to or older than the verified state passes; one more struct, one more deletion or a struct missing its dependency fails', () => {
+    const doc = new Y.Doc();
+    const text = doc.getText('note:visits');
+    text.insert(0, 'abc');
+    const older = Y.encodeStateAsUpdate(doc);
+    text.insert(3, 'def');
+    const verified = Y.encodeStateAsUpdate(doc);
+    expect(cacheContainedIn(verifiedOf(verified), verified)).toBe(true);
+    expect(cacheContainedIn(verifiedOf(verified), older)).toBe(true);
+
+    const more = new Y.Doc();
+    Y.applyUpdate(more, verified);
+    more.getText('note:visits').insert(0, 'x');
+    expect(cacheContainedIn(verifiedOf(verified), Y.encodeStateAsUpdate(more))).toBe(false);
+
+    const deleted = new Y.Doc();
+    Y.applyUpdate(deleted, verified);
+    deleted.getText('note:visits').delete(0, 1);
+    expect(cacheContainedIn(verifiedOf(verified), Y.encodeStateAsUpdate(deleted))).toBe(false);
+
+    // Only the newest edit of a client whose earlier structs the verified doc lacks: it cannot integrate.
+    const other = new Y.Doc();
+    Y.applyUpdate(other, verified);
+    const sv = Y.encodeStateVector(other);
+    other.getText('note:visits').insert(0, 'y');
+    const sv2 = Y.encodeStateVector(other);
+    other.getText('note:visits').insert(0, 'z');
+    const gap = Y.diffUpdate(Y.encodeStateAsUpdate(other), sv2);
+    expect(sv).not.toEqual(sv2);
+    expect(cacheContainedIn(verifiedOf(verified), gap)).toBe(false);
   });
 });

@@ -17,19 +17,21 @@ export interface CachedPlain {
   readonly coverage: readonly { readonly author: string; readonly seq: number }[];
 }
 
-/** True if applying `cached` to a copy of `verified` changes nothing: every struct and deletion in it is verified. */
+/**
+ * True if applying `cached` to `verified` changes nothing: every struct and deletion in it is
+ * verified. Consumes `verified` (the cache is applied to it; the shadow is thrown away after).
+ */
 export function cacheContainedIn(verified: Y.Doc, cached: Uint8Array): boolean {
-  const probe = new Y.Doc({ gc: verified.gc });
+  let changed = false;
+  const onUpdate = () => (changed = true);
+  verified.on('update', onUpdate);
   try {
-    Y.applyUpdate(probe, Y.encodeStateAsUpdate(verified));
-    let changed = false;
-    probe.on('update', () => (changed = true));
-    Y.applyUpdate(probe, cached);
-    return !changed && !hasPending(probe);
+    Y.applyUpdate(verified, cached);
+    return !changed && !hasPending(verified);
   } catch {
     return false;
   } finally {
-    probe.destroy();
+    verified.off('update', onUpdate);
   }
 }
 
