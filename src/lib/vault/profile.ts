@@ -49,8 +49,9 @@ import { SystemMap } from './system-map.ts';
 import { MEMBER_NAMES_MAP, type SystemMapDef } from '../../../crdt-schemas/system.ts';
 import { isAdminRole, isWriterRole, type MembershipOp, type MembershipState, type Principal } from '../protocol/index.ts';
 import { registerEngine } from './engine.ts';
-import { openStoredCache, PlainCacheWriter, readSealedCache, type CacheRead, type PlainCacheOptions } from './plain-cache.ts';
-import type { Detach, PlainCacheStore } from '../storage/types.ts';
+import { openStoredCache, readSealedCache, type CacheRead, type PlainCacheOptions } from './plain-cache.ts';
+import { ProfileCache } from './profile-cache.ts';
+import type { Detach } from '../storage/types.ts';
 
 const NO_REFUSAL = new Observable<string | null>(null);
 
@@ -149,11 +150,7 @@ export class Profile {
   private readonly relay: { url: string; token: () => Promise<string> } | undefined;
   /** How this open used the plain-state cache: 'hit' (shown from it, then verified), or why not. */
   cacheRead: CacheRead['outcome'] = 'none';
-  /** Loading and verifying the stored envelope after a cached open (undefined after a full open). */
-  private background: Promise<void> | undefined;
-  private cacheWriter: PlainCacheWriter | undefined;
-  /** The device could write when the cache was written: edits queue while the check runs. */
-  private cachedWriter = false;
+  private readonly cache: ProfileCache;
 
   /** The relay's WebSocket URL, if this profile syncs through one. */
   get relayUrl(): string | undefined {
@@ -210,6 +207,7 @@ export class Profile {
     plain.on('afterTransaction', onTransaction);
     this.detachers.push(() => plain.off('afterTransaction', onTransaction));
     this.statusModel = new ProfileStatus(sync, undefined);
+    this.cache = new ProfileCache({ docId: access.docId, plain, sync, status: this.statusModel, role: () => this.role, detachers: this.detachers });
     this.status = this.statusModel.status;
     this.presenceModel = new ProfilePresence({ docId: access.docId, sync, connection: undefined, ...ctx });
     this.expirySweep = new ExpirySweep({
@@ -305,11 +303,9 @@ export class Profile {
       profile.cacheRead = read.outcome;
       if (read.outcome === 'hit' && o.persistence) {
         sync.openFromCache(read.contents);
-        profile.keepCache(cacheStore, o.plainCache, false);
-        profile.cachedWriter = read.contents.writer;
+        profile.cache.keep(cacheStore, o.plainCache, false);
         const persistence = o.persistence;
-        // The next task, not a microtask: the caller (a screen) shows the cached state first.
-        profile.background = new Promise((resolve) => setTimeout(resolve, 0)).then(() => profile.loadAndVerify(persistence, name, makeConnection));
+        profile.cache.verifyInBackground(read.contents.writer, async () => profile.loaded(await persistence(envelope, name), makeConnection));
         if (autoConnect) void profile.connect().catch(() => undefined);
         return profile;
       }
@@ -322,7 +318,7 @@ export class Profile {
       await profile.loaded(detach, makeConnection);
     } else await profile.loaded(detachPersistence, undefined);
     // Written once this open settles, so the next one can start from it.
-    if (cacheStore && o.plainCache) profile.keepCache(cacheStore, o.plainCache, true);
+    if (cacheStore && o.plainCache) profile.cache.keep(cacheStore, o.plainCache, true);
     if (autoConnect) await profile.connect();
     return profile;
   }
@@ -335,61 +331,16 @@ export class Profile {
   }
 
   /**
-   * After a cached open: loads the stored envelope, verifies every record and checks the cache
-   * against them (ProfileSync.verifyCached). A mismatch is shown (SYNC_CACHE_MISMATCH), the cache
-   * deleted, and nothing from this plain doc is sealed: it must be reopened from the envelope.
-   */
-  private async loadAndVerify(persistence: Persistence, name: string, makeConnection: (() => RelayConnection) | undefined): Promise<void> {
-    await this.loaded(await persistence(this.envelope, name), makeConnection);
-    const outcome = await this.sync.verifyCached();
-    if (outcome === 'mismatch') {
-      this.statusModel.setCacheProblem({ code: 'SYNC_CACHE_MISMATCH', message: 'the copy saved on this device did not match its verified records; reopen the profile to load it from them' });
-      await this.cacheWriter?.discard();
-    } else {
-      this.cacheWriter?.changed(); // the tail the cache did not cover is in now
-    }
-  }
-
-  /** Keeps this profile's plain-state cache: rewritten after changes settle, and on close. */
-  private keepCache(store: PlainCacheStore, options: PlainCacheOptions, due: boolean): void {
-    const writer = new PlainCacheWriter({
-      docId: this.access.docId,
-      store,
-      options,
-      source: async () => {
-        await this.sync.flush();
-        const state = this.sync.cacheableState();
-        return state && { ...state, writer: isWriterRole(this.role) };
-      },
-    });
-    this.cacheWriter = writer;
-    this.plain.on('update', writer.changed);
-    this.detachers.push(() => this.plain.off('update', writer.changed), () => writer.stop());
-    if (due) writer.changed();
-  }
-
-  /**
    * Resolves once the stored records are verified: at once after a full open; after a cached
    * open, when the background check is over ('mismatch': the cache held unverified content).
    */
-  async whenVerified(): Promise<'verified' | 'mismatch'> {
-    await this.background;
-    return this.sync.cacheCheckOutcome ?? 'verified';
-  }
-
-  /**
-   * What needs the engine (owner operations, the audit trail, an export) waits until the stored
-   * records are verified; after a mismatch it is refused rather than run on unverified content.
-   */
-  private async verifiedFirst(): Promise<void> {
-    if ((await this.whenVerified()) === 'mismatch') throw new VaultError('PROFILE_REBUILD_NEEDED', 'this profile must be reopened from its verified records first');
+  whenVerified(): Promise<'verified' | 'mismatch'> {
+    return this.cache.whenVerified();
   }
 
   /** Writes the plain-state cache now if it changed (the benchmark and tests; close does it too). */
-  async writeCache(): Promise<number> {
-    await this.background;
-    await this.cacheWriter?.writeNow();
-    return this.cacheWriter?.lastWrittenBytes ?? 0;
+  writeCache(): Promise<number> {
+    return this.cache.writeNow();
   }
 
   /** Undo/redo of this device's own edits. */
@@ -409,7 +360,7 @@ export class Profile {
 
   async connect(): Promise<void> {
     // After a cached open, the relay hears from this device once its own copy is loaded.
-    await this.background;
+    await this.cache.whenVerified();
     await this.connection?.connect();
   }
 
@@ -425,7 +376,7 @@ export class Profile {
   /** Seals pending local edits, and if connected waits until the relay acknowledged them. */
   async flush(timeoutMs = 30_000): Promise<void> {
     // After a cached open, edits are sealed only once the stored records are verified.
-    await this.background?.catch(() => undefined);
+    await this.cache.settled();
     await this.sync.flush();
     if (this.connection?.connection.value === 'connected') {
       await this.status.when((s) => s.connection !== 'connected' || (s.pending === 0 && s.synced), timeoutMs);
@@ -446,7 +397,7 @@ export class Profile {
   get canWrite(): boolean {
     // While a cached open is checked, the role is not folded yet: the cache's word lets edits
     // queue (nothing is sealed until the check passes, and the seal checks the real role).
-    if (this.sync.state.value.verifying) return this.cachedWriter && this.sync.cacheCheckOutcome !== 'mismatch';
+    if (this.sync.state.value.verifying) return this.cache.writableWhileChecking;
     return isWriterRole(this.role);
   }
 
@@ -557,7 +508,7 @@ export class Profile {
 
   /** Owners: add or change a member (clinicians get a fresh epoch without history by default). */
   async addMember(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
-    await this.verifiedFirst();
+    await this.cache.verifiedFirst();
     this.requireOwner('add people or change their role');
     await grant(this.sync, member, o);
     await this.audit('grant', member.publicKey, `role ${member.role}`);
@@ -565,7 +516,7 @@ export class Profile {
 
   /** Owners: remove a member and rotate the key; their connections are closed by the relay. */
   async removeMember(publicKey: SigningPublicKey): Promise<void> {
-    await this.verifiedFirst();
+    await this.cache.verifiedFirst();
     this.requireOwner('remove people');
     await revoke(this.sync, publicKey);
     await this.audit('revoke', publicKey);
@@ -574,7 +525,7 @@ export class Profile {
 
   /** Owners: end every session or membership whose time is up (relay already cut them off), and rotate. */
   async endExpiredAccess(): Promise<number> {
-    await this.verifiedFirst();
+    await this.cache.verifiedFirst();
     this.requireOwner('end sessions');
     const ended = await removeExpired(this.sync);
     if (ended > 0) await this.audit('session-end', undefined, `${ended} ended; epoch ${this.sync.currentEpoch}`);
@@ -583,7 +534,7 @@ export class Profile {
 
   /** Owners: a new epoch key for everyone current (lockboxes) and a snapshot under it. */
   async rotateKey(): Promise<number> {
-    await this.verifiedFirst();
+    await this.cache.verifiedFirst();
     this.requireOwner('change the profile key');
     const epoch = await rotate(this.sync);
     await this.audit('rotate', undefined, `epoch ${epoch}`);
@@ -592,19 +543,19 @@ export class Profile {
 
   /** Appends an event to this device's signed audit chain in the profile. */
   async audit(kind: AuditKindName, subject?: Uint8Array, detail?: string): Promise<void> {
-    await this.verifiedFirst();
+    await this.cache.verifiedFirst();
     await recordAudit(this.sync, { signer: this.ctx.signer, engine: this.ctx.engine, kind, subject, detail, now: this.ctx.now() });
   }
 
   /** The verified audit trail (every device's chain checked). */
   async auditTrail(): Promise<AuditTrail> {
-    await this.verifiedFirst();
+    await this.cache.verifiedFirst();
     return readAuditTrail(this.sync, this.ctx.engine);
   }
 
   /** The decrypted record for export; the export itself is audited. */
   async exportJSON(): Promise<Record<string, unknown>> {
-    await this.verifiedFirst();
+    await this.cache.verifiedFirst();
     await this.audit('export');
     return this.toJSON();
   }
@@ -631,10 +582,10 @@ export class Profile {
 
   async close(): Promise<void> {
     // Edits queued while the check ran are sealed only after it: wait for it.
-    await this.background?.catch(() => undefined);
+    await this.cache.settled();
     this.undoController?.destroy();
     await this.sync.flush();
-    await this.cacheWriter?.writeNow().catch(() => undefined);
+    await this.cache.writeNow().catch(() => undefined);
     this.sync.destroy();
     this.connection?.destroy();
     for (const d of this.detachers.splice(0)) d();
