@@ -252,16 +252,16 @@ export class Profile {
   }
 
   static async open(o: OpenProfileOptions): Promise<Profile> {
-    const engine = o.engine ?? (await defaultEd25519Engine());
     const name = toBase64Url(o.access.docId);
+    const cacheStore = o.plainCache ? o.persistence?.plainCache?.(name) : undefined;
+    const sealed = cacheStore ? await readSealedCache(cacheStore) : undefined;
+    // The decrypt starts now, on another thread; everything else is built meanwhile.
+    const reading: Promise<CacheRead> | undefined =
+      sealed && cacheStore && o.plainCache ? openStoredCache(sealed, cacheStore, o.access.docId, Math.max(...o.access.epochKeys.keys()), o.plainCache) : undefined;
+    const engine = o.engine ?? (await defaultEd25519Engine());
     // Named guids: a random one costs a uuid each (no one reads them: the relay and stores use `name`).
     const plain = new Y.Doc({ guid: `plain:${name}` });
     const envelope = new Y.Doc({ guid: `envelope:${name}` });
-    const cacheStore = o.plainCache ? o.persistence?.plainCache?.(name) : undefined;
-    const sealed = cacheStore ? await readSealedCache(cacheStore) : undefined;
-    // The decrypt starts now, on another thread; the engine is built below meanwhile.
-    const reading: Promise<CacheRead> | undefined =
-      sealed && cacheStore && o.plainCache ? openStoredCache(sealed, cacheStore, o.access.docId, Math.max(...o.access.epochKeys.keys()), o.plainCache) : undefined;
     // Without a cache store, the stored envelope is loaded and verified before anything else.
     const detachPersistence = o.persistence && !reading ? await o.persistence(envelope, name) : undefined;
     const sync = ProfileSync.create({
