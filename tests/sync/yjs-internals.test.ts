@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { hasPending, rootOf, valuesWithClient } from '../../src/lib/sync/yjs-internals.ts';
+import { hasPending, rootOf, usesClient, valuesWithClient } from '../../src/lib/sync/yjs-internals.ts';
 
 describe('Yjs internals adapter', () => {
   it('hasPending: structs whose dependency is missing are pending until it arrives', () => {
@@ -25,6 +25,19 @@ describe('Yjs internals adapter', () => {
     Y.applyUpdate(target, withA);
     expect(hasPending(target)).toBe(false);
     expect(target.getMap('m').toJSON()).toEqual({ a: 1, b: 2 });
+  });
+
+  it('usesClient: true exactly for the clientIDs whose structs the doc holds (what its state vector lists)', () => {
+    const source = new Y.Doc();
+    source.clientID = 7;
+    source.getText('t').insert(0, 'x');
+    const target = new Y.Doc();
+    target.clientID = 9;
+    expect(usesClient(target, 7)).toBe(false);
+    Y.applyUpdate(target, Y.encodeStateAsUpdate(source));
+    expect(usesClient(target, 7)).toBe(true);
+    expect(usesClient(target, 9)).toBe(false); // its own, with nothing written on it yet
+    expect([...Y.decodeStateVector(Y.encodeStateVector(target)).keys()]).toEqual([7]);
   });
 
   it('rootOf: a nested map belongs to the root map it sits in', () => {

@@ -67,6 +67,10 @@ export const ProtocolErrors = {
   /** This device could not seal its own queued edits into a record (a local crypto or storage failure). */
   SYNC_SEAL_FAILED: 190,
   SYNC_SWEEP_FAILED: 191,
+  /** This device's sealed plain-state cache could not be opened (tampered, wrong key, damaged); ignored. */
+  SYNC_CACHE_UNREADABLE: 198,
+  /** The plain-state cache held content the verified envelope does not (never kept: rebuilt from the envelope). */
+  SYNC_CACHE_MISMATCH: 199,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof ProtocolErrors;

@@ -5,6 +5,12 @@
 export interface StoredDevice {
   /** AES-GCM wrapping key (non-extractable in browsers). */
   readonly wrappingKey: CryptoKey;
+  /**
+   * AES-GCM key of this device's plain-state caches (vault/plain-cache.ts), non-extractable;
+   * absent on devices set up before caches existed (made on next resume). Clearing the store
+   * makes every cache of this device unreadable, even one whose database survived an erase.
+   */
+  readonly cacheKey?: CryptoKey;
   /** Identity seed and device keys, wrapped (key-store.ts). */
   readonly wrapped: { readonly v: 1; readonly iv: string; readonly ct: string };
   /** Public: the device certificate (base64url). */

@@ -10,7 +10,22 @@ export interface DocMeta {
 export type Detach = (() => void) & { readonly meta?: DocMeta };
 
 /**
- * Keeps an envelope doc persisted on this device (ciphertext only): loads what is stored into
- * `envelope`, persists later updates, and returns a function that stops persisting.
+ * Where one document's sealed plain-state cache lives on this device (vault/plain-cache.ts
+ * seals it; this only keeps bytes). Kept beside the document's envelope copy, so whatever
+ * erases that copy erases the cache too.
  */
-export type Persistence = (envelope: Y.Doc, name: string) => Promise<Detach> | Detach;
+export interface PlainCacheStore {
+  read(): Promise<Uint8Array | undefined>;
+  write(sealed: Uint8Array): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/**
+ * Keeps an envelope doc persisted on this device (ciphertext only): loads what is stored into
+ * `envelope`, persists later updates, and returns a function that stops persisting. A store
+ * that can also keep a sealed plain-state cache per document offers `plainCache` (read before
+ * the envelope is loaded: that is the point of it).
+ */
+export type Persistence = ((envelope: Y.Doc, name: string) => Promise<Detach> | Detach) & {
+  readonly plainCache?: (name: string) => PlainCacheStore;
+};

@@ -18,7 +18,9 @@ export type OutboxBlock =
   /** This device holds no key for the epoch records are sealed under now. */
   | 'no-key'
   /** This device's member may not write. */
-  | 'read-only';
+  | 'read-only'
+  /** Opened from the plain-state cache: nothing is sealed until the envelope is verified against it. */
+  | 'verifying';
 
 export interface OutboxContext {
   readonly now: () => number;

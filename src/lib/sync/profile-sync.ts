@@ -13,6 +13,7 @@ import { secureRandom, toHex, type BoxKeyPair, type Ed25519Engine, type RandomSo
 import {
   encodeUpdatePayload,
   ENVELOPE_MAP,
+  fail,
   isWriterRole,
   RecordType,
   Role,
@@ -32,6 +33,8 @@ import { OwnRecordRefused, OwnTransaction, type OwnWriteGuard } from './own-tran
 import { ProblemList } from './problems.ts';
 import { ReplicaState } from './replica-state.ts';
 import type { SyncProblem } from './status.ts';
+import { CachedOpenCheck, type CacheCheck, type CachedPlain } from './cached-open.ts';
+import { usesClient } from './yjs-internals.ts';
 
 /** Origin of transactions that apply verified remote records to the plain doc. */
 export const REMOTE_ORIGIN = Symbol('fhv:remote');
@@ -72,6 +75,11 @@ export interface ProfileSyncOptions {
   readonly compactEvery?: number;
   /** When to compact; `compactEvery` wins if both are given. */
   readonly compaction?: CompactionPolicy;
+  /**
+   * The plain state of a device-local cache (decrypted by the vault): applied at once, and the
+   * envelope verified later by `verifyCached` (docs/decisions/0020).
+   */
+  readonly cached?: CachedPlain;
 }
 
 export interface LocalState {
@@ -80,6 +88,8 @@ export interface LocalState {
   /** Records held because a predecessor in their author's chain is missing (or its key). */
   readonly gaps: number;
   readonly problems: readonly SyncProblem[];
+  /** Opened from the plain-state cache and the stored envelope not yet verified against it. */
+  readonly verifying: boolean;
 }
 
 export const DEFAULT_BATCH_WINDOW_MS = 20;
@@ -89,7 +99,7 @@ export class ProfileSync {
   readonly docId: Uint8Array;
   readonly plain: Y.Doc;
   readonly envelope: Y.Doc;
-  readonly state = new Observable<LocalState>({ queued: 0, gaps: 0, problems: [] });
+  readonly state = new Observable<LocalState>({ queued: 0, gaps: 0, problems: [], verifying: false });
   /** Fires after each verified remote record is applied (author hex, record type). */
   readonly applied = new Observable<{ author: string; type: RecordTypeCode; seq: number } | null>(null);
   /** Bumped whenever the membership fold takes an op (own or remote): roles, devices, invites, epoch. */
@@ -119,6 +129,8 @@ export class ProfileSync {
    */
   private compactionAllowed: () => boolean = () => true;
   private guard: OwnWriteGuard | undefined;
+  /** While a cached open is checked (kept after a mismatch: nothing is sealed from this plain doc then). */
+  private check: CachedOpenCheck | undefined;
 
   private constructor(o: ProfileSyncOptions) {
     this.docId = o.docId;
@@ -173,14 +185,90 @@ export class ProfileSync {
     this.newSession();
   }
 
-  /** Opens a profile: applies everything already in the envelope, then follows both docs. */
+  /**
+   * Opens a profile: applies everything already in the envelope, then follows both docs. With
+   * `cached`, applies the cached plain state instead and returns at once: the caller loads the
+   * envelope and calls `verifyCached`; until it is done nothing is sealed and own writes wait.
+   */
   static async open(o: ProfileSyncOptions): Promise<ProfileSync> {
     const sync = new ProfileSync(o);
-    sync.inbox.takeAll();
-    await sync.inbox.drain();
-    sync.map.observe(sync.inbox.onEnvelopeChange);
-    sync.plain.on('updateV2', sync.onPlainUpdate);
+    if (o.cached) sync.openFromCache(o.cached);
+    else await sync.openFromEnvelope();
     return sync;
+  }
+
+  /** The engine alone, before either open below (the vault builds it while the cache is read). */
+  static create(o: ProfileSyncOptions): ProfileSync {
+    return new ProfileSync(o);
+  }
+
+  /** Applies everything already in the envelope, then follows both docs. */
+  async openFromEnvelope(): Promise<void> {
+    this.inbox.takeAll();
+    await this.inbox.drain();
+    this.map.observe(this.inbox.onEnvelopeChange);
+    this.plain.on('updateV2', this.onPlainUpdate);
+  }
+
+  /** Applies the cached plain state; the envelope is verified against it later (verifyCached). */
+  openFromCache(cached: CachedPlain): void {
+    Y.applyUpdate(this.plain, cached.state, REMOTE_ORIGIN);
+    // The session was picked on an empty doc: this device's clientID must be none the cache uses.
+    if (usesClient(this.plain, this.plain.clientID)) {
+      this.replica.clientAuthors.delete(this.plain.clientID);
+      this.newSession();
+    }
+    this.check = new CachedOpenCheck(cached);
+    // Edits made now are queued (sealBlock says 'verifying'), never lost.
+    this.plain.on('updateV2', this.onPlainUpdate);
+    this.publish();
+  }
+
+  /**
+   * After a cached open, once the stored envelope is loaded: verifies and applies every record
+   * (the tail the cache does not cover reaches the plain doc here), then checks that the cache
+   * holds nothing the verified records do not. On 'verified' sealing resumes; on 'mismatch'
+   * nothing is ever sealed from this plain doc (it holds unverified content): the caller
+   * reports it and rebuilds from the envelope.
+   */
+  async verifyCached(): Promise<CacheCheck> {
+    const check = this.check;
+    if (!check) return 'verified';
+    if (check.outcome) return check.outcome;
+    check.start();
+    this.inbox.takeAll();
+    this.map.observe(this.inbox.onEnvelopeChange);
+    await this.inbox.drain();
+    const outcome = check.finish();
+    if (outcome === 'verified') this.check = undefined;
+    this.publish();
+    this.outbox.schedule();
+    return outcome;
+  }
+
+  /** The cached open's check result once over ('mismatch' stays); undefined for a full open or while checking. */
+  get cacheCheckOutcome(): CacheCheck | undefined {
+    return this.check?.outcome;
+  }
+
+  /** Resolves once a cached open's check is over (at once for a full open). */
+  whenVerified(): Promise<void> {
+    return this.check?.done ?? Promise.resolve();
+  }
+
+  /** Chain heads (hex author, seq) applied into the plain doc: what a cache written now covers. */
+  coveredHeads(): { author: string; seq: number }[] {
+    return this.replica.coverage().map((h) => ({ author: toHex(h.author), seq: h.seq }));
+  }
+
+  /**
+   * The plain state as a cache may record it, or undefined if it may not now: while a cached
+   * open is checked (or failed its check), or while local edits are not yet sealed (the cache
+   * must hold only what records cover, or they would never be sealed after a reload).
+   */
+  cacheableState(): { state: Uint8Array; coverage: { author: string; seq: number }[]; epoch: number } | undefined {
+    if (this.check || this.destroyed || this.outbox.queued > 0) return undefined;
+    return { state: Y.encodeStateAsUpdate(this.plain), coverage: this.coveredHeads(), epoch: this.currentEpoch };
   }
 
   /** What this replica verified and indexed: membership fold, coverage, live records. */
@@ -259,6 +347,9 @@ export class ProfileSync {
    */
   transact<T>(plan: (tx: OwnTransaction) => Promise<T>): Promise<T> {
     return this.writes.run(async () => {
+      // After a cached open, own records are judged against the verified state only.
+      await this.whenVerified();
+      if (this.check) throw new OwnRecordRefused(fail('SYNC_CACHE_MISMATCH', 'this copy of the profile is being rebuilt from its verified records'));
       const tx = new OwnTransaction({
         docId: this.docId,
         signer: this.signer,
@@ -332,6 +423,7 @@ export class ProfileSync {
 
   destroy(): void {
     this.destroyed = true;
+    this.check?.end();
     this.outbox.stop();
     this.map.unobserve(this.inbox.onEnvelopeChange);
     this.plain.off('updateV2', this.onPlainUpdate);
@@ -357,11 +449,10 @@ export class ProfileSync {
   }
 
   private newSession(): void {
-    const used = new Set(Y.decodeStateVector(Y.encodeStateVector(this.plain)).keys());
     do {
       this.session = new DataView(this.random(4).buffer).getUint32(0);
       this.plain.clientID = clientIdFor(this.docId, this.signer.publicKey, this.session);
-    } while (used.has(this.plain.clientID));
+    } while (usesClient(this.plain, this.plain.clientID));
     this.outbox.useSession(this.session);
     this.replica.clientAuthors.set(this.plain.clientID, this.me);
   }
@@ -374,6 +465,7 @@ export class ProfileSync {
   private sealBlock(): OutboxBlock | undefined {
     // Before the membership log (or the current epoch's lockbox) has arrived we cannot seal
     // correctly yet: keep edits queued.
+    if (this.check) return 'verifying';
     if (!this.index.membership.hasGenesis) return 'no-genesis';
     if (!this.ring.has(this.currentEpoch)) return 'no-key';
     if (!this.canWrite()) return 'read-only';
@@ -415,6 +507,7 @@ export class ProfileSync {
 
   private applyRemote(update: VerifiedUpdate) {
     const result = applyVerified(this.plain, update, REMOTE_ORIGIN);
+    this.check?.verified(update, REMOTE_ORIGIN);
     // Yjs picks a new random clientID if it sees ours used elsewhere; ours must stay derived.
     if (this.plain.clientID !== clientIdFor(this.docId, this.signer.publicKey, this.session)) this.newSession();
     this.outbox.remoteApplied(); // someone else is editing: stop holding own records back
@@ -422,6 +515,6 @@ export class ProfileSync {
   }
 
   private publish(): void {
-    this.state.set({ queued: this.outbox?.queued ?? 0, gaps: this.replica.waiting, problems: this.problems.all });
+    this.state.set({ queued: this.outbox?.queued ?? 0, gaps: this.replica.waiting, problems: this.problems.all, verifying: this.check !== undefined });
   }
 }

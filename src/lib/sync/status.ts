@@ -15,7 +15,7 @@ export interface SyncProblem {
 
 export interface SyncStatus {
   /** The one-word summary the UI shows. */
-  readonly state: 'synced' | 'pending' | 'offline' | 'error';
+  readonly state: 'synced' | 'pending' | 'offline' | 'error' | 'verifying';
   readonly connection: Connection;
   /** Local changes not yet acknowledged by the relay (sealed-but-unsent + unsealed). */
   readonly pending: number;
@@ -24,6 +24,11 @@ export interface SyncStatus {
   readonly problems: readonly SyncProblem[];
   /** True once the first catch-up with the relay completed in this session. */
   readonly synced: boolean;
+  /**
+   * Shown from this device's plain-state cache while the stored records are still being
+   * verified against it (docs/decisions/0020): neither synced nor verified yet.
+   */
+  readonly verifying: boolean;
 }
 
 export function summarize(s: Omit<SyncStatus, 'state'>): SyncStatus {
@@ -31,10 +36,13 @@ export function summarize(s: Omit<SyncStatus, 'state'>): SyncStatus {
   const state =
     s.problems.length > 0
       ? 'error'
-      : s.connection !== 'connected'
+      : s.verifying
+        ? 'verifying'
+        : s.connection !== 'connected'
         ? 'offline'
         : s.pending > 0 || s.gaps > 0 || !s.synced
           ? 'pending'
           : 'synced';
-  return { ...s, state };
+  // While verifying, nothing may read as synced.
+  return { ...s, synced: s.synced && !s.verifying, state };
 }

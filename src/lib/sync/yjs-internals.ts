@@ -13,6 +13,14 @@ export function hasPending(doc: Y.Doc): boolean {
   return doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
 }
 
+/**
+ * Whether the doc holds structs of this clientID (`store.clients`): what Y.encodeStateVector
+ * reads, without encoding and decoding it (a new session's clientID is checked at every open).
+ */
+export function usesClient(doc: Y.Doc, client: number): boolean {
+  return doc.store.clients.has(client);
+}
+
 /** The root type a (possibly nested) shared type sits in: follows `_item.parent`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Yjs types its shared types' events as any
 type SharedType = Y.AbstractType<any>;

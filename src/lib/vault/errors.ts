@@ -49,6 +49,8 @@ export const VaultErrors = {
   BLOB_DOWNLOAD_FAILED: 255,
   /** The document record names no stored file (nothing to download). */
   BLOB_NOT_ATTACHED: 256,
+  /** Opened from this device's plain-state cache, which did not match the verified records: reopen first. */
+  PROFILE_REBUILD_NEEDED: 299,
 } as const;
 
 export type VaultErrorCode = keyof typeof VaultErrors;

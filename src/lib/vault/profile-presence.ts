@@ -14,7 +14,8 @@ const REFRESH_MS = 20_000;
 export interface PresenceContext {
   readonly docId: Uint8Array;
   readonly sync: ProfileSync;
-  readonly connection: RelayConnection | undefined;
+  /** Attached later (attach) after a cached open: the connection is made once the envelope is loaded. */
+  connection: RelayConnection | undefined;
   readonly engine: Ed25519Engine;
   readonly random: RandomSource;
   readonly now: () => number;
@@ -30,8 +31,15 @@ export class ProfilePresence {
   private detach: (() => void) | undefined;
 
   constructor(c: PresenceContext) {
-    this.c = c;
-    const awareness = c.connection?.provider.awareness;
+    this.c = { ...c };
+    if (c.connection) this.attach(c.connection);
+  }
+
+  /** Follows this connection's presence (once; a cached open attaches it after loading the envelope). */
+  attach(connection: RelayConnection): void {
+    this.c.connection = connection;
+    const c = this.c;
+    const awareness = connection.provider.awareness;
     if (!awareness) return;
     const refresh = async () => {
       const entries: PresenceEntry[] = [];
@@ -51,6 +59,7 @@ export class ProfilePresence {
     const onChange = () => void refresh();
     awareness.on('change', onChange);
     this.detach = () => awareness.off('change', onChange);
+    if (this.state) void this.publish();
   }
 
   /** Shares who you are and where (encrypted, signed); refreshed while the profile is open. */

@@ -2,7 +2,8 @@
  * A profile's sync status, the one truth the UI and CLI show: what the engine reports (queued
  * edits, gaps, problems), what the relay connection says (connected, acknowledged, refused, a
  * refused incoming change), the expiry sweep's failure, and whether the current catch-up was
- * verified and applied, not only received. Own records the relay has not confirmed survive a
+ * verified and applied, not only received, and whether a profile opened from its plain-state
+ * cache has been verified against its stored records yet (state 'verifying' until then). Own records the relay has not confirmed survive a
  * reload through a device-local counter (pending stays true after an offline reload).
  */
 import type { DocMeta } from '../storage/types.ts';
@@ -31,11 +32,13 @@ function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncPro
 export class ProfileStatus {
   readonly status: Observable<SyncStatus>;
   private readonly sync: ProfileSync;
-  private readonly connection: RelayConnection | undefined;
+  private connection: RelayConnection | undefined;
   private readonly detachers: Array<() => void> = [];
   /** The current connection's catch-up has been verified and applied by the engine. */
   private caughtUp = false;
   private sweepProblem: SyncProblem | undefined;
+  /** A problem with this device's plain-state cache (unreadable, or not matching the verified records). */
+  private cacheProblem: SyncProblem | undefined;
   /** Own chain length the relay had confirmed (undefined: this store keeps no such value). */
   private ackedOwnSeq: number | undefined;
 
@@ -44,7 +47,12 @@ export class ProfileStatus {
     this.connection = connection;
     this.status = new Observable(this.compute());
     this.detachers.push(sync.state.subscribe(this.update));
-    if (!connection) return;
+    if (connection) this.attachConnection(connection);
+  }
+
+  /** Follows the relay connection (a cached open makes it once the envelope is loaded). */
+  attachConnection(connection: RelayConnection): void {
+    this.connection = connection;
     this.detachers.push(connection.connection.subscribe(this.update), connection.unsynced.subscribe(this.update), connection.refusal.subscribe(this.update), connection.refusedIncoming.subscribe(this.update));
     // "Synced" once the catch-up is also verified and applied, not only received: a screen
     // that reads right after it sees the relay's records (roles included), not a fold in flight.
@@ -52,7 +60,7 @@ export class ProfileStatus {
       connection.synced.subscribe((synced) => {
         this.caughtUp = false;
         this.update();
-        if (synced) void sync.drain().then(() => {
+        if (synced) void this.sync.drain().then(() => {
           this.caughtUp = connection.synced.value;
           this.update();
         });
@@ -63,6 +71,12 @@ export class ProfileStatus {
   /** The expiry sweep's problem, or undefined once a sweep succeeded. */
   setSweepProblem(problem: SyncProblem | undefined): void {
     this.sweepProblem = problem;
+    this.update();
+  }
+
+  /** The plain-state cache's problem (kept until the person acknowledges problems by reopening). */
+  setCacheProblem(problem: SyncProblem | undefined): void {
+    this.cacheProblem = problem;
     this.update();
   }
 
@@ -98,6 +112,7 @@ export class ProfileStatus {
     const refusal = c?.refusal.value;
     let problems = refusal ? [...local.problems, ...refusalProblem(refusal, local.problems)] : local.problems;
     if (this.sweepProblem) problems = [...problems, this.sweepProblem];
+    if (this.cacheProblem) problems = [...problems, this.cacheProblem];
     const refusedIncoming = c?.refusedIncoming.value;
     if (refusedIncoming && isProtocolErrorCode(refusedIncoming)) {
       problems = [
@@ -117,6 +132,7 @@ export class ProfileStatus {
       gaps: local.gaps,
       problems,
       synced: c ? c.synced.value && this.caughtUp : false,
+      verifying: local.verifying,
     });
   }
 }

@@ -42,7 +42,7 @@ import type { Persistence } from '../storage/types.ts';
 import type { CompactionPolicy } from '../sync/compaction.ts';
 import { REMOTE_ORIGIN } from '../sync/profile-sync.ts';
 import { toHex } from '../crypto/index.ts';
-import { ProfileRecords, plainValue } from './records.ts';
+import { LOCAL_ORIGIN, ProfileRecords, plainValue } from './records.ts';
 import { changedRoots } from './roots.ts';
 import { VaultError } from './errors.ts';
 import { UndoController } from './undo.ts';
@@ -51,6 +51,9 @@ import { SystemMap } from './system-map.ts';
 import { MEMBER_NAMES_MAP, type SystemMapDef } from '../../../crdt-schemas/system.ts';
 import { isAdminRole, isWriterRole, type MembershipOp, type MembershipState, type Principal } from '../protocol/index.ts';
 import { registerEngine } from './engine.ts';
+import { openStoredCache, readSealedCache, type CacheRead, type PlainCacheOptions } from './plain-cache.ts';
+import { ProfileCache } from './profile-cache.ts';
+import type { Detach } from '../storage/types.ts';
 
 const NO_REFUSAL = new Observable<string | null>(null);
 
@@ -101,6 +104,12 @@ export interface OpenProfileOptions {
    * Off only where a test drives every step itself (the seeded harness calls endExpiredAccess).
    */
   readonly expirySweep?: boolean;
+  /**
+   * This device's plain-state cache key (vault/plain-cache.ts): with a persistence that keeps
+   * caches, the profile opens from the cache when there is one and verifies the stored
+   * envelope in the background (docs/decisions/0020), and keeps the cache up to date.
+   */
+  readonly plainCache?: PlainCacheOptions;
 }
 
 export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
@@ -127,7 +136,10 @@ export class Profile {
   readonly name: string;
   readonly access: ProfileAccess;
   private readonly sync: ProfileSync;
-  private readonly connection: RelayConnection | undefined;
+  /** Made once the stored envelope is loaded (after a cached open that is after `open` returns). */
+  private connection: RelayConnection | undefined;
+  /** The connection's refusal, forwarded: stable for callers that take it before the connection exists. */
+  private readonly refusalSeen = new Observable<string | null>(null);
   readonly status: Observable<SyncStatus>;
   private readonly plain: Y.Doc;
   private readonly statusModel: ProfileStatus;
@@ -138,13 +150,15 @@ export class Profile {
   private readonly detachers: Array<() => void> = [];
   /** Typed health records (validated writes, per-record history). */
   readonly records: ProfileRecords;
-  /** Undo/redo of this device's own edits. */
-  readonly undo: UndoController;
+  private undoController: UndoController | undefined;
   /** Bumped after every change to the plain doc, with the root names that changed. */
   readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
   private readonly notes = new Map<string, NoteHandle>();
   private readonly systemMaps = new Map<string, SystemMap<unknown>>();
   private readonly relay: { url: string; token: () => Promise<string> } | undefined;
+  /** How this open used the plain-state cache: 'hit' (shown from it, then verified), or why not. */
+  cacheRead: CacheRead['outcome'] = 'none';
+  private readonly cache: ProfileCache;
 
   /** The relay's WebSocket URL, if this profile syncs through one. */
   get relayUrl(): string | undefined {
@@ -173,9 +187,24 @@ export class Profile {
       canWrite: () => this.canWrite,
       authorOfClient: (c) => sync.authorOfClient(c),
     });
-    this.undo = new UndoController(plain, this.records);
+    // The undo manager is made on first use or when the first own edit starts (it must see every
+    // own edit), not on the way to the first screen.
+    const beforeOwnEdit = (tr: Y.Transaction) => {
+      if (tr.origin === LOCAL_ORIGIN && !this.undoController) void this.undo;
+    };
+    plain.on('beforeTransaction', beforeOwnEdit);
+    this.detachers.push(() => plain.off('beforeTransaction', beforeOwnEdit));
     this.guardOwnWrites(sync);
-    registerEngine(this, { sync, connection, plainDoc: plain, envelopeDoc: envelope });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the engine door reads the connection made later
+    const profile = this;
+    registerEngine(this, {
+      sync,
+      get connection() {
+        return profile.connection;
+      },
+      plainDoc: plain,
+      envelopeDoc: envelope,
+    });
     const onTransaction = (tr: Y.Transaction) => {
       if (tr.changed.size === 0) return;
       const roots = changedRoots(plain, tr);
@@ -185,9 +214,10 @@ export class Profile {
     };
     plain.on('afterTransaction', onTransaction);
     this.detachers.push(() => plain.off('afterTransaction', onTransaction));
-    this.statusModel = new ProfileStatus(sync, connection);
+    this.statusModel = new ProfileStatus(sync, undefined);
+    this.cache = new ProfileCache({ docId: access.docId, plain, sync, status: this.statusModel, role: () => this.role, detachers: this.detachers });
     this.status = this.statusModel.status;
-    this.presenceModel = new ProfilePresence({ docId: access.docId, sync, connection, ...ctx });
+    this.presenceModel = new ProfilePresence({ docId: access.docId, sync, connection: undefined, ...ctx });
     this.expirySweep = new ExpirySweep({
       isOwner: () => this.isOwner,
       nextExpiry: () => nextExpiry(sync),
@@ -197,6 +227,21 @@ export class Profile {
     });
     this.detachers.push(sync.membershipVersion.subscribe(() => this.expirySweep.arm()), () => this.expirySweep.stop());
     this.detachers.push(() => this.statusModel.destroy(), () => this.presenceModel.destroy());
+    if (connection) this.attachConnection(connection);
+  }
+
+  /** Status, presence, refusals and compaction follow the relay connection from now on. */
+  private attachConnection(connection: RelayConnection): void {
+    this.connection = connection;
+    this.statusModel.attachConnection(connection);
+    this.presenceModel.attach(connection);
+    this.sync.setCompactionGate(() => connection.synced.value);
+    this.detachers.push(
+      connection.refusal.subscribe((r) => this.refusalSeen.set(r)),
+      connection.synced.subscribe((synced) => {
+        if (synced) void this.sync.compactIfDue().catch(() => undefined);
+      }),
+    );
   }
 
   /** Creates a new profile: the caller's key becomes its first owner. */
@@ -215,12 +260,19 @@ export class Profile {
   }
 
   static async open(o: OpenProfileOptions): Promise<Profile> {
-    const engine = o.engine ?? (await defaultEd25519Engine());
     const name = toBase64Url(o.access.docId);
-    const plain = new Y.Doc();
-    const envelope = new Y.Doc();
-    const detachPersistence = o.persistence ? await o.persistence(envelope, name) : undefined;
-    const sync = await ProfileSync.open({
+    const cacheStore = o.plainCache ? o.persistence?.plainCache?.(name) : undefined;
+    const sealed = cacheStore ? await readSealedCache(cacheStore) : undefined;
+    // The decrypt starts now, on another thread; everything else is built meanwhile.
+    const reading: Promise<CacheRead> | undefined =
+      sealed && cacheStore && o.plainCache ? openStoredCache(sealed, cacheStore, o.access.docId, Math.max(...o.access.epochKeys.keys()), o.plainCache) : undefined;
+    const engine = o.engine ?? (await defaultEd25519Engine());
+    // Named guids: a random one costs a uuid each (no one reads them: the relay and stores use `name`).
+    const plain = new Y.Doc({ guid: `plain:${name}` });
+    const envelope = new Y.Doc({ guid: `envelope:${name}` });
+    // Without a cache store, the stored envelope is loaded and verified before anything else.
+    const detachPersistence = o.persistence && !reading ? await o.persistence(envelope, name) : undefined;
+    const sync = ProfileSync.create({
       docId: o.access.docId,
       plain,
       envelope,
@@ -236,6 +288,7 @@ export class Profile {
       compactEvery: o.compactEvery,
       compaction: o.compaction,
     });
+    if (!reading) await sync.openFromEnvelope();
     const now = o.now ?? Date.now;
     const token = () =>
       createAuthToken({
@@ -245,34 +298,76 @@ export class Profile {
         genesisNonce: o.access.genesisNonce,
         engine,
       });
-    const connection = o.relayUrl
-      ? new RelayConnection({
-          url: o.relayUrl,
-          name,
-          docId: o.access.docId,
-          envelope,
-          engine,
-          now,
-          minReconnectDelayMs: o.minReconnectDelayMs,
-          connectTimeoutMs: o.connectTimeoutMs,
-          token,
-          socket: o.relaySocket?.url === o.relayUrl ? o.relaySocket : undefined,
-        })
+    // The connection reads the stored envelope when made (its gate index, what it offers the
+    // relay): it is made only once that is loaded.
+    const makeConnection = o.relayUrl
+      ? () =>
+          new RelayConnection({
+            url: o.relayUrl!,
+            name,
+            docId: o.access.docId,
+            envelope,
+            engine,
+            now,
+            minReconnectDelayMs: o.minReconnectDelayMs,
+            connectTimeoutMs: o.connectTimeoutMs,
+            token,
+            socket: o.relaySocket?.url === o.relayUrl ? o.relaySocket : undefined,
+          })
       : undefined;
-    if (connection) {
-      sync.setCompactionGate(() => connection.synced.value);
-      connection.synced.subscribe((synced) => {
-        if (synced) void sync.compactIfDue().catch(() => undefined);
-      });
-    }
     const ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
-    const profile = new Profile(o.access, sync, connection, plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
+    const profile = new Profile(o.access, sync, reading ? undefined : makeConnection?.(), plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
     if (o.expirySweep === false) profile.expirySweep.stop();
     else profile.expirySweep.arm();
-    if (detachPersistence) profile.detachers.push(detachPersistence);
-    if (detachPersistence?.meta) await profile.statusModel.trackAcknowledged(detachPersistence.meta);
-    if (connection && o.autoConnect !== false) await profile.connect();
+    const autoConnect = makeConnection !== undefined && o.autoConnect !== false;
+    if (reading && cacheStore && o.plainCache) {
+      const read = await reading;
+      profile.cacheRead = read.outcome;
+      if (read.outcome === 'hit' && o.persistence) {
+        sync.openFromCache(read.contents);
+        profile.cache.keep(cacheStore, o.plainCache, false);
+        const persistence = o.persistence;
+        profile.cache.verifyInBackground(read.contents.writer, async () => profile.loaded(await persistence(envelope, name), makeConnection));
+        if (autoConnect) void profile.connect().catch(() => undefined);
+        return profile;
+      }
+      if (read.outcome === 'unreadable') {
+        profile.statusModel.setCacheProblem({ code: 'SYNC_CACHE_UNREADABLE', message: 'the copy saved on this device could not be opened; it was set aside and the profile loaded from its records' });
+      }
+      // No usable cache: the full path, as if there were none.
+      const detach = o.persistence ? await o.persistence(envelope, name) : undefined;
+      await sync.openFromEnvelope();
+      await profile.loaded(detach, makeConnection);
+    } else await profile.loaded(detachPersistence, undefined);
+    // Written once this open settles, so the next one can start from it.
+    if (cacheStore && o.plainCache) profile.cache.keep(cacheStore, o.plainCache, true);
+    if (autoConnect) await profile.connect();
     return profile;
+  }
+
+  /** The stored envelope is in: keep persisting, make the connection, count unconfirmed own records. */
+  private async loaded(detach: Detach | undefined, makeConnection: (() => RelayConnection) | undefined): Promise<void> {
+    if (detach) this.detachers.push(detach);
+    if (makeConnection) this.attachConnection(makeConnection());
+    if (detach?.meta) await this.statusModel.trackAcknowledged(detach.meta);
+  }
+
+  /**
+   * Resolves once the stored records are verified: at once after a full open; after a cached
+   * open, when the background check is over ('mismatch': the cache held unverified content).
+   */
+  whenVerified(): Promise<'verified' | 'mismatch'> {
+    return this.cache.whenVerified();
+  }
+
+  /** Writes the plain-state cache now if it changed (the benchmark and tests; close does it too). */
+  writeCache(): Promise<number> {
+    return this.cache.writeNow();
+  }
+
+  /** Undo/redo of this device's own edits. */
+  get undo(): UndoController {
+    return (this.undoController ??= new UndoController(this.plain, this.records));
   }
 
   /** Other people here now (verified, decrypted presence), newest first. */
@@ -286,6 +381,8 @@ export class Profile {
   }
 
   async connect(): Promise<void> {
+    // After a cached open, the relay hears from this device once its own copy is loaded.
+    await this.cache.whenVerified();
     await this.connection?.connect();
   }
 
@@ -305,6 +402,8 @@ export class Profile {
 
   /** Seals pending local edits, and if connected waits until the relay acknowledged them. */
   async flush(timeoutMs = 30_000): Promise<void> {
+    // After a cached open, edits are sealed only once the stored records are verified.
+    await this.cache.settled();
     await this.sync.flush();
     if (this.connection?.connection.value === 'connected') {
       await this.status.when((s) => s.connection !== 'connected' || (s.pending === 0 && s.synced), timeoutMs);
@@ -323,6 +422,9 @@ export class Profile {
   }
 
   get canWrite(): boolean {
+    // While a cached open is checked, the role is not folded yet: the cache's word lets edits
+    // queue (nothing is sealed until the check passes, and the seal checks the real role).
+    if (this.sync.state.value.verifying) return this.cache.writableWhileChecking;
     return isWriterRole(this.role);
   }
 
@@ -433,6 +535,7 @@ export class Profile {
 
   /** Owners: add or change a member (clinicians get a fresh epoch without history by default). */
   async addMember(member: MemberEntry, o: { history?: boolean } = {}): Promise<void> {
+    await this.cache.verifiedFirst();
     this.requireOwner('add people or change their role');
     await grant(this.sync, member, o);
     await this.audit('grant', member.publicKey, `role ${member.role}`);
@@ -440,6 +543,7 @@ export class Profile {
 
   /** Owners: remove a member and rotate the key; their connections are closed by the relay. */
   async removeMember(publicKey: SigningPublicKey): Promise<void> {
+    await this.cache.verifiedFirst();
     this.requireOwner('remove people');
     await revoke(this.sync, publicKey);
     await this.audit('revoke', publicKey);
@@ -448,6 +552,7 @@ export class Profile {
 
   /** Owners: end every session or membership whose time is up (relay already cut them off), and rotate. */
   async endExpiredAccess(): Promise<number> {
+    await this.cache.verifiedFirst();
     this.requireOwner('end sessions');
     const ended = await removeExpired(this.sync);
     if (ended > 0) await this.audit('session-end', undefined, `${ended} ended; epoch ${this.sync.currentEpoch}`);
@@ -456,6 +561,7 @@ export class Profile {
 
   /** Owners: a new epoch key for everyone current (lockboxes) and a snapshot under it. */
   async rotateKey(): Promise<number> {
+    await this.cache.verifiedFirst();
     this.requireOwner('change the profile key');
     const epoch = await rotate(this.sync);
     await this.audit('rotate', undefined, `epoch ${epoch}`);
@@ -464,16 +570,19 @@ export class Profile {
 
   /** Appends an event to this device's signed audit chain in the profile. */
   async audit(kind: AuditKindName, subject?: Uint8Array, detail?: string): Promise<void> {
+    await this.cache.verifiedFirst();
     await recordAudit(this.sync, { signer: this.ctx.signer, engine: this.ctx.engine, kind, subject, detail, now: this.ctx.now() });
   }
 
   /** The verified audit trail (every device's chain checked). */
   async auditTrail(): Promise<AuditTrail> {
+    await this.cache.verifiedFirst();
     return readAuditTrail(this.sync, this.ctx.engine);
   }
 
   /** The decrypted record for export; the export itself is audited. */
   async exportJSON(): Promise<Record<string, unknown>> {
+    await this.cache.verifiedFirst();
     await this.audit('export');
     return this.toJSON();
   }
@@ -495,12 +604,15 @@ export class Profile {
 
   /** The relay's refusal of this device's connection (a stable code), if any. */
   get refusal(): Observable<string | null> {
-    return this.connection?.refusal ?? NO_REFUSAL;
+    return this.relay ? this.refusalSeen : NO_REFUSAL;
   }
 
   async close(): Promise<void> {
-    this.undo.destroy();
+    // Edits queued while the check ran are sealed only after it: wait for it.
+    await this.cache.settled();
+    this.undoController?.destroy();
     await this.sync.flush();
+    await this.cache.writeNow().catch(() => undefined);
     this.sync.destroy();
     this.connection?.destroy();
     for (const d of this.detachers.splice(0)) d();

@@ -52,7 +52,7 @@ export async function openAsThisDevice(
   person: Person,
   device: Device,
   access: ProfileAccess,
-  o: { waitForRelay: boolean; beforeCertify?: (profile: Profile) => void; socket?: RelaySocket },
+  o: { waitForRelay: boolean; beforeCertify?: (profile: Profile) => void; socket?: RelaySocket; cacheKey?: CryptoKey },
 ): Promise<Profile> {
   const engine = env.engine ?? (await defaultEd25519Engine());
   const profile = await Profile.open({
@@ -69,6 +69,7 @@ export async function openAsThisDevice(
     minReconnectDelayMs: env.minReconnectDelayMs,
     relaySocket: o.socket,
     autoConnect: false,
+    plainCache: o.cacheKey ? { key: o.cacheKey, random: env.random } : undefined,
   });
   if (env.relayUrl) {
     void profile.connect().catch(() => undefined);

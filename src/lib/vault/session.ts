@@ -27,6 +27,7 @@ import { membersOf, type DeviceView } from './people.ts';
 import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './person-vault.ts';
 import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
+import { createPlainCacheKey } from './plain-cache.ts';
 import { engineOf } from './engine.ts';
 import type { RelaySockets } from '../sync/relay-socket.ts';
 import { openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
@@ -46,10 +47,13 @@ export class VaultSession {
   private readonly open = new Map<string, Promise<Profile>>();
   /** One WebSocket per relay for the vault and every profile this session opens (docs/decisions/0024). */
   private readonly sockets: RelaySockets;
+  /** This device's plain-state cache key (docs/decisions/0020). */
+  private readonly cacheKey: CryptoKey | undefined;
 
-  private constructor(env: SessionEnv, sockets: RelaySockets, person: Person, device: Device, vault: PersonVault, displayName: string) {
+  private constructor(env: SessionEnv, sockets: RelaySockets, person: Person, device: Device, vault: PersonVault, displayName: string, cacheKey: CryptoKey | undefined) {
     this.env = withPersistence(env);
     this.sockets = sockets;
+    this.cacheKey = cacheKey;
     this.person = person;
     this.device = device;
     this.vault = vault;
@@ -71,12 +75,18 @@ export class VaultSession {
       box: boxKeyPairFromSecretKey(secrets.deviceBoxSecret),
       cert: cert.value,
     };
+    let cacheKey = stored.cacheKey;
+    if (!cacheKey) {
+      // A device set up before caches existed: give it its cache key now.
+      cacheKey = await createPlainCacheKey();
+      await env.store.save({ ...stored, cacheKey });
+    }
     const sockets = socketsFor(env);
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false, socket: socketOf(env, sockets) }).catch((e: unknown) => {
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false, socket: socketOf(env, sockets), cacheKey }).catch((e: unknown) => {
       sockets.destroy();
       throw e;
     });
-    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), stored.displayName);
+    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), stored.displayName, cacheKey);
   }
 
   /** A new person: identity, this device, an empty family vault. Show the recovery code once. */
@@ -145,8 +155,10 @@ export class VaultSession {
     beforeCertify?: (vault: Profile) => void,
   ): Promise<VaultSession> {
     const device = await enrollDevice(person, { label: o.deviceLabel, random: env.random, engine: env.engine, now: env.now });
+    // Made first so the vault keeps its cache from this session on (saved with the keys below).
+    const cacheKey = await createPlainCacheKey();
     const sockets = socketsFor(env);
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify, socket: socketOf(env, sockets) }).catch((e: unknown) => {
+    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify, socket: socketOf(env, sockets), cacheKey }).catch((e: unknown) => {
       sockets.destroy();
       throw e;
     });
@@ -166,13 +178,14 @@ export class VaultSession {
     if (label) profile.systemMap(DEVICE_LABELS_MAP).set(deviceId(device), label);
     await env.store.save({
       wrappingKey,
+      cacheKey,
       wrapped,
       cert: toBase64Url(encodeDeviceCert(device.cert)),
       label: device.label,
       displayName: o.displayName.trim().slice(0, 64),
       createdAt: (env.now ?? Date.now)(),
     });
-    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64));
+    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64), cacheKey);
   }
 
   get deviceId(): string {
@@ -204,8 +217,12 @@ export class VaultSession {
     let p = this.open.get(docId);
     if (!p) {
       const access = this.vault.accessFor(docId);
-      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets) });
+      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets), cacheKey: this.cacheKey });
       p.catch(() => this.open.delete(docId));
+      // A cache that did not match its verified records: the next open rebuilds from them.
+      void p.then((profile) => profile.whenVerified()).then((r) => {
+        if (r === 'mismatch') this.open.delete(docId);
+      }, () => undefined);
       this.open.set(docId, p);
     }
     return p;
