@@ -23,11 +23,21 @@ export interface CliArgs {
 export const DEFAULT_TIMEOUT_S = 20;
 const MAX_TIMEOUT_S = 3600;
 
+/**
+ * The CLI has no short options, so a word starting with one dash is an argument, never an option:
+ * profile names and codes are base64url and start with '-' one time in 64 (`vault join mum -Ab…`
+ * was refused as an unknown option `-A`). Such words go through parseArgs as placeholders.
+ */
+const DASH_WORD = /^-[^-]/;
+const placeholder = (i: number) => `\u0000${i}`;
+
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliArgs {
+  const dashWords = argv.filter((a) => DASH_WORD.test(a));
+  const restore = (a: string): string => (a.startsWith('\u0000') ? (dashWords[Number(a.slice(1))] ?? a) : a);
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: argv.map((a) => (DASH_WORD.test(a) ? placeholder(dashWords.indexOf(a)) : a)),
       allowPositionals: true,
       strict: true,
       options: {
@@ -44,8 +54,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     // node:util's message names the option, never a value.
     throw new CliError('CLI_USAGE', (e as Error).message.split('\n')[0] ?? 'bad arguments');
   }
-  const { values, positionals } = parsed;
-  const [command, ...args] = positionals;
+  const values = Object.fromEntries(Object.entries(parsed.values).map(([k, v]) => [k, Array.isArray(v) ? v.map(restore) : typeof v === 'string' ? restore(v) : v])) as typeof parsed.values;
+  const [command, ...args] = parsed.positionals.map(restore);
   return {
     command,
     args,
