@@ -15,6 +15,7 @@ import { Registry } from './registry.ts';
 import { expiryExtension } from './revocation.ts';
 import { logRefusalsOf, refusalLog } from './log.ts';
 import { staticExtension } from './static.ts';
+import { noEchoExtension } from './no-echo.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
@@ -66,6 +67,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
       expiryExtension(registry, config),
       awarenessExtension(config),
       unloadGuard,
+      noEchoExtension(),
       persistence,
       blobExtension({ store: blobs, registry, config, engine }),
       staticExtension(config.staticDir),
