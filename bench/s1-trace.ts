@@ -11,7 +11,7 @@
 import * as Y from 'yjs';
 import { environment, fmtBytes, fmtMs, now, QUICK, round, tick, within, writeResult, type BenchResult } from './lib/common.ts';
 import { encryptedPair, plainPair } from './lib/sides.ts';
-import { loadTrace, replayString, type Trace } from './lib/trace.ts';
+import { loadTrace, replayString, whenText, type Trace } from './lib/trace.ts';
 import { engineOf } from '../src/lib/vault/engine.ts';
 
 const CHUNK = 500;
@@ -38,20 +38,6 @@ async function replay(trace: Trace, n: number, insert: (pos: number, s: string) 
     }
     if ((i + 1) % CHUNK === 0) await tick();
   }
-}
-
-/** Resolves when `text` (observed, not polled) equals `expected`. */
-function whenText(text: Y.Text, expected: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (text.length === expected.length && text.toString() === expected) {
-        text.unobserve(check);
-        resolve();
-      }
-    };
-    text.observe(check);
-    check();
-  });
 }
 
 async function runEncrypted(trace: Trace, n: number, expected: string): Promise<SideResult> {

@@ -18,7 +18,7 @@ import { defaultEd25519Engine, generateSymmetricKey, secureRandom } from '../src
 import { DEFAULT_COMPACTION, type CompactionPolicy } from '../src/lib/sync/compaction.ts';
 import { engineOf } from '../src/lib/vault/engine.ts';
 import { Profile } from '../src/lib/vault/profile.ts';
-import { environment, fmtBytes, fmtMs, median, now, QUICK, round, writeResult, type BenchResult, type RatioRow } from './lib/common.ts';
+import { environment, fmtBytes, fmtMs, median, now, prng, QUICK, round, writeResult, type BenchResult, type RatioRow } from './lib/common.ts';
 
 const CHECKPOINTS = QUICK ? [500, 2_000, 5_000] : [1_000, 5_000, 20_000, 50_000];
 const OLD_EVERY = 300;
@@ -100,18 +100,6 @@ async function coldLoads(ratio: Stored, every: Stored): Promise<{ ratio: ColdLoa
   }
   const of = (ms: number[], records: number): ColdLoad => ({ medianMs: median(ms), trialsMs: ms.map((x) => round(x, 1)), records });
   return { ratio: of(t.ratio, ratio.records), every: of(t.every, every.records), plain: of(t.plain, 0) };
-}
-
-/** mulberry32, so both policies replay exactly the same history. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function edit(plain: Y.Doc, i: number, rnd: () => number): void {

@@ -15,6 +15,7 @@
 import * as Y from 'yjs';
 import { environment, fmtBytes, fmtMs, now, QUICK, round, tick, within, writeResult, type BenchResult, type RatioRow } from './lib/common.ts';
 import { loadConcurrentTrace, planReplay, seen, syntheticTurnTaking, tracePrefix, type ConcurrentTrace, type PlannedTxn } from './lib/concurrent-trace.ts';
+import { whenText } from './lib/trace.ts';
 import { encryptedAuthors, plainAuthors, type CoeditSide } from './lib/coedit-sides.ts';
 
 const ROOT = 'note:coedit';
@@ -32,20 +33,6 @@ interface SideResult {
   /** Txns that had to wait for a parent from another author, and the mean wait. */
   readonly waits: number;
   readonly meanWaitMs: number;
-}
-
-/** Resolves when `text` (observed, not polled) equals `expected`. */
-function whenText(text: Y.Text, expected: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (text.length === expected.length && text.toString() === expected) {
-        text.unobserve(check);
-        resolve();
-      }
-    };
-    text.observe(check);
-    check();
-  });
 }
 
 export async function replayForProfile(side: CoeditSide, trace: ConcurrentTrace): Promise<SideResult> {

@@ -139,3 +139,15 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
     if (timer) clearTimeout(timer);
   }
 }
+
+/** mulberry32: a small seeded PRNG (deterministic synthetic workloads). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -12,7 +12,7 @@ import * as Y from 'yjs';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { BENCH_DIR } from './common.ts';
+import { BENCH_DIR, prng } from './common.ts';
 import type { Patch } from './trace.ts';
 
 export interface ConcurrentTxn {
@@ -48,18 +48,6 @@ export function tracePrefix(t: ConcurrentTrace, n: number): ConcurrentTrace {
     for (const p of plan) Y.applyUpdateV2(d, p.update);
   });
   return { ...t, txns, endContent: d.getText('t').toString() };
-}
-
-/** mulberry32: a small seeded PRNG (deterministic synthetic workloads). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
+import type * as Y from 'yjs';
 import { BENCH_DIR } from './common.ts';
 
 export type Patch = [pos: number, numDeleted: number, insert: string];
@@ -23,4 +24,18 @@ export function replayString(trace: Trace, n: number): string {
     for (const [pos, del, ins] of trace.txns[i]!.patches) s = s.slice(0, pos) + ins + s.slice(pos + del);
   }
   return s;
+}
+
+/** Resolves when `text` (observed, not polled) equals `expected`. */
+export function whenText(text: Y.Text, expected: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (text.length === expected.length && text.toString() === expected) {
+        text.unobserve(check);
+        resolve();
+      }
+    };
+    text.observe(check);
+    check();
+  });
 }
