@@ -75,11 +75,6 @@ export interface ProfileSyncOptions {
   readonly compactEvery?: number;
   /** When to compact; `compactEvery` wins if both are given. */
   readonly compaction?: CompactionPolicy;
-  /**
-   * The plain state of a device-local cache (decrypted by the vault): applied at once, and the
-   * envelope verified later by `verifyCached` (docs/decisions/0020).
-   */
-  readonly cached?: CachedPlain;
 }
 
 export interface LocalState {
@@ -186,18 +181,10 @@ export class ProfileSync {
   }
 
   /**
-   * Opens a profile: applies everything already in the envelope, then follows both docs. With
-   * `cached`, applies the cached plain state instead and returns at once: the caller loads the
-   * envelope and calls `verifyCached`; until it is done nothing is sealed and own writes wait.
+   * The engine alone. It is opened by `openFromEnvelope` (apply everything stored, then follow
+   * both docs), or by `openFromCache` and later `verifyCached` (docs/decisions/0020); the vault
+   * builds it while a cache is read.
    */
-  static async open(o: ProfileSyncOptions): Promise<ProfileSync> {
-    const sync = new ProfileSync(o);
-    if (o.cached) sync.openFromCache(o.cached);
-    else await sync.openFromEnvelope();
-    return sync;
-  }
-
-  /** The engine alone, before either open below (the vault builds it while the cache is read). */
   static create(o: ProfileSyncOptions): ProfileSync {
     return new ProfileSync(o);
   }
