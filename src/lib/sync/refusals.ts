@@ -96,12 +96,24 @@ export function endsAccess(refusal: string | null | undefined): boolean {
   return ruleOf(refusal).endsAccess;
 }
 
+export interface ReconnectDelays {
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly random: () => number;
+}
+
+/** The reconnect delays a socket or a document uses: floor 1 s and cap 30 s unless set, cap never under the floor. */
+export function reconnectDelays(o: { minReconnectDelayMs?: number; maxReconnectDelayMs?: number; random?: () => number }): ReconnectDelays {
+  const minMs = o.minReconnectDelayMs ?? 1000;
+  return { minMs, maxMs: Math.max(minMs, o.maxReconnectDelayMs ?? 30_000), random: o.random ?? Math.random };
+}
+
 /**
  * Reconnect delay after `attempt` consecutive failures (0 = the first reconnect): exponential
  * from `minMs`, capped at `maxMs`, with jitter so that clients dropped together do not come back
  * together: uniform in [base/2, base], never under `minMs`. `random` returns [0, 1).
  */
-export function reconnectDelay(attempt: number, o: { minMs: number; maxMs: number; random: () => number }): number {
+export function reconnectDelay(attempt: number, o: ReconnectDelays): number {
   const base = Math.min(o.maxMs, o.minMs * 2 ** Math.min(attempt, 30));
   return Math.max(o.minMs, Math.round(base * (0.5 + 0.5 * o.random())));
 }

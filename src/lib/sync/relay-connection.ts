@@ -18,7 +18,7 @@ import { checkEnvelopeUpdate, rebuildEnvelopeIndex, type EnvelopeIndex, type Env
 import { SerialGate } from '../protocol/serial.ts';
 import { Observable } from './observable.ts';
 import { hasPending } from './yjs-internals.ts';
-import { classifyRefusal, freshTokenMayFix, reconnectDelay, type RefusalChannel } from './refusals.ts';
+import { classifyRefusal, freshTokenMayFix, reconnectDelay, reconnectDelays, type ReconnectDelays, type RefusalChannel } from './refusals.ts';
 import { RelaySocket } from './relay-socket.ts';
 import type { Connection } from './status.ts';
 
@@ -119,7 +119,7 @@ export class RelayConnection {
   private readonly detachers: Array<() => void> = [];
   /** The relay's answer to the previous token, if it refused it (reset when one is accepted). */
   private lastAuthRefusal: string | null = null;
-  private readonly delay: { minMs: number; maxMs: number; random: () => number };
+  private readonly delay: ReconnectDelays;
 
   constructor(o: RelayConnectionOptions) {
     this.envelope = o.envelope;
@@ -155,12 +155,11 @@ export class RelayConnection {
       this.enqueue(() => this.pumpRemote());
     };
     this.wire.on('update', this.onWireUpdate);
-    const minMs = o.minReconnectDelayMs ?? 1000;
-    this.delay = { minMs, maxMs: Math.max(minMs, o.maxReconnectDelayMs ?? 30_000), random: o.random ?? Math.random };
+    this.delay = reconnectDelays(o);
     this.ownsSocket = o.socket === undefined;
     this.socket =
       o.socket ??
-      new RelaySocket({ url: o.url, connectTimeoutMs: o.connectTimeoutMs, minReconnectDelayMs: minMs, maxReconnectDelayMs: o.maxReconnectDelayMs, random: o.random });
+      new RelaySocket({ url: o.url, connectTimeoutMs: o.connectTimeoutMs, minReconnectDelayMs: this.delay.minMs, maxReconnectDelayMs: o.maxReconnectDelayMs, random: o.random });
     // Not attached yet (connect() attaches): a provider on a shared socket authenticates as soon
     // as that socket opens, wanted or not.
     this.provider = new HocuspocusProvider({

@@ -10,7 +10,7 @@
  */
 import { HocuspocusProviderWebsocket, type HocuspocusProvider } from '@hocuspocus/provider';
 import { Observable } from './observable.ts';
-import { reconnectDelay } from './refusals.ts';
+import { reconnectDelay, reconnectDelays, type ReconnectDelays } from './refusals.ts';
 import type { Connection } from './status.ts';
 
 export interface RelaySocketOptions {
@@ -60,13 +60,12 @@ export class RelaySocket {
   private attemptFromReconnect = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closing: Promise<void> = Promise.resolve();
-  private readonly delay: { minMs: number; maxMs: number; random: () => number };
+  private readonly delay: ReconnectDelays;
   private destroyed = false;
 
   constructor(o: RelaySocketOptions) {
     this.url = o.url;
-    const minMs = o.minReconnectDelayMs ?? 1000;
-    this.delay = { minMs, maxMs: Math.max(minMs, o.maxReconnectDelayMs ?? 30_000), random: o.random ?? Math.random };
+    this.delay = reconnectDelays(o);
     // This class owns reconnecting (see onDown): the socket makes one attempt per connect(), so
     // its own retry loop (jitter from Math.random) never waits. `delay` is then used only by its
     // fixed-delay reconnect after an established connection closes, which onDown switches off;
