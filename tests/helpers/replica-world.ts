@@ -145,6 +145,29 @@ export class World {
   }
 }
 
+/**
+ * The link and compaction steps both seeded harnesses take, by where `roll` falls: below
+ * `pause` toggles the link's pause, below `connect` connects or disconnects it, below `compact`
+ * compacts if this replica may (writer, current key, caught up). Undefined when the roll is past
+ * them or compaction is not possible now: the caller's own steps follow.
+ */
+export async function linkStep(world: World, r: Replica, roll: number, cuts: { pause: number; connect: number; compact: number }): Promise<string | undefined> {
+  if (roll < cuts.pause) {
+    r.link.paused = !r.link.paused;
+    return r.link.paused ? 'pause' : 'resume';
+  }
+  if (roll < cuts.connect) {
+    if (r.link.state === 'up') world.connector.disconnect(r.link);
+    else await world.connector.connect(r.link);
+    return r.link.state === 'up' ? 'connect' : 'disconnect';
+  }
+  if (roll < cuts.compact && r.profile.canWrite && seamOf(r.profile).holdsCurrentKey() && r.link.state === 'up' && r.link.synced) {
+    await seamOf(r.profile).compact();
+    return 'compact';
+  }
+  return undefined;
+}
+
 export const isWriter = (role: RoleCode) => role === Role.owner || role === Role.editor;
 
 const byJson = (a: unknown, b: unknown) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);

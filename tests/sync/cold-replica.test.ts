@@ -14,7 +14,7 @@ import { SECTION_NAMES } from '../../crdt-schemas/health/sections.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import { revokeDeviceByKey } from '../../src/lib/vault/people.ts';
 import { withSeed, type Prng } from '../helpers/prng.ts';
-import { NOTE, viewOf, World, type Member, type Replica } from '../helpers/replica-world.ts';
+import { linkStep, NOTE, viewOf, World, type Member, type Replica } from '../helpers/replica-world.ts';
 import { seamOf } from '../helpers/test-connector.ts';
 
 const FILE = 'tests/sync/cold-replica.test.ts';
@@ -82,17 +82,9 @@ describe('a cold replica equals a live one', () => {
         const r = prng.pick(live());
         const roll = prng.next();
         let op = 'idle';
-        if (roll < 0.08) {
-          r.link.paused = !r.link.paused;
-          op = r.link.paused ? 'pause' : 'resume';
-        } else if (roll < 0.12) {
-          if (r.link.state === 'up') world.connector.disconnect(r.link);
-          else await world.connector.connect(r.link);
-          op = r.link.state === 'up' ? 'connect' : 'disconnect';
-        } else if (roll < 0.18 && r.profile.canWrite && seamOf(r.profile).holdsCurrentKey() && r.link.state === 'up' && r.link.synced) {
-          await seamOf(r.profile).compact();
-          op = 'compact';
-        } else if (roll < 0.23 && own.profile.isOwner) {
+        const linked = await linkStep(world, r, roll, { pause: 0.08, connect: 0.12, compact: 0.18 });
+        if (linked !== undefined) op = linked;
+        else if (roll < 0.23 && own.profile.isOwner) {
           op = `(owner) rotate ${await own.profile.rotateKey()}`;
         } else if (roll < 0.28 && clinicians.length < 3) {
           const member = world.newMember(Role.clinician);

@@ -15,7 +15,7 @@ import { SECTION_NAMES } from '../../crdt-schemas/health/sections.ts';
 import { ENVELOPE_MAP, RecordType, Role } from '../../src/lib/protocol/index.ts';
 import { scanForCanaries } from '../helpers/nemesis.ts';
 import { createPrng, withSeed, type Prng } from '../helpers/prng.ts';
-import { NOTE, viewOf, World, type Replica } from '../helpers/replica-world.ts';
+import { linkStep, NOTE, viewOf, World, type Replica } from '../helpers/replica-world.ts';
 import { seamOf } from '../helpers/test-connector.ts';
 
 const FILE = 'tests/sync/convergence-seeded.test.ts';
@@ -72,17 +72,9 @@ async function run(prng: Prng, world: World, o: { replicas: number; steps: numbe
     const r = prng.pick(world.replicas);
     const roll = prng.next();
     let op: string;
-    if (roll < 0.06) {
-      r.link.paused = !r.link.paused;
-      op = r.link.paused ? 'pause' : 'resume';
-    } else if (roll < 0.1) {
-      if (r.link.state === 'up') world.connector.disconnect(r.link);
-      else await world.connector.connect(r.link);
-      op = r.link.state === 'up' ? 'connect' : 'disconnect';
-    } else if (roll < 0.14 && r.profile.canWrite && seamOf(r.profile).holdsCurrentKey() && r.link.state === 'up' && r.link.synced) {
-      await seamOf(r.profile).compact();
-      op = 'compact';
-    } else if (roll < 0.17) {
+    const linked = await linkStep(world, r, roll, { pause: 0.06, connect: 0.1, compact: 0.14 });
+    if (linked !== undefined) op = linked;
+    else if (roll < 0.17) {
       world.clock.t += prng.int(1, 60_000);
       op = 'tick';
     } else op = r.profile.canWrite ? edit(r, prng, prng.pick(canaries)) : 'idle';
