@@ -46,6 +46,8 @@ export const DOMAIN = {
   docId: 'fhv/doc-id/v1',
   clientId: 'fhv/client-id/v1',
   authToken: 'fhv/auth-token/v1',
+  /** Which writer compacts next (sync/compaction.ts): a scheduling hint, never a check. */
+  compactor: 'fhv/compactor/v1',
 } as const;
 
 export const ZERO_HASH = new Uint8Array(HASH_LENGTH);
