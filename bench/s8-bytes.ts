@@ -13,7 +13,7 @@ import { Server } from '@hocuspocus/server';
 import { HocuspocusProvider } from '@hocuspocus/provider';
 import { startRelay } from '../server/relay.ts';
 import { generateSigningKeyPair, secretboxOpen } from '../src/lib/crypto/index.ts';
-import { HASH_LENGTH, NONCE_LENGTH, Role } from '../src/lib/protocol/index.ts';
+import { HASH_LENGTH, NONCE_LENGTH, NONCE_V3_LENGTH, recordKeyFor, RecordVersion, Role } from '../src/lib/protocol/index.ts';
 import { Profile } from '../src/lib/vault/profile.ts';
 import { engineOf } from '../src/lib/vault/engine.ts';
 import { sendIfOpen, startWsProxy } from '../tests/helpers/ws-proxy.ts';
@@ -117,7 +117,13 @@ console.log(plainTap.table());
 const keys: { open?: (epoch: number) => Uint8Array | undefined } = {};
 const encTap = new WireBreakdown((r) => {
   const key = keys.open?.(r.header.epoch);
-  const opened = key ? secretboxOpen(r.body.subarray(NONCE_LENGTH), r.body.subarray(0, NONCE_LENGTH), key as never) : null;
+  if (!key) return null;
+  if (r.version === RecordVersion.v3) {
+    const nonce = new Uint8Array(24);
+    nonce.set(r.body.subarray(0, NONCE_V3_LENGTH));
+    return secretboxOpen(r.body.subarray(NONCE_V3_LENGTH), nonce, recordKeyFor(key as never, r.headerBytes));
+  }
+  const opened = secretboxOpen(r.body.subarray(NONCE_LENGTH), r.body.subarray(0, NONCE_LENGTH), key as never);
   // What follows the in-plaintext bound header hash (format v1/v2): len ‖ payload ‖ zeros.
   return opened ? opened.subarray(HASH_LENGTH) : null;
 });

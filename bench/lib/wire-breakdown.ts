@@ -7,7 +7,7 @@
  */
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
-import { NONCE_LENGTH, parseRecord, RecordType, SIGNATURE_LENGTH, type ParsedRecord } from '../../src/lib/protocol/index.ts';
+import { NONCE_LENGTH, NONCE_V3_LENGTH, parseRecord, RecordType, RecordVersion, SIGNATURE_LENGTH, type ParsedRecord } from '../../src/lib/protocol/index.ts';
 
 export type Direction = 'up' | 'down';
 
@@ -20,7 +20,7 @@ export interface Bucket {
 export class WireBreakdown {
   readonly kinds = new Map<string, Bucket>();
   readonly parts = new Map<string, Bucket>();
-  /** Splits one record's body further (padding, payload) when a key for its epoch is known. */
+  /** Splits one record's body further (padding, payload) when a key for its epoch is known: `open` returns len ‖ payload ‖ zeros. */
   private readonly open: ((r: ParsedRecord) => Uint8Array | null) | undefined;
   constructor(open?: (r: ParsedRecord) => Uint8Array | null) {
     this.open = open;
@@ -94,17 +94,18 @@ export class WireBreakdown {
     this.add(this.parts, `${tag}: ext`, r.header.ext.length, 0);
     this.add(this.parts, `${tag}: signature`, SIGNATURE_LENGTH, 0);
     if (r.body.length === 0) return;
-    this.add(this.parts, `${tag}: nonce`, NONCE_LENGTH, 0);
+    const nonce = r.version === RecordVersion.v3 ? NONCE_V3_LENGTH : NONCE_LENGTH;
+    this.add(this.parts, `${tag}: nonce`, nonce, 0);
     this.add(this.parts, `${tag}: MAC`, 16, 0);
-    const sealed = r.body.length - NONCE_LENGTH - 16;
+    const sealed = r.body.length - nonce - 16;
     const plaintext = this.open?.(r) ?? null;
     if (plaintext === null) {
       this.add(this.parts, `${tag}: sealed plaintext (not opened)`, sealed, 0);
       return;
     }
-    // plaintext = boundHash ‖ len(u32) ‖ payload ‖ zeros (the caller strips nothing)
+    // v1/v2 plaintext = boundHash ‖ len(u32) ‖ payload ‖ zeros (`open` strips the hash); v3 has none.
     const hashBytes = sealed - plaintext.length;
-    this.add(this.parts, `${tag}: bound header hash / in-plaintext overhead`, hashBytes, 0);
+    if (hashBytes > 0) this.add(this.parts, `${tag}: bound header hash (v1/v2)`, hashBytes, 0);
     const len = new DataView(plaintext.buffer, plaintext.byteOffset).getUint32(0);
     this.add(this.parts, `${tag}: padding length prefix`, 4, 0);
     this.add(this.parts, `${tag}: padding zeros`, plaintext.length - 4 - len, 0);
