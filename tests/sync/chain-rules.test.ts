@@ -20,6 +20,21 @@ describe('chainStep', () => {
     }
   });
 
+  it('format v3 records name their predecessor by the first 16 bytes of its id; anything else is RECORD_BAD_CHAIN', () => {
+    const head = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+    const position: ChainPosition = { head: { seq: 3, head }, coveredSeq: 0, seenCompacted: false };
+    expect(chainStep({ type: RecordType.update, seq: 4, prev: head.slice(0, 16) }, position).kind).toBe('next');
+    const lastByteOff = head.slice(0, 16);
+    lastByteOff[15]! ^= 1;
+    expect(chainStep({ type: RecordType.update, seq: 4, prev: lastByteOff }, position)).toMatchObject({ kind: 'reject', code: 'RECORD_BAD_CHAIN' });
+    expect(chainStep({ type: RecordType.update, seq: 4, prev: head.slice(16) }, position)).toMatchObject({ kind: 'reject', code: 'RECORD_BAD_CHAIN' });
+    // Only the two lengths the formats use: a 20-byte prefix is not a prev of any version.
+    expect(chainStep({ type: RecordType.update, seq: 4, prev: head.slice(0, 20) }, position)).toMatchObject({ kind: 'reject', code: 'RECORD_BAD_CHAIN' });
+    // The first record of a chain: 16 zero bytes follow the zero head.
+    const fresh: ChainPosition = { head: { seq: 0, head: new Uint8Array(32) }, coveredSeq: 0, seenCompacted: false };
+    expect(chainStep({ type: RecordType.update, seq: 1, prev: new Uint8Array(16) }, fresh).kind).toBe('next');
+  });
+
   const sweep = 'a seeded sweep: only the next seq on the right predecessor advances, and nothing ahead is ever refused';
   it(sweep, () => withSeed('tests/sync/chain-rules.test.ts', sweep, async (prng) => {
     for (let i = 0; i < 2000; i++) {

@@ -3,6 +3,7 @@ export * from './record-types.ts';
 export * from './errors.ts';
 export * from './padding.ts';
 export * from './record.ts';
+export { prevNames, prevLength } from './record-layout.ts';
 export * from './ids.ts';
 export * from './snapshot.ts';
 export * from './update-payload.ts';

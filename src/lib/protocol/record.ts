@@ -1,14 +1,17 @@
 /**
- * Envelope records: the only thing that ever leaves a device.
+ * Envelope records: the only thing that ever leaves a device. Header layouts: record-layout.ts.
  *
- *   header = 'FV' ‖ v ‖ type ‖ docId(16) ‖ epoch(u32) ‖ author(32) ‖ seq(u32) ‖ prev(32) ‖ extLen(u16) ‖ ext ‖ bodyLen(u32)
- *   body   = nonce(24) ‖ secretbox(headerHash ‖ pad(payload), nonce, epochKey)   (sealed types)
- *          = empty                                                              (cleartext types: all in ext)
+ *   v1, v2: body = nonce(24) ‖ secretbox(headerHash ‖ pad(payload), nonce, epochKey)
+ *   v3:     body = n(16) ‖ secretbox(pad(payload), n ‖ 0^8, recordKey),
+ *           recordKey = H("fhv/record-key/v3", epochKey ‖ headerHash)        (sealed types)
+ *   cleartext types: body empty (all in ext)
  *   record = header ‖ body ‖ sig,  sig = Ed25519(domain ‖ header ‖ body)
  *
  * secretbox has no associated data and is not key-committing, so context is bound three ways:
- * the header is signed, its hash is inside the plaintext, and the epoch names exactly one key.
- * Parsing, verifying and opening are separate pure steps; each returns a typed Result.
+ * the header is signed; the ciphertext opens only under the header it was sealed with (v1/v2:
+ * the header's hash is inside the plaintext; v3: the key is derived from it, so the MAC fails
+ * under any other header); and the epoch names exactly one key. Parsing, verifying and
+ * opening are separate pure steps; each returns a typed Result.
  */
 import {
   concatBytes,
@@ -33,11 +36,12 @@ import {
   DOC_ID_LENGTH,
   DOMAIN,
   HASH_LENGTH,
-  HEADER_FIXED_LENGTH,
+  HEADER_V3_FIXED_LENGTH,
   MAGIC_0,
   MAGIC_1,
   MAX_EXT_LENGTH,
   NONCE_LENGTH,
+  NONCE_V3_LENGTH,
   CURRENT_RECORD_VERSION,
   PUBLIC_KEY_LENGTH,
   RecordVersion,
@@ -49,6 +53,7 @@ import {
 import { fail, ok, type Result } from './errors.ts';
 import { SEALED_TYPES } from './record-types.ts';
 import { pad, padmeLength, unpad } from './padding.ts';
+import { encodeHeader, parseLayout } from './record-layout.ts';
 
 export interface RecordHeader {
   readonly type: RecordTypeCode;
@@ -66,7 +71,7 @@ export type RawRecord = Uint8Array & { readonly __brand: 'RawRecord' };
 
 export interface ParsedRecord {
   readonly bytes: Uint8Array;
-  /** Record format version (1 or 2): decides the envelope map key (envelope-index.ts `recordKey`). */
+  /** Record format version (1, 2 or 3): decides the layout and the envelope map key (envelope-index.ts `recordKey`). */
   readonly version: RecordVersionCode;
   readonly header: RecordHeader;
   readonly headerBytes: Uint8Array;
@@ -88,24 +93,6 @@ export interface OpenedRecord {
 
 const SIG_DOMAIN = utf8(DOMAIN.recordSignature);
 
-function encodeHeader(h: RecordHeader, bodyLength: number, version: RecordVersionCode): Uint8Array {
-  const out = new Uint8Array(HEADER_FIXED_LENGTH + h.ext.length + 4);
-  const view = new DataView(out.buffer);
-  out[0] = MAGIC_0;
-  out[1] = MAGIC_1;
-  out[2] = version;
-  out[3] = h.type;
-  out.set(h.docId, 4);
-  view.setUint32(20, h.epoch);
-  out.set(h.author, 24);
-  view.setUint32(56, h.seq);
-  out.set(h.prev, 60);
-  view.setUint16(92, h.ext.length);
-  out.set(h.ext, 94);
-  view.setUint32(94 + h.ext.length, bodyLength);
-  return out;
-}
-
 function checkHeaderFields(h: RecordHeader): void {
   if (h.docId.length !== DOC_ID_LENGTH) throw new RangeError('docId must be 16 bytes');
   if (h.author.length !== PUBLIC_KEY_LENGTH) throw new RangeError('author must be 32 bytes');
@@ -118,6 +105,18 @@ function checkHeaderFields(h: RecordHeader): void {
 export const headerHash = (headerBytes: Uint8Array): Hash32 => hashWithDomain(DOMAIN.headerHash, headerBytes);
 export const recordIdOf = (headerBytes: Uint8Array, body: Uint8Array): Hash32 =>
   hashWithDomain(DOMAIN.recordId, headerBytes, body);
+/**
+ * v3: the secretbox key of the record with this header. Both inputs have fixed lengths (32 + 32
+ * bytes after the length-prefixed domain), so SHA-256's length extension yields no other valid
+ * input; a member who knows the epoch key can compute it, as it can open the record anyway.
+ */
+export const recordKeyFor = (epochKey: SymmetricKey, headerBytes: Uint8Array): SymmetricKey =>
+  hashWithDomain(DOMAIN.recordKey, epochKey, headerHash(headerBytes)) as Uint8Array as SymmetricKey;
+const v3Nonce = (n: Uint8Array): Uint8Array => {
+  const nonce = new Uint8Array(NONCE_LENGTH);
+  nonce.set(n);
+  return nonce;
+};
 
 export interface SealOptions {
   readonly header: RecordHeader;
@@ -145,11 +144,19 @@ export async function sealRecord(o: SealOptions): Promise<SealedRecord> {
   let body: Uint8Array;
   if (sealed) {
     if (!o.key) throw new TypeError('a sealed record type needs an epoch key');
-    const bodyLength = NONCE_LENGTH + 16 + HASH_LENGTH + padmeLength(o.payload.length + 4);
-    headerBytes = encodeHeader(o.header, bodyLength, version);
-    const nonce = o.random(NONCE_LENGTH);
-    const plaintext = concatBytes(headerHash(headerBytes), pad(o.payload));
-    body = concatBytes(nonce, secretboxSeal(plaintext, nonce, o.key));
+    if (version === RecordVersion.v3) {
+      headerBytes = encodeHeader(o.header, 0, version);
+      // 128 random bits under a key that only this header has: a repeat needs the same
+      // author, seq, prev and epoch and then a 2^-128 coincidence.
+      const n = o.random(NONCE_V3_LENGTH);
+      body = concatBytes(n, secretboxSeal(pad(o.payload), v3Nonce(n), recordKeyFor(o.key, headerBytes)));
+    } else {
+      const bodyLength = NONCE_LENGTH + 16 + HASH_LENGTH + padmeLength(o.payload.length + 4);
+      headerBytes = encodeHeader(o.header, bodyLength, version);
+      const nonce = o.random(NONCE_LENGTH);
+      const plaintext = concatBytes(headerHash(headerBytes), pad(o.payload));
+      body = concatBytes(nonce, secretboxSeal(plaintext, nonce, o.key));
+    }
   } else {
     if (o.payload.length !== 0) throw new TypeError('cleartext record types carry everything in ext');
     headerBytes = encodeHeader(o.header, 0, version);
@@ -167,40 +174,27 @@ export async function sealRecord(o: SealOptions): Promise<SealedRecord> {
 export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES, o: { unknownTypes?: boolean } = {}): Result<ParsedRecord> {
   if (!(bytes instanceof Uint8Array)) return fail('RECORD_BAD_LENGTH', 'record is not binary');
   if (bytes.length > maxBytes) return fail('RECORD_TOO_LARGE', `record exceeds ${maxBytes} bytes`);
-  if (bytes.length < HEADER_FIXED_LENGTH + 4 + SIGNATURE_LENGTH) return fail('RECORD_TRUNCATED', 'record shorter than a header');
+  if (bytes.length < HEADER_V3_FIXED_LENGTH + SIGNATURE_LENGTH) return fail('RECORD_TRUNCATED', 'record shorter than a header');
   if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) return fail('RECORD_BAD_MAGIC', 'not an envelope record');
   const version = bytes[2]!;
-  if (version !== RecordVersion.v1 && version !== RecordVersion.v2) return fail('RECORD_BAD_VERSION', `unsupported record version ${bytes[2]}`);
+  if (version !== RecordVersion.v1 && version !== RecordVersion.v2 && version !== RecordVersion.v3) return fail('RECORD_BAD_VERSION', `unsupported record version ${version}`);
   const type = bytes[3]!;
   const known = recordTypeName(type) !== undefined;
   if (!known && !o.unknownTypes) return fail('RECORD_UNKNOWN_TYPE', `unknown record type ${type}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const extLength = view.getUint16(92);
-  const headerLength = HEADER_FIXED_LENGTH + extLength + 4;
-  if (bytes.length < headerLength + SIGNATURE_LENGTH) return fail('RECORD_TRUNCATED', 'record shorter than its header');
-  const bodyLength = view.getUint32(headerLength - 4);
-  if (bytes.length !== headerLength + bodyLength + SIGNATURE_LENGTH) {
-    return fail('RECORD_BAD_LENGTH', 'record length does not match its header');
-  }
+  const layout = parseLayout(bytes);
+  if (!layout.ok) return layout;
+  const { headerLength, bodyLength, fields } = layout.value;
   const sealed = SEALED_TYPES.has(type);
-  if (known && sealed && bodyLength < NONCE_LENGTH + 16 + HASH_LENGTH + 4) return fail('RECORD_BAD_LENGTH', 'sealed body too short');
+  const minBody = version === RecordVersion.v3 ? NONCE_V3_LENGTH + 16 + 4 : NONCE_LENGTH + 16 + HASH_LENGTH + 4;
+  if (known && sealed && bodyLength < minBody) return fail('RECORD_BAD_LENGTH', 'sealed body too short');
   if (known && !sealed && bodyLength !== 0) return fail('RECORD_BAD_LENGTH', 'cleartext record with a body');
-  const seq = view.getUint32(56);
-  if (seq < 1) return fail('RECORD_BAD_LENGTH', 'seq must start at 1');
+  if (fields.seq < 1) return fail('RECORD_BAD_LENGTH', 'seq must start at 1');
   const headerBytes = bytes.subarray(0, headerLength);
   const body = bytes.subarray(headerLength, headerLength + bodyLength);
   return ok({
     bytes,
-    version,
-    header: {
-      type: type as RecordTypeCode,
-      docId: bytes.subarray(4, 20),
-      epoch: view.getUint32(20),
-      author: bytes.subarray(24, 56) as SigningPublicKey,
-      seq,
-      prev: bytes.subarray(60, 92),
-      ext: bytes.subarray(94, 94 + extLength),
-    },
+    version: layout.value.version,
+    header: { ...fields, type: type as RecordTypeCode, author: fields.author as SigningPublicKey },
     headerBytes,
     body,
     signature: bytes.subarray(headerLength + bodyLength),
@@ -256,6 +250,15 @@ export async function verifyRecord(record: ParsedRecord, engine: Ed25519Engine):
 /** Decrypts a verified sealed record with the key its epoch names and checks the bound header hash. */
 export function openRecord(record: VerifiedRecord, key: SymmetricKey): Result<OpenedRecord> {
   if (!SEALED_TYPES.has(record.header.type)) return ok({ record, payload: new Uint8Array(0) });
+  if (record.version === RecordVersion.v3) {
+    const n = record.body.subarray(0, NONCE_V3_LENGTH);
+    const padded = secretboxOpen(record.body.subarray(NONCE_V3_LENGTH), v3Nonce(n), recordKeyFor(key, record.headerBytes));
+    // Under another header the key differs, so the MAC fails: this one code covers a wrong
+    // epoch key and a ciphertext moved under another header alike.
+    if (padded === null) return fail('RECORD_DECRYPT_FAILED', 'record does not decrypt with its epoch key and header');
+    const payload = unpad(padded);
+    return payload.ok ? ok({ record, payload: payload.value }) : payload;
+  }
   const nonce = record.body.subarray(0, NONCE_LENGTH);
   const plaintext = secretboxOpen(record.body.subarray(NONCE_LENGTH), nonce, key);
   if (plaintext === null) return fail('RECORD_DECRYPT_FAILED', 'record does not decrypt with its epoch key');

@@ -2,8 +2,7 @@
  * Where a record stands in its author's chain on this replica: pure decisions, no state. The
  * inbox asks `chainStep` for each held record and acts on the answer.
  */
-import { bytesEqual } from '../crypto/index.ts';
-import { effectInSnapshot, type ProtocolErrorCode } from '../protocol/index.ts';
+import { effectInSnapshot, prevNames, type ProtocolErrorCode } from '../protocol/index.ts';
 import type { ChainHead } from './chain.ts';
 
 export type ChainStep =
@@ -42,6 +41,6 @@ export function chainStep(record: { readonly type: number; readonly seq: number;
       ? { kind: 'reject', code: 'RECORD_REPLAY', message: 'record repeats a seq this author already used' }
       : { kind: 'reject', code: 'RECORD_FORK', message: 'record repeats a seq this author already used' };
   }
-  if (!bytesEqual(record.prev, at.head.head)) return { kind: 'reject', code: 'RECORD_BAD_CHAIN', message: "record does not follow its author's previous record" };
+  if (!prevNames(record.prev, at.head.head)) return { kind: 'reject', code: 'RECORD_BAD_CHAIN', message: "record does not follow its author's previous record" };
   return { kind: 'next' };
 }

@@ -4,8 +4,8 @@
  * protocol/envelope.ts `snapshotCovers`). Everything here reads the index: nothing re-parses
  * the envelope.
  */
-import { fromHex, toHex } from '../crypto/index.ts';
-import { ZERO_HASH, RecordType, snapshotCovers, type ChainHead as CoverageEntry, type EnvelopeIndex, type SnapshotExt } from '../protocol/index.ts';
+import { fromHex, hashWithDomain, toHex } from '../crypto/index.ts';
+import { DOMAIN, ZERO_HASH, RecordType, snapshotCovers, type ChainHead as CoverageEntry, type EnvelopeIndex, type SnapshotExt } from '../protocol/index.ts';
 import type { ChainHead } from './chain.ts';
 import type { ReplicaState } from './replica-state.ts';
 
@@ -30,11 +30,40 @@ export type CompactionPolicy =
 
 export const DEFAULT_COMPACTION: CompactionPolicy = { kind: 'tail-ratio', tailRatio: 0.5, minTailRecords: 300 };
 
-/** Whether the live records in this index call for a snapshot now under this policy. */
-export function compactionDue(index: EnvelopeIndex, policy: CompactionPolicy): boolean {
+/**
+ * Whether the live records in this index call for a snapshot now under this policy, on the
+ * device of `me` (hex signing key; absent: any writer).
+ *
+ * Several writers editing at once all see the tail cross the threshold within a round trip of
+ * each other, and each would seal a snapshot of the whole document: two or three snapshots
+ * where one does (S8: half the snapshot bytes were such duplicates, each sent up once and
+ * forwarded to every other replica). So under `tail-ratio` one writer of the live tail is
+ * designated per snapshot generation (the lowest H(previous snapshot id ‖ author) among the
+ * tail's authors, the same on every replica that has seen the same records) and compacts at
+ * the threshold; the others only at twice the threshold, in case the designated device went
+ * away. Snapshots are an optimisation (any writer's is valid and the relay checks it), so this
+ * changes when a snapshot is made, never what is accepted; a cold load's tail is at most twice
+ * as long while the designated writer is gone.
+ */
+export function compactionDue(index: EnvelopeIndex, policy: CompactionPolicy, me?: string): boolean {
   if (policy.kind === 'every') return index.liveCompactable >= policy.records;
   const { tail, tailRecords, snapshots } = index.liveBytes;
-  return tailRecords >= policy.minTailRecords && tail >= policy.tailRatio * snapshots;
+  const due = (k: number) => tailRecords >= k * policy.minTailRecords && tail >= k * policy.tailRatio * snapshots;
+  if (!due(1)) return false;
+  return me === undefined || designatedCompactor(index) === me || due(2);
+}
+
+/** The tail author designated to compact next (hex), or undefined when the tail is empty. */
+export function designatedCompactor(index: EnvelopeIndex): string | undefined {
+  const prev = previousSnapshotId(index);
+  const authors = new Set<string>();
+  for (const [, record, snapshot] of index.entries()) if (!snapshot && record.header.type === RecordType.update) authors.add(toHex(record.header.author));
+  let best: { author: string; rank: string } | undefined;
+  for (const author of authors) {
+    const rank = toHex(hashWithDomain(DOMAIN.compactor, prev, fromHex(author)));
+    if (!best || rank < best.rank) best = { author, rank };
+  }
+  return best?.author;
 }
 
 /**

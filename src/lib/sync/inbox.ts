@@ -10,13 +10,14 @@
  * after a session ended folds the same records as one that was online during it.
  */
 import * as Y from 'yjs';
-import { bytesEqual, toBase64Url, toHex, type BoxKeyPair, type Ed25519Engine, type SigningPublicKey } from '../crypto/index.ts';
+import { toBase64Url, toHex, type BoxKeyPair, type Ed25519Engine, type SigningPublicKey } from '../crypto/index.ts';
 import {
   authorizeRecord,
   compareForMembership,
   decodeSnapshotExt,
   openRecord,
   parseRecord,
+  prevNames,
   recordKey,
   RecordType,
   recordTypeRule,
@@ -242,7 +243,7 @@ export class Inbox {
     if (!ext.ok) return this.refuse(key, r, ext);
     const author = toHex(r.header.author);
     const own = ext.value.coverage.find((c) => toHex(c.author) === author);
-    if ((own?.seq ?? 0) !== r.header.seq - 1 || !bytesEqual(own?.head ?? ZERO_HASH, r.header.prev)) {
+    if ((own?.seq ?? 0) !== r.header.seq - 1 || !prevNames(r.header.prev, own?.head ?? ZERO_HASH)) {
       return this.refuse(key, r, { ok: false, code: 'RECORD_BAD_CHAIN', message: "snapshot does not cover its author's own chain" });
     }
     for (const c of ext.value.coverage) {

@@ -482,7 +482,7 @@ export class ProfileSync {
   }
 
   private async maybeCompact(): Promise<void> {
-    if (!compactionDue(this.index, this.compaction) || !this.canWrite() || !this.compactionAllowed()) return;
+    if (!compactionDue(this.index, this.compaction, this.me) || !this.canWrite() || !this.compactionAllowed()) return;
     try {
       await this.compact();
     } catch (e) {
