@@ -8,7 +8,8 @@
  * lib/concurrent-trace.ts: the same plan, waiting and yields on both sides). Time runs from the
  * first txn until every replica's text equals endContent; bytes are all WebSocket frame
  * payloads through the proxy, both directions. Targets: time <= 1.5x plaintext, bytes <= 1.3x.
- * Info rows, same run: the relay store on tmpfs (what its fsync before each broadcast costs; the
+ * Each side's server and the proxy run in a child process of their own (lib/server-process.ts).
+ * Info rows, same run: server and proxy on the clients' event loop (the old arrangement); the relay store on tmpfs (what its fsync before each broadcast costs; the
  * plaintext server stores nothing), with adaptive batching and with the fixed 20 ms window of
  * before decision 0021.
  */
@@ -53,7 +54,7 @@ export async function replayForProfile(side: CoeditSide, trace: ConcurrentTrace)
   });
   const done = Promise.all(docs.map((d) => whenText(d.getText(ROOT), trace.endContent)));
   const waited: number[] = [];
-  side.proxy.reset();
+  await side.server.reset();
   const t0 = now();
   await Promise.all(
     docs.map(async (doc, a) => {
@@ -86,7 +87,7 @@ export async function replayForProfile(side: CoeditSide, trace: ConcurrentTrace)
   const ms = now() - t0;
   docs.forEach((d, a) => d.off('update', listeners[a]!));
   for (const d of docs) if (d.getText(ROOT).toString() !== trace.endContent) throw new Error('a replica differs from endContent');
-  const c = { ...side.proxy.counts };
+  const c = await side.server.counts();
   const meanWaitMs = waited.length > 0 ? waited.reduce((x, y) => x + y, 0) / waited.length : 0;
   return { ms, bytes: c.up + c.down, bytesUp: c.up, bytesDown: c.down, frames: c.framesUp + c.framesDown, waits: waited.length, meanWaitMs };
 }
@@ -138,17 +139,22 @@ export async function runS8(): Promise<BenchResult> {
     console.log(`  S8 encrypted, relay store on tmpfs: ${fmtMs(shm.ms)}, ${fmtBytes(shm.bytes)} in ${shm.frames} frames, ${shm.waits} waits of ${fmtMs(shm.meanWaitMs)} mean`);
     const fixed = await runSide(() => encryptedAuthors(n, { othersActiveMs: 0, memoryDisk: true }), w.trace);
     console.log(`  S8 encrypted, relay store on tmpfs, fixed 20 ms window: ${fmtMs(fixed.ms)}, ${fmtBytes(fixed.bytes)} in ${fixed.frames} frames, ${fixed.waits} waits of ${fmtMs(fixed.meanWaitMs)} mean`);
+    // The old arrangement, for information: server and proxy on the clients' event loop.
+    const plainInline = await runSide(() => plainAuthors(n, { placement: 'inline' }), w.trace);
+    const encInline = await runSide(() => encryptedAuthors(n, { placement: 'inline' }), w.trace);
+    console.log(`  S8 one process: encrypted ${fmtMs(encInline.ms)}, plaintext ${fmtMs(plainInline.ms)}`);
     const timeRatio = enc.ms / plain.ms;
     const bytesRatio = enc.bytes / plain.bytes;
     rows.push(
       { metric: `${w.name}: time until every replica is done`, ours: fmtMs(enc.ms), peer: fmtMs(plain.ms), ratio: round(timeRatio, 2), target: '<= 1.5x', met: timeRatio <= 1.5 },
       { metric: `${w.name}: bytes on the wire`, ours: fmtBytes(enc.bytes), peer: fmtBytes(plain.bytes), ratio: round(bytesRatio, 2), target: '<= 1.3x', met: bytesRatio <= 1.3 },
       { metric: `${w.name}: mean wait for the other author's txn`, ours: fmtMs(enc.meanWaitMs), peer: fmtMs(plain.meanWaitMs), ratio: round(enc.meanWaitMs / plain.meanWaitMs, 2), target: '(info)', met: null },
+      { metric: `${w.name}: time, old arrangement (server on the clients' event loop)`, ours: fmtMs(encInline.ms), peer: fmtMs(plainInline.ms), ratio: round(encInline.ms / plainInline.ms, 2), target: '(info)', met: null },
       { metric: `${w.name}: time, relay store on tmpfs (fsync free)`, ours: fmtMs(shm.ms), peer: fmtMs(plain.ms), ratio: round(shm.ms / plain.ms, 2), target: '(info)', met: null },
       { metric: `${w.name}: time, relay store on tmpfs, fixed 20 ms window (before 0021)`, ours: fmtMs(fixed.ms), peer: fmtMs(plain.ms), ratio: round(fixed.ms / plain.ms, 2), target: '(info)', met: null },
       { metric: `${w.name}: bytes, relay store on tmpfs, fixed 20 ms window (before 0021)`, ours: fmtBytes(fixed.bytes), peer: fmtBytes(plain.bytes), ratio: round(fixed.bytes / plain.bytes, 2), target: '(info)', met: null },
     );
-    data[w.name] = { txns: w.trace.txns.length, switches: switches(w.trace), encrypted: { ...enc, ms: round(enc.ms), meanWaitMs: round(enc.meanWaitMs, 3) }, encryptedTmpfsFixedWindow: { ...fixed, ms: round(fixed.ms), meanWaitMs: round(fixed.meanWaitMs, 3) }, encryptedRelayOnTmpfs: { ...shm, ms: round(shm.ms), meanWaitMs: round(shm.meanWaitMs, 3) }, plaintext: { ...plain, ms: round(plain.ms), meanWaitMs: round(plain.meanWaitMs, 3) }, ratios: { time: round(timeRatio, 3), bytes: round(bytesRatio, 3) } };
+    data[w.name] = { txns: w.trace.txns.length, switches: switches(w.trace), encrypted: { ...enc, ms: round(enc.ms), meanWaitMs: round(enc.meanWaitMs, 3) }, encryptedTmpfsFixedWindow: { ...fixed, ms: round(fixed.ms), meanWaitMs: round(fixed.meanWaitMs, 3) }, encryptedRelayOnTmpfs: { ...shm, ms: round(shm.ms), meanWaitMs: round(shm.meanWaitMs, 3) }, plaintext: { ...plain, ms: round(plain.ms), meanWaitMs: round(plain.meanWaitMs, 3) }, inline: { encryptedMs: round(encInline.ms), plaintextMs: round(plainInline.ms) }, ratios: { time: round(timeRatio, 3), bytes: round(bytesRatio, 3) } };
   }
   const result: BenchResult = {
     id: 'S8',
@@ -158,6 +164,7 @@ export async function runS8(): Promise<BenchResult> {
     notes: [
       QUICK ? 'BENCH_QUICK: friendsforever prefix of 4,000 txns, synthetic 3,000 txns.' : 'Full friendsforever trace; synthetic trace of 12,000 txns.',
       `Each txn is applied as a local transaction on its author's replica once that replica has every parent txn; ${CHUNK} txns per author between setImmediate yields; identical for both sides.`,
+      'Each side\'s server runs with its counting proxy in a child process of its own; the authors\' clients share the benchmark process (bench/README.md says why). Info rows "old arrangement": server and proxy in the benchmark process too.',
       'Encrypted side: default ProfileSync options and relay config (SQLite in the OS temp dir, fsync per group commit before a record is broadcast); plaintext side: stock HocuspocusProvider and Server (no storage).',
       'Info rows, same run: the encrypted side with the relay store on /dev/shm (tmpfs, fsync free), with adaptive batching and with the fixed 20 ms batch window of before decision 0021 (othersActiveMs 0).',
     ],

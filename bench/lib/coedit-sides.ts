@@ -1,38 +1,37 @@
 /**
- * N co-editing clients, one per author, for each side of S8, all behind one counting proxy:
+ * N co-editing clients, one per author, for each side of S8, all behind one counting proxy that
+ * runs with the server (in its child process by default: lib/server-process.ts):
  *  - encrypted: an owner Profile plus N-1 editor Profiles through the relay (server/relay.ts);
  *  - plaintext: N stock HocuspocusProviders on plain Y.Docs through a stock Hocuspocus Server.
  * Each side exposes the replicas' plain docs: the replay drives and observes only those.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as Y from 'yjs';
-import { Server } from '@hocuspocus/server';
 import { HocuspocusProvider } from '@hocuspocus/provider';
-import { startRelay } from '../../server/relay.ts';
 import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
-import { startCountingProxy, type CountingProxy } from './proxy.ts';
+import { startBenchServer, type BenchServer, type Placement } from './server-process.ts';
 import { deviceEngine } from './sides.ts';
 import { within } from './common.ts';
 
 export interface CoeditSide {
   readonly docs: readonly Y.Doc[];
-  readonly proxy: CountingProxy;
+  /** The server (behind its counting proxy), where `placement` put it. */
+  readonly server: BenchServer;
   close(): Promise<void>;
 }
 
+export interface SideOptions {
+  /** Where the server and its counting proxy run: a child process of their own (default) or this one. */
+  readonly placement?: Placement;
+}
+
 /** `memoryDisk`: the relay's SQLite on /dev/shm (tmpfs: its fsync costs nothing), to see what durability adds. */
-export async function encryptedAuthors(n: number, o: { batchWindowMs?: number; othersActiveMs?: number; memoryDisk?: boolean } = {}): Promise<CoeditSide> {
-  if (o.memoryDisk && !existsSync('/dev/shm')) throw new Error('no /dev/shm on this machine');
-  const dataDir = mkdtempSync(join(o.memoryDisk ? '/dev/shm' : tmpdir(), 'fhv-bench-coedit-'));
-  const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
-  const proxy = await startCountingProxy(relay.url);
+export async function encryptedAuthors(n: number, o: SideOptions & { batchWindowMs?: number; othersActiveMs?: number; memoryDisk?: boolean } = {}): Promise<CoeditSide> {
+  const server = await startBenchServer('relay', { placement: o.placement, proxy: true, memoryDisk: o.memoryDisk });
   const signers = Array.from({ length: n }, () => generateSigningKeyPair());
-  const common = { relayUrl: proxy.url, minReconnectDelayMs: 50, batchWindowMs: o.batchWindowMs, othersActiveMs: o.othersActiveMs };
+  const common = { relayUrl: server.url, minReconnectDelayMs: 50, batchWindowMs: o.batchWindowMs, othersActiveMs: o.othersActiveMs };
   // Each author is its own device with its own engine: an engine remembers the signatures it
   // verified (protocol/record.ts), so a shared one would let readers skip every check.
   const owner = await Profile.create({
@@ -51,12 +50,10 @@ export async function encryptedAuthors(n: number, o: { batchWindowMs?: number; o
   }
   return {
     docs: profiles.map((p) => engineOf(p).plainDoc),
-    proxy,
+    server,
     async close() {
       for (const p of profiles.reverse()) await p.close().catch(() => {});
-      await proxy.close();
-      await relay.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
+      await server.close();
     },
   };
 }
@@ -74,20 +71,17 @@ function syncedProvider(url: string, name: string, document: Y.Doc): Promise<Hoc
   });
 }
 
-export async function plainAuthors(n: number): Promise<CoeditSide> {
-  const server = new Server({ port: 0, quiet: true, stopOnSignals: false });
-  await server.listen();
-  const proxy = await startCountingProxy(`ws://127.0.0.1:${server.address.port}`);
+export async function plainAuthors(n: number, o: SideOptions = {}): Promise<CoeditSide> {
+  const server = await startBenchServer('hocuspocus', { placement: o.placement, proxy: true });
   const docs = Array.from({ length: n }, () => new Y.Doc());
   const providers: HocuspocusProvider[] = [];
-  for (const doc of docs) providers.push(await within(syncedProvider(proxy.url, 'bench-coedit', doc), 15_000, 'plain author synced'));
+  for (const doc of docs) providers.push(await within(syncedProvider(server.url, 'bench-coedit', doc), 15_000, 'plain author synced'));
   return {
     docs,
-    proxy,
+    server,
     async close() {
       for (const p of providers) p.destroy();
-      await proxy.close();
-      await server.destroy();
+      await server.close();
       for (const d of docs) d.destroy();
     },
   };
