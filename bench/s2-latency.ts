@@ -10,9 +10,10 @@
  * with the writer's engine), measured in the same run on a record of the size an edit makes.
  */
 import { cpus, loadavg } from 'node:os';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { environment, fmtMs, now, percentile, QUICK, round, sleep, within, writeResult, type BenchResult } from './lib/common.ts';
 import { encryptedPair, plainPair } from './lib/sides.ts';
+import { startBenchServer, type Placement } from './lib/server-process.ts';
 import { engineOf } from '../src/lib/vault/engine.ts';
 import { createNodeCryptoEngine } from '../src/lib/crypto/ed25519-node.ts';
 import { defaultEd25519Engine, generateSigningKeyPair, signDetached, verifyDetached } from '../src/lib/crypto/index.ts';
@@ -64,8 +65,8 @@ async function drive(count: number, edit: (i: number) => void, hook: (arrived: (
 }
 
 /** Latencies, and the size of the record the last edit made (for the signature floor). */
-async function encryptedSide(count: number): Promise<{ latencies: number[]; recordBytes: number }> {
-  const pair = await encryptedPair({ direct: true });
+async function encryptedSide(count: number, server: Placement): Promise<{ latencies: number[]; recordBytes: number }> {
+  const pair = await encryptedPair({ server });
   try {
     const text = engineOf(pair.reader).plainDoc.getText('note:lat');
     const note = pair.writer.note('lat');
@@ -81,8 +82,8 @@ async function encryptedSide(count: number): Promise<{ latencies: number[]; reco
   }
 }
 
-async function plainSide(count: number): Promise<number[]> {
-  const pair = await plainPair({ direct: true });
+async function plainSide(count: number, server: Placement): Promise<number[]> {
+  const pair = await plainPair({ server });
   try {
     const w = pair.writer.getText('note:lat');
     const r = pair.reader.getText('note:lat');
@@ -93,16 +94,9 @@ async function plainSide(count: number): Promise<number[]> {
 }
 
 /** The floor: a ws server that forwards each message to every other client, nothing else. */
-async function rawSide(count: number): Promise<number[]> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  server.on('connection', (socket) => {
-    socket.on('message', (data, binary) => {
-      for (const other of server.clients) if (other !== socket && other.readyState === WebSocket.OPEN) other.send(data, { binary });
-    });
-  });
-  const address = server.address();
-  const url = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+async function rawSide(count: number, placement: Placement): Promise<number[]> {
+  const server = await startBenchServer('raw', { placement });
+  const url = server.url;
   const open = (ws: WebSocket) => new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)));
   const writer = new WebSocket(url, { perMessageDeflate: false });
   const reader = new WebSocket(url, { perMessageDeflate: false });
@@ -121,8 +115,7 @@ async function rawSide(count: number): Promise<number[]> {
   } finally {
     writer.terminate();
     reader.terminate();
-    for (const c of server.clients) c.terminate();
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
   }
 }
 
@@ -150,16 +143,22 @@ async function signatureChain(count: number, recordBytes: number): Promise<numbe
 
 export async function runS2(): Promise<BenchResult> {
   const count = (QUICK ? 80 : 300) + WARMUP;
-  // All three sides share this process's event loop; other processes on the machine move the
-  // encrypted side (more work, several thread hand-offs per edit) far more than the others.
+  // Each side's server runs in a child process of its own (lib/server-process.ts), as on its own
+  // machine; writer and reader share this process, as two devices share nothing but are both
+  // idle between edits here (bench/README.md says why one process for the clients).
   const loadBefore = loadavg()[0]!;
-  const raw = stats(await rawSide(count));
-  console.log(`  S2 raw ws: p50 ${fmtMs(raw.p50)}, p99 ${fmtMs(raw.p99)}`);
-  const plain = stats(await plainSide(count));
-  console.log(`  S2 plaintext: p50 ${fmtMs(plain.p50)}, p99 ${fmtMs(plain.p99)}`);
-  const encrypted = await encryptedSide(count);
+  const raw = stats(await rawSide(count, 'process'));
+  console.log(`  S2 raw ws (server process): p50 ${fmtMs(raw.p50)}, p99 ${fmtMs(raw.p99)}`);
+  const plain = stats(await plainSide(count, 'process'));
+  console.log(`  S2 plaintext (server process): p50 ${fmtMs(plain.p50)}, p99 ${fmtMs(plain.p99)}`);
+  const encrypted = await encryptedSide(count, 'process');
   const enc = stats(encrypted.latencies);
-  console.log(`  S2 encrypted: p50 ${fmtMs(enc.p50)}, p99 ${fmtMs(enc.p99)}`);
+  console.log(`  S2 encrypted (server process): p50 ${fmtMs(enc.p50)}, p99 ${fmtMs(enc.p99)}`);
+  // The old arrangement, for information: every party on this one event loop.
+  const plainInline = stats(await plainSide(count, 'inline'));
+  console.log(`  S2 plaintext (one process): p50 ${fmtMs(plainInline.p50)}, p99 ${fmtMs(plainInline.p99)}`);
+  const encInline = stats((await encryptedSide(count, 'inline')).latencies);
+  console.log(`  S2 encrypted (one process): p50 ${fmtMs(encInline.p50)}, p99 ${fmtMs(encInline.p99)}`);
   const sigs = stats(await signatureChain(count, encrypted.recordBytes));
   console.log(`  S2 sign + 2 verifies in sequence (${encrypted.recordBytes} B): p50 ${fmtMs(sigs.p50)}, p99 ${fmtMs(sigs.p99)}`);
   const result: BenchResult = {
@@ -173,11 +172,14 @@ export async function runS2(): Promise<BenchResult> {
       { metric: 'encrypted p99 vs raw ws broadcast floor', ours: fmtMs(enc.p99), peer: fmtMs(raw.p99), ratio: round(enc.p99 / raw.p99, 2), target: '(info)', met: null },
       { metric: 'plaintext p50 vs raw ws broadcast floor', ours: fmtMs(plain.p50), peer: fmtMs(raw.p50), ratio: round(plain.p50 / raw.p50, 2), target: '(info)', met: null },
       { metric: 'plaintext p99 vs raw ws broadcast floor', ours: fmtMs(plain.p99), peer: fmtMs(raw.p99), ratio: round(plain.p99 / raw.p99, 2), target: '(info)', met: null },
+      { metric: 'old arrangement (all parties in one process): edit -> reader p50', ours: fmtMs(encInline.p50), peer: fmtMs(plainInline.p50), ratio: round(encInline.p50 / plainInline.p50, 2), target: '(info)', met: null },
+      { metric: 'old arrangement (all parties in one process): edit -> reader p99', ours: fmtMs(encInline.p99), peer: fmtMs(plainInline.p99), ratio: round(encInline.p99 / plainInline.p99, 2), target: '(info)', met: null },
       { metric: 'signature floor: sign + relay verify + reader verify in sequence, p50 (vs encrypted minus plaintext)', ours: fmtMs(sigs.p50), peer: fmtMs(enc.p50 - plain.p50), ratio: round(sigs.p50 / (enc.p50 - plain.p50), 2), target: '(info)', met: null },
     ],
     notes: [
       `${count - WARMUP} measured edits (after ${WARMUP} warm-up edits), one every ${SPACING_MS} ms; one character appended per edit.`,
-      'Clients connect directly (no counting proxy) on all three sides; the relay uses its default config (each update committed to SQLite, WAL with synchronous=FULL from a worker thread, before it is acknowledged).',
+      'Each side\'s server (relay, stock Hocuspocus Server, raw ws) runs alone in a child process; writer and reader share the benchmark process. Clients connect directly (no counting proxy); the relay uses its default config (each update committed to SQLite, WAL with synchronous=FULL from a worker thread, before it is acknowledged).',
+      `Old arrangement (info rows): every party in one process; encrypted minus plaintext there p50 +${(encInline.p50 - plainInline.p50).toFixed(2)} ms, p99 +${(encInline.p99 - plainInline.p99).toFixed(2)} ms.`,
       `Encrypted minus plaintext: p50 +${(enc.p50 - plain.p50).toFixed(2)} ms, p99 +${(enc.p99 - plain.p99).toFixed(2)} ms; minus raw ws: p50 +${(enc.p50 - raw.p50).toFixed(2)} ms, p99 +${(enc.p99 - raw.p99).toFixed(2)} ms.`,
       `Machine load average (1 min) ${loadBefore.toFixed(1)} before the run, ${loadavg()[0]!.toFixed(1)} after it, on ${cpus().length} cores: above the core count, compare runs only with care.`,
       `Signature floor: ${sigs.n} chains of sign (client engine) + verify (node:crypto, the relay) + verify (client engine) on a ${encrypted.recordBytes}-byte record, back to back after the edits, p50 ${fmtMs(sigs.p50)}, p99 ${fmtMs(sigs.p99)}.`,
@@ -188,6 +190,7 @@ export async function runS2(): Promise<BenchResult> {
       encrypted: enc,
       plaintext: plain,
       rawWs: raw,
+      inline: { encrypted: encInline, plaintext: plainInline },
       signatureChain: { ...sigs, recordBytes: encrypted.recordBytes },
       deltaMs: { p50: round(enc.p50 - plain.p50, 3), p99: round(enc.p99 - plain.p99, 3) },
     },

@@ -15,6 +15,7 @@ import { Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { startCountingProxy, type CountingProxy } from './proxy.ts';
 import { within } from './common.ts';
+import { startBenchServer, type BenchServer, type Placement } from './server-process.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 
 export interface EncryptedPair {
@@ -34,14 +35,33 @@ export async function deviceEngine(): Promise<Ed25519Engine> {
   return chosen.name === 'webcrypto' ? createWebCryptoEngine() : { ...chosen };
 }
 
-/** With `direct`, clients connect straight to the relay (no counting proxy hop; `proxy` is then absent). */
-export async function encryptedPair(o: { batchWindowMs?: number; compactEvery?: number; direct?: boolean } = {}): Promise<EncryptedPair> {
+/**
+ * With `direct`, clients connect straight to the relay (no counting proxy hop; `proxy` is then
+ * absent). With `server`, the relay runs where it says (bench/lib/server-process.ts: its own
+ * process, or inline) and clients connect to it directly; without, inline behind the proxy.
+ */
+export async function encryptedPair(o: { batchWindowMs?: number; compactEvery?: number; direct?: boolean; server?: Placement } = {}): Promise<EncryptedPair> {
+  if (o.server) return encryptedPairOn(await startBenchServer('relay', { placement: o.server }), o);
   const dataDir = mkdtempSync(join(tmpdir(), 'fhv-bench-relay-'));
   const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
   const proxy = o.direct ? undefined : await startCountingProxy(relay.url);
+  const pair = await encryptedPairOn({ url: proxy?.url ?? relay.url, placement: 'inline', counts: async () => ({ ...proxy!.counts }), reset: async () => proxy?.reset(), close: async () => {} }, o);
+  return {
+    ...pair,
+    proxy: proxy!,
+    async close() {
+      await pair.close();
+      await proxy?.close();
+      await relay.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function encryptedPairOn(server: BenchServer, o: { batchWindowMs?: number; compactEvery?: number }): Promise<EncryptedPair> {
   const alice = generateSigningKeyPair();
   const bob = generateSigningKeyPair();
-  const common = { relayUrl: proxy?.url ?? relay.url, minReconnectDelayMs: 50, batchWindowMs: o.batchWindowMs, compactEvery: o.compactEvery };
+  const common = { relayUrl: server.url, minReconnectDelayMs: 50, batchWindowMs: o.batchWindowMs, compactEvery: o.compactEvery };
   const writer = await Profile.create({ ...common, engine: await deviceEngine(), signer: alice, members: [{ publicKey: bob.publicKey, role: Role.viewer, expiresAt: 0 }] });
   await within(writer.flush(), 15_000, 'writer genesis reaches the relay');
   const reader = await Profile.open({ ...common, engine: await deviceEngine(), signer: bob, access: writer.access });
@@ -50,13 +70,11 @@ export async function encryptedPair(o: { batchWindowMs?: number; compactEvery?: 
   return {
     writer,
     reader,
-    proxy: proxy!,
+    proxy: undefined!,
     async close() {
       await reader.close().catch(() => {});
       await writer.close().catch(() => {});
-      await proxy?.close();
-      await relay.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
+      await server.close();
     },
   };
 }
@@ -84,12 +102,17 @@ function syncedProvider(url: string, name: string, document: Y.Doc, flushDelay: 
   });
 }
 
-/** With `direct`, no counting proxy (`proxy` is then absent). `flushDelay` (provider batching window) defaults to the stock setting: off, one message per update. */
-export async function plainPair(o: { flushDelay?: number | false; direct?: boolean } = {}): Promise<PlainPair> {
-  const server = new Server({ port: 0, quiet: true, stopOnSignals: false });
-  await server.listen();
-  const serverUrl = `ws://127.0.0.1:${server.address.port}`;
-  const proxy = o.direct ? undefined : await startCountingProxy(serverUrl);
+/**
+ * With `direct`, no counting proxy (`proxy` is then absent). With `server`, the stock Server runs
+ * where it says (as encryptedPair's relay) and clients connect to it directly. `flushDelay`
+ * (provider batching window) defaults to the stock setting: off, one message per update.
+ */
+export async function plainPair(o: { flushDelay?: number | false; direct?: boolean; server?: Placement } = {}): Promise<PlainPair> {
+  const placed = o.server ? await startBenchServer('hocuspocus', { placement: o.server }) : undefined;
+  const server = placed ? undefined : new Server({ port: 0, quiet: true, stopOnSignals: false });
+  await server?.listen();
+  const serverUrl = placed?.url ?? `ws://127.0.0.1:${server!.address.port}`;
+  const proxy = o.direct || placed ? undefined : await startCountingProxy(serverUrl);
   const url = proxy?.url ?? serverUrl;
   const writer = new Y.Doc();
   const reader = new Y.Doc();
@@ -106,7 +129,8 @@ export async function plainPair(o: { flushDelay?: number | false; direct?: boole
       readerProvider.destroy();
       writerProvider.destroy();
       await proxy?.close();
-      await server.destroy();
+      await server?.destroy();
+      await placed?.close();
       writer.destroy();
       reader.destroy();
     },

@@ -23,6 +23,9 @@ import {
   utf8,
   bytesEqual,
   toHex,
+  isAcceptablePublicKey,
+  isCanonicalScalar,
+  signingKeyPairFromSeed,
   type Ed25519Engine,
   type Hash32,
   type RandomSource,
@@ -163,7 +166,9 @@ export async function sealRecord(o: SealOptions): Promise<SealedRecord> {
     body = new Uint8Array(0);
   }
   const signature: Signature = await signDetached(o.engine, concatBytes(SIG_DOMAIN, headerBytes, body), o.secretKey);
-  return { bytes: concatBytes(headerBytes, body, signature), id: recordIdOf(headerBytes, body) };
+  const id = recordIdOf(headerBytes, body);
+  rememberOwnSignature(o.engine, id, signature, o.secretKey, o.header.author);
+  return { bytes: concatBytes(headerBytes, body, signature), id };
 }
 
 /**
@@ -226,6 +231,34 @@ function verifiedCache(engine: Ed25519Engine): Map<string, Uint8Array> {
   let cache = verifiedByEngine.get(engine);
   if (!cache) verifiedByEngine.set(engine, (cache = new Map()));
   return cache;
+}
+
+/** Signing keys whose public half is the one their seed derives: key object -> the bytes checked. */
+const consistentSigners = new WeakMap<Uint8Array, Uint8Array>();
+
+function signerIsConsistent(secretKey: SigningSecretKey): boolean {
+  const checked = consistentSigners.get(secretKey);
+  if (checked !== undefined && bytesEqual(checked, secretKey)) return true;
+  const derived = signingKeyPairFromSeed(secretKey.subarray(0, 32)).publicKey;
+  if (!bytesEqual(derived, secretKey.subarray(32, 64))) return false;
+  consistentSigners.set(secretKey, secretKey.slice());
+  return true;
+}
+
+/**
+ * A record this process has just signed is remembered as verified by the engine that signed it
+ * (docs/decisions/0027): its replica's relay gate would otherwise spend a WebCrypto verify on
+ * it. Only when that verify could not fail: the author is the signing key's public half, that
+ * half is the one its seed derives (checked once per key), the key passes the strict key check
+ * and S is canonical. An Ed25519 signature made with such a key verifies (RFC 8032). Anything
+ * else is not remembered, so it is verified as before.
+ */
+function rememberOwnSignature(engine: Ed25519Engine, id: Hash32, signature: Signature, secretKey: SigningSecretKey, author: Uint8Array): void {
+  if (!bytesEqual(author, secretKey.subarray(32, 64)) || !isCanonicalScalar(signature) || !isAcceptablePublicKey(author)) return;
+  if (!signerIsConsistent(secretKey)) return;
+  const cache = verifiedCache(engine);
+  if (cache.size >= VERIFIED_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(toHex(id), signature.slice());
 }
 
 /** Checks the author's signature over domain ‖ header ‖ body (once per record and engine). */

@@ -113,6 +113,8 @@ export class ProfileSync {
   private readonly now: () => number;
   private readonly compaction: CompactionPolicy;
   private session = 0;
+  /** The clientID derived for `session` (kept: applyRemote compares with it after every remote record). */
+  private sessionClientId = 0;
   /** The epoch current when the session (clientID) began. */
   private sessionEpoch = 0;
   private destroyed = false;
@@ -438,7 +440,8 @@ export class ProfileSync {
   private newSession(): void {
     do {
       this.session = new DataView(this.random(4).buffer).getUint32(0);
-      this.plain.clientID = clientIdFor(this.docId, this.signer.publicKey, this.session);
+      this.sessionClientId = clientIdFor(this.docId, this.signer.publicKey, this.session);
+      this.plain.clientID = this.sessionClientId;
     } while (usesClient(this.plain, this.plain.clientID));
     this.outbox.useSession(this.session);
     this.replica.clientAuthors.set(this.plain.clientID, this.me);
@@ -496,7 +499,7 @@ export class ProfileSync {
     const result = applyVerified(this.plain, update, REMOTE_ORIGIN);
     this.check?.verified(update, REMOTE_ORIGIN);
     // Yjs picks a new random clientID if it sees ours used elsewhere; ours must stay derived.
-    if (this.plain.clientID !== clientIdFor(this.docId, this.signer.publicKey, this.session)) this.newSession();
+    if (this.plain.clientID !== this.sessionClientId) this.newSession();
     this.outbox.remoteApplied(); // someone else is editing: stop holding own records back
     return result;
   }

@@ -1,0 +1,37 @@
+/**
+ * Child-process entry for a benchmark's server side (bench/lib/server-process.ts forks it; the
+ * servers are in servers.ts). A family's devices and the relay are separate machines; running
+ * the server here keeps its CPU (signature checks, SQLite hand-offs, Yjs merging on the
+ * plaintext side) off the clients' event loop, the same way for every side.
+ * Protocol over the IPC channel: it sends {type:'ready', url} once listening; it answers
+ * {type:'counts'} with {type:'counts', counts}, {type:'reset'} zeroes the counters, and
+ * {type:'close'} shuts everything down and exits.
+ */
+import { startServer, type ServerKind, type ServerOptions } from './servers.ts';
+
+async function main(): Promise<void> {
+  const kind = process.argv[2] as ServerKind;
+  const o = JSON.parse(process.argv[3] ?? '{}') as ServerOptions;
+  const server = await startServer(kind, o);
+  const send = (m: unknown) => process.send!(m);
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'counts') send({ type: 'counts', counts: { ...server.proxy?.counts } });
+    else if (m.type === 'reset') server.proxy?.reset();
+    else if (m.type === 'close') {
+      void (async () => {
+        await server.close();
+        process.disconnect();
+        // Exit normally so a --cpu-prof profile is written.
+        process.exit(0);
+      })();
+    }
+  });
+  // If the parent goes away, do not linger.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', url: server.url });
+}
+
+void main().catch((e: unknown) => {
+  console.error('[bench server]', e);
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+/**
+ * The server side of a network benchmark: our relay, a stock Hocuspocus Server, or the raw `ws`
+ * broadcast floor, optionally behind the counting proxy. bench/lib/server-process.ts runs one
+ * either in a child process of its own (server-child.ts) or in the caller's process.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket, WebSocketServer } from 'ws';
+import { Server } from '@hocuspocus/server';
+import { startRelay } from '../../server/relay.ts';
+import { startCountingProxy, type CountingProxy } from './proxy.ts';
+
+export type ServerKind = 'relay' | 'hocuspocus' | 'raw';
+export interface ServerOptions {
+  /** Put the counting proxy in front (S8's bytes on the wire); clients then connect to it. */
+  readonly proxy?: boolean;
+  /** Relay only: its SQLite on /dev/shm (tmpfs, fsync free). */
+  readonly memoryDisk?: boolean;
+}
+
+export type Started = { url: string; close(): Promise<void> };
+
+async function startRaw(): Promise<Started> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  server.on('connection', (socket) => {
+    socket.on('message', (data, binary) => {
+      for (const other of server.clients) if (other !== socket && other.readyState === WebSocket.OPEN) other.send(data, { binary });
+    });
+  });
+  const address = server.address();
+  return {
+    url: `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    async close() {
+      for (const c of server.clients) c.terminate();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+async function startHocuspocus(): Promise<Started> {
+  const server = new Server({ port: 0, quiet: true, stopOnSignals: false });
+  await server.listen();
+  return { url: `ws://127.0.0.1:${server.address.port}`, close: () => server.destroy() };
+}
+
+async function startOurRelay(o: ServerOptions): Promise<Started> {
+  if (o.memoryDisk && !existsSync('/dev/shm')) throw new Error('no /dev/shm on this machine');
+  const dataDir = mkdtempSync(join(o.memoryDisk ? '/dev/shm' : tmpdir(), 'fhv-bench-relay-'));
+  const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
+  return {
+    url: relay.url,
+    async close() {
+      await relay.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface StartedServer {
+  readonly url: string;
+  readonly proxy: CountingProxy | undefined;
+  close(): Promise<void>;
+}
+
+export async function startServer(kind: ServerKind, o: ServerOptions = {}): Promise<StartedServer> {
+  const started = kind === 'relay' ? await startOurRelay(o) : kind === 'hocuspocus' ? await startHocuspocus() : await startRaw();
+  const proxy = o.proxy ? await startCountingProxy(started.url) : undefined;
+  return {
+    url: proxy?.url ?? started.url,
+    proxy,
+    async close() {
+      await proxy?.close();
+      await started.close();
+    },
+  };
+}
