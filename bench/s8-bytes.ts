@@ -23,9 +23,10 @@ import { loadConcurrentTrace, syntheticTurnTaking, tracePrefix } from './lib/con
 import { WireBreakdown } from './lib/wire-breakdown.ts';
 import { replayForProfile } from './s8-coedit.ts';
 import type { CoeditSide } from './lib/coedit-sides.ts';
-import type { CountingProxy } from './lib/proxy.ts';
+import type { BenchServer } from './lib/server-process.ts';
 
-async function tappingProxy(target: string, tap: WireBreakdown): Promise<CountingProxy> {
+/** The server's proxy, in this process (the breakdown needs every frame here), as S8's replay expects a server. */
+async function tappingProxy(target: string, tap: WireBreakdown): Promise<BenchServer> {
   const counts = { up: 0, down: 0, framesUp: 0, framesDown: 0 };
   const proxy = await startWsProxy({
     target,
@@ -39,9 +40,9 @@ async function tappingProxy(target: string, tap: WireBreakdown): Promise<Countin
   });
   return {
     url: proxy.url,
-    counts,
-    total: () => counts.up + counts.down,
-    reset() {
+    placement: 'inline',
+    counts: async () => ({ ...counts }),
+    async reset() {
       counts.up = counts.down = counts.framesUp = counts.framesDown = 0;
       tap.reset();
     },
@@ -67,7 +68,7 @@ async function encrypted(n: number, tap: WireBreakdown, keyHolder: { open?: (epo
   }
   return {
     docs: profiles.map((p) => engineOf(p).plainDoc),
-    proxy,
+    server: proxy,
     async close() {
       for (const p of profiles.reverse()) await p.close().catch(() => {});
       await proxy.close();
@@ -92,7 +93,7 @@ async function plain(n: number, tap: WireBreakdown): Promise<CoeditSide> {
   );
   return {
     docs,
-    proxy,
+    server: proxy,
     async close() {
       for (const p of providers) p.destroy();
       await proxy.close();
