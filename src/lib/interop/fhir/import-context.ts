@@ -1,7 +1,7 @@
 /** What a mapper sees besides its resource, and what it returns (docs/decisions/0029). */
 import type { SectionName } from '../../../../crdt-schemas/health/sections.ts';
 import type { ReferenceIndex } from './import-read.ts';
-import { clean, isObject, str, type Json } from './import-values.ts';
+import { clean, humanName, isObject, str, type Json } from './import-values.ts';
 
 export type RejectCode = 'IMPORT_RESOURCE_INVALID' | 'IMPORT_BROKEN_REFERENCE' | 'IMPORT_OTHER_PATIENT';
 
@@ -35,7 +35,5 @@ export function profileReference(ref: unknown, from: Json, ctx: MapContext): Jso
 
 function nameOf(r: Json): string | undefined {
   if (typeof r.name === 'string') return str(r.name);
-  const n = Array.isArray(r.name) ? r.name[0] : undefined;
-  if (!isObject(n)) return undefined;
-  return str(n.text) ?? ([...(Array.isArray(n.given) ? n.given : []), n.family].filter((x) => typeof x === 'string').join(' ') || undefined);
+  return Array.isArray(r.name) ? (humanName(r.name[0])?.text as string | undefined) : undefined;
 }
