@@ -39,6 +39,8 @@ export interface ImportOptions {
   /** Import even if the file's Patient differs from the profile's person. */
   readonly force?: boolean;
   readonly now?: () => number;
+  /** Records of one chunk, as JSON characters (default IMPORT_CHUNK_CHARS; tests make it small). */
+  readonly chunkChars?: number;
   /** Called after each chunk is written and sealed (the app's progress bar). */
   readonly progress?: (written: number, total: number) => void;
 }
@@ -72,7 +74,7 @@ export async function importFhir(profile: Profile, input: Uint8Array | string, o
   const writes: ImportWrite[] = diff.writes.map((w) => ({ section: w.planned.section, record: w.record }));
   profile.records.checkImport(writes);
   if (writes.length > 0) {
-    const chunks = chunked(writes);
+    const chunks = chunked(writes, o.chunkChars ?? IMPORT_CHUNK_CHARS);
     await profile.undo.asOneStep(async () => {
       let written = 0;
       for (let i = 0; i < chunks.length; i++) {
@@ -88,12 +90,12 @@ export async function importFhir(profile: Profile, input: Uint8Array | string, o
   return report(plan, diff.writes, diff.unchanged, diff.conflicts);
 }
 
-function chunked(writes: readonly ImportWrite[]): ImportWrite[][] {
+function chunked(writes: readonly ImportWrite[], budget: number): ImportWrite[][] {
   const chunks: ImportWrite[][] = [[]];
   let size = 0;
   for (const w of writes) {
     const n = JSON.stringify(w.record).length;
-    if (size + n > IMPORT_CHUNK_CHARS && chunks.at(-1)!.length > 0) chunks.push([]), (size = 0);
+    if (size + n > budget && chunks.at(-1)!.length > 0) chunks.push([]), (size = 0);
     chunks.at(-1)!.push(w);
     size += n;
   }
