@@ -9,12 +9,33 @@ import { isObject, objects, str, type Json } from './import-values.ts';
 
 /** JSON text with object keys sorted, so equal content has one digest whatever the key order. */
 export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (isObject(v)) {
-    const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+  const out: string[] = [];
+  writeCanonical(v, out);
+  return out.join('');
+}
+
+// Appends to one array of parts: string concatenation per level was most of a plan's time (S9).
+function writeCanonical(v: unknown, out: string[]): void {
+  if (Array.isArray(v)) {
+    out.push('[');
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out.push(',');
+      writeCanonical(v[i], out);
+    }
+    out.push(']');
+  } else if (isObject(v)) {
+    out.push('{');
+    let first = true;
+    for (const k of Object.keys(v).sort()) {
+      if (v[k] === undefined) continue;
+      out.push(first ? '' : ',', JSON.stringify(k), ':');
+      first = false;
+      writeCanonical(v[k], out);
+    }
+    out.push('}');
+  } else {
+    out.push(JSON.stringify(v) ?? 'null');
   }
-  return JSON.stringify(v) ?? 'null';
 }
 
 export const digestOf = (v: unknown): string => toHex(hashWithDomain('fhv-import-digest', utf8(canonicalJson(v))));
