@@ -11,7 +11,8 @@ import { planImport, type ImportPlan, type Rejected } from '../interop/fhir/impo
 import { parseImportFile, type ImportFailure } from '../interop/fhir/import-read.ts';
 import { VaultError } from './errors.ts';
 import type { Profile } from './profile.ts';
-import { RecordError, type ImportWrite } from './records.ts';
+import type { SectionName } from './health.ts';
+import { isLogSection, RecordError, type ImportWrite } from './records.ts';
 
 /**
  * Records of one chunk, as JSON characters: a quarter of the record cap leaves room for Yjs
@@ -70,7 +71,7 @@ export function planFhirImport(profile: Profile, input: Uint8Array | string, o: 
 export async function importFhir(profile: Profile, input: Uint8Array | string, o: ImportOptions): Promise<ImportReport> {
   if (!profile.canWrite) throw new RecordError('RECORD_READ_ONLY', 'you can view this profile but not change it');
   const plan = planFhirImport(profile, input, o);
-  const diff = diffPlan(plan, (section, id) => profile.records.get(section as never, id) as Record<string, unknown> | undefined);
+  const diff = diffPlan(plan, storedReader(profile));
   const writes: ImportWrite[] = diff.writes.map((w) => ({ section: w.planned.section, record: w.record }));
   profile.records.checkImport(writes);
   if (writes.length > 0) {
@@ -88,6 +89,20 @@ export async function importFhir(profile: Profile, input: Uint8Array | string, o
     });
   }
   return report(plan, diff.writes, diff.unchanged, diff.conflicts);
+}
+
+/**
+ * Reads stored records for the diff: keyed sections by id; logs once each, by id (a log's get
+ * scans the whole array, which made importing many bundles quadratic; S9).
+ */
+function storedReader(profile: Profile): (section: string, id: string) => Record<string, unknown> | undefined {
+  const logs = new Map<string, Map<string, Record<string, unknown>>>();
+  return (section, id) => {
+    if (!isLogSection(section as SectionName)) return profile.records.get(section as SectionName, id) as Record<string, unknown> | undefined;
+    let byId = logs.get(section);
+    if (!byId) logs.set(section, (byId = new Map(profile.records.list(section as SectionName).map((r) => [(r as { id: string }).id, r as Record<string, unknown>]))));
+    return byId.get(id);
+  };
 }
 
 function chunked(writes: readonly ImportWrite[], budget: number): ImportWrite[][] {

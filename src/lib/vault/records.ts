@@ -178,16 +178,29 @@ export class ProfileRecords {
    */
   writeImport(writes: readonly ImportWrite[], summary?: { readonly source: string; readonly count: number }): void {
     this.assertWritable();
+    // Positions in each log, read once: looking each id up in the whole array made a large import quadratic (S9).
+    const positions = new Map<string, Map<unknown, number>>();
+    const positionsOf = (arr: Y.Array<unknown>, section: string) => {
+      let p = positions.get(section);
+      if (!p) positions.set(section, (p = new Map(arr.toArray().map((r, i) => [(r as { id?: unknown } | null)?.id, i]))));
+      return p;
+    };
     this.c.doc.transact(() => {
       for (const w of writes) {
         const record = w.record as AnyRecord;
         let existed: boolean;
         if (isLogSection(w.section)) {
           const arr = this.array(w.section);
-          const i = this.indexOf(arr, record.id);
-          existed = i >= 0;
-          if (existed) arr.delete(i, 1);
-          arr.insert(existed ? i : arr.length, [record]);
+          const at = positionsOf(arr, w.section);
+          const i = at.get(record.id);
+          existed = i !== undefined;
+          if (i !== undefined) {
+            arr.delete(i, 1);
+            arr.insert(i, [record]);
+          } else {
+            at.set(record.id, arr.length);
+            arr.push([record]);
+          }
         } else {
           existed = this.map(w.section).has(record.id);
           writeFields(this.map(w.section), record);
