@@ -11,6 +11,8 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { VaultError } from '../../src/lib/vault/errors.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
+import { testRelay } from '../helpers/relay.ts';
+import { downloadBlob } from '../../src/lib/vault/blobs.ts';
 import { createPrng } from '../helpers/prng.ts';
 import { bundle, condition, patient, type Json } from './fhir.ts';
 import { syntheaBundle } from './synthea.ts';
@@ -166,5 +168,27 @@ describe('import into a profile', () => {
     const r = await run(p, bundle('collection', [condition('c1', { subject: undefined }), condition('c2', { subject: undefined, clinicalStatus: { coding: [{ system: 'x', code: 'y' }] } })]));
     expect(r.rejected).toEqual([{ index: 1, resourceType: 'Condition', code: 'IMPORT_RESOURCE_INVALID' }]);
     expect(r.records).toEqual({ conditions: 1 });
+  });
+
+  it('DocumentReferences with inline attachments: documents with their files in the blob store (app), kept verbatim without one (CLI)', async () => {
+    const text = 'Discharge summary, synthetic: CANARY-DOC-55';
+    const doc = { resourceType: 'DocumentReference', id: 'd1', status: 'current', type: { text: 'Discharge summary' }, date: '2024-05-01T10:00:00Z', content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: Buffer.from(text).toString('base64'), title: 'summary.txt' } }] };
+    const local = await fresh();
+    expect((await run(local, doc)).kept).toEqual({ DocumentReference: 1 });
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    // Real time: the relay checks the token's time.
+    const p = await Profile.create({ ...device(), relayUrl: relay.url, minReconnectDelayMs: 50 });
+    cleanups.push(() => p.close());
+    await p.flush();
+    const r = await importFhir(p, json(doc), { fileName: 'portal.json', files: 'upload', now });
+    expect(r.records).toEqual({ documents: 1 });
+    const [stored] = p.records.list('documents');
+    const attachment = stored!.content[0]!.attachment as Json;
+    expect(attachment).toMatchObject({ title: 'summary.txt', contentType: 'text/plain', size: text.length });
+    expect(JSON.stringify(stored)).not.toContain('CANARY-DOC-55');
+    expect(new TextDecoder().decode(await downloadBlob(p, attachment as never))).toBe(text);
+    const again = await importFhir(p, json(doc), { fileName: 'portal.json', files: 'upload', now });
+    expect(again).toMatchObject({ records: {}, unchanged: 1 });
   });
 });

@@ -10,6 +10,7 @@ import { patientMismatch } from '../interop/fhir/import-identity.ts';
 import { planImport, type ImportPlan, type Rejected } from '../interop/fhir/import-plan.ts';
 import { parseImportFile, type ImportFailure } from '../interop/fhir/import-read.ts';
 import { VaultError } from './errors.ts';
+import { storeFiles, withDocuments, type PendingFile } from './fhir-import-documents.ts';
 import type { Profile } from './profile.ts';
 import type { SectionName } from './health.ts';
 import { isLogSection, RecordError, type ImportWrite } from './records.ts';
@@ -42,6 +43,11 @@ export interface ImportOptions {
   readonly now?: () => number;
   /** Records of one chunk, as JSON characters (default IMPORT_CHUNK_CHARS; tests make it small). */
   readonly chunkChars?: number;
+  /**
+   * 'upload': DocumentReferences with inline attachments become `documents` records and their
+   * files go to the relay's blob store (the app). Otherwise they are kept verbatim (the CLI).
+   */
+  readonly files?: 'upload' | 'keep';
   /** Called after each chunk is written and sealed (the app's progress bar). */
   readonly progress?: (written: number, total: number) => void;
 }
@@ -70,9 +76,15 @@ export function planFhirImport(profile: Profile, input: Uint8Array | string, o: 
 
 export async function importFhir(profile: Profile, input: Uint8Array | string, o: ImportOptions): Promise<ImportReport> {
   if (!profile.canWrite) throw new RecordError('RECORD_READ_ONLY', 'you can view this profile but not change it');
-  const plan = planFhirImport(profile, input, o);
+  const planned = planFhirImport(profile, input, o);
+  const { plan, files } = o.files === 'upload' ? withDocuments(planned) : { plan: planned, files: new Map<string, PendingFile[]>() };
   const diff = diffPlan(plan, storedReader(profile));
-  const writes: ImportWrite[] = diff.writes.map((w) => ({ section: w.planned.section, record: w.record }));
+  const writes: ImportWrite[] = [];
+  for (const w of diff.writes) {
+    const pending = w.change === 'conflict' ? undefined : files.get(w.planned.record.id);
+    // Files first: a record is written only once the files it names are stored.
+    writes.push({ section: w.planned.section, record: pending ? await storeFiles(profile, w.record, pending) : w.record });
+  }
   profile.records.checkImport(writes);
   if (writes.length > 0) {
     const chunks = chunked(writes, o.chunkChars ?? IMPORT_CHUNK_CHARS);
