@@ -13,7 +13,7 @@ import { VaultError } from './errors.ts';
 import { storeFiles, withDocuments, type PendingFile } from './fhir-import-documents.ts';
 import type { Profile } from './profile.ts';
 import type { SectionName } from './health.ts';
-import { isLogSection, RecordError, type ImportWrite } from './records.ts';
+import { RecordError, type ImportWrite } from './records.ts';
 
 /**
  * Records of one chunk, as JSON characters: a quarter of the record cap leaves room for Yjs
@@ -78,7 +78,7 @@ export async function importFhir(profile: Profile, input: Uint8Array | string, o
   if (!profile.canWrite) throw new RecordError('RECORD_READ_ONLY', 'you can view this profile but not change it');
   const planned = planFhirImport(profile, input, o);
   const { plan, files } = o.files === 'upload' ? withDocuments(planned) : { plan: planned, files: new Map<string, PendingFile[]>() };
-  const diff = diffPlan(plan, storedReader(profile));
+  const diff = diffPlan(plan, storedReader(profile, plan));
   const writes: ImportWrite[] = [];
   for (const w of diff.writes) {
     const pending = w.change === 'conflict' ? undefined : files.get(w.planned.record.id);
@@ -103,18 +103,12 @@ export async function importFhir(profile: Profile, input: Uint8Array | string, o
   return report(plan, diff.writes, diff.unchanged, diff.conflicts);
 }
 
-/**
- * Reads stored records for the diff: keyed sections by id; logs once each, by id (a log's get
- * scans the whole array, which made importing many bundles quadratic; S9).
- */
-function storedReader(profile: Profile): (section: string, id: string) => Record<string, unknown> | undefined {
-  const logs = new Map<string, Map<string, Record<string, unknown>>>();
-  return (section, id) => {
-    if (!isLogSection(section as SectionName)) return profile.records.get(section as SectionName, id) as Record<string, unknown> | undefined;
-    let byId = logs.get(section);
-    if (!byId) logs.set(section, (byId = new Map(profile.records.list(section as SectionName).map((r) => [(r as { id: string }).id, r as Record<string, unknown>]))));
-    return byId.get(id);
-  };
+/** The stored records the plan names, read once per section (a log's get scans the whole array). */
+function storedReader(profile: Profile, plan: ImportPlan): (section: string, id: string) => Record<string, unknown> | undefined {
+  const wanted = new Map<SectionName, Set<string>>();
+  for (const r of plan.records) wanted.set(r.section, (wanted.get(r.section) ?? new Set()).add(r.record.id));
+  const stored = new Map([...wanted].map(([section, ids]) => [section as string, profile.records.getMany(section, ids)]));
+  return (section, id) => stored.get(section)?.get(id);
 }
 
 function chunked(writes: readonly ImportWrite[], budget: number): ImportWrite[][] {
