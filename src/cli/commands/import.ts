@@ -5,7 +5,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { importFhir, MAX_IMPORT_BYTES, VaultError } from '../../lib/vault/app.ts';
+import { VaultError } from '../../lib/vault/errors.ts';
+import { importFhir, MAX_IMPORT_BYTES } from '../../lib/vault/fhir-import.ts';
 import { need, type CliArgs } from '../args.ts';
 import { openDevice, openProfile, requireWriter } from '../device.ts';
 import { CliError } from '../errors.ts';

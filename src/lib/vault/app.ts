@@ -14,6 +14,4 @@ export { createInvitation, startClinicianSession, parseInviteLink } from './invi
 export { describeError } from './browser.ts';
 export { VaultError } from './errors.ts';
 export type { SectionName, SectionRecord, SchemaIssue } from './health.ts';
-export { importFhir, planFhirImport, type ImportReport } from './fhir-import.ts';
-export { MAX_IMPORT_BYTES } from '../interop/fhir/import-read.ts';
 export { uploadBlob, downloadBlob, blobRef, MAX_FILE_BYTES, type BlobAttachment, type AttachmentRef } from './blobs.ts';

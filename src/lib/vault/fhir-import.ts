@@ -9,6 +9,8 @@ import { diffPlan, type PlannedWrite } from '../interop/fhir/import-diff.ts';
 import { patientMismatch } from '../interop/fhir/import-identity.ts';
 import { planImport, type ImportPlan, type Rejected } from '../interop/fhir/import-plan.ts';
 import { parseImportFile, type ImportFailure } from '../interop/fhir/import-read.ts';
+
+export { MAX_IMPORT_BYTES } from '../interop/fhir/import-read.ts';
 import { VaultError } from './errors.ts';
 import { storeFiles, withDocuments, type PendingFile } from './fhir-import-documents.ts';
 import type { Profile } from './profile.ts';
