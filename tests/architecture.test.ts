@@ -52,7 +52,9 @@ const RULES: Record<string, Rule> = {
   protocol: { layers: ['crypto'], packages: /^(yjs|lib0(\/|$))/ },
   storage: { layers: ['crypto', 'protocol'], packages: /^(yjs|y-indexeddb|node:)/ },
   sync: { layers: ['crypto', 'protocol', 'crdt-schemas'], packages: /^(yjs|y-protocols(\/|$)|@hocuspocus\/provider|lib0(\/|$))/ },
-  vault: { layers: ['crypto', 'protocol', 'sync', 'storage', 'crdt-schemas'], packages: /^yjs$/ },
+  /** Format conversion (FHIR import/export plans): pure over the schemas, no Yjs (docs/decisions/0029). */
+  interop: { layers: ['crdt-schemas', 'crypto'], packages: /^$/ },
+  vault: { layers: ['crypto', 'protocol', 'sync', 'storage', 'crdt-schemas', 'interop'], packages: /^yjs$/ },
   state: { layers: ['vault'], packages: /^svelte(\/|$)/ },
   components: { layers: [], typesFrom: ['state'], packages: /^(svelte|uplot|uqr)(\/|$)/ },
   routes: { layers: ['state', 'components', 'app-shell'], packages: /^(svelte(\/|$)|\$app\/)/ },

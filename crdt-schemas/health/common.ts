@@ -92,8 +92,41 @@ export const Address = z.looseObject({
 
 export const RecordId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
 
-/** Fields every record has: its id (the key in a keyed section) and the schema version it was written with. */
-export const recordBase = { id: RecordId, schemaVersion: z.int().min(1) };
+/**
+ * Where an imported record came from (FHIR Resource.meta, docs/decisions/0029): `source` is the
+ * bundle's or resource's meta.source, else the imported file's name, and is shown with the record.
+ */
+export const RecordMeta = z.looseObject({
+  source: z.string().min(1).max(400).optional(),
+  versionId: z.string().min(1).max(64).optional(),
+  lastUpdated: FhirInstant.optional(),
+});
+
+/**
+ * App bookkeeping of an imported record (not FHIR; exports leave it out): the identity it was
+ * imported under (`key`: source + resource type and id or business identifier), digests of the
+ * source resource and of the record as imported (a record that no longer matches `recordDigest`
+ * was edited on a device since), and, after a re-import met such an edit, the incoming version
+ * waiting for a person to choose (`conflict`).
+ */
+export const ImportMark = z.looseObject({
+  key: z.string().min(1).max(600),
+  resourceType: z.string().regex(/^[A-Z][A-Za-z]{1,63}$/),
+  /** The resource's id in its source, when it had one. */
+  sourceId: z.string().min(1).max(64).optional(),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  recordDigest: z.string().regex(/^[0-9a-f]{64}$/),
+  at: FhirInstant,
+  conflict: z.looseObject({ digest: z.string().regex(/^[0-9a-f]{64}$/), at: FhirInstant, record: z.record(z.string(), z.unknown()) }).optional(),
+});
+export type ImportMark = z.infer<typeof ImportMark>;
+
+/**
+ * Fields every record has: its id (the key in a keyed section) and the schema version it was
+ * written with; imported records also carry `meta` and `imported` (both optional, so no
+ * migration: records written before them are valid as they are).
+ */
+export const recordBase = { id: RecordId, schemaVersion: z.int().min(1), meta: RecordMeta.optional(), imported: ImportMark.optional() };
 
 // ---- versioning --------------------------------------------------------------------------------
 

@@ -274,6 +274,11 @@ const GENERATORS: Generators = {
         }),
       })),
     }),
+  kept: (r) =>
+    clean({
+      ...base(r),
+      resource: clean({ resourceType: r.pick(['Claim', 'ExplanationOfBenefit', 'Goal', 'CarePlan', 'CareTeam'] as const), id: r.maybe(() => r.id().replace(/_/g, '-')) }),
+    }),
   'list:vitals': (r) => {
     const name = r.pick([...(Object.keys(VITALS) as VitalName[]).filter((n) => n !== 'systolic' && n !== 'diastolic'), 'bloodPressure'] as const);
     const reading = (spec: (typeof VITALS)[VitalName]) =>

@@ -16,4 +16,5 @@ export * from './journal.ts';
 export * from './encounter.ts';
 export * from './care-team.ts';
 export * from './document.ts';
+export * from './kept.ts';
 export * from './sections.ts';

@@ -18,6 +18,7 @@ import { doseLog } from './dose.ts';
 import { encounter } from './encounter.ts';
 import { flag } from './flag.ts';
 import { immunization } from './immunization.ts';
+import { keptResource } from './kept.ts';
 import { symptomJournal } from './journal.ts';
 import { labResult } from './lab.ts';
 import { medicationStatement } from './medication.ts';
@@ -39,6 +40,8 @@ export const SECTIONS = {
   visits: encounter,
   'care-team': practitioner,
   documents: documentReference,
+  /** Imported resources that map to no section (docs/decisions/0029). */
+  kept: keptResource,
   // Logs: layout.ts listRoot(name), spelled out so the names stay literal types.
   'list:vitals': vitalSign,
   'list:doses': doseLog,

@@ -16,6 +16,8 @@ export interface CliArgs {
   readonly minutes: string | undefined;
   readonly origin: string | undefined;
   readonly append: string | undefined;
+  /** `import`: import even if the file's patient differs from the profile's person. */
+  readonly force: boolean;
   readonly timeoutMs: number;
 }
 
@@ -48,6 +50,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         origin: { type: 'string' },
         append: { type: 'string' },
         timeout: { type: 'string' },
+        force: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -65,6 +68,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     minutes: values.minutes,
     origin: values.origin,
     append: values.append,
+    force: values.force === true,
     timeoutMs: parseTimeout(values.timeout),
   };
 }

@@ -16,6 +16,7 @@
  *   vault accept <alias> <link> --relay URL      join a profile from an invite link with this device's keys
  *   vault audit <alias>                          the verified audit trail, one JSON line per entry
  *   vault status <alias>    vault export <alias>    vault list
+ *   vault import <alias> <file.json> [--force]   a FHIR R4 file (Bundle or resource) into the profile; prints one JSON line of counts
  *   vault bundle <alias>    vault join <alias> <bundle>   access-bundle fallback for members without a lockbox
  * Options: --dir DIR (default $VAULT_DIR or ./.vault), --timeout S (network commands, default 20).
  * Passphrase: $VAULT_PASSPHRASE, else asked on the terminal.
@@ -24,6 +25,7 @@
 import { parseCli, type CliArgs } from './args.ts';
 import { accept, invite, sync } from './commands/network.ts';
 import { audit, exportProfile, get, note, set, status } from './commands/records.ts';
+import { importFile } from './commands/import.ts';
 import { init, list, whoami } from './commands/identity.ts';
 import { addMember, bundle, create, join, members, remove, revoke } from './commands/sharing.ts';
 import { CliError, errorReport, exitCodeOf } from './errors.ts';
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, Command> = {
   get,
   note,
   export: exportProfile,
+  import: importFile,
   status,
   audit,
   sync,

@@ -24,6 +24,7 @@ const previousFor = (section: SectionName): Record<string, unknown> | undefined 
 
 /** Every field filled with a plausible value (times of day sorted, as the form stores them). */
 const FILLED: Record<SectionName, FormValues> = {
+  kept: { resourceType: 'CarePlan' },
   demographics: {
     name: 'Alex Example',
     birthDate: '1980-04-12',

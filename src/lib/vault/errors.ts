@@ -49,6 +49,22 @@ export const VaultErrors = {
   BLOB_DOWNLOAD_FAILED: 255,
   /** The document record names no stored file (nothing to download). */
   BLOB_NOT_ATTACHED: 256,
+  // Imports of FHIR R4 files (260-279, docs/decisions/0029): whole-file refusals (260-266, the
+  // profile is unchanged) and per-resource `rejected` codes (267-273, the rest is imported).
+  IMPORT_NOT_JSON: 260,
+  IMPORT_NOT_FHIR: 261,
+  IMPORT_FHIR_VERSION: 262,
+  IMPORT_TOO_LARGE: 263,
+  IMPORT_UNSUPPORTED_BUNDLE: 264,
+  IMPORT_PATIENT_MISMATCH: 265,
+  IMPORT_MULTIPLE_PATIENTS: 266,
+  IMPORT_RESOURCE_INVALID: 267,
+  IMPORT_BROKEN_REFERENCE: 268,
+  IMPORT_NO_RESOURCE: 269,
+  IMPORT_DUPLICATE: 270,
+  IMPORT_UNSUPPORTED_REQUEST: 271,
+  IMPORT_OTHER_PATIENT: 272,
+  IMPORT_NOT_A_RESOURCE: 273,
   /** Opened from this device's plain-state cache, which did not match the verified records: reopen first. */
   PROFILE_REBUILD_NEEDED: 299,
 } as const;

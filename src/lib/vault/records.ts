@@ -23,7 +23,8 @@ export const HISTORY_ROOT = 'list:history';
 /** Transactions of this device's own edits: tracked by undo, sealed by ProfileSync like any local edit. */
 export const LOCAL_ORIGIN = Symbol('fhv:local');
 
-export type HistoryAction = 'add' | 'edit' | 'delete' | 'undo' | 'redo';
+/** 'import': one line per import (section `import`, id the source, `count` records). */
+export type HistoryAction = 'add' | 'edit' | 'delete' | 'undo' | 'redo' | 'import';
 
 export interface HistoryEntry {
   readonly section: string;
@@ -35,6 +36,8 @@ export interface HistoryEntry {
   readonly author: string;
   /** 'signed': the author's own verified record carried it; 'snapshot': vouched for by a compaction snapshot; 'mismatch': claimed author differs. */
   readonly proof: 'signed' | 'snapshot' | 'mismatch';
+  /** For an import line: how many records it wrote. */
+  readonly count?: number;
 }
 
 interface StoredHistory {
@@ -43,6 +46,8 @@ interface StoredHistory {
   a: HistoryAction;
   t: string;
   b: string;
+  /** Records written, on an import line. */
+  n?: number;
 }
 
 /** Validation failures carry the schema issues (paths and fixed messages, never values). */
@@ -61,6 +66,12 @@ export interface RecordsContext {
   readonly now: () => number;
   readonly canWrite: () => boolean;
   readonly authorOfClient: (clientId: number) => string | undefined;
+}
+
+/** A record an import writes (already validated by the import plan; checked again by checkImport). */
+export interface ImportWrite {
+  readonly section: SectionName;
+  readonly record: Record<string, unknown>;
 }
 
 export const isLogSection = (s: SectionName): s is LogSection => s.startsWith('list:');
@@ -148,6 +159,83 @@ export class ProfileRecords {
     return record as SectionRecord<S>;
   }
 
+  /**
+   * Checks an import's records before any is written (docs/decisions/0029): one invalid record
+   * refuses the import with RECORD_INVALID and nothing changes.
+   */
+  checkImport(writes: readonly ImportWrite[]): void {
+    this.assertWritable();
+    for (const w of writes) {
+      const v = validateRecord(w.section, w.record);
+      if (!v.ok) throw new RecordError('RECORD_INVALID', `an imported ${SECTIONS[w.section].kind} record is not valid`, v.issues);
+    }
+  }
+
+  /**
+   * Writes one chunk of an import in one transaction (the outbox seals it as one record). History:
+   * an 'edit' line for each new version of a record already there, none for added records; the
+   * chunk that carries `summary` adds the import's one line ("Imported N records from …").
+   */
+  writeImport(writes: readonly ImportWrite[], summary?: { readonly source: string; readonly count: number }): void {
+    this.assertWritable();
+    // Positions in each log, read once: looking each id up in the whole array made a large import quadratic (S9).
+    const positions = new Map<string, Map<unknown, number>>();
+    const positionsOf = (arr: Y.Array<unknown>, section: string) => {
+      let p = positions.get(section);
+      if (!p) positions.set(section, (p = new Map(arr.toArray().map((r, i) => [(r as { id?: unknown } | null)?.id, i]))));
+      return p;
+    };
+    const appended = new Map<string, AnyRecord[]>();
+    this.c.doc.transact(() => {
+      for (const w of writes) {
+        const record = w.record as AnyRecord;
+        let existed: boolean;
+        if (isLogSection(w.section)) {
+          const arr = this.array(w.section);
+          const at = positionsOf(arr, w.section);
+          const i = at.get(record.id);
+          existed = i !== undefined;
+          if (i !== undefined) {
+            arr.delete(i, 1);
+            arr.insert(i, [record]);
+          } else {
+            at.set(record.id, -1);
+            appended.set(w.section, [...(appended.get(w.section) ?? []), record]);
+          }
+        } else {
+          existed = this.map(w.section).has(record.id);
+          writeFields(this.map(w.section), record);
+        }
+        if (existed) this.note(w.section, record.id, 'edit');
+      }
+      // One push per log: Yjs walks the whole array to find its end on every push.
+      for (const [section, records] of appended) this.array(section as SectionName).push(records);
+      if (summary) this.note('import', summary.source, 'import', summary.count);
+    }, LOCAL_ORIGIN);
+  }
+
+  /**
+   * The stored records of a section with these ids, validated (others are not): one pass over
+   * a log instead of one scan per id (an import's diff).
+   */
+  getMany(section: SectionName, ids: ReadonlySet<string>): Map<string, AnyRecord> {
+    const out = new Map<string, AnyRecord>();
+    if (!isLogSection(section)) {
+      for (const id of ids) {
+        const r = this.get(section, id);
+        if (r) out.set(id, r as AnyRecord);
+      }
+      return out;
+    }
+    for (const raw of this.array(section).toArray()) {
+      const id = (raw as { id?: unknown } | null)?.id;
+      if (typeof id !== 'string' || !ids.has(id) || out.has(id)) continue;
+      const v = validateRecord(section, raw);
+      if (v.ok) out.set(id, v.value as AnyRecord);
+    }
+    return out;
+  }
+
   remove(section: SectionName, id: string): void {
     this.assertWritable();
     this.c.doc.transact(() => {
@@ -198,14 +286,14 @@ export class ProfileRecords {
       for (const h of values as StoredHistory[]) {
         if (!isStoredHistory(h) || !pick(h)) continue;
         const proof = author === undefined ? 'snapshot' : author === h.b ? 'signed' : 'mismatch';
-        out.push({ section: h.s, id: h.i, action: h.a, at: h.t, author: author ?? h.b, proof });
+        out.push({ section: h.s, id: h.i, action: h.a, at: h.t, author: author ?? h.b, proof, ...(typeof h.n === 'number' ? { count: h.n } : {}) });
       }
     }
     return out;
   }
 
-  private note(section: string, id: string, action: HistoryAction): void {
-    const entry: StoredHistory = { s: section, i: id, a: action, t: new Date(this.c.now()).toISOString(), b: this.c.me };
+  private note(section: string, id: string, action: HistoryAction, count?: number): void {
+    const entry: StoredHistory = { s: section, i: id, a: action, t: new Date(this.c.now()).toISOString(), b: this.c.me, ...(count === undefined ? {} : { n: count }) };
     this.c.doc.getArray<StoredHistory>(HISTORY_ROOT).push([entry]);
   }
 

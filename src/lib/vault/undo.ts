@@ -72,6 +72,22 @@ export class UndoController {
     return out;
   }
 
+  /**
+   * Runs `edits` (which may await between its transactions, an import sealing its chunks one by
+   * one) as one undo step: every own transaction until it settles joins one stack item.
+   */
+  async asOneStep<T>(edits: () => Promise<T>): Promise<T> {
+    const timeout = this.manager.captureTimeout;
+    this.manager.stopCapturing();
+    this.manager.captureTimeout = Number.POSITIVE_INFINITY;
+    try {
+      return await edits();
+    } finally {
+      this.manager.captureTimeout = timeout;
+      this.manager.stopCapturing();
+    }
+  }
+
   /** Ends the current capture group (the next edit is undone on its own). */
   stopCapturing(): void {
     this.manager.stopCapturing();

@@ -6,6 +6,7 @@
 import type { SchemaIssue, SectionName } from '../../vault/health.ts';
 import { allergiesForm, alertsForm, conditionsForm, devicesForm, proceduresForm } from './clinical.ts';
 import { journalForm } from './journal.ts';
+import { keptForm } from './kept.ts';
 import { doseForm, medicationsForm } from './medications.ts';
 import { labResultsForm, vitalsForm } from './observations.ts';
 import { bloodDonorForm, careTeamForm, demographicsForm, documentsForm, immunizationsForm, visitsForm } from './person.ts';
@@ -29,6 +30,7 @@ export const SECTION_FORMS: Readonly<Record<SectionName, SectionForm>> = {
   visits: visitsForm,
   'care-team': careTeamForm,
   documents: documentsForm,
+  kept: keptForm,
   'list:vitals': vitalsForm,
   // Without medications to choose from; the dose page uses doseForm(the profile's medications).
   'list:doses': doseForm([]),
