@@ -6,6 +6,7 @@
  * donor status, dose log, symptom journal) become Observations and MedicationAdministrations.
  */
 import {
+  ALLERGY_CLINICAL,
   LOINC,
   LOINC_ABO_RH,
   OBSERVATION_CATEGORY,
@@ -63,17 +64,67 @@ export function rewriteReferences(value: unknown, ctx: MappingContext): unknown 
   return out;
 }
 
+/**
+ * Deep copy without what FHIR forbids but our loose schemas let through: empty objects, arrays
+ * and strings (ele-1: an element has a value or children; an empty Period is a form left blank),
+ * a timing with both `timeOfDay` and `when` (tim-10), where the exact times win and the
+ * dosage's text still says the rest, and a timing period without its unit (tim-2).
+ */
+export function fhirClean(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(fhirClean).filter((v) => v !== undefined);
+    return items.length ? items : undefined;
+  }
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    const clean = fhirClean(v);
+    if (clean !== undefined) out[k] = clean;
+  }
+  if (out.timeOfDay !== undefined && out.when !== undefined) delete out.when;
+  // tim-2: a period without its unit says nothing that can be read; the frequency stays.
+  if (out.period !== undefined && out.periodUnit === undefined && typeof out.period === 'number') delete out.period;
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** A FHIR-shaped record as its resource: app fields dropped, identity kept as an identifier, references resolved, subject set. */
 export function fhirShaped(section: SectionName, record: Json, ctx: MappingContext): FhirJson {
   const out: Json = {};
-  for (const [k, v] of Object.entries(record)) if (!APP_FIELDS.has(k)) out[k] = rewriteReferences(v, ctx);
+  for (const [k, v] of Object.entries(record)) {
+    if (APP_FIELDS.has(k)) continue;
+    const clean = fhirClean(rewriteReferences(v, ctx));
+    if (clean !== undefined) out[k] = clean;
+  }
   const resource = out as FhirJson;
   out.identifier = [...((out.identifier as unknown[] | undefined) ?? []), recordIdentifier(section, String(record.id))];
   const field = SUBJECT_FIELD[resource.resourceType];
   if (field) out[field] = { ...ctx.subject };
+  applyInvariants(resource);
   if (section === 'list:vitals') out.category = withCategory(out.category, category('vital-signs'));
   if (section === 'lab-results') out.category = withCategory(out.category, category('laboratory'));
   return resource;
+}
+
+/**
+ * FHIR R4 invariants our schemas do not enforce, settled the way the app already reads the record:
+ * - ait-1: an allergy without a clinical status is shown as active (src/lib/state/care.ts), so it
+ *   is exported as active unless it was entered in error.
+ * - con-4: a condition still marked active with an abatement date keeps its status (what the
+ *   person chose last); the date moves into a note instead of contradicting it.
+ */
+function applyInvariants(r: Json): void {
+  const verification = (r.verificationStatus as { coding?: { code?: string }[] } | undefined)?.coding?.[0]?.code;
+  if (r.resourceType === 'AllergyIntolerance' && r.clinicalStatus === undefined && verification !== 'entered-in-error') {
+    r.clinicalStatus = { coding: [{ system: ALLERGY_CLINICAL, code: 'active' }] };
+  }
+  if (r.resourceType === 'Condition' && r.abatementDateTime !== undefined) {
+    const status = (r.clinicalStatus as { coding?: { code?: string }[] } | undefined)?.coding?.[0]?.code;
+    if (!['inactive', 'resolved', 'remission'].includes(status ?? '')) {
+      r.note = [...((r.note as unknown[] | undefined) ?? []), { text: `Recorded as abated on ${String(r.abatementDateTime)}` }];
+      delete r.abatementDateTime;
+    }
+  }
 }
 
 /** The category list with `wanted` in it (vitals and labs are in their section because of it). */
