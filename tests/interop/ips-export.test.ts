@@ -5,6 +5,7 @@
  * entered-in-error left out, the latest vital of each kind, narrative escaped).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { FhirJson } from '../../src/lib/interop/fhir/export-source.ts';
 import { exportIps } from '../../src/lib/interop/fhir/ips-export.ts';
 import { createPrng, withSeed } from '../helpers/prng.ts';
 import { entriesOf, fixedClock, generateProfile, indexR4, memorySource, r4Problems, type ProfileData } from './export-helpers.ts';
@@ -56,7 +57,7 @@ describe('IPS export', () => {
   });
 
   it('active problems under Problems, the rest under Past illness; entered-in-error left out', () => {
-    const status = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] });
+    const status = <const C extends 'active' | 'resolved'>(code: C) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] });
     const data: ProfileData = {
       conditions: [
         { id: 'a', schemaVersion: 1, resourceType: 'Condition', clinicalStatus: status('active'), code: { text: 'Asthma' } },
@@ -121,7 +122,7 @@ describe('IPS export', () => {
 
 describe('the IPS rule check itself', () => {
   it('catches what it must: a missing required section, a dangling reference, Composition not first, no narrative', () => {
-    const good = () => exportIps(memorySource(generateProfile(createPrng(5))), fixedClock()) as { entry: { fullUrl: string; resource: Record<string, unknown> }[] };
+    const good = () => exportIps(memorySource(generateProfile(createPrng(5))), fixedClock()) as FhirJson & { entry: { fullUrl: string; resource: Record<string, unknown> }[] };
     const noProblems = good();
     (noProblems.entry[0]!.resource.section as unknown[]).shift();
     expect(ipsViolations(noProblems)).toContain('required section 11450-4 missing');
