@@ -98,6 +98,21 @@ describe('IPS export', () => {
     expect(entriesOf(bundle).find((e) => e.fullUrl === refs[0]!.reference)!.resource.valueQuantity).toMatchObject({ value: 71 });
   });
 
+  it('what IPS requires and the record does not know is marked unknown (data-absent-reason), not guessed', () => {
+    const data: ProfileData = {
+      demographics: [{ id: 'patient', schemaVersion: 1, resourceType: 'Patient', name: [{ text: 'No Birthday' }] }],
+      medications: [{ id: 'm', schemaVersion: 1, resourceType: 'MedicationStatement', status: 'active', medicationCodeableConcept: { text: 'Aspirin' } }],
+      'lab-results': [{ id: 'l', schemaVersion: 1, resourceType: 'Observation', status: 'final', code: { text: 'TSH' }, valueString: 'normal' }],
+    };
+    const bundle = exportIps(memorySource(data), fixedClock());
+    const absent = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
+    const byType = (t: string) => entriesOf(bundle).find((e) => e.resource.resourceType === t)!.resource;
+    expect(byType('Patient')._birthDate).toEqual(absent);
+    expect(byType('MedicationStatement')._effectiveDateTime).toEqual(absent);
+    expect(byType('Observation')._effectiveDateTime).toEqual(absent);
+    for (const e of entriesOf(bundle)) expect(r4Problems(e.resource)).toEqual([]);
+  });
+
   it('devices appear as DeviceUseStatements naming their Device, which is in the bundle', () => {
     const data: ProfileData = { devices: [{ id: 'pm', schemaVersion: 1, resourceType: 'Device', status: 'active', type: { text: 'Cardiac pacemaker' } }] };
     const bundle = exportIps(memorySource(data), fixedClock());

@@ -5,10 +5,12 @@
  * medications) are always there, with entries or an emptyReason; the others only when the
  * profile has data for them. Every section has a narrative, every full URL is a `urn:uuid:`, and
  * every reference resolves inside the bundle (what a section names is added, and what that names).
+ * Checked in the tests against the base R4 definitions and the IPS document rules; the IPS
+ * profiles' own element rules are met where the record allows (withIpsRequired), not validated.
  */
 import { LOINC } from '../../../../crdt-schemas/health/index.ts';
 import { buildResourceSet, type ExportedEntry } from './export-set.ts';
-import { urn, type ExportClock, type ExportSource, type FhirJson, type Json } from './export-source.ts';
+import { DATA_ABSENT_REASON, urn, type ExportClock, type ExportSource, type FhirJson, type Json } from './export-source.ts';
 import { sectionNarrative, summaryOf } from './ips-narrative.ts';
 import { IPS_SECTIONS } from './ips-sections.ts';
 
@@ -73,8 +75,24 @@ export function exportIps(source: ExportSource, clock: ExportClock): FhirJson {
     identifier: { system: 'urn:ietf:rfc:3986', value: urn(bundleUuid) },
     type: 'document',
     timestamp: now,
-    entry: entries.map((e) => ({ fullUrl: e.fullUrl, resource: e.resource })),
+    entry: entries.map((e) => ({ fullUrl: e.fullUrl, resource: withIpsRequired(e.resource) })),
   };
+}
+
+const ABSENT = { extension: [{ url: DATA_ABSENT_REASON, valueCode: 'unknown' }] };
+
+/**
+ * Elements the IPS profiles require but a family's record may not know: the Patient's birth
+ * date, when a medication was taken, when a result or vital was measured. Marked unknown with
+ * the data-absent-reason extension (as IPS itself allows), not guessed.
+ */
+function withIpsRequired(r: FhirJson): FhirJson {
+  const has = (...keys: string[]) => keys.some((k) => r[k] !== undefined);
+  if (r.resourceType === 'Patient' && !has('birthDate', '_birthDate')) return { ...r, _birthDate: ABSENT };
+  if ((r.resourceType === 'MedicationStatement' || r.resourceType === 'Observation') && !has('effectiveDateTime', 'effectivePeriod', 'effectiveInstant', 'effectiveTiming', '_effectiveDateTime')) {
+    return { ...r, _effectiveDateTime: ABSENT };
+  }
+  return r;
 }
 
 function deviceUse(device: ExportedEntry, subject: { reference: string }, uuid: string): Entry {
