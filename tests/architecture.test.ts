@@ -43,9 +43,9 @@ interface Rule {
  * - components → uplot, uqr: the chart and QR libraries (docs/decisions/0012).
  * - routes → $app/*: SvelteKit's own navigation and page state; app-shell: the global stylesheet.
  * - cli: a client like the app, so it uses the vault facade (never sync internals), crypto and
- *   protocol helpers, the pure FHIR/IPS/CSV exports (interop), and Node built-ins.
- * - interop: pure format conversion over the schemas' read model (docs/decisions/0030): no yjs,
- *   no vault; @medplum/fhirtypes for types only.
+ *   protocol helpers, and Node built-ins.
+ * - interop: pure format conversion over the schemas' read model (docs/decisions/0029, 0030):
+ *   no yjs, no vault.
  */
 const RULES: Record<string, Rule> = {
   errors: { layers: [], packages: /^$/ },
@@ -54,12 +54,12 @@ const RULES: Record<string, Rule> = {
   protocol: { layers: ['crypto'], packages: /^(yjs|lib0(\/|$))/ },
   storage: { layers: ['crypto', 'protocol'], packages: /^(yjs|y-indexeddb|node:)/ },
   sync: { layers: ['crypto', 'protocol', 'crdt-schemas'], packages: /^(yjs|y-protocols(\/|$)|@hocuspocus\/provider|lib0(\/|$))/ },
-  vault: { layers: ['crypto', 'protocol', 'sync', 'storage', 'crdt-schemas'], packages: /^yjs$/ },
-  interop: { layers: ['crdt-schemas'], packages: /^@medplum\/fhirtypes$/ },
+  interop: { layers: ['crdt-schemas', 'crypto'], packages: /^$/ },
+  vault: { layers: ['crypto', 'protocol', 'sync', 'storage', 'crdt-schemas', 'interop'], packages: /^yjs$/ },
   state: { layers: ['vault'], packages: /^svelte(\/|$)/ },
   components: { layers: [], typesFrom: ['state'], packages: /^(svelte|uplot|uqr)(\/|$)/ },
   routes: { layers: ['state', 'components', 'app-shell'], packages: /^(svelte(\/|$)|\$app\/)/ },
-  cli: { layers: ['vault', 'crypto', 'protocol', 'interop'], packages: /^node:/ },
+  cli: { layers: ['vault', 'crypto', 'protocol'], packages: /^node:/ },
   server: { layers: ['protocol', 'crypto', 'storage', 'crdt-schemas'], packages: /^(@hocuspocus\/server$|yjs$|node:)/ },
   'service-worker': { layers: [], packages: /^\$service-worker$/ },
 };

@@ -17,7 +17,7 @@ const PROFILES = 25;
 function expectedCount(data: ProfileData): number {
   let n = 1; // the Patient
   for (const s of SECTION_NAMES) {
-    if (s === 'demographics') continue;
+    if (s === 'demographics' || (s as string) === 'kept') continue;
     for (const r of data[s] ?? []) n += s === 'blood-donor' ? ((r as { bloodGroup?: unknown; abo?: unknown; rh?: unknown }).bloodGroup || (r as { abo?: unknown }).abo || (r as { rh?: unknown }).rh ? 2 : 1) : 1;
   }
   return n;
@@ -36,15 +36,19 @@ describe('FHIR collection export', () => {
         const bundle = exportFhirCollection(memorySource(data, kept), fixedClock());
         expect(r4Problems(bundle), `profile ${p}: bundle`).toEqual([]);
         const entries = entriesOf(bundle);
-        expect(entries.length, `profile ${p}`).toBe(expectedCount(data) + kept.length);
-        for (const e of entries) expect(r4Problems(e.resource), `profile ${p}: ${e.resource.resourceType}`).toEqual([]);
+        const keptSection = ((data as Record<string, unknown[]>).kept ?? []).length;
+        expect(entries.length, `profile ${p}`).toBe(expectedCount(data) + keptSection + kept.length);
+        // Kept resources are verbatim: their validity is their source's (the generator's are bare).
+        const ours = entries.filter((e) => (e.resource.identifier as { system?: string }[] | undefined)?.some((i) => i.system === RECORD_IDENTIFIER_SYSTEM));
+        expect(ours.length).toBe(expectedCount(data));
+        for (const e of ours) expect(r4Problems(e.resource), `profile ${p}: ${e.resource.resourceType}`).toEqual([]);
         const urls = new Set(entries.map((e) => e.fullUrl));
         expect(urls.size).toBe(entries.length);
         for (const u of urls) expect(u).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
         const patient = entries[0]!;
         expect(patient.resource.resourceType).toBe('Patient');
         // Every reference of our own resources resolves; kept ones stay verbatim.
-        for (const e of entries.filter((x) => !kept.includes(x.resource))) {
+        for (const e of ours) {
           for (const ref of allReferences(e.resource)) expect(urls.has(ref), `profile ${p}: ${ref} in ${e.resource.resourceType}`).toBe(true);
           const subject = (e.resource.subject ?? e.resource.patient) as { reference: string } | undefined;
           if (!['Patient', 'Practitioner'].includes(e.resource.resourceType)) expect(subject?.reference).toBe(patient.fullUrl);
@@ -53,6 +57,7 @@ describe('FHIR collection export', () => {
         for (const k of kept) expect(entries.map((e) => e.resource)).toContainEqual(k);
         // Every record is findable by its identifier (what an import of this export matches on).
         for (const s of SECTION_NAMES) {
+          if ((s as string) === 'kept') continue;
           for (const r of data[s] ?? []) {
             const value = s === 'demographics' ? 'demographics/patient' : `${s}/${r.id}`;
             const hit = entries.some((e) => (e.resource.identifier as { system: string; value: string }[] | undefined)?.some((i) => i.system === RECORD_IDENTIFIER_SYSTEM && i.value.split('#')[0] === value));
@@ -107,5 +112,28 @@ describe('FHIR collection export', () => {
     const symptom = entries.find((e) => (e.resource.code as { text?: string } | undefined)?.text === 'Headache')!.resource;
     expect(symptom).toMatchObject({ valueInteger: 7, component: [{ valueString: 'screen' }, { valueString: 'coffee' }] });
     for (const e of entries) expect(r4Problems(e.resource)).toEqual([]);
+  });
+
+  it("leaves out an import's bookkeeping, keeps meta.source (as a uri), and includes kept resources verbatim", () => {
+    const data: ProfileData = {
+      alerts: [
+        {
+          id: 'ad',
+          schemaVersion: 1,
+          resourceType: 'Flag',
+          status: 'active',
+          code: { text: 'Advance directive on file' },
+          meta: { source: 'my portal export.json' },
+          imported: { key: 'x', resourceType: 'Consent', digest: 'a'.repeat(64), recordDigest: 'b'.repeat(64), at: '2026-11-30T08:00:00Z' },
+        },
+      ],
+    };
+    const claim: FhirJson = { resourceType: 'Claim', id: 'c-1', status: 'active' };
+    const entries = entriesOf(exportFhirCollection(memorySource(data, [claim]), fixedClock()));
+    const flag = entries.find((e) => e.resource.resourceType === 'Flag')!.resource;
+    expect(flag.imported).toBeUndefined();
+    expect(flag.meta).toEqual({ source: 'my%20portal%20export.json' });
+    expect(r4Problems(flag)).toEqual([]);
+    expect(entries.at(-1)!.resource).toBe(claim);
   });
 });

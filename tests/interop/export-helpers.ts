@@ -13,11 +13,12 @@ import type { Prng } from '../helpers/prng.ts';
 
 export type ProfileData = { -readonly [S in SectionName]?: SectionRecord<S>[] };
 
-/** A read model over plain records, checked as the vault's would be (invalid ones are a test bug here). */
+/** A read model over plain records; kept resources are `kept` and, once the schemas have it, the `kept` section's. */
 export function memorySource(data: ProfileData, kept: readonly FhirJson[] = []): ExportSource {
+  const keptSection = ((data as Record<string, unknown>).kept as { resource: FhirJson }[] | undefined) ?? [];
   return {
     list: <S extends SectionName>(section: S) => (data[section] ?? []) as SectionRecord<S>[],
-    kept: () => kept,
+    kept: () => [...keptSection.map((r) => r.resource), ...kept],
   };
 }
 

@@ -4,17 +4,12 @@
  * decrypted doc, as before; fhir a FHIR R4 collection Bundle of everything; ips an HL7 IPS 2.0
  * document; csv one log (--section vitals|labs|doses|journal) to stdout or --out FILE, or every
  * log as <log>.csv into --out DIR; pdf is not built yet (a typed error says so). The export is
- * audited (a signed entry in this device's chain) when this device may write. Files are written
- * owner-only (0600): they hold health data in the clear.
+ * audited (a signed entry in this device's chain) when this device may write (src/lib/vault/
+ * export.ts). Files are written owner-only (0600): they hold health data in the clear.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CSV_LOGS, exportCsv, isCsvLog, type CsvLog } from '../../lib/interop/csv-export.ts';
-import { exportFhirCollection } from '../../lib/interop/fhir/export-fhir.ts';
-import type { ExportClock, ExportSource } from '../../lib/interop/fhir/export-source.ts';
-import { exportIps } from '../../lib/interop/fhir/ips-export.ts';
-import type { Profile } from '../../lib/vault/profile.ts';
+import { CSV_LOGS, exportCsvLogs, exportDocument, isCsvLog, type CsvLog } from '../../lib/vault/export.ts';
 import { need, type CliArgs } from '../args.ts';
 import { openDevice, openProfile, requireReadable } from '../device.ts';
 import { CliError } from '../errors.ts';
@@ -26,7 +21,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 const USAGE = 'export <alias> [--format json|fhir|ips|csv|pdf] [--out FILE] [--section vitals|labs|doses|journal]';
 
 /** The format and CSV log asked for, checked before the keyring is opened. */
-export function exportOptions(a: CliArgs): { format: ExportFormat; section: CsvLog | undefined } {
+export function exportOptions(a: CliArgs): { format: Exclude<ExportFormat, 'pdf'>; section: CsvLog | undefined } {
   const format = a.format ?? 'json';
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new CliError('EXPORT_UNKNOWN_FORMAT', `--format must be one of: ${EXPORT_FORMATS.join(', ')}`);
   if (format === 'pdf') throw new CliError('EXPORT_NOT_AVAILABLE', 'PDF export is not available yet; use --format ips, fhir or csv');
@@ -35,16 +30,8 @@ export function exportOptions(a: CliArgs): { format: ExportFormat; section: CsvL
   if (format === 'csv' && a.section === undefined && a.out === undefined) {
     throw new CliError('CLI_USAGE', `a csv export writes every log into --out DIR (${CSV_LOGS.map((l) => `${l}.csv`).join(', ')}), or one log with --section`);
   }
-  return { format: format as ExportFormat, section: a.section as CsvLog | undefined };
+  return { format: format as Exclude<ExportFormat, 'pdf'>, section: a.section as CsvLog | undefined };
 }
-
-/** The profile's read model as the exports see it. */
-function sourceOf(p: Profile): ExportSource {
-  // Kept (unmapped, imported verbatim) resources join here in one line once the import adds their section.
-  return { list: (section) => p.records.list(section) };
-}
-
-const clock: ExportClock = { now: () => Date.now(), uuid: () => randomUUID() };
 
 export async function exportProfile(a: CliArgs): Promise<void> {
   const [alias] = need(a, 1, USAGE);
@@ -61,19 +48,22 @@ export async function exportProfile(a: CliArgs): Promise<void> {
       emit(a.out, `${JSON.stringify(data, null, 2)}\n`);
       return;
     }
-    if (p.canWrite) await p.audit('export', undefined, format);
-    await p.flush();
-    const source = sourceOf(p);
     if (format === 'csv') {
-      if (section) return emit(a.out, exportCsv(section, source));
+      const tables = await exportCsvLogs(p, section ? [section] : CSV_LOGS);
+      await p.flush();
+      if (section) return emit(a.out, tables.get(section)!);
       const dir = a.out!;
       write(() => mkdirSync(dir, { recursive: true, mode: 0o700 }));
-      const files = CSV_LOGS.map((log) => join(dir, `${log}.csv`));
-      CSV_LOGS.forEach((log, i) => write(() => writeFileSync(files[i]!, exportCsv(log, source), { mode: 0o600 })));
-      print({ format, files });
+      const files = [...tables].map(([log, text]) => {
+        const file = join(dir, `${log}.csv`);
+        write(() => writeFileSync(file, text, { mode: 0o600 }));
+        return file;
+      });
+      print({ files });
       return;
     }
-    const bundle = format === 'ips' ? exportIps(source, clock) : exportFhirCollection(source, clock);
+    const bundle = await exportDocument(p, format);
+    await p.flush();
     emit(a.out, `${JSON.stringify(bundle, null, 2)}\n`);
   } finally {
     await open.close();

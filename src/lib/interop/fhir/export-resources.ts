@@ -40,8 +40,8 @@ const SUBJECT_FIELD: Readonly<Record<string, 'subject' | 'patient' | undefined>>
   DeviceUseStatement: 'subject',
 };
 
-/** Fields of our records that are the vault's own, never FHIR elements. */
-const APP_FIELDS = new Set(['id', 'schemaVersion']);
+/** Fields of our records that are the vault's own, never FHIR elements (`imported`: an import's bookkeeping, decision 0029). */
+const APP_FIELDS = new Set(['id', 'schemaVersion', 'imported']);
 
 const category = (code: 'vital-signs' | 'laboratory' | 'survey') => ({ coding: [{ system: OBSERVATION_CATEGORY, code }] });
 const recordIdentifier = (section: string, id: string, part?: string) => ({ system: RECORD_IDENTIFIER_SYSTEM, value: `${section}/${id}${part ? `#${part}` : ''}` });
@@ -101,6 +101,9 @@ export function fhirShaped(section: SectionName, record: Json, ctx: MappingConte
   const field = SUBJECT_FIELD[resource.resourceType];
   if (field) out[field] = { ...ctx.subject };
   applyInvariants(resource);
+  // meta.source is a FHIR uri (no whitespace): an imported file's name may hold spaces.
+  const meta = out.meta as { source?: unknown } | undefined;
+  if (typeof meta?.source === 'string' && /\s/.test(meta.source)) out.meta = { ...meta, source: encodeURI(meta.source) };
   if (section === 'list:vitals') out.category = withCategory(out.category, category('vital-signs'));
   if (section === 'lab-results') out.category = withCategory(out.category, category('laboratory'));
   return resource;

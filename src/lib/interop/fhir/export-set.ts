@@ -22,8 +22,11 @@ export interface ResourceSet {
   readonly entries: readonly ExportedEntry[];
 }
 
-/** Sections whose records are mapped here, not as a Patient (demographics is the Patient). */
-const RECORD_SECTIONS = SECTION_NAMES.filter((s) => s !== 'demographics');
+/**
+ * Sections whose records are mapped to resources here: not demographics (the Patient), and not
+ * `kept` (decision 0029: resources kept verbatim, which the source hands over through `kept()`).
+ */
+const RECORD_SECTIONS = SECTION_NAMES.filter((s) => s !== 'demographics' && (s as string) !== 'kept');
 
 export function buildResourceSet(source: ExportSource, clock: ExportClock): ResourceSet {
   const patientUuid = clock.uuid();
