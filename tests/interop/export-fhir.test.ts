@@ -8,7 +8,7 @@ import { SECTION_NAMES } from '../../crdt-schemas/health/index.ts';
 import { exportFhirCollection } from '../../src/lib/interop/fhir/export-fhir.ts';
 import { RECORD_IDENTIFIER_SYSTEM, type FhirJson } from '../../src/lib/interop/fhir/export-source.ts';
 import { createPrng, withSeed } from '../helpers/prng.ts';
-import { allReferences, entriesOf, fixedClock, generateProfile, indexR4, memorySource, r4Problems, type ProfileData } from './export-helpers.ts';
+import { allReferences, entriesOf, type BundleEntry, fixedClock, generateProfile, indexR4, memorySource, r4Problems, type ProfileData } from './export-helpers.ts';
 
 const FILE = 'tests/interop/export-fhir.test.ts';
 const PROFILES = 25;
@@ -34,7 +34,6 @@ describe('FHIR collection export', () => {
         const data = generateProfile(prng);
         const kept: FhirJson[] = prng.bool() ? [{ resourceType: 'Goal', id: 'g1', lifecycleStatus: 'active', description: { text: 'walk daily' }, subject: { reference: 'Patient/src-1' } }] : [];
         const bundle = exportFhirCollection(memorySource(data, kept), fixedClock());
-        expect(r4Problems(bundle), `profile ${p}: bundle`).toEqual([]);
         const entries = entriesOf(bundle);
         const keptSection = ((data as Record<string, unknown[]>).kept ?? []).length;
         expect(entries.length, `profile ${p}`).toBe(expectedCount(data) + keptSection + kept.length);
@@ -42,6 +41,7 @@ describe('FHIR collection export', () => {
         const ours = entries.filter((e) => (e.resource.identifier as { system?: string }[] | undefined)?.some((i) => i.system === RECORD_IDENTIFIER_SYSTEM));
         expect(ours.length).toBe(expectedCount(data));
         for (const e of ours) expect(r4Problems(e.resource), `profile ${p}: ${e.resource.resourceType}`).toEqual([]);
+        expect(r4Problems({ ...bundle, entry: (bundle.entry as BundleEntry[]).filter((e) => ours.includes(e)) }), `profile ${p}: bundle`).toEqual([]);
         const urls = new Set(entries.map((e) => e.fullUrl));
         expect(urls.size).toBe(entries.length);
         for (const u of urls) expect(u).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
@@ -135,5 +135,22 @@ describe('FHIR collection export', () => {
     expect(flag.meta).toEqual({ source: 'my%20portal%20export.json' });
     expect(r4Problems(flag)).toEqual([]);
     expect(entries.at(-1)!.resource).toBe(claim);
+  });
+
+  it('an imported record keeps its source id as the resource id (once per type); others get the UUID', () => {
+    const mark = (sourceId: string) => ({ key: `k-${sourceId}`, resourceType: 'Condition', sourceId, digest: 'a'.repeat(64), recordDigest: 'b'.repeat(64), at: '2026-11-30T08:00:00Z' });
+    const status = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' as const }] };
+    const data: ProfileData = {
+      demographics: [{ id: 'patient', schemaVersion: 1, resourceType: 'Patient', name: [{ text: 'P' }], imported: { ...mark('pat-1'), resourceType: 'Patient' } }],
+      conditions: [
+        { id: 'a', schemaVersion: 1, resourceType: 'Condition', clinicalStatus: status, code: { text: 'A' }, imported: mark('c-1') },
+        { id: 'b', schemaVersion: 1, resourceType: 'Condition', clinicalStatus: status, code: { text: 'B' }, imported: mark('c-1') },
+        { id: 'c', schemaVersion: 1, resourceType: 'Condition', clinicalStatus: status, code: { text: 'C' }, imported: mark('not_a_fhir_id') },
+        { id: 'd', schemaVersion: 1, resourceType: 'Condition', clinicalStatus: status, code: { text: 'D' } },
+      ],
+    };
+    const entries = entriesOf(exportFhirCollection(memorySource(data), fixedClock()));
+    const uuidOf = (e: { fullUrl: string }) => e.fullUrl.slice('urn:uuid:'.length);
+    expect(entries.map((e) => e.resource.id)).toEqual(['pat-1', 'c-1', uuidOf(entries[2]!), uuidOf(entries[3]!), uuidOf(entries[4]!)]);
   });
 });

@@ -43,8 +43,9 @@ describe('IPS export', () => {
       expect(s.emptyReason).toEqual({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'unavailable', display: 'Unavailable' }] });
       expect(s.text.div).toContain('No information available.');
     }
-    // Composition, Patient, author Device.
-    expect(entriesOf(bundle).map((e) => e.resource.resourceType)).toEqual(['Composition', 'Patient', 'Device']);
+    // Composition, then the Patient, who is also the author (a patient-generated summary).
+    expect(entriesOf(bundle).map((e) => e.resource.resourceType)).toEqual(['Composition', 'Patient']);
+    expect(entriesOf(bundle)[0]!.resource.author).toEqual([{ reference: entriesOf(bundle)[1]!.fullUrl }]);
     for (const e of entriesOf(bundle)) expect(r4Problems(e.resource)).toEqual([]);
   });
 

@@ -43,7 +43,9 @@ export function buildResourceSet(source: ExportSource, clock: ExportClock): Reso
       return slash > 0 && isSection(section) && !section.startsWith('list:') ? urls.get(reference) : undefined;
     },
   };
-  const patient: ExportedEntry = { section: 'demographics', recordId: 'patient', fullUrl: urn(patientUuid), resource: withId(patientResource(source, ctx), patientUuid) };
+  const ids = new SourceIds();
+  const demographics = source.list('demographics')[0] as Json | undefined;
+  const patient: ExportedEntry = { section: 'demographics', recordId: 'patient', fullUrl: urn(patientUuid), resource: withId(patientResource(demographics, ctx), ids.idFor('Patient', demographics, patientUuid)) };
   const entries: ExportedEntry[] = [patient];
   for (const { section, list } of records) {
     for (const record of list) {
@@ -52,7 +54,8 @@ export function buildResourceSet(source: ExportSource, clock: ExportClock): Reso
       resources.forEach((resource, i) => {
         // The record's own URL goes to its first resource (what references to it name).
         const fullUrl = i === 0 ? urls.get(`${section}/${recordId}`)! : urn(clock.uuid());
-        entries.push({ section, recordId, fullUrl, resource: withId(resource, fullUrl.slice('urn:uuid:'.length)) });
+        const uuid = fullUrl.slice('urn:uuid:'.length);
+        entries.push({ section, recordId, fullUrl, resource: withId(resource, i === 0 ? ids.idFor(resource.resourceType, record, uuid) : uuid) });
       });
     }
   }
@@ -77,14 +80,32 @@ function mapRecord(section: SectionName, record: Json, ctx: MappingContext): Fhi
 }
 
 /** The profile's person; a profile without demographics still has a subject, its name marked unknown. */
-function patientResource(source: ExportSource, ctx: MappingContext): FhirJson {
-  const record = source.list('demographics')[0] as Json | undefined;
+function patientResource(record: Json | undefined, ctx: MappingContext): FhirJson {
   if (record) return fhirShaped('demographics', record, ctx);
   return {
     resourceType: 'Patient',
     identifier: [{ system: RECORD_IDENTIFIER_SYSTEM, value: 'demographics/patient' }],
     name: [{ extension: [{ url: DATA_ABSENT_REASON, valueCode: 'unknown' }] }],
   };
+}
+
+const FHIR_ID = /^[A-Za-z0-9.-]{1,64}$/;
+
+/**
+ * Resource ids: an imported record keeps the id it had in its source (decision 0029's
+ * `imported.sourceId`), so import → export returns each resource under its own id; otherwise
+ * (typed in the app, or that id already taken for this type in the bundle) the full URL's UUID.
+ * Our record ids are not used: they allow `_`, which FHIR ids do not.
+ */
+class SourceIds {
+  private readonly taken = new Set<string>();
+  idFor(resourceType: string, record: Json | undefined, uuid: string): string {
+    const sourceId = (record?.imported as { sourceId?: unknown } | undefined)?.sourceId;
+    const key = `${resourceType}/${String(sourceId)}`;
+    if (typeof sourceId !== 'string' || !FHIR_ID.test(sourceId) || this.taken.has(key)) return uuid;
+    this.taken.add(key);
+    return sourceId;
+  }
 }
 
 /** The resource with `id` first (the uuid of its full URL), as FHIR writers print it. */

@@ -1,7 +1,7 @@
 /**
  * `export --format ips`: an HL7 International Patient Summary (IPS 2.0) document Bundle on FHIR
  * 4.0.1 (docs/decisions/0030). The Composition comes first (LOINC 60591-5), then the subject
- * Patient and the app as author Device; the required sections (problems, allergies,
+ * Patient, who is also its author (a patient-generated summary); the required sections (problems, allergies,
  * medications) are always there, with entries or an emptyReason; the others only when the
  * profile has data for them. Every section has a narrative, every full URL is a `urn:uuid:`, and
  * every reference resolves inside the bundle (what a section names is added, and what that names).
@@ -16,7 +16,6 @@ import { IPS_SECTIONS } from './ips-sections.ts';
 
 export const IPS_DOCUMENT_CODE = { system: LOINC, code: '60591-5', display: 'Patient summary Document' } as const;
 export const LIST_EMPTY_REASON = 'http://terminology.hl7.org/CodeSystem/list-empty-reason';
-export const APP_NAME = 'Family Health Vault';
 
 interface Entry {
   readonly fullUrl: string;
@@ -26,15 +25,10 @@ interface Entry {
 export function exportIps(source: ExportSource, clock: ExportClock): FhirJson {
   const bundleUuid = clock.uuid();
   const compositionUuid = clock.uuid();
-  const authorUuid = clock.uuid();
   const set = buildResourceSet(source, clock);
   const now = new Date(clock.now()).toISOString();
-  const author: Entry = {
-    fullUrl: urn(authorUuid),
-    resource: { resourceType: 'Device', id: authorUuid, deviceName: [{ name: APP_NAME, type: 'user-friendly-name' }] },
-  };
   const subject = { reference: set.patient.fullUrl };
-  const included: Entry[] = [set.patient, author];
+  const included: Entry[] = [set.patient];
   const sections: Json[] = [];
   for (const spec of IPS_SECTIONS) {
     let entries: Entry[] = spec.pick(set.entries);
@@ -63,7 +57,8 @@ export function exportIps(source: ExportSource, clock: ExportClock): FhirJson {
       type: { coding: [{ ...IPS_DOCUMENT_CODE }] },
       subject,
       date: now,
-      author: [{ reference: author.fullUrl }],
+      // The family keeps this record themselves: a patient-generated summary, authored by its subject.
+      author: [{ ...subject }],
       title: 'International Patient Summary',
       section: sections,
     },
