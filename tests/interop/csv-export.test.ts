@@ -1,6 +1,6 @@
 /**
  * `export --format csv`: vitals, labs, dose log and symptom journal as RFC 4180 tables, read back
- * by a strict reader (csv-reader.ts): the header, one row per value, the values and units as
+ * by csv-parse and a strict RFC 4180 check (csv-reader.ts): the header, one row per value, the values and units as
  * recorded, time order, and text cells a spreadsheet would run as formulas neutralised.
  */
 import { describe, expect, it } from 'vitest';
@@ -94,7 +94,7 @@ describe('CSV export', () => {
     expect(csvField(undefined)).toBe('');
   });
 
-  it('the reader is strict: a bare LF, a stray quote or a ragged row is refused', () => {
+  it('the reading is strict: a bare LF, a stray quote or a ragged row is refused', () => {
     expect(() => readCsv('a,b\n1,2\n')).toThrow(/bare LF/);
     expect(() => readCsv('a,b\r\n1,x"y\r\n')).toThrow(/quote in an unquoted field/);
     expect(() => readCsv('a,b\r\n1\r\n')).toThrow(/row 1 has 1 fields/);

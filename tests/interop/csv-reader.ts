@@ -1,10 +1,20 @@
 /**
- * A minimal strict RFC 4180 reader for the CSV tests (csv-parse is not a dependency yet): CRLF
- * records, quoted fields with doubled quotes, and a refusal (throw) of anything else: a bare LF
- * line end, a quote inside an unquoted field, text after a closing quote, an unterminated quote,
- * ragged rows.
+ * Reading CSV exports back: `readCsv` parses with csv-parse (a maintained CSV library, strict
+ * options: CRLF records, no relaxed quotes or column counts) and checks the text with a minimal
+ * strict RFC 4180 reader of our own (`strictRfc4180`), which also refuses what csv-parse would
+ * read another way (a bare LF line end); the two must agree.
  */
+import { parse } from 'csv-parse/sync';
+
 export function readCsv(text: string): string[][] {
+  const strict = strictRfc4180(text);
+  const library = parse(text, { record_delimiter: '\r\n', relax_quotes: false, relax_column_count: false, skip_empty_lines: false }) as string[][];
+  if (JSON.stringify(library) !== JSON.stringify(strict)) throw new Error('csv-parse and the strict RFC 4180 reader disagree');
+  return library;
+}
+
+/** CRLF records, quoted fields with doubled quotes; throws on anything else (bare LF, stray quote, text after a closing quote, unterminated quote, ragged rows). */
+export function strictRfc4180(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let i = 0;
