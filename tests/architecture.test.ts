@@ -44,6 +44,8 @@ interface Rule {
  * - routes → $app/*: SvelteKit's own navigation and page state; app-shell: the global stylesheet.
  * - cli: a client like the app, so it uses the vault facade (never sync internals), crypto and
  *   protocol helpers, and Node built-ins.
+ * - interop: pure format conversion over the schemas' read model (docs/decisions/0029, 0030):
+ *   no yjs, no vault.
  */
 const RULES: Record<string, Rule> = {
   errors: { layers: [], packages: /^$/ },

@@ -18,6 +18,10 @@ export interface CliArgs {
   readonly append: string | undefined;
   /** `import`: import even if the file's patient differs from the profile's person. */
   readonly force: boolean;
+  /** export: --format, --out, --section (src/cli/commands/export.ts). */
+  readonly format: string | undefined;
+  readonly out: string | undefined;
+  readonly section: string | undefined;
   readonly timeoutMs: number;
 }
 
@@ -51,6 +55,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         append: { type: 'string' },
         timeout: { type: 'string' },
         force: { type: 'boolean' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        section: { type: 'string' },
       },
     });
   } catch (e) {
@@ -69,6 +76,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     origin: values.origin,
     append: values.append,
     force: values.force === true,
+    format: values.format,
+    out: values.out,
+    section: values.section,
     timeoutMs: parseTimeout(values.timeout),
   };
 }
