@@ -68,7 +68,12 @@ const RULES: Record<string, Rule> = {
  * Known violations, each `file → import`, kept until the code is fixed (not here: others are
  * editing these files). A fixed one must leave this list: the test fails on a stale entry.
  */
-const ALLOWED_VIOLATIONS: ReadonlyMap<string, string> = new Map([]);
+const ALLOWED_VIOLATIONS: ReadonlyMap<string, string> = new Map([
+  // The PDFs read the emergency card and trend read models, which live in the state layer though
+  // they are pure (no svelte); the CLI must print what the app prints. Fixed when those models
+  // move below the vault facade (issue 12 item 4, docs/decisions/0032).
+  ['src/cli/commands/pdf-export.ts → ../../lib/state/pdf.ts', 'state read models for the PDF exports'],
+]);
 
 const FILES = [...sourceFiles(join(ROOT, 'src')), ...sourceFiles(join(ROOT, 'server')), ...sourceFiles(join(ROOT, 'crdt-schemas'))];
 const rel = (path: string) => relative(ROOT, path);

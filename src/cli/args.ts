@@ -16,10 +16,11 @@ export interface CliArgs {
   readonly minutes: string | undefined;
   readonly origin: string | undefined;
   readonly append: string | undefined;
-  /** export: --format, --out, --section (src/cli/commands/export.ts). */
+  /** export: --format, --out, --section (src/cli/commands/export.ts), --pdf (pdf-export.ts). */
   readonly format: string | undefined;
   readonly out: string | undefined;
   readonly section: string | undefined;
+  readonly pdf: string | undefined;
   readonly timeoutMs: number;
 }
 
@@ -55,6 +56,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         format: { type: 'string' },
         out: { type: 'string' },
         section: { type: 'string' },
+        pdf: { type: 'string' },
       },
     });
   } catch (e) {
@@ -75,6 +77,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     format: values.format,
     out: values.out,
     section: values.section,
+    pdf: values.pdf,
     timeoutMs: parseTimeout(values.timeout),
   };
 }
