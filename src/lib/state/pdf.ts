@@ -5,6 +5,8 @@
  */
 import type { SectionName, SectionRecord } from '../vault/health.ts';
 import { exportPdf, localDate, pdfFileName, type PdfKind, type VisitSummaryInput } from '../vault/pdf-export.ts';
+
+export type { PdfKind } from '../vault/pdf-export.ts';
 import type { Profile } from '../vault/profile.ts';
 import { emergencyCard } from './emergency.ts';
 import { labTrends, vitalTrends } from './trends.ts';
