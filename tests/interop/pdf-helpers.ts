@@ -44,19 +44,20 @@ export function readPdf(bytes: Uint8Array): PdfReadback {
   }
 }
 
-/** Pages rendered to PNG at `dpi`; returns the PNG files' bytes (first page first). */
-export function pagesAsPng(bytes: Uint8Array, dpi = 50, keepIn?: string): Buffer[] {
-  const dir = keepIn ?? mkdtempSync(join(tmpdir(), 'fhv-png-'));
+/** Pages rendered to PNG at `dpi`; returns the PNG files' bytes (first page first). With `keep`, the PNGs stay there as `<name>-<page>.png`. */
+export function pagesAsPng(bytes: Uint8Array, dpi = 50, keep?: { dir: string; name: string }): Buffer[] {
+  const dir = mkdtempSync(join(keep?.dir ?? tmpdir(), 'fhv-png-'));
+  const stem = keep?.name ?? 'page';
   try {
     const file = join(dir, 'doc.pdf');
     writeFileSync(file, bytes);
-    execFileSync('pdftoppm', ['-png', '-r', String(dpi), file, join(dir, 'page')]);
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.png'))
+    execFileSync('pdftoppm', ['-png', '-r', String(dpi), file, join(keep?.dir ?? dir, stem)]);
+    return readdirSync(keep?.dir ?? dir)
+      .filter((f) => f.startsWith(`${stem}-`) && f.endsWith('.png'))
       .sort()
-      .map((f) => readFileSync(join(dir, f)));
+      .map((f) => readFileSync(join(keep?.dir ?? dir, f)));
   } finally {
-    if (!keepIn) rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

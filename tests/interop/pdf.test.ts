@@ -28,7 +28,7 @@ function keep(name: string, bytes: Uint8Array): void {
   if (!look) return;
   mkdirSync(look, { recursive: true });
   writeFileSync(join(look, name), bytes);
-  pagesAsPng(bytes, 80, look);
+  pagesAsPng(bytes, 80, { dir: look, name: name.replace(/\.pdf$/, '') });
 }
 
 /** A PNG's IHDR width and height. */
