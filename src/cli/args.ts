@@ -18,10 +18,11 @@ export interface CliArgs {
   readonly append: string | undefined;
   /** `import`: import even if the file's patient differs from the profile's person. */
   readonly force: boolean;
-  /** export: --format, --out, --section (src/cli/commands/export.ts). */
+  /** export: --format, --out, --section (src/cli/commands/export.ts), --pdf (pdf-export.ts). */
   readonly format: string | undefined;
   readonly out: string | undefined;
   readonly section: string | undefined;
+  readonly pdf: string | undefined;
   readonly timeoutMs: number;
 }
 
@@ -58,6 +59,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         format: { type: 'string' },
         out: { type: 'string' },
         section: { type: 'string' },
+        pdf: { type: 'string' },
       },
     });
   } catch (e) {
@@ -79,6 +81,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     format: values.format,
     out: values.out,
     section: values.section,
+    pdf: values.pdf,
     timeoutMs: parseTimeout(values.timeout),
   };
 }

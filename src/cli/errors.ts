@@ -48,12 +48,16 @@ export const CliErrors = {
   CLI_UNKNOWN_MEMBER: 323,
   /** `export --format` is not json, fhir, ips, csv or pdf. */
   EXPORT_UNKNOWN_FORMAT: 324,
-  /** The export format is known but not built yet (pdf). */
+  /** Retired: pdf export is built (issue 12 item 4). Kept so 325 is never reused. */
   EXPORT_NOT_AVAILABLE: 325,
   /** `export --format csv --section` is not vitals, labs, doses or journal. */
   EXPORT_UNKNOWN_LOG: 326,
   /** `--out` could not be written (its errno code only). */
   EXPORT_WRITE_FAILED: 327,
+  /** `export --format pdf` without --out while stdout is a terminal: binary is never written there. */
+  EXPORT_BINARY_TO_TERMINAL: 328,
+  /** `export --format pdf --pdf` is not visit or emergency. */
+  EXPORT_UNKNOWN_PDF: 329,
 } as const;
 
 export type CliErrorCode = keyof typeof CliErrors;

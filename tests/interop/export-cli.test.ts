@@ -87,7 +87,8 @@ describe('vault export formats', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
 
   it('refusals are typed, change nothing and echo no content', async () => {
     const cases: [string[], string, number][] = [
-      [['--format', 'pdf'], 'EXPORT_NOT_AVAILABLE', 1],
+      [['--format', 'pdf', '--pdf', 'letter'], 'EXPORT_UNKNOWN_PDF', 1],
+      [['--format', 'ips', '--pdf', 'visit'], 'CLI_USAGE', 2],
       [['--format', 'xml'], 'EXPORT_UNKNOWN_FORMAT', 1],
       [['--format', 'csv', '--section', 'allergies'], 'EXPORT_UNKNOWN_LOG', 1],
       [['--format', 'csv'], 'CLI_USAGE', 2],

@@ -3,7 +3,7 @@
  * (issue 12 items 2 and 5, docs/decisions/0030). json (the default) is the vault's own
  * decrypted doc, as before; fhir a FHIR R4 collection Bundle of everything; ips an HL7 IPS 2.0
  * document; csv one log (--section vitals|labs|doses|journal) to stdout or --out FILE, or every
- * log as <log>.csv into --out DIR; pdf is not built yet (a typed error says so). The export is
+ * log as <log>.csv into --out DIR; pdf the visit summary or emergency card (pdf-export.ts). The export is
  * audited (a signed entry in this device's chain) when this device may write (src/lib/vault/
  * export.ts). Files are written owner-only (0600): they hold health data in the clear.
  */
@@ -14,28 +14,29 @@ import { need, type CliArgs } from '../args.ts';
 import { openDevice, openProfile, requireReadable } from '../device.ts';
 import { CliError } from '../errors.ts';
 import { print } from '../output.ts';
+import { pdfKindOf, writePdf } from './pdf-export.ts';
 
 export const EXPORT_FORMATS = ['json', 'fhir', 'ips', 'csv', 'pdf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-const USAGE = 'export <alias> [--format json|fhir|ips|csv|pdf] [--out FILE] [--section vitals|labs|doses|journal]';
+const USAGE = 'export <alias> [--format json|fhir|ips|csv|pdf] [--out FILE] [--section vitals|labs|doses|journal] [--pdf visit|emergency]';
 
 /** The format and CSV log asked for, checked before the keyring is opened. */
-export function exportOptions(a: CliArgs): { format: Exclude<ExportFormat, 'pdf'>; section: CsvLog | undefined } {
+export function exportOptions(a: CliArgs): { format: ExportFormat; section: CsvLog | undefined; pdf: ReturnType<typeof pdfKindOf> } {
   const format = a.format ?? 'json';
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new CliError('EXPORT_UNKNOWN_FORMAT', `--format must be one of: ${EXPORT_FORMATS.join(', ')}`);
-  if (format === 'pdf') throw new CliError('EXPORT_NOT_AVAILABLE', 'PDF export is not available yet; use --format ips, fhir or csv');
+  const pdf = pdfKindOf(a, format);
   if (a.section !== undefined && format !== 'csv') throw new CliError('CLI_USAGE', '--section picks the log of a csv export; use it with --format csv');
   if (a.section !== undefined && !isCsvLog(a.section)) throw new CliError('EXPORT_UNKNOWN_LOG', `--section must be one of: ${CSV_LOGS.join(', ')}`);
   if (format === 'csv' && a.section === undefined && a.out === undefined) {
     throw new CliError('CLI_USAGE', `a csv export writes every log into --out DIR (${CSV_LOGS.map((l) => `${l}.csv`).join(', ')}), or one log with --section`);
   }
-  return { format: format as Exclude<ExportFormat, 'pdf'>, section: a.section as CsvLog | undefined };
+  return { format: format as ExportFormat, section: a.section as CsvLog | undefined, pdf };
 }
 
 export async function exportProfile(a: CliArgs): Promise<void> {
   const [alias] = need(a, 1, USAGE);
-  const { format, section } = exportOptions(a);
+  const { format, section, pdf } = exportOptions(a);
   const dev = await openDevice(a);
   const open = await openProfile(dev, alias!);
   const p = open.profile;
@@ -62,7 +63,8 @@ export async function exportProfile(a: CliArgs): Promise<void> {
       print({ files });
       return;
     }
-    const bundle = await exportDocument(p, format);
+    if (pdf) return await writePdf(a, p, pdf, write);
+    const bundle = await exportDocument(p, format as 'fhir' | 'ips');
     await p.flush();
     emit(a.out, `${JSON.stringify(bundle, null, 2)}\n`);
   } finally {
@@ -81,7 +83,7 @@ function emit(out: string | undefined, text: string): void {
 }
 
 /** A file-system failure as a typed error: its code (EACCES, ENOENT…), never the content. */
-function write(act: () => void): void {
+export function write(act: () => void): void {
   try {
     act();
   } catch (e) {
