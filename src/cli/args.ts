@@ -17,6 +17,10 @@ export interface CliArgs {
   readonly origin: string | undefined;
   readonly append: string | undefined;
   readonly timeoutMs: number;
+  /** --out FILE (backup). */
+  readonly out: string | undefined;
+  /** --force (restore over an existing vault). */
+  readonly force: boolean;
 }
 
 /** Network commands give up after this long unless --timeout says otherwise. */
@@ -48,6 +52,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         origin: { type: 'string' },
         append: { type: 'string' },
         timeout: { type: 'string' },
+        out: { type: 'string' },
+        force: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -66,6 +72,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     origin: values.origin,
     append: values.append,
     timeoutMs: parseTimeout(values.timeout),
+    out: values.out,
+    force: values.force === true,
   };
 }
 

@@ -17,12 +17,15 @@
  *   vault audit <alias>                          the verified audit trail, one JSON line per entry
  *   vault status <alias>    vault export <alias>    vault list
  *   vault bundle <alias>    vault join <alias> <bundle>   access-bundle fallback for members without a lockbox
+ *   vault backup [--out FILE]                    one encrypted archive of every profile; prints the recovery code
+ *   vault restore <file> [--force]               bring a backup back into --dir ($VAULT_RECOVERY_CODE, else asked)
  * Options: --dir DIR (default $VAULT_DIR or ./.vault), --timeout S (network commands, default 20).
  * Passphrase: $VAULT_PASSPHRASE, else asked on the terminal.
  * Errors: one JSON line on stderr {"error":{"code","number","message"}}, exit 2 (usage) or 1.
  */
 import { parseCli, type CliArgs } from './args.ts';
 import { accept, invite, sync } from './commands/network.ts';
+import { backup, restore } from './commands/backup.ts';
 import { audit, exportProfile, get, note, set, status } from './commands/records.ts';
 import { init, list, whoami } from './commands/identity.ts';
 import { addMember, bundle, create, join, members, remove, revoke } from './commands/sharing.ts';
@@ -51,6 +54,8 @@ const COMMANDS: Record<string, Command> = {
   sync,
   invite,
   accept,
+  backup,
+  restore,
 };
 
 /** Network commands get a watchdog a little past their deadline: whatever is stuck, the process ends with a typed error. */
