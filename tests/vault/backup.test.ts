@@ -65,6 +65,18 @@ describe('restoring a backed-up envelope', () => {
     await p.close();
   });
 
+  it('a member record waiting for a missing predecessor stays waiting, as on receipt (not a refusal)', async () => {
+    const { p, mum, name } = await ownedProfile();
+    const key = p.access.epochKeys.get(p.access.epoch)!;
+    const later = await forgeRecord({ signer: mum.signer, docId: p.access.docId, key, seq: 50, prev: new Uint8Array(32).fill(9), epoch: p.access.epoch, session: 3, edit: (d) => d.getMap('allergies').set('y', 'later') });
+    const state = withEntry(envelopeState(p), later.key, later.bytes);
+    const v = await verifyBackupDoc(name, state, { access: p.access, ...mum });
+    expect(v.waiting).toBe(1);
+    expect(v.profile.toJSON()).toEqual(p.toJSON());
+    await v.profile.close();
+    await p.close();
+  });
+
   it('a record by a non-member, an altered record, another document or non-envelope bytes: BACKUP_REJECTED', async () => {
     const { p, mum, name } = await ownedProfile();
     const state = envelopeState(p);

@@ -103,8 +103,10 @@ export interface VerifyOptions {
 export interface VerifiedDoc {
   readonly name: string;
   readonly update: Uint8Array;
-  /** Records the envelope holds (every one accepted). */
+  /** Records the envelope holds (none refused). */
   readonly records: number;
+  /** Of those, records the pipeline holds back (missing predecessor or key), as it would on receipt. */
+  readonly waiting: number;
   /** The document opened from these records, in memory only; the caller closes it. */
   readonly profile: Profile;
 }
@@ -114,7 +116,7 @@ const rejected = (why: string) => new VaultError('BACKUP_REJECTED', `a document 
 /**
  * Runs one document's envelope through what a received update passes: the relay gate's envelope
  * check (replica scope, as RelayConnection applies it), then the profile's receive pipeline. The
- * profile lives in memory only. Any refusal, problem or missing predecessor is BACKUP_REJECTED.
+ * profile lives in memory only. Any refusal or reported problem, or no genesis, is BACKUP_REJECTED.
  */
 export async function verifyBackupDoc(name: string, update: Uint8Array, o: VerifyOptions): Promise<VerifiedDoc> {
   if (toBase64Url(o.access.docId) !== name) throw rejected('document id');
@@ -142,8 +144,9 @@ export async function verifyBackupDoc(name: string, update: Uint8Array, o: Verif
     const state = sync.state.value;
     if (!sync.index.membership.hasGenesis) throw rejected('no genesis');
     if (state.problems.length > 0) throw rejected(state.problems[0]!.code);
-    if (state.gaps > 0) throw rejected('records missing their predecessors');
-    return { name, update, records: envelope.getMap(ENVELOPE_MAP).size, profile };
+    // Records waiting for a predecessor or a key stay waiting, as they would on receipt: a device
+    // may hold such records legitimately (a partial catch-up, an epoch it was never given).
+    return { name, update, records: envelope.getMap(ENVELOPE_MAP).size, waiting: state.gaps, profile };
   } catch (e) {
     await profile.close();
     throw e;
