@@ -16,9 +16,9 @@ export interface CliArgs {
   readonly minutes: string | undefined;
   readonly origin: string | undefined;
   readonly append: string | undefined;
-  /** `import`: import even if the file's patient differs from the profile's person. */
+  /** `import`: import even if the file's patient differs from the profile's person; `restore`: move an existing vault aside first. */
   readonly force: boolean;
-  /** export: --format, --out, --section (src/cli/commands/export.ts), --pdf (pdf-export.ts). */
+  /** export: --format, --out, --section (src/cli/commands/export.ts), --pdf (pdf-export.ts); backup: --out. */
   readonly format: string | undefined;
   readonly out: string | undefined;
   readonly section: string | undefined;

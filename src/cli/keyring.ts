@@ -105,6 +105,20 @@ export class Keyring {
     return ring;
   }
 
+  /** A keyring brought back from a backup (src/cli/commands/backup.ts): given keys and profiles, sealed under a new passphrase. */
+  static restore(dir: string, passphrase: string, kdf: KdfPolicy, o: { signing: SigningKeyPair; box: BoxKeyPair; profiles: Record<string, StoredProfile> }): Keyring {
+    if (existsSync(keyringFile(dir))) throw new CliError('CLI_EXISTS', `a device identity already exists in ${dir}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const ring = new Keyring(
+      dir,
+      { signingSecretKey: toBase64Url(o.signing.secretKey), boxSecretKey: toBase64Url(o.box.secretKey), profiles: o.profiles },
+      newPassphraseKey(passphrase, { params: kdf.params }),
+    );
+    ring.checkKeys();
+    ring.save();
+    return ring;
+  }
+
   static load(dir: string, passphrase: string, kdf: KdfPolicy): Keyring {
     const data = readFile(dir);
     if (data.version === 1) {

@@ -40,7 +40,7 @@ export async function readPassphrase(env: NodeJS.ProcessEnv, prompt: string): Pr
 }
 
 /** Reads one line from the terminal in raw mode, echoing nothing; Ctrl-C aborts. */
-function promptHidden(prompt: string): Promise<string> {
+export function promptHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
   process.stderr.write(prompt);
   stdin.setRawMode(true);

@@ -20,6 +20,8 @@
  *                                                json (default), FHIR R4 collection, IPS document, CSV logs
  *   vault status <alias>    vault list
  *   vault bundle <alias>    vault join <alias> <bundle>   access-bundle fallback for members without a lockbox
+ *   vault backup [--out FILE]                    one encrypted archive of every profile; prints the recovery code
+ *   vault restore <file> [--force]               bring a backup back into --dir ($VAULT_RECOVERY_CODE, else asked)
  * Options: --dir DIR (default $VAULT_DIR or ./.vault), --timeout S (network commands, default 20).
  * Passphrase: $VAULT_PASSPHRASE, else asked on the terminal.
  * Errors: one JSON line on stderr {"error":{"code","number","message"}}, exit 2 (usage) or 1.
@@ -29,6 +31,7 @@ import { accept, invite, sync } from './commands/network.ts';
 import { importFile } from './commands/import.ts';
 import { exportProfile } from './commands/export.ts';
 import { audit, get, note, set, status } from './commands/records.ts';
+import { backup, restore } from './commands/backup.ts';
 import { init, list, whoami } from './commands/identity.ts';
 import { addMember, bundle, create, join, members, remove, revoke } from './commands/sharing.ts';
 import { CliError, errorReport, exitCodeOf } from './errors.ts';
@@ -57,6 +60,8 @@ const COMMANDS: Record<string, Command> = {
   sync,
   invite,
   accept,
+  backup,
+  restore,
 };
 
 /** Network commands get a watchdog a little past their deadline: whatever is stuck, the process ends with a typed error. */

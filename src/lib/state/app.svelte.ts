@@ -6,7 +6,7 @@
  * with a dynamic import: a device with nobody set up shows onboarding after one IndexedDB read
  * and fetches it right after; a device with a person set up fetches it at once.
  */
-import type { DeviceView, SessionEnv, VaultEntry, VaultSession } from '../vault/browser.ts';
+import type { BackupPhase, DeviceView, SessionEnv, VaultEntry, VaultSession } from '../vault/browser.ts';
 import { describeError, indexeddbDeviceStore } from '../vault/browser-shell.ts';
 import type { SyncStatus } from '../vault/app.ts';
 import type { ProfileState } from './profile.svelte.ts';
@@ -20,6 +20,12 @@ const loadProfileState = async () => (await import('./profile.svelte.ts')).Profi
 
 export type Phase = 'loading' | 'onboarding' | 'ready' | 'error';
 
+export interface BackupProgressView {
+  readonly phase: BackupPhase;
+  readonly done: number;
+  readonly total: number;
+}
+
 export class AppState {
   phase = $state<Phase>('loading');
   /** A message for the person (never PHI); cleared by their next action. */
@@ -27,6 +33,8 @@ export class AppState {
   /** True while an action runs (buttons show progress and stay disabled). */
   busy = $state(false);
   session = $state.raw<VaultSession | undefined>(undefined);
+  /** A backup or restore under way: what it is doing and how far (for a progress bar). */
+  backupProgress = $state<BackupProgressView | null>(null);
   /** A guest's (e.g. a clinician's) live session, in memory only. */
   guest = $state.raw<ProfileState | undefined>(undefined);
   readonly origin: string;
@@ -141,6 +149,33 @@ export class AppState {
 
   async restore(o: { code: string; displayName: string; deviceLabel: string }): Promise<boolean> {
     return (await this.run(async () => this.adopt(await (await loadVault()).VaultSession.restore(await this.sessionEnv(), o)))) === undefined;
+  }
+
+  /** One encrypted backup of everything this person can open, with a file name that carries no PHI. */
+  downloadBackup(): Promise<{ name: string; bytes: Uint8Array } | null> {
+    return this.run(async () => {
+      const { backupFileName } = await loadVault();
+      try {
+        const bytes = await this.session!.backup({ progress: (p) => (this.backupProgress = p) });
+        return { name: backupFileName(Date.now()), bytes };
+      } finally {
+        this.backupProgress = null;
+      }
+    });
+  }
+
+  /** A fresh install from a backup file and the recovery code (a new device of the same person). */
+  async restoreFromBackup(o: { file: Uint8Array; code: string; displayName: string; deviceLabel: string }): Promise<boolean> {
+    return (
+      (await this.run(async () => {
+        try {
+          const { VaultSession } = await loadVault();
+          this.adopt(await VaultSession.restoreFromBackup(await this.sessionEnv(), { ...o, displayName: o.displayName || undefined, progress: (p) => (this.backupProgress = p) }));
+        } finally {
+          this.backupProgress = null;
+        }
+      })) === undefined
+    );
   }
 
   addFamilyMember(o: { name: string; relationship: string }): Promise<VaultEntry | null> {

@@ -14,6 +14,8 @@ export { indexeddbDeviceStore } from '../storage/device-store.ts';
 export { indexeddbPersistence, eraseIndexeddbCopies } from '../storage/indexeddb.ts';
 export type { DeviceView } from './people.ts';
 export { describeError } from './errors.ts';
+export { backupFileName } from './backup-session.ts';
+export type { BackupPhase } from './backup.ts';
 import { indexeddbDeviceStore } from '../storage/device-store.ts';
 import { indexeddbPersistence, eraseIndexeddbCopies } from '../storage/indexeddb.ts';
 

@@ -65,6 +65,19 @@ export const VaultErrors = {
   IMPORT_UNSUPPORTED_REQUEST: 271,
   IMPORT_OTHER_PATIENT: 272,
   IMPORT_NOT_A_RESOURCE: 273,
+  // Backups (290-298, docs/decisions/0033).
+  /** The file does not start with the backup magic. */
+  BACKUP_NOT_AN_ARCHIVE: 290,
+  /** A backup format version or KDF this build does not read. */
+  BACKUP_VERSION: 291,
+  /** The recovery code is not the one this backup was made with. */
+  BACKUP_WRONG_CODE: 292,
+  /** Cut short, altered, reordered or extended: nothing was restored. */
+  BACKUP_DAMAGED: 293,
+  /** A restore where a vault already exists, without --force. */
+  BACKUP_VAULT_EXISTS: 294,
+  /** The archive opened, but its records failed the checks every received record passes: nothing was restored. */
+  BACKUP_REJECTED: 295,
   /** Opened from this device's plain-state cache, which did not match the verified records: reopen first. */
   PROFILE_REBUILD_NEEDED: 299,
 } as const;

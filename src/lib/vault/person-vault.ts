@@ -46,6 +46,20 @@ export interface OpenVaultOptions {
   readonly timeoutMs?: number;
 }
 
+/** A profile's access as a vault document lists it (also used on a vault being restored, before any session). */
+export function accessInVault(vault: Profile, docId: string): ProfileAccess {
+  const entry = vault.systemMap(PROFILES_MAP).get(docId);
+  if (!entry) throw new VaultError('PROFILE_UNKNOWN', 'this profile is not in the vault');
+  const epochKeys = new Map<number, SymmetricKey>();
+  for (const [epoch, key] of Object.entries(entry.epochKeys)) epochKeys.set(Number(epoch), fromBase64Url(key) as SymmetricKey);
+  return {
+    docId: fromBase64Url(entry.docId),
+    epoch: entry.epoch,
+    epochKeys,
+    ...(entry.genesisNonce ? { genesisNonce: fromBase64Url(entry.genesisNonce) } : {}),
+  };
+}
+
 export class PersonVault {
   readonly person: Person;
   readonly device: Device;
@@ -116,16 +130,7 @@ export class PersonVault {
 
   accessFor(docId: string | Uint8Array): ProfileAccess {
     const id = typeof docId === 'string' ? docId : toBase64Url(docId);
-    const entry = this.profile.systemMap(PROFILES_MAP).get(id);
-    if (!entry) throw new VaultError('PROFILE_UNKNOWN', 'this profile is not in the vault');
-    const epochKeys = new Map<number, SymmetricKey>();
-    for (const [epoch, key] of Object.entries(entry.epochKeys)) epochKeys.set(Number(epoch), fromBase64Url(key) as SymmetricKey);
-    return {
-      docId: fromBase64Url(entry.docId),
-      epoch: entry.epoch,
-      epochKeys,
-      ...(entry.genesisNonce ? { genesisNonce: fromBase64Url(entry.genesisNonce) } : {}),
-    };
+    return accessInVault(this.profile, id);
   }
 
   async flush(): Promise<void> {

@@ -32,6 +32,9 @@ import { engineOf } from './engine.ts';
 import type { RelaySockets } from '../sync/relay-socket.ts';
 import { openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
 import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
+import { makeAppBackup, restoreAppBackup } from './backup-session.ts';
+import type { BackupProgress } from './backup.ts';
+import type { Persistence } from '../storage/types.ts';
 
 export type { SessionEnv } from './session-open.ts';
 import type { SessionEnv } from './session-open.ts';
@@ -145,6 +148,24 @@ export class VaultSession {
   static async restore(env: SessionEnv, o: { code: string; displayName: string; deviceLabel: string }): Promise<VaultSession> {
     const person = restorePerson(o.code);
     return VaultSession.enroll(env, person, o, true);
+  }
+
+  /**
+   * A fresh install from a backup file and the recovery code (docs/decisions/0033): verified,
+   * stored, then this install is enrolled as a new device of the identity. Refused where this
+   * device already holds a person (BACKUP_VAULT_EXISTS): leave that one first.
+   */
+  static async restoreFromBackup(given: SessionEnv, o: { file: Uint8Array; code: string; displayName?: string; deviceLabel: string; progress?: BackupProgress }): Promise<VaultSession> {
+    if (await given.store.load()) throw new VaultError('BACKUP_VAULT_EXISTS', 'this device already holds a vault: nothing was restored');
+    const env = withPersistence(given);
+    const person = restorePerson(o.code);
+    const restored = await restoreAppBackup(env as SessionEnv & { persistence: Persistence }, person, o.file, o.progress);
+    return VaultSession.enroll(env, person, { displayName: o.displayName ?? restored.displayName ?? '', deviceLabel: o.deviceLabel });
+  }
+
+  /** One encrypted archive of the vault and every profile in it, as this device holds them. */
+  backup(o: { progress?: BackupProgress } = {}): Promise<Uint8Array> {
+    return makeAppBackup(this, { now: this.env.now, random: this.env.random, progress: o.progress });
   }
 
   private static async enroll(
