@@ -44,6 +44,8 @@ interface Rule {
  * - routes → $app/*: SvelteKit's own navigation and page state; app-shell: the global stylesheet.
  * - cli: a client like the app, so it uses the vault facade (never sync internals), crypto and
  *   protocol helpers, and Node built-ins.
+ * - interop: pure format conversion over the schemas' read model (docs/decisions/0029, 0030):
+ *   no yjs, no vault.
  */
 const RULES: Record<string, Rule> = {
   errors: { layers: [], packages: /^$/ },
@@ -52,7 +54,8 @@ const RULES: Record<string, Rule> = {
   protocol: { layers: ['crypto'], packages: /^(yjs|lib0(\/|$))/ },
   storage: { layers: ['crypto', 'protocol'], packages: /^(yjs|y-indexeddb|node:)/ },
   sync: { layers: ['crypto', 'protocol', 'crdt-schemas'], packages: /^(yjs|y-protocols(\/|$)|@hocuspocus\/provider|lib0(\/|$))/ },
-  vault: { layers: ['crypto', 'protocol', 'sync', 'storage', 'crdt-schemas'], packages: /^yjs$/ },
+  interop: { layers: ['crdt-schemas', 'crypto'], packages: /^$/ },
+  vault: { layers: ['crypto', 'protocol', 'sync', 'storage', 'crdt-schemas', 'interop'], packages: /^yjs$/ },
   state: { layers: ['vault'], packages: /^svelte(\/|$)/ },
   components: { layers: [], typesFrom: ['state'], packages: /^(svelte|uplot|uqr)(\/|$)/ },
   routes: { layers: ['state', 'components', 'app-shell'], packages: /^(svelte(\/|$)|\$app\/)/ },

@@ -16,6 +16,10 @@ export interface CliArgs {
   readonly minutes: string | undefined;
   readonly origin: string | undefined;
   readonly append: string | undefined;
+  /** export: --format, --out, --section (src/cli/commands/export.ts). */
+  readonly format: string | undefined;
+  readonly out: string | undefined;
+  readonly section: string | undefined;
   readonly timeoutMs: number;
 }
 
@@ -48,6 +52,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         origin: { type: 'string' },
         append: { type: 'string' },
         timeout: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        section: { type: 'string' },
       },
     });
   } catch (e) {
@@ -65,6 +72,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     minutes: values.minutes,
     origin: values.origin,
     append: values.append,
+    format: values.format,
+    out: values.out,
+    section: values.section,
     timeoutMs: parseTimeout(values.timeout),
   };
 }

@@ -46,6 +46,14 @@ export const CliErrors = {
   CLI_AUDIT_BROKEN: 322,
   /** No member or device with that key in this profile. */
   CLI_UNKNOWN_MEMBER: 323,
+  /** `export --format` is not json, fhir, ips, csv or pdf. */
+  EXPORT_UNKNOWN_FORMAT: 324,
+  /** The export format is known but not built yet (pdf). */
+  EXPORT_NOT_AVAILABLE: 325,
+  /** `export --format csv --section` is not vitals, labs, doses or journal. */
+  EXPORT_UNKNOWN_LOG: 326,
+  /** `--out` could not be written (its errno code only). */
+  EXPORT_WRITE_FAILED: 327,
 } as const;
 
 export type CliErrorCode = keyof typeof CliErrors;

@@ -15,7 +15,9 @@
  *   vault invite <alias> <ROLE> [--minutes N] [--origin URL]   one-time invite link (clinician session with --minutes)
  *   vault accept <alias> <link> --relay URL      join a profile from an invite link with this device's keys
  *   vault audit <alias>                          the verified audit trail, one JSON line per entry
- *   vault status <alias>    vault export <alias>    vault list
+ *   vault export <alias> [--format json|fhir|ips|csv|pdf] [--out FILE] [--section vitals|labs|doses|journal]
+ *                                                json (default), FHIR R4 collection, IPS document, CSV logs
+ *   vault status <alias>    vault list
  *   vault bundle <alias>    vault join <alias> <bundle>   access-bundle fallback for members without a lockbox
  * Options: --dir DIR (default $VAULT_DIR or ./.vault), --timeout S (network commands, default 20).
  * Passphrase: $VAULT_PASSPHRASE, else asked on the terminal.
@@ -23,7 +25,8 @@
  */
 import { parseCli, type CliArgs } from './args.ts';
 import { accept, invite, sync } from './commands/network.ts';
-import { audit, exportProfile, get, note, set, status } from './commands/records.ts';
+import { exportProfile } from './commands/export.ts';
+import { audit, get, note, set, status } from './commands/records.ts';
 import { init, list, whoami } from './commands/identity.ts';
 import { addMember, bundle, create, join, members, remove, revoke } from './commands/sharing.ts';
 import { CliError, errorReport, exitCodeOf } from './errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Reading and writing the profile: `set`, `get`, `note`, `export`, `status`, `audit`. Writes go
+ * Reading and writing the profile: `set`, `get`, `note`, `status`, `audit` (`export` is in export.ts). Writes go
  * through the typed, validated record operations (src/lib/vault/records.ts) and are checked for
  * role and key before anything changes; reads refuse, typed, on a device that cannot read.
  */
@@ -81,18 +81,6 @@ export async function note(a: CliArgs): Promise<void> {
     handle.replace(handle.text.length, 0, a.append);
     await seal(p);
   }
-  await open.close();
-}
-
-export async function exportProfile(a: CliArgs): Promise<void> {
-  const [alias] = need(a, 1, 'export <alias>');
-  const dev = await openDevice(a);
-  const open = await openProfile(dev, alias!);
-  requireReadable(open.profile);
-  // The export is audited (a signed entry in this device's chain) only by a device that may write.
-  const data = open.profile.canWrite ? await open.profile.exportJSON() : open.profile.toJSON();
-  await seal(open.profile);
-  process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
   await open.close();
 }
 
