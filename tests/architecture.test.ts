@@ -45,7 +45,7 @@ interface Rule {
  * - cli: a client like the app, so it uses the vault facade (never sync internals), crypto and
  *   protocol helpers, and Node built-ins.
  * - interop: pure format conversion over the schemas' read model (docs/decisions/0029, 0030):
- *   no yjs, no vault.
+ *   no yjs, no vault; jose for the SMART Health Link JWE (docs/decisions/0031).
  */
 const RULES: Record<string, Rule> = {
   errors: { layers: [], packages: /^$/ },
@@ -54,7 +54,7 @@ const RULES: Record<string, Rule> = {
   protocol: { layers: ['crypto'], packages: /^(yjs|lib0(\/|$))/ },
   storage: { layers: ['crypto', 'protocol'], packages: /^(yjs|y-indexeddb|node:)/ },
   sync: { layers: ['crypto', 'protocol', 'crdt-schemas'], packages: /^(yjs|y-protocols(\/|$)|@hocuspocus\/provider|lib0(\/|$))/ },
-  interop: { layers: ['crdt-schemas', 'crypto'], packages: /^$/ },
+  interop: { layers: ['crdt-schemas', 'crypto'], packages: /^jose$/ },
   vault: { layers: ['crypto', 'protocol', 'sync', 'storage', 'crdt-schemas', 'interop'], packages: /^yjs$/ },
   state: { layers: ['vault'], packages: /^svelte(\/|$)/ },
   components: { layers: [], typesFrom: ['state'], packages: /^(svelte|uplot|uqr)(\/|$)/ },

@@ -1,4 +1,5 @@
 import { CodedError } from '../errors.ts';
+import { ShlErrors } from '../interop/shl/errors.ts';
 
 /**
  * Errors of the vault facade (range 200-299 of src/lib/errors.ts): a stable `.code` for the UI
@@ -49,6 +50,8 @@ export const VaultErrors = {
   BLOB_DOWNLOAD_FAILED: 255,
   /** The document record names no stored file (nothing to download). */
   BLOB_NOT_ATTACHED: 256,
+  // SMART Health Links (290-298): the table is interop's (src/lib/interop/shl/errors.ts).
+  ...ShlErrors,
   /** Opened from this device's plain-state cache, which did not match the verified records: reopen first. */
   PROFILE_REBUILD_NEEDED: 299,
 } as const;
