@@ -20,6 +20,10 @@ export interface CliArgs {
   readonly format: string | undefined;
   readonly out: string | undefined;
   readonly section: string | undefined;
+  /** share-link: --passcode, --expires, --label (src/cli/commands/shl.ts). */
+  readonly passcode: string | undefined;
+  readonly expires: string | undefined;
+  readonly label: string | undefined;
   readonly timeoutMs: number;
 }
 
@@ -55,6 +59,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         format: { type: 'string' },
         out: { type: 'string' },
         section: { type: 'string' },
+        passcode: { type: 'string' },
+        expires: { type: 'string' },
+        label: { type: 'string' },
       },
     });
   } catch (e) {
@@ -75,6 +82,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     format: values.format,
     out: values.out,
     section: values.section,
+    passcode: values.passcode,
+    expires: values.expires,
+    label: values.label,
     timeoutMs: parseTimeout(values.timeout),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Headless client over the same code the app uses. Local-first: every command works on the
- * device's encrypted store; only `sync`, `invite` and `accept` talk to the relay.
+ * device's encrypted store; only `sync`, `invite`, `accept`, `share-link` and `revoke-link` talk
+ * to the relay.
  *
  *   vault init                                   create this device's identity (asks for a passphrase)
  *   vault whoami                                 print this device's member code and safety code
@@ -17,6 +18,8 @@
  *   vault audit <alias>                          the verified audit trail, one JSON line per entry
  *   vault export <alias> [--format json|fhir|ips|csv|pdf] [--out FILE] [--section vitals|labs|doses|journal]
  *                                                json (default), FHIR R4 collection, IPS document, CSV logs
+ *   vault share-link <alias> [--passcode P] [--expires 7d] [--label L]   SMART Health Link to the IPS (owners)
+ *   vault revoke-link <alias> <link or id>       (owners) the relay answers 404 from then on
  *   vault status <alias>    vault list
  *   vault bundle <alias>    vault join <alias> <bundle>   access-bundle fallback for members without a lockbox
  * Options: --dir DIR (default $VAULT_DIR or ./.vault), --timeout S (network commands, default 20).
@@ -26,6 +29,7 @@
 import { parseCli, type CliArgs } from './args.ts';
 import { accept, invite, sync } from './commands/network.ts';
 import { exportProfile } from './commands/export.ts';
+import { revokeLinkCommand, shareLinkCommand } from './commands/shl.ts';
 import { audit, get, note, set, status } from './commands/records.ts';
 import { init, list, whoami } from './commands/identity.ts';
 import { addMember, bundle, create, join, members, remove, revoke } from './commands/sharing.ts';
@@ -49,6 +53,8 @@ const COMMANDS: Record<string, Command> = {
   get,
   note,
   export: exportProfile,
+  'share-link': shareLinkCommand,
+  'revoke-link': revokeLinkCommand,
   status,
   audit,
   sync,
@@ -57,7 +63,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Network commands get a watchdog a little past their deadline: whatever is stuck, the process ends with a typed error. */
-const NETWORK = new Set(['sync', 'invite', 'accept']);
+const NETWORK = new Set(['sync', 'invite', 'accept', 'share-link', 'revoke-link']);
 const WATCHDOG_GRACE_MS = 5_000;
 
 function fail(e: unknown): never {
