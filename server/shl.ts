@@ -81,7 +81,8 @@ export function shlExtension(o: ShlExtensionOptions): ShlExtension {
     store,
     async onRequest({ request, response }: onRequestPayload): Promise<void> {
       const pathname = pathOf(request);
-      if (pathname !== '/shl' && !pathname.startsWith('/shl/')) return;
+      // /shl itself is the viewer page (server/static.ts); the API lives below it.
+      if (!pathname.startsWith('/shl/')) return;
       try {
         await handle(ctx, request, response, pathname);
       } catch (error) {

@@ -16,7 +16,7 @@ function layerOf(path: string): string | undefined {
   if (rel === 'src/lib/errors.ts') return 'errors';
   const lib = /^src\/lib\/([^/]+)\//.exec(rel);
   if (lib) return lib[1];
-  if (rel.startsWith('src/routes/')) return 'routes';
+  if (rel.startsWith('src/routes/') || rel === 'src/hooks.ts') return 'routes';
   if (rel.startsWith('src/cli/')) return 'cli';
   if (rel === 'src/service-worker.ts') return 'service-worker';
   if (rel === 'src/app.css') return 'app-shell';

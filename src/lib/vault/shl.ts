@@ -116,3 +116,5 @@ export async function openSharedLink(
   const files = await openShl(payload, { recipient: o.recipient, passcode: o.passcode, now: o.now ?? Date.now(), fetch: o.fetch });
   return { payload, files };
 }
+
+export { ipsView, type IpsView } from '../interop/shl/ips-view.ts';
