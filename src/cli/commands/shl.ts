@@ -45,6 +45,9 @@ export async function shareLinkCommand(a: CliArgs, deadline: Deadline): Promise<
     const p = open.profile;
     await connectAndCatchUp(p, deadline);
     requireOwner(p, 'share it as a link');
+    // The relay authorises the upload by the membership it holds: a profile made offline must
+    // reach it first (its genesis), or this owner is not yet an owner there.
+    await pushAll(p, deadline);
     const made = await shareLink(p, { passcode: a.passcode, expiresInMs, label: a.label });
     await pushAll(p, deadline); // the audit entry
     print({

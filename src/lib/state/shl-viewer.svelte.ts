@@ -32,6 +32,7 @@ export class ShlViewer {
   /** Starts from a page fragment (`#shlink:/…`) or any text holding a link. */
   async start(text: string): Promise<void> {
     this.reset();
+    if (text.trim() === '') return; // no link in the address: the page explains what it is for
     try {
       this.payload = decodeShlink(text);
     } catch (e) {
