@@ -46,8 +46,8 @@ describe('e2e: the SMART Health Link viewer', () => {
         expect(csp).toMatch(/connect-src 'self' https:/);
         expect(csp).toContain("frame-ancestors 'none'");
         await p.page.getByText('For the clinic').waitFor({ state: 'visible' });
-        // No vault on this page: no onboarding, no app header.
-        expect(await p.page.locator('header').count()).toBe(0);
+        // Not gated behind onboarding, and no vault navigation for a visitor without one.
+        expect(await p.page.getByRole('heading', { name: 'Welcome' }).count()).toBe(0);
 
         const input = p.page.getByLabel('Passcode');
         await input.fill('wrong-guess');
