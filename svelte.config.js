@@ -17,7 +17,10 @@ const config = {
         'style-src': ['self', 'unsafe-inline'],
         'img-src': ['self', 'data:', 'blob:'],
         // 'self' also matches ws:/wss: to this host (CSP3), which is the relay's WebSocket.
-        'connect-src': ['self'],
+        // https: is for the SMART Health Link viewer only (/shl fetches manifests from any host):
+        // server/static.ts narrows every other page back to 'self' in its header, and both
+        // policies are enforced (docs/decisions/0031).
+        'connect-src': ['self', 'https:'],
         'worker-src': ['self'],
         'manifest-src': ['self'],
         'object-src': ['none'],

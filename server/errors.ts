@@ -29,6 +29,27 @@ export const RelayErrors = {
    * it was neither applied nor acknowledged, and the sender's connection is closed with 4205.
    */
   RELAY_STORAGE_FAILED: 408,
+  // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.
+  /** 405: a method the SHL route does not take. */
+  SHL_BAD_METHOD: 490,
+  /** 404: no such link, or revoked, expired, out of passcode attempts; or a bad path or file ticket. */
+  SHL_UNKNOWN: 491,
+  /** 401 (JSON body with remainingAttempts): the manifest request's passcode is missing or wrong. */
+  SHL_PASSCODE_REFUSED: 492,
+  /** 429: the link's or the relay's budget for open SHL requests is spent for now. */
+  SHL_RATE_LIMITED: 493,
+  /** 413: a manifest request or a stored link over its size cap. */
+  SHL_BODY_TOO_LARGE: 494,
+  /** 507: the profile already has as many live links as allowed. */
+  SHL_QUOTA_EXCEEDED: 495,
+  /** 409: a link with this manifest id exists (ids are never reused). */
+  SHL_ID_TAKEN: 496,
+  /** 400: a request body that is not what the route takes. */
+  SHL_RELAY_BAD_REQUEST: 497,
+  /** 403: storing or revoking a link is for the profile's owners. */
+  SHL_NOT_OWNER: 498,
+  /** 500: the relay failed to handle the request. */
+  SHL_RELAY_FAILED: 499,
 } as const;
 
 export type RelayErrorCode = keyof typeof RelayErrors;

@@ -14,6 +14,7 @@ import { policyExtension } from './policy.ts';
 import { Registry } from './registry.ts';
 import { expiryExtension } from './revocation.ts';
 import { logRefusalsOf, refusalLog } from './log.ts';
+import { shlExtension } from './shl.ts';
 import { staticExtension } from './static.ts';
 import { noEchoExtension } from './no-echo.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
@@ -70,6 +71,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
       noEchoExtension(),
       persistence,
       blobExtension({ store: blobs, registry, config, engine }),
+      shlExtension({ registry, config, engine }),
       staticExtension(config.staticDir),
     ],
   });

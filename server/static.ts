@@ -78,7 +78,27 @@ const CSP_META = /<meta\s+http-equiv=["']content-security-policy["']\s+content="
  * blocked. A page without that meta tag gets BASE_CSP, under which inline scripts do not run:
  * turning SvelteKit's CSP off breaks the app loudly instead of silently dropping the policy.
  */
-export function pageCsp(html: string): string {
+export function pageCsp(html: string, o: { shlViewer?: boolean } = {}): string {
+  const policy = metaPolicy(html);
+  return policy === BASE_CSP || o.shlViewer ? policy : selfConnectOnly(policy);
+}
+
+/**
+ * The SMART Health Link viewer's path (docs/decisions/0031): the one page whose header keeps
+ * the meta tag's `connect-src 'self' https:` (a viewer fetches manifests from any https host).
+ */
+export const SHL_VIEWER_PATH = '/shl';
+
+/**
+ * Every other page's header narrows connect-src back to 'self'. The meta tag must allow what
+ * the viewer needs (both policies are enforced, so a page gets the narrower of the two), and
+ * this header is what keeps the vault's pages to their own origin.
+ */
+function selfConnectOnly(policy: string): string {
+  return policy.replace(/(^|;)\s*connect-src\s[^;]*/i, "$1 connect-src 'self'").trim();
+}
+
+function metaPolicy(html: string): string {
   const meta = CSP_META.exec(html)?.[1];
   if (meta === undefined) return BASE_CSP;
   const policy = meta
@@ -136,13 +156,13 @@ async function serve(root: string | undefined, request: IncomingMessage, respons
   const file = hidden ? undefined : await fileInside(root, join(root, ...segments));
   if (file) {
     const immutable = file.startsWith(join(root, '_app', 'immutable') + sep);
-    return sendPath(request, response, file, immutable ? IMMUTABLE_CACHE : REVALIDATE);
+    return sendPath(request, response, file, immutable ? IMMUTABLE_CACHE : REVALIDATE, false);
   }
   // Hash routes: every screen is "/", so any other extensionless path is a link into the app.
   // A path that names a file which is not there is a real miss (an old chunk, a typo).
   if (extname(pathname) !== '' || hidden) return send(request, response, 404, 'Not found');
   const index = await fileInside(root, join(root, 'index.html'));
-  if (index) return sendPath(request, response, index, REVALIDATE);
+  if (index) return sendPath(request, response, index, REVALIDATE, pathname === SHL_VIEWER_PATH);
   return sendFile(request, response, Buffer.from(PLACEHOLDER), '.html', REVALIDATE);
 }
 
@@ -158,7 +178,7 @@ async function fileInside(root: string, candidate: string): Promise<string | und
   }
 }
 
-async function sendPath(request: IncomingMessage, response: ServerResponse, file: string, cacheControl: string): Promise<void> {
+async function sendPath(request: IncomingMessage, response: ServerResponse, file: string, cacheControl: string, shlViewer: boolean): Promise<void> {
   const info = await stat(file);
   const ext = extname(file);
   const encoding = COMPRESSIBLE.has(ext) && info.size >= 1024 ? acceptedEncoding(request) : undefined;
@@ -168,11 +188,11 @@ async function sendPath(request: IncomingMessage, response: ServerResponse, file
   const body = fresh && ext !== '.html' ? Buffer.alloc(0) : await readFile(file);
   const vary: Record<string, string> = COMPRESSIBLE.has(ext) ? { Vary: 'Accept-Encoding' } : {};
   if (fresh) {
-    response.writeHead(304, { ETag: etag, ...vary, ...commonHeaders(ext, body, cacheControl) });
+    response.writeHead(304, { ETag: etag, ...vary, ...commonHeaders(ext, body, cacheControl, shlViewer) });
     response.end();
     return;
   }
-  if (!encoding) return sendFile(request, response, body, ext, cacheControl, { ETag: etag, ...vary });
+  if (!encoding) return sendFile(request, response, body, ext, cacheControl, { ETag: etag, ...vary }, shlViewer);
   const packed = compressed(etag, body, encoding);
   response.writeHead(200, {
     'Content-Type': MIME[ext] ?? 'application/octet-stream',
@@ -180,7 +200,7 @@ async function sendPath(request: IncomingMessage, response: ServerResponse, file
     'Content-Encoding': encoding,
     ETag: etag,
     ...vary,
-    ...commonHeaders(ext, body, cacheControl),
+    ...commonHeaders(ext, body, cacheControl, shlViewer),
   });
   response.end(request.method === 'HEAD' ? undefined : packed);
 }
@@ -207,11 +227,11 @@ function compressed(key: string, body: Buffer, encoding: 'br' | 'gzip'): Buffer 
   return hit;
 }
 
-function commonHeaders(ext: string, body: Buffer, cacheControl: string): Record<string, string> {
+function commonHeaders(ext: string, body: Buffer, cacheControl: string, shlViewer = false): Record<string, string> {
   return {
     'Cache-Control': cacheControl,
     ...SECURITY_HEADERS,
-    'Content-Security-Policy': ext === '.html' ? pageCsp(body.toString('utf8')) : BASE_CSP,
+    'Content-Security-Policy': ext === '.html' ? pageCsp(body.toString('utf8'), { shlViewer }) : BASE_CSP,
   };
 }
 
@@ -222,11 +242,12 @@ function sendFile(
   ext: string,
   cacheControl: string,
   extra: Record<string, string> = {},
+  shlViewer = false,
 ): void {
   response.writeHead(200, {
     'Content-Type': MIME[ext] ?? 'application/octet-stream',
     'Content-Length': String(body.length),
-    ...commonHeaders(ext, body, cacheControl),
+    ...commonHeaders(ext, body, cacheControl, shlViewer),
     ...extra,
   });
   response.end(request.method === 'HEAD' ? undefined : body);

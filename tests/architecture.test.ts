@@ -16,7 +16,7 @@ function layerOf(path: string): string | undefined {
   if (rel === 'src/lib/errors.ts') return 'errors';
   const lib = /^src\/lib\/([^/]+)\//.exec(rel);
   if (lib) return lib[1];
-  if (rel.startsWith('src/routes/')) return 'routes';
+  if (rel.startsWith('src/routes/') || rel === 'src/hooks.ts') return 'routes';
   if (rel.startsWith('src/cli/')) return 'cli';
   if (rel === 'src/service-worker.ts') return 'service-worker';
   if (rel === 'src/app.css') return 'app-shell';
@@ -45,7 +45,8 @@ interface Rule {
  * - cli: a client like the app, so it uses the vault facade (never sync internals), crypto and
  *   protocol helpers, and Node built-ins.
  * - interop: pure format conversion over the schemas' read model (docs/decisions/0029, 0030):
- *   no yjs, no vault; pdfmake for the PDF exports (docs/decisions/0032), loaded on first use.
+ *   no yjs, no vault; pdfmake for the PDF exports (docs/decisions/0032), loaded on first use;
+ *   jose for the SMART Health Link JWE (docs/decisions/0031).
  */
 const RULES: Record<string, Rule> = {
   errors: { layers: [], packages: /^$/ },
@@ -54,8 +55,8 @@ const RULES: Record<string, Rule> = {
   protocol: { layers: ['crypto'], packages: /^(yjs|lib0(\/|$))/ },
   storage: { layers: ['crypto', 'protocol'], packages: /^(yjs|y-indexeddb|node:)/ },
   sync: { layers: ['crypto', 'protocol', 'crdt-schemas'], packages: /^(yjs|y-protocols(\/|$)|@hocuspocus\/provider|lib0(\/|$))/ },
-  /** Format conversion (FHIR import/export plans, PDF content): pure over the schemas, no Yjs; pdfmake loaded lazily for rendering (docs/decisions/0029, 0032). */
-  interop: { layers: ['crdt-schemas', 'crypto'], packages: /^pdfmake\/(interfaces|build\/(pdfmake|vfs_fonts)\.js)$/ },
+  /** Format conversion (FHIR import/export plans, PDF content, SMART Health Links): pure over the schemas, no Yjs; pdfmake loaded lazily for rendering jose for JWE (docs/decisions/0029, 0031, 0032). */
+  interop: { layers: ['crdt-schemas', 'crypto'], packages: /^(jose$|pdfmake\/(interfaces|build\/(pdfmake|vfs_fonts)\.js)$)/ },
   vault: { layers: ['crypto', 'protocol', 'sync', 'storage', 'crdt-schemas', 'interop'], packages: /^yjs$/ },
   state: { layers: ['vault'], packages: /^svelte(\/|$)/ },
   components: { layers: [], typesFrom: ['state'], packages: /^(svelte|uplot|uqr)(\/|$)/ },

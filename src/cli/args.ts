@@ -23,6 +23,10 @@ export interface CliArgs {
   readonly out: string | undefined;
   readonly section: string | undefined;
   readonly pdf: string | undefined;
+  /** share-link: --passcode, --expires, --label (src/cli/commands/shl.ts). */
+  readonly passcode: string | undefined;
+  readonly expires: string | undefined;
+  readonly label: string | undefined;
   readonly timeoutMs: number;
 }
 
@@ -60,6 +64,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         out: { type: 'string' },
         section: { type: 'string' },
         pdf: { type: 'string' },
+        passcode: { type: 'string' },
+        expires: { type: 'string' },
+        label: { type: 'string' },
       },
     });
   } catch (e) {
@@ -82,6 +89,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     out: values.out,
     section: values.section,
     pdf: values.pdf,
+    passcode: values.passcode,
+    expires: values.expires,
+    label: values.label,
     timeoutMs: parseTimeout(values.timeout),
   };
 }

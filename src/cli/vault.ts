@@ -1,6 +1,7 @@
 /**
  * Headless client over the same code the app uses. Local-first: every command works on the
- * device's encrypted store; only `sync`, `invite` and `accept` talk to the relay.
+ * device's encrypted store; only `sync`, `invite`, `accept`, `share-link` and `revoke-link` talk
+ * to the relay.
  *
  *   vault init                                   create this device's identity (asks for a passphrase)
  *   vault whoami                                 print this device's member code and safety code
@@ -18,6 +19,8 @@
  *   vault import <alias> <file.json> [--force]   a FHIR R4 file (Bundle or resource) into the profile; prints one JSON line of counts
  *   vault export <alias> [--format json|fhir|ips|csv|pdf] [--out FILE] [--section vitals|labs|doses|journal]
  *                                                json (default), FHIR R4 collection, IPS document, CSV logs
+ *   vault share-link <alias> [--passcode P] [--expires 7d] [--label L]   SMART Health Link to the IPS (owners)
+ *   vault revoke-link <alias> <link or id>       (owners) the relay answers 404 from then on
  *   vault status <alias>    vault list
  *   vault bundle <alias>    vault join <alias> <bundle>   access-bundle fallback for members without a lockbox
  *   vault backup [--out FILE]                    one encrypted archive of every profile; prints the recovery code
@@ -30,6 +33,7 @@ import { parseCli, type CliArgs } from './args.ts';
 import { accept, invite, sync } from './commands/network.ts';
 import { importFile } from './commands/import.ts';
 import { exportProfile } from './commands/export.ts';
+import { revokeLinkCommand, shareLinkCommand } from './commands/shl.ts';
 import { audit, get, note, set, status } from './commands/records.ts';
 import { backup, restore } from './commands/backup.ts';
 import { init, list, whoami } from './commands/identity.ts';
@@ -55,6 +59,8 @@ const COMMANDS: Record<string, Command> = {
   note,
   export: exportProfile,
   import: importFile,
+  'share-link': shareLinkCommand,
+  'revoke-link': revokeLinkCommand,
   status,
   audit,
   sync,
@@ -65,7 +71,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Network commands get a watchdog a little past their deadline: whatever is stuck, the process ends with a typed error. */
-const NETWORK = new Set(['sync', 'invite', 'accept']);
+const NETWORK = new Set(['sync', 'invite', 'accept', 'share-link', 'revoke-link']);
 const WATCHDOG_GRACE_MS = 5_000;
 
 function fail(e: unknown): never {

@@ -1,4 +1,5 @@
 import { CodedError } from '../errors.ts';
+import { ShlErrors } from '../interop/shl/errors.ts';
 
 /**
  * Errors of the vault facade (range 200-299 of src/lib/errors.ts): a stable `.code` for the UI
@@ -78,6 +79,8 @@ export const VaultErrors = {
   BACKUP_VAULT_EXISTS: 294,
   /** The archive opened, but its records failed the checks every received record passes: nothing was restored. */
   BACKUP_REJECTED: 295,
+  // SMART Health Links (290-298): the table is interop's (src/lib/interop/shl/errors.ts).
+  ...ShlErrors,
   /** Opened from this device's plain-state cache, which did not match the verified records: reopen first. */
   PROFILE_REBUILD_NEEDED: 299,
 } as const;
