@@ -17,6 +17,7 @@ import { defaultEd25519Engine, type Ed25519Engine } from '../crypto/index.ts';
 import { checkEnvelopeUpdate, rebuildEnvelopeIndex, type EnvelopeIndex, type EnvelopeLimits } from '../protocol/envelope.ts';
 import { SerialGate } from '../protocol/serial.ts';
 import { Observable } from './observable.ts';
+import { OwnWriting, sendOnlyOwnWriting } from './own-writing.ts';
 import { hasPending } from './yjs-internals.ts';
 import { classifyRefusal, freshTokenMayFix, reconnectDelay, reconnectDelays, type ReconnectDelays, type RefusalChannel } from './refusals.ts';
 import { RelaySocket } from './relay-socket.ts';
@@ -30,6 +31,12 @@ export interface RelayConnectionOptions {
   readonly envelope: Y.Doc;
   /** The document id (the gate checks records against it). */
   readonly docId: Uint8Array;
+  /**
+   * The signing key this device writes records with. What it sends the relay then leaves out
+   * structs on clientIDs of other people's records (own-writing.ts, decision 0026): required
+   * for every device that connects to a relay forwarding while it stores. Absent: everything.
+   */
+  readonly author?: Uint8Array;
   /** Signature engine for the gate (default: defaultEd25519Engine()). */
   readonly engine?: Ed25519Engine;
   /** Clock for membership checks in the gate (default Date.now). */
@@ -200,6 +207,7 @@ export class RelayConnection {
         else if (classifyRefusal(event.reason, 'close') === 'terminal') this.refused(event.reason, 'close');
       },
     });
+    if (o.author) sendOnlyOwnWriting(this.provider as unknown as Parameters<typeof sendOnlyOwnWriting>[0], new OwnWriting(this.wire, o.author, () => this.gateIndex.membership));
     this.detachers.push(this.socket.status.subscribe(() => this.showConnection()));
     // Caught up: the held local changes go into the wire as one update, which the provider
     // sends after what the relay holds (its normal update path, no provider internals).

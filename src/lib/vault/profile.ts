@@ -307,6 +307,7 @@ export class Profile {
             name,
             docId: o.access.docId,
             envelope,
+            author: o.signer.publicKey,
             engine,
             now,
             minReconnectDelayMs: o.minReconnectDelayMs,
