@@ -21,7 +21,9 @@
  * which the relay must receive before the compaction's deletes), or another's that the relay
  * holds already (then nothing of it is in a diff), except in the case decision 0026 lists.
  * Delete sets are sent whole: a delete of an item the relay lacks is ENVELOPE_DELETE_UNKNOWN,
- * which is transient.
+ * which is transient. What this device itself wrote (a local transaction's clientID) is always
+ * sent, whoever's records that clientID also holds: if it is not its own, the relay refuses it
+ * visibly (I4) instead of the write being dropped here unseen.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
@@ -34,6 +36,8 @@ import { parseRecord } from '../protocol/record.ts';
 export class OwnWriting {
   /** clientID → hex signing key of a live record found on it. */
   private readonly authors = new Map<number, string>();
+  /** ClientIDs this device wrote on in a local transaction: never filtered. */
+  private readonly written = new Set<number>();
   private readonly doc: Y.Doc;
   private readonly ownKey: string;
   private readonly membership: () => MembershipView;
@@ -48,6 +52,11 @@ export class OwnWriting {
     this.membership = membership;
   }
 
+  /** This device wrote on `client` (a local transaction of the envelope). */
+  wroteOn(client: number): void {
+    this.written.add(client);
+  }
+
   /** `update` without its structs on clientIDs attributed to another person (delete set whole). */
   filter(update: Uint8Array): Uint8Array {
     const membership = this.membership();
@@ -56,6 +65,7 @@ export class OwnWriting {
     // parseUpdateMeta, not encodeStateVectorFromUpdate: the latter omits clients whose structs
     // in the update do not start at clock 0, i.e. every client a diff continues.
     for (const [client, end] of Y.parseUpdateMeta(update).to) {
+      if (this.written.has(client)) continue;
       const author = this.authorOf(client);
       if (author === undefined || personOf(membership, author) === me) continue;
       (foreign ??= new Map()).set(client, end);

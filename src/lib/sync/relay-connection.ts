@@ -127,10 +127,13 @@ export class RelayConnection {
   /** The relay's answer to the previous token, if it refused it (reset when one is accepted). */
   private lastAuthRefusal: string | null = null;
   private readonly delay: ReconnectDelays;
+  /** What this device may send the relay: its own person's writing (own-writing.ts), if `author` was given. */
+  private readonly ownWriting: OwnWriting | undefined;
 
   constructor(o: RelayConnectionOptions) {
     this.envelope = o.envelope;
     this.docId = o.docId;
+    this.ownWriting = o.author ? new OwnWriting(this.wire, o.author, () => this.gateIndex.membership) : undefined;
     this.engine = o.engine ? Promise.resolve(o.engine) : defaultEd25519Engine();
     this.engine.catch(() => undefined);
     this.now = o.now ?? Date.now;
@@ -141,6 +144,7 @@ export class RelayConnection {
     // gate index in order. The state before the change is kept: the envelope has it already.
     this.onEnvelopeUpdate = (update, origin, _doc, tr) => {
       if (origin === GATE_ORIGIN) return;
+      if (tr.local) this.ownWriting?.wroteOn(o.envelope.clientID);
       const before = new Map(tr.beforeState);
       const seq = ++this.localSeq;
       this.localPending++;
@@ -207,7 +211,7 @@ export class RelayConnection {
         else if (classifyRefusal(event.reason, 'close') === 'terminal') this.refused(event.reason, 'close');
       },
     });
-    if (o.author) sendOnlyOwnWriting(this.provider as unknown as Parameters<typeof sendOnlyOwnWriting>[0], new OwnWriting(this.wire, o.author, () => this.gateIndex.membership));
+    if (o.author) sendOnlyOwnWriting(this.provider as unknown as Parameters<typeof sendOnlyOwnWriting>[0], this.ownWriting!);
     this.detachers.push(this.socket.status.subscribe(() => this.showConnection()));
     // Caught up: the held local changes go into the wire as one update, which the provider
     // sends after what the relay holds (its normal update path, no provider internals).
