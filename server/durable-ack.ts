@@ -22,7 +22,7 @@
  * storage holds.
  */
 import type { Connection, Document, Extension } from '@hocuspocus/server';
-import * as decoding from 'lib0/decoding';
+import { readVarBytes, readVarUint } from '../src/lib/protocol/hocuspocus-frames.ts';
 import type { PersistenceExtension } from './persistence.ts';
 import type { Registry } from './registry.ts';
 
@@ -32,9 +32,9 @@ export const SYNC_STATUS = 8;
 /** Whether a frame Hocuspocus sends is a SyncStatus: [varString address][varUint type]…. */
 export function isSyncStatus(message: Uint8Array): boolean {
   try {
-    const decoder = decoding.createDecoder(message);
-    decoding.readVarString(decoder);
-    return decoding.readVarUint(decoder) === SYNC_STATUS;
+    const r = { bytes: message, pos: 0 };
+    readVarBytes(r);
+    return readVarUint(r) === SYNC_STATUS;
   } catch {
     return false;
   }

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, type SymmetricKey } from '../../src/lib/crypto/index.ts';
 import { ENVELOPE_MAP, MembershipView } from '../../src/lib/protocol/index.ts';
 import { OwnWriting } from '../../src/lib/sync/own-writing.ts';
+import { encoderBytes, encoderOf, frame, readVarBytes, readVarUint } from '../../src/lib/protocol/hocuspocus-frames.ts';
 import { forgeRecord } from '../helpers/forge.ts';
 
 const docId = new Uint8Array(16).fill(3);
@@ -81,5 +82,28 @@ describe('a device sends the relay only its own person\'s writing', () => {
     expect(clientsIn(decoding.readVarUint8Array(out))).toEqual([BOB_CLIENT, COMPACTED_CLIENT]);
     const step1 = frame(0, 0, Y.encodeStateVector(wire));
     expect(own.filterMessage(step1)).toBe(step1);
+  });
+});
+
+describe('Hocuspocus frame bytes without lib0 at run time', () => {
+  it('reads and writes what lib0 writes and reads, and moves bytes in and out of its Encoder', () => {
+    const values = [0, 1, 127, 128, 300, 2 ** 31, 2 ** 32 + 5, 2 ** 52 + 3];
+    const payload = new Uint8Array(70_000).map((_, i) => i & 0xff);
+    const e = encoding.createEncoder();
+    encoding.writeVarString(e, 'dóc');
+    for (const v of values) encoding.writeVarUint(e, v);
+    encoding.writeVarUint8Array(e, payload);
+    const lib0Bytes = encoding.toUint8Array(e);
+    // A long payload makes lib0 finish buffers: encoderBytes must join them in order.
+    expect(e.bufs.length).toBeGreaterThan(0);
+    expect(encoderBytes(e)).toEqual(lib0Bytes);
+    expect(frame([new TextEncoder().encode('dóc'), ...values, payload])).toEqual(lib0Bytes);
+    const r = { bytes: lib0Bytes, pos: 0 };
+    expect(new TextDecoder().decode(readVarBytes(r))).toBe('dóc');
+    expect(values.map(() => readVarUint(r))).toEqual(values);
+    expect(readVarBytes(r)).toEqual(payload);
+    expect(encoding.toUint8Array(encoderOf(lib0Bytes))).toEqual(lib0Bytes);
+    const d = decoding.createDecoder(frame([5, payload]));
+    expect([decoding.readVarUint(d), decoding.readVarUint8Array(d)]).toEqual([5, payload]);
   });
 });

@@ -25,13 +25,13 @@
  * sent, whoever's records that clientID also holds: if it is not its own, the relay refuses it
  * visibly (I4) instead of the write being dropped here unseen.
  */
-import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
+import type { Encoder } from 'lib0/encoding';
 import * as Y from 'yjs';
 import { toHex } from '../crypto/index.ts';
 import { personOf } from '../protocol/envelope-index.ts';
 import type { MembershipView } from '../protocol/membership.ts';
 import { parseRecord } from '../protocol/record.ts';
+import { encoderBytes, encoderOf, frame, readVarBytes, readVarUint, type FrameReader } from '../protocol/hocuspocus-frames.ts';
 
 export class OwnWriting {
   /** clientID → hex signing key of a live record found on it. */
@@ -95,18 +95,12 @@ export class OwnWriting {
    * update]); any other message as it is.
    */
   filterMessage(message: Uint8Array): Uint8Array {
-    const decoder = decoding.createDecoder(message);
-    const name = decoding.readVarString(decoder);
-    if (decoding.readVarUint(decoder) !== MESSAGE_SYNC || decoding.readVarUint(decoder) !== SYNC_STEP_2) return message;
-    const update = decoding.readVarUint8Array(decoder);
+    const r: FrameReader = { bytes: message, pos: 0 };
+    const name = readVarBytes(r);
+    if (readVarUint(r) !== MESSAGE_SYNC || readVarUint(r) !== SYNC_STEP_2) return message;
+    const update = readVarBytes(r);
     const filtered = this.filter(update);
-    if (filtered === update) return message;
-    const encoder = encoding.createEncoder();
-    encoding.writeVarString(encoder, name);
-    encoding.writeVarUint(encoder, MESSAGE_SYNC);
-    encoding.writeVarUint(encoder, SYNC_STEP_2);
-    encoding.writeVarUint8Array(encoder, filtered);
-    return encoding.toUint8Array(encoder);
+    return filtered === update ? message : frame([name, MESSAGE_SYNC, SYNC_STEP_2, filtered]);
   }
 }
 
@@ -115,7 +109,7 @@ const MESSAGE_SYNC = 0;
 const SYNC_STEP_2 = 1;
 
 /** The shape of HocuspocusProvider.send (v4): a message class and its arguments. */
-type ProviderSend = (message: never, args: { encoder?: encoding.Encoder; update?: Uint8Array } & Record<string, unknown>) => void;
+type ProviderSend = (message: never, args: { encoder?: Encoder; update?: Uint8Array } & Record<string, unknown>) => void;
 
 /**
  * Makes `provider` send only own writing: its replies (a sync step 2 answering the relay's step
@@ -126,13 +120,9 @@ export function sendOnlyOwnWriting(provider: { send: ProviderSend }, own: OwnWri
   const send = provider.send.bind(provider);
   provider.send = (message, args) => {
     if (args?.encoder !== undefined) {
-      const bytes = encoding.toUint8Array(args.encoder);
+      const bytes = encoderBytes(args.encoder);
       const filtered = own.filterMessage(bytes);
-      if (filtered !== bytes) {
-        const encoder = encoding.createEncoder();
-        encoding.writeUint8Array(encoder, filtered);
-        return send(message, { ...args, encoder });
-      }
+      if (filtered !== bytes) return send(message, { ...args, encoder: encoderOf(filtered) });
     } else if (args?.update instanceof Uint8Array) {
       return send(message, { ...args, update: own.filter(args.update) });
     }
