@@ -43,7 +43,7 @@ const deletedClients = (update: Uint8Array) => [...Y.decodeUpdate(update).ds.cli
 describe('a device sends the relay only its own person\'s writing', () => {
   it("leaves out another person's clientIDs, keeps its own, the unattributed and the delete set", async () => {
     const wire = await world();
-    const own = new OwnWriting(wire, bob.publicKey, () => new MembershipView(docId));
+    const own = new OwnWriting(wire, [bob.publicKey], () => new MembershipView(docId));
     const everything = Y.encodeStateAsUpdate(wire);
     expect(clientsIn(everything)).toEqual([ALICE_CLIENT, BOB_CLIENT, COMPACTED_CLIENT]);
     const sent = own.filter(everything);
@@ -55,19 +55,26 @@ describe('a device sends the relay only its own person\'s writing', () => {
     expect(relay.store.clients.has(ALICE_CLIENT)).toBe(false);
     expect([...relay.getMap(ENVELOPE_MAP).keys()]).toHaveLength(1);
     // Alice's device sends her record and not Bob's.
-    expect(clientsIn(new OwnWriting(wire, alice.publicKey, () => new MembershipView(docId)).filter(everything))).toEqual([ALICE_CLIENT, COMPACTED_CLIENT]);
+    expect(clientsIn(new OwnWriting(wire, [alice.publicKey], () => new MembershipView(docId)).filter(everything))).toEqual([ALICE_CLIENT, COMPACTED_CLIENT]);
+  });
+
+  it("keeps every person's writing whose key the device holds (a device key and its identity's, before the certificate is folded)", async () => {
+    const wire = await world();
+    const device = generateSigningKeyPair();
+    const own = new OwnWriting(wire, [device.publicKey, alice.publicKey], () => new MembershipView(docId));
+    expect(clientsIn(own.filter(Y.encodeStateAsUpdate(wire)))).toEqual([ALICE_CLIENT, COMPACTED_CLIENT]);
   });
 
   it('keeps a clientID this device wrote on locally, whoever else wrote there', async () => {
     const wire = await world();
-    const own = new OwnWriting(wire, bob.publicKey, () => new MembershipView(docId));
+    const own = new OwnWriting(wire, [bob.publicKey], () => new MembershipView(docId));
     own.wroteOn(ALICE_CLIENT);
     expect(clientsIn(own.filter(Y.encodeStateAsUpdate(wire)))).toEqual([ALICE_CLIENT, BOB_CLIENT, COMPACTED_CLIENT]);
   });
 
   it('rewrites a sync step 2 frame and leaves other frames as they are', async () => {
     const wire = await world();
-    const own = new OwnWriting(wire, bob.publicKey, () => new MembershipView(docId));
+    const own = new OwnWriting(wire, [bob.publicKey], () => new MembershipView(docId));
     const frame = (type: number, sub: number, payload: Uint8Array) => {
       const e = encoding.createEncoder();
       encoding.writeVarString(e, 'doc');

@@ -39,16 +39,18 @@ export class OwnWriting {
   /** ClientIDs this device wrote on in a local transaction: never filtered. */
   private readonly written = new Set<number>();
   private readonly doc: Y.Doc;
-  private readonly ownKey: string;
+  private readonly ownKeys: readonly string[];
   private readonly membership: () => MembershipView;
 
   /**
-   * `doc`: what this device holds (the relay connection's wire doc); `ownKey`: the signing key
-   * it writes with; `membership`: the current membership fold (device certificates).
+   * `doc`: what this device holds (the relay connection's wire doc); `ownKeys`: the signing keys
+   * it holds (the one it writes with, the one it authenticates with: a device key and its
+   * identity's), whose persons are its own; `membership`: the current membership fold (device
+   * certificates).
    */
-  constructor(doc: Y.Doc, ownKey: Uint8Array, membership: () => MembershipView) {
+  constructor(doc: Y.Doc, ownKeys: readonly Uint8Array[], membership: () => MembershipView) {
     this.doc = doc;
-    this.ownKey = toHex(ownKey);
+    this.ownKeys = ownKeys.map(toHex);
     this.membership = membership;
   }
 
@@ -60,14 +62,14 @@ export class OwnWriting {
   /** `update` without its structs on clientIDs attributed to another person (delete set whole). */
   filter(update: Uint8Array): Uint8Array {
     const membership = this.membership();
-    const me = personOf(membership, this.ownKey);
+    const mine = new Set(this.ownKeys.flatMap((k) => [k, personOf(membership, k)]));
     let foreign: Map<number, number> | undefined;
     // parseUpdateMeta, not encodeStateVectorFromUpdate: the latter omits clients whose structs
     // in the update do not start at clock 0, i.e. every client a diff continues.
     for (const [client, end] of Y.parseUpdateMeta(update).to) {
       if (this.written.has(client)) continue;
       const author = this.authorOf(client);
-      if (author === undefined || personOf(membership, author) === me) continue;
+      if (author === undefined || mine.has(author) || mine.has(personOf(membership, author))) continue;
       (foreign ??= new Map()).set(client, end);
     }
     // Raising a client's clock to its end in the update leaves none of its structs in the diff.

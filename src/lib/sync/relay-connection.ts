@@ -32,11 +32,12 @@ export interface RelayConnectionOptions {
   /** The document id (the gate checks records against it). */
   readonly docId: Uint8Array;
   /**
-   * The signing key this device writes records with. What it sends the relay then leaves out
-   * structs on clientIDs of other people's records (own-writing.ts, decision 0026): required
-   * for every device that connects to a relay forwarding while it stores. Absent: everything.
+   * The signing keys this device holds: the one it writes records with and the one its tokens
+   * are signed with (a device key and its identity's). What it sends the relay then leaves out
+   * structs on clientIDs of other people's records (own-writing.ts, decision 0026): required for
+   * every device that connects to a relay forwarding while it stores. Absent: everything.
    */
-  readonly author?: Uint8Array;
+  readonly ownKeys?: readonly Uint8Array[];
   /** Signature engine for the gate (default: defaultEd25519Engine()). */
   readonly engine?: Ed25519Engine;
   /** Clock for membership checks in the gate (default Date.now). */
@@ -127,13 +128,13 @@ export class RelayConnection {
   /** The relay's answer to the previous token, if it refused it (reset when one is accepted). */
   private lastAuthRefusal: string | null = null;
   private readonly delay: ReconnectDelays;
-  /** What this device may send the relay: its own person's writing (own-writing.ts), if `author` was given. */
+  /** What this device may send the relay: its own person's writing (own-writing.ts), if `ownKeys` were given. */
   private readonly ownWriting: OwnWriting | undefined;
 
   constructor(o: RelayConnectionOptions) {
     this.envelope = o.envelope;
     this.docId = o.docId;
-    this.ownWriting = o.author ? new OwnWriting(this.wire, o.author, () => this.gateIndex.membership) : undefined;
+    this.ownWriting = o.ownKeys?.length ? new OwnWriting(this.wire, o.ownKeys, () => this.gateIndex.membership) : undefined;
     this.engine = o.engine ? Promise.resolve(o.engine) : defaultEd25519Engine();
     this.engine.catch(() => undefined);
     this.now = o.now ?? Date.now;
@@ -211,7 +212,7 @@ export class RelayConnection {
         else if (classifyRefusal(event.reason, 'close') === 'terminal') this.refused(event.reason, 'close');
       },
     });
-    if (o.author) sendOnlyOwnWriting(this.provider as unknown as Parameters<typeof sendOnlyOwnWriting>[0], this.ownWriting!);
+    if (this.ownWriting) sendOnlyOwnWriting(this.provider as unknown as Parameters<typeof sendOnlyOwnWriting>[0], this.ownWriting!);
     this.detachers.push(this.socket.status.subscribe(() => this.showConnection()));
     // Caught up: the held local changes go into the wire as one update, which the provider
     // sends after what the relay holds (its normal update path, no provider internals).
