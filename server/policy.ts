@@ -21,7 +21,7 @@ import type { Registry } from './registry.ts';
 const SYNC_STEP_2 = 1;
 const SYNC_UPDATE = 2;
 
-export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine, storage: Pick<PersistenceExtension, 'persistAccepted' | 'failed'>): Extension {
+export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine, storage: Pick<PersistenceExtension, 'persistAccepted' | 'failed' | 'settled'>): Extension {
   /** Per connection, the release of its document's gate, held until its accepted message is applied. */
   const heldUntilApplied = new Map<Connection, () => void>();
   return {
@@ -64,8 +64,11 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
             verdict.value.commit();
             storage.persistAccepted({ document: doc, connection: data.connection, update: data.payload, bindings: bound, changesRecords: added.length > 0 || deleted.length > 0 });
             if (verdict.value.added.some((r) => r.header.type === RecordType.membership)) {
-              // After this message is applied, drop members who lost access (removal, demotion).
-              setTimeout(() => enforceMembership(doc, entry.index, config.now()), 0);
+              // Once this message is applied, stored and acknowledged (durable-ack.ts sends the
+              // acknowledgement in the microtasks after the append commits; this waits for a
+              // macrotask after that), drop members who lost access (removal, demotion, a used
+              // invite key): a client closed by its own accept must have its acknowledgement first.
+              void storage.settled(doc).then(() => setTimeout(() => enforceMembership(doc, entry.index, config.now()), 0));
             }
           } catch (e) {
             refused(e);
