@@ -26,7 +26,8 @@ export const RelayErrors = {
   BLOB_RELAY_FAILED: 407,
   /**
    * An envelope update could not be stored (disk full, I/O error, the storage worker stopped):
-   * it was neither applied nor acknowledged, and the sender's connection is closed with 4205.
+   * it is not acknowledged; its document is reset and every connection on it closed with 4205
+   * (server/durable-ack.ts).
    */
   RELAY_STORAGE_FAILED: 408,
   // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.

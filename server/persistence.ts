@@ -1,20 +1,31 @@
 /**
- * Persistence: load a document, make each accepted update durable before Hocuspocus applies
- * and acknowledges it, fold the log into one state on store.
+ * Persistence: load a document, store each accepted update while Hocuspocus applies and
+ * forwards it, acknowledge it to its author only once it is durable, fold the log into one
+ * state on store (docs/decisions/0026, which replaced the store-then-forward order of 0017).
  *
- * Where the acknowledgement comes from: Hocuspocus applies an incoming sync step 2 or update
- * and sends the sender its SyncStatus (what the provider counts down `unsyncedChanges` with) in
- * MessageReceiver.readSyncMessage, right after awaiting every extension's `beforeSync` hook.
- * The write policy (policy.ts) checks each update in `beforeSync` and then calls
- * `persistAccepted` and awaits it, so the acknowledgement cannot precede durability, and a
- * refused update never reaches storage. (The policy's per-document gate stays closed until
- * the message is applied, so checks, writes and applies on one document keep one order.) `onChange` (which Hocuspocus runs after it applied and
- * acknowledged an update) only persists changes that did not come through that path.
+ * The write: the policy (policy.ts) checks an update in `beforeSync`, commits it to its index
+ * and calls `persistAccepted`, which starts the append and returns at once; Hocuspocus then
+ * applies the update and broadcasts it to the document's other connections while the append
+ * is in flight. One document's appends are written one after another, in the order the updates
+ * were accepted (each starts once the previous one committed), so its log never holds an update
+ * without the ones it follows.
  *
- * Folding without losing an append: an update is stored before it is in the document, so a
- * state encoded at some moment may lack updates already in the log. Each document instance
- * therefore tracks which log rows its state contains (what it was loaded from, and each row
- * whose message Hocuspocus has since finished applying), and a fold deletes those rows only.
+ * The acknowledgement: Hocuspocus sends the sender its SyncStatus (what the provider counts
+ * down `unsyncedChanges` with) right after applying. `durable-ack.ts` holds that message until
+ * `settled(document)` resolves: every append started on the document until then committed.
+ * So an acknowledged update is durable, and so is anything an acknowledged message repeated
+ * (a resend Yjs skipped because another connection's copy was in memory, its append running).
+ *
+ * A failed append: the document in memory holds an update its storage lacks, and an author's
+ * resend of it would be skipped as already known. The instance is treated as crashed
+ * (`onWriteFailed`: durable-ack.ts closes every connection on it, unloads it without folding,
+ * and the next connection loads it from storage); later appends on it are not written, so
+ * storage keeps exactly the updates that committed, in order.
+ *
+ * Folding without losing an append: a state encoded at some moment may lack rows already in the
+ * log, or hold updates whose rows are not committed yet. Each loaded document instance tracks
+ * the rows its state contains (what it was loaded from, and each row that committed for a
+ * message Hocuspocus finished applying), and a fold deletes those rows only.
  */
 import type { Connection, Document, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
@@ -22,7 +33,7 @@ import type { RelayConfig } from './config.ts';
 import { RelayStorageError } from './errors.ts';
 import type { ClientBinding, LogPosition, RelayStore } from './storage/relay-store.ts';
 
-/** An update the write policy accepted, about to be applied by Hocuspocus. */
+/** An update the write policy accepted and committed to its index, about to be applied by Hocuspocus. */
 export interface AcceptedUpdate {
   readonly document: Document;
   readonly connection: Connection;
@@ -33,49 +44,94 @@ export interface AcceptedUpdate {
   readonly changesRecords: boolean;
 }
 
-/** Resolves once the update is durable; rejects (RelayStorageError) if it could not be stored. */
-export type PersistAccepted = (accepted: AcceptedUpdate) => Promise<void>;
+/** Starts making an accepted update durable; returns at once (see `settled`). */
+export type PersistAccepted = (accepted: AcceptedUpdate) => void;
 
-/** Which log rows one loaded document instance's state contains. */
+/** One accepted message's row: in the state once applied, foldable once also committed. */
+interface PendingRow {
+  applied: boolean;
+  position: LogPosition | undefined;
+}
+
+/** What one loaded document instance has written and what its state contains. */
 interface InstanceLog {
   /** Every row up to this position (the load). */
   loadedThrough: LogPosition;
-  /** Rows stored since the load and applied to the document: the next fold may delete them. */
+  /** Rows committed since the load and applied to the document: the next fold may delete them. */
   readonly applied: Set<LogPosition>;
-  /** Rows stored for a message still being applied, by connection (one message at a time each). */
-  readonly applying: Map<Connection, LogPosition>;
+  /** The row of the message each connection has in flight (one message at a time each). */
+  readonly applying: Map<Connection, PendingRow>;
+  /** The last append started on this instance: each waits for the one before it. */
+  tail: Promise<void>;
+  /** An append failed: nothing more is written for this instance, it is being reset. */
+  failed: boolean;
 }
 
 export interface PersistenceExtension extends Extension {
   readonly persistAccepted: PersistAccepted;
+  /**
+   * Resolves once every append started on `document` so far committed; never resolves if one
+   * of them failed (the document is reset, its connections closed, nothing is acknowledged).
+   */
+  settled(document: Document): Promise<void>;
+  /** An append on this instance failed (it is being reset): refuse further updates on it. */
+  failed(document: Document): boolean;
 }
 
-export function persistenceExtension(store: RelayStore, config: RelayConfig): PersistenceExtension {
+export interface PersistenceOptions {
+  /** Called once per instance when one of its appends failed (durable-ack.ts resets it). */
+  readonly onWriteFailed: (document: Document, error: RelayStorageError) => void;
+}
+
+const NEVER = new Promise<void>(() => undefined);
+
+export function persistenceExtension(store: RelayStore, config: RelayConfig, o: PersistenceOptions): PersistenceExtension {
   // Per instance, not per name: an instance being unloaded and its successor never share rows.
   const logs = new WeakMap<Document, InstanceLog>();
   const logOf = (document: Document): InstanceLog => {
     let log = logs.get(document);
-    if (!log) logs.set(document, (log = { loadedThrough: 0, applied: new Set(), applying: new Map() }));
+    if (!log) logs.set(document, (log = { loadedThrough: 0, applied: new Set(), applying: new Map(), tail: Promise.resolve(), failed: false }));
     return log;
   };
 
   return {
     extensionName: 'fhv-storage',
 
-    async persistAccepted({ document, connection, update, bindings, changesRecords }) {
+    persistAccepted({ document, connection, update, bindings, changesRecords }) {
       // Every single edit adds a record: only an update without one is decoded again to see.
       if (!changesRecords && bindings.length === 0 && addsNothing(document, update)) return;
-      const position = await store.append(document.name, update, bindings);
-      logOf(document).applying.set(connection, position);
+      const log = logOf(document);
+      const row: PendingRow = { applied: false, position: undefined };
+      log.applying.set(connection, row);
+      log.tail = log.tail.then(async () => {
+        if (log.failed) return NEVER;
+        try {
+          row.position = await store.append(document.name, update, bindings);
+        } catch (e) {
+          log.failed = true;
+          o.onWriteFailed(document, e instanceof RelayStorageError ? e : new RelayStorageError('append failed'));
+          return NEVER;
+        }
+        if (row.applied) log.applied.add(row.position);
+      });
     },
 
-    /** Runs once Hocuspocus has applied the message (or failed to): its row is in the state now. */
+    settled(document) {
+      return logOf(document).tail;
+    },
+
+    failed(document) {
+      return logs.get(document)?.failed ?? false;
+    },
+
+    /** Runs once Hocuspocus has applied the message (or failed to): its update is in the state now. */
     async afterHandleMessage({ document, connection }) {
       const log = logs.get(document);
-      const position = log?.applying.get(connection);
-      if (log === undefined || position === undefined) return;
+      const row = log?.applying.get(connection);
+      if (log === undefined || row === undefined) return;
       log.applying.delete(connection);
-      log.applied.add(position);
+      row.applied = true;
+      if (row.position !== undefined) log.applied.add(row.position);
     },
 
     async onLoadDocument({ documentName, document }) {
@@ -87,7 +143,7 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig): Pe
 
     async onChange({ documentName, document, update, transactionOrigin }) {
       if (transactionOrigin === LOAD_ORIGIN) return;
-      // A connection's update was stored by persistAccepted before it was applied.
+      // A connection's update was accepted by the policy and is stored by persistAccepted.
       if (isConnectionOrigin(transactionOrigin)) return;
       // A change made on the relay itself (none today): already applied, stored after the fact.
       // Nothing awaits this hook, so a failure is logged here; the next fold stores the change.
@@ -100,6 +156,9 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig): Pe
 
     async onStoreDocument({ documentName, document }) {
       const log = logOf(document);
+      // A reset instance holds updates its storage lacks (and its index was dropped): folding
+      // it would store what no index was rebuilt from. Storage stays as the appends left it.
+      if (log.failed) return;
       const positions = [...log.applied];
       await store.fold(documentName, Y.encodeStateAsUpdate(document), { through: log.loadedThrough, positions }, config.now());
       for (const p of positions) log.applied.delete(p);
@@ -116,9 +175,10 @@ function isConnectionOrigin(origin: unknown): boolean {
 /**
  * Whether the document already holds everything in `update` (a reconnecting client's sync
  * step 2 usually repeats the whole delete set): then there is nothing new to make durable,
- * since everything in the document was stored before it was applied. The struct check is
- * cheap and settles almost every real update; the snapshot (a walk of the document) is only
- * taken for updates that carry no new struct.
+ * since everything in the document was stored, or is being stored, before it was applied (the
+ * acknowledgement waits for those appends). The struct check is cheap and settles almost every
+ * real update; the snapshot (a walk of the document) is only taken for updates that carry no
+ * new struct.
  */
 function addsNothing(document: Document, update: Uint8Array): boolean {
   for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update))) {

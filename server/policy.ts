@@ -2,8 +2,10 @@
  * Write policy: every incoming envelope update is decoded and checked with the same module the
  * clients use (src/lib/protocol/envelope.ts), against the effect integrating it would have. A
  * refused update rejects the whole message and closes that connection; nothing of it is
- * applied or stored. An accepted one is made durable here, before Hocuspocus applies it and
- * acknowledges it to its sender (server/persistence.ts, docs/decisions/0017).
+ * applied or stored. An accepted one is committed to the index and its append started here;
+ * Hocuspocus then applies and forwards it while it is being stored, and its sender's
+ * acknowledgement waits until it is durable (server/persistence.ts, server/durable-ack.ts,
+ * docs/decisions/0026).
  */
 import type { beforeSyncPayload, Connection, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
@@ -12,14 +14,14 @@ import { checkEnvelopeUpdate, RecordType } from '../src/lib/protocol/index.ts';
 import type { ConnectionContext } from './auth.ts';
 import { enforceMembership } from './revocation.ts';
 import type { RelayConfig } from './config.ts';
-import type { PersistAccepted } from './persistence.ts';
-import { RelayRefusal } from './errors.ts';
+import type { PersistenceExtension } from './persistence.ts';
+import { RelayRefusal, RelayStorageError } from './errors.ts';
 import type { Registry } from './registry.ts';
 
 const SYNC_STEP_2 = 1;
 const SYNC_UPDATE = 2;
 
-export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine, persist: PersistAccepted): Extension {
+export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine, storage: Pick<PersistenceExtension, 'persistAccepted' | 'failed' | 'settled'>): Extension {
   /** Per connection, the release of its document's gate, held until its accepted message is applied. */
   const heldUntilApplied = new Map<Connection, () => void>();
   return {
@@ -33,16 +35,19 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
       const doc = data.document;
       const sender = (data.context as ConnectionContext | undefined)?.author;
       if (sender === undefined) throw new RelayRefusal({ code: 'TOKEN_NOT_MEMBER', message: 'not authenticated' }).close;
-      // The gate makes check, store, index commit and apply one step per document: the next
-      // check (which reads the document's clocks) starts only once this update is in the
-      // index, the log and the document. Without the last part, a device that reconnects while
-      // its update is being stored would see that update's own resend refused (its keys are in
-      // the index, its structs not yet in the document).
+      // The gate makes check, index commit and apply one step per document: the next check
+      // (which reads the document's clocks) starts only once this update is in the index and
+      // the document. Without the last part, a device that reconnects while its update is being
+      // applied would see that update's own resend refused (its keys are in the index, its
+      // structs not yet in the document). The append runs on beside it, in acceptance order.
       await new Promise<void>((accepted, refused) => {
         void entry.gate.run(async () => {
           let release: () => void = () => undefined;
           const applied = new Promise<void>((r) => (release = r));
           try {
+            // An append on this instance failed: it is being reset (durable-ack.ts), nothing more
+            // is applied to it. The sender reconnects (4205) and finds a fresh instance.
+            if (storage.failed(doc)) throw new RelayStorageError('document is being reset after a failed write');
             const verdict = await checkEnvelopeUpdate(data.payload, entry.index, {
               engine,
               now: config.now(),
@@ -51,15 +56,19 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
               sender,
             });
             if (!verdict.ok) throw new RelayRefusal(verdict).close;
-            // Hocuspocus applies the message and sends the sender its SyncStatus (the ack) only
-            // after this hook resolves: store the update, with the clientID owners it
-            // establishes, first. A failed write leaves neither the index nor the log with it.
+            // Hocuspocus applies and forwards the message once this hook resolves; its append
+            // (with the clientID owners it establishes) starts now, and the sender's SyncStatus
+            // waits for it (durable-ack.ts). A failed append resets the whole document instance,
+            // index included, so index, log and document never disagree for long.
             const { added, deleted, bound } = verdict.value;
-            await persist({ document: doc, connection: data.connection, update: data.payload, bindings: bound, changesRecords: added.length > 0 || deleted.length > 0 });
             verdict.value.commit();
+            storage.persistAccepted({ document: doc, connection: data.connection, update: data.payload, bindings: bound, changesRecords: added.length > 0 || deleted.length > 0 });
             if (verdict.value.added.some((r) => r.header.type === RecordType.membership)) {
-              // After this message is applied, drop members who lost access (removal, demotion).
-              setTimeout(() => enforceMembership(doc, entry.index, config.now()), 0);
+              // Once this message is applied, stored and acknowledged (durable-ack.ts sends the
+              // acknowledgement in the microtasks after the append commits; this waits for a
+              // macrotask after that), drop members who lost access (removal, demotion, a used
+              // invite key): a client closed by its own accept must have its acknowledgement first.
+              void storage.settled(doc).then(() => setTimeout(() => enforceMembership(doc, entry.index, config.now()), 0));
             }
           } catch (e) {
             refused(e);

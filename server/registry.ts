@@ -48,6 +48,14 @@ export class Registry {
     return entry;
   }
 
+  /**
+   * Drops a document's entry: the next `get` rebuilds it from storage. For a document instance
+   * reset after a failed append (durable-ack.ts), whose index holds an update storage lacks.
+   */
+  forget(name: string): void {
+    this.docs.delete(name);
+  }
+
   private async build(name: string, docId: Uint8Array): Promise<DocEntry> {
     const [stored, owners] = await Promise.all([this.store.load(name), this.store.clientOwners(name)]);
     const { index, quarantined, derivedOwners } = rebuildEnvelopeIndex(docId, stored?.state, owners);

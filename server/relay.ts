@@ -18,13 +18,14 @@ import { shlExtension } from './shl.ts';
 import { staticExtension } from './static.ts';
 import { noEchoExtension } from './no-echo.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
+import { durableAckExtension, resetDocument } from './durable-ack.ts';
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
 import { SqliteRelayStore } from './storage/sqlite-relay-store.ts';
 
 export interface Relay {
   readonly server: Server;
-  /** Envelope docs: written from a worker thread, each update durable before it is acknowledged. */
+  /** Envelope docs: written from a worker thread while forwarded, each durable before it is acknowledged. */
   readonly storage: RelayStore;
   /**
    * Resolves if storage stops working while the relay runs (its worker died): nothing can be
@@ -41,18 +42,34 @@ export interface Relay {
   destroy(): Promise<void>;
 }
 
-export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<Relay> {
+/** For tests only: what the relay is built on beyond its config. */
+export interface RelayInternals {
+  /**
+   * Puts something between the relay and its SQLite store (tests hold or fail appends with it,
+   * tests/helpers/held-store.ts). The relay closes what this returns.
+   */
+  readonly wrapStorage?: (store: SqliteRelayStore) => RelayStore;
+}
+
+export async function startRelay(overrides: Partial<RelayConfig> = {}, internals: RelayInternals = {}): Promise<Relay> {
   const config = defaultConfig(overrides);
   // OpenSSL directly: same checks, no thread-pool hop per verify (docs/decisions/0003).
   const engine = createNodeCryptoEngine();
-  const storage = await SqliteRelayStore.open(config.dataDir);
+  const sqlite = await SqliteRelayStore.open(config.dataDir);
+  const storage: RelayStore = internals.wrapStorage?.(sqlite) ?? sqlite;
   const blobs = new BlobStore(config.dataDir);
   const registry = new Registry(storage, (count, codes) => {
     if (!config.quiet) console.warn(`[relay] ${count} stored record(s) quarantined on rebuild: ${codes.join(', ')}`);
   });
-  const unloadGuard = unloadGuardExtension(config.now);
   const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs });
-  const persistence = persistenceExtension(storage, config);
+  const persistence = persistenceExtension(storage, config, {
+    onWriteFailed: (document, e) => {
+      if (!config.quiet) console.error(`[relay] ${e.code}: a document is reset after a failed write`);
+      resetDocument(document, registry);
+    },
+  });
+  // A reset instance (failed write) must unload as soon as its last connection is gone.
+  const unloadGuard = unloadGuardExtension(config.now, undefined, (document) => persistence.failed(document));
   const server = new Server({
     port: config.port,
     address: config.host,
@@ -64,11 +81,12 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
     extensions: [
       budgetExtension(config, refusals),
       logRefusalsOf(authExtension(registry, config, engine), refusals),
-      logRefusalsOf(policyExtension(registry, config, engine, persistence.persistAccepted), refusals),
+      logRefusalsOf(policyExtension(registry, config, engine, persistence), refusals),
       expiryExtension(registry, config),
       awarenessExtension(config),
       unloadGuard,
       noEchoExtension(),
+      durableAckExtension(persistence),
       persistence,
       blobExtension({ store: blobs, registry, config, engine }),
       shlExtension({ registry, config, engine }),
@@ -94,7 +112,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<
   return {
     server,
     storage,
-    storageLost: storage.whenLost(),
+    storageLost: sqlite.whenLost(),
     blobs,
     config,
     port,

@@ -5,9 +5,10 @@
  * get a fresh one: two groups that never see each other's changes. Vetoing the unload while
  * clients are (re)authenticating keeps one instance; it unloads on the next last disconnect.
  */
-import type { Extension } from '@hocuspocus/server';
+import type { Document, Extension } from '@hocuspocus/server';
 
-export function unloadGuardExtension(now: () => number, graceMs = 5000): Extension & { release(): void } {
+/** `reset`: an instance that must unload once empty anyway (a failed write, durable-ack.ts). */
+export function unloadGuardExtension(now: () => number, graceMs = 5000, reset: (document: Document) => boolean = () => false): Extension & { release(): void } {
   const lastAuth = new Map<string, number>();
   let released = false;
   return {
@@ -21,7 +22,7 @@ export function unloadGuardExtension(now: () => number, graceMs = 5000): Extensi
     },
     async beforeUnloadDocument({ documentName, document, instance }) {
       const at = lastAuth.get(documentName);
-      if (!released && at !== undefined && now() - at < graceMs) {
+      if (!released && !reset(document) && at !== undefined && now() - at < graceMs) {
         // Veto now, try again once the reconnect window has passed.
         setTimeout(() => void instance.unloadDocument(document), graceMs).unref();
         throw new Error('a client is connecting');

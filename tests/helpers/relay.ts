@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRelay, type Relay } from '../../server/relay.ts';
+import { startRelay, type Relay, type RelayInternals } from '../../server/relay.ts';
 import type { RelayConfig } from '../../server/config.ts';
 import { SqliteEnvelopeLog } from '../../src/lib/storage/sqlite-log.ts';
 
@@ -12,9 +12,9 @@ export interface TestRelay extends Relay {
   readonly store: StoredEnvelopes;
 }
 
-export async function testRelay(overrides: Partial<RelayConfig> = {}): Promise<TestRelay> {
+export async function testRelay(overrides: Partial<RelayConfig> = {}, internals: RelayInternals = {}): Promise<TestRelay> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'fhv-relay-'));
-  const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, storeDebounceMs: 50, ...overrides });
+  const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, storeDebounceMs: 50, ...overrides }, internals);
   return {
     ...relay,
     dataDir,

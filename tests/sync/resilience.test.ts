@@ -57,6 +57,9 @@ describe('offline, restarts and cold starts', () => {
     expect(a.readNote('n')).toHaveLength('from A. from B. '.length);
     expect(a.getField('meds', 'm2')).toBe('lisinopril 10mg');
     expect(b.getField('meds', 'm1')).toBe('metformin 500mg');
+    // The relay forwards B's records while storing them (decision 0026): A may see them before
+    // its own re-sync answer is acknowledged, which waits for those appends. Then it is synced.
+    await a.flush();
     expect(a.status.value.state).toBe('synced');
   });
 

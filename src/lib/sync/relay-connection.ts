@@ -17,6 +17,7 @@ import { defaultEd25519Engine, type Ed25519Engine } from '../crypto/index.ts';
 import { checkEnvelopeUpdate, rebuildEnvelopeIndex, type EnvelopeIndex, type EnvelopeLimits } from '../protocol/envelope.ts';
 import { SerialGate } from '../protocol/serial.ts';
 import { Observable } from './observable.ts';
+import { OwnWriting, sendOnlyOwnWriting } from './own-writing.ts';
 import { hasPending } from './yjs-internals.ts';
 import { classifyRefusal, freshTokenMayFix, reconnectDelay, reconnectDelays, type ReconnectDelays, type RefusalChannel } from './refusals.ts';
 import { RelaySocket } from './relay-socket.ts';
@@ -30,6 +31,13 @@ export interface RelayConnectionOptions {
   readonly envelope: Y.Doc;
   /** The document id (the gate checks records against it). */
   readonly docId: Uint8Array;
+  /**
+   * The signing keys this device holds: the one it writes records with and the one its tokens
+   * are signed with (a device key and its identity's). What it sends the relay then leaves out
+   * structs on clientIDs of other people's records (own-writing.ts, decision 0026): required for
+   * every device that connects to a relay forwarding while it stores. Absent: everything.
+   */
+  readonly ownKeys?: readonly Uint8Array[];
   /** Signature engine for the gate (default: defaultEd25519Engine()). */
   readonly engine?: Ed25519Engine;
   /** Clock for membership checks in the gate (default Date.now). */
@@ -120,10 +128,13 @@ export class RelayConnection {
   /** The relay's answer to the previous token, if it refused it (reset when one is accepted). */
   private lastAuthRefusal: string | null = null;
   private readonly delay: ReconnectDelays;
+  /** What this device may send the relay: its own person's writing (own-writing.ts), if `ownKeys` were given. */
+  private readonly ownWriting: OwnWriting | undefined;
 
   constructor(o: RelayConnectionOptions) {
     this.envelope = o.envelope;
     this.docId = o.docId;
+    this.ownWriting = o.ownKeys?.length ? new OwnWriting(this.wire, o.ownKeys, () => this.gateIndex.membership) : undefined;
     this.engine = o.engine ? Promise.resolve(o.engine) : defaultEd25519Engine();
     this.engine.catch(() => undefined);
     this.now = o.now ?? Date.now;
@@ -134,6 +145,7 @@ export class RelayConnection {
     // gate index in order. The state before the change is kept: the envelope has it already.
     this.onEnvelopeUpdate = (update, origin, _doc, tr) => {
       if (origin === GATE_ORIGIN) return;
+      if (tr.local) this.ownWriting?.wroteOn(o.envelope.clientID);
       const before = new Map(tr.beforeState);
       const seq = ++this.localSeq;
       this.localPending++;
@@ -200,6 +212,7 @@ export class RelayConnection {
         else if (classifyRefusal(event.reason, 'close') === 'terminal') this.refused(event.reason, 'close');
       },
     });
+    if (this.ownWriting) sendOnlyOwnWriting(this.provider as unknown as Parameters<typeof sendOnlyOwnWriting>[0], this.ownWriting!);
     this.detachers.push(this.socket.status.subscribe(() => this.showConnection()));
     // Caught up: the held local changes go into the wire as one update, which the provider
     // sends after what the relay holds (its normal update path, no provider internals).

@@ -102,6 +102,7 @@ export async function openAsDevice(o: OpenAsDeviceOptions): Promise<Profile> {
         name: toBase64Url(o.access.docId),
         envelope: engineOf(profile).envelopeDoc,
         docId: o.access.docId,
+        ownKeys: [device.signing.publicKey, person.identity.signing.publicKey],
         engine,
         now,
         minReconnectDelayMs: o.minReconnectDelayMs,

@@ -307,6 +307,7 @@ export class Profile {
             name,
             docId: o.access.docId,
             envelope,
+            ownKeys: o.authSigner ? [o.signer.publicKey, o.authSigner.publicKey] : [o.signer.publicKey],
             engine,
             now,
             minReconnectDelayMs: o.minReconnectDelayMs,

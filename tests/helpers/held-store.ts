@@ -1,0 +1,100 @@
+/**
+ * A RelayStore between the relay and its SQLite store (startRelay's `wrapStorage`) that holds
+ * appends until the test lets them through, fails them, or "crashes": what a test needs to put
+ * the relay at any point between accepting an update and its being durable.
+ */
+import { RelayStorageError } from '../../server/errors.ts';
+import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument } from '../../server/storage/relay-store.ts';
+
+interface HeldAppend {
+  readonly name: string;
+  readonly update: Uint8Array;
+  readonly bindings: readonly ClientBinding[];
+  readonly resolve: (p: LogPosition) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class HeldStore implements RelayStore {
+  private readonly inner: RelayStore;
+  private readonly held: HeldAppend[] = [];
+  /** Appends pass straight through (healing, setup). */
+  passThrough = false;
+  /** Writes that reached the inner store. */
+  committed = 0;
+  private dead = false;
+
+  constructor(inner: RelayStore) {
+    this.inner = inner;
+  }
+
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  load(name: string): Promise<StoredDocument | undefined> {
+    return this.inner.load(name);
+  }
+
+  append(name: string, update: Uint8Array, bindings: readonly ClientBinding[]): Promise<LogPosition> {
+    // A dead process writes nothing and answers nothing.
+    if (this.dead) return new Promise(() => undefined);
+    if (this.passThrough) return this.write({ name, update, bindings });
+    return new Promise((resolve, reject) => this.held.push({ name, update, bindings, resolve, reject }));
+  }
+
+  /** Lets the oldest held append through to storage; false if none is held. */
+  async releaseOne(): Promise<boolean> {
+    const h = this.held.shift();
+    if (!h) return false;
+    await this.write(h).then(h.resolve, h.reject);
+    return true;
+  }
+
+  /** Fails the oldest held append without writing it; false if none is held. */
+  failOne(): boolean {
+    const h = this.held.shift();
+    if (!h) return false;
+    h.reject(new RelayStorageError('test: append failed'));
+    return true;
+  }
+
+  /** From now on nothing is written (held appends are dropped unanswered), as in a crashed process. */
+  crash(): void {
+    this.dead = true;
+    this.held.length = 0;
+  }
+
+  /** Lets every held append through and passes every later one straight on. */
+  async releaseAll(): Promise<void> {
+    this.passThrough = true;
+    while (await this.releaseOne());
+  }
+
+  private async write(h: Pick<HeldAppend, 'name' | 'update' | 'bindings'>): Promise<LogPosition> {
+    const p = await this.inner.append(h.name, h.update, h.bindings);
+    this.committed++;
+    return p;
+  }
+
+  bindClients(name: string, bindings: readonly ClientBinding[]): Promise<void> {
+    return this.dead ? Promise.resolve() : this.inner.bindClients(name, bindings);
+  }
+
+  clientOwners(name: string): Promise<ClientBinding[]> {
+    return this.inner.clientOwners(name);
+  }
+
+  fold(name: string, state: Uint8Array, rows: FoldedRows, now: number): Promise<void> {
+    // A crashed process folds nothing; resolving lets the test's shutdown finish.
+    return this.dead ? Promise.resolve() : this.inner.fold(name, state, rows, now);
+  }
+
+  documentNames(): Promise<string[]> {
+    return this.inner.documentNames();
+  }
+
+  close(): Promise<void> {
+    for (const h of this.held.splice(0)) h.reject(new RelayStorageError('test: store closed'));
+    return this.inner.close();
+  }
+}
