@@ -9,7 +9,7 @@
  * first txn until every replica's text equals endContent; bytes are all WebSocket frame
  * payloads through the proxy, both directions. Targets: time <= 1.5x plaintext, bytes <= 1.3x.
  * Each side's server and the proxy run in a child process of their own (lib/server-process.ts).
- * Info rows, same run: server and proxy on the clients' event loop (the old arrangement); the relay store on tmpfs (what its fsync before each broadcast costs; the
+ * Info rows, same run: server and proxy on the clients' event loop (the old arrangement); the relay store on tmpfs (what its fsync costs: since decision 0026 beside the forward, before the acknowledgement; the
  * plaintext server stores nothing), with adaptive batching and with the fixed 20 ms window of
  * before decision 0021.
  */
@@ -120,7 +120,7 @@ export async function runS8(): Promise<BenchResult> {
     console.log(`  S8 plaintext: ${fmtMs(plain.ms)}, ${fmtBytes(plain.bytes)} in ${plain.frames} frames, ${plain.waits} waits of ${fmtMs(plain.meanWaitMs)} mean`);
     const enc = await runSide(() => encryptedAuthors(n), w.trace);
     console.log(`  S8 encrypted: ${fmtMs(enc.ms)}, ${fmtBytes(enc.bytes)} in ${enc.frames} frames, ${enc.waits} waits of ${fmtMs(enc.meanWaitMs)} mean; clients' CPU ${fmtMs(enc.clientCpuMs)} (plaintext ${fmtMs(plain.clientCpuMs)})`);
-    // Informational, with the relay's store on tmpfs (its fsync before each broadcast then costs
+    // Informational, with the relay's store on tmpfs (its fsync, beside the forward since decision 0026, then costs
     // nothing; the plaintext server stores nothing), so the batching's share is not lost in it:
     // adaptive batching, and the fixed window of before decision 0021 (othersActiveMs 0).
     const shm = await runSide(() => encryptedAuthors(n, { memoryDisk: true }), w.trace);
@@ -159,7 +159,7 @@ export async function runS8(): Promise<BenchResult> {
       QUICK ? 'BENCH_QUICK: friendsforever prefix of 4,000 txns, synthetic 3,000 txns.' : 'Full friendsforever trace; synthetic trace of 12,000 txns.',
       `Each txn is applied as a local transaction on its author's replica once that replica has every parent txn; ${CHUNK} txns per author between setImmediate yields; identical for both sides.`,
       'Each side\'s server runs with its counting proxy in a child process of its own; the authors\' clients share the benchmark process (bench/README.md says why). Info rows "old arrangement": server and proxy in the benchmark process too.',
-      'Encrypted side: default ProfileSync options and relay config (SQLite in the OS temp dir, fsync per group commit before a record is broadcast); plaintext side: stock HocuspocusProvider and Server (no storage).',
+      'Encrypted side: default ProfileSync options and relay config (SQLite in the OS temp dir, fsync per group commit while the record is forwarded, before its author is acknowledged: decision 0026); plaintext side: stock HocuspocusProvider and Server (no storage).',
       'Info rows, same run: the encrypted side with the relay store on /dev/shm (tmpfs, fsync free), with adaptive batching and with the fixed 20 ms batch window of before decision 0021 (othersActiveMs 0).',
     ],
     data,
