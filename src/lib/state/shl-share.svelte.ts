@@ -5,7 +5,7 @@
  * sealed and synced; src/lib/vault/shl.ts). The passcode is held only until the link is made and
  * shown once; the link (its key) only while this panel shows it, never in the profile's list.
  */
-import { describeError, type Profile } from '../vault/app.ts';
+import { describeError, VaultError, type Profile } from '../vault/app.ts';
 import { healthLinks, qrContent, revokeLink, shareLink, ShlError, type HealthLinkEntry } from '../vault/shl.ts';
 import { Subscribed } from './subscribed.svelte.ts';
 
@@ -49,6 +49,8 @@ export function formatUntil(ms: number, locale?: string): string {
 const PASSCODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
 export class HealthLinkShare {
+  /** The lifetimes the form offers. */
+  readonly choices = EXPIRY_CHOICES;
   label = $state('');
   expiryDays = $state(7);
   passcode = $state('');
@@ -73,6 +75,11 @@ export class HealthLinkShare {
   /** When a link made now would end, for the form's "until …". */
   expiresAt(now: number = this.now()): number {
     return now + this.expiryDays * DAY_MS;
+  }
+
+  /** "9 Dec 2026, 21:20" in the reader's locale. */
+  until(ms: number): string {
+    return formatUntil(ms);
   }
 
   /** This profile's links, newest first, with their status at `now`. */
@@ -110,6 +117,10 @@ export class HealthLinkShare {
     // the link exists, in the result shown once.
     this.passcode = '';
     try {
+      // The relay must know this profile (and this owner) before it stores a link for it.
+      await this.profile.status.when((st) => st.synced, 15_000).catch(() => {
+        throw new VaultError('RELAY_UNREACHABLE', 'sharing a link needs a connection to the relay; try again when online');
+      });
       const made = await shareLink(this.profile, {
         label: label === '' ? undefined : label,
         expiresInMs: this.expiryDays * DAY_MS,
