@@ -59,7 +59,7 @@ describe('e2e: an owner shares the health summary as a SMART Health Link', () =>
       expect(await page.getByLabel('Passcode (optional)').inputValue()).toBe('');
       await page.getByRole('img', { name: 'QR code for the health summary link' }).waitFor({ timeout: WAIT });
       const row = page.getByTestId('health-links').getByRole('listitem').filter({ hasText: 'For Dr Lee' });
-      await row.getByText('Active').waitFor({ timeout: WAIT });
+      await row.getByText('Active', { exact: true }).waitFor({ timeout: WAIT });
       expect(await row.textContent()).toMatch(/passcode/);
       await page.getByRole('listitem').filter({ hasText: 'shared a health summary link' }).first().waitFor({ timeout: WAIT });
       // No PHI in the address or the title (the fragment holding the key is the link's, not this page's).
@@ -87,7 +87,7 @@ describe('e2e: an owner shares the health summary as a SMART Health Link', () =>
       // The owner revokes: a confirm step, then the status changes and the QR code goes.
       await row.getByRole('button', { name: 'Revoke For Dr Lee' }).click();
       await row.getByRole('button', { name: 'Confirm revoke' }).click();
-      await row.getByText('Revoked').waitFor({ timeout: WAIT });
+      await row.getByText('Revoked', { exact: true }).waitFor({ timeout: WAIT });
       expect(await page.getByTestId('health-link-made').count()).toBe(0);
       expect(await page.getByRole('img', { name: 'QR code for the health summary link' }).count()).toBe(0);
       expect(await row.getByRole('button', { name: /Revoke/ }).count()).toBe(0);

@@ -129,6 +129,13 @@ describe('HealthLinkShare (the share page panel)', () => {
     panel.suggestPasscode();
     expect(panel.passcode).toMatch(/^[a-hjkmnp-z2-9]{10}$/);
     expect(panel.passcode).toBe('ahry7env4b');
+    // Too short a passcode is refused before anything is sent; the field keeps it to correct.
+    const before = panel.links().length;
+    panel.passcode = 'abc';
+    expect(await panel.create()).toBeNull();
+    expect(panel.error).toMatch(/at least 4 characters/);
+    expect(panel.passcode).toBe('abc');
+    expect(panel.links().length).toBe(before);
     panel.passcode = '';
     panel.expiryDays = 1;
     const made = await panel.create();

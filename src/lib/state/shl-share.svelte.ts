@@ -45,6 +45,9 @@ export function formatUntil(ms: number, locale?: string): string {
   return new Date(ms).toLocaleString(locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
+/** As the CLI asks (`share-link --passcode`); the relay's cap on length is far above the field's 64. */
+const MIN_PASSCODE_LENGTH = 4;
+
 /** Letters and digits nobody confuses when reading them out (no 0/O, 1/l/I). */
 const PASSCODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
@@ -110,6 +113,10 @@ export class HealthLinkShare {
     if (this.busy) return null;
     const label = this.label.trim();
     const passcode = this.passcode === '' ? undefined : this.passcode;
+    if (passcode !== undefined && [...passcode].length < MIN_PASSCODE_LENGTH) {
+      this.error = `A passcode needs at least ${MIN_PASSCODE_LENGTH} characters (or none at all).`;
+      return null;
+    }
     this.busy = true;
     this.error = null;
     this.made = null;
