@@ -42,3 +42,20 @@ export const DEVICE_LINKS_MAP: SystemMapDef<LinkRecord> = { root: 'device-links'
 export const DEVICE_LABELS_MAP: SystemMapDef<string> = { root: 'device-labels', schema: z.string().min(1).max(40) };
 /** Names members chose for themselves, by signing key (hex). */
 export const MEMBER_NAMES_MAP: SystemMapDef<string> = { root: 'member-names', schema: z.string().min(1).max(64) };
+
+/**
+ * SMART Health Links this profile's owners made (docs/decisions/0031), by manifest id, so every
+ * owner device lists and can revoke them (the relay has no list endpoint). Never the link's key
+ * nor the passcode: the list says only that a passcode was set.
+ */
+export const HealthLinkRecordSchema = z.object({
+  label: z.string().max(200),
+  createdAt: z.number().int().nonnegative(),
+  /** Milliseconds since the epoch; 0 = no expiry (a CLI link made without one). */
+  expiresAt: z.number().int().nonnegative(),
+  passcode: z.boolean(),
+  /** When an owner revoked it; null while not revoked. */
+  revokedAt: z.number().int().nonnegative().nullable(),
+});
+export type HealthLinkRecord = z.infer<typeof HealthLinkRecordSchema>;
+export const HEALTH_LINKS_MAP: SystemMapDef<HealthLinkRecord> = { root: 'health-links', schema: HealthLinkRecordSchema };

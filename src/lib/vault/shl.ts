@@ -14,6 +14,7 @@ import { decodeShlink, type ShlPayload } from '../interop/shl/payload.ts';
 import { exportSourceOf, uuidV4 } from './export.ts';
 import type { Profile } from './profile.ts';
 import { VaultError } from './errors.ts';
+import { HEALTH_LINKS_MAP, type HealthLinkRecord } from '../../../crdt-schemas/system.ts';
 
 export { ShlError, type ShlErrorCode } from '../interop/shl/errors.ts';
 export { decodeShlink, isExpired, qrContent, type ShlPayload } from '../interop/shl/payload.ts';
@@ -84,6 +85,15 @@ export async function shareLink(p: Profile, o: ShareLinkOptions = {}): Promise<M
   const response = await relayCall(p, `/shl/profile/${p.name}/${made.manifestId}`, { method: 'PUT', body }, o.fetch);
   await response.arrayBuffer().catch(() => undefined);
   if (response.status !== 201) throw new ShlError('SHL_REFUSED', `the relay did not store the link (${response.status})`);
+  // Listed in the profile (sealed, synced) so every owner device can show and revoke it: never
+  // the key (a bearer secret every reader of the profile would then hold) nor the passcode.
+  p.systemMap(HEALTH_LINKS_MAP).set(made.manifestId, {
+    label: made.payload.label ?? '',
+    createdAt: now(),
+    expiresAt: made.payload.exp ? made.payload.exp * 1000 : 0,
+    passcode: o.passcode !== undefined,
+    revokedAt: null,
+  });
   await p.audit('export', undefined, 'shl');
   return made;
 }
@@ -98,13 +108,40 @@ export function manifestIdOf(linkOrId: string): string {
 }
 
 /** Revokes a link: the relay deletes its ciphertext and answers 404 from then on. */
-export async function revokeLink(p: Profile, linkOrId: string, o: { fetch?: typeof fetch } = {}): Promise<void> {
+export async function revokeLink(p: Profile, linkOrId: string, o: { fetch?: typeof fetch; now?: () => number } = {}): Promise<void> {
   requireOwner(p);
   const id = manifestIdOf(linkOrId);
   const response = await relayCall(p, `/shl/profile/${p.name}/${id}`, { method: 'DELETE' }, o.fetch);
   await response.arrayBuffer().catch(() => undefined);
   if (response.status !== 200) throw new ShlError('SHL_REFUSED', `the relay did not revoke the link (${response.status})`);
+  const listed = p.systemMap(HEALTH_LINKS_MAP).get(id);
+  if (listed && listed.revokedAt === null) p.systemMap(HEALTH_LINKS_MAP).set(id, { ...listed, revokedAt: (o.now ?? Date.now)() });
   await p.audit('export', undefined, 'shl revoked');
+}
+
+export type HealthLinkStatus = 'active' | 'expired' | 'revoked';
+
+/** A link in the profile's list, as the share page shows it. */
+export interface HealthLinkEntry extends HealthLinkRecord {
+  readonly id: string;
+  readonly status: HealthLinkStatus;
+}
+
+/**
+ * The links this profile's owners made, newest first, with their status at `now`. The list is
+ * what owners recorded: the relay is the authority (a link whose passcode attempts ran out is
+ * dead there but still listed as active here).
+ */
+export function healthLinks(p: Profile, now: number = Date.now()): HealthLinkEntry[] {
+  return p
+    .systemMap(HEALTH_LINKS_MAP)
+    .entries()
+    .map(([id, r]): HealthLinkEntry => ({
+      ...r,
+      id,
+      status: r.revokedAt !== null ? 'revoked' : r.expiresAt !== 0 && r.expiresAt <= now ? 'expired' : 'active',
+    }))
+    .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
 }
 
 /** Opens any conformant link (the viewer): decode, fetch, decrypt. */
