@@ -111,7 +111,7 @@ describe('e2e: FHIR import and exports in Chromium', () => {
             gate.queue.shift()?.();
             return Number((await bar.getAttribute('value').catch(() => null)) ?? 0);
           },
-          { timeout: LONG, intervals: [200] },
+          { timeout: LONG, interval: 200 },
         )
         .toBeGreaterThan(0);
       await seesText(page, 'records encrypted and saved');

@@ -107,12 +107,15 @@ export interface ImportOrigin {
   readonly source?: string;
   /** A re-import met an edit made on a device: the incoming version waits beside the record. */
   readonly conflict: boolean;
+  /** That waiting version (a record of the same section), to show what the file says now. */
+  readonly incoming?: Record<string, unknown>;
 }
 
 /** What a record's card says about its import (nothing for records typed in the app). */
 export function importOrigin(record: Record<string, unknown>): ImportOrigin | undefined {
-  const imported = record.imported as { conflict?: unknown } | undefined;
+  const imported = record.imported as { conflict?: { record?: Record<string, unknown> } } | undefined;
   const source = (record.meta as { source?: unknown } | undefined)?.source;
   if (!imported && typeof source !== 'string') return undefined;
-  return { ...(typeof source === 'string' ? { source } : {}), conflict: imported?.conflict !== undefined };
+  const incoming = imported?.conflict?.record;
+  return { ...(typeof source === 'string' ? { source } : {}), conflict: imported?.conflict !== undefined, ...(incoming ? { incoming } : {}) };
 }
