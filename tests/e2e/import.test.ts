@@ -4,7 +4,8 @@
  * bundle from a file; the progress bar shows the facade's real progress while the relay's
  * acknowledgements are held back (so the screenshot catches it without timing); the report's
  * counts match the plan of the same file; an imported record shows in its section with its
- * source; the FHIR, IPS and CSV downloads carry PHI-free names with the right extension.
+ * source; the FHIR, IPS and CSV downloads carry PHI-free names with the right extension; a
+ * dropped file whose patient differs asks first and shows nothing of the file.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -163,6 +164,40 @@ describe('e2e: FHIR import and exports in Chromium', () => {
       const csv = await downloaded(page, () => page.getByRole('button', { name: 'Download CSV' }).click());
       expect(csv.name).toMatch(/^vitals-\d{4}-\d{2}-\d{2}\.csv$/);
       expect(csv.text.split('\n').length).toBeGreaterThan(100);
+
+      // A dropped file whose patient differs (the first import gave Rose a birth date): a confirm
+      // step that names the difference and shows nothing of the file, then the import.
+      await page.getByRole('link', { name: 'Import health records (FHIR)' }).click();
+      const other = JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          { resource: { resourceType: 'Patient', id: 'p1', name: [{ family: 'Canarysson' }], birthDate: '1901-02-03' } },
+          {
+            resource: {
+              resourceType: 'Condition',
+              id: 'c1',
+              clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+              code: { text: 'Dropped-condition' },
+              subject: { reference: 'Patient/p1' },
+            },
+          },
+        ],
+      });
+      const dataTransfer = await page.evaluateHandle((text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], 'other-person.json', { type: 'application/json' }));
+        return dt;
+      }, other);
+      await page.getByRole('group', { name: 'Drop a FHIR file here' }).dispatchEvent('drop', { dataTransfer });
+      await page.getByRole('heading', { name: "This file's patient differs from this profile's person" }).waitFor({ timeout: LONG });
+      for (const leak of ['Canarysson', '1901']) expect(await page.getByText(leak).count()).toBe(0);
+      await screenshot(page, 'import-patient-differs');
+      await page.getByRole('button', { name: 'It is this person: continue' }).click();
+      await seesText(page, 'Patient differs: confirmed');
+      await page.getByRole('button', { name: 'Import', exact: true }).click();
+      await page.getByTestId('import-report').waitFor({ timeout: LONG });
+      expect((await page.getByTestId('import-sections').locator('li').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim())).toContain('Conditions 1');
       expect(opened.errors).toEqual([]);
     },
     SLOW,

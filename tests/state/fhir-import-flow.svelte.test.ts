@@ -11,7 +11,8 @@ import { FhirImportFlow, type ImportPhase } from '../../src/lib/state/fhir-impor
 import { importOrigin, REJECT_MESSAGES, totalOf } from '../../src/lib/state/fhir-import.ts';
 import { keptViews } from '../../src/lib/state/fhir-import-kept.ts';
 import { csvFileName, documentFileName } from '../../src/lib/state/exports.ts';
-import { mayDownloadWholeRecord } from '../../src/lib/state/export-access.ts';
+import { CSV_LOG_CHOICES, mayDownloadWholeRecord } from '../../src/lib/state/export-access.ts';
+import { CSV_LOGS } from '../../src/lib/vault/export.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { createPrng } from '../helpers/prng.ts';
 import { bundle, condition, patient, type Json } from '../interop/fhir.ts';
@@ -190,5 +191,7 @@ describe('import screens read models', () => {
     expect(csvFileName('vitals', day)).toBe('vitals-2026-12-02.csv');
     expect(mayDownloadWholeRecord({ guest: true })).toBe(false);
     expect(mayDownloadWholeRecord({ guest: false })).toBe(true);
+    // The overview's list of logs is the export's own.
+    expect([...CSV_LOG_CHOICES]).toEqual([...CSV_LOGS]);
   });
 });
