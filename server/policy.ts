@@ -5,10 +5,10 @@
  * applied or stored. An accepted one is made durable here, before Hocuspocus applies it and
  * acknowledges it to its sender (server/persistence.ts, docs/decisions/0017).
  */
-import type { beforeSyncPayload, Connection, Extension } from '@hocuspocus/server';
+import type { beforeSyncPayload, Connection, Document, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
-import { checkEnvelopeUpdate, RecordType } from '../src/lib/protocol/index.ts';
+import { checkEnvelopeUpdate, decodeEraseExt, RecordType, type ParsedRecord } from '../src/lib/protocol/index.ts';
 import type { ConnectionContext } from './auth.ts';
 import { enforceMembership } from './revocation.ts';
 import type { RelayConfig } from './config.ts';
@@ -19,7 +19,14 @@ import type { Registry } from './registry.ts';
 const SYNC_STEP_2 = 1;
 const SYNC_UPDATE = 2;
 
-export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine, persist: PersistAccepted): Extension {
+export function policyExtension(
+  registry: Registry,
+  config: RelayConfig,
+  engine: Ed25519Engine,
+  persist: PersistAccepted,
+  /** Runs after an accepted message with an owner's erase record was applied (server/erase.ts). */
+  onErase?: (document: Document, record: ParsedRecord) => Promise<void>,
+): Extension {
   /** Per connection, the release of its document's gate, held until its accepted message is applied. */
   const heldUntilApplied = new Map<Connection, () => void>();
   return {
@@ -43,6 +50,8 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
           let release: () => void = () => undefined;
           const applied = new Promise<void>((r) => (release = r));
           try {
+            // Inside the gate: a message queued behind the erase is refused, never stored.
+            if (entry.erased) throw new RelayRefusal({ code: 'PROFILE_ERASED', message: 'an owner erased this profile' }).close;
             const verdict = await checkEnvelopeUpdate(data.payload, entry.index, {
               engine,
               now: config.now(),
@@ -61,6 +70,12 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
               // After this message is applied, drop members who lost access (removal, demotion).
               setTimeout(() => enforceMembership(doc, entry.index, config.now()), 0);
             }
+            const erase = verdict.value.added.find((r) => r.header.type === RecordType.erase);
+            if (erase && onErase) {
+              // Marked now, so nothing else is taken for it; the rows go once this message is applied.
+              entry.erased = { erasedAt: eraseTime(erase), record: erase.bytes };
+              setTimeout(() => void onErase(doc, erase), 0);
+            }
           } catch (e) {
             refused(e);
             return;
@@ -77,4 +92,10 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
       heldUntilApplied.delete(connection);
     },
   };
+}
+
+/** The owner's erasedAt (the policy already checked the ext). */
+function eraseTime(record: ParsedRecord): number {
+  const order = decodeEraseExt(record.header.ext);
+  return order.ok ? order.value.erasedAt : 0;
 }

@@ -15,3 +15,4 @@ export * from './lockbox.ts';
 export * from './device.ts';
 export * from './audit.ts';
 export * from './invite.ts';
+export * from './erase.ts';
