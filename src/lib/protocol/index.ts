@@ -16,3 +16,4 @@ export * from './device.ts';
 export * from './audit.ts';
 export * from './invite.ts';
 export * from './erase.ts';
+export * from './erase-tombstone.ts';

@@ -178,6 +178,20 @@ export class AppState {
     );
   }
 
+  /**
+   * Owners: deletes a profile everywhere once its nickname is typed again (decision 0035): the
+   * relay drops it, this device drops its copy and keys; other devices drop theirs when they
+   * learn of it. True once done.
+   */
+  async eraseProfile(docId: string, typedName: string): Promise<boolean> {
+    const done = await this.run(async () => {
+      await this.session!.eraseProfileEverywhere(docId, typedName);
+      this.opened.delete(docId);
+      return true;
+    });
+    return done === true;
+  }
+
   addFamilyMember(o: { name: string; relationship: string }): Promise<VaultEntry | null> {
     return this.run(async () => {
       const entry = await this.session!.createProfile(o);
