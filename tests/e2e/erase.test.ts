@@ -5,7 +5,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addFamilyMember, addRecord, allergy, dumpIndexedDb, goto, onboard, WAIT } from './flows.ts';
+import { addFamilyMember, addRecord, allergy, createInvite, dumpIndexedDb, goto, joinAsRelative, onboard, seesText, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 
 const SLOW = 240_000;
@@ -35,6 +35,13 @@ describe('e2e: delete a profile everywhere', () => {
       const doc = await addFamilyMember(ana.page, 'Rose', 'mother');
       await addRecord(ana.page, app, doc, 'allergies', allergy('Penicillin'));
       expect(await ana.page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? '').join(' '))).toContain(doc);
+      // A relative has it open on her own device when it is deleted.
+      const link = await createInvite(ana.page, app, doc, 'viewer');
+      const cleo = await newPage(browser, `${app.url}/`, { name: 'cleo' });
+      pages.push(cleo);
+      await onboard(cleo.page, 'Cleo');
+      await joinAsRelative(cleo.page, link, 'Rose');
+      await seesText(cleo.page, 'View only');
 
       await goto(ana.page, app, `/p/${doc}/share`);
       const section = ana.page.getByTestId('erase-profile');
@@ -54,6 +61,12 @@ describe('e2e: delete a profile everywhere', () => {
       expect(await dumpIndexedDb(ana.page)).not.toContain(doc);
       expect(await app.relay.storage.tombstone(doc)).toBeDefined();
       expect(await app.relay.storage.load(doc)).toBeUndefined();
+
+      // The relative's app is refused (PROFILE_ERASED), verifies Ana's order and drops it too.
+      await cleo.page.waitForFunction(async (d) => !(await indexedDB.databases()).some((db) => db.name?.includes(d)), doc, { timeout: WAIT });
+      await goto(cleo.page, app, '/');
+      await cleo.page.getByRole('button', { name: 'Add', exact: true }).waitFor({ timeout: WAIT });
+      expect(await cleo.page.getByRole('link', { name: /Rose/ }).count()).toBe(0);
     },
     SLOW,
   );

@@ -207,7 +207,16 @@ export class AppState {
     if (!p) {
       const session = this.session;
       if (!session) return Promise.reject(new Error('not set up'));
-      p = Promise.all([session.openProfile(docId), loadProfileState()]).then(([profile, ProfileState]) => new ProfileState(profile, { displayName: this.displayName, origin: this.origin }));
+      p = Promise.all([session.openProfile(docId), loadProfileState()]).then(([profile, ProfileState]) => {
+        // An owner erased it (decision 0035): once the signed order verifies, drop it here too.
+        const stop = profile.refusal.subscribe((r) => {
+          if (r !== 'PROFILE_ERASED') return;
+          queueMicrotask(() => stop());
+          this.opened.delete(docId);
+          void this.run(() => session.dropErasedProfile(docId));
+        });
+        return new ProfileState(profile, { displayName: this.displayName, origin: this.origin });
+      });
       p.catch(() => this.opened.delete(docId));
       this.opened.set(docId, p);
     }
