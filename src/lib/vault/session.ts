@@ -49,6 +49,8 @@ export class VaultSession {
   readonly displayName: string;
   private readonly env: SessionEnv;
   private readonly open = new Map<string, Promise<Profile>>();
+  /** Erased profiles being dropped from this device (decision 0035). */
+  private readonly dropping = new Map<string, Promise<ConfirmedErasure>>();
   /** One WebSocket per relay for the vault and every profile this session opens (docs/decisions/0024). */
   private readonly sockets: RelaySockets;
   /** This device's plain-state cache key (docs/decisions/0020). */
@@ -285,7 +287,18 @@ export class VaultSession {
    * changes), then delete this device's copy and cache, its entry and keys in the person's vault,
    * and note it in the vault's audit trail.
    */
-  async dropErasedProfile(docId: string): Promise<ConfirmedErasure> {
+  dropErasedProfile(docId: string): Promise<ConfirmedErasure> {
+    // Once per profile: the owner's own erase and the relay's refusal of it both lead here.
+    let dropping = this.dropping.get(docId);
+    if (!dropping) {
+      dropping = this.drop(docId);
+      this.dropping.set(docId, dropping);
+      dropping.catch(() => this.dropping.delete(docId));
+    }
+    return dropping;
+  }
+
+  private async drop(docId: string): Promise<ConfirmedErasure> {
     const profile = await this.openProfile(docId);
     const order = await confirmErasure(profile, { timeoutMs: this.env.timeoutMs });
     this.open.delete(docId);
