@@ -31,6 +31,7 @@ export async function authenticate(
 ): Promise<Result<Authenticated>> {
   const entry = await registry.get(documentName);
   if (!entry) return fail('TOKEN_WRONG_DOC', 'not a document id');
+  if (entry.erased) return fail('PROFILE_ERASED', 'an owner erased this profile');
   const now = config.now();
   const token = await verifyAuthToken(tokenText, {
     docId: entry.index.docId,

@@ -150,7 +150,7 @@ async function handle(o: BlobExtensionOptions, request: IncomingMessage, respons
   if (!bearer) return refuse(request, response, 401, 'TOKEN_MALFORMED', { 'WWW-Authenticate': 'Bearer' });
   const auth = await authenticate(o.registry, o.config, o.engine, doc, bearer[1]!);
   if (!auth.ok) {
-    const status = auth.code === 'TOKEN_NOT_MEMBER' ? 403 : 401;
+    const status = auth.code === 'TOKEN_NOT_MEMBER' ? 403 : auth.code === 'PROFILE_ERASED' ? 410 : 401;
     return refuse(request, response, status, auth.code, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
   }
   // Files belong to members: not to an invite key, nor to a creator whose genesis is not there yet.

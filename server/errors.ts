@@ -30,6 +30,8 @@ export const RelayErrors = {
    * (server/durable-ack.ts).
    */
   RELAY_STORAGE_FAILED: 408,
+  /** 404: `GET /erased/<doc>` for a document that was not erased (or a bad path). */
+  ERASE_NO_TOMBSTONE: 489,
   // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.
   /** 405: a method the SHL route does not take. */
   SHL_BAD_METHOD: 490,

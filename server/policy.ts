@@ -7,10 +7,10 @@
  * acknowledgement waits until it is durable (server/persistence.ts, server/durable-ack.ts,
  * docs/decisions/0026).
  */
-import type { beforeSyncPayload, Connection, Extension } from '@hocuspocus/server';
+import type { beforeSyncPayload, Connection, Document, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
-import { checkEnvelopeUpdate, RecordType } from '../src/lib/protocol/index.ts';
+import { checkEnvelopeUpdate, decodeEraseExt, RecordType, type ParsedRecord } from '../src/lib/protocol/index.ts';
 import type { ConnectionContext } from './auth.ts';
 import { enforceMembership } from './revocation.ts';
 import type { RelayConfig } from './config.ts';
@@ -21,7 +21,14 @@ import type { Registry } from './registry.ts';
 const SYNC_STEP_2 = 1;
 const SYNC_UPDATE = 2;
 
-export function policyExtension(registry: Registry, config: RelayConfig, engine: Ed25519Engine, storage: Pick<PersistenceExtension, 'persistAccepted' | 'failed' | 'settled'>): Extension {
+export function policyExtension(
+  registry: Registry,
+  config: RelayConfig,
+  engine: Ed25519Engine,
+  storage: Pick<PersistenceExtension, 'persistAccepted' | 'failed' | 'settled'>,
+  /** Runs once an accepted message with an owner's erase record is applied and durable (server/erase.ts). */
+  onErase?: (document: Document, record: ParsedRecord) => Promise<void>,
+): Extension {
   /** Per connection, the release of its document's gate, held until its accepted message is applied. */
   const heldUntilApplied = new Map<Connection, () => void>();
   return {
@@ -48,6 +55,8 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
             // An append on this instance failed: it is being reset (durable-ack.ts), nothing more
             // is applied to it. The sender reconnects (4205) and finds a fresh instance.
             if (storage.failed(doc)) throw new RelayStorageError('document is being reset after a failed write');
+            // Inside the gate: a message queued behind the erase is refused, never stored.
+            if (entry.erased) throw new RelayRefusal({ code: 'PROFILE_ERASED', message: 'an owner erased this profile' }).close;
             const verdict = await checkEnvelopeUpdate(data.payload, entry.index, {
               engine,
               now: config.now(),
@@ -70,6 +79,13 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
               // invite key): a client closed by its own accept must have its acknowledgement first.
               void storage.settled(doc).then(() => setTimeout(() => enforceMembership(doc, entry.index, config.now()), 0));
             }
+            const erase = verdict.value.added.find((r) => r.header.type === RecordType.erase);
+            if (erase && onErase) {
+              // Marked now, so nothing else is taken for it; the rows go once this message is
+              // applied and its append (the erase record itself) is durable and acknowledged.
+              entry.erased = { erasedAt: eraseTime(erase), record: erase.bytes };
+              void storage.settled(doc).then(() => setTimeout(() => void onErase(doc, erase), 0));
+            }
           } catch (e) {
             refused(e);
             return;
@@ -86,4 +102,10 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
       heldUntilApplied.delete(connection);
     },
   };
+}
+
+/** The owner's erasedAt (the policy already checked the ext). */
+function eraseTime(record: ParsedRecord): number {
+  const order = decodeEraseExt(record.header.ext);
+  return order.ok ? order.value.erasedAt : 0;
 }

@@ -4,8 +4,8 @@
  * before Hocuspocus loads the doc) and kept current by the policy extension.
  */
 import { fromBase64Url } from '../src/lib/crypto/index.ts';
-import { DOC_ID_LENGTH, EnvelopeIndex, rebuildEnvelopeIndex, SerialGate, type QuarantinedRecord } from '../src/lib/protocol/index.ts';
-import type { RelayStore } from './storage/relay-store.ts';
+import { decodeEraseExt, DOC_ID_LENGTH, EnvelopeIndex, RecordType, rebuildEnvelopeIndex, SerialGate, type QuarantinedRecord } from '../src/lib/protocol/index.ts';
+import type { RelayStore, Tombstone } from './storage/relay-store.ts';
 
 export interface DocEntry {
   readonly index: EnvelopeIndex;
@@ -13,6 +13,8 @@ export interface DocEntry {
   readonly gate: SerialGate;
   /** Stored records the rebuild did not index (kept in the doc, never a reason to refuse members). */
   readonly quarantined: readonly QuarantinedRecord[];
+  /** Set once an owner erased the document (decision 0035): every request for it is refused. */
+  erased?: Tombstone;
 }
 
 export function docIdFromName(name: string): Uint8Array | undefined {
@@ -56,9 +58,25 @@ export class Registry {
     this.docs.delete(name);
   }
 
+  /** Marks a loaded document erased at once, before its rows are deleted (server/erase.ts). */
+  async markErased(name: string, tombstone: Tombstone): Promise<void> {
+    const entry = await this.get(name);
+    if (entry) entry.erased = tombstone;
+  }
+
   private async build(name: string, docId: Uint8Array): Promise<DocEntry> {
+    const erased = await this.store.tombstone(name);
+    if (erased) return { index: new EnvelopeIndex(docId), gate: new SerialGate(), quarantined: [], erased };
     const [stored, owners] = await Promise.all([this.store.load(name), this.store.clientOwners(name)]);
     const { index, quarantined, derivedOwners } = rebuildEnvelopeIndex(docId, stored?.state, owners);
+    // An erase the relay took but did not finish (a crash in between): finish it now.
+    for (const [, record] of index.entries()) {
+      if (record.header.type !== RecordType.erase) continue;
+      const order = decodeEraseExt(record.header.ext);
+      const tombstone = { erasedAt: order.ok ? order.value.erasedAt : 0, record: record.bytes };
+      await this.store.erase(name, tombstone);
+      return { index: new EnvelopeIndex(docId), gate: new SerialGate(), quarantined: [], erased: tombstone };
+    }
     // Owners derived from records stored before bindings were kept: persisted once, like new ones.
     await this.store.bindClients(name, derivedOwners);
     // Counts and codes only: keys are random ids, but nothing about a record is worth a log line.

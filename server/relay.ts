@@ -11,6 +11,7 @@ import { budgetExtension } from './budgets.ts';
 import { defaultConfig, type RelayConfig } from './config.ts';
 import { persistenceExtension } from './persistence.ts';
 import { policyExtension } from './policy.ts';
+import { eraseDocumentOn, erasedRouteExtension, type EraseOptions } from './erase.ts';
 import { Registry } from './registry.ts';
 import { expiryExtension } from './revocation.ts';
 import { logRefusalsOf, refusalLog } from './log.ts';
@@ -70,6 +71,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   });
   // A reset instance (failed write) must unload as soon as its last connection is gone.
   const unloadGuard = unloadGuardExtension(config.now, undefined, (document) => persistence.failed(document));
+  const erasure: EraseOptions = { registry, store: storage, config, engine };
   const server = new Server({
     port: config.port,
     address: config.host,
@@ -81,18 +83,20 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     extensions: [
       budgetExtension(config, refusals),
       logRefusalsOf(authExtension(registry, config, engine), refusals),
-      logRefusalsOf(policyExtension(registry, config, engine, persistence), refusals),
+      logRefusalsOf(policyExtension(registry, config, engine, persistence, eraseDocumentOn(erasure)), refusals),
       expiryExtension(registry, config),
       awarenessExtension(config),
       unloadGuard,
       noEchoExtension(),
       durableAckExtension(persistence),
       persistence,
+      erasedRouteExtension(erasure),
       blobExtension({ store: blobs, registry, config, engine }),
       shlExtension({ registry, config, engine }),
       staticExtension(config.staticDir),
     ],
   });
+  erasure.hocuspocus = server.hocuspocus;
   // Track raw sockets: closing the HTTP server leaves upgraded WebSockets open, and a relay
   // that shuts down must drop its clients so they reconnect elsewhere.
   const sockets = new Set<import('node:net').Socket>();

@@ -47,6 +47,13 @@ export interface FoldedRows {
   readonly positions: readonly LogPosition[];
 }
 
+/** What stays of an erased document (decision 0035): no PHI, only the owner's signed order. */
+export interface Tombstone {
+  readonly erasedAt: number;
+  /** The erase record (protocol/erase.ts), so a device that was offline can verify it. */
+  readonly record: Uint8Array;
+}
+
 export interface RelayStore {
   /** The stored document, or undefined when nothing is stored under `name`. */
   load(name: string): Promise<StoredDocument | undefined>;
@@ -65,6 +72,14 @@ export interface RelayStore {
    * or not applied yet) stay in the log.
    */
   fold(name: string, state: Uint8Array, rows: FoldedRows, now: number): Promise<void>;
+  /**
+   * Erases `name` (decision 0035): in one transaction, stores its tombstone and deletes its log,
+   * folded state, clientID owners, files and links; then checkpoints the WAL so no deleted page
+   * stays in it. From then on `append` for `name` fails, `fold` and `bindClients` do nothing.
+   */
+  erase(name: string, tombstone: Tombstone): Promise<void>;
+  /** The tombstone of an erased document, or undefined. */
+  tombstone(name: string): Promise<Tombstone | undefined>;
   /** Names of every stored document. */
   documentNames(): Promise<string[]>;
   /** Finishes every write already asked for, then releases the store. */

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { RelayStorageError } from '../errors.ts';
-import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument } from './relay-store.ts';
+import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument, Tombstone } from './relay-store.ts';
 import type { CommitStats, StorageReply, StorageRequest, StorageResults, WorkerData, WorkerFailedToOpen, WorkerReady } from './worker-messages.ts';
 
 /** The fields of one kind of request, without the id the store assigns. */
@@ -85,6 +85,14 @@ export class SqliteRelayStore implements RelayStore {
 
   fold(name: string, state: Uint8Array, rows: FoldedRows, now: number): Promise<void> {
     return this.ask('fold', { name, state, rows, now });
+  }
+
+  erase(name: string, tombstone: Tombstone): Promise<void> {
+    return this.ask('erase', { name, tombstone });
+  }
+
+  tombstone(name: string): Promise<Tombstone | undefined> {
+    return this.ask('tombstone', { name });
   }
 
   documentNames(): Promise<string[]> {

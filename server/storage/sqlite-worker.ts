@@ -15,6 +15,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ENVELOPE_DB_FILE, ENVELOPE_LOG_SCHEMA, mergeStored } from '../../src/lib/storage/sqlite-log.ts';
 import type { ClientBinding } from './relay-store.ts';
+import { eraseStatements, TOMBSTONE_SCHEMA } from './erase-sql.ts';
 import { isWrite, type ReadRequest, type StorageReply, type StorageRequest, type WorkerData, type WriteRequest } from './worker-messages.ts';
 
 const port = parentPort!;
@@ -24,7 +25,8 @@ function open(): DatabaseSync {
   if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
   const db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, ENVELOPE_DB_FILE));
   // busy_timeout: the blob store's connection (server/blobs.ts) writes to the same file.
-  db.exec(`PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; ${ENVELOPE_LOG_SCHEMA}`);
+  // secure_delete: what an erasure (or a fold) deletes is overwritten, not left in free pages.
+  db.exec(`PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; ${ENVELOPE_LOG_SCHEMA} ${TOMBSTONE_SCHEMA}`);
   return db;
 }
 
@@ -45,13 +47,17 @@ function serve(db: DatabaseSync): void {
     bind: db.prepare('INSERT OR IGNORE INTO client_owners (name, client, owner) VALUES (?, ?, ?)'),
   };
 
+  const erased = eraseStatements(db);
+
   function bind(name: string, bindings: readonly ClientBinding[]): void {
+    if (erased.isErased(name)) return;
     for (const [client, owner] of bindings) stmts.bind.run(name, client, owner);
   }
 
   function write(request: WriteRequest): StorageReply {
     switch (request.op) {
       case 'append': {
+        if (erased.isErased(request.name)) throw new Error('document erased');
         bind(request.name, request.bindings);
         const { lastInsertRowid } = stmts.append.run(request.name, request.update);
         return { id: request.id, ok: true, value: Number(lastInsertRowid) };
@@ -60,8 +66,12 @@ function serve(db: DatabaseSync): void {
         bind(request.name, request.bindings);
         return { id: request.id, ok: true, value: undefined };
       case 'fold':
+        if (erased.isErased(request.name)) return { id: request.id, ok: true, value: undefined };
         stmts.upsert.run(request.name, request.state, request.now);
         stmts.trim.run(request.name, request.rows.through, JSON.stringify(request.rows.positions));
+        return { id: request.id, ok: true, value: undefined };
+      case 'erase':
+        erased.erase(request.name, request.tombstone);
         return { id: request.id, ok: true, value: undefined };
     }
   }
@@ -81,6 +91,8 @@ function serve(db: DatabaseSync): void {
       }
       case 'names':
         return { id: request.id, ok: true, value: (stmts.names.all() as Array<{ name: string }>).map((r) => r.name) };
+      case 'tombstone':
+        return { id: request.id, ok: true, value: erased.tombstone(request.name) };
       case 'stats':
         return { id: request.id, ok: true, value: { ...committed } };
       case 'close':
@@ -117,6 +129,9 @@ function serve(db: DatabaseSync): void {
     }
     committed.transactions++;
     committed.writes += writes.length;
+    // An erasure's deleted pages (zeroed by secure_delete) move into the database file and the
+    // WAL is truncated, so no copy of the erased data stays in it.
+    if (writes.some((w) => w.op === 'erase')) erased.checkpoint();
     return replies;
   }
 

@@ -1,17 +1,19 @@
 /** Messages between the relay's event loop (sqlite-relay-store.ts) and its storage worker (sqlite-worker.ts). */
-import type { ClientBinding, FoldedRows, LogPosition, StoredDocument } from './relay-store.ts';
+import type { ClientBinding, FoldedRows, LogPosition, StoredDocument, Tombstone } from './relay-store.ts';
 
 /** Requests that change the database: committed together, in one transaction per batch. */
 export type WriteRequest =
   | { readonly id: number; readonly op: 'append'; readonly name: string; readonly update: Uint8Array; readonly bindings: readonly ClientBinding[] }
   | { readonly id: number; readonly op: 'bind'; readonly name: string; readonly bindings: readonly ClientBinding[] }
-  | { readonly id: number; readonly op: 'fold'; readonly name: string; readonly state: Uint8Array; readonly rows: FoldedRows; readonly now: number };
+  | { readonly id: number; readonly op: 'fold'; readonly name: string; readonly state: Uint8Array; readonly rows: FoldedRows; readonly now: number }
+  | { readonly id: number; readonly op: 'erase'; readonly name: string; readonly tombstone: Tombstone };
 
 /** Requests that only read: answered after the batch's writes committed. */
 export type ReadRequest =
   | { readonly id: number; readonly op: 'load'; readonly name: string }
   | { readonly id: number; readonly op: 'owners'; readonly name: string }
   | { readonly id: number; readonly op: 'names' }
+  | { readonly id: number; readonly op: 'tombstone'; readonly name: string }
   | { readonly id: number; readonly op: 'stats' }
   | { readonly id: number; readonly op: 'close' };
 
@@ -22,6 +24,8 @@ export interface StorageResults {
   append: LogPosition;
   bind: undefined;
   fold: undefined;
+  erase: undefined;
+  tombstone: Tombstone | undefined;
   load: StoredDocument | undefined;
   owners: ClientBinding[];
   names: string[];
@@ -57,4 +61,4 @@ export interface WorkerData {
   readonly dataDir: string;
 }
 
-export const isWrite = (r: StorageRequest): r is WriteRequest => r.op === 'append' || r.op === 'bind' || r.op === 'fold';
+export const isWrite = (r: StorageRequest): r is WriteRequest => r.op === 'append' || r.op === 'bind' || r.op === 'fold' || r.op === 'erase';

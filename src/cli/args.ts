@@ -27,6 +27,8 @@ export interface CliArgs {
   readonly passcode: string | undefined;
   readonly expires: string | undefined;
   readonly label: string | undefined;
+  /** erase: the profile's alias typed again (src/cli/commands/erase.ts). */
+  readonly confirm: string | undefined;
   readonly timeoutMs: number;
 }
 
@@ -67,6 +69,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         passcode: { type: 'string' },
         expires: { type: 'string' },
         label: { type: 'string' },
+        confirm: { type: 'string' },
       },
     });
   } catch (e) {
@@ -92,6 +95,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     passcode: values.passcode,
     expires: values.expires,
     label: values.label,
+    confirm: values.confirm,
     timeoutMs: parseTimeout(values.timeout),
   };
 }

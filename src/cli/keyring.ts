@@ -203,6 +203,12 @@ export class Keyring {
     this.save();
   }
 
+  /** Forgets a profile and its keys (an erased profile, src/cli/commands/erase.ts). */
+  removeProfile(alias: string): void {
+    delete this.secrets.profiles[alias];
+    this.save();
+  }
+
   /**
    * After a sync: the relay that worked, the keys this device now holds (lockboxes deliver new
    * epochs), and that the store has a copy (an empty store later means damage, not a new profile).

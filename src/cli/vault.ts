@@ -1,6 +1,6 @@
 /**
  * Headless client over the same code the app uses. Local-first: every command works on the
- * device's encrypted store; only `sync`, `invite`, `accept`, `share-link` and `revoke-link` talk
+ * device's encrypted store; only `sync`, `invite`, `accept`, `share-link`, `revoke-link` and `erase` talk
  * to the relay.
  *
  *   vault init                                   create this device's identity (asks for a passphrase)
@@ -21,6 +21,7 @@
  *                                                json (default), FHIR R4 collection, IPS document, CSV logs
  *   vault share-link <alias> [--passcode P] [--expires 7d] [--label L]   SMART Health Link to the IPS (owners)
  *   vault revoke-link <alias> <link or id>       (owners) the relay answers 404 from then on
+ *   vault erase <alias> --confirm <alias>        (owners) delete the profile everywhere: the relay drops it, every device drops its copy
  *   vault status <alias>    vault list
  *   vault bundle <alias>    vault join <alias> <bundle>   access-bundle fallback for members without a lockbox
  *   vault backup [--out FILE]                    one encrypted archive of every profile; prints the recovery code
@@ -31,6 +32,7 @@
  */
 import { parseCli, type CliArgs } from './args.ts';
 import { accept, invite, sync } from './commands/network.ts';
+import { erase } from './commands/erase.ts';
 import { importFile } from './commands/import.ts';
 import { exportProfile } from './commands/export.ts';
 import { revokeLinkCommand, shareLinkCommand } from './commands/shl.ts';
@@ -68,10 +70,11 @@ const COMMANDS: Record<string, Command> = {
   accept,
   backup,
   restore,
+  erase,
 };
 
 /** Network commands get a watchdog a little past their deadline: whatever is stuck, the process ends with a typed error. */
-const NETWORK = new Set(['sync', 'invite', 'accept', 'share-link', 'revoke-link']);
+const NETWORK = new Set(['sync', 'invite', 'accept', 'share-link', 'revoke-link', 'erase']);
 const WATCHDOG_GRACE_MS = 5_000;
 
 function fail(e: unknown): never {

@@ -147,6 +147,7 @@ async function checkEffects(o: {
     const t = r.header.type;
     if ((t === RecordType.update || t === RecordType.snapshot) && !isWriterRole(role)) return `record of type ${t} from a non-writer`;
     if (t === RecordType.lockbox && role !== 1) return 'lockbox from a non-owner';
+    if (t === RecordType.erase) return role === 1 ? 'an erase order the pool holds only malformed' : 'erase from a non-owner';
     const it = items.get(k)!;
     const list = newOnClient.get(it.client) ?? [];
     list.push(toHex(r.header.author));

@@ -10,6 +10,7 @@ import { createNodeCryptoEngine } from '../../src/lib/crypto/ed25519-node.ts';
 import { generateSigningKeyPair, seededRandom, toHex, type SigningKeyPair } from '../../src/lib/crypto/index.ts';
 import {
   encodeMembershipExt,
+  encodeEraseExt,
   encodeSnapshotExt,
   encodeUpdatePayload,
   ENVELOPE_MAP,
@@ -141,7 +142,7 @@ async function build(): Promise<World> {
     plain.getMap('allergies').set(`forged-${role}-${seq}`, 'CANARY-FUZZ');
     const sealed = await sealRecord({
       header: { type, docId, epoch: engineOf(a).sync.currentEpoch, author: keys[role].publicKey, seq, prev: o.prev ?? ZERO_HASH, ext: o.ext ?? new Uint8Array(0) },
-      payload: type === RecordType.membership || type === RecordType.lockbox ? new Uint8Array(0) : encodeUpdatePayload({ sessions: [1], update: Y.encodeStateAsUpdateV2(plain) }),
+      payload: type === RecordType.membership || type === RecordType.lockbox || type === RecordType.erase ? new Uint8Array(0) : encodeUpdatePayload({ sessions: [1], update: Y.encodeStateAsUpdateV2(plain) }),
       key: epochKey,
       secretKey: keys[role].secretKey,
       engine,
@@ -168,6 +169,11 @@ async function build(): Promise<World> {
       prev: head.head,
       ext: encodeMembershipExt({ kind: 'remove', clock, publicKey: keys.owner.publicKey }),
     });
+    // Erase orders (decision 0035): every non-owner's, and the owner's malformed one, must be
+    // refused. The owner's valid erase is not in the pool: it ends the document at the relay
+    // (tests/server/erase-relay.test.ts), which the in-process model does not play.
+    if (role !== 'owner') await seal(role, RecordType.erase, head.seq + 1, { prev: head.head, ext: encodeEraseExt({ erasedAt: 1 }) });
+    else await seal(role, RecordType.erase, head.seq + 1, { prev: head.head, ext: new Uint8Array(3) });
   }
   const items = itemsOf(state);
   const clients = [...new Set(items.map((i) => i.client))];

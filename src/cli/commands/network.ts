@@ -11,6 +11,7 @@ import { connectAndCatchUp, Deadline, pushAll } from '../network.ts';
 import { print } from '../output.ts';
 import { accessNow, canRead, hasGenesis } from '../profile-views.ts';
 import { statusLine } from './records.ts';
+import { dropIfErased } from './erase.ts';
 
 function relayFor(a: CliArgs, stored: string | undefined): string {
   const relay = a.relay ?? stored;
@@ -24,7 +25,13 @@ export async function sync(a: CliArgs, deadline: Deadline): Promise<void> {
   const relay = relayFor(a, dev.ring.profile(alias!).relay);
   const open = await openProfile(dev, alias!, { relayUrl: relay });
   const p = open.profile;
-  await connectAndCatchUp(p, deadline);
+  try {
+    await connectAndCatchUp(p, deadline);
+  } catch (e) {
+    // An owner erased the profile: drop this copy once the signed order verifies here.
+    if (await dropIfErased(dev, alias!, open)) return;
+    throw e;
+  }
   // Records sealed offline (set, note, owner operations) go out now.
   const status = await pushAll(p, deadline);
   dev.ring.updateProfile(alias!, accessNow(p), { relay: a.relay, hasLocalCopy: hasGenesis(p) });

@@ -52,6 +52,8 @@ export const AuditKind = {
   export: 6,
   'clinician-view': 7,
   rotate: 8,
+  /** An owner erased a profile (decision 0035): noted in the person's own vault, the profile's trail being gone. */
+  erase: 9,
 } as const;
 export type AuditKindName = keyof typeof AuditKind;
 const KIND_NAMES = new Map<number, AuditKindName>(Object.entries(AuditKind).map(([k, v]) => [v, k as AuditKindName]));

@@ -25,6 +25,8 @@ export const RecordType = {
   lockbox: 4,
   audit: 5,
   presence: 6,
+  /** An owner's order to delete the profile everywhere (protocol/erase.ts, decision 0035). */
+  erase: 7,
 } as const;
 export type RecordTypeName = keyof typeof RecordType;
 export type RecordTypeCode = (typeof RecordType)[RecordTypeName];

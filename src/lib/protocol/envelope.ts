@@ -36,6 +36,7 @@ import { lockboxHeader } from './lockbox.ts';
 import { compareForMembership, INVITEE, isAdminRole, isWriterRole, MembershipView, verifyMembershipProof, type MembershipOp } from './membership.ts';
 import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord, type VerifiedRecord } from './record.ts';
 import { ENVELOPE_RECORD_TYPES, isCompactableType } from './record-types.ts';
+import { decodeEraseExt } from './erase.ts';
 import { coveredSeq, decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
 
 export * from './envelope-index.ts';
@@ -127,7 +128,12 @@ export async function authorizeRecord(
   switch (rule.writers) {
     case 'owner': {
       if (!isAdminRole(role)) return fail('RECORD_NOT_ADMIN', `${rule.name} not signed by an owner`);
-      const header = record.header.type === RecordType.lockbox ? lockboxHeader(record.header.ext) : ok(undefined);
+      const header =
+        record.header.type === RecordType.lockbox
+          ? lockboxHeader(record.header.ext)
+          : record.header.type === RecordType.erase
+            ? decodeEraseExt(record.header.ext)
+            : ok(undefined);
       return header.ok ? ok(undefined) : header;
     }
     // Any member may leave audit entries (a clinician records its view); only writers edit.

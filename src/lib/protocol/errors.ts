@@ -57,6 +57,12 @@ export const ProtocolErrors = {
   TOKEN_NOT_MEMBER: 164,
   RELAY_REFUSED: 170,
   RELAY_RATE_LIMITED: 171,
+  /** An erase record's ext is not `erasedAt(u48)` (protocol/erase.ts). */
+  ERASE_MALFORMED: 177,
+  /** A tombstone a relay gave for an erased profile does not verify against this device's copy (not an owner's, another doc). */
+  ERASE_TOMBSTONE_INVALID: 178,
+  /** The profile was erased by an owner: the relay refuses every request for it, for good. */
+  PROFILE_ERASED: 179,
   AUDIT_MALFORMED: 180,
   AUDIT_BAD_SIGNATURE: 181,
   AUDIT_OUT_OF_ORDER: 182,

@@ -15,3 +15,5 @@ export * from './lockbox.ts';
 export * from './device.ts';
 export * from './audit.ts';
 export * from './invite.ts';
+export * from './erase.ts';
+export * from './erase-tombstone.ts';

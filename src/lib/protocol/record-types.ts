@@ -16,9 +16,11 @@ import { RecordType, type RecordTypeCode } from './constants.ts';
  *  - `membership`, `keys`, `audit`: folds it into state that lives outside the plain doc (roles,
  *    the epoch key ring, the audit trail); a snapshot does not carry that, so it is kept for
  *    ever and every replica processes it even behind a snapshot;
+ *  - `erase`: the profile is deleted everywhere (protocol/erase.ts): the relay stores a tombstone
+ *    and drops the document, devices drop their copies; kept for ever like membership;
  *  - `none`: not stored in the envelope (presence travels in awareness).
  */
-export type RecordEffect = 'plain' | 'membership' | 'keys' | 'audit' | 'none';
+export type RecordEffect = 'plain' | 'membership' | 'keys' | 'audit' | 'erase' | 'none';
 
 /** Who may write it: `writer` (owner, editor), `owner`, `member` (anyone but an invite key), or the membership rules. */
 export type RecordWriters = 'writer' | 'owner' | 'member' | 'membership-rules';
@@ -43,6 +45,7 @@ export const RECORD_TYPE_RULES: ReadonlyMap<number, RecordTypeRule> = new Map<nu
   [RecordType.membership, rule({ name: 'membership', sealed: false, inEnvelope: true, compactable: false, effect: 'membership', writers: 'membership-rules' })],
   [RecordType.lockbox, rule({ name: 'lockbox', sealed: false, inEnvelope: true, compactable: false, effect: 'keys', writers: 'owner' })],
   [RecordType.audit, rule({ name: 'audit', sealed: true, inEnvelope: true, compactable: false, effect: 'audit', writers: 'member' })],
+  [RecordType.erase, rule({ name: 'erase', sealed: false, inEnvelope: true, compactable: false, effect: 'erase', writers: 'owner' })],
   [RecordType.presence, rule({ name: 'presence', sealed: true, inEnvelope: false, compactable: false, effect: 'none', writers: 'member' })],
 ]);
 

@@ -178,6 +178,20 @@ export class AppState {
     );
   }
 
+  /**
+   * Owners: deletes a profile everywhere once its nickname is typed again (decision 0035): the
+   * relay drops it, this device drops its copy and keys; other devices drop theirs when they
+   * learn of it. True once done.
+   */
+  async eraseProfile(docId: string, typedName: string): Promise<boolean> {
+    const done = await this.run(async () => {
+      await this.session!.eraseProfileEverywhere(docId, typedName);
+      this.opened.delete(docId);
+      return true;
+    });
+    return done === true;
+  }
+
   addFamilyMember(o: { name: string; relationship: string }): Promise<VaultEntry | null> {
     return this.run(async () => {
       const entry = await this.session!.createProfile(o);
@@ -193,7 +207,16 @@ export class AppState {
     if (!p) {
       const session = this.session;
       if (!session) return Promise.reject(new Error('not set up'));
-      p = Promise.all([session.openProfile(docId), loadProfileState()]).then(([profile, ProfileState]) => new ProfileState(profile, { displayName: this.displayName, origin: this.origin }));
+      p = Promise.all([session.openProfile(docId), loadProfileState()]).then(([profile, ProfileState]) => {
+        // An owner erased it (decision 0035): once the signed order verifies, drop it here too.
+        const stop = profile.refusal.subscribe((r) => {
+          if (r !== 'PROFILE_ERASED') return;
+          queueMicrotask(() => stop());
+          this.opened.delete(docId);
+          void this.run(() => session.dropErasedProfile(docId));
+        });
+        return new ProfileState(profile, { displayName: this.displayName, origin: this.origin });
+      });
       p.catch(() => this.opened.delete(docId));
       this.opened.set(docId, p);
     }

@@ -139,6 +139,23 @@ export class SqliteEnvelopeLog {
     return () => doc.off('update', onUpdate);
   }
 
+  /**
+   * Deletes everything stored for `name` (an erased profile, decision 0035): overwritten, not
+   * just unlinked (secure_delete), and the WAL checkpointed so no copy stays in it.
+   */
+  erase(name: string): void {
+    this.db.exec('PRAGMA secure_delete = ON');
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const table of ['updates', 'documents', 'client_owners']) this.db.prepare(`DELETE FROM ${table} WHERE name = ?`).run(name);
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  }
+
   close(): void {
     if (this.db.isOpen) this.db.close();
   }

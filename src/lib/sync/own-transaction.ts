@@ -10,6 +10,7 @@ import { toHex, type Ed25519Engine, type RandomSource, type SigningKeyPair, type
 import {
   authorizeRecord,
   EnvelopeIndexOverlay,
+  encodeEraseExt,
   encodeMembershipExt,
   encodeSnapshotExt,
   parseOwnRecord,
@@ -136,6 +137,11 @@ export class OwnTransaction {
 
   audit(entry: Uint8Array): Promise<string> {
     return this.append(RecordType.audit, entry, new Uint8Array(0));
+  }
+
+  /** An owner's erase order (protocol/erase.ts): the relay drops the profile once it is stored. */
+  erase(erasedAt: number): Promise<string> {
+    return this.append(RecordType.erase, new Uint8Array(0), encodeEraseExt({ erasedAt }));
   }
 
   update(payload: Uint8Array): Promise<string> {

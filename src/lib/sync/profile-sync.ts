@@ -377,6 +377,11 @@ export class ProfileSync {
     await this.transact((tx) => tx.lockbox(ext));
   }
 
+  /** Appends an owner's erase order (protocol/erase.ts); the relay drops the profile once it stores it. */
+  async appendErase(erasedAt: number): Promise<string> {
+    return this.transact((tx) => tx.erase(erasedAt));
+  }
+
   /** Injected time and randomness, for the owner operations in admin.ts. */
   get clock(): { now: () => number; random: RandomSource; signer: SigningPublicKey } {
     return { now: this.now, random: this.random, signer: this.signer.publicKey };

@@ -50,6 +50,8 @@ interface Rule {
  */
 const RULES: Partial<Record<ProtocolErrorCode, Rule>> = {
   TOKEN_NOT_MEMBER: { auth: 'terminal', close: 'terminal', endsAccess: true },
+  // An owner erased the profile (decision 0035): nothing will ever be served for it again.
+  PROFILE_ERASED: { auth: 'terminal', close: 'terminal', endsAccess: true },
   TOKEN_EXPIRED: { auth: 'once', close: 'terminal', endsAccess: true },
   TOKEN_MALFORMED: { auth: 'terminal', close: 'terminal', endsAccess: false },
   TOKEN_BAD_SIGNATURE: { auth: 'terminal', close: 'terminal', endsAccess: false },

@@ -66,6 +66,13 @@ export const VaultErrors = {
   IMPORT_UNSUPPORTED_REQUEST: 271,
   IMPORT_OTHER_PATIENT: 272,
   IMPORT_NOT_A_RESOURCE: 273,
+  // Erasing a profile everywhere (274-279, docs/decisions/0035).
+  /** Erasing a profile is for its owners. */
+  ERASE_NOT_OWNER: 277,
+  /** The confirmation typed does not match the profile's name: nothing was erased. */
+  ERASE_CONFIRM_MISMATCH: 278,
+  /** The relay refused the profile as erased but gave no tombstone that verifies here: the copy is kept. */
+  ERASE_UNCONFIRMED: 279,
   // Backups (290-298, docs/decisions/0033).
   /** The file does not start with the backup magic. */
   BACKUP_NOT_AN_ARCHIVE: 290,

@@ -124,6 +124,12 @@ export class PersonVault {
     return entry;
   }
 
+  /** Forgets a profile and its keys (an erased profile, decision 0035). */
+  async removeProfile(docId: string): Promise<void> {
+    this.profile.systemMap(PROFILES_MAP).delete(docId);
+    await this.profile.flush();
+  }
+
   listProfiles(): VaultEntry[] {
     return this.profile.systemMap(PROFILES_MAP).entries().map(([, e]) => e).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }

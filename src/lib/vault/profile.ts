@@ -569,6 +569,20 @@ export class Profile {
     return epoch;
   }
 
+  /**
+   * Owners: orders the profile deleted everywhere (decision 0035). The erase record is sealed
+   * like any owner record and resolves once the relay stored it; the relay then drops the
+   * profile and refuses it for good (PROFILE_ERASED). The caller drops this device's copy.
+   */
+  async eraseEverywhere(timeoutMs = 30_000): Promise<{ erasedAt: number; record: string }> {
+    await this.cache.verifiedFirst();
+    this.requireOwner('delete this profile everywhere');
+    const erasedAt = this.ctx.now();
+    const record = await this.sync.appendErase(erasedAt);
+    await this.flush(timeoutMs);
+    return { erasedAt, record };
+  }
+
   /** Appends an event to this device's signed audit chain in the profile. */
   async audit(kind: AuditKindName, subject?: Uint8Array, detail?: string): Promise<void> {
     await this.cache.verifiedFirst();

@@ -38,6 +38,7 @@ import type { Persistence } from '../storage/types.ts';
 
 export type { SessionEnv } from './session-open.ts';
 import type { SessionEnv } from './session-open.ts';
+import { confirmErasure, eraseProfile, type ConfirmedErasure } from './erase.ts';
 
 
 
@@ -48,6 +49,8 @@ export class VaultSession {
   readonly displayName: string;
   private readonly env: SessionEnv;
   private readonly open = new Map<string, Promise<Profile>>();
+  /** Erased profiles being dropped from this device (decision 0035). */
+  private readonly dropping = new Map<string, Promise<ConfirmedErasure>>();
   /** One WebSocket per relay for the vault and every profile this session opens (docs/decisions/0024). */
   private readonly sockets: RelaySockets;
   /** This device's plain-state cache key (docs/decisions/0020). */
@@ -265,6 +268,45 @@ export class VaultSession {
     const access: ProfileAccess = { docId: joined.access.docId, epoch: engineOf(joined).sync.currentEpoch, epochKeys: new Map(engineOf(joined).sync.keys.entries()) };
     await joined.close();
     return this.vault.addProfile({ name: o.name.trim(), relationship: o.relationship.trim(), access, role });
+  }
+
+  /**
+   * Owners: deletes a profile everywhere (decision 0035) once `typedName` matches its name in
+   * the vault, then drops it here like any device that learns of it.
+   */
+  async eraseProfileEverywhere(docId: string, typedName: string): Promise<ConfirmedErasure> {
+    const entry = this.profiles().find((p) => p.docId === docId);
+    if (!entry) throw new VaultError('PROFILE_UNKNOWN', 'this profile is not in the vault');
+    await eraseProfile(await this.openProfile(docId), { expectedName: entry.name, typedName, timeoutMs: this.env.timeoutMs });
+    return this.dropErasedProfile(docId);
+  }
+
+  /**
+   * The relay refused a profile as erased (PROFILE_ERASED) or its erase order arrived: verify the
+   * owner's order against this copy (`confirmErasure`, else ERASE_UNCONFIRMED and nothing
+   * changes), then delete this device's copy and cache, its entry and keys in the person's vault,
+   * and note it in the vault's audit trail.
+   */
+  dropErasedProfile(docId: string): Promise<ConfirmedErasure> {
+    // Once per profile: the owner's own erase and the relay's refusal of it both lead here.
+    let dropping = this.dropping.get(docId);
+    if (!dropping) {
+      dropping = this.drop(docId);
+      this.dropping.set(docId, dropping);
+      dropping.catch(() => this.dropping.delete(docId));
+    }
+    return dropping;
+  }
+
+  private async drop(docId: string): Promise<ConfirmedErasure> {
+    const profile = await this.openProfile(docId);
+    const order = await confirmErasure(profile, { timeoutMs: this.env.timeoutMs });
+    this.open.delete(docId);
+    await profile.close();
+    await this.env.erase?.([docId]);
+    await this.vault.profile.audit('erase', fromHex(order.by), `profile ${docId} erased at ${order.erasedAt}`);
+    await this.vault.removeProfile(docId);
+    return order;
   }
 
   /** Another of the person's devices revoked this one (the app then removes its keys and copies). */

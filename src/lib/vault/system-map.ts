@@ -41,4 +41,12 @@ export class SystemMap<T> {
     if (doc) doc.transact(() => this.map.set(key, parsed.data));
     else this.map.set(key, parsed.data);
   }
+
+  /** Removes an entry (an erased profile leaving the person's vault). */
+  delete(key: string): void {
+    this.canWrite();
+    const doc = this.map.doc;
+    if (doc) doc.transact(() => this.map.delete(key));
+    else this.map.delete(key);
+  }
 }

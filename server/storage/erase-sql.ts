@@ -1,0 +1,53 @@
+/**
+ * Erasure in the relay's SQLite file (decision 0035), run by the storage worker inside its write
+ * transaction: the tombstone goes in and every row about the document goes out together. The
+ * blob and SHL tables live in the same file (other connections create them), so they are
+ * cleared here too when they exist.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import type { Tombstone } from './relay-store.ts';
+
+export const TOMBSTONE_SCHEMA = 'CREATE TABLE IF NOT EXISTS tombstones (name TEXT PRIMARY KEY, erased_at INTEGER NOT NULL, record BLOB NOT NULL);';
+
+/** Tables of other connections that hold per-document rows, and the column naming the document. */
+const SIBLING_TABLES: ReadonlyArray<readonly [table: string, column: string]> = [
+  ['blobs', 'doc'],
+  ['shl_links', 'doc'],
+];
+
+export function eraseStatements(db: DatabaseSync) {
+  const stmts = {
+    isErased: db.prepare('SELECT 1 AS found FROM tombstones WHERE name = ?'),
+    get: db.prepare('SELECT erased_at, record FROM tombstones WHERE name = ?'),
+    put: db.prepare('INSERT OR IGNORE INTO tombstones (name, erased_at, record) VALUES (?, ?, ?)'),
+    deletes: [
+      db.prepare('DELETE FROM updates WHERE name = ?'),
+      db.prepare('DELETE FROM documents WHERE name = ?'),
+      db.prepare('DELETE FROM client_owners WHERE name = ?'),
+    ],
+    tableExists: db.prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?"),
+  };
+  return {
+    isErased: (name: string): boolean => stmts.isErased.get(name) !== undefined,
+    tombstone(name: string): Tombstone | undefined {
+      const row = stmts.get.get(name) as { erased_at: number | bigint; record: Uint8Array } | undefined;
+      return row ? { erasedAt: Number(row.erased_at), record: new Uint8Array(row.record) } : undefined;
+    },
+    erase(name: string, tombstone: Tombstone): void {
+      stmts.put.run(name, tombstone.erasedAt, tombstone.record);
+      for (const d of stmts.deletes) d.run(name);
+      for (const [table, column] of SIBLING_TABLES) {
+        // Names come from the constant above, never from input.
+        if (stmts.tableExists.get(table) !== undefined) db.prepare(`DELETE FROM ${table} WHERE ${column} = ?`).run(name);
+      }
+    },
+    /** After the commit: copy the zeroed pages home and empty the WAL. */
+    checkpoint(): void {
+      try {
+        db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } catch {
+        // A reader held the WAL: the next checkpoint (automatic) moves the pages; secure_delete already zeroed them.
+      }
+    },
+  };
+}
