@@ -4,7 +4,7 @@
  * the relay at any point between accepting an update and its being durable.
  */
 import { RelayStorageError } from '../../server/errors.ts';
-import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument } from '../../server/storage/relay-store.ts';
+import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument, Tombstone } from '../../server/storage/relay-store.ts';
 
 interface HeldAppend {
   readonly name: string;
@@ -91,6 +91,14 @@ export class HeldStore implements RelayStore {
 
   documentNames(): Promise<string[]> {
     return this.inner.documentNames();
+  }
+
+  erase(name: string, tombstone: Tombstone): Promise<void> {
+    return this.dead ? Promise.resolve() : this.inner.erase(name, tombstone);
+  }
+
+  tombstone(name: string): Promise<Tombstone | undefined> {
+    return this.inner.tombstone(name);
   }
 
   close(): Promise<void> {
