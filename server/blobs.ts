@@ -11,10 +11,9 @@
  */
 import type { Extension, onRequestPayload } from '@hocuspocus/server';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
+import { openSideConnection } from './storage/side-connection.ts';
 import { toBase64Url, type Ed25519Engine } from '../src/lib/crypto/index.ts';
 import { INVITEE, isWriterRole, type ProtocolErrorCode } from '../src/lib/protocol/index.ts';
 import { authenticate } from './auth.ts';
@@ -22,9 +21,6 @@ import type { RelayConfig } from './config.ts';
 import type { RelayErrorCode } from './errors.ts';
 import type { Registry } from './registry.ts';
 import { BASE_CSP, SECURITY_HEADERS } from './static.ts';
-
-/** The database file SqliteEnvelopeLog opens in the data dir: blobs are a sibling table in it. */
-const RELAY_DB_FILE = 'relay.sqlite';
 
 /** base64url document name (16 bytes) and base64url SHA-256 (32 bytes), nothing else. */
 const ROUTE = /^\/blobs\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/;
@@ -35,14 +31,7 @@ export class BlobStore {
   private readonly stmts;
 
   constructor(dataDir: string) {
-    if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
-    this.db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, RELAY_DB_FILE));
-    this.db.exec(`
-      PRAGMA busy_timeout = 5000;
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      CREATE TABLE IF NOT EXISTS blobs (doc TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (doc, id));
-    `);
+    this.db = openSideConnection(dataDir, 'CREATE TABLE IF NOT EXISTS blobs (doc TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (doc, id));');
     this.stmts = {
       // Content-addressed: the same id is the same bytes, so a repeated PUT changes nothing.
       put: this.db.prepare('INSERT OR IGNORE INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)'),

@@ -6,11 +6,9 @@
  * passcode hash are deleted at once and the id is never served or reused. A table beside the
  * blobs in the relay's SQLite file (one more connection, WAL mode).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
+import { openSideConnection } from './storage/side-connection.ts';
 
-const RELAY_DB_FILE = 'relay.sqlite';
 
 export type ShlState = 'active' | 'revoked' | 'expired' | 'exhausted';
 
@@ -50,19 +48,16 @@ export class ShlStore {
   private readonly stmts;
 
   constructor(dataDir: string) {
-    if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
-    this.db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, RELAY_DB_FILE));
-    this.db.exec(`
-      PRAGMA busy_timeout = 5000;
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      PRAGMA secure_delete = ON;
+    this.db = openSideConnection(
+      dataDir,
+      `
       CREATE TABLE IF NOT EXISTS shl_links (
         id TEXT PRIMARY KEY, doc TEXT NOT NULL, state TEXT NOT NULL, jwe TEXT,
         passcode_hash BLOB, passcode_salt BLOB, attempts_left INTEGER, expires_at INTEGER, created_at INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS shl_links_doc ON shl_links (doc);
-    `);
+    `,
+    );
     this.stmts = {
       insert: this.db.prepare(
         `INSERT OR IGNORE INTO shl_links (id, doc, state, jwe, passcode_hash, passcode_salt, attempts_left, expires_at, created_at)

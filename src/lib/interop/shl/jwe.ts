@@ -7,7 +7,7 @@
  * checked first, so a file under any other algorithm is refused before any decryption.
  */
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
-import { fromBase64Url } from '../../crypto/bytes.ts';
+import { concatBytes, fromBase64Url } from '../../crypto/bytes.ts';
 import { ShlError } from './errors.ts';
 
 export interface JweOptions {
@@ -89,13 +89,7 @@ async function inflateRaw(bytes: Uint8Array): Promise<Uint8Array> {
       if (size > MAX_INFLATED_BYTES) return failed();
       chunks.push(chunk);
     }
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatBytes(...chunks);
   } catch (e) {
     if (e instanceof ShlError) throw e;
     return failed();
