@@ -100,6 +100,9 @@ export async function newPage(browser: Browser, url: string, options: PageOption
   });
   page.on('pageerror', (err) => errors.push(`${name}: pageerror: ${err.message}`));
   page.on('requestfailed', (req) => {
+    // The browser drops its own favicon fetch when the page navigates or reloads meanwhile: not
+    // a request the app made, nor a failure of one.
+    if (req.failure()?.errorText === 'net::ERR_ABORTED' && new URL(req.url()).pathname.endsWith('/icon.svg')) return;
     failedRequests.push(`${name}: ${req.method()} ${where(req.url())} → ${req.failure()?.errorText ?? 'failed'}`);
   });
   page.on('response', (res) => {

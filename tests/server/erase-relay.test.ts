@@ -103,6 +103,9 @@ describe('erasing a profile everywhere', () => {
     await expect(eraseProfile(a.profile, { expectedName: 'mum', typedName: 'mun' })).rejects.toMatchObject({ code: 'ERASE_CONFIRM_MISMATCH' });
 
     await eraseProfile(a.profile, { expectedName: 'mum', typedName: 'mum' });
+    // The relay erases once the erase record is durable and acknowledged (decision 0026): the
+    // owner's acknowledgement may arrive just before the rows go.
+    await eventually(() => b.profile.refusal.value === 'PROFILE_ERASED');
     const tombstone = await relay.storage.tombstone(name);
     expect(tombstone).toBeDefined();
 
