@@ -58,9 +58,9 @@ export function policyExtension(registry: Registry, config: RelayConfig, engine:
             if (!verdict.ok) throw new RelayRefusal(verdict).close;
             // Hocuspocus applies and forwards the message once this hook resolves; its append
             // (with the clientID owners it establishes) is queued now (posted after the forward,
-            // 0036), and the sender's SyncStatus
-            // waits for it (durable-ack.ts). A failed append resets the whole document instance,
-            // index included, so index, log and document never disagree for long.
+            // 0036), and the sender's SyncStatus waits for it (durable-ack.ts). A failed append
+            // resets the whole document instance, index included, so index, log and document
+            // never disagree for long.
             const { added, deleted, bound } = verdict.value;
             verdict.value.commit();
             storage.persistAccepted({ document: doc, connection: data.connection, update: data.payload, bindings: bound, changesRecords: added.length > 0 || deleted.length > 0 });
