@@ -4,9 +4,9 @@
  * state on store (docs/decisions/0026, which replaced the store-then-forward order of 0017).
  *
  * The write: the policy (policy.ts) checks an update in `beforeSync`, commits it to its index
- * and calls `persistAccepted`, which starts the append and returns at once; Hocuspocus then
- * applies the update and broadcasts it to the document's other connections while the append
- * is in flight. One document's appends are written one after another, in the order the updates
+ * and calls `persistAccepted`, which queues the append and returns at once; Hocuspocus then
+ * applies the update and broadcasts it to the document's other connections, and the append is
+ * posted to the storage worker right after that forward (docs/decisions/0036). One document's appends are written one after another, in the order the updates
  * were accepted (each starts once the previous one committed), so its log never holds an update
  * without the ones it follows.
  *
@@ -51,6 +51,9 @@ export type PersistAccepted = (accepted: AcceptedUpdate) => void;
 interface PendingRow {
   applied: boolean;
   position: LogPosition | undefined;
+  /** Resolves once Hocuspocus has applied (and so forwarded) the message: the append is posted then. */
+  readonly forwarded: Promise<void>;
+  readonly markForwarded: () => void;
 }
 
 /** What one loaded document instance has written and what its state contains. */
@@ -85,6 +88,9 @@ export interface PersistenceOptions {
 
 const NEVER = new Promise<void>(() => undefined);
 
+/** After the current macrotask and its microtasks, in which Hocuspocus applies and forwards an accepted update. */
+const afterThisTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 export function persistenceExtension(store: RelayStore, config: RelayConfig, o: PersistenceOptions): PersistenceExtension {
   // Per instance, not per name: an instance being unloaded and its successor never share rows.
   const logs = new WeakMap<Document, InstanceLog>();
@@ -101,9 +107,20 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig, o: 
       // Every single edit adds a record: only an update without one is decoded again to see.
       if (!changesRecords && bindings.length === 0 && addsNothing(document, update)) return;
       const log = logOf(document);
-      const row: PendingRow = { applied: false, position: undefined };
+      let markForwarded: () => void = () => undefined;
+      const forwarded = new Promise<void>((r) => (markForwarded = r));
+      const row: PendingRow = { applied: false, position: undefined, forwarded, markForwarded };
       log.applying.set(connection, row);
       log.tail = log.tail.then(async () => {
+        // Posted to the SQLite worker once Hocuspocus has applied the update and written it to
+        // the other connections' sockets (afterHandleMessage, which Hocuspocus runs in a
+        // `finally` for every message; at the latest at the end of this event-loop turn, in
+        // which the apply and forward run, should an earlier hook have failed). The post (a
+        // structured clone and a thread wake-up that, on a busy machine, can take the core from
+        // this thread) cost the forward 0.1-0.4 ms p50 when it came first (docs/decisions/0036).
+        // Order and durability are unchanged: the job is in the tail already, and `settled` (so
+        // the acknowledgement) waits for it.
+        await Promise.race([row.forwarded, afterThisTurn()]);
         if (log.failed) return NEVER;
         try {
           row.position = await store.append(document.name, update, bindings);
@@ -131,6 +148,7 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig, o: 
       if (log === undefined || row === undefined) return;
       log.applying.delete(connection);
       row.applied = true;
+      row.markForwarded();
       if (row.position !== undefined) log.applied.add(row.position);
     },
 

@@ -2,10 +2,10 @@
  * Write policy: every incoming envelope update is decoded and checked with the same module the
  * clients use (src/lib/protocol/envelope.ts), against the effect integrating it would have. A
  * refused update rejects the whole message and closes that connection; nothing of it is
- * applied or stored. An accepted one is committed to the index and its append started here;
- * Hocuspocus then applies and forwards it while it is being stored, and its sender's
- * acknowledgement waits until it is durable (server/persistence.ts, server/durable-ack.ts,
- * docs/decisions/0026).
+ * applied or stored. An accepted one is committed to the index and its append queued here;
+ * Hocuspocus then applies and forwards it, the append is posted right after that forward, and
+ * its sender's acknowledgement waits until it is durable (server/persistence.ts,
+ * server/durable-ack.ts, docs/decisions/0026 and 0036).
  */
 import type { beforeSyncPayload, Connection, Document, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
@@ -66,9 +66,10 @@ export function policyExtension(
             });
             if (!verdict.ok) throw new RelayRefusal(verdict).close;
             // Hocuspocus applies and forwards the message once this hook resolves; its append
-            // (with the clientID owners it establishes) starts now, and the sender's SyncStatus
-            // waits for it (durable-ack.ts). A failed append resets the whole document instance,
-            // index included, so index, log and document never disagree for long.
+            // (with the clientID owners it establishes) is queued now (posted after the forward,
+            // 0036), and the sender's SyncStatus waits for it (durable-ack.ts). A failed append
+            // resets the whole document instance, index included, so index, log and document
+            // never disagree for long.
             const { added, deleted, bound } = verdict.value;
             verdict.value.commit();
             storage.persistAccepted({ document: doc, connection: data.connection, update: data.payload, bindings: bound, changesRecords: added.length > 0 || deleted.length > 0 });

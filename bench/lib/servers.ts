@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Server } from '@hocuspocus/server';
 import { startRelay } from '../../server/relay.ts';
+import { installRelayTrace, writeRelayTrace } from './relay-trace.ts';
 import { startCountingProxy, type CountingProxy } from './proxy.ts';
 
 export type ServerKind = 'relay' | 'hocuspocus' | 'raw';
@@ -41,17 +42,26 @@ async function startRaw(): Promise<Started> {
 
 async function startHocuspocus(): Promise<Started> {
   const server = new Server({ port: 0, quiet: true, stopOnSignals: false });
+  const trace = installRelayTrace(server);
   await server.listen();
-  return { url: `ws://127.0.0.1:${server.address.port}`, close: () => server.destroy() };
+  return {
+    url: `ws://127.0.0.1:${server.address.port}`,
+    close: () => {
+      writeRelayTrace(trace);
+      return server.destroy();
+    },
+  };
 }
 
 async function startOurRelay(o: ServerOptions): Promise<Started> {
   if (o.memoryDisk && !existsSync('/dev/shm')) throw new Error('no /dev/shm on this machine');
   const dataDir = mkdtempSync(join(o.memoryDisk ? '/dev/shm' : tmpdir(), 'fhv-bench-relay-'));
   const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
+  const trace = installRelayTrace(relay.server, relay.storage as never);
   return {
     url: relay.url,
     async close() {
+      writeRelayTrace(trace);
       await relay.destroy();
       rmSync(dataDir, { recursive: true, force: true });
     },
