@@ -119,7 +119,8 @@ export function blobExtension(o: BlobExtensionOptions): Extension {
   };
 }
 
-function pathOf(request: IncomingMessage): string {
+/** The request's path, or '/' when its URL does not parse (no route matches it then). */
+export function pathOf(request: IncomingMessage): string {
   try {
     return new URL(request.url ?? '/', 'http://localhost').pathname;
   } catch {

@@ -14,6 +14,7 @@ import type { Document, Extension, Hocuspocus, onRequestPayload } from '@hocuspo
 import type { ServerResponse } from 'node:http';
 import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
 import { verifyAuthToken, type ParsedRecord } from '../src/lib/protocol/index.ts';
+import { pathOf } from './blobs.ts';
 import type { RelayConfig } from './config.ts';
 import { closeCodeOf, type RelayErrorCode } from './errors.ts';
 import { docIdFromName, type Registry } from './registry.ts';
@@ -54,12 +55,7 @@ export function erasedRouteExtension(o: EraseOptions): Extension {
   return {
     extensionName: 'fhv-erased',
     async onRequest({ request, response }: onRequestPayload): Promise<void> {
-      let pathname: string;
-      try {
-        pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-      } catch {
-        return;
-      }
+      const pathname = pathOf(request);
       if (!pathname.startsWith('/erased/')) return;
       try {
         const route = ROUTE.exec(pathname);

@@ -17,6 +17,7 @@ import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
 import { toBase64Url } from '../src/lib/crypto/index.ts';
 import { Role } from '../src/lib/protocol/index.ts';
 import { authenticate } from './auth.ts';
+import { pathOf } from './blobs.ts';
 import type { RelayConfig } from './config.ts';
 import type { Registry } from './registry.ts';
 import { ShlStore, type StoredLink } from './shl-store.ts';
@@ -102,14 +103,6 @@ interface Ctx extends ShlExtensionOptions {
   readonly store: ShlStore;
   readonly buckets: Map<string, { tokens: number; at: number }>;
   readonly tickets: Map<string, { id: string; until: number }>;
-}
-
-function pathOf(request: IncomingMessage): string {
-  try {
-    return new URL(request.url ?? '/', 'http://localhost').pathname;
-  } catch {
-    return '/';
-  }
 }
 
 async function handle(c: Ctx, request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {

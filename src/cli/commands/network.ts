@@ -13,7 +13,8 @@ import { accessNow, canRead, hasGenesis } from '../profile-views.ts';
 import { statusLine } from './records.ts';
 import { dropIfErased } from './erase.ts';
 
-function relayFor(a: CliArgs, stored: string | undefined): string {
+/** The relay a network command talks to: --relay, else the one stored with the profile. */
+export function relayFor(a: CliArgs, stored: string | undefined): string {
   const relay = a.relay ?? stored;
   if (!relay) throw new CliError('CLI_NO_RELAY', 'no relay URL: pass --relay ws://host:port');
   return relay;

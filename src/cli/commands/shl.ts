@@ -13,6 +13,7 @@ import { openDevice, openProfile, requireOwner } from '../device.ts';
 import { CliError } from '../errors.ts';
 import { connectAndCatchUp, pushAll, type Deadline } from '../network.ts';
 import { print } from '../output.ts';
+import { relayFor } from './network.ts';
 
 const DAY_MS = 86_400_000;
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
@@ -28,19 +29,13 @@ export function parseExpires(text: string): number {
   return ms;
 }
 
-function relayOf(a: CliArgs, stored: string | undefined): string {
-  const relay = a.relay ?? stored;
-  if (!relay) throw new CliError('CLI_NO_RELAY', 'no relay URL: pass --relay ws://host:port');
-  return relay;
-}
-
 export async function shareLinkCommand(a: CliArgs, deadline: Deadline): Promise<void> {
   const [alias] = need(a, 1, 'share-link <alias> [--passcode P] [--expires 7d] [--label L]');
   const expiresInMs = parseExpires(a.expires ?? DEFAULT_EXPIRES);
   if (a.passcode !== undefined && (a.passcode.length < 4 || a.passcode.length > 256)) throw new CliError('CLI_USAGE', '--passcode must be 4 to 256 characters');
   if (a.label !== undefined && [...a.label].length > 80) throw new CliError('CLI_USAGE', '--label is at most 80 characters');
   const dev = await openDevice(a);
-  const open = await openProfile(dev, alias!, { relayUrl: relayOf(a, dev.ring.profile(alias!).relay) });
+  const open = await openProfile(dev, alias!, { relayUrl: relayFor(a, dev.ring.profile(alias!).relay) });
   try {
     const p = open.profile;
     await connectAndCatchUp(p, deadline);
@@ -65,7 +60,7 @@ export async function shareLinkCommand(a: CliArgs, deadline: Deadline): Promise<
 export async function revokeLinkCommand(a: CliArgs, deadline: Deadline): Promise<void> {
   const [alias, link] = need(a, 2, 'revoke-link <alias> <link or id>');
   const dev = await openDevice(a);
-  const open = await openProfile(dev, alias!, { relayUrl: relayOf(a, dev.ring.profile(alias!).relay) });
+  const open = await openProfile(dev, alias!, { relayUrl: relayFor(a, dev.ring.profile(alias!).relay) });
   try {
     const p = open.profile;
     await connectAndCatchUp(p, deadline);
