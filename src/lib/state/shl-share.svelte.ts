@@ -8,6 +8,7 @@
 import { describeError, VaultError, type Profile } from '../vault/app.ts';
 import { healthLinks, qrContent, revokeLink, shareLink, ShlError, type HealthLinkEntry } from '../vault/shl.ts';
 import { Subscribed } from './subscribed.svelte.ts';
+import { formatWhen } from './when.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -40,9 +41,9 @@ export interface HealthLinkShareOptions {
   readonly randomBytes?: (n: number) => Uint8Array;
 }
 
-/** "9 Dec 2026, 21:20": the date is always shown, since links live for days. */
+/** "9 Dec 2026, 21:20": the date is always shown, since links live for days (state/when.ts). */
 export function formatUntil(ms: number, locale?: string): string {
-  return new Date(ms).toLocaleString(locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return formatWhen(ms, { locale });
 }
 
 /** As the CLI asks (`share-link --passcode`); the relay's cap on length is far above the field's 64. */
