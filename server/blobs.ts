@@ -98,6 +98,8 @@ export interface BlobExtensionOptions {
   readonly registry: Registry;
   readonly config: RelayConfig;
   readonly engine: Ed25519Engine;
+  /** Counts encrypted file bytes stored and served (server/metrics.ts). */
+  readonly onBytes?: (direction: 'stored' | 'served', bytes: number) => void;
 }
 
 /** Handles /blobs/...; every other request falls through to the next extension (the static app). */
@@ -110,7 +112,7 @@ export function blobExtension(o: BlobExtensionOptions): Extension {
       try {
         await handle(o, request, response, pathname);
       } catch (error) {
-        console.error(`blobs: failed to handle a request (${(error as NodeJS.ErrnoException)?.code ?? 'error'})`);
+        o.config.logger('error', 'blob_request_failed', { code: (error as NodeJS.ErrnoException)?.code ?? 'error' });
         if (!response.headersSent) send(response, 500, 'BLOB_RELAY_FAILED');
         else response.destroy();
       }
@@ -157,6 +159,7 @@ async function handle(o: BlobExtensionOptions, request: IncomingMessage, respons
       'Content-Disposition': 'attachment',
     });
     response.end(request.method === 'HEAD' ? undefined : data);
+    if (request.method !== 'HEAD') o.onBytes?.('served', data.length);
     return;
   }
 
@@ -176,6 +179,7 @@ async function handle(o: BlobExtensionOptions, request: IncomingMessage, respons
   if (toBase64Url(body.sha256) !== id) return send(response, 400, 'BLOB_ID_MISMATCH');
   const stored = o.store.putWithinQuota(doc, id, body.data, o.config.now(), quota);
   if (stored === 'over-quota') return send(response, 507, 'BLOB_QUOTA_EXCEEDED');
+  if (stored === 'created') o.onBytes?.('stored', body.data.length);
   send(response, stored === 'created' ? 201 : 200, 'OK');
 }
 

@@ -1,5 +1,6 @@
 /** Every relay limit and setting in one object; `configFromEnv` is the only place env vars are read. */
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from '../src/lib/protocol/index.ts';
+import { jsonLogger, silentLogger, type RelayLogger } from './log.ts';
 
 export interface RelayConfig {
   readonly port: number;
@@ -21,7 +22,18 @@ export interface RelayConfig {
    * acknowledged (server/persistence.ts).
    */
   readonly storeDebounceMs: number;
+  /** No log lines and no Hocuspocus banner (tests). */
   readonly quiet: boolean;
+  /** Where log lines go (server/log.ts): one JSON object per line, no health data. */
+  readonly logger: RelayLogger;
+  /** Prometheus metrics on their own port (server/metrics.ts); undefined: off. */
+  readonly metricsPort: number | undefined;
+  /** Address the metrics port listens on (keep it private: loopback by default). */
+  readonly metricsHost: string;
+  /** How long `/readyz` waits for storage to answer. */
+  readonly readyTimeoutMs: number;
+  /** A graceful shutdown that takes longer than this exits anyway (docs/operations.md). */
+  readonly shutdownTimeoutMs: number;
   readonly now: () => number;
   /** Time-limited members are re-checked at least this often (clock jumps, sleep). */
   readonly expiryCheckMs: number;
@@ -89,6 +101,11 @@ export function defaultConfig(overrides: Partial<RelayConfig> = {}): RelayConfig
     maxTokenLifetimeMs: 10 * 60 * 1000,
     storeDebounceMs: 1000,
     quiet: true,
+    logger: silentLogger,
+    metricsPort: undefined,
+    metricsHost: '127.0.0.1',
+    readyTimeoutMs: 2_000,
+    shutdownTimeoutMs: 20_000,
     now: Date.now,
     expiryCheckMs: 30_000,
     budgets: DEFAULT_BUDGETS,
@@ -103,6 +120,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<RelayCo
     host: env.HOST ?? '127.0.0.1',
     dataDir: env.DATA_DIR ?? './data',
     quiet: env.RELAY_QUIET !== '0',
+    logger: env.RELAY_QUIET === '1' ? silentLogger : jsonLogger(),
+    metricsPort: env.METRICS_PORT ? portOf(env.METRICS_PORT, 'METRICS_PORT') : undefined,
+    metricsHost: env.METRICS_HOST ?? '127.0.0.1',
     ...overrides,
   });
+}
+
+function portOf(text: string, name: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`${name} must be a port number (0-65535)`);
+  return port;
 }

@@ -30,6 +30,10 @@ export const RelayErrors = {
    * (server/durable-ack.ts).
    */
   RELAY_STORAGE_FAILED: 408,
+  /** 503 on `/readyz`: storage did not answer a trivial read within the readiness timeout. */
+  RELAY_NOT_READY: 409,
+  /** 503 on `/readyz`: the relay is shutting down (draining); send new clients elsewhere. */
+  RELAY_DRAINING: 410,
   /** 404: `GET /erased/<doc>` for a document that was not erased (or a bad path). */
   ERASE_NO_TOMBSTONE: 489,
   // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.

@@ -1,4 +1,20 @@
 /**
+ * The relay's log: one JSON object per line (`{"t":"2026-12-02T09:00:00.000Z","level":"warn",
+ * "event":"refused","code":"TOKEN_EXPIRED"}`), so a log shipper parses it without patterns.
+ * Fields are our own event names, stable codes and numbers only: never a token, a document
+ * name, a key, a path or anything a client sent, so no line can carry health data.
+ */
+export type LogLevel = 'info' | 'warn' | 'error';
+export type LogFields = Readonly<Record<string, string | number | boolean>>;
+export type RelayLogger = (level: LogLevel, event: string, fields?: LogFields) => void;
+
+export const silentLogger: RelayLogger = () => undefined;
+
+export function jsonLogger(sink: (line: string) => void = (line) => process.stderr.write(line + '\n'), now: () => number = Date.now): RelayLogger {
+  return (level, event, fields = {}) => sink(JSON.stringify({ t: new Date(now()).toISOString(), level, event, ...fields }));
+}
+
+/**
  * Rate-limited logging of refusals. Anyone on the network can fail authentication as often as
  * they like, and Hocuspocus logs every failed hook (`[onAuthenticate] <message>`); a line per
  * attempt would let strangers grow the log without bound. Here each refusal reason is logged
@@ -17,31 +33,33 @@ export interface RefusalLog {
 export interface RefusalLogOptions {
   readonly now: () => number;
   readonly intervalMs: number;
-  readonly sink?: (line: string) => void;
+  readonly logger: RelayLogger;
+  /** Called for every refusal, logged or not (the metrics count them all). */
+  readonly counted?: (reason: string) => void;
 }
 
 /** Reasons are our own stable codes; anything else is logged as OTHER, never verbatim. */
 const reasonOf = (reason: unknown) => (typeof reason === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(reason) ? reason : 'OTHER');
 
 export function refusalLog(o: RefusalLogOptions): RefusalLog {
-  const sink = o.sink ?? ((line: string) => console.warn(line));
   const seen = new Map<string, { since: number; suppressed: number }>();
-  const line = (reason: string, suppressed: number, since: number, now: number) =>
-    `relay: refused ${reason}` + (suppressed > 0 ? ` (${suppressed} more not logged in the last ${Math.round((now - since) / 1000)} s)` : '');
+  const line = (code: string, suppressed: number, since: number, now: number) =>
+    o.logger('warn', 'refused', suppressed > 0 ? { code, suppressed, seconds: Math.round((now - since) / 1000) } : { code });
   const log = ((raw: string) => {
     const reason = reasonOf(raw);
+    o.counted?.(reason);
     const now = o.now();
     const entry = seen.get(reason);
     if (entry && now - entry.since < o.intervalMs && now >= entry.since) {
       entry.suppressed++;
       return;
     }
-    sink(line(reason, entry?.suppressed ?? 0, entry?.since ?? now, now));
+    line(reason, entry?.suppressed ?? 0, entry?.since ?? now, now);
     seen.set(reason, { since: now, suppressed: 0 });
   }) as RefusalLog;
   log.flush = () => {
     const now = o.now();
-    for (const [reason, entry] of seen) if (entry.suppressed > 0) sink(line(reason, entry.suppressed, entry.since, now));
+    for (const [reason, entry] of seen) if (entry.suppressed > 0) line(reason, entry.suppressed, entry.since, now);
     seen.clear();
   };
   return log;

@@ -168,7 +168,7 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig, o: 
       try {
         logOf(document).applied.add(await store.append(documentName, update, []));
       } catch (e) {
-        console.error(`[relay] ${e instanceof RelayStorageError ? e.code : 'storage'}: a relay-side change waits for the next fold`);
+        config.logger('error', 'relay_change_deferred', { code: e instanceof RelayStorageError ? e.code : 'storage' });
       }
     },
 

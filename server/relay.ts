@@ -15,6 +15,8 @@ import { eraseDocumentOn, erasedRouteExtension, type EraseOptions } from './eras
 import { Registry } from './registry.ts';
 import { expiryExtension } from './revocation.ts';
 import { logRefusalsOf, refusalLog } from './log.ts';
+import { RelayMetrics, serveMetrics } from './metrics.ts';
+import { healthExtension } from './ops.ts';
 import { shlExtension } from './shl.ts';
 import { staticExtension } from './static.ts';
 import { noEchoExtension } from './no-echo.ts';
@@ -40,6 +42,12 @@ export interface Relay {
   readonly url: string;
   readonly httpUrl: string;
   readonly port: number;
+  /** http://127.0.0.1:PORT/metrics when `metricsPort` is set. */
+  readonly metricsUrl: string | undefined;
+  /**
+   * Graceful shutdown: `/readyz` turns 503 at once, then every document is folded and stored,
+   * every client is closed (they reconnect elsewhere), and storage is closed.
+   */
   destroy(): Promise<void>;
 }
 
@@ -56,19 +64,21 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const config = defaultConfig(overrides);
   // OpenSSL directly: same checks, no thread-pool hop per verify (docs/decisions/0003).
   const engine = createNodeCryptoEngine();
+  const log = config.logger;
+  let hocuspocus: { getConnectionsCount(): number; getDocumentsCount(): number } | undefined;
+  const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
   const sqlite = await SqliteRelayStore.open(config.dataDir);
-  const storage: RelayStore = internals.wrapStorage?.(sqlite) ?? sqlite;
+  const storage: RelayStore = metrics.timed(internals.wrapStorage?.(sqlite) ?? sqlite);
   const blobs = new BlobStore(config.dataDir);
-  const registry = new Registry(storage, (count, codes) => {
-    if (!config.quiet) console.warn(`[relay] ${count} stored record(s) quarantined on rebuild: ${codes.join(', ')}`);
-  });
-  const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs });
+  const registry = new Registry(storage, (count, codes) => log('warn', 'records_quarantined', { count, codes: codes.join(',') }));
+  const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs, logger: log, counted: (code) => metrics.refused(code) });
   const persistence = persistenceExtension(storage, config, {
     onWriteFailed: (document, e) => {
-      if (!config.quiet) console.error(`[relay] ${e.code}: a document is reset after a failed write`);
+      log('error', 'document_reset', { code: e.code });
       resetDocument(document, registry);
     },
   });
+  let draining = false;
   // A reset instance (failed write) must unload as soon as its last connection is gone.
   const unloadGuard = unloadGuardExtension(config.now, undefined, (document) => persistence.failed(document));
   const erasure: EraseOptions = { registry, store: storage, config, engine };
@@ -81,6 +91,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     maxDebounce: config.storeDebounceMs * 5,
     websocketOptions: { maxPayload: config.maxFrameBytes },
     extensions: [
+      healthExtension({ store: storage, timeoutMs: config.readyTimeoutMs, draining: () => draining }),
+      metrics.extension(),
       budgetExtension(config, refusals),
       logRefusalsOf(authExtension(registry, config, engine), refusals),
       logRefusalsOf(policyExtension(registry, config, engine, persistence, eraseDocumentOn(erasure)), refusals),
@@ -91,12 +103,13 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
       durableAckExtension(persistence),
       persistence,
       erasedRouteExtension(erasure),
-      blobExtension({ store: blobs, registry, config, engine }),
+      blobExtension({ store: blobs, registry, config, engine, onBytes: (direction, n) => metrics.blobBytes(direction, n) }),
       shlExtension({ registry, config, engine }),
-      staticExtension(config.staticDir),
+      staticExtension(config.staticDir, log),
     ],
   });
   erasure.hocuspocus = server.hocuspocus;
+  hocuspocus = server.hocuspocus;
   // Track raw sockets: closing the HTTP server leaves upgraded WebSockets open, and a relay
   // that shuts down must drop its clients so they reconnect elsewhere.
   const sockets = new Set<import('node:net').Socket>();
@@ -104,9 +117,12 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   try {
     await server.listen();
+    if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsPort, config.metricsHost);
   } catch (e) {
+    await server.destroy().catch(() => undefined);
     await storage.close();
     blobs.close();
     throw e;
@@ -122,7 +138,9 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     port,
     url: `ws://${host}:${port}`,
     httpUrl: `http://${host}:${port}`,
+    metricsUrl: metricsServer && `http://${config.metricsHost === '0.0.0.0' ? '127.0.0.1' : config.metricsHost}:${metricsServer.port}/metrics`,
     async destroy() {
+      draining = true;
       unloadGuard.release();
       refusals.flush();
       const stopped = server.destroy();
@@ -133,6 +151,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
       // Hocuspocus folded every document on unload; close() finishes any write still queued.
       await storage.close();
       blobs.close();
+      if (metricsServer) await new Promise((resolve) => metricsServer!.server.close(resolve));
     },
   };
 }

@@ -2,6 +2,7 @@
  * Serves the built web app on the relay's port (one process, one port is the whole product),
  * with the headers a <meta> tag cannot carry (docs/decisions/0011). Request URLs are never logged.
  */
+import { silentLogger, type RelayLogger } from './log.ts';
 import type { Extension, onRequestPayload } from '@hocuspocus/server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { existsSync, realpathSync } from 'node:fs';
@@ -113,7 +114,7 @@ function metaPolicy(html: string): string {
   return /(^|;)\s*frame-ancestors\s/i.test(policy) ? policy : `${policy}; frame-ancestors 'none'`;
 }
 
-export function staticExtension(staticDir: string | undefined): Extension {
+export function staticExtension(staticDir: string | undefined, logger: RelayLogger = silentLogger): Extension {
   // Resolved on first use once it exists, so a relay started before `npm run build` picks it up.
   let root: string | undefined;
   return {
@@ -124,7 +125,7 @@ export function staticExtension(staticDir: string | undefined): Extension {
         await serve(root, request, response);
       } catch (error) {
         // The error's message may name the file (so the request path): log its code only.
-        console.error(`static: failed to serve a request (${(error as NodeJS.ErrnoException)?.code ?? 'error'})`);
+        logger('error', 'static_request_failed', { code: (error as NodeJS.ErrnoException)?.code ?? 'error' });
         if (!response.headersSent) send(request, response, 500, 'Internal error');
         else response.destroy();
       }
@@ -144,7 +145,6 @@ async function serve(root: string | undefined, request: IncomingMessage, respons
   } catch {
     return send(request, response, 400, 'Bad request');
   }
-  if (pathname === '/healthz') return send(request, response, 200, 'ok', { 'Cache-Control': 'no-store' });
   if (!root) return sendFile(request, response, Buffer.from(PLACEHOLDER), '.html', REVALIDATE);
 
   // What decoding can still smuggle in: encoded slashes around "..", backslashes, NUL.

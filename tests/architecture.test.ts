@@ -39,7 +39,8 @@ interface Rule {
  * - protocol → yjs: the envelope policy decodes Yjs updates read-only (docs/decisions/0004).
  * - crypto, storage → node: built-ins: the OpenSSL Ed25519 engine and the node:sqlite log.
  * - server → crypto, yjs: the relay verifies signatures with the crypto engines and reads Yjs
- *   state vectors in its policy (docs/decisions/0004: it imports protocol, crypto and storage).
+ *   state vectors in its policy (docs/decisions/0004: it imports protocol, crypto and storage);
+ *   prom-client for its metrics (docs/decisions/0046).
  * - components → uplot, uqr: the chart and QR libraries (docs/decisions/0012).
  * - routes → $app/*: SvelteKit's own navigation and page state; app-shell: the global stylesheet.
  * - cli: a client like the app, so it uses the vault facade (never sync internals), crypto and
@@ -62,7 +63,7 @@ const RULES: Record<string, Rule> = {
   components: { layers: [], typesFrom: ['state'], packages: /^(svelte|uplot|uqr)(\/|$)/ },
   routes: { layers: ['state', 'components', 'app-shell'], packages: /^(svelte(\/|$)|\$app\/)/ },
   cli: { layers: ['vault', 'crypto', 'protocol'], packages: /^node:/ },
-  server: { layers: ['protocol', 'crypto', 'storage', 'crdt-schemas'], packages: /^(@hocuspocus\/server$|yjs$|node:)/ },
+  server: { layers: ['protocol', 'crypto', 'storage', 'crdt-schemas'], packages: /^(@hocuspocus\/server$|yjs$|prom-client$|node:)/ },
   'service-worker': { layers: [], packages: /^\$service-worker$/ },
 };
 

@@ -82,6 +82,8 @@ export interface RelayStore {
   tombstone(name: string): Promise<Tombstone | undefined>;
   /** Names of every stored document. */
   documentNames(): Promise<string[]>;
+  /** Resolves once the store answered a trivial read (readiness: `/readyz`). */
+  ping(): Promise<void>;
   /** Finishes every write already asked for, then releases the store. */
   close(): Promise<void>;
 }

@@ -99,6 +99,10 @@ export class SqliteRelayStore implements RelayStore {
     return this.ask('names', {});
   }
 
+  ping(): Promise<void> {
+    return this.ask('ping', {});
+  }
+
   /** Transactions committed and the writes they held: how well group commit is batching. */
   commitStats(): Promise<CommitStats> {
     return this.ask('stats', {});

@@ -45,6 +45,7 @@ function serve(db: DatabaseSync): void {
     names: db.prepare('SELECT name FROM documents UNION SELECT DISTINCT name FROM updates'),
     owners: db.prepare('SELECT client, owner FROM client_owners WHERE name = ?'),
     bind: db.prepare('INSERT OR IGNORE INTO client_owners (name, client, owner) VALUES (?, ?, ?)'),
+    ping: db.prepare('SELECT 1 FROM documents LIMIT 1'),
   };
 
   const erased = eraseStatements(db);
@@ -93,6 +94,9 @@ function serve(db: DatabaseSync): void {
         return { id: request.id, ok: true, value: (stmts.names.all() as Array<{ name: string }>).map((r) => r.name) };
       case 'tombstone':
         return { id: request.id, ok: true, value: erased.tombstone(request.name) };
+      case 'ping':
+        stmts.ping.get();
+        return { id: request.id, ok: true, value: undefined };
       case 'stats':
         return { id: request.id, ok: true, value: { ...committed } };
       case 'close':

@@ -15,6 +15,7 @@ export type ReadRequest =
   | { readonly id: number; readonly op: 'names' }
   | { readonly id: number; readonly op: 'tombstone'; readonly name: string }
   | { readonly id: number; readonly op: 'stats' }
+  | { readonly id: number; readonly op: 'ping' }
   | { readonly id: number; readonly op: 'close' };
 
 export type StorageRequest = WriteRequest | ReadRequest;
@@ -30,6 +31,7 @@ export interface StorageResults {
   owners: ClientBinding[];
   names: string[];
   stats: CommitStats;
+  ping: undefined;
   close: undefined;
 }
 

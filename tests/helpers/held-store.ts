@@ -101,6 +101,10 @@ export class HeldStore implements RelayStore {
     return this.inner.tombstone(name);
   }
 
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+
   close(): Promise<void> {
     for (const h of this.held.splice(0)) h.reject(new RelayStorageError('test: store closed'));
     return this.inner.close();

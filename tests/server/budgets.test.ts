@@ -14,7 +14,7 @@ import { generateSigningKeyPair, nobleEngine, toBase64Url, type SigningKeyPair }
 import { createAuthToken, Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { DEFAULT_BUDGETS, type RelayBudgets } from '../../server/config.ts';
-import { refusalLog } from '../../server/log.ts';
+import { jsonLogger, refusalLog, type RelayLogger } from '../../server/log.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
@@ -152,9 +152,9 @@ describe('relay budgets', () => {
   });
 
   /** A relay, a profile created by alice with bob and carol as editors, and a token maker. */
-  async function setup(o: { budgets?: Partial<RelayBudgets>; fakeClock?: boolean } = {}) {
+  async function setup(o: { budgets?: Partial<RelayBudgets>; fakeClock?: boolean; logger?: RelayLogger } = {}) {
     clock = Date.now();
-    relay = await testRelay({ budgets: { ...DEFAULT_BUDGETS, ...o.budgets }, ...(o.fakeClock ? { now: () => clock } : {}) });
+    relay = await testRelay({ budgets: { ...DEFAULT_BUDGETS, ...o.budgets }, ...(o.fakeClock ? { now: () => clock } : {}), ...(o.logger ? { logger: o.logger } : {}) });
     const [alice, bob, carol] = [0, 1, 2].map(() => generateSigningKeyPair()) as [SigningKeyPair, SigningKeyPair, SigningKeyPair];
     const a = await Profile.create({
       signer: alice,
@@ -265,7 +265,8 @@ describe('relay budgets', () => {
     for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
       vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
     }
-    const { name } = await setup();
+    // The relay's own JSON log and anything Hocuspocus prints land in the same list.
+    const { name } = await setup({ logger: jsonLogger((l) => lines.push(l)) });
     const stranger = generateSigningKeyPair();
     const tokens: string[] = [];
     for (let i = 0; i < 30; i++) {
@@ -282,23 +283,34 @@ describe('relay budgets', () => {
 });
 
 describe('refusal log', () => {
-  it('prints one line per reason per interval, then the count it suppressed; never the raw reason of a stranger', () => {
+  it('prints one JSON line per reason per interval, then the count it suppressed; never the raw reason of a stranger', () => {
     let now = 1_000_000;
     const lines: string[] = [];
-    const log = refusalLog({ now: () => now, intervalMs: 60_000, sink: (l) => lines.push(l) });
+    const counted: string[] = [];
+    const logger = jsonLogger((l) => lines.push(l), () => now);
+    const log = refusalLog({ now: () => now, intervalMs: 60_000, logger, counted: (c) => counted.push(c) });
+    const parsed = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).map(({ t: _t, ...rest }) => rest);
     for (let i = 0; i < 1000; i++) log('TOKEN_NOT_MEMBER');
     log('TOKEN_EXPIRED');
-    expect(lines).toEqual(['relay: refused TOKEN_NOT_MEMBER', 'relay: refused TOKEN_EXPIRED']);
+    expect(parsed()).toEqual([
+      { level: 'warn', event: 'refused', code: 'TOKEN_NOT_MEMBER' },
+      { level: 'warn', event: 'refused', code: 'TOKEN_EXPIRED' },
+    ]);
+    expect(JSON.parse(lines[0]!).t).toBe(new Date(1_000_000).toISOString());
     now += 59_999;
     log('TOKEN_NOT_MEMBER');
     expect(lines).toHaveLength(2);
     now += 1;
     log('TOKEN_NOT_MEMBER');
-    expect(lines[2]).toBe('relay: refused TOKEN_NOT_MEMBER (1000 more not logged in the last 60 s)');
+    expect(parsed()[2]).toEqual({ level: 'warn', event: 'refused', code: 'TOKEN_NOT_MEMBER', suppressed: 1000, seconds: 60 });
     log('eyJhbGciOi.secret-token-text');
-    expect(lines[3]).toBe('relay: refused OTHER');
+    expect(parsed()[3]).toEqual({ level: 'warn', event: 'refused', code: 'OTHER' });
     log('TOKEN_NOT_MEMBER');
     log.flush();
-    expect(lines.slice(4)).toEqual(['relay: refused TOKEN_NOT_MEMBER (1 more not logged in the last 0 s)']);
+    expect(parsed().slice(4)).toEqual([{ level: 'warn', event: 'refused', code: 'TOKEN_NOT_MEMBER', suppressed: 1, seconds: 0 }]);
+    // Every refusal is counted (the metrics), logged or not, and a stranger's text never is.
+    expect(counted).toHaveLength(1000 + 1 + 2 + 1 + 1);
+    expect(counted).not.toContain('eyJhbGciOi.secret-token-text');
+    expect(lines.join('\n')).not.toContain('secret-token-text');
   });
 });
