@@ -7,6 +7,8 @@ export interface RelayConfig {
   readonly host: string;
   /** Directory for the embedded SQLite database. */
   readonly dataDir: string;
+  /** `postgres://…`: the envelope log in PostgreSQL instead of DATA_DIR (server/storage/open-store.ts). */
+  readonly databaseUrl: string | undefined;
   /** Built web app to serve (absent: a placeholder page). */
   readonly staticDir: string | undefined;
   readonly envelope: EnvelopeLimits;
@@ -94,6 +96,7 @@ export function defaultConfig(overrides: Partial<RelayConfig> = {}): RelayConfig
     port: DEFAULT_PORT,
     host: '127.0.0.1',
     dataDir: './data',
+    databaseUrl: undefined,
     staticDir: undefined,
     envelope: DEFAULT_ENVELOPE_LIMITS,
     maxFrameBytes: 20 * 1024 * 1024,
@@ -119,6 +122,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<RelayCo
     port: env.PORT ? Number(env.PORT) : DEFAULT_PORT,
     host: env.HOST ?? '127.0.0.1',
     dataDir: env.DATA_DIR ?? './data',
+    databaseUrl: env.DATABASE_URL || undefined,
     quiet: env.RELAY_QUIET !== '0',
     logger: env.RELAY_QUIET === '1' ? silentLogger : jsonLogger(),
     metricsPort: env.METRICS_PORT ? portOf(env.METRICS_PORT, 'METRICS_PORT') : undefined,

@@ -24,11 +24,11 @@ import { unloadGuardExtension } from './unload-guard.ts';
 import { durableAckExtension, resetDocument } from './durable-ack.ts';
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
-import { SqliteRelayStore } from './storage/sqlite-relay-store.ts';
+import { openRelayStore } from './storage/open-store.ts';
 
 export interface Relay {
   readonly server: Server;
-  /** Envelope docs: written from a worker thread while forwarded, each durable before it is acknowledged. */
+  /** Envelope docs (SQLite from a worker thread, or PostgreSQL): each durable before it is acknowledged. */
   readonly storage: RelayStore;
   /**
    * Resolves if storage stops working while the relay runs (its worker died): nothing can be
@@ -57,7 +57,7 @@ export interface RelayInternals {
    * Puts something between the relay and its SQLite store (tests hold or fail appends with it,
    * tests/helpers/held-store.ts). The relay closes what this returns.
    */
-  readonly wrapStorage?: (store: SqliteRelayStore) => RelayStore;
+  readonly wrapStorage?: (store: RelayStore) => RelayStore;
 }
 
 export async function startRelay(overrides: Partial<RelayConfig> = {}, internals: RelayInternals = {}): Promise<Relay> {
@@ -67,8 +67,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const log = config.logger;
   let hocuspocus: { getConnectionsCount(): number; getDocumentsCount(): number } | undefined;
   const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
-  const sqlite = await SqliteRelayStore.open(config.dataDir);
-  const storage: RelayStore = metrics.timed(internals.wrapStorage?.(sqlite) ?? sqlite);
+  const opened = await openRelayStore(config);
+  const storage: RelayStore = metrics.timed(internals.wrapStorage?.(opened.store) ?? opened.store);
   const blobs = new BlobStore(config.dataDir);
   const registry = new Registry(storage, (count, codes) => log('warn', 'records_quarantined', { count, codes: codes.join(',') }));
   const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs, logger: log, counted: (code) => metrics.refused(code) });
@@ -132,7 +132,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   return {
     server,
     storage,
-    storageLost: sqlite.whenLost(),
+    storageLost: opened.lost,
     blobs,
     config,
     port,

@@ -25,7 +25,6 @@ export function eraseStatements(db: DatabaseSync) {
       db.prepare('DELETE FROM documents WHERE name = ?'),
       db.prepare('DELETE FROM client_owners WHERE name = ?'),
     ],
-    tableExists: db.prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?"),
   };
   return {
     isErased: (name: string): boolean => stmts.isErased.get(name) !== undefined,
@@ -36,10 +35,7 @@ export function eraseStatements(db: DatabaseSync) {
     erase(name: string, tombstone: Tombstone): void {
       stmts.put.run(name, tombstone.erasedAt, tombstone.record);
       for (const d of stmts.deletes) d.run(name);
-      for (const [table, column] of SIBLING_TABLES) {
-        // Names come from the constant above, never from input.
-        if (stmts.tableExists.get(table) !== undefined) db.prepare(`DELETE FROM ${table} WHERE ${column} = ?`).run(name);
-      }
+      eraseSiblingRows(db, name);
     },
     /** After the commit: copy the zeroed pages home and empty the WAL. */
     checkpoint(): void {
@@ -50,4 +46,17 @@ export function eraseStatements(db: DatabaseSync) {
       }
     },
   };
+}
+
+/**
+ * Deletes `name`'s rows from the HTTP routes' tables (files, links) in this SQLite file. With
+ * PostgreSQL holding the log (DATABASE_URL) these tables stay in the local file, and the relay
+ * runs this right after the PostgreSQL erasure committed (server/storage/open-store.ts).
+ */
+export function eraseSiblingRows(db: DatabaseSync, name: string): void {
+  const exists = db.prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?");
+  for (const [table, column] of SIBLING_TABLES) {
+    // Names come from the constant above, never from input.
+    if (exists.get(table) !== undefined) db.prepare(`DELETE FROM ${table} WHERE ${column} = ?`).run(name);
+  }
 }

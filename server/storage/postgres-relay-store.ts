@@ -1,0 +1,212 @@
+/**
+ * RelayStore on PostgreSQL (`DATABASE_URL=postgres://…`, docs/operations.md), for several relay
+ * instances sharing one log (with REDIS_URL) or a managed database. Same contract as the
+ * embedded SQLite store (relay-store.ts), proven by the same suite (tests/server/relay-store-contract.test.ts):
+ *
+ *   - `append` is one transaction under a per-document advisory lock, committed with
+ *     `synchronous_commit = on` (PostgreSQL's default, forced per session): durable when it
+ *     resolves. The lock makes one document's row ids grow in commit order even when several
+ *     instances append to it, so a `through` read by `load` never skips a row still in flight.
+ *   - `load` reads the folded state and the log in one REPEATABLE READ snapshot, so a fold by
+ *     another instance between the two reads cannot hide rows.
+ *   - `fold` replaces the state only if no other instance folded since this one loaded (a
+ *     generation per document); otherwise it merges its state into the stored one, so a fold
+ *     can never drop an update another instance folded and deleted from the log.
+ *
+ * Every query has a timeout (`statement_timeout`, `query_timeout`, the pool's connect timeout):
+ * a stuck database fails a write, and the relay refuses it, rather than hanging.
+ */
+import pg from 'pg';
+import * as Y from 'yjs';
+import { mergeStored } from '../../src/lib/storage/sqlite-log.ts';
+import { RelayStorageError } from '../errors.ts';
+import { migrate } from './postgres-migrations.ts';
+import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument, Tombstone } from './relay-store.ts';
+
+export interface PostgresStoreOptions {
+  /** Each query, and each wait for a pooled connection, fails after this long. Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Pooled connections per relay instance. Default 10. */
+  readonly maxConnections?: number;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** A generation no row has: every later fold of that document merges. */
+const MERGE_ALWAYS = -1;
+
+export class PostgresRelayStore implements RelayStore {
+  /** The generation of each document this instance loaded or folded (see `fold`). */
+  private readonly generations = new Map<string, number>();
+
+  private readonly pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /** Connects, applies pending migrations, and returns the store; rejects with RELAY_STORAGE_FAILED. */
+  static async open(url: string, o: PostgresStoreOptions = {}): Promise<PostgresRelayStore> {
+    const timeoutMs = o.timeoutMs ?? 10_000;
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: o.maxConnections ?? 10,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      statement_timeout: timeoutMs,
+      options: '-c synchronous_commit=on',
+    });
+    // An idle pooled connection that breaks (a database restart) must not crash the relay.
+    pool.on('error', () => undefined);
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client);
+      } finally {
+        client.release();
+      }
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw new RelayStorageError(`cannot open the PostgreSQL store: ${codeOf(e)}`);
+    }
+    return new PostgresRelayStore(pool);
+  }
+
+  load(name: string): Promise<StoredDocument | undefined> {
+    return this.transaction('REPEATABLE READ READ ONLY', async (c) => {
+      const doc = await c.query<{ state: Buffer; generation: string }>('SELECT state, generation FROM documents WHERE name = $1', [name]);
+      const rows = await c.query<{ id: string; data: Buffer }>('SELECT id, data FROM updates WHERE name = $1 ORDER BY id', [name]);
+      const row = doc.rows[0];
+      this.generations.set(name, row ? Number(row.generation) : 0);
+      const state = mergeStored(row?.state, rows.rows.map((r) => r.data));
+      const through = rows.rows.length > 0 ? Number(rows.rows[rows.rows.length - 1]!.id) : 0;
+      return state ? { state, through } : undefined;
+    });
+  }
+
+  append(name: string, update: Uint8Array, bindings: readonly ClientBinding[]): Promise<LogPosition> {
+    return this.transaction('READ COMMITTED', async (c) => {
+      await lockDocument(c, name);
+      if (await isErased(c, name)) throw new RelayStorageError('document erased');
+      await bind(c, name, bindings);
+      const { rows } = await c.query<{ id: string }>('INSERT INTO updates (name, data) VALUES ($1, $2) RETURNING id', [name, Buffer.from(update)]);
+      return Number(rows[0]!.id);
+    });
+  }
+
+  async bindClients(name: string, bindings: readonly ClientBinding[]): Promise<void> {
+    if (bindings.length === 0) return;
+    await this.transaction('READ COMMITTED', async (c) => {
+      await lockDocument(c, name);
+      if (!(await isErased(c, name))) await bind(c, name, bindings);
+    });
+  }
+
+  async clientOwners(name: string): Promise<ClientBinding[]> {
+    const { rows } = await this.query<{ client: string; owner: string }>('SELECT client, owner FROM client_owners WHERE name = $1', [name]);
+    return rows.map((r) => [Number(r.client), r.owner] as const);
+  }
+
+  fold(name: string, state: Uint8Array, rows: FoldedRows, now: number): Promise<void> {
+    return this.transaction('READ COMMITTED', async (c) => {
+      await lockDocument(c, name);
+      if (await isErased(c, name)) return;
+      const known = this.generations.get(name) ?? 0;
+      const stored = await c.query<{ state: Buffer; generation: string }>('SELECT state, generation FROM documents WHERE name = $1 FOR UPDATE', [name]);
+      const current = stored.rows[0];
+      // Another instance folded since this one loaded: keep what it folded as well.
+      const merged = current !== undefined && Number(current.generation) !== known;
+      const next = merged ? Y.mergeUpdates([new Uint8Array(current.state), state]) : state;
+      const { rows: written } = await c.query<{ generation: string }>(
+        `INSERT INTO documents (name, state, updated_at, generation) VALUES ($1, $2, $3, 1)
+         ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, generation = documents.generation + 1
+         RETURNING generation`,
+        [name, Buffer.from(next), now],
+      );
+      await c.query('DELETE FROM updates WHERE name = $1 AND (id <= $2 OR id = ANY($3::bigint[]))', [name, rows.through, rows.positions]);
+      // After a merge the stored state may hold what this instance's copy lacks: merge from now on.
+      this.generations.set(name, merged ? MERGE_ALWAYS : Number(written[0]!.generation));
+    });
+  }
+
+  erase(name: string, tombstone: Tombstone): Promise<void> {
+    return this.transaction('READ COMMITTED', async (c) => {
+      await lockDocument(c, name);
+      await c.query('INSERT INTO tombstones (name, erased_at, record) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [name, tombstone.erasedAt, Buffer.from(tombstone.record)]);
+      for (const table of ['updates', 'documents', 'client_owners']) await c.query(`DELETE FROM ${table} WHERE name = $1`, [name]);
+      this.generations.delete(name);
+    });
+  }
+
+  async tombstone(name: string): Promise<Tombstone | undefined> {
+    const { rows } = await this.query<{ erased_at: string; record: Buffer }>('SELECT erased_at, record FROM tombstones WHERE name = $1', [name]);
+    return rows[0] ? { erasedAt: Number(rows[0].erased_at), record: new Uint8Array(rows[0].record) } : undefined;
+  }
+
+  async documentNames(): Promise<string[]> {
+    const { rows } = await this.query<{ name: string }>('SELECT name FROM documents UNION SELECT DISTINCT name FROM updates');
+    return rows.map((r) => r.name);
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, values);
+    } catch (e) {
+      throw asStorageError(e);
+    }
+  }
+
+  private async transaction<T>(isolation: string, run: (c: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw asStorageError(e);
+    }
+    let broken = false;
+    try {
+      await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+      const value = await run(client);
+      await client.query('COMMIT');
+      return value;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw asStorageError(e);
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/** Serializes one document's writes across every instance, until the transaction ends. */
+function lockDocument(c: Queryable, name: string) {
+  return c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name]);
+}
+
+async function isErased(c: Queryable, name: string): Promise<boolean> {
+  return (await c.query('SELECT 1 FROM tombstones WHERE name = $1', [name])).rows.length > 0;
+}
+
+async function bind(c: Queryable, name: string, bindings: readonly ClientBinding[]): Promise<void> {
+  for (const [client, owner] of bindings) {
+    await c.query('INSERT INTO client_owners (name, client, owner) VALUES ($1, $2, $3) ON CONFLICT (name, client) DO NOTHING', [name, client, owner]);
+  }
+}
+
+/** The error's SQLSTATE or errno, never its message (which may quote a statement's values). */
+function codeOf(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/i.test(code) ? code : 'error';
+}
+
+function asStorageError(e: unknown): RelayStorageError {
+  return e instanceof RelayStorageError ? e : new RelayStorageError(`PostgreSQL request failed (${codeOf(e)})`);
+}

@@ -1,0 +1,208 @@
+/**
+ * One contract for every RelayStore (server/storage/relay-store.ts), run against the embedded
+ * SQLite store and the PostgreSQL store on a real server: positions, what a fold may delete,
+ * first owner wins, erasure, readiness. Then what only a shared store meets: several relay
+ * instances appending, loading and folding one document at random (seeded) lose no update.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { RelayStorageError } from '../../server/errors.ts';
+import { PostgresRelayStore } from '../../server/storage/postgres-relay-store.ts';
+import type { RelayStore } from '../../server/storage/relay-store.ts';
+import { SqliteRelayStore } from '../../server/storage/sqlite-relay-store.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { withSeed } from '../helpers/prng.ts';
+import { tempDir } from '../helpers/relay.ts';
+
+const FILE = 'tests/server/relay-store-contract.test.ts';
+
+/** A one-entry update by `client`, and the key it writes. */
+function updateOf(client: number): Uint8Array {
+  const d = new Y.Doc();
+  d.clientID = client;
+  d.getMap('r').set(`k${client}`, new Uint8Array([client % 256]));
+  return Y.encodeStateAsUpdate(d);
+}
+
+const keysOf = (state: Uint8Array | undefined) => {
+  const d = new Y.Doc();
+  if (state) Y.applyUpdate(d, state);
+  return [...d.getMap('r').keys()].sort();
+};
+
+let postgres: TestPostgres;
+let databases = 0;
+beforeAll(async () => {
+  postgres = await startPostgres();
+});
+afterAll(async () => {
+  await postgres?.destroy();
+});
+
+interface Backend {
+  readonly name: string;
+  /** A fresh, empty store, and a second handle on the same data (another relay instance). */
+  open(): Promise<{ store: RelayStore; another(): Promise<RelayStore>; cleanup(): Promise<void> }>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'SQLite',
+    async open() {
+      const dir = tempDir('fhv-contract-');
+      const store = await SqliteRelayStore.open(dir.path);
+      return { store, another: () => Promise.reject(new Error('one process per SQLite file')), cleanup: async () => (await store.close(), dir.remove()) };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const url = await postgres.database(`contract_${++databases}`);
+      const opened: RelayStore[] = [await PostgresRelayStore.open(url)];
+      return {
+        store: opened[0]!,
+        another: async () => {
+          const s = await PostgresRelayStore.open(url);
+          opened.push(s);
+          return s;
+        },
+        cleanup: async () => {
+          for (const s of opened) await s.close();
+        },
+      };
+    },
+  },
+];
+
+describe.each(BACKENDS)('RelayStore contract: $name', (backend) => {
+  it('appends get growing positions; a load merges the state and the log and reports the last row read', async () => {
+    const { store, cleanup } = await backend.open();
+    try {
+      await store.ping();
+      expect(await store.load('doc')).toBeUndefined();
+      const positions = await Promise.all(Array.from({ length: 40 }, (_, i) => store.append(`doc${i % 2}`, updateOf(i + 1), [])));
+      expect(new Set(positions).size).toBe(40);
+      const loaded = await store.load('doc0');
+      expect(keysOf(loaded?.state)).toHaveLength(20);
+      expect(loaded?.through).toBe(Math.max(...positions.filter((_, i) => i % 2 === 0)));
+      expect((await store.documentNames()).sort()).toEqual(['doc0', 'doc1']);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a fold deletes only the rows its state contains: an update appended meanwhile stays', async () => {
+    const { store, cleanup } = await backend.open();
+    try {
+      await store.load('doc');
+      const first = await store.append('doc', updateOf(1), []);
+      const second = await store.append('doc', updateOf(2), []);
+      await store.fold('doc', updateOf(1), { through: 0, positions: [first] }, 1);
+      const loaded = await store.load('doc');
+      expect(keysOf(loaded?.state)).toEqual(['k1', 'k2']);
+      expect(loaded?.through).toBe(second);
+      await store.fold('doc', loaded!.state, { through: loaded!.through, positions: [] }, 2);
+      const after = await store.load('doc');
+      expect(keysOf(after?.state)).toEqual(['k1', 'k2']);
+      expect(after?.through).toBe(0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps the first owner of a clientID, whether bound with an append or alone', async () => {
+    const { store, cleanup } = await backend.open();
+    try {
+      await store.append('doc', updateOf(7), [[7, 'alice']]);
+      await store.bindClients('doc', [[7, 'mallory'], [8, 'bob']]);
+      expect((await store.clientOwners('doc')).sort()).toEqual([[7, 'alice'], [8, 'bob']]);
+      expect(await store.clientOwners('other')).toEqual([]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('erase keeps only the tombstone; later appends fail, folds and bindings do nothing', async () => {
+    const { store, cleanup } = await backend.open();
+    try {
+      await store.append('doc', updateOf(1), [[1, 'alice']]);
+      await store.append('kept', updateOf(2), []);
+      const record = new Uint8Array([1, 2, 3]);
+      await store.erase('doc', { erasedAt: 123, record });
+      expect(await store.tombstone('doc')).toEqual({ erasedAt: 123, record });
+      expect(await store.tombstone('kept')).toBeUndefined();
+      expect(await store.load('doc')).toBeUndefined();
+      expect(await store.clientOwners('doc')).toEqual([]);
+      await expect(store.append('doc', updateOf(3), [])).rejects.toBeInstanceOf(RelayStorageError);
+      await store.fold('doc', updateOf(4), { through: 0, positions: [] }, 5);
+      await store.bindClients('doc', [[9, 'mallory']]);
+      expect(await store.load('doc')).toBeUndefined();
+      expect(await store.clientOwners('doc')).toEqual([]);
+      expect(await store.documentNames()).toEqual(['kept']);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('RelayStore on PostgreSQL, shared by several relay instances', () => {
+  it('random appends, loads and folds from three instances on one document lose no update (seeded)', async () => {
+    await withSeed(FILE, 'random appends, loads and folds', async (prng) => {
+      console.log(`seed ${prng.seed}; rerun: TEST_SEED=${prng.seed} npx vitest run ${FILE} -t "random appends"`);
+      const url = await postgres.database(`shared_${++databases}`);
+      const stores = await Promise.all([0, 1, 2].map(() => PostgresRelayStore.open(url)));
+      try {
+        // Each instance: its in-memory copy of the document and the rows it appended since loading.
+        const instances = stores.map((store) => ({ store, doc: new Y.Doc(), through: 0, positions: [] as number[] }));
+        const reload = async (i: (typeof instances)[number]) => {
+          const loaded = await i.store.load('doc');
+          i.doc = new Y.Doc();
+          if (loaded) Y.applyUpdate(i.doc, loaded.state);
+          i.through = loaded?.through ?? 0;
+          i.positions = [];
+        };
+        for (const i of instances) await reload(i);
+        let client = 0;
+        const steps: Promise<unknown>[] = [];
+        for (let step = 0; step < 120; step++) {
+          const i = prng.pick(instances);
+          const op = prng.int(0, 9);
+          if (op < 6) {
+            const update = updateOf(++client);
+            Y.applyUpdate(i.doc, update);
+            steps.push(i.store.append('doc', update, []).then((p) => i.positions.push(p)));
+          } else if (op < 8) {
+            const state = Y.encodeStateAsUpdate(i.doc);
+            const rows = { through: i.through, positions: [...i.positions] };
+            steps.push(i.store.fold('doc', state, rows, step));
+          } else {
+            await Promise.all(steps.splice(0));
+            await reload(i);
+          }
+          if (prng.bool(0.3)) await Promise.all(steps.splice(0));
+        }
+        await Promise.all(steps.splice(0));
+        const all = Array.from({ length: client }, (_, k) => `k${k + 1}`).sort();
+        expect(keysOf((await stores[0]!.load('doc'))?.state)).toEqual(all);
+      } finally {
+        for (const s of stores) await s.close();
+      }
+    });
+  });
+
+  it('a database restart fails writes with RELAY_STORAGE_FAILED (no hang), then the same store works again', async () => {
+    const url = await postgres.database(`restart_${++databases}`);
+    const store = await PostgresRelayStore.open(url, { timeoutMs: 3_000 });
+    try {
+      await store.append('doc', updateOf(1), []);
+      await postgres.stop('immediate');
+      await expect(store.append('doc', updateOf(2), [])).rejects.toBeInstanceOf(RelayStorageError);
+      await expect(store.ping()).rejects.toBeInstanceOf(RelayStorageError);
+      await postgres.start();
+      await store.append('doc', updateOf(3), []);
+      expect(keysOf((await store.load('doc'))?.state)).toEqual(['k1', 'k3']);
+    } finally {
+      await store.close();
+    }
+  });
+});
