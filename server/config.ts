@@ -9,6 +9,8 @@ export interface RelayConfig {
   readonly dataDir: string;
   /** `postgres://…`: the envelope log in PostgreSQL instead of DATA_DIR (server/storage/open-store.ts). */
   readonly databaseUrl: string | undefined;
+  /** `redis://…`: several relay instances share live documents through Redis (server/cluster.ts). */
+  readonly redisUrl: string | undefined;
   /** Built web app to serve (absent: a placeholder page). */
   readonly staticDir: string | undefined;
   readonly envelope: EnvelopeLimits;
@@ -97,6 +99,7 @@ export function defaultConfig(overrides: Partial<RelayConfig> = {}): RelayConfig
     host: '127.0.0.1',
     dataDir: './data',
     databaseUrl: undefined,
+    redisUrl: undefined,
     staticDir: undefined,
     envelope: DEFAULT_ENVELOPE_LIMITS,
     maxFrameBytes: 20 * 1024 * 1024,
@@ -123,6 +126,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<RelayCo
     host: env.HOST ?? '127.0.0.1',
     dataDir: env.DATA_DIR ?? './data',
     databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
     quiet: env.RELAY_QUIET !== '0',
     logger: env.RELAY_QUIET === '1' ? silentLogger : jsonLogger(),
     metricsPort: env.METRICS_PORT ? portOf(env.METRICS_PORT, 'METRICS_PORT') : undefined,

@@ -29,6 +29,7 @@
  */
 import type { Connection, Document, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
+import { isRemoteOrigin } from './origin.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayStorageError } from './errors.ts';
 import type { ClientBinding, LogPosition, RelayStore } from './storage/relay-store.ts';
@@ -163,6 +164,8 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig, o: 
       if (transactionOrigin === LOAD_ORIGIN) return;
       // A connection's update was accepted by the policy and is stored by persistAccepted.
       if (isConnectionOrigin(transactionOrigin)) return;
+      // Another instance accepted and stored it (server/cluster.ts); this one's folds carry it.
+      if (isRemoteOrigin(transactionOrigin)) return;
       // A change made on the relay itself (none today): already applied, stored after the fact.
       // Nothing awaits this hook, so a failure is logged here; the next fold stores the change.
       try {

@@ -5,6 +5,7 @@
  */
 import { fromBase64Url } from '../src/lib/crypto/index.ts';
 import { decodeEraseExt, DOC_ID_LENGTH, EnvelopeIndex, RecordType, rebuildEnvelopeIndex, SerialGate, type QuarantinedRecord } from '../src/lib/protocol/index.ts';
+import type { Extension } from '@hocuspocus/server';
 import type { RelayStore, Tombstone } from './storage/relay-store.ts';
 
 export interface DocEntry {
@@ -83,4 +84,19 @@ export class Registry {
     if (quarantined.length > 0) this.onQuarantine?.(quarantined.length, [...new Set(quarantined.map((q) => q.code))]);
     return { index, gate: new SerialGate(), quarantined };
   }
+}
+
+/**
+ * Bounds the registry by what is loaded: once a document unloads (its last connection gone),
+ * its index is dropped and the next connection rebuilds it from storage. With several
+ * instances (server/cluster.ts) this is also what keeps an index from going stale while
+ * another instance writes to a document this one does not hold.
+ */
+export function registryExtension(registry: Registry): Extension {
+  return {
+    extensionName: 'fhv-registry',
+    async afterUnloadDocument({ documentName, instance }) {
+      if (!instance.documents.has(documentName)) registry.forget(documentName);
+    },
+  };
 }

@@ -12,7 +12,8 @@ import { defaultConfig, type RelayConfig } from './config.ts';
 import { persistenceExtension } from './persistence.ts';
 import { policyExtension } from './policy.ts';
 import { eraseDocumentOn, erasedRouteExtension, type EraseOptions } from './erase.ts';
-import { Registry } from './registry.ts';
+import { Registry, registryExtension } from './registry.ts';
+import { cluster as startCluster } from './cluster.ts';
 import { expiryExtension } from './revocation.ts';
 import { logRefusalsOf, refusalLog } from './log.ts';
 import { RelayMetrics, serveMetrics } from './metrics.ts';
@@ -82,6 +83,9 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   // A reset instance (failed write) must unload as soon as its last connection is gone.
   const unloadGuard = unloadGuardExtension(config.now, undefined, (document) => persistence.failed(document));
   const erasure: EraseOptions = { registry, store: storage, config, engine };
+  const onErase = eraseDocumentOn(erasure);
+  const cluster = config.redisUrl === undefined ? undefined : startCluster({ redisUrl: config.redisUrl, registry, config, onErase });
+  const ready = { ping: async () => void (await Promise.all([storage.ping(), cluster?.ping()])) };
   const server = new Server({
     port: config.port,
     address: config.host,
@@ -91,17 +95,19 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     maxDebounce: config.storeDebounceMs * 5,
     websocketOptions: { maxPayload: config.maxFrameBytes },
     extensions: [
-      healthExtension({ store: storage, timeoutMs: config.readyTimeoutMs, draining: () => draining }),
+      healthExtension({ store: ready, timeoutMs: config.readyTimeoutMs, draining: () => draining }),
       metrics.extension(),
       budgetExtension(config, refusals),
       logRefusalsOf(authExtension(registry, config, engine), refusals),
-      logRefusalsOf(policyExtension(registry, config, engine, persistence, eraseDocumentOn(erasure)), refusals),
+      logRefusalsOf(policyExtension(registry, config, engine, persistence, onErase), refusals),
       expiryExtension(registry, config),
       awarenessExtension(config),
       unloadGuard,
       noEchoExtension(),
       durableAckExtension(persistence),
       persistence,
+      registryExtension(registry),
+      ...(cluster?.extensions ?? []),
       erasedRouteExtension(erasure),
       blobExtension({ store: blobs, registry, config, engine, onBytes: (direction, n) => metrics.blobBytes(direction, n) }),
       shlExtension({ registry, config, engine }),
@@ -114,6 +120,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   // that shuts down must drop its clients so they reconnect elsewhere.
   const sockets = new Set<import('node:net').Socket>();
   server.httpServer.on('connection', (socket) => {
+    // Shutting down: a client reconnecting at once must not keep the server open.
+    if (draining) return void socket.destroy();
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -143,11 +151,14 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
       draining = true;
       unloadGuard.release();
       refusals.flush();
+      // Hocuspocus closes each document connection, but a client multiplexing documents on one
+      // socket re-opens them on it at once, and the server waits for every document to unload:
+      // drop the sockets too (an acknowledgement still in flight is lost; the client resends).
       const stopped = server.destroy();
+      for (const socket of sockets) socket.destroy();
       // Documents whose unload the guard deferred have no connection left to trigger it.
       for (const doc of server.hocuspocus.documents.values()) void server.hocuspocus.unloadDocument(doc);
       await stopped;
-      for (const socket of sockets) socket.destroy();
       // Hocuspocus folded every document on unload; close() finishes any write still queued.
       await storage.close();
       blobs.close();

@@ -13,6 +13,7 @@ import { honestRecord } from '../fuzz/hostile.ts';
 import { encodeRawUpdate } from '../fuzz/raw-update.ts';
 import { createPrng } from '../helpers/prng.ts';
 import { RawSyncClient } from '../helpers/raw-sync-client.ts';
+import { jsonLogger, silentLogger, type RelayLogger } from '../../server/log.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 
 type TestRelay = Awaited<ReturnType<typeof testRelay>>;
@@ -28,13 +29,13 @@ describe('relay rebuild from storage', () => {
     vi.restoreAllMocks();
   });
 
-  async function start(world: World, state: Uint8Array, bindings: ReadonlyArray<readonly [number, string]>, quiet = true) {
+  async function start(world: World, state: Uint8Array, bindings: ReadonlyArray<readonly [number, string]>, logger: RelayLogger = silentLogger) {
     dir = tempDir('fhv-rebuild-');
     const store = new SqliteEnvelopeLog(dir.path);
     store.store(toBase64Url(world.docId), state, T0);
     store.bindClients(toBase64Url(world.docId), bindings);
     store.close();
-    relay = await testRelay({ now: () => T0, quiet, dataDir: dir.path });
+    relay = await testRelay({ now: () => T0, logger, dataDir: dir.path });
   }
   const connect = async (world: World, role: RoleName) => {
     const c = await RawSyncClient.connect(relay!.url, toBase64Url(world.docId), world.docId, world.keys[role], T0);
@@ -61,10 +62,10 @@ describe('relay rebuild from storage', () => {
     })!;
     // Stored under older, laxer rules: the viewer's "make me owner" sits in the document.
     const smuggled = encodeRawUpdate([{ client: 4242, clock: 0, structs: [{ kind: 'item', origin: null, rightOrigin: null, parent: 'r', parentSub: forged.key, content: { kind: 'binary', bytes: forged.bytes } }] }], []);
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    await start(world, Y.mergeUpdates([world.state, smuggled]), world.bindings, false);
+    const lines: string[] = [];
+    await start(world, Y.mergeUpdates([world.state, smuggled]), world.bindings, jsonLogger((l) => lines.push(l)));
     for (const role of ['owner', 'editor', 'viewer'] as const) expect((await connect(world, role)).authenticated, role).toBe(true);
-    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/1 stored record\(s\) quarantined on rebuild: RECORD_NOT_ADMIN/);
+    expect(lines.map((l) => JSON.parse(l)).filter((e) => e.event === 'records_quarantined')).toEqual([expect.objectContaining({ count: 1, codes: 'RECORD_NOT_ADMIN' })]);
     // The viewer is still a viewer: its record is refused; the owner still writes.
     const viewerWrite = world.pool.find((p) => p.role === 'viewer' && p.record.header.type === RecordType.update)!;
     const own = createPrng(3).int(1, 2 ** 31);

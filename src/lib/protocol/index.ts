@@ -10,6 +10,7 @@ export * from './update-payload.ts';
 export * from './membership.ts';
 export * from './token.ts';
 export * from './envelope.ts';
+export * from './envelope-ingest.ts';
 export * from './serial.ts';
 export * from './lockbox.ts';
 export * from './device.ts';

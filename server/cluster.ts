@@ -1,0 +1,92 @@
+/**
+ * Several relay instances sharing live documents (`REDIS_URL`, docs/operations.md "Scaling",
+ * decision 0048), with Hocuspocus's Redis extension unchanged: an update one instance accepted
+ * reaches the documents (and so the clients) of every other instance as Yjs sync messages,
+ * applied with origin `{ source: 'redis' }`, and presence travels the same way.
+ *
+ * What the relay adds around it:
+ *   - each instance keeps its record index equal to its document: the effect of every
+ *     remote transaction (the changed keys of the envelope map) is folded into the index in
+ *     the document's gate, behind any policy check in progress (protocol/envelope-ingest.ts);
+ *     a document loaded after its index was built (another instance wrote meanwhile) is
+ *     reconciled once, before the Redis initial sync;
+ *   - a remote membership change closes this instance's connections that lost access, as a
+ *     local one does; a remote erase order erases and closes here too;
+ *   - remote updates are not appended again (the origin instance stored them; folds here
+ *     carry them anyway), see server/persistence.ts.
+ * Trust: Redis and the other instances are the operator's infrastructure, like the database;
+ * an instance re-checks nothing another accepted. Every instance runs the same policy on what
+ * its own clients send.
+ */
+import { Redis } from '@hocuspocus/extension-redis';
+import type { Document, Extension } from '@hocuspocus/server';
+import IORedis from 'ioredis';
+import { changedEnvelopeKeys, decodeEraseExt, ENVELOPE_MAP, ingestIntegrated, RecordType, type ParsedRecord } from '../src/lib/protocol/index.ts';
+import type { RelayConfig } from './config.ts';
+import { isRemoteOrigin } from './origin.ts';
+import type { Registry } from './registry.ts';
+import { enforceMembership } from './revocation.ts';
+
+export interface ClusterOptions {
+  readonly redisUrl: string;
+  readonly registry: Registry;
+  readonly config: RelayConfig;
+  /** What the policy calls for a local erase order (server/erase.ts). */
+  readonly onErase: (document: Document, record: ParsedRecord) => Promise<void>;
+}
+
+export interface Cluster {
+  /** In extension order: the index keeper (before Redis's initial sync), then Redis's. */
+  readonly extensions: readonly Extension[];
+  /** Readiness: Redis answers PING. */
+  ping(): Promise<void>;
+}
+
+export function cluster(o: ClusterOptions): Cluster {
+  const timeouts = { connectTimeout: 5_000, commandTimeout: 5_000, maxRetriesPerRequest: 2 };
+  // ioredis reconnects by itself; an outage shows in /readyz, not as an unhandled error event.
+  const client = (lazyConnect = false) => new IORedis(o.redisUrl, { ...timeouts, lazyConnect }).on('error', () => undefined);
+  const probe = client(true);
+  const redis = new Redis({ createClient: () => client() });
+  return {
+    extensions: [remoteIndexExtension(o), redis],
+    async ping() {
+      if (probe.status === 'wait') await probe.connect();
+      await probe.ping();
+    },
+  };
+}
+
+/** Keeps each loaded document's index equal to what other instances' changes did to it. */
+function remoteIndexExtension(o: ClusterOptions): Extension {
+  return {
+    extensionName: 'fhv-remote-index',
+    // Before the Redis extension (priority 1000), whose afterLoadDocument applies the other
+    // instances' state: this listener must see those transactions.
+    priority: 1001,
+    async afterLoadDocument({ documentName, document }) {
+      const entry = o.registry.get(documentName);
+      const ingest = (keys: Iterable<string>) =>
+        void entry.then((e) =>
+          e?.gate.run(async () => {
+            if (e.erased) return;
+            const { added } = ingestIntegrated(e.index, document, keys);
+            if (added.some((r) => r.header.type === RecordType.membership)) enforceMembership(document, e.index, o.config.now());
+            const erase = added.find((r) => r.header.type === RecordType.erase);
+            if (erase) {
+              const order = decodeEraseExt(erase.header.ext);
+              e.erased = { erasedAt: order.ok ? order.value.erasedAt : 0, record: erase.bytes };
+              await o.onErase(document, erase);
+            }
+          }),
+        );
+      document.on('afterTransaction', (transaction) => {
+        if (!isRemoteOrigin(transaction.origin)) return;
+        const keys = changedEnvelopeKeys(document, transaction);
+        if (keys.length > 0) ingest(keys);
+      });
+      // The index may predate what this load read from the shared store.
+      ingest((document.getMap(ENVELOPE_MAP) as unknown as { _map: Map<string, unknown> })._map.keys());
+    },
+  };
+}
