@@ -12,8 +12,7 @@
 import type { Extension, onRequestPayload } from '@hocuspocus/server';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DatabaseSync } from 'node:sqlite';
-import { openSideConnection } from './storage/side-connection.ts';
+import type { FileStore } from './storage/file-store.ts';
 import { toBase64Url, type Ed25519Engine } from '../src/lib/crypto/index.ts';
 import { INVITEE, isWriterRole, type ProtocolErrorCode } from '../src/lib/protocol/index.ts';
 import { authenticate } from './auth.ts';
@@ -25,76 +24,8 @@ import { BASE_CSP, SECURITY_HEADERS } from './static.ts';
 /** base64url document name (16 bytes) and base64url SHA-256 (32 bytes), nothing else. */
 const ROUTE = /^\/blobs\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/;
 
-/** Ciphertext by (document, id). A second connection to the relay's SQLite file (WAL mode). */
-export class BlobStore {
-  private readonly db: DatabaseSync;
-  private readonly stmts;
-
-  constructor(dataDir: string) {
-    this.db = openSideConnection(dataDir, 'CREATE TABLE IF NOT EXISTS blobs (doc TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (doc, id));');
-    this.stmts = {
-      // Content-addressed: the same id is the same bytes, so a repeated PUT changes nothing.
-      put: this.db.prepare('INSERT OR IGNORE INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)'),
-      get: this.db.prepare('SELECT data FROM blobs WHERE doc = ? AND id = ?'),
-      all: this.db.prepare('SELECT data FROM blobs'),
-      has: this.db.prepare('SELECT 1 AS found FROM blobs WHERE doc = ? AND id = ?'),
-      usage: this.db.prepare('SELECT COUNT(*) AS files, COALESCE(SUM(length(data)), 0) AS bytes FROM blobs WHERE doc = ?'),
-    };
-  }
-
-  /** True when the blob was new. */
-  put(doc: string, id: string, data: Uint8Array, now: number): boolean {
-    return Number(this.stmts.put.run(doc, id, data, now).changes) > 0;
-  }
-
-  /**
-   * Stores a new blob only if the document stays within `quota` with it; check and insert are
-   * one synchronous step, so concurrent uploads cannot both squeeze under the limit.
-   */
-  putWithinQuota(doc: string, id: string, data: Uint8Array, now: number, quota: BlobQuota): 'created' | 'exists' | 'over-quota' {
-    if (this.has(doc, id)) return 'exists';
-    if (!this.fits(doc, data.length, quota)) return 'over-quota';
-    return this.put(doc, id, data, now) ? 'created' : 'exists';
-  }
-
-  has(doc: string, id: string): boolean {
-    return this.stmts.has.get(doc, id) !== undefined;
-  }
-
-  /** Files and bytes stored for `doc`. */
-  usage(doc: string): { files: number; bytes: number } {
-    const row = this.stmts.usage.get(doc) as { files: number | bigint; bytes: number | bigint };
-    return { files: Number(row.files), bytes: Number(row.bytes) };
-  }
-
-  /** Whether one more file of `size` bytes keeps `doc` within `quota`. */
-  fits(doc: string, size: number, quota: BlobQuota): boolean {
-    const { files, bytes } = this.usage(doc);
-    return files + 1 <= quota.files && bytes + size <= quota.bytes;
-  }
-
-  get(doc: string, id: string): Uint8Array | undefined {
-    const row = this.stmts.get.get(doc, id) as { data: Uint8Array } | undefined;
-    return row ? new Uint8Array(row.data) : undefined;
-  }
-
-  /** Every stored body, for canary scans in tests. */
-  dumpAll(): Uint8Array[] {
-    return (this.stmts.all.all() as Array<{ data: Uint8Array }>).map((r) => new Uint8Array(r.data));
-  }
-
-  close(): void {
-    if (this.db.isOpen) this.db.close();
-  }
-}
-
-export interface BlobQuota {
-  readonly bytes: number;
-  readonly files: number;
-}
-
 export interface BlobExtensionOptions {
-  readonly store: BlobStore;
+  readonly store: FileStore;
   readonly registry: Registry;
   readonly config: RelayConfig;
   readonly engine: Ed25519Engine;
@@ -150,7 +81,7 @@ async function handle(o: BlobExtensionOptions, request: IncomingMessage, respons
   if (creatorOfNewDoc || role === INVITEE) return refuse(request, response, 403, 'TOKEN_NOT_MEMBER');
 
   if (read) {
-    const data = o.store.get(doc, id);
+    const data = await o.store.get(doc, id);
     if (!data) return send(response, 404, 'BLOB_UNKNOWN_ID');
     response.writeHead(200, {
       ...headers(),
@@ -169,7 +100,7 @@ async function handle(o: BlobExtensionOptions, request: IncomingMessage, respons
   if (declared !== undefined && !(Number(declared) <= max)) return refuse(request, response, 413, 'BLOB_BODY_TOO_LARGE');
   const quota = { bytes: o.config.budgets.blobBytesPerProfile, files: o.config.budgets.blobsPerProfile };
   // Refused before the body is read when its declared size cannot fit (a re-upload always may).
-  if (!o.store.has(doc, id) && !o.store.fits(doc, declared === undefined ? 0 : Number(declared), quota)) {
+  if (!(await o.store.has(doc, id)) && !(await o.store.fits(doc, declared === undefined ? 0 : Number(declared), quota))) {
     return refuse(request, response, 507, 'BLOB_QUOTA_EXCEEDED');
   }
   const body = await readBody(request, max);
@@ -177,7 +108,7 @@ async function handle(o: BlobExtensionOptions, request: IncomingMessage, respons
   if (body === 'aborted') return;
   if (body.data.length === 0) return refuse(request, response, 400, 'BLOB_EMPTY');
   if (toBase64Url(body.sha256) !== id) return send(response, 400, 'BLOB_ID_MISMATCH');
-  const stored = o.store.putWithinQuota(doc, id, body.data, o.config.now(), quota);
+  const stored = await o.store.putWithinQuota(doc, id, body.data, o.config.now(), quota);
   if (stored === 'over-quota') return send(response, 507, 'BLOB_QUOTA_EXCEEDED');
   if (stored === 'created') o.onBytes?.('stored', body.data.length);
   send(response, stored === 'created' ? 201 : 200, 'OK');

@@ -1,6 +1,7 @@
 /** Every relay limit and setting in one object; `configFromEnv` is the only place env vars are read. */
 import { DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from '../src/lib/protocol/index.ts';
 import { jsonLogger, silentLogger, type RelayLogger } from './log.ts';
+import type { S3FileStoreOptions } from './storage/s3-file-store.ts';
 
 export interface RelayConfig {
   readonly port: number;
@@ -9,6 +10,10 @@ export interface RelayConfig {
   readonly dataDir: string;
   /** `postgres://…`: the envelope log in PostgreSQL instead of DATA_DIR (server/storage/open-store.ts). */
   readonly databaseUrl: string | undefined;
+  /** `s3://bucket/prefix`: document files in an S3-compatible store instead of DATA_DIR (server/storage/s3-file-store.ts). */
+  readonly blobStore: string | undefined;
+  /** Endpoint, region, credentials for `blobStore` (credentials default to the AWS SDK's chain: AWS_ACCESS_KEY_ID, …). */
+  readonly s3: S3FileStoreOptions;
   /** `redis://…`: several relay instances share live documents through Redis (server/cluster.ts). */
   readonly redisUrl: string | undefined;
   /** Built web app to serve (absent: a placeholder page). */
@@ -100,6 +105,8 @@ export function defaultConfig(overrides: Partial<RelayConfig> = {}): RelayConfig
     dataDir: './data',
     databaseUrl: undefined,
     redisUrl: undefined,
+    blobStore: undefined,
+    s3: {},
     staticDir: undefined,
     envelope: DEFAULT_ENVELOPE_LIMITS,
     maxFrameBytes: 20 * 1024 * 1024,
@@ -127,6 +134,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<RelayCo
     dataDir: env.DATA_DIR ?? './data',
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    blobStore: env.BLOB_STORE || undefined,
+    s3: { ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}), ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) },
     quiet: env.RELAY_QUIET !== '0',
     logger: env.RELAY_QUIET === '1' ? silentLogger : jsonLogger(),
     metricsPort: env.METRICS_PORT ? portOf(env.METRICS_PORT, 'METRICS_PORT') : undefined,

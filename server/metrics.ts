@@ -12,7 +12,7 @@ import type { Connection, Extension } from '@hocuspocus/server';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ProtocolErrors } from '../src/lib/protocol/errors.ts';
 import { RelayErrors } from './errors.ts';
-import type { RelayStore } from './storage/relay-store.ts';
+import { delegateStore, type RelayStore } from './storage/relay-store.ts';
 
 const KNOWN_CODES = new Set([...Object.keys(ProtocolErrors), ...Object.keys(RelayErrors)]);
 
@@ -85,16 +85,10 @@ export class RelayMetrics {
       return run().finally(() => stop());
     };
     return {
+      ...delegateStore(store),
       load: (name) => time('load', () => store.load(name)),
       append: (name, update, bindings) => time('append', () => store.append(name, update, bindings)),
-      bindClients: (name, bindings) => store.bindClients(name, bindings),
-      clientOwners: (name) => store.clientOwners(name),
       fold: (name, state, rows, now) => time('fold', () => store.fold(name, state, rows, now)),
-      erase: (name, tombstone) => store.erase(name, tombstone),
-      tombstone: (name) => store.tombstone(name),
-      documentNames: () => store.documentNames(),
-      ping: () => store.ping(),
-      close: () => store.close(),
     };
   }
 

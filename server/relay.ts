@@ -6,7 +6,7 @@ import { Server } from '@hocuspocus/server';
 import { createNodeCryptoEngine } from '../src/lib/crypto/ed25519-node.ts';
 import { authExtension } from './auth.ts';
 import { awarenessExtension } from './awareness.ts';
-import { blobExtension, BlobStore } from './blobs.ts';
+import { blobExtension } from './blobs.ts';
 import { budgetExtension } from './budgets.ts';
 import { defaultConfig, type RelayConfig } from './config.ts';
 import { persistenceExtension } from './persistence.ts';
@@ -25,7 +25,8 @@ import { unloadGuardExtension } from './unload-guard.ts';
 import { durableAckExtension, resetDocument } from './durable-ack.ts';
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
-import { openRelayStore } from './storage/open-store.ts';
+import { erasingFiles, openFileStore, openRelayStore } from './storage/open-store.ts';
+import type { FileStore } from './storage/file-store.ts';
 
 export interface Relay {
   readonly server: Server;
@@ -36,8 +37,8 @@ export interface Relay {
    * stored or acknowledged any more, so the process should exit and be restarted.
    */
   readonly storageLost: Promise<RelayStorageError>;
-  /** Encrypted document files (a sibling table in the same SQLite file). */
-  readonly blobs: BlobStore;
+  /** Encrypted document files (DATA_DIR's SQLite file, or S3 with BLOB_STORE). */
+  readonly blobs: FileStore;
   readonly config: RelayConfig;
   /** ws://127.0.0.1:PORT (Hocuspocus reports 0.0.0.0; clients need a connectable address). */
   readonly url: string;
@@ -69,8 +70,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   let hocuspocus: { getConnectionsCount(): number; getDocumentsCount(): number } | undefined;
   const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
   const opened = await openRelayStore(config);
-  const storage: RelayStore = metrics.timed(internals.wrapStorage?.(opened.store) ?? opened.store);
-  const blobs = new BlobStore(config.dataDir);
+  const blobs = openFileStore(config);
+  const storage: RelayStore = metrics.timed(erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs));
   const registry = new Registry(storage, (count, codes) => log('warn', 'records_quarantined', { count, codes: codes.join(',') }));
   const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs, logger: log, counted: (code) => metrics.refused(code) });
   const persistence = persistenceExtension(storage, config, {
@@ -85,7 +86,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const erasure: EraseOptions = { registry, store: storage, config, engine };
   const onErase = eraseDocumentOn(erasure);
   const cluster = config.redisUrl === undefined ? undefined : startCluster({ redisUrl: config.redisUrl, registry, config, onErase });
-  const ready = { ping: async () => void (await Promise.all([storage.ping(), cluster?.ping()])) };
+  const ready = { ping: async () => void (await Promise.all([storage.ping(), blobs.ping(), cluster?.ping()])) };
   const server = new Server({
     port: config.port,
     address: config.host,
@@ -132,7 +133,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   } catch (e) {
     await server.destroy().catch(() => undefined);
     await storage.close();
-    blobs.close();
+    await blobs.close();
     throw e;
   }
   const port = server.address.port;
@@ -161,7 +162,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
       await stopped;
       // Hocuspocus folded every document on unload; close() finishes any write still queued.
       await storage.close();
-      blobs.close();
+      await blobs.close();
       if (metricsServer) await new Promise((resolve) => metricsServer!.server.close(resolve));
     },
   };

@@ -40,7 +40,8 @@ interface Rule {
  * - crypto, storage → node: built-ins: the OpenSSL Ed25519 engine and the node:sqlite log.
  * - server → crypto, yjs: the relay verifies signatures with the crypto engines and reads Yjs
  *   state vectors in its policy (docs/decisions/0004: it imports protocol, crypto and storage);
- *   prom-client for its metrics (docs/decisions/0046).
+ *   prom-client for its metrics (docs/decisions/0046); the scale-out stores' clients: pg
+ *   (0047), @hocuspocus/extension-redis with ioredis (0048), @aws-sdk/client-s3 (0049).
  * - components → uplot, uqr: the chart and QR libraries (docs/decisions/0012).
  * - routes → $app/*: SvelteKit's own navigation and page state; app-shell: the global stylesheet.
  * - cli: a client like the app, so it uses the vault facade (never sync internals), crypto and
@@ -63,7 +64,7 @@ const RULES: Record<string, Rule> = {
   components: { layers: [], typesFrom: ['state'], packages: /^(svelte|uplot|uqr)(\/|$)/ },
   routes: { layers: ['state', 'components', 'app-shell'], packages: /^(svelte(\/|$)|\$app\/)/ },
   cli: { layers: ['vault', 'crypto', 'protocol'], packages: /^node:/ },
-  server: { layers: ['protocol', 'crypto', 'storage', 'crdt-schemas'], packages: /^(@hocuspocus\/server$|yjs$|prom-client$|node:)/ },
+  server: { layers: ['protocol', 'crypto', 'storage', 'crdt-schemas'], packages: /^(@hocuspocus\/(server|extension-redis)$|yjs$|prom-client$|pg$|ioredis$|@aws-sdk\/client-s3$|node:)/ },
   'service-worker': { layers: [], packages: /^\$service-worker$/ },
 };
 

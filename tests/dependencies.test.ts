@@ -33,6 +33,7 @@ const USED_WITHOUT_IMPORT: Readonly<Record<string, string>> = {
   'svelte-check': 'package.json script "check"',
   '@types/node': 'tsconfig.json "types": ["node"]',
   '@types/ws': 'types of ws, which tests and benchmarks import',
+  '@types/pg': 'types of pg, which the PostgreSQL relay store imports (server/storage/postgres-relay-store.ts)',
   '@types/pdfmake': 'types of pdfmake (pdfmake/interfaces, pdfmake/build/*), which the PDF exports import',
   'axe-core': 'tests/e2e/axe.ts loads axe.min.js by path (require.resolve) into the page',
 };

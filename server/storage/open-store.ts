@@ -8,14 +8,30 @@ import type { RelayConfig } from '../config.ts';
 import type { RelayStorageError } from '../errors.ts';
 import { eraseSiblingRows } from './erase-sql.ts';
 import { PostgresRelayStore } from './postgres-relay-store.ts';
-import type { RelayStore } from './relay-store.ts';
+import { delegateStore, type RelayStore } from './relay-store.ts';
 import { openSideConnection } from './side-connection.ts';
 import { SqliteRelayStore } from './sqlite-relay-store.ts';
+import type { FileStore } from './file-store.ts';
+import { parseS3Url, S3FileStore } from './s3-file-store.ts';
+import { SqliteFileStore } from './sqlite-file-store.ts';
 
 export interface OpenedStore {
   readonly store: RelayStore;
   /** Resolves if storage stops for good (the SQLite worker died); PostgreSQL outages show in `/readyz` instead. */
   readonly lost: Promise<RelayStorageError>;
+}
+
+/** DATA_DIR's SQLite file, or the S3-compatible store `BLOB_STORE` names. */
+export function openFileStore(config: Pick<RelayConfig, 'dataDir' | 'blobStore' | 's3'>): FileStore {
+  return config.blobStore === undefined ? new SqliteFileStore(config.dataDir) : new S3FileStore(parseS3Url(config.blobStore), config.s3);
+}
+
+/**
+ * The store with erasure extended to the document's files: once the log's erasure committed,
+ * the files go (in SQLite they already went in the same transaction; deleting again is a no-op).
+ */
+export function erasingFiles(store: RelayStore, files: FileStore): RelayStore {
+  return { ...delegateStore(store), erase: async (name, tombstone) => (await store.erase(name, tombstone), await files.eraseDocument(name)) };
 }
 
 export async function openRelayStore(config: Pick<RelayConfig, 'dataDir' | 'databaseUrl'>): Promise<OpenedStore> {
@@ -29,11 +45,7 @@ export async function openRelayStore(config: Pick<RelayConfig, 'dataDir' | 'data
 
 function withLocalErasure(store: RelayStore, dataDir: string): RelayStore {
   return {
-    load: (name) => store.load(name),
-    append: (name, update, bindings) => store.append(name, update, bindings),
-    bindClients: (name, bindings) => store.bindClients(name, bindings),
-    clientOwners: (name) => store.clientOwners(name),
-    fold: (name, state, rows, now) => store.fold(name, state, rows, now),
+    ...delegateStore(store),
     async erase(name, tombstone) {
       await store.erase(name, tombstone);
       const local = openSideConnection(dataDir, '');
@@ -43,9 +55,5 @@ function withLocalErasure(store: RelayStore, dataDir: string): RelayStore {
         local.close();
       }
     },
-    tombstone: (name) => store.tombstone(name),
-    documentNames: () => store.documentNames(),
-    ping: () => store.ping(),
-    close: () => store.close(),
   };
 }

@@ -87,3 +87,19 @@ export interface RelayStore {
   /** Finishes every write already asked for, then releases the store. */
   close(): Promise<void>;
 }
+
+/** Every method of `store`, bound (for decorators that replace one or two). */
+export function delegateStore(store: RelayStore): RelayStore {
+  return {
+    load: (name) => store.load(name),
+    append: (name, update, bindings) => store.append(name, update, bindings),
+    bindClients: (name, bindings) => store.bindClients(name, bindings),
+    clientOwners: (name) => store.clientOwners(name),
+    fold: (name, state, rows, now) => store.fold(name, state, rows, now),
+    erase: (name, tombstone) => store.erase(name, tombstone),
+    tombstone: (name) => store.tombstone(name),
+    documentNames: () => store.documentNames(),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}

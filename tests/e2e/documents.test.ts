@@ -68,8 +68,8 @@ describe('e2e: documents with encrypted files', () => {
       expect(mine.name).toBe('Discharge letter');
 
       // The relay holds ciphertext: not the text, not the title.
-      const stored = Buffer.concat([...app.relay.blobs.dumpAll(), ...storedEnvelopes(app.relay.config.dataDir).dumpAll()]);
-      expect(app.relay.blobs.dumpAll()).toHaveLength(1);
+      const stored = Buffer.concat([...(await app.relay.blobs.dumpAll()), ...storedEnvelopes(app.relay.config.dataDir).dumpAll()]);
+      expect(await app.relay.blobs.dumpAll()).toHaveLength(1);
       expect(stored.includes(Buffer.from(CANARY))).toBe(false);
       expect(stored.includes(Buffer.from('Discharge letter'))).toBe(false);
 

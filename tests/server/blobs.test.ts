@@ -183,7 +183,7 @@ describe('relay blob store', () => {
     });
     expect(result.status).toBe(413);
     expect(result.sent).toBeLessThan(total);
-    expect(relay.blobs.dumpAll().every((b) => b.length <= LIMIT)).toBe(true);
+    expect((await relay.blobs.dumpAll()).every((b) => b.length <= LIMIT)).toBe(true);
   });
 
   it('answers 404 for unknown files and malformed paths, 405 for other methods', async () => {
@@ -199,7 +199,7 @@ describe('relay blob store', () => {
   it('stores ciphertext only, and no log line names a path', async () => {
     const sealed = sealBlob(utf8(`${CANARY} stored`));
     expect((await http(relay.port, path(sealed.id), { method: 'PUT', token: await token(editor), body: sealed.ciphertext })).status).toBe(201);
-    const rows = Buffer.concat(relay.blobs.dumpAll());
+    const rows = Buffer.concat(await relay.blobs.dumpAll());
     expect(rows.includes(Buffer.from(sealed.ciphertext))).toBe(true);
     expect(rows.includes(Buffer.from(CANARY))).toBe(false);
     // Every byte of the database files on disk (main file and WAL).
@@ -221,7 +221,7 @@ describe('relay blob quota per profile', () => {
   const token = (p: Profile) => createAuthToken({ secretKey: owner.secretKey, docId: p.access.docId, expiresAt: Date.now() + 60_000, engine: nobleEngine });
   const put = async (p: Profile, sealed: { id: string; ciphertext: Uint8Array }) =>
     http(relay.port, `/blobs/${p.name}/${sealed.id}`, { method: 'PUT', token: await token(p), body: sealed.ciphertext });
-  const stored = (sealed: { ciphertext: Uint8Array }) => relay.blobs.dumpAll().some((b) => Buffer.from(b).equals(Buffer.from(sealed.ciphertext)));
+  const stored = async (sealed: { ciphertext: Uint8Array }) => (await relay.blobs.dumpAll()).some((b) => Buffer.from(b).equals(Buffer.from(sealed.ciphertext)));
   /** A sealed file whose ciphertext is `size` bytes. */
   const file = (size: number, fill: number) => sealBlob(new Uint8Array(size - sealBlob(new Uint8Array(0)).ciphertext.length).fill(fill));
 
@@ -246,7 +246,7 @@ describe('relay blob quota per profile', () => {
     const refused = await put(profile, three);
     expect(refused.status).toBe(507);
     expect(refused.body.toString()).toBe('BLOB_QUOTA_EXCEEDED');
-    expect(stored(three)).toBe(false);
+    expect(await stored(three)).toBe(false);
     expect((await http(relay.port, `/blobs/${profile.name}/${three.id}`, { token: await token(profile) })).status).toBe(404);
 
     // Without a declared length the body is read first, then refused: still nothing stored.
@@ -263,7 +263,7 @@ describe('relay blob quota per profile', () => {
       req.end(three.ciphertext);
     });
     expect(chunked).toBe(507);
-    expect(stored(three)).toBe(false);
+    expect(await stored(three)).toBe(false);
 
     // A file already stored may be uploaded again (idempotent), and a file that fits still does.
     expect((await put(profile, one)).status).toBe(200);
@@ -271,7 +271,7 @@ describe('relay blob quota per profile', () => {
     expect((await put(profile, small)).status).toBe(201);
     // The quota is per profile: another profile has its own.
     expect((await put(other, three)).status).toBe(201);
-    expect(relay.blobs.usage(profile.name)).toEqual({ files: 3, bytes: 9_500 });
+    expect(await relay.blobs.usage(profile.name)).toEqual({ files: 3, bytes: 9_500 });
   });
 
   it('refuses a file past the per-profile file count, however small', async () => {
@@ -280,7 +280,7 @@ describe('relay blob quota per profile', () => {
     const refused = await put(profile, tiny);
     expect(refused.status).toBe(507);
     expect(refused.body.toString()).toBe('BLOB_QUOTA_EXCEEDED');
-    expect(stored(tiny)).toBe(false);
-    expect(relay.blobs.usage(profile.name).files).toBe(QUOTA_FILES);
+    expect(await stored(tiny)).toBe(false);
+    expect((await relay.blobs.usage(profile.name)).files).toBe(QUOTA_FILES);
   });
 });

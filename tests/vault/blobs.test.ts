@@ -124,7 +124,7 @@ describe('uploadBlob / downloadBlob through the relay', () => {
     expect(await downloadBlob(owner, attachment)).toEqual(file);
 
     // What the relay holds: ciphertext only, neither the file's text nor its key or name.
-    const stored = Buffer.concat([...relay.blobs.dumpAll(), ...relay.store.dumpAll()]);
+    const stored = Buffer.concat([...(await relay.blobs.dumpAll()), ...relay.store.dumpAll()]);
     expect(stored.includes(Buffer.from('CANARY-BLOB-7731'))).toBe(false);
     expect(stored.includes(Buffer.from('Discharge letter.pdf'))).toBe(false);
     expect(stored.includes(Buffer.from(attachment.key))).toBe(false);

@@ -1,0 +1,50 @@
+/**
+ * Where the relay keeps encrypted document files (decision 0015): in DATA_DIR's SQLite file by
+ * default (sqlite-file-store.ts), or in any S3-compatible store with `BLOB_STORE=s3://bucket/prefix`
+ * (s3-file-store.ts). Both meet one contract (tests/server/file-store-contract.test.ts). Files
+ * are content-addressed (the id is the SHA-256 of the body), so storing one twice changes
+ * nothing; bodies are ciphertext.
+ */
+
+export interface FileQuota {
+  readonly bytes: number;
+  readonly files: number;
+}
+
+export type PutResult = 'created' | 'exists' | 'over-quota';
+
+export interface FileStore {
+  /**
+   * Stores a new file only if its document stays within `quota` with it. Puts to one document
+   * are serialized in this process, so concurrent uploads cannot both squeeze under the limit.
+   */
+  putWithinQuota(doc: string, id: string, data: Uint8Array, now: number, quota: FileQuota): Promise<PutResult>;
+  has(doc: string, id: string): Promise<boolean>;
+  /** Whether one more file of `size` bytes keeps `doc` within `quota`. */
+  fits(doc: string, size: number, quota: FileQuota): Promise<boolean>;
+  get(doc: string, id: string): Promise<Uint8Array | undefined>;
+  /** Files and bytes stored for `doc`. */
+  usage(doc: string): Promise<{ files: number; bytes: number }>;
+  /** Deletes every file of `doc` (an erasure, decision 0035). */
+  eraseDocument(doc: string): Promise<void>;
+  /** Every stored body, for canary scans in tests. */
+  dumpAll(): Promise<Uint8Array[]>;
+  /** Resolves once the store answered (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Runs `task` after every earlier task for the same key (per-document quota check and insert). */
+export class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * One contract for every FileStore (server/storage/file-store.ts), run against DATA_DIR's SQLite
+ * file and an S3-compatible server (s3rver): content addressing, per-document quotas that
+ * concurrent uploads cannot squeeze past, erasure of one document only. Then the relay with
+ * BLOB_STORE=s3://…: a member's file goes to S3 and back, and an erasure removes it there.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { generateSigningKeyPair, nobleEngine, toBase64Url, utf8 } from '../../src/lib/crypto/index.ts';
+import { createAuthToken } from '../../src/lib/protocol/index.ts';
+import { sealBlob } from '../../src/lib/vault/blobs.ts';
+import { Profile } from '../../src/lib/vault/profile.ts';
+import type { FileStore } from '../../server/storage/file-store.ts';
+import { parseS3Url, S3FileStore } from '../../server/storage/s3-file-store.ts';
+import { SqliteFileStore } from '../../server/storage/sqlite-file-store.ts';
+import { startS3, type TestS3 } from '../helpers/s3.ts';
+import { tempDir, testRelay } from '../helpers/relay.ts';
+
+let s3: TestS3;
+let prefixes = 0;
+beforeAll(async () => {
+  s3 = await startS3();
+});
+afterAll(async () => {
+  await s3?.close();
+});
+
+const body = (fill: number, size = 64) => new Uint8Array(size).fill(fill);
+const idOf = (data: Uint8Array) => toBase64Url(createHash('sha256').update(data).digest());
+const DOC = 'AAAAAAAAAAAAAAAAAAAAAA';
+const OTHER = 'BBBBBBBBBBBBBBBBBBBBBB';
+
+const BACKENDS: Array<{ name: string; open(): { store: FileStore; cleanup(): Promise<void> } }> = [
+  {
+    name: 'SQLite',
+    open() {
+      const dir = tempDir('fhv-files-');
+      const store = new SqliteFileStore(dir.path);
+      return { store, cleanup: async () => (await store.close(), dir.remove()) };
+    },
+  },
+  {
+    name: 'S3 (s3rver)',
+    open() {
+      const store = new S3FileStore(parseS3Url(`s3://${s3.bucket}/tenant-${++prefixes}`), s3.options);
+      return { store, cleanup: () => store.close() };
+    },
+  },
+];
+
+describe.each(BACKENDS)('FileStore contract: $name', (backend) => {
+  it('stores by content: a second put of the same file is "exists"; get, has and usage agree', async () => {
+    const { store, cleanup } = backend.open();
+    try {
+      await store.ping();
+      const quota = { bytes: 10_000, files: 10 };
+      const a = body(1);
+      expect(await store.has(DOC, idOf(a))).toBe(false);
+      expect(await store.get(DOC, idOf(a))).toBeUndefined();
+      expect(await store.putWithinQuota(DOC, idOf(a), a, 1, quota)).toBe('created');
+      expect(await store.putWithinQuota(DOC, idOf(a), a, 2, quota)).toBe('exists');
+      expect(await store.has(DOC, idOf(a))).toBe(true);
+      expect(await store.get(DOC, idOf(a))).toEqual(a);
+      expect(await store.get(OTHER, idOf(a))).toBeUndefined(); // per document
+      expect(await store.usage(DOC)).toEqual({ files: 1, bytes: 64 });
+      expect(await store.usage(OTHER)).toEqual({ files: 0, bytes: 0 });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps each document within its quota, also when uploads arrive together', async () => {
+    const { store, cleanup } = backend.open();
+    try {
+      const quota = { bytes: 64 * 3, files: 10 };
+      const files = Array.from({ length: 8 }, (_, i) => body(10 + i));
+      const results = await Promise.all(files.map((f, i) => store.putWithinQuota(DOC, idOf(f), f, i, quota)));
+      expect(results.filter((r) => r === 'created')).toHaveLength(3);
+      expect(results.filter((r) => r === 'over-quota')).toHaveLength(5);
+      expect(await store.usage(DOC)).toEqual({ files: 3, bytes: 192 });
+      expect(await store.fits(DOC, 1, quota)).toBe(false);
+      expect(await store.fits(OTHER, 64, quota)).toBe(true);
+      const byCount = { bytes: 1_000_000, files: 3 };
+      expect(await store.putWithinQuota(DOC, idOf(body(99)), body(99), 9, byCount)).toBe('over-quota');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("erasing a document removes its files and no other document's", async () => {
+    const { store, cleanup } = backend.open();
+    try {
+      const quota = { bytes: 10_000, files: 10 };
+      for (const f of [body(1), body(2)]) await store.putWithinQuota(DOC, idOf(f), f, 1, quota);
+      await store.putWithinQuota(OTHER, idOf(body(3)), body(3), 1, quota);
+      await store.eraseDocument(DOC);
+      expect(await store.usage(DOC)).toEqual({ files: 0, bytes: 0 });
+      expect(await store.get(DOC, idOf(body(1)))).toBeUndefined();
+      expect(await store.get(OTHER, idOf(body(3)))).toEqual(body(3));
+      expect((await store.dumpAll()).map((b) => b[0])).toEqual([3]);
+      await store.eraseDocument(DOC); // again: nothing to do
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('BLOB_STORE parsing', () => {
+  it('takes s3://bucket/prefix and refuses anything else with a message naming the setting', () => {
+    expect(parseS3Url('s3://family-files/relay/one/')).toEqual({ bucket: 'family-files', prefix: 'relay/one' });
+    expect(parseS3Url('s3://family-files')).toEqual({ bucket: 'family-files', prefix: '' });
+    for (const bad of ['http://x/y', 's3://', 's3://UPPER/x', 'family-files/x']) expect(() => parseS3Url(bad), bad).toThrow(/BLOB_STORE/);
+  });
+});
+
+describe('relay with BLOB_STORE=s3://…', () => {
+  it("keeps a member's file in S3 (ciphertext only), serves it back, and an erasure removes it there", async () => {
+    const blobStore = `s3://${s3.bucket}/relay-${++prefixes}`;
+    const relay = await testRelay({ blobStore, s3: s3.options });
+    const owner = generateSigningKeyPair();
+    const profile = await Profile.create({ signer: owner, relayUrl: relay.url });
+    const view = new S3FileStore(parseS3Url(blobStore), s3.options);
+    try {
+      await profile.flush();
+      const sealed = sealBlob(utf8('S3-CANARY discharge letter'));
+      const url = `${relay.httpUrl}/blobs/${profile.name}/${sealed.id}`;
+      const auth = async () => ({ Authorization: `Bearer ${await createAuthToken({ secretKey: owner.secretKey, docId: profile.access.docId, expiresAt: Date.now() + 60_000, engine: nobleEngine })}` });
+      const put = await fetch(url, { method: 'PUT', headers: await auth(), body: Buffer.from(sealed.ciphertext), signal: AbortSignal.timeout(10_000) });
+      expect(put.status).toBe(201);
+      const got = await fetch(url, { headers: await auth(), signal: AbortSignal.timeout(10_000) });
+      expect(new Uint8Array(await got.arrayBuffer())).toEqual(sealed.ciphertext);
+      const inS3 = await view.dumpAll();
+      expect(inS3).toEqual([sealed.ciphertext]);
+      expect(Buffer.concat(inS3).includes(Buffer.from('S3-CANARY'))).toBe(false);
+
+      await profile.eraseEverywhere();
+      await expect.poll(() => view.usage(profile.name), { timeout: 15_000 }).toEqual({ files: 0, bytes: 0 });
+    } finally {
+      await view.close();
+      await profile.close().catch(() => undefined);
+      await relay.destroy();
+    }
+  });
+});
