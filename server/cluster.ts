@@ -47,7 +47,7 @@ export function cluster(o: ClusterOptions): Cluster {
   // ioredis reconnects by itself; an outage shows in /readyz, not as an unhandled error event.
   const client = (lazyConnect = false) => new IORedis(o.redisUrl, { ...timeouts, lazyConnect }).on('error', () => undefined);
   const probe = client(true);
-  const redis = new Redis({ createClient: () => client() });
+  const redis = quietPublishes(new Redis({ createClient: () => client() }), o.config);
   return {
     extensions: [remoteIndexExtension(o), redis],
     async ping() {
@@ -89,4 +89,17 @@ function remoteIndexExtension(o: ClusterOptions): Extension {
       ingest((document.getMap(ENVELOPE_MAP) as unknown as { _map: Map<string, unknown> })._map.keys());
     },
   };
+}
+
+/**
+ * The extension logs a failed publish (Redis down) with `console.error`, naming the document.
+ * Relay log lines carry codes only (server/log.ts): log it as an event instead. Nothing is lost
+ * by the failure itself: the next change publishes the whole state vector again, and clients
+ * that reconnect sync from storage.
+ */
+function quietPublishes(redis: Redis, config: RelayConfig): Redis {
+  const target = redis as unknown as { flushPublish(name: string): Promise<void> };
+  const flush = target.flushPublish.bind(redis);
+  target.flushPublish = (name) => flush(name).catch(() => config.logger('warn', 'redis_publish_failed'));
+  return redis;
 }

@@ -56,8 +56,10 @@ export class PostgresRelayStore implements RelayStore {
       statement_timeout: timeoutMs,
       options: '-c synchronous_commit=on',
     });
-    // An idle pooled connection that breaks (a database restart) must not crash the relay.
+    // A pooled connection that breaks (a database restart) must not crash the relay: idle ones
+    // report on the pool, checked-out ones on themselves (their next query fails and is refused).
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     try {
       const client = await pool.connect();
       try {
