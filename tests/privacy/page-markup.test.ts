@@ -44,13 +44,6 @@ function typedControls(source: string): string[] {
     .filter((tag) => !/type="(checkbox|file|radio|hidden)"/.test(tag) && !/\sreadonly[\s=>]/.test(tag) && !/\sdisabled\s/.test(tag) && !/\sdisabled\s*\/?>/.test(tag));
 }
 
-/**
- * The join page is being restructured by another change of the same issue (invites); its fields
- * get `autocomplete="off"` there. Listed exactly, so the test fails once they are fixed and this
- * list must be emptied.
- */
-const PENDING = ['src/routes/join/[token]/+page.svelte: j-name', 'src/routes/join/[token]/+page.svelte: j-rel', 'src/routes/join/[token]/+page.svelte: j-you'];
-
 describe('autocomplete', () => {
   it('every field a person types into says autocomplete="off" (or the form field spec, which defaults to off)', () => {
     const missing = FILES.flatMap((f) =>
@@ -58,7 +51,7 @@ describe('autocomplete', () => {
         .filter((tag) => !/autocomplete="off"/.test(tag) && !/autocomplete=\{\(field\.autocomplete \?\? 'off'\)/.test(tag))
         .map((tag) => `${rel(f)}: ${/id="([^"]+)"/.exec(tag)?.[1] ?? tag.slice(0, 40)}`),
     );
-    expect(missing).toEqual(PENDING);
+    expect(missing).toEqual([]);
   });
 
   it('no form field spec asks for a value the browser would remember', async () => {
