@@ -49,7 +49,7 @@ const CONTROLS = {
 } as const;
 
 /** Where Chromium records the addresses it navigated to, before any script of the page runs. */
-const NAVIGATION_RECORDS = /^Default\/(History|History-journal|Sessions\/(Session|Tabs)_\d+|Top Sites|Top Sites-journal|Visited Links|Network Action Predictor|Network Action Predictor-journal|Shortcuts|Shortcuts-journal)$|^segmentation_platform\/ukm_db$/;
+const NAVIGATION_RECORDS = /^Default\/(History|History-journal|Sessions\/(Session|Tabs)_\d+|Top Sites|Top Sites-journal|Visited Links|Network Action Predictor|Network Action Predictor-journal|Shortcuts|Shortcuts-journal|Favicons|Favicons-journal)$|^segmentation_platform\/ukm_db$/;
 
 describe('e2e: nothing of the family outside the encrypted store (profile directory scan)', () => {
   let app: App;
