@@ -153,6 +153,9 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
       await addressForgets(viewer, secrets.shl, `${app.url}/shl`);
       await viewer.getByRole('article').first().waitFor({ timeout: WAIT });
       for (const c of Object.values(CANARIES)) expect(await viewer.title()).not.toContain(c);
+      // A reload of the neutral address shows the empty viewer: the link is no longer in this tab.
+      await viewer.reload();
+      await seesText(viewer, 'Open a SMART Health Link');
       await viewer.close();
 
       // An invite from another family, opened and accepted here.
@@ -162,8 +165,14 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
       links.invite = await createInvite(helper.page, app, helperDoc, 'editor');
       secrets.invite = links.invite.split('#/join/')[1]!;
       await page.goto(links.invite);
-      await page.getByLabel('Whose record is it?').fill(CANARIES.joined);
       await addressForgets(page, secrets.invite, `${app.url}/#/`);
+      // A reload before joining shows the family (the secret is gone from the tab); the link,
+      // opened again from where it came, still works.
+      await page.reload();
+      await page.getByRole('heading', { level: 1, name: `${CANARIES.person}'s family` }).waitFor({ timeout: WAIT });
+      await page.goto(links.invite);
+      await addressForgets(page, secrets.invite, `${app.url}/#/`);
+      await page.getByLabel('Whose record is it?').fill(CANARIES.joined);
       await page.getByLabel('Relationship to you').fill('uncle');
       await page.getByRole('button', { name: 'Join' }).click();
       // The profile shows its own name (the one typed here is kept, sealed, in this person's vault).
