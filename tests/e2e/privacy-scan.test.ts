@@ -12,6 +12,8 @@
  * an IndexedDB entry that only a Snappy-decompressed table block shows; a value Blink itself
  * compresses), and the scan must find each of them the hard way.
  *
+ * A clinician's guest session is run on a second browser profile, closed and scanned the same way.
+ *
  * Secrets in links: they must leave the address bar and the entry's state as soon as they are
  * read. Chromium writes the address as first opened into History and the session files before any
  * script runs; no page can remove those rows. So the test pins where the secrets may still be
@@ -37,6 +39,7 @@ const CANARIES = {
   joined: 'Marisol Yancanary',
   allergy: 'Canarazole 4471',
   note: 'CANARY-NOTE Vexcanazine 9913',
+  guest: 'Dr Quillon Canarysmith',
 } as const;
 
 /** Planted by the test in plain storage: the scan must find each, or it is blind. */
@@ -55,7 +58,9 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
   let app: App;
   let browser: Browser;
   let profileDir: string;
+  let guestDir: string;
   let scanned: BrowserContext | undefined;
+  let guest: BrowserContext | undefined;
   const others: TestPage[] = [];
   const secrets: Record<string, string> = {};
   const links: Record<string, string> = {};
@@ -64,14 +69,17 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
     app = await startApp();
     browser = await launchBrowser();
     profileDir = mkdtempSync(join(tmpdir(), 'fhv-privacy-profile-'));
+    guestDir = mkdtempSync(join(tmpdir(), 'fhv-privacy-guest-'));
   }, SLOW);
 
   afterAll(async () => {
     for (const p of others) await p.close().catch(() => undefined);
     await scanned?.close().catch(() => undefined);
+    await guest?.close().catch(() => undefined);
     await browser?.close();
     await app?.stop();
     rmSync(profileDir, { recursive: true, force: true });
+    rmSync(guestDir, { recursive: true, force: true });
   }, SLOW);
 
   const other = async (name: string, url = `${app.url}/`) => {
@@ -89,14 +97,7 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
   it(
     'a full session on one browser profile: device link, family member, records, note, every screen, a download, a health link, an invite',
     async () => {
-      scanned = await chromium.launchPersistentContext(profileDir, {
-        executablePath: CHROMIUM_PATH,
-        headless: true,
-        args: CHROMIUM_ARGS,
-        viewport: { width: 1280, height: 800 },
-        serviceWorkers: 'allow',
-        acceptDownloads: true,
-      });
+      scanned = await launchProfile(profileDir);
       const page = scanned.pages()[0] ?? (await scanned.newPage());
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
@@ -183,6 +184,27 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
       await screenshot(page, 'privacy-scan-family');
       await screenshot(page, 'privacy-scan-joined');
 
+      // A clinician's live session, opened on a browser of its own as a memory-only guest.
+      await goto(page, app, `/p/${doc}/share`);
+      await page.getByLabel('Length').selectOption('15');
+      await page.getByRole('button', { name: 'Start session' }).click();
+      links.session = await page.getByTestId('invite-link').inputValue({ timeout: WAIT });
+      secrets.session = links.session.split('#/join/')[1]!;
+      guest = await launchProfile(guestDir);
+      const dr = guest.pages()[0] ?? (await guest.newPage());
+      await dr.goto(links.session);
+      await addressForgets(dr, secrets.session, `${app.url}/#/`);
+      await dr.getByLabel('Your name (shown to the family)').fill(CANARIES.guest);
+      await dr.getByRole('button', { name: 'Join' }).click();
+      await dr.getByRole('heading', { level: 1, name: CANARIES.patient }).waitFor({ timeout: WAIT });
+      for (const c of Object.values(CANARIES)) expect(await dr.title()).not.toContain(c);
+      await dr.getByRole('link', { name: /^Allergies/ }).click();
+      await seesText(dr, CANARIES.allergy);
+      await seesText(page, CANARIES.guest); // the family sees who is here
+      await dr.evaluate((c) => localStorage.setItem('privacy-scan-control', c), CONTROLS.local);
+      await guest.close();
+      guest = undefined;
+
       // The controls, in plain storage of the same origin.
       await page.evaluate(async (c) => {
         localStorage.setItem('privacy-scan-control', c.local);
@@ -242,7 +264,22 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
   );
 
   it(
-    'the invite and device-link secrets the browser kept are spent: opened again, they are refused',
+    "a clinician's memory-only guest browser keeps nothing of the session: no name, no record, no note",
+    () => {
+      const result = scanProfile(guestDir, { ...CANARIES, local: CONTROLS.local, ...prefixed(secrets) });
+      const of = (name: string): Hit[] => result.hits.filter((h) => h.canary === name);
+      expect(result.files).toBeGreaterThan(20);
+      expect(of('local').length).toBeGreaterThan(0); // not blind: the control planted in the guest's Local Storage
+      const leaks = Object.keys(CANARIES).flatMap((c) => of(c).map((h) => `${c} in ${h.file} (${h.via}, ${h.encoding})`));
+      expect(leaks).toEqual([]);
+      const misplaced = of('secret-session').filter((h) => !NAVIGATION_RECORDS.test(h.file)).map((h) => `session in ${h.file} (${h.via})`);
+      expect(misplaced).toEqual([]);
+    },
+    SLOW,
+  );
+
+  it(
+    'the invite, device-link and session secrets the browsers kept are spent: opened again, they are refused',
     async () => {
       const reuse = await other('reuse-device-link', links.device!);
       await reuse.page.getByLabel('Your name').fill('Someone');
@@ -256,10 +293,27 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
       await stranger.page.getByLabel('Relationship to you').fill('none');
       await stranger.page.getByRole('button', { name: 'Join' }).click();
       await seesText(stranger.page, 'it was used, it expired, or it never existed');
+
+      const late = await other('reuse-session', links.session!);
+      await late.page.getByLabel('Your name (shown to the family)').fill('Someone');
+      await late.page.getByRole('button', { name: 'Join' }).click();
+      await seesText(late.page, 'it was used, it expired, or it never existed');
       expect(await stranger.page.getByRole('heading', { level: 1, name: 'Helper Relative' }).count()).toBe(0);
     },
     SLOW,
   );
 });
+
+/** Chromium with a profile directory of its own (what a person's browser keeps on disk). */
+function launchProfile(dir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 800 },
+    serviceWorkers: 'allow',
+    acceptDownloads: true,
+  });
+}
 
 const prefixed = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`secret-${k}`, v]));
