@@ -258,6 +258,9 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
       // Secrets: only in the browser's own navigation records (written before any script runs).
       const misplaced = Object.keys(secrets).flatMap((s) => of(`secret-${s}`).filter((h) => !NAVIGATION_RECORDS.test(h.file)).map((h) => `${s} in ${h.file} (${h.via})`));
       expect(misplaced).toEqual([]);
+      // The session link was only shown here (read-only field, QR), never opened: not even the
+      // browser's records hold it (a read-only field's value is saved form state unless autocomplete is off).
+      expect(of('secret-session').map((h) => `${h.file} (${h.via}, ${h.encoding})`)).toEqual([]);
       console.log(`privacy scan: ${result.files} files, ${(result.bytes / 1e6).toFixed(1)} MB; secrets kept by the browser's navigation records: ${[...new Set(Object.keys(secrets).flatMap((s) => of(`secret-${s}`).map((h) => `${s}@${h.file}`)))].join(', ') || 'none'}`);
     },
     SLOW,
