@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanProfile, type Hit } from '../helpers/profile-scan.ts';
+import { axeViolations } from './axe.ts';
 import { addFamilyMember, addRecord, allergy, createInvite, goto, onboard, seesText, WAIT } from './flows.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 
@@ -82,8 +83,8 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
     rmSync(guestDir, { recursive: true, force: true });
   }, SLOW);
 
-  const other = async (name: string, url = `${app.url}/`) => {
-    const p = await newPage(browser, url, { name });
+  const other = async (name: string, url = `${app.url}/`, viewport: 'desktop' | 'phone' = 'desktop') => {
+    const p = await newPage(browser, url, { name, viewport });
     others.push(p);
     return p;
   };
@@ -112,6 +113,8 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
       await page.goto(links.device);
       await page.getByLabel('Your name').fill(CANARIES.person);
       await addressForgets(page, secrets.device, `${app.url}/#/`);
+      expect(await axeViolations(page, 'device link, address forgotten')).toEqual([]);
+      await screenshot(page, 'privacy-link-page-desktop');
       await page.getByLabel('Name of this device').fill(CANARIES.device);
       await page.getByRole('button', { name: 'Add this device' }).click();
       await page.getByRole('heading', { level: 1, name: `${CANARIES.person}'s family` }).waitFor({ timeout: WAIT });
@@ -284,14 +287,18 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
   it(
     'the invite, device-link and session secrets the browsers kept are spent: opened again, they are refused',
     async () => {
-      const reuse = await other('reuse-device-link', links.device!);
+      const reuse = await other('reuse-device-link', links.device!, 'phone');
+      await addressForgets(reuse.page, secrets.device!, `${app.url}/#/`);
       await reuse.page.getByLabel('Your name').fill('Someone');
       await reuse.page.getByRole('button', { name: 'Add this device' }).click();
       await seesText(reuse.page, 'already used');
+      await screenshot(reuse.page, 'privacy-link-reused-phone');
 
       const stranger = await other('reuse-invite');
       await onboard(stranger.page, 'Stranger');
       await stranger.page.goto(links.invite!);
+      await addressForgets(stranger.page, secrets.invite!, `${app.url}/#/`);
+      expect(await axeViolations(stranger.page, 'join, address forgotten')).toEqual([]);
       await stranger.page.getByLabel('Whose record is it?').fill('Someone');
       await stranger.page.getByLabel('Relationship to you').fill('none');
       await stranger.page.getByRole('button', { name: 'Join' }).click();
