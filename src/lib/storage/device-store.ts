@@ -1,6 +1,8 @@
 /**
  * Where a device keeps its own (wrapped) keys: the browser uses IndexedDB, which stores the
- * non-extractable wrapping CryptoKey by structured clone; tests use memory.
+ * non-extractable wrapping CryptoKey by structured clone; tests use memory. In IndexedDB the
+ * person's name and the device label are sealed too (vault/device-names.ts, docs/decisions/0042):
+ * what `indexeddbDeviceRecords` writes is the at-rest record, never a `StoredDevice` as is.
  */
 export interface StoredDevice {
   /** AES-GCM wrapping key (non-extractable in browsers). */
@@ -20,14 +22,22 @@ export interface StoredDevice {
   readonly createdAt: number;
 }
 
-export interface DeviceStore {
-  load(): Promise<StoredDevice | undefined>;
-  save(device: StoredDevice): Promise<void>;
+/** One record kept for this device; `T` is what the caller stores (the vault seals the names first). */
+export interface RecordStore<T> {
+  load(): Promise<T | undefined>;
+  save(record: T): Promise<void>;
   clear(): Promise<void>;
 }
 
+export type DeviceStore = RecordStore<StoredDevice>;
+
 export function memoryDeviceStore(): DeviceStore {
-  let held: StoredDevice | undefined;
+  return memoryRecordStore<StoredDevice>();
+}
+
+/** A record held in memory (tests; a guest keeps nothing anyway). */
+export function memoryRecordStore<T>(): RecordStore<T> {
+  let held: T | undefined;
   return {
     load: async () => held,
     save: async (d) => {
@@ -56,7 +66,8 @@ async function openDb(): Promise<IDBDatabase> {
   return request(open);
 }
 
-export function indexeddbDeviceStore(): DeviceStore {
+/** The IndexedDB record of this device, stored by structured clone (CryptoKeys stay non-extractable). */
+export function indexeddbDeviceRecords<T>(): RecordStore<T> {
   const withStore = async <T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
     const db = await openDb();
     try {
@@ -66,7 +77,7 @@ export function indexeddbDeviceStore(): DeviceStore {
     }
   };
   return {
-    load: () => withStore('readonly', (s) => s.get(KEY) as IDBRequest<StoredDevice | undefined>),
+    load: () => withStore('readonly', (s) => s.get(KEY) as IDBRequest<T | undefined>),
     save: async (d) => void (await withStore('readwrite', (s) => s.put(d, KEY))),
     clear: async () => void (await withStore('readwrite', (s) => s.delete(KEY))),
   };

@@ -3,5 +3,5 @@
  * dynamic import): the device store, to tell a device with nobody set up (onboarding) from one
  * with a person, and the error text. Nothing here pulls in Yjs, the provider or the schemas.
  */
-export { indexeddbDeviceStore } from '../storage/device-store.ts';
+export { indexeddbDeviceStore } from './device-names.ts';
 export { describeError } from './errors.ts';

@@ -10,13 +10,13 @@ import { VaultError } from './errors.ts';
 
 export { VaultSession, type SessionEnv } from './session.ts';
 export type { VaultEntry } from './person-vault.ts';
-export { indexeddbDeviceStore } from '../storage/device-store.ts';
+export { indexeddbDeviceStore } from './device-names.ts';
 export { indexeddbPersistence, eraseIndexeddbCopies } from '../storage/indexeddb.ts';
 export type { DeviceView } from './people.ts';
 export { describeError } from './errors.ts';
 export { backupFileName } from './backup-session.ts';
 export type { BackupPhase } from './backup.ts';
-import { indexeddbDeviceStore } from '../storage/device-store.ts';
+import { indexeddbDeviceStore } from './device-names.ts';
 import { indexeddbPersistence, eraseIndexeddbCopies } from '../storage/indexeddb.ts';
 
 /** The browser's session environment: IndexedDB for keys and ciphertext, the relay on this origin's host. */

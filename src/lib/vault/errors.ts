@@ -40,6 +40,9 @@ export const VaultErrors = {
   RELAY_UNREACHABLE: 240,
   /** This device or profile has no relay URL at all, and the action needs one. */
   RELAY_NOT_CONFIGURED: 241,
+  // Privacy outside the encrypted store (242-245, docs/decisions/0042).
+  /** This device's sealed name and label do not open (another key, a flipped byte, another format). */
+  DEVICE_NAMES_UNREADABLE: 242,
   // Document files (250-259).
   BLOB_TAMPERED: 250,
   BLOB_NOT_FOUND: 251,
