@@ -13,56 +13,12 @@ import { cpus, loadavg } from 'node:os';
 import { WebSocket } from 'ws';
 import { environment, fmtMs, now, percentile, QUICK, round, sleep, within, writeResult, type BenchResult } from './lib/common.ts';
 import { encryptedPair, plainPair } from './lib/sides.ts';
+import { drive, SPACING_MS, stats, WARMUP } from './lib/latency.ts';
 import { startBenchServer, type Placement } from './lib/server-process.ts';
 import { engineOf } from '../src/lib/vault/engine.ts';
 import { createNodeCryptoEngine } from '../src/lib/crypto/ed25519-node.ts';
 import { defaultEd25519Engine, generateSigningKeyPair, signDetached, verifyDetached } from '../src/lib/crypto/index.ts';
 import { ENVELOPE_MAP } from '../src/lib/protocol/index.ts';
-
-const SPACING_MS = 25;
-const WARMUP = 20;
-
-interface Stats {
-  readonly n: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly mean: number;
-}
-
-const stats = (xs: number[]): Stats => ({
-  n: xs.length,
-  p50: round(percentile(xs, 50), 3),
-  p90: round(percentile(xs, 90), 3),
-  p99: round(percentile(xs, 99), 3),
-  max: round(Math.max(...xs), 3),
-  mean: round(xs.reduce((a, b) => a + b, 0) / xs.length, 3),
-});
-
-/**
- * Drives `count` edits: `edit(i)` makes edit i on the writer; the caller reports arrivals with
- * `arrived(k)` = how many edits the reader now sees. Returns per-edit latencies in ms.
- */
-async function drive(count: number, edit: (i: number) => void, hook: (arrived: (seen: number) => void) => void): Promise<number[]> {
-  const sent: number[] = [];
-  const lat: number[] = new Array(count);
-  let seenSoFar = 0;
-  let resolveAll!: () => void;
-  const all = new Promise<void>((r) => (resolveAll = r));
-  hook((seen) => {
-    const t = now();
-    for (; seenSoFar < seen && seenSoFar < count; seenSoFar++) lat[seenSoFar] = t - sent[seenSoFar]!;
-    if (seenSoFar >= count) resolveAll();
-  });
-  for (let i = 0; i < count; i++) {
-    sent[i] = now();
-    edit(i);
-    await sleep(SPACING_MS);
-  }
-  await within(all, 30_000, 'all edits reach the reader');
-  return lat.slice(WARMUP);
-}
 
 /** Latencies, and the size of the record the last edit made (for the signature floor). */
 async function encryptedSide(count: number, server: Placement): Promise<{ latencies: number[]; recordBytes: number }> {

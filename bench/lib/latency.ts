@@ -1,0 +1,52 @@
+/**
+ * Edit -> peer latency, shared by S2 (single edits) and S4 (across relay instances): one small
+ * edit every SPACING_MS so no batch window delays a seal; latency from the writer's edit call to
+ * the reader seeing it (observed, not polled); the first WARMUP edits are dropped.
+ */
+import { now, percentile, round, sleep, within } from './common.ts';
+
+export const SPACING_MS = 25;
+export const WARMUP = 20;
+
+export interface Stats {
+  readonly n: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+export const stats = (xs: number[]): Stats => ({
+  n: xs.length,
+  p50: round(percentile(xs, 50), 3),
+  p90: round(percentile(xs, 90), 3),
+  p99: round(percentile(xs, 99), 3),
+  max: round(Math.max(...xs), 3),
+  mean: round(xs.reduce((a, b) => a + b, 0) / xs.length, 3),
+});
+
+/**
+ * Drives `count` edits: `edit(i)` makes edit i on the writer; the caller reports arrivals with
+ * `arrived(k)` = how many edits the reader now sees. Returns per-edit latencies in ms.
+ */
+export async function drive(count: number, edit: (i: number) => void, hook: (arrived: (seen: number) => void) => void): Promise<number[]> {
+  const sent: number[] = [];
+  const lat: number[] = new Array(count);
+  let seenSoFar = 0;
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  hook((seen) => {
+    const t = now();
+    for (; seenSoFar < seen && seenSoFar < count; seenSoFar++) lat[seenSoFar] = t - sent[seenSoFar]!;
+    if (seenSoFar >= count) resolveAll();
+  });
+  for (let i = 0; i < count; i++) {
+    sent[i] = now();
+    edit(i);
+    await sleep(SPACING_MS);
+  }
+  await within(all, 30_000, 'all edits reach the reader');
+  return lat.slice(WARMUP);
+}
+
