@@ -27,7 +27,7 @@ async function setup(o: { chunkChars?: number } = {}) {
   const profile = await Profile.create({ signer: generateSigningKeyPair(), box: generateBoxKeyPair(), now });
   cleanups.push(() => profile.close());
   // 'keep': no relay in these tests, so DocumentReferences stay kept (the app uses 'upload').
-  const flow = new FhirImportFlow(profile, { now, files: 'keep', ...o });
+  const flow = new FhirImportFlow(profile, { now, ...o });
   return { profile, flow };
 }
 
