@@ -28,7 +28,7 @@ export interface ImportFile {
   readonly bytes: Uint8Array;
 }
 
-/** What the flow passes on to the facade (tests make chunks small; the CLI-like 'keep' needs no relay). */
+/** What the flow passes on to the facade (tests make chunks small). Documents go to the blob store when the profile has a relay. */
 export type FlowOptions = Pick<ImportOptions, 'now' | 'chunkChars'>;
 
 export class FhirImportFlow {
