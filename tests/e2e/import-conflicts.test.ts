@@ -83,7 +83,7 @@ describe('e2e: resolving import conflicts in Chromium', () => {
       const items = list.getByTestId('import-conflict-item');
       expect(await items.count()).toBe(2);
       const texts = (await items.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
-      expect(texts.some((t) => t.includes('Yours Hypertension') && t.includes('In the file Essential hypertension') && t.includes('code, note, onsetDateTime'))).toBe(true);
+      expect(texts.some((t) => t.includes('Yours Hypertension') && t.includes('In the file Essential hypertension') && t.includes('Differs in Condition, Notes, Started'))).toBe(true);
       expect(texts.some((t) => t.includes('Yours Asthma') && t.includes('In the file Mild asthma'))).toBe(true);
       await screenshot(page, 'import-conflicts');
       expect(await axeViolations(page, 'import conflicts')).toEqual([]);

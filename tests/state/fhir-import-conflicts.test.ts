@@ -33,7 +33,7 @@ describe('import conflicts in the app', () => {
     const list = (s: Parameters<typeof p.records.list>[0]) => p.records.list(s);
     const [row, ...rest] = allConflicts(list);
     expect(rest).toEqual([]);
-    expect(row).toMatchObject({ section: 'conditions', sectionTitle: 'Conditions', mine: 'Hypertension', imported: 'Essential hypertension', changed: ['code', 'note', 'onsetDateTime'] });
+    expect(row).toMatchObject({ section: 'conditions', sectionTitle: 'Conditions', mine: 'Hypertension', imported: 'Essential hypertension', changed: ['Condition', 'Notes', 'Started'] });
     expect(resolveConflict(p, row!, 'mine')).toBeUndefined();
     expect(allConflicts(list)).toEqual([]);
     expect(p.records.list('conditions')[0]!.code.text).toBe('Hypertension');

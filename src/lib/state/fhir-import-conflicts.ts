@@ -9,7 +9,8 @@ import { describeError } from '../vault/errors.ts';
 import { resolveImportConflict, type ConflictChoice } from '../vault/fhir-import-conflicts.ts';
 import type { SectionName } from '../vault/health.ts';
 import type { Profile } from '../vault/profile.ts';
-import { SECTION_FORMS } from './forms/index.ts';
+import { fieldForPath, SECTION_FORMS } from './forms/index.ts';
+import type { SectionForm } from './forms/types.ts';
 
 export type { ConflictChoice };
 
@@ -23,16 +24,16 @@ export interface ConflictView {
   /** The record as this device holds it, and as the file now says (each its section's summary). */
   readonly mine: string;
   readonly imported: string;
-  /** What differs, by field name (top-level FHIR elements; bookkeeping left out). */
+  /** What differs, by the form's field labels ("Started"), else the element's name; bookkeeping left out. */
   readonly changed: readonly string[];
 }
 
 type Rec = Record<string, unknown>;
 const BOOKKEEPING = new Set(['id', 'schemaVersion', 'imported', 'meta']);
 
-function changedFields(a: Rec, b: Rec): string[] {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].filter((k) => !BOOKKEEPING.has(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+function changedFields(form: SectionForm, a: Rec, b: Rec): string[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !BOOKKEEPING.has(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  return [...new Set(keys.map((k) => fieldForPath(form, [k])?.label ?? k))].sort();
 }
 
 /** The conflicts among `records` of `section` (what `profile.list(section)` returns). */
@@ -50,7 +51,7 @@ export function conflictsIn(section: SectionName, records: readonly unknown[]): 
       digest: conflict.digest,
       mine: form.summary(r).title,
       imported: form.summary(conflict.record).title,
-      changed: changedFields(r, conflict.record),
+      changed: changedFields(form, r, conflict.record),
     });
   }
   return out;
