@@ -3,7 +3,8 @@
  * 0037): a family imports a portal file, edits two of its conditions on the device, then imports
  * the portal's corrected file. The import page lists both conflicts with "Keep mine" and "Take
  * the file's version"; each choice applies at once, and the records read as chosen.
- * Screenshots: import-conflicts (desktop), import-conflicts-phone.
+ * Screenshots: import-conflicts (desktop), import-conflicts-phone, import-conflicts-resolved, and
+ * the new sections with imported records: care-team-organization, advance-directives, test-reports.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,13 @@ describe('e2e: resolving import conflicts in Chromium', () => {
   }, SLOW);
 
   async function importFile(page: Page, doc: string, path: string): Promise<void> {
-    await goto(page, app, `/p/${doc}/import`);
+    // From the overview's link, as a person would (the overview is one click away everywhere).
+    await goto(page, app, `/p/${doc}`);
+    await page.getByRole('link', { name: 'Import health records (FHIR)' }).click();
+    await page.getByRole('heading', { name: 'Import health records (FHIR)' }).waitFor({ timeout: WAIT });
+    // Still on the last report (the same page): start over as a person would.
+    const again = page.getByRole('button', { name: 'Import another file' });
+    if (await again.isVisible()) await again.click();
     await page.getByLabel('FHIR file (.json)').setInputFiles(path);
     await page.getByTestId('import-plan').waitFor({ timeout: WAIT });
     await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -109,6 +116,35 @@ describe('e2e: resolving import conflicts in Chromium', () => {
       expect(await page.getByTestId('import-unchanged').textContent()).toBe('2');
       expect(await page.getByTestId('import-conflicts').textContent()).toBe('0');
       expect(await page.getByTestId('import-conflict-list').count()).toBe(0);
+
+      // Decision 0037's sections as a family sees them: a practice in the care team, an advance
+      // directive, and a test report that links its results.
+      const lab = { resourceType: 'Observation', id: 'k', status: 'final', category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }], code: { text: 'Potassium' }, valueQuantity: { value: 4.1, unit: 'mmol/L' } };
+      await importFile(
+        page,
+        doc,
+        file(
+          'clinic',
+          portal(
+            { resourceType: 'Organization', id: 'o1', name: 'Riverside Family Practice', telecom: [{ system: 'phone', value: '555-0100', use: 'work' }] },
+            { resourceType: 'Consent', id: 'ad1', status: 'active', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'adr' }] }, category: [{ text: 'Living will' }], dateTime: '2021-03-04' },
+            lab,
+            { resourceType: 'DiagnosticReport', id: 'r1', status: 'final', code: { text: 'Basic metabolic panel' }, effectiveDateTime: '2025-02-01', result: [{ reference: 'Observation/k' }] },
+          ),
+        ),
+      );
+      const rows = (await page.getByTestId('import-sections').locator('li').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim()).sort();
+      expect(rows).toEqual(['Advance directives 1', 'Care team 1', 'Lab results 1', 'Test reports 1']);
+      for (const [slug, seen, shot] of [
+        ['care-team', 'Riverside Family Practice', 'care-team-organization'],
+        ['advance-directives', 'Living will', 'advance-directives'],
+        ['reports', '1 result', 'test-reports'],
+      ] as const) {
+        await goto(page, app, `/p/${doc}/s/${slug}`);
+        await seesText(page, seen);
+        await screenshot(page, shot);
+        expect(await axeViolations(page, slug)).toEqual([]);
+      }
       expect(errors).toEqual([]);
     },
     SLOW,
