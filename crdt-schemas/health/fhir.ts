@@ -7,6 +7,10 @@
 import type {
   AllergyIntolerance,
   Condition,
+  Consent,
+  DiagnosticReport,
+  Location,
+  Organization,
   Device,
   DocumentReference,
   Encounter,
@@ -19,7 +23,9 @@ import type {
   Procedure,
 } from '@medplum/fhirtypes';
 import type { AllergyIntoleranceRecord } from './allergy.ts';
-import type { PractitionerRecord } from './care-team.ts';
+import type { AdvanceDirectiveRecord } from './advance-directive.ts';
+import type { LocationRecord, OrganizationRecord, PractitionerRecord } from './care-team.ts';
+import type { DiagnosticReportRecord } from './diagnostic-report.ts';
 import type { ConditionRecord } from './condition.ts';
 import type { DeviceRecord } from './device.ts';
 import type { DocumentReferenceRecord } from './document.ts';
@@ -49,6 +55,10 @@ export interface FhirConformance {
   encounter: Conforms<EncounterRecord, Encounter>;
   practitioner: Conforms<PractitionerRecord, Practitioner>;
   document: Conforms<DocumentReferenceRecord, DocumentReference>;
+  organization: Conforms<OrganizationRecord, Organization>;
+  location: Conforms<LocationRecord, Location>;
+  advanceDirective: Conforms<AdvanceDirectiveRecord, Consent, 'patient'>;
+  diagnosticReport: Conforms<DiagnosticReportRecord, DiagnosticReport, 'subject'>;
 }
 
 /** Fails to compile unless every entry above is `true`. */
@@ -66,4 +76,8 @@ export const FHIR_CONFORMANCE = {
   encounter: true,
   practitioner: true,
   document: true,
+  organization: true,
+  location: true,
+  advanceDirective: true,
+  diagnosticReport: true,
 } as const satisfies FhirConformance;

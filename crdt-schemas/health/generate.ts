@@ -10,6 +10,7 @@ import { ALLERGY_CLINICAL } from './allergy.ts';
 import { CONDITION_CLINICAL } from './condition.ts';
 import { OBSERVATION_CATEGORY } from './lab.ts';
 import { ENCOUNTER_CLASS } from './encounter.ts';
+import { CONSENT_SCOPE, PATIENT_HELD_POLICY } from './advance-directive.ts';
 
 export type Next = () => number;
 
@@ -187,6 +188,19 @@ const GENERATORS: Generators = {
       note: annotations(r),
     });
   },
+  'diagnostic-reports': (r) =>
+    clean({
+      ...base(r),
+      resourceType: 'DiagnosticReport' as const,
+      status: r.pick(['final', 'preliminary', 'amended', 'entered-in-error'] as const),
+      category: r.maybe(() => [{ text: 'Laboratory', coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB' }] }]),
+      code: concept(r, LABS, LOINC),
+      effectiveDateTime: r.maybe(r.dateTime),
+      issued: r.maybe(r.instant),
+      // Links to records that may or may not be in the profile (an export keeps the name of a missing one).
+      result: r.maybe(() => r.list(1, 4, () => clean({ reference: r.maybe(() => `lab-results/${r.id()}`), display: r.words(1, 3) }))),
+      conclusion: r.maybe(() => r.words(2, 12)),
+    }),
   procedures: (r) =>
     clean({
       ...base(r),
@@ -246,8 +260,25 @@ const GENERATORS: Generators = {
       reasonCode: r.maybe(() => [concept(r, CONDITIONS, SNOMED)]),
       serviceProvider: r.maybe(() => ({ display: r.words(1, 4) })),
     }),
-  'care-team': (r) =>
-    clean({
+  'care-team': (r) => {
+    const kind = r.pick(['Practitioner', 'Practitioner', 'Organization', 'Location'] as const);
+    const workTelecom = () => r.maybe(() => r.list(1, 2, () => clean({ system: r.pick(['phone', 'email'] as const), value: `${r.word()}-${r.int(100, 999999)}`, use: r.maybe(() => 'work' as const) })));
+    if (kind === 'Organization') {
+      return clean({ ...base(r), resourceType: 'Organization' as const, active: r.maybe(() => r.bool()), name: r.words(2, 4), type: r.maybe(() => [freeConcept(r)]), telecom: workTelecom(), address: r.maybe(() => [address(r)]) });
+    }
+    if (kind === 'Location') {
+      return clean({
+        ...base(r),
+        resourceType: 'Location' as const,
+        status: r.maybe(() => r.pick(['active', 'inactive'] as const)),
+        name: r.words(2, 4),
+        type: r.maybe(() => [freeConcept(r)]),
+        telecom: workTelecom(),
+        address: r.maybe(() => address(r)),
+        managingOrganization: r.maybe(() => ({ display: r.words(2, 3) })),
+      });
+    }
+    return clean({
       ...base(r),
       resourceType: 'Practitioner' as const,
       active: r.maybe(() => r.bool()),
@@ -255,6 +286,18 @@ const GENERATORS: Generators = {
       telecom: telecom(r),
       address: r.maybe(() => [address(r)]),
       qualification: r.maybe(() => [{ code: concept(r, SPECIALTIES, SNOMED) }]),
+    });
+  },
+  'advance-directives': (r) =>
+    clean({
+      ...base(r),
+      resourceType: 'Consent' as const,
+      status: r.pick(['active', 'active', 'inactive', 'draft'] as const),
+      scope: { coding: [{ system: CONSENT_SCOPE, code: 'adr' as const }] },
+      category: [r.pick([{ text: 'Living will', coding: [{ system: LOINC, code: '75320-2' }] }, { text: 'Do not resuscitate' }, freeConcept(r)])],
+      dateTime: r.maybe(r.dateTime),
+      policyRule: { ...PATIENT_HELD_POLICY },
+      provision: r.maybe(() => clean({ type: r.maybe(() => r.pick(['deny', 'permit'] as const)), period: r.maybe(() => clean({ start: r.maybe(r.dateTime), end: r.maybe(r.dateTime) })) })),
     }),
   documents: (r) =>
     clean({

@@ -17,4 +17,6 @@ export * from './encounter.ts';
 export * from './care-team.ts';
 export * from './document.ts';
 export * from './kept.ts';
+export * from './advance-directive.ts';
+export * from './diagnostic-report.ts';
 export * from './sections.ts';

@@ -7,12 +7,14 @@
  */
 import type { z } from 'zod';
 import { rootKind, type RootKind } from '../layout.ts';
+import { advanceDirective } from './advance-directive.ts';
 import { allergyIntolerance } from './allergy.ts';
 import { bloodAndDonor } from './blood.ts';
 import { practitioner } from './care-team.ts';
 import type { Plain, RecordKind } from './common.ts';
 import { condition } from './condition.ts';
 import { device } from './device.ts';
+import { diagnosticReport } from './diagnostic-report.ts';
 import { documentReference } from './document.ts';
 import { doseLog } from './dose.ts';
 import { encounter } from './encounter.ts';
@@ -33,9 +35,13 @@ export const SECTIONS = {
   medications: medicationStatement,
   immunizations: immunization,
   'lab-results': labResult,
+  /** Panels and studies grouping lab results, as links to their records (docs/decisions/0037). */
+  'diagnostic-reports': diagnosticReport,
   procedures: procedure,
   devices: device,
   alerts: flag,
+  /** FHIR Consent with scope adr (docs/decisions/0037). */
+  'advance-directives': advanceDirective,
   'blood-donor': bloodAndDonor,
   visits: encounter,
   'care-team': practitioner,

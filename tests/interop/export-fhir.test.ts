@@ -51,7 +51,7 @@ describe('FHIR collection export', () => {
         for (const e of ours) {
           for (const ref of allReferences(e.resource)) expect(urls.has(ref), `profile ${p}: ${ref} in ${e.resource.resourceType}`).toBe(true);
           const subject = (e.resource.subject ?? e.resource.patient) as { reference: string } | undefined;
-          if (!['Patient', 'Practitioner'].includes(e.resource.resourceType)) expect(subject?.reference).toBe(patient.fullUrl);
+          if (!['Patient', 'Practitioner', 'Organization', 'Location'].includes(e.resource.resourceType)) expect(subject?.reference).toBe(patient.fullUrl);
           expect(JSON.stringify(e.resource)).not.toContain('schemaVersion');
         }
         for (const k of kept) expect(entries.map((e) => e.resource)).toContainEqual(k);

@@ -25,8 +25,11 @@ describe('CLI import', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(Object.keys(first)).toEqual(['resources', 'records', 'unchanged', 'kept', 'rejected']);
     expect(first.rejected).toEqual([]);
     expect(first.unchanged).toBe(0);
-    expect(first.records).toMatchObject({ demographics: 1, visits: 5, 'list:vitals': 20, 'lab-results': 20, 'care-team': 1, allergies: 1, devices: 1 });
-    expect(first.kept).toMatchObject({ Claim: 5, ExplanationOfBenefit: 5, Organization: 1, DiagnosticReport: 5, CarePlan: 1, Goal: 1 });
+    // The care team: the practitioner and the organization (decision 0037); reports group their results.
+    expect(first.records).toMatchObject({ demographics: 1, visits: 5, 'list:vitals': 20, 'lab-results': 20, 'diagnostic-reports': 5, 'care-team': 2, allergies: 1, devices: 1 });
+    expect(first.kept).toMatchObject({ Claim: 5, ExplanationOfBenefit: 5, CarePlan: 1, Goal: 1 });
+    expect(first.kept).not.toHaveProperty('Organization');
+    expect(first.kept).not.toHaveProperty('DiagnosticReport');
     const written = [...Object.values(first.records), ...Object.values(first.kept)].reduce((a, n) => a + n, 0);
     const again = JSON.parse(await ok(dir.path, 'import', 'me', FIXTURE)) as typeof first;
     expect(again).toEqual({ resources: first.resources, records: {}, unchanged: written, kept: {}, rejected: [] });

@@ -180,25 +180,57 @@ describe('mappings', () => {
     expect(p.rejected).toEqual([{ index: 0, resourceType: 'Observation', code: 'IMPORT_RESOURCE_INVALID' }]);
   });
 
-  it('Practitioner with its PractitionerRole → care team; Organization kept', () => {
+  it('Practitioner with its PractitionerRole, Organization and Location → care team; a nameless Organization kept', () => {
     const dr = { resourceType: 'Practitioner', id: 'dr1', name: [{ family: 'Doc', given: ['Alex'] }] };
     const role = { resourceType: 'PractitionerRole', id: 'pr1', practitioner: { reference: 'Practitioner/dr1' }, specialty: [cc(SNOMED, '17561000', 'Cardiologist')] };
-    const org = { resourceType: 'Organization', id: 'o1', name: 'Example Clinic' };
-    const p = plan(bundle('collection', [dr, role, org]));
-    expect(sections(p)).toEqual(['care-team', 'kept:Organization']);
-    expect(bySection(p, 'care-team')[0]).toMatchObject({ name: [{ text: 'Alex Doc' }], qualification: [{ code: { text: 'Cardiologist' } }] });
+    const org = { resourceType: 'Organization', id: 'o1', name: 'Example Clinic', type: [cc('http://terminology.hl7.org/CodeSystem/organization-type', 'prov', 'Healthcare Provider')], telecom: [{ system: 'phone', value: '555-0100', use: 'work' }, { system: 'phone', value: '555-0199', use: 'home' }] };
+    const site = { resourceType: 'Location', id: 'l1', name: 'Example Clinic, North Wing', status: 'active', address: { line: ['1 Main St'], city: 'Exampletown' }, managingOrganization: { reference: 'Organization/o1' } };
+    const nameless = { resourceType: 'Organization', id: 'o2', identifier: [{ system: 'urn:x', value: '42' }] };
+    const p = plan(bundle('collection', [dr, role, org, site, nameless]));
+    expect(sections(p)).toEqual(['care-team', 'care-team', 'care-team', 'kept:Organization']);
+    const team = bySection(p, 'care-team');
+    expect(team.find((r) => r.resourceType === 'Practitioner')).toMatchObject({ name: [{ text: 'Alex Doc' }], qualification: [{ code: { text: 'Cardiologist' } }] });
+    const o = team.find((r) => r.resourceType === 'Organization')!;
+    // An organization has no home phone (FHIR org-3): that one is left out.
+    expect(o).toMatchObject({ name: 'Example Clinic', type: [{ text: 'Healthcare Provider' }], telecom: [{ value: '555-0100' }] });
+    expect(o.telecom).toHaveLength(1);
+    const l = team.find((r) => r.resourceType === 'Location')!;
+    expect(l).toMatchObject({ name: 'Example Clinic, North Wing', status: 'active', address: { text: '1 Main St, Exampletown' }, managingOrganization: { reference: `care-team/${String(o.id)}`, display: 'Example Clinic' } });
   });
 
-  it('an advance-directive Consent → an alert; other consents kept', () => {
-    const ad = { resourceType: 'Consent', id: 'c1', status: 'active', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'adr' }] }, category: [cc(LOINC, '75320-2', 'Advance directive')], dateTime: '2020-01-01' };
+  it('an advance-directive Consent → the advance-directives section (not an alert); other consents kept', () => {
+    const ad = { resourceType: 'Consent', id: 'c1', status: 'active', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'adr' }] }, category: [cc(LOINC, '75320-2', 'Advance directive')], dateTime: '2020-01-01', provision: { type: 'deny', period: { start: '2020-01-01' } } };
+    const byCategory = { resourceType: 'Consent', id: 'c3', status: 'draft', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] }, category: [cc(LOINC, '42348-3', 'Advance directives')], policyRule: { text: 'State law' } };
     const research = { resourceType: 'Consent', id: 'c2', status: 'active', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'research' }] }, category: [] };
-    const p = plan(bundle('collection', [ad, research]));
-    expect(sections(p)).toEqual(['alerts', 'kept:Consent']);
-    expect(bySection(p, 'alerts')[0]).toMatchObject({ status: 'active', code: { text: 'Advance directive on file' }, period: { start: '2020-01-01' } });
+    const p = plan(bundle('collection', [ad, byCategory, research]));
+    expect(sections(p)).toEqual(['advance-directives', 'advance-directives', 'kept:Consent']);
+    const [first, second] = bySection(p, 'advance-directives');
+    expect(first).toMatchObject({ resourceType: 'Consent', status: 'active', scope: { coding: [{ code: 'adr' }] }, category: [{ text: 'Advance directive' }], dateTime: '2020-01-01', provision: { type: 'deny', period: { start: '2020-01-01' } }, policyRule: { text: 'Advance directive held by the patient' } });
+    // Found by its category: its scope becomes adr; its own policy rule is kept.
+    expect(second).toMatchObject({ status: 'draft', scope: { coding: [{ code: 'adr' }] }, policyRule: { text: 'State law' } });
+    expect(bySection(p, 'alerts')).toEqual([]);
   });
 
-  it('Claim, ExplanationOfBenefit, Goal, CarePlan, DiagnosticReport, DocumentReference are kept verbatim', () => {
-    const kept = ['Claim', 'ExplanationOfBenefit', 'Goal', 'CarePlan', 'DiagnosticReport', 'DocumentReference'].map((t, i) => ({ resourceType: t, id: `k${i}`, status: 'active' }));
+  it("a DiagnosticReport → diagnostic-reports, its results as links to the records they became", () => {
+    const lab = (id: string, code: string) => ({ resourceType: 'Observation', id, status: 'final', category: [{ coding: [{ system: OBS_CAT, code: 'laboratory' }] }], code: cc(LOINC, code, code), valueQuantity: { value: 5, unit: 'mmol/L' } });
+    const bp = vital('bp1', '29463-7', 70, 'kg');
+    const report = { resourceType: 'DiagnosticReport', id: 'r1', status: 'final', code: cc(LOINC, '51990-0', 'Basic metabolic panel'), effectiveDateTime: '2025-02-01', conclusion: 'Normal', result: [{ reference: 'Observation/o1' }, { reference: 'Observation/o2', display: 'Potassium' }, { reference: 'Observation/bp1' }, { reference: 'Observation/elsewhere', display: 'Sodium' }] };
+    const p = plan(bundle('collection', [lab('o1', '2345-7'), lab('o2', '2823-3'), bp, report]));
+    expect(p.rejected).toEqual([]);
+    const [r] = bySection(p, 'diagnostic-reports');
+    const idOf = (section: string, sourceId: string) => p.records.find((x) => x.section === section && x.record.imported.sourceId === sourceId)!.record.id;
+    expect(r).toMatchObject({ resourceType: 'DiagnosticReport', status: 'final', code: { text: 'Basic metabolic panel' }, conclusion: 'Normal' });
+    expect(r!.result).toEqual([
+      { reference: `lab-results/${idOf('lab-results', 'o1')}` },
+      { reference: `lab-results/${idOf('lab-results', 'o2')}`, display: 'Potassium' },
+      { reference: `list:vitals/${idOf('list:vitals', 'bp1')}` },
+      // A result not in the file keeps its name only.
+      { display: 'Sodium' },
+    ]);
+  });
+
+  it('Claim, ExplanationOfBenefit, Goal, CarePlan, DocumentReference are kept verbatim', () => {
+    const kept = ['Claim', 'ExplanationOfBenefit', 'Goal', 'CarePlan', 'DocumentReference'].map((t, i) => ({ resourceType: t, id: `k${i}`, status: 'active' }));
     const p = plan(bundle('collection', kept));
     expect(bySection(p, 'kept').map((r) => r.resource)).toEqual(kept);
   });
@@ -232,7 +264,7 @@ describe('mappings', () => {
     const p = plan(b);
     expect(p.rejected).toEqual([]);
     const seen = new Set(sections(p));
-    for (const s of ['demographics', 'care-team', 'allergies', 'devices', 'visits', 'list:vitals', 'lab-results', 'kept:ExplanationOfBenefit', 'kept:Claim', 'kept:Organization']) expect(seen, s).toContain(s);
+    for (const s of ['demographics', 'care-team', 'allergies', 'devices', 'visits', 'list:vitals', 'lab-results', 'kept:ExplanationOfBenefit', 'kept:Claim', 'diagnostic-reports']) expect(seen, s).toContain(s);
   });
 });
 

@@ -181,14 +181,14 @@ describe('import into a profile', () => {
     const p = await Profile.create({ ...device(), relayUrl: relay.url, minReconnectDelayMs: 50 });
     cleanups.push(() => p.close());
     await p.flush();
-    const r = await importFhir(p, json(doc), { fileName: 'portal.json', files: 'upload', now });
+    const r = await importFhir(p, json(doc), { fileName: 'portal.json', now });
     expect(r.records).toEqual({ documents: 1 });
     const [stored] = p.records.list('documents');
     const attachment = stored!.content[0]!.attachment as Json;
     expect(attachment).toMatchObject({ title: 'summary.txt', contentType: 'text/plain', size: text.length });
     expect(JSON.stringify(stored)).not.toContain('CANARY-DOC-55');
     expect(new TextDecoder().decode(await downloadBlob(p, attachment as never))).toBe(text);
-    const again = await importFhir(p, json(doc), { fileName: 'portal.json', files: 'upload', now });
+    const again = await importFhir(p, json(doc), { fileName: 'portal.json', now });
     expect(again).toMatchObject({ records: {}, unchanged: 1 });
   });
 });

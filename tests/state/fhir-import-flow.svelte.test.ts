@@ -26,8 +26,8 @@ const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 async function setup(o: { chunkChars?: number } = {}) {
   const profile = await Profile.create({ signer: generateSigningKeyPair(), box: generateBoxKeyPair(), now });
   cleanups.push(() => profile.close());
-  // 'keep': no relay in these tests, so DocumentReferences stay kept (the app uses 'upload').
-  const flow = new FhirImportFlow(profile, { now, files: 'keep', ...o });
+  // No relay in these tests, so DocumentReferences stay kept (with a relay they become documents).
+  const flow = new FhirImportFlow(profile, { now, ...o });
   return { profile, flow };
 }
 

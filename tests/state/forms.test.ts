@@ -25,6 +25,8 @@ const previousFor = (section: SectionName): Record<string, unknown> | undefined 
 /** Every field filled with a plausible value (times of day sorted, as the form stores them). */
 const FILLED: Record<SectionName, FormValues> = {
   kept: { resourceType: 'CarePlan' },
+  'advance-directives': { kind: 'Living will', status: 'active', signed: '2024-03-01', start: '2024-03-01', end: '' },
+  'diagnostic-reports': { report: 'Basic metabolic panel', status: 'final', date: '2025-01-10', conclusion: 'Within normal limits' },
   demographics: {
     name: 'Alex Example',
     birthDate: '1980-04-12',

@@ -14,6 +14,7 @@ import {
   type FlagRecord,
   type MedicationStatementRecord,
   type PatientRecord,
+  type CareTeamRecord,
   type PractitionerRecord,
 } from '../vault/health.ts';
 import { fhirSpan, inPeriod } from './fhir-time.ts';
@@ -25,7 +26,8 @@ export interface EmergencyInput {
   medications: readonly MedicationStatementRecord[];
   blood?: BloodAndDonorRecord;
   alerts: readonly FlagRecord[];
-  careTeam: readonly PractitionerRecord[];
+  /** The care team: people and places (decision 0037); the card names only people. */
+  careTeam: readonly CareTeamRecord[];
   devices: readonly DeviceRecord[];
 }
 
@@ -239,8 +241,8 @@ function contactInfo(name: string, relationship: string, telecom: Telecom): Emer
 }
 
 /** The family doctor: a practitioner qualified as a GP; failing that the first one with a phone number. */
-function primaryCare(team: readonly PractitionerRecord[]): (EmergencyContactInfo & { role?: string }) | undefined {
-  const current = team.filter((t) => t.active !== false);
+function primaryCare(team: readonly CareTeamRecord[]): (EmergencyContactInfo & { role?: string }) | undefined {
+  const current = team.filter((t): t is PractitionerRecord => t.resourceType === 'Practitioner' && t.active !== false);
   const isGp = (t: PractitionerRecord) =>
     (t.qualification ?? []).some((q) => q.code.coding?.some((c) => c.system === SNOMED && c.code === GP_SNOMED) || GP_TEXT.test(q.code.text));
   const pick = current.find(isGp) ?? current.find((t) => phoneOf(t.telecom) !== undefined);

@@ -28,8 +28,8 @@ export interface ImportFile {
   readonly bytes: Uint8Array;
 }
 
-/** What the flow passes on to the facade (tests make chunks small; the CLI-like 'keep' needs no relay). */
-export type FlowOptions = Pick<ImportOptions, 'now' | 'chunkChars' | 'files'>;
+/** What the flow passes on to the facade (tests make chunks small). Documents go to the blob store when the profile has a relay. */
+export type FlowOptions = Pick<ImportOptions, 'now' | 'chunkChars'>;
 
 export class FhirImportFlow {
   phase = $state<ImportPhase>({ step: 'idle' });
@@ -40,7 +40,7 @@ export class FhirImportFlow {
 
   constructor(profile: Profile, o: FlowOptions = {}) {
     this.profile = profile;
-    this.o = { files: 'upload', ...o };
+    this.o = o;
   }
 
   /** Owners and editors import; viewers and guests do not see the button. */

@@ -69,6 +69,11 @@ export const VaultErrors = {
   IMPORT_UNSUPPORTED_REQUEST: 271,
   IMPORT_OTHER_PATIENT: 272,
   IMPORT_NOT_A_RESOURCE: 273,
+  // Resolving an import conflict (274-276, docs/decisions/0037).
+  /** The record holds no incoming version waiting beside a device's edit. */
+  IMPORT_NO_CONFLICT: 274,
+  /** The waiting version is not the one the person chose from (a later import replaced it): nothing changed. */
+  IMPORT_CONFLICT_CHANGED: 275,
   // Erasing a profile everywhere (274-279, docs/decisions/0035).
   /** Erasing a profile is for its owners. */
   ERASE_NOT_OWNER: 277,

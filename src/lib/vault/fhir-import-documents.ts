@@ -1,8 +1,8 @@
 /**
- * DocumentReferences with inline attachments (docs/decisions/0029): when the import may store
- * files (the app, with a relay), each becomes a `documents` record whose bytes go to the
- * encrypted blob store (decision 0015), never into the profile doc. Without a blob store (a CLI
- * import into a local store) they stay kept verbatim, as the plan made them.
+ * DocumentReferences with inline attachments (docs/decisions/0029, 0037): when the profile has a
+ * blob store (a relay: the app, or the CLI with `--relay` or a stored relay), each becomes a
+ * `documents` record whose bytes go to the encrypted blob store (decision 0015), never into the
+ * profile doc. Without one they stay kept verbatim, as the plan made them.
  */
 import { validateRecord } from '../../../crdt-schemas/health/sections.ts';
 import type { ImportPlan, PlannedRecord } from '../interop/fhir/import-plan.ts';

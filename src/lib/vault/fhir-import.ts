@@ -45,11 +45,6 @@ export interface ImportOptions {
   readonly now?: () => number;
   /** Records of one chunk, as JSON characters (default IMPORT_CHUNK_CHARS; tests make it small). */
   readonly chunkChars?: number;
-  /**
-   * 'upload': DocumentReferences with inline attachments become `documents` records and their
-   * files go to the relay's blob store (the app). Otherwise they are kept verbatim (the CLI).
-   */
-  readonly files?: 'upload' | 'keep';
   /** Called after each chunk is written and sealed (the app's progress bar). */
   readonly progress?: (written: number, total: number) => void;
 }
@@ -79,7 +74,10 @@ export function planFhirImport(profile: Profile, input: Uint8Array | string, o: 
 export async function importFhir(profile: Profile, input: Uint8Array | string, o: ImportOptions): Promise<ImportReport> {
   if (!profile.canWrite) throw new RecordError('RECORD_READ_ONLY', 'you can view this profile but not change it');
   const planned = planFhirImport(profile, input, o);
-  const { plan, files } = o.files === 'upload' ? withDocuments(planned) : { plan: planned, files: new Map<string, PendingFile[]>() };
+  // One path for the app and the CLI (decision 0037): DocumentReferences with inline attachments
+  // become `documents` records whose files go to the blob store whenever the profile has one (a
+  // relay); without one there is nowhere to put the bytes but the kept resource.
+  const { plan, files } = profile.relayUrl ? withDocuments(planned) : { plan: planned, files: new Map<string, PendingFile[]>() };
   const diff = diffPlan(plan, storedReader(profile, plan));
   const writes: ImportWrite[] = [];
   for (const w of diff.writes) {
@@ -100,6 +98,9 @@ export async function importFhir(profile: Profile, input: Uint8Array | string, o
         if (!last) await profile.flush();
         o.progress?.(written, writes.length);
       }
+      // A document kept verbatim by an import without a blob store is now a documents record
+      // (the same id): the kept copy, bytes and all, goes.
+      for (const id of files.keys()) if (profile.records.get('kept', id)) profile.records.remove('kept', id);
     });
   }
   return report(plan, diff.writes, diff.unchanged, diff.conflicts);

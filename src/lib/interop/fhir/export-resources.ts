@@ -10,6 +10,7 @@ import {
   LOINC,
   LOINC_ABO_RH,
   OBSERVATION_CATEGORY,
+  PATIENT_HELD_POLICY,
   type BloodAndDonorRecord,
   type DoseLogEntry,
   type SectionName,
@@ -38,6 +39,8 @@ const SUBJECT_FIELD: Readonly<Record<string, 'subject' | 'patient' | undefined>>
   Encounter: 'subject',
   DocumentReference: 'subject',
   DeviceUseStatement: 'subject',
+  DiagnosticReport: 'subject',
+  Consent: 'patient',
 };
 
 /** Fields of our records that are the vault's own, never FHIR elements (`imported`: an import's bookkeeping, decision 0029). */
@@ -113,10 +116,14 @@ export function fhirShaped(section: SectionName, record: Json, ctx: MappingConte
  * FHIR R4 invariants our schemas do not enforce, settled the way the app already reads the record:
  * - ait-1: an allergy without a clinical status is shown as active (src/lib/state/care.ts), so it
  *   is exported as active unless it was entered in error.
+ * - ppc-1: a Consent needs a policy or policy rule; an advance directive without one gets a
+ *   policy rule saying it is the patient's own (text only: no code is claimed).
  * - con-4: a condition still marked active with an abatement date keeps its status (what the
  *   person chose last); the date moves into a note instead of contradicting it.
  */
 function applyInvariants(r: Json): void {
+  // ppc-1: a Consent names its policy; an advance directive typed in the app knows none, so it says whose it is.
+  if (r.resourceType === 'Consent' && r.policy === undefined && r.policyRule === undefined) r.policyRule = { ...PATIENT_HELD_POLICY };
   const verification = (r.verificationStatus as { coding?: { code?: string }[] } | undefined)?.coding?.[0]?.code;
   if (r.resourceType === 'AllergyIntolerance' && r.clinicalStatus === undefined && verification !== 'entered-in-error') {
     r.clinicalStatus = { coding: [{ system: ALLERGY_CLINICAL, code: 'active' }] };

@@ -39,8 +39,8 @@ export function buildResourceSet(source: ExportSource, clock: ExportClock): Reso
     resolve: (reference) => {
       const slash = reference.indexOf('/');
       const section = reference.slice(0, slash);
-      // Only keyed sections are named by references (`care-team/<id>`); logs are not.
-      return slash > 0 && isSection(section) && !section.startsWith('list:') ? urls.get(reference) : undefined;
+      // Keyed sections (`care-team/<id>`) and logs (a report's `list:vitals/<id>`, decision 0037).
+      return slash > 0 && isSection(section) ? urls.get(reference) : undefined;
     },
   };
   const ids = new SourceIds();

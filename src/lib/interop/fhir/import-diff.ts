@@ -47,8 +47,11 @@ export function diffPlan(plan: ImportPlan, read: ReadRecord): ImportDiff {
       else unchanged++;
       continue;
     }
-    const edited = mark.recordDigest !== recordDigestOf(existing);
-    if (mark.digest === incoming.imported.digest) {
+    const stored = recordDigestOf(existing);
+    const edited = mark.recordDigest !== stored;
+    // The same source content, or another rendering of what the profile holds (its own FHIR
+    // export read back: other ids and references, the same record): nothing to write.
+    if (mark.digest === incoming.imported.digest || incoming.imported.recordDigest === stored) {
       unchanged++;
       continue;
     }

@@ -158,27 +158,6 @@ export function mapFlag(r: Json): Json {
   return clean({ resourceType: 'Flag', status: str(r.status), category: concepts(r.category), code: concept(r.code), period: period(r.period) });
 }
 
-const CONSENT_SCOPE = 'http://terminology.hl7.org/CodeSystem/consentscope';
-/** LOINC 42348-3 Advance directives, 75320-2 Advance directive, 59284-0 Patient Consent (with scope adr). */
-const ADVANCE_DIRECTIVE_LOINC = new Set(['42348-3', '75320-2']);
-
-/** A Consent that is an advance directive becomes an alert ("Advance directive on file"); other consents are kept. */
-export function mapConsent(r: Json): Json | undefined {
-  const scopeAdr = isObject(r.scope) && objects(r.scope.coding).some((c) => c.system === CONSENT_SCOPE && c.code === 'adr');
-  const categoryAd = objects(r.category).some((c) => objects(c.coding).some((x) => typeof x.code === 'string' && ADVANCE_DIRECTIVE_LOINC.has(x.code)));
-  if (!scopeAdr && !categoryAd) return undefined;
-  const status = r.status === 'active' ? 'active' : r.status === 'entered-in-error' ? 'entered-in-error' : r.status === 'inactive' || r.status === 'rejected' ? 'inactive' : undefined;
-  if (!status) return undefined; // draft or proposed: not a directive in force
-  const provision = isObject(r.provision) ? period(r.provision.period) : undefined;
-  return clean({
-    resourceType: 'Flag',
-    status,
-    category: [{ text: 'Advance directive' }],
-    code: { text: 'Advance directive on file', coding: objects(r.category).flatMap((c) => objects(c.coding)).map((c) => clean({ system: str(c.system), code: str(c.code), display: str(c.display) })) },
-    period: provision ?? (str(r.dateTime) ? { start: r.dateTime } : undefined),
-  });
-}
-
 const ENCOUNTER_CLASS = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 
 export function mapEncounter(r: Json, ctx: MapContext): Json {

@@ -4,9 +4,10 @@
  * says it is kept verbatim, folded into another record, or rejected with a code.
  */
 import type { SectionName } from '../../../../crdt-schemas/health/sections.ts';
-import { mapAllergy, mapCondition, mapConsent, mapDevice, mapEncounter, mapFlag, mapImmunization, mapMedication, mapProcedure } from './import-map-clinical.ts';
+import { mapAllergy, mapCondition, mapDevice, mapEncounter, mapFlag, mapImmunization, mapMedication, mapProcedure } from './import-map-clinical.ts';
 import { mapObservation, observationSection } from './import-map-observation.ts';
 import { mapPatient, mapPractitioner } from './import-map-people.ts';
+import { hasPlaceName, isAdvanceDirective, mapAdvanceDirective, mapDiagnosticReport, mapLocation, mapOrganization } from './import-map-records.ts';
 import type { MapContext, Mapped } from './import-context.ts';
 import type { Json } from './import-values.ts';
 
@@ -24,11 +25,14 @@ const SECTION_OF_TYPE: Readonly<Record<string, SectionName>> = {
   Flag: 'alerts',
   Encounter: 'visits',
   Practitioner: 'care-team',
+  DiagnosticReport: 'diagnostic-reports',
 };
 
 /** The section a resource would land in (before its schema is checked), or 'kept'. */
 export function sectionOf(r: Json): SectionName {
   if (r.resourceType === 'Observation') return observationSection(r) ?? 'kept';
+  if (r.resourceType === 'Consent') return isAdvanceDirective(r) ? 'advance-directives' : 'kept';
+  if (r.resourceType === 'Organization' || r.resourceType === 'Location') return hasPlaceName(r) ? 'care-team' : 'kept';
   return SECTION_OF_TYPE[r.resourceType as string] ?? 'kept';
 }
 
@@ -57,10 +61,14 @@ export function mapResource(r: Json, ctx: MapContext): Mapped {
       return record('devices', mapDevice(r));
     case 'Flag':
       return record('alerts', mapFlag(r));
-    case 'Consent': {
-      const flag = mapConsent(r);
-      return flag ? record('alerts', flag) : { kind: 'kept' };
-    }
+    case 'Consent':
+      return isAdvanceDirective(r) ? record('advance-directives', mapAdvanceDirective(r)) : { kind: 'kept' };
+    case 'Organization':
+      return hasPlaceName(r) ? record('care-team', mapOrganization(r)) : { kind: 'kept' };
+    case 'Location':
+      return hasPlaceName(r) ? record('care-team', mapLocation(r, ctx)) : { kind: 'kept' };
+    case 'DiagnosticReport':
+      return record('diagnostic-reports', mapDiagnosticReport(r, ctx));
     case 'Encounter':
       return record('visits', mapEncounter(r, ctx));
     case 'Observation': {

@@ -54,6 +54,12 @@ export function summaryOf(r: Json): string {
       return join((r.device as { display?: string }).display, String(r.status));
     case 'Flag':
       return join(text(r.code), String(r.status));
+    case 'Consent': {
+      const period = (r.provision as { period?: { start?: string; end?: string } } | undefined)?.period;
+      return join(text((r.category as unknown[])[0]), String(r.status), r.dateTime ? `signed ${String(r.dateTime)}` : undefined, period?.end ? `until ${period.end}` : undefined);
+    }
+    case 'DiagnosticReport':
+      return join(text(r.code), String(r.status), (r.effectiveDateTime as string | undefined) ?? (r.issued as string | undefined), r.conclusion as string | undefined);
     default:
       return String(r.resourceType);
   }

@@ -54,11 +54,14 @@ export const IPS_SECTIONS: readonly IpsSectionSpec[] = [
     display: 'Relevant diagnostic tests/laboratory data Narrative',
     required: false,
     // Lab results and the blood group (an ABO/Rh lab Observation); donor status is not a result.
-    pick: (all) => [...from('lab-results')(all), ...from('blood-donor')(all).filter((e) => (e.resource.category as unknown[] | undefined) !== undefined)],
+    // Reports that group results come first (decision 0037); their results are entries too.
+    pick: (all) => [...from('diagnostic-reports')(all), ...from('lab-results')(all), ...from('blood-donor')(all).filter((e) => (e.resource.category as unknown[] | undefined) !== undefined)],
   },
   { key: 'vital-signs', title: 'Vital Signs', code: '8716-3', display: 'Vital signs', required: false, pick: latestVitals },
   { key: 'procedures', title: 'History of Procedures', code: '47519-4', display: 'History of Procedures Document', required: false, pick: from('procedures') },
   { key: 'devices', title: 'Medical Devices', code: '46264-8', display: 'History of medical device use', required: false, pick: from('devices') },
   { key: 'past-illness', title: 'History of Past Illness', code: '11348-0', display: 'History of Past illness Narrative', required: false, pick: (all) => from('conditions')(all).filter((e) => !isActive(e)) },
   { key: 'alerts', title: 'Alerts', code: '104605-1', display: 'Alert', required: false, pick: (all) => from('alerts')(all).filter((e) => e.resource.status === 'active') },
+  // Directives in force (decision 0037); drafts, refused and withdrawn ones are not part of a summary.
+  { key: 'advance-directives', title: 'Advance Directives', code: '42348-3', display: 'Advance directives', required: false, pick: (all) => from('advance-directives')(all).filter((e) => e.resource.status === 'active') },
 ];

@@ -5,6 +5,7 @@
  */
 import type { SchemaIssue, SectionName } from '../../vault/health.ts';
 import { allergiesForm, alertsForm, conditionsForm, devicesForm, proceduresForm } from './clinical.ts';
+import { advanceDirectivesForm, diagnosticReportsForm } from './directives-reports.ts';
 import { journalForm } from './journal.ts';
 import { keptForm } from './kept.ts';
 import { doseForm, medicationsForm } from './medications.ts';
@@ -23,9 +24,11 @@ export const SECTION_FORMS: Readonly<Record<SectionName, SectionForm>> = {
   medications: medicationsForm,
   immunizations: immunizationsForm,
   'lab-results': labResultsForm,
+  'diagnostic-reports': diagnosticReportsForm,
   procedures: proceduresForm,
   devices: devicesForm,
   alerts: alertsForm,
+  'advance-directives': advanceDirectivesForm,
   'blood-donor': bloodDonorForm,
   visits: visitsForm,
   'care-team': careTeamForm,

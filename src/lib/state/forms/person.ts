@@ -124,24 +124,52 @@ export const bloodDonorForm: SectionForm = defineForm({
 
 // ---- care team ----------------------------------------------------------------------------------------
 
+/**
+ * The care team holds people (Practitioner) and places (Organization, Location: docs/decisions/0037).
+ * A place's name is a plain string, a person's a HumanName; the name field edits either, and a
+ * new member is a Practitioner.
+ */
+const careTeamName: Part = {
+  fields: [{ name: 'name', label: 'Name', kind: 'text', required: true, paths: [['name', 0], ['name']] }],
+  read: (r) => ({ name: typeof r.name === 'string' ? r.name : (text(getIn(r, ['name', 0])) ?? '') }),
+  write(values, w) {
+    const place = w.get(['resourceType']) === 'Organization' || w.get(['resourceType']) === 'Location';
+    const t = typeof values.name === 'string' ? values.name.trim() : '';
+    if (place) w.put(['name'], t || undefined);
+    else w.put(['name', 0], humanName.write(t, w.get(['name', 0]), w));
+  },
+};
+
+/** A Location has one address (FHIR Location.address 0..1); people and organizations a list. */
+const careTeamAddress: Part = {
+  fields: [{ name: 'address', label: 'Practice address', kind: 'textarea', paths: [['address', 0], ['address']] }],
+  read: (r) => ({ address: addressText.read(Array.isArray(r.address) ? r.address[0] : r.address) }),
+  write(values, w) {
+    const path = w.get(['resourceType']) === 'Location' ? ['address'] : ['address', 0];
+    w.put(path, addressText.write(values.address ?? '', w.get(path), w));
+  },
+};
+
 export const careTeamForm: SectionForm = defineForm({
   section: 'care-team',
   title: 'Care team',
   singular: 'care team member',
-  resourceType: 'Practitioner',
   parts: [
-    field({ name: 'name', label: 'Name', kind: 'text', required: true, paths: [['name', 0], ['name']] }, ['name', 0], humanName),
+    careTeamName,
     field({ name: 'role', label: 'Role or speciality', kind: 'text', placeholder: 'e.g. Family doctor, cardiologist' }, ['qualification', 0, 'code'], concept),
     field({ name: 'phone', label: 'Phone', kind: 'text' }, ['telecom'], telecom('phone')),
     field({ name: 'email', label: 'Email', kind: 'text' }, ['telecom'], telecom('email')),
-    field({ name: 'address', label: 'Practice address', kind: 'textarea' }, ['address', 0], addressText),
+    careTeamAddress,
     field({ name: 'active', label: 'Currently part of the care team', kind: 'checkbox' }, ['active'], flag),
   ],
   defaults: () => ({ active: true }),
+  complete: (out) => {
+    out.resourceType ??= 'Practitioner';
+  },
   summary: (r) => ({
-    title: text(getIn(r, ['name', 0])) ?? 'Care team member',
-    subtitle: text(getIn(r, ['qualification', 0, 'code'])),
-    badges: compact([r.active === false && 'Former']),
+    title: (typeof r.name === 'string' ? r.name : text(getIn(r, ['name', 0]))) ?? 'Care team member',
+    subtitle: r.resourceType === 'Organization' ? 'Organization' : r.resourceType === 'Location' ? 'Place of care' : text(getIn(r, ['qualification', 0, 'code'])),
+    badges: compact([(r.active === false || r.status === 'inactive') && 'Former']),
   }),
 });
 
