@@ -185,12 +185,12 @@ export function vitalReadings(r: VitalSignRecord, birthDate?: string): VitalRead
   return spec ? reading(spec.display, spec, r.valueQuantity) : [];
 }
 
-/** "High (above the adult range 90–120)": the words a flag is read with. */
+/** "High: above 90–120 mmHg (adult range)": the words a flag is read with. */
 export function describeFlag(flag: RangeFlag, unit = ''): string {
   const n = (v: number) => new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(v);
   const { low, high } = flag.range;
   const u = unit ? ` ${unit}` : '';
   const span = low !== undefined && high !== undefined ? `${n(low)}–${n(high)}${u}` : high !== undefined ? `up to ${n(high)}${u}` : `from ${n(low!)}${u}`;
-  const whose = flag.source === 'record' ? 'the reference range' : `the ${flag.basis ?? 'usual range'}`;
-  return `${flag.text}: ${flag.level === 'high' ? 'above' : 'below'} ${whose} ${span}`;
+  const whose = flag.source === 'record' ? 'reference range' : (flag.basis ?? 'usual range');
+  return `${flag.text}: ${flag.level === 'high' ? 'above' : 'below'} ${span} (${whose})`;
 }
