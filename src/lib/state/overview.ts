@@ -12,6 +12,8 @@ import { describeFlag, labFlag, vitalReadings, type RangeFlag } from './ranges.t
 import { dosesForDay, type DoseSlot } from './schedule.ts';
 import { RECORD_SECTIONS } from './sections.ts';
 
+export type { SectionName };
+
 /** What the overview needs of a profile (ProfileState has it). */
 export interface OverviewSource {
   list<S extends SectionName>(section: S): SectionRecord<S>[];

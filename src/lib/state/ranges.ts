@@ -194,3 +194,23 @@ export function describeFlag(flag: RangeFlag, unit = ''): string {
   const whose = flag.source === 'record' ? 'reference range' : (flag.basis ?? 'usual range');
   return `${flag.text}: ${flag.level === 'high' ? 'above' : 'below'} ${span} (${whose})`;
 }
+
+const FIRST_UNIT_TEXT: Readonly<Record<string, string>> = { 'mm[Hg]': 'mmHg', '/min': 'bpm', Cel: '°C' };
+
+/** A record's flags with their words, for its card in a list (lab results and vital signs only). */
+export function recordFlags(section: string, record: unknown, birthDate?: string): { flag: RangeFlag; text: string }[] {
+  if (section === 'lab-results') {
+    const r = record as LabResultRecord;
+    const flag = labFlag(r);
+    return flag ? [{ flag, text: describeFlag(flag, r.valueQuantity?.unit ?? r.valueQuantity?.code ?? '') }] : [];
+  }
+  if (section === 'list:vitals') {
+    const readings = vitalReadings(record as VitalSignRecord, birthDate);
+    return readings.flatMap((x) => {
+      if (!x.flag) return [];
+      const unit = FIRST_UNIT_TEXT[x.spec.units[0]] ?? x.spec.units[0];
+      return [{ flag: x.flag, text: `${readings.length > 1 ? `${x.label} ` : ''}${describeFlag(x.flag, unit)}` }];
+    });
+  }
+  return [];
+}
