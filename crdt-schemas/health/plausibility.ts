@@ -11,7 +11,13 @@
  * the limits alone, never from the value typed.
  */
 import type { Quantity } from './common.ts';
-import type { VitalSpec } from './vitals.ts';
+
+/** What the limits need of a vital's spec (vitals.ts VitalSpec has it; named here so vitals.ts can import this module). */
+export interface LimitSpec {
+  readonly display: string;
+  readonly units: readonly [string, ...string[]];
+  readonly range: readonly [number, number];
+}
 
 export const IMPLAUSIBLE = 'VITAL_IMPLAUSIBLE' as const;
 
@@ -25,7 +31,7 @@ const CONVERSIONS: Readonly<Record<string, { toFirst: (v: number) => number; fro
 };
 
 /** `v` (in UCUM `unit`, one the spec allows) in the spec's first unit; undefined for a unit it does not allow. */
-export function toFirstUnit(spec: VitalSpec, v: number, unit: string | undefined): number | undefined {
+export function toFirstUnit(spec: LimitSpec, v: number, unit: string | undefined): number | undefined {
   if (unit === spec.units[0]) return v;
   if (unit === undefined || !(spec.units as readonly string[]).includes(unit)) return undefined;
   const c = CONVERSIONS[unit];
@@ -33,13 +39,13 @@ export function toFirstUnit(spec: VitalSpec, v: number, unit: string | undefined
 }
 
 /** `v` in the spec's first unit expressed in `unit` (one the spec allows). */
-export function fromFirstUnit(spec: VitalSpec, v: number, unit: string): number {
+export function fromFirstUnit(spec: LimitSpec, v: number, unit: string): number {
   const c = unit === spec.units[0] ? undefined : CONVERSIONS[unit];
   return c ? c.fromFirst(v) : v;
 }
 
 /** The spec's limits expressed in `unit` (rounded to 1 decimal for the message). */
-export function limitsIn(spec: VitalSpec, unit: string): readonly [number, number] {
+export function limitsIn(spec: LimitSpec, unit: string): readonly [number, number] {
   const conv = (v: number) => Math.round(fromFirstUnit(spec, v, unit) * 10) / 10;
   return [conv(spec.range[0]), conv(spec.range[1])];
 }
@@ -57,7 +63,7 @@ export interface PlausibilityProblem {
  * Why `q` cannot be a reading of `spec`, or undefined when it can (or when its unit is not one
  * the spec allows: the unit check reports that). Limits are inclusive.
  */
-export function implausible(spec: VitalSpec, q: Quantity | undefined): PlausibilityProblem | undefined {
+export function implausible(spec: LimitSpec, q: Quantity | undefined): PlausibilityProblem | undefined {
   if (!q || !Number.isFinite(q.value)) return undefined;
   const unit = q.code ?? spec.units[0];
   const v = toFirstUnit(spec, q.value, unit);
