@@ -68,7 +68,7 @@ describe('vitals against the default for the age', () => {
   });
 
   it('without a birth date the adult range is used and the flag says so', () => {
-    expect(vitalReadings(hr(130))[0]!.flag?.basis).toBe('adult range (no birth date recorded)');
+    expect(vitalReadings(hr(130))[0]!.flag?.basis).toBe('adult range, no birth date recorded');
   });
 
   it('weight, height and blood sugar have no default range: no flag whatever the value', () => {

@@ -56,7 +56,7 @@ describe('vitalTrends', () => {
         key: 'blood-pressure',
         title: 'Blood pressure',
         unit: 'mmHg',
-        rangeBasis: 'adult range (no birth date recorded)',
+        rangeBasis: 'adult range, no birth date recorded',
         series: [
           { label: 'Systolic', points: [{ t: day(1).getTime(), v: 118 }, { t: day(3).getTime(), v: 130, flag: 'high' }], referenceRange: { low: 90, high: 120 } },
           { label: 'Diastolic', points: [{ t: day(1).getTime(), v: 76 }, { t: day(3).getTime(), v: 85, flag: 'high' }], referenceRange: { low: 60, high: 80 } },

@@ -136,7 +136,7 @@ export function defaultRange(spec: VitalSpec, age: number | undefined): { range:
     bands.length === 1 && hit.from === 0
       ? 'usual range'
       : age === undefined
-        ? 'adult range (no birth date recorded)'
+        ? 'adult range, no birth date recorded'
         : a >= 18
           ? 'adult range'
           : next
