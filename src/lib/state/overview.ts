@@ -6,7 +6,7 @@
  * same overview, so it is tested without a browser.
  */
 import type { HistoryEntry, SectionName, SectionRecord } from '../vault/app.ts';
-import { LOINC, type LabResultRecord, type VitalSignRecord } from '../vault/health.ts';
+import { ACTIVE_CONDITION_STATUSES, LOINC, type LabResultRecord, type VitalSignRecord } from '../vault/health.ts';
 import { fhirSpan } from './fhir-time.ts';
 import { describeFlag, labFlag, vitalReadings, type RangeFlag } from './ranges.ts';
 import { dosesForDay, type DoseSlot } from './schedule.ts';
@@ -103,7 +103,7 @@ export function overview(p: OverviewSource, now: Date, recentLimit = 6): Overvie
       .map((f) => f.code.text),
     conditions: p
       .list('conditions')
-      .filter((c) => c.clinicalStatus.coding.some((x) => x.code === 'active' || x.code === 'recurrence' || x.code === 'relapse'))
+      .filter((c) => c.clinicalStatus.coding.some((x) => (ACTIVE_CONDITION_STATUSES as readonly string[]).includes(x.code)))
       .map((c) => ({ id: c.id, name: c.code.text, ...(c.onsetDateTime ? { since: c.onsetDateTime } : {}) }))
       .sort((a, b) => a.name.localeCompare(b.name)),
     medications: medications
