@@ -60,7 +60,8 @@ const RULES: Record<string, Rule> = {
   /** Format conversion (FHIR import/export plans, PDF content, SMART Health Links): pure over the schemas, no Yjs; pdfmake loaded lazily for rendering jose for JWE (docs/decisions/0029, 0031, 0032). */
   interop: { layers: ['crdt-schemas', 'crypto'], packages: /^(jose$|pdfmake\/(interfaces|build\/(pdfmake|vfs_fonts)\.js)$)/ },
   vault: { layers: ['crypto', 'protocol', 'sync', 'storage', 'crdt-schemas', 'interop'], packages: /^yjs$/ },
-  state: { layers: ['vault'], packages: /^svelte(\/|$)/ },
+  /** minisearch: the in-memory, never-persisted record search (docs/decisions/0040). */
+  state: { layers: ['vault'], packages: /^(svelte(\/|$)|minisearch$)/ },
   components: { layers: [], typesFrom: ['state'], packages: /^(svelte|uplot|uqr)(\/|$)/ },
   routes: { layers: ['state', 'components', 'app-shell'], packages: /^(svelte(\/|$)|\$app\/)/ },
   cli: { layers: ['vault', 'crypto', 'protocol'], packages: /^node:/ },

@@ -5,7 +5,8 @@
  */
 import { CVX, LOINC, RXNORM, SNOMED, UCUM, type Coding, type Concept } from './common.ts';
 import type { SectionName, SectionRecord } from './sections.ts';
-import { BLOOD_PRESSURE_PANEL, VITALS, type VitalName } from './vitals.ts';
+import { BLOOD_PRESSURE_PANEL, VITALS, type VitalName, type VitalSpec } from './vitals.ts';
+import { fromFirstUnit } from './plausibility.ts';
 import { ALLERGY_CLINICAL } from './allergy.ts';
 import { CONDITION_CLINICAL } from './condition.ts';
 import { OBSERVATION_CATEGORY } from './lab.ts';
@@ -324,8 +325,15 @@ const GENERATORS: Generators = {
     }),
   'list:vitals': (r) => {
     const name = r.pick([...(Object.keys(VITALS) as VitalName[]).filter((n) => n !== 'systolic' && n !== 'diastolic'), 'bloodPressure'] as const);
-    const reading = (spec: (typeof VITALS)[VitalName]) =>
-      quantity(Math.round((spec.range[0] + r.int(0, 1000) * ((spec.range[1] - spec.range[0]) / 1000)) * 10) / 10, r.pick(spec.units));
+    // Drawn within the plausibility limits in the first unit, then written in a unit the code
+    // allows (converted, and rounded inwards so the limits still hold).
+    const reading = (spec: VitalSpec, from: number = spec.range[0], to: number = spec.range[1]) => {
+      const unit = r.pick(spec.units);
+      // Rounded to 0.1 in the written unit, staying inside [from, to] once converted back.
+      const lo = Math.ceil(fromFirstUnit(spec, from, unit) * 10) / 10;
+      const top = Math.floor(fromFirstUnit(spec, to, unit) * 10) / 10;
+      return quantity(Math.round((lo + r.int(0, 1000) * ((top - lo) / 1000)) * 10) / 10, unit);
+    };
     const coded = (loinc: string, display: string) => ({ text: r.bool(0.8) ? display : r.words(1, 3), coding: [clean({ system: LOINC, code: loinc, display: r.maybe(() => display) })] });
     const common = {
       ...base(r),
@@ -339,7 +347,11 @@ const GENERATORS: Generators = {
       return clean({
         ...common,
         code: coded(BLOOD_PRESSURE_PANEL.loinc, BLOOD_PRESSURE_PANEL.display),
-        component: [VITALS.systolic, VITALS.diastolic].map((c) => ({ code: coded(c.loinc, c.display), valueQuantity: reading(c) })),
+        // Diastolic below systolic, as in every living person (plausibility.ts).
+        component: ((sys) => [
+          { code: coded(VITALS.systolic.loinc, VITALS.systolic.display), valueQuantity: sys },
+          { code: coded(VITALS.diastolic.loinc, VITALS.diastolic.display), valueQuantity: reading(VITALS.diastolic, VITALS.diastolic.range[0], Math.min(VITALS.diastolic.range[1], sys.value - 1)) },
+        ])(reading(VITALS.systolic)),
       });
     }
     const spec = VITALS[name];

@@ -8,6 +8,7 @@ export * from './dose.ts';
 export * from './immunization.ts';
 export * from './lab.ts';
 export * from './vitals.ts';
+export * from './plausibility.ts';
 export * from './procedure.ts';
 export * from './device.ts';
 export * from './flag.ts';

@@ -72,6 +72,8 @@ export function sectionKind(name: SectionName): RootKind {
 export interface SchemaIssue {
   readonly path: readonly (string | number)[];
   readonly message: string;
+  /** A typed reason some refinements give (VITAL_IMPLAUSIBLE: plausibility.ts), for callers to branch on. */
+  readonly code?: string;
 }
 
 export type ValidationResult<T = Plain> =
@@ -106,7 +108,8 @@ function invalid(issues: SchemaIssue[]): ValidationResult {
 /** A message built from the issue's kind and the schema's own constants, never from the input. */
 function describe(issue: z.core.$ZodIssue): SchemaIssue {
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p.description) : p));
-  return { path, message: messageOf(issue) };
+  const code = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
+  return code ? { path, message: messageOf(issue), code } : { path, message: messageOf(issue) };
 }
 
 function messageOf(issue: z.core.$ZodIssue): string {

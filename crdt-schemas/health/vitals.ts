@@ -5,13 +5,17 @@
 import { z } from 'zod';
 import { Annotation, Concept, defineKind, FhirDateTime, LOINC, Quantity, recordBase, statusConcept, UCUM } from './common.ts';
 import { OBSERVATION_CATEGORY, OBSERVATION_STATUSES } from './lab.ts';
+import { implausible, implausiblePressure, IMPLAUSIBLE } from './plausibility.ts';
 
 export interface VitalSpec {
   readonly loinc: string;
   readonly display: string;
   /** UCUM codes accepted for this LOINC code; the first is the default. */
   readonly units: readonly [string, ...string[]];
-  /** A plausible range in the first unit (what the generators draw from; not enforced). */
+  /**
+   * The plausibility limits in the first unit, inclusive: no living person measures outside them,
+   * so a reading outside is refused as a typing slip (plausibility.ts; generators draw from it).
+   */
   readonly range: readonly [number, number];
 }
 
@@ -56,14 +60,22 @@ export const VitalSignRecord = z
       if (!q) return ctx.addIssue({ code: 'custom', path, message: `${spec.display} needs a value` });
       if (q.system !== UCUM || !q.code || !(spec.units as readonly string[]).includes(q.code)) {
         ctx.addIssue({ code: 'custom', path: [...path, 'code'], message: `unit must be a UCUM code allowed for LOINC ${spec.loinc}: ${spec.units.join(', ')}` });
+        return;
       }
+      const problem = implausible(spec, q);
+      if (problem) ctx.addIssue({ code: 'custom', path: [...path, 'value'], message: problem.message, params: { code: problem.code } });
     };
     if (code === BLOOD_PRESSURE_PANEL.loinc) {
+      const values: (number | undefined)[] = [];
       for (const part of [VITALS.systolic, VITALS.diastolic]) {
         const i = r.component?.findIndex((c) => loincOf(c.code) === part.loinc) ?? -1;
         if (i < 0) ctx.addIssue({ code: 'custom', path: ['component'], message: `a blood pressure reading needs a ${part.display} component` });
         else checkQuantity(part, r.component![i]!.valueQuantity, ['component', i, 'valueQuantity']);
+        values.push(i < 0 ? undefined : r.component![i]!.valueQuantity?.value);
       }
+      const pressure = implausiblePressure(values[0], values[1]);
+      const dia = r.component?.findIndex((c) => loincOf(c.code) === VITALS.diastolic.loinc) ?? -1;
+      if (pressure) ctx.addIssue({ code: 'custom', path: ['component', dia, 'valueQuantity', 'value'], message: pressure.message, params: { code: IMPLAUSIBLE } });
       return;
     }
     const spec = code === undefined ? undefined : BY_LOINC.get(code);

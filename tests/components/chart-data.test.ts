@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  alignFlags,
   alignSeries,
+  flaggedCount,
   describeRange,
   formatDateTime,
   summarize,
@@ -68,9 +70,27 @@ describe('tableRows', () => {
       { label: 'Dia', points: [{ t: 2, v: 80 }] },
     ]);
     expect(tableRows(aligned)).toEqual([
-      { t: 2, values: [121, 80] },
-      { t: 1, values: [120, null] },
+      { t: 2, values: [121, 80], flags: [null, null] },
+      { t: 1, values: [120, null], flags: [null, null] },
     ]);
+  });
+
+  it('carries each flagged reading into its cell, counts flagged instants, and says so in the summary', () => {
+    const series = [
+      { label: 'Sys', points: [{ t: 1, v: 118 }, { t: 2, v: 150, flag: 'high' as const }] },
+      { label: 'Dia', points: [{ t: 1, v: 50, flag: 'low' as const }, { t: 2, v: 95, flag: 'high' as const }] },
+    ];
+    const aligned = alignSeries(series);
+    const flags = alignFlags(series, aligned[0]);
+    expect(tableRows(aligned, flags).map((r) => r.flags)).toEqual([
+      ['high', 'high'],
+      [null, 'low'],
+    ]);
+    expect(flaggedCount(flags)).toBe(2);
+    expect(flaggedCount(alignFlags([{ label: 'x', points: [{ t: 1, v: 1 }] }], [1]))).toBe(0);
+    const s = summarize('Blood pressure', 'mmHg', series, undefined, { locale: 'en-GB', timeZone: 'UTC' });
+    expect(s).toContain('latest Sys 150 mmHg (high), Dia 95 mmHg (high)');
+    expect(s).toContain('2 readings outside the range');
   });
 });
 

@@ -65,7 +65,7 @@ describe('e2e: documents with encrypted files', () => {
 
       const mine = await downloadBytes(page, 'Discharge letter');
       expect(mine.bytes.equals(FILE)).toBe(true);
-      expect(mine.name).toBe('Discharge letter');
+      expect(mine.name).toBe('Discharge letter.txt'); // the extension from the stored MIME type
 
       // The relay holds ciphertext: not the text, not the title.
       const stored = Buffer.concat([...(await app.relay.blobs.dumpAll()), ...storedEnvelopes(app.relay.config.dataDir).dumpAll()]);

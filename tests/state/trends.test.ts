@@ -49,19 +49,26 @@ const group = (groups: TrendGroup[], key: string) => groups.find((g) => g.key ==
 const values = (g: TrendGroup, i = 0) => g.series[i]!.points.map((p) => p.v);
 
 describe('vitalTrends', () => {
-  it('blood pressure panels make one group with systolic and diastolic series and their own guidance ranges', () => {
+  it('blood pressure panels make one group with systolic and diastolic series, their own guidance ranges, and readings above them flagged', () => {
     const groups = vitalTrends([bp(130, 85, at(3)), bp(118, 76, at(1))]);
     expect(groups).toEqual([
       {
         key: 'blood-pressure',
         title: 'Blood pressure',
         unit: 'mmHg',
+        rangeBasis: 'adult range, no birth date recorded',
         series: [
-          { label: 'Systolic', points: [{ t: day(1).getTime(), v: 118 }, { t: day(3).getTime(), v: 130 }], referenceRange: { low: 90, high: 120 } },
-          { label: 'Diastolic', points: [{ t: day(1).getTime(), v: 76 }, { t: day(3).getTime(), v: 85 }], referenceRange: { low: 60, high: 80 } },
+          { label: 'Systolic', points: [{ t: day(1).getTime(), v: 118 }, { t: day(3).getTime(), v: 130, flag: 'high' }], referenceRange: { low: 90, high: 120 } },
+          { label: 'Diastolic', points: [{ t: day(1).getTime(), v: 76 }, { t: day(3).getTime(), v: 85, flag: 'high' }], referenceRange: { low: 60, high: 80 } },
         ],
       },
     ]);
+  });
+
+  it("a child's blood pressure has no default range, so no band and no flag (the AAP's depend on height)", () => {
+    const groups = vitalTrends([bp(130, 85, at(3))], '2020-05-01');
+    expect(groups[0]!.series.map((s) => s.referenceRange)).toEqual([undefined, undefined]);
+    expect(groups[0]!.series.flatMap((s) => s.points.map((p) => p.flag))).toEqual([undefined, undefined]);
   });
 
   it('one group per vital, sorted by title, values converted to the first unit', () => {

@@ -3,10 +3,14 @@
  * DOM, and so the chart, the accessible table and the aria-label summary all read the same numbers.
  */
 
+export type PointFlag = 'high' | 'low';
+
 export interface TrendPoint {
   /** Milliseconds since the epoch. */
   t: number;
   v: number;
+  /** Outside its range (decided by the state layer's ranges.ts; drawn and written, never only coloured). */
+  flag?: PointFlag;
 }
 export interface TrendSeries {
   label: string;
@@ -36,11 +40,30 @@ export function alignSeries(series: readonly TrendSeries[]): Aligned {
   return [xs, ...perSeries.map((m) => xs.map((t) => m.get(t) ?? null))];
 }
 
-/** Table rows, newest first (what people look for), one cell per series. */
-export function tableRows(aligned: Aligned): { t: number; values: (number | null)[] }[] {
-  const [xs, ...ys] = aligned;
-  return xs.map((t, i) => ({ t, values: ys.map((y) => y[i] ?? null) })).reverse();
+/** Each series' flags on the aligned timeline (null: in range, no range, or no reading), same rules as alignSeries. */
+export function alignFlags(series: readonly TrendSeries[], xs: readonly number[]): (PointFlag | null)[][] {
+  return series.map((s) => {
+    const m = new Map<number, PointFlag | null>();
+    for (const p of s.points) if (Number.isFinite(p.t) && Number.isFinite(p.v)) m.set(p.t, p.flag ?? null);
+    return xs.map((t) => m.get(t) ?? null);
+  });
 }
+
+/** Table rows, newest first (what people look for), one cell per series, with its flag. */
+export function tableRows(aligned: Aligned, flags: (PointFlag | null)[][] = []): { t: number; values: (number | null)[]; flags: (PointFlag | null)[] }[] {
+  const [xs, ...ys] = aligned;
+  return xs.map((t, i) => ({ t, values: ys.map((y) => y[i] ?? null), flags: ys.map((_, s) => flags[s]?.[i] ?? null) })).reverse();
+}
+
+/** How many readings (instants) have a flagged value, for the sentence under the chart. */
+export function flaggedCount(flags: (PointFlag | null)[][]): number {
+  const n = Math.max(0, ...flags.map((f) => f.length));
+  let count = 0;
+  for (let i = 0; i < n; i++) if (flags.some((f) => f[i])) count++;
+  return count;
+}
+
+export const FLAG_WORD: Readonly<Record<PointFlag, string>> = { high: 'High', low: 'Low' };
 
 /**
  * Y-axis limits: the data plus the reference bounds (a lab value is read against its range, so
@@ -91,14 +114,17 @@ export function summarize(title: string, unit: string, series: readonly TrendSer
   const last = xs.length - 1;
   if (last < 0) return `${title}, no readings yet`;
   const count = `${xs.length} ${xs.length === 1 ? 'reading' : 'readings'}`;
+  const flags = alignFlags(series, xs);
   const latest = ys
-    .map((y, i) => ({ label: series[i]!.label, v: y[last] }))
-    .filter((c): c is { label: string; v: number } => c.v != null)
-    .map((c) => (ys.length > 1 ? `${c.label} ${formatValue(c.v, unit, o)}` : formatValue(c.v, unit, o)))
+    .map((y, i) => ({ label: series[i]!.label, v: y[last], flag: flags[i]![last] }))
+    .filter((c): c is { label: string; v: number; flag: PointFlag | null } => c.v != null)
+    .map((c) => `${ys.length > 1 ? `${c.label} ` : ''}${formatValue(c.v, unit, o)}${c.flag ? ` (${FLAG_WORD[c.flag].toLowerCase()})` : ''}`)
     .join(', ');
   let s = `${title}, ${count}, latest ${latest} on ${formatDate(xs[last]!, o)}`;
   const range = describeRange(ref, unit, o);
   if (range) s += `, reference range ${range}`;
+  const outside = flaggedCount(flags);
+  if (outside > 0) s += `, ${outside} ${outside === 1 ? 'reading' : 'readings'} outside the range`;
   return s;
 }
 

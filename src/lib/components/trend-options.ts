@@ -23,9 +23,11 @@ export interface TrendPlotInput {
   height: number;
   /** Axis text colour: the page's text colour, so a dark theme keeps readable axes. */
   fg: string;
+  /** Per series, aligned with `data`: readings outside their range get a ▲/▼ marker (chart-data.alignFlags). */
+  flags?: (cd.PointFlag | null)[][];
 }
 
-export function trendOptions({ data, labels, unit, ref, width, height, fg }: TrendPlotInput): uPlot.Options {
+export function trendOptions({ data, labels, unit, ref, width, height, fg, flags }: TrendPlotInput): uPlot.Options {
   const last = data[0].length - 1;
   // Away from the cursor uPlot's legend would show blanks: show the latest reading instead.
   const at = (col: (number | null)[], v: number | null, idx: number | null) => (idx == null ? (col[last] ?? null) : v);
@@ -57,11 +59,13 @@ export function trendOptions({ data, labels, unit, ref, width, height, fg }: Tre
         points: { size: 7, width: 2 },
         value: (_u: uPlot, v: number | null, _s: number, idx: number | null) => {
           const shown = at(data[i + 1]!, v, idx);
-          return shown == null ? '–' : cd.formatValue(shown, unit);
+          if (shown == null) return '–';
+          const flag = flags?.[i]?.[idx ?? last];
+          return `${cd.formatValue(shown, unit)}${flag ? ` ${cd.FLAG_WORD[flag]}` : ''}`;
         },
       })),
     ],
-    hooks: { drawClear: [(u) => drawReference(u, ref)] },
+    hooks: { drawClear: [(u) => drawReference(u, ref)], draw: [(u) => drawFlags(u, flags, fg)] },
   };
 }
 
@@ -87,5 +91,35 @@ function drawReference(u: uPlot, ref: cd.ReferenceRange | undefined) {
     ctx.lineTo(bbox.left + bbox.width, Math.round(y) + 0.5);
     ctx.stroke();
   }
+  ctx.restore();
+}
+
+/**
+ * Marks each flagged reading with a triangle beside its point: ▲ above it for high, ▼ below it
+ * for low, so an out-of-range reading differs by shape, not only by where it sits on the band.
+ */
+function drawFlags(u: uPlot, flags: (cd.PointFlag | null)[][] | undefined, fg: string) {
+  if (!flags?.some((f) => f.some(Boolean))) return;
+  const { ctx } = u;
+  const size = 6 * uPlot.pxRatio;
+  ctx.save();
+  flags.forEach((series, s) => {
+    const ys = u.data[s + 1];
+    ctx.fillStyle = COLOURS[s % COLOURS.length] ?? fg;
+    series.forEach((flag, i) => {
+      const v = ys?.[i];
+      if (!flag || v == null) return;
+      const x = u.valToPos(u.data[0][i]!, 'x', true);
+      const y = u.valToPos(v, 'y', true);
+      const dir = flag === 'high' ? -1 : 1;
+      const tip = y + dir * (size * 3);
+      ctx.beginPath();
+      ctx.moveTo(x, tip);
+      ctx.lineTo(x - size, tip - dir * size * 1.6);
+      ctx.lineTo(x + size, tip - dir * size * 1.6);
+      ctx.closePath();
+      ctx.fill();
+    });
+  });
   ctx.restore();
 }

@@ -61,5 +61,6 @@ export const NAV: readonly NavItem[] = [
   { path: '/s/journal', label: 'Journal' },
   { path: '/notes', label: 'Notes' },
   { path: '/emergency', label: 'Emergency card' },
+  { path: '/search', label: 'Search' },
   { path: '/share', label: 'Sharing', ownerOnly: true },
 ];

@@ -8,15 +8,23 @@
  */
 import { BLOOD_PRESSURE_PANEL, LOINC, VITALS, type LabResultRecord, type Quantity, type VitalSignRecord, type VitalSpec } from '../vault/health.ts';
 import { fhirSpan } from './fhir-time.ts';
+import { ageAt, defaultRange, labFlag, vitalReadings, type FlagLevel } from './ranges.ts';
 
 export interface TrendRange {
   low?: number;
   high?: number;
 }
 
+export interface TrendPoint {
+  t: number;
+  v: number;
+  /** Outside its range (ranges.ts): the chart marks it and the table says "High"/"Low". */
+  flag?: FlagLevel;
+}
+
 export interface TrendGroupSeries {
   label: string;
-  points: { t: number; v: number }[];
+  points: TrendPoint[];
   /** A range for this series alone, when the group's series differ (systolic vs diastolic). */
   referenceRange?: TrendRange;
 }
@@ -29,77 +37,79 @@ export interface TrendGroup {
   unit: string;
   series: TrendGroupSeries[];
   referenceRange?: TrendRange;
+  /** Which range the band shows ("adult range", "reference range"). */
+  rangeBasis?: string;
 }
 
 interface VitalGroupSpec {
   spec: VitalSpec;
   title: string;
   unit: string;
-  range?: TrendRange;
 }
 
-// Adult ranges, as general guidance only (not a diagnosis, not for children, pregnancy or
-// athletes); a clinician's own targets for the person take precedence. Weight, height and
-// glucose (which depends on fasting and timing) get no band.
-const BP_RANGES = { systolic: { low: 90, high: 120 }, diastolic: { low: 60, high: 80 } };
+// Weight, height and glucose (which depends on fasting and timing) get no band; the others get
+// the age-appropriate default of ranges.ts (its sources are cited there).
 const VITAL_GROUPS: readonly VitalGroupSpec[] = [
   { spec: VITALS.bodyWeight, title: 'Weight', unit: 'kg' },
   { spec: VITALS.bodyHeight, title: 'Height', unit: 'cm' },
-  { spec: VITALS.heartRate, title: 'Heart rate', unit: 'bpm', range: { low: 60, high: 100 } },
+  { spec: VITALS.heartRate, title: 'Heart rate', unit: 'bpm' },
   { spec: VITALS.glucoseMass, title: 'Blood glucose', unit: 'mg/dL' },
   { spec: VITALS.glucoseMoles, title: 'Blood glucose', unit: 'mmol/L' },
-  { spec: VITALS.oxygenSaturation, title: 'Oxygen saturation', unit: '%', range: { low: 95, high: 100 } },
-  { spec: VITALS.bodyTemperature, title: 'Temperature', unit: '°C', range: { low: 36.1, high: 37.2 } },
+  { spec: VITALS.oxygenSaturation, title: 'Oxygen saturation', unit: '%' },
+  { spec: VITALS.bodyTemperature, title: 'Temperature', unit: '°C' },
 ];
-const BY_LOINC = new Map(VITAL_GROUPS.map((g) => [g.spec.loinc, g]));
-
-/** Each allowed non-default UCUM unit to the vital's first unit (kg, cm, Cel). */
-const TO_FIRST_UNIT: Readonly<Record<string, (v: number) => number>> = {
-  '[lb_av]': (v) => v * 0.45359237,
-  g: (v) => v / 1000,
-  '[in_i]': (v) => v * 2.54,
-  m: (v) => v * 100,
-  '[degF]': (v) => ((v - 32) * 5) / 9,
-};
+const BY_SPEC = new Map(VITAL_GROUPS.map((g) => [g.spec, g]));
 
 const SKIPPED_STATUSES = new Set(['entered-in-error', 'cancelled']);
 
-export function vitalTrends(vitals: readonly VitalSignRecord[]): TrendGroup[] {
+/**
+ * Vital signs, one group per vital (blood pressure: systolic and diastolic in one), each point
+ * flagged against the default range for the person's age at that reading; the band drawn is
+ * the range at the latest reading's age.
+ */
+export function vitalTrends(vitals: readonly VitalSignRecord[], birthDate?: string): TrendGroup[] {
   const groups = new Map<string, TrendGroup>();
-  const add = (key: string, make: () => TrendGroup, series: number, t: number, v: number | undefined) => {
-    if (v === undefined) return;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = make()));
-    g.series[series]!.points.push({ t, v });
-  };
+  const latest = new Map<string, number>();
   for (const r of vitals) {
     const t = timeOf(r.status, r.effectiveDateTime);
     if (t === undefined) continue;
-    const code = loincOf(r.code);
-    if (code === BLOOD_PRESSURE_PANEL.loinc) {
-      const part = (spec: VitalSpec) => valueIn(spec, r.component?.find((c) => loincOf(c.code) === spec.loinc)?.valueQuantity);
-      const systolic = part(VITALS.systolic);
-      const diastolic = part(VITALS.diastolic);
-      const make = (): TrendGroup => ({
-        key: 'blood-pressure',
-        title: 'Blood pressure',
-        unit: 'mmHg',
-        series: [
-          { label: 'Systolic', points: [], referenceRange: BP_RANGES.systolic },
-          { label: 'Diastolic', points: [], referenceRange: BP_RANGES.diastolic },
-        ],
-      });
-      add('blood-pressure', make, 0, t, systolic);
-      add('blood-pressure', make, 1, t, diastolic);
+    const readings = vitalReadings(r, birthDate);
+    if (loincOf(r.code) === BLOOD_PRESSURE_PANEL.loinc) {
+      let g = groups.get('blood-pressure');
+      if (!g) groups.set('blood-pressure', (g = { key: 'blood-pressure', title: 'Blood pressure', unit: 'mmHg', series: [{ label: 'Systolic', points: [] }, { label: 'Diastolic', points: [] }] }));
+      for (const reading of readings) g.series[reading.spec === VITALS.systolic ? 0 : 1]!.points.push(point(t, reading.value, reading.flag?.level));
+      latest.set('blood-pressure', Math.max(latest.get('blood-pressure') ?? -Infinity, t));
       continue;
     }
-    const g = code === undefined ? undefined : BY_LOINC.get(code);
-    if (!g) continue;
-    const make = (): TrendGroup => ({ key: g.spec.loinc, title: g.title, unit: g.unit, series: [{ label: g.title, points: [] }], ...(g.range ? { referenceRange: g.range } : {}) });
-    add(g.spec.loinc, make, 0, t, valueIn(g.spec, r.valueQuantity));
+    const reading = readings[0];
+    const spec = BY_SPEC.get(reading?.spec as VitalSpec);
+    if (!reading || !spec) continue;
+    let g = groups.get(spec.spec.loinc);
+    if (!g) groups.set(spec.spec.loinc, (g = { key: spec.spec.loinc, title: spec.title, unit: spec.unit, series: [{ label: spec.title, points: [] }] }));
+    g.series[0]!.points.push(point(t, reading.value, reading.flag?.level));
+    latest.set(spec.spec.loinc, Math.max(latest.get(spec.spec.loinc) ?? -Infinity, t));
+  }
+  for (const g of groups.values()) {
+    const age = ageAt(birthDate, latest.get(g.key));
+    if (g.key === 'blood-pressure') {
+      const sys = defaultRange(VITALS.systolic, age);
+      const dia = defaultRange(VITALS.diastolic, age);
+      if (sys) g.series[0]!.referenceRange = { ...sys.range };
+      if (dia) g.series[1]!.referenceRange = { ...dia.range };
+      if (sys) g.rangeBasis = sys.basis;
+      continue;
+    }
+    const spec = VITAL_GROUPS.find((s) => s.spec.loinc === g.key)!.spec;
+    const d = defaultRange(spec, age);
+    if (d) {
+      g.referenceRange = { ...d.range };
+      g.rangeBasis = d.basis;
+    }
   }
   return finish([...groups.values()]);
 }
+
+const point = (t: number, v: number, flag: FlagLevel | undefined): TrendPoint => (flag ? { t, v, flag } : { t, v });
 
 /**
  * Numeric lab results, one group per test (LOINC code, else the test's text) and unit: mg/dL and
@@ -108,7 +118,7 @@ export function vitalTrends(vitals: readonly VitalSignRecord[]): TrendGroup[] {
  * gives one in the group's unit.
  */
 export function labTrends(labs: readonly LabResultRecord[]): TrendGroup[] {
-  const byKey = new Map<string, { r: LabResultRecord; t: number; v: number }[]>();
+  const byKey = new Map<string, { r: LabResultRecord; t: number; v: number; flag?: FlagLevel }[]>();
   for (const r of labs) {
     const t = timeOf(r.status, r.effectiveDateTime ?? r.issued);
     const q = r.valueQuantity;
@@ -116,7 +126,7 @@ export function labTrends(labs: readonly LabResultRecord[]): TrendGroup[] {
     const code = loincOf(r.code);
     const key = `lab:${code ? `loinc:${code}` : `text:${r.code.text.trim().toLowerCase()}`}|${unitKey(q) ?? ''}`;
     const list = byKey.get(key) ?? [];
-    list.push({ r, t, v: q.value });
+    list.push({ r, t, v: q.value, flag: labFlag(r)?.level });
     byKey.set(key, list);
   }
   const groups: TrendGroup[] = [];
@@ -124,11 +134,12 @@ export function labTrends(labs: readonly LabResultRecord[]): TrendGroup[] {
     list.sort((a, b) => a.t - b.t);
     const first = list[0]!.r;
     const unit = first.valueQuantity?.unit ?? first.valueQuantity?.code ?? '';
-    const group: TrendGroup = { key, title: first.code.text, unit, series: [{ label: first.code.text, points: list.map(({ t, v }) => ({ t, v })) }] };
+    const group: TrendGroup = { key, title: first.code.text, unit, series: [{ label: first.code.text, points: list.map(({ t, v, flag }) => point(t, v, flag)) }] };
     for (let i = list.length - 1; i >= 0; i--) {
       const range = rangeOf(list[i]!.r, unitKey(first.valueQuantity!));
       if (range) {
         group.referenceRange = range;
+        group.rangeBasis = 'reference range';
         break;
       }
     }
@@ -151,16 +162,6 @@ function timeOf(status: string, when: string | undefined): number | undefined {
 
 function loincOf(c: { coding?: { system?: string; code?: string }[] }): string | undefined {
   return c.coding?.find((x) => x.system === LOINC && x.code)?.code;
-}
-
-/** The value in the spec's first unit, or undefined when missing or in a unit the spec does not allow. */
-function valueIn(spec: VitalSpec, q: Quantity | undefined): number | undefined {
-  if (!q || !Number.isFinite(q.value) || hasComparator(q)) return undefined;
-  const code = q.code ?? q.unit;
-  if (code === spec.units[0]) return q.value;
-  const convert = code !== undefined && (spec.units as readonly string[]).includes(code) ? TO_FIRST_UNIT[code] : undefined;
-  // Rounded so a converted 154 lb reads 69.853 kg, not 69.85296498 kg.
-  return convert ? Math.round(convert(q.value) * 1000) / 1000 : undefined;
 }
 
 function hasComparator(q: Quantity): boolean {

@@ -28,6 +28,12 @@ export const VaultErrors = {
   INVITE_REFUSED: 221,
   INVITE_NO_KEY: 222,
   INVITE_TIMEOUT: 223,
+  // Record content (224-229; issue 13).
+  /**
+   * A vital sign outside what a living person can measure (crdt-schemas/health/plausibility.ts):
+   * the typed `code` of a schema issue inside RECORD_INVALID, at the value's path.
+   */
+  VITAL_IMPLAUSIBLE: 224,
   // Profiles and records (230-239).
   PROFILE_UNKNOWN: 230,
   RECORD_INVALID: 231,

@@ -87,6 +87,8 @@ export function friendlyMessage(message: string, field?: FieldSpec): string {
   if (message.startsWith('unit must be a UCUM code')) return 'Choose a unit';
   if (message.endsWith(' needs a value') || message.startsWith('a lab result needs ')) return 'Required';
   if (message === 'matches none of the allowed shapes') return 'Not a valid value';
+  // Plausibility (crdt-schemas/health/plausibility.ts): its own sentence, limits and unit included.
+  if ((m = /^implausible: (.+)$/.exec(message))) return `Not possible: ${m[1]}.`;
   return message;
 }
 
