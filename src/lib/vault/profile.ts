@@ -37,6 +37,7 @@ import type { AuditKindName } from '../protocol/index.ts';
 import type { PresenceEntry, PresenceState } from '../sync/presence.ts';
 import { ProfilePresence } from './profile-presence.ts';
 import { ProfileStatus } from './profile-status.ts';
+import { ProfileConflicts } from './profile-conflicts.ts';
 import type { SyncStatus } from '../sync/status.ts';
 import type { Persistence } from '../storage/types.ts';
 import type { CompactionPolicy } from '../sync/compaction.ts';
@@ -150,6 +151,8 @@ export class Profile {
   private readonly detachers: Array<() => void> = [];
   /** Typed health records (validated writes, per-record history). */
   readonly records: ProfileRecords;
+  /** Same-field concurrent edits that lost a value of this device or to it (decision 0041). */
+  readonly conflicts: ProfileConflicts;
   private undoController: UndoController | undefined;
   /** Bumped after every change to the plain doc, with the root names that changed. */
   readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
@@ -187,6 +190,8 @@ export class Profile {
       canWrite: () => this.canWrite,
       authorOfClient: (c) => sync.authorOfClient(c),
     });
+    this.conflicts = new ProfileConflicts({ plain, records: this.records, me: toHex(sync.signerKey), authorOfClient: (c) => sync.authorOfClient(c), now: () => ctx.now() });
+    this.detachers.push(() => this.conflicts.destroy());
     // The undo manager is made on first use or when the first own edit starts (it must see every
     // own edit), not on the way to the first screen.
     const beforeOwnEdit = (tr: Y.Transaction) => {
