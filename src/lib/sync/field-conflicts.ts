@@ -11,7 +11,7 @@
  * Pure over one transaction (read inside its `afterTransaction`, before Yjs clears deleted
  * contents). The values found are PHI: callers keep them in memory only and never log them.
  */
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { mapKeyWrites, parentMapKey, type MapKeyWrite } from './yjs-internals.ts';
 
 export interface FieldConflict {
@@ -71,6 +71,7 @@ export function fieldConflicts(doc: Y.Doc, tr: Y.Transaction, scope: ConflictSco
   const out: FieldConflict[] = [];
   let rootNames: Map<unknown, string> | undefined;
   for (const [type, keys] of tr.changed) {
+    if (!(type instanceof Y.Map)) continue;
     const at = parentMapKey(type);
     if (!at) continue;
     rootNames ??= new Map([...doc.share].map(([name, t]) => [t, name]));
@@ -78,7 +79,7 @@ export function fieldConflicts(doc: Y.Doc, tr: Y.Transaction, scope: ConflictSco
     if (root === undefined || !scope.watches(root)) continue;
     for (const field of keys) {
       if (field === null) continue;
-      const c = conflictOf(mapKeyWrites(type as Y.Map<unknown>, field, tr), scope.isOwn);
+      const c = conflictOf(mapKeyWrites(type, field, tr), scope.isOwn);
       if (c) out.push({ root, record: at.key, field, ...c });
     }
   }
