@@ -41,6 +41,10 @@ export class ProfileStatus {
   private cacheProblem: SyncProblem | undefined;
   /** Own chain length the relay had confirmed (undefined: this store keeps no such value). */
   private ackedOwnSeq: number | undefined;
+  /** The browser said it lost the network ("offline" event) and has not said "online" since. */
+  private browserOffline = false;
+  /** What the person changed since the relay last had everything (edit-count.ts names). */
+  private readonly edited = new Set<string>();
 
   constructor(sync: ProfileSync, connection: RelayConnection | undefined) {
     this.sync = sync;
@@ -100,11 +104,37 @@ export class ProfileStatus {
     this.update();
   }
 
+  /**
+   * The browser's word on the network: "offline" shows offline at once, whatever the socket
+   * still believes (a dead socket is noticed only by its 30 s check, and an emulated offline
+   * network may leave a WebSocket open); "online" hands the word back to the connection.
+   */
+  setBrowserOnline(online: boolean): void {
+    if (this.browserOffline === !online) return;
+    this.browserOffline = !online;
+    this.update();
+  }
+
+  /** Things the person changed on this device (counted until the relay has them all). */
+  noteEdits(names: readonly string[]): void {
+    if (names.length === 0) return;
+    for (const n of names) this.edited.add(n);
+    this.update();
+  }
+
   destroy(): void {
     for (const d of this.detachers.splice(0)) d();
   }
 
-  private readonly update = (): void => this.status.set(this.compute());
+  private readonly update = (): void => {
+    let next = this.compute();
+    // Everything the person did is with the relay: the next change starts a new count.
+    if (next.pending === 0 && this.edited.size > 0 && this.status.value.pending > 0) {
+      this.edited.clear();
+      next = this.compute();
+    }
+    this.status.set(next);
+  };
 
   private compute(): SyncStatus {
     const local = this.sync.state.value;
@@ -127,7 +157,8 @@ export class ProfileStatus {
     // too (they may have been sealed offline in an earlier session).
     const unconfirmed = c && !c.synced.value && this.ackedOwnSeq !== undefined ? Math.max(0, this.sync.ownHead.seq - this.ackedOwnSeq) : 0;
     return summarize({
-      connection: c ? c.connection.value : 'offline',
+      connection: c && !this.browserOffline ? c.connection.value : 'offline',
+      edits: this.edited.size,
       pending: local.queued + Math.max(c ? c.unsynced.value : 0, unconfirmed),
       gaps: local.gaps,
       problems,

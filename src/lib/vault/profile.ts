@@ -38,6 +38,7 @@ import type { PresenceEntry, PresenceState } from '../sync/presence.ts';
 import { ProfilePresence } from './profile-presence.ts';
 import { ProfileStatus } from './profile-status.ts';
 import { ProfileConflicts } from './profile-conflicts.ts';
+import { editsOf } from './edit-count.ts';
 import type { SyncStatus } from '../sync/status.ts';
 import type { Persistence } from '../storage/types.ts';
 import type { CompactionPolicy } from '../sync/compaction.ts';
@@ -162,6 +163,8 @@ export class Profile {
   /** How this open used the plain-state cache: 'hit' (shown from it, then verified), or why not. */
   cacheRead: CacheRead['outcome'] = 'none';
   private readonly cache: ProfileCache;
+  /** Numbers log entries for the edit count (vault/edit-count.ts). */
+  private logEdits = 0;
 
   /** The relay's WebSocket URL, if this profile syncs through one. */
   get relayUrl(): string | undefined {
@@ -216,6 +219,7 @@ export class Profile {
       // Before anyone hears of the change, so every read after it sees fresh records.
       this.records.invalidate(roots);
       this.changes.set({ roots, remote: tr.origin === REMOTE_ORIGIN });
+      if (tr.origin !== REMOTE_ORIGIN) this.statusModel.noteEdits(editsOf(plain, tr, () => ++this.logEdits));
     };
     plain.on('afterTransaction', onTransaction);
     this.detachers.push(() => plain.off('afterTransaction', onTransaction));
@@ -398,11 +402,13 @@ export class Profile {
 
   /** The network is back: reconnect now instead of at the end of the back-off (no-op if not wanted). */
   reconnectNow(): void {
+    this.statusModel.setBrowserOnline(true);
     this.connection?.reconnectNow();
   }
 
   /** The network is gone: show offline now instead of when the dead socket is noticed. */
   networkLost(): void {
+    this.statusModel.setBrowserOnline(false);
     this.connection?.networkLost();
   }
 
