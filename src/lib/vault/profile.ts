@@ -112,6 +112,11 @@ export interface OpenProfileOptions {
    * envelope in the background (docs/decisions/0020), and keeps the cache up to date.
    */
   readonly plainCache?: PlainCacheOptions;
+  /**
+   * A memory-only guest session (a clinician's live session): it promises that nothing of it is
+   * kept on the device, so every download and export is refused (EXPORT_GUEST).
+   */
+  readonly memoryOnly?: boolean;
 }
 
 export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
@@ -160,6 +165,8 @@ export class Profile {
   private readonly notes = new Map<string, NoteHandle>();
   private readonly systemMaps = new Map<string, SystemMap<unknown>>();
   private readonly relay: { url: string; token: () => Promise<string> } | undefined;
+  /** A memory-only guest session: no download or export of the record (OpenProfileOptions.memoryOnly). */
+  memoryOnly = false;
   /** How this open used the plain-state cache: 'hit' (shown from it, then verified), or why not. */
   cacheRead: CacheRead['outcome'] = 'none';
   private readonly cache: ProfileCache;
@@ -327,6 +334,7 @@ export class Profile {
       : undefined;
     const ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
     const profile = new Profile(o.access, sync, reading ? undefined : makeConnection?.(), plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
+    profile.memoryOnly = o.memoryOnly === true;
     if (o.expirySweep === false) profile.expirySweep.stop();
     else profile.expirySweep.arm();
     const autoConnect = makeConnection !== undefined && o.autoConnect !== false;
@@ -452,6 +460,11 @@ export class Profile {
    */
   requireOwner(action = 'manage sharing'): void {
     if (!this.isOwner) throw new VaultError('NOT_OWNER', `only an owner of this profile can ${action}`);
+  }
+
+  /** Refuses any download or export in a memory-only guest session (the one check every export path calls). */
+  requireMayExport(): void {
+    if (this.memoryOnly) throw new VaultError('EXPORT_GUEST', 'This live session keeps nothing on this device, so it offers no downloads.');
   }
 
   /** Refuses a write by a member whose role is read-only (a device not yet certified still queues its edits). */
@@ -608,6 +621,7 @@ export class Profile {
 
   /** The decrypted record for export; the export itself is audited. */
   async exportJSON(): Promise<Record<string, unknown>> {
+    this.requireMayExport();
     await this.cache.verifiedFirst();
     await this.audit('export');
     return this.toJSON();
