@@ -138,6 +138,14 @@ export class AppState {
     return this.statusSub?.read();
   }
 
+  /** The profile on screen now (its layout sets and clears it): the one indicator follows it. */
+  onScreen = $state.raw<ProfileState | undefined>(undefined);
+
+  /** What the screen's one sync indicator shows: the open profile's sync, else the family list's. */
+  get screenStatus(): SyncStatus | undefined {
+    return this.onScreen ? this.onScreen.status : this.vaultStatus;
+  }
+
   /** Creates the person and this device; returns the recovery code to show once. */
   createIdentity(o: { displayName: string; deviceLabel: string }): Promise<string | null> {
     return this.run(async () => {

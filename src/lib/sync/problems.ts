@@ -3,6 +3,7 @@
  * (or a test) acknowledge them, never silently dropped. One entry per code and record key.
  */
 import { toHex } from '../crypto/index.ts';
+import { asSentence } from '../errors.ts';
 import type { Failure, ParsedRecord, ProtocolErrorCode } from '../protocol/index.ts';
 import type { SyncProblem } from './status.ts';
 
@@ -35,7 +36,8 @@ export class ProblemList {
     return this.expectedList;
   }
 
-  report(problem: SyncProblem): void {
+  report(reported: SyncProblem): void {
+    const problem = { ...reported, message: asSentence(reported.message) };
     const seen = this.list.some((p) => p.code === problem.code && p.key === problem.key);
     if (!seen && this.list.length < MAX_PROBLEMS) this.list = [...this.list, problem];
     this.changed();

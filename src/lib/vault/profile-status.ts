@@ -6,6 +6,7 @@
  * cache has been verified against its stored records yet (state 'verifying' until then). Own records the relay has not confirmed survive a
  * reload through a device-local counter (pending stays true after an offline reload).
  */
+import { asSentence } from '../errors.ts';
 import type { DocMeta } from '../storage/types.ts';
 import { Observable } from '../sync/observable.ts';
 import type { ProfileSync } from '../sync/profile-sync.ts';
@@ -24,9 +25,9 @@ const ACKED_KEY = 'acked-own-seq';
 function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncProblem[] {
   if (isProtocolErrorCode(refusal) && !endsAccess(refusal) && /^(RECORD|ENVELOPE)_/.test(refusal)) {
     if (local.some((p) => p.code === refusal && p.key === undefined)) return [];
-    return [{ code: refusal, message: `the relay refused changes from this device (${refusal}): they stay on this device only, and syncing stopped` }];
+    return [{ code: refusal, message: `The relay refused changes from this device (${refusal}). They stay on this device only, and syncing stopped.` }];
   }
-  return [{ code: isProtocolErrorCode(refusal) ? refusal : 'RELAY_REFUSED', message: `the relay refused this device (${refusal})` }];
+  return [{ code: isProtocolErrorCode(refusal) ? refusal : 'RELAY_REFUSED', message: `The relay refused this device (${refusal}).` }];
 }
 
 export class ProfileStatus {
@@ -74,13 +75,13 @@ export class ProfileStatus {
 
   /** The expiry sweep's problem, or undefined once a sweep succeeded. */
   setSweepProblem(problem: SyncProblem | undefined): void {
-    this.sweepProblem = problem;
+    this.sweepProblem = problem && { ...problem, message: asSentence(problem.message) };
     this.update();
   }
 
   /** The plain-state cache's problem (kept until the person acknowledges problems by reopening). */
   setCacheProblem(problem: SyncProblem | undefined): void {
-    this.cacheProblem = problem;
+    this.cacheProblem = problem && { ...problem, message: asSentence(problem.message) };
     this.update();
   }
 
@@ -147,11 +148,11 @@ export class ProfileStatus {
     if (refusedIncoming && isProtocolErrorCode(refusedIncoming)) {
       problems = [
         ...problems,
-        { code: refusedIncoming, message: `the relay sent changes that break the envelope rules (${refusedIncoming}): this device refused them and kept its copy` },
+        { code: refusedIncoming, message: `The relay sent changes that break the envelope rules (${refusedIncoming}). This device refused them and kept its copy.` },
       ];
     }
     if (c?.synced.value && this.caughtUp && this.sync.genesisMissing) {
-      problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'the relay sent records of this profile without its genesis' }];
+      problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'The relay sent records of this profile without its first record (its genesis).' }];
     }
     // Before the first catch-up, own records sealed since the relay last had everything count
     // too (they may have been sealed offline in an earlier session).
