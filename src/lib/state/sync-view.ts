@@ -9,7 +9,7 @@ export type SyncKind = 'synced' | 'pending' | 'offline' | 'connecting' | 'error'
 
 export interface SyncView {
   readonly kind: SyncKind;
-  /** The pill's words: "Synced", "Offline", "3 changes to send", "Sync problem". */
+  /** The pill's words: "Synced", "Offline · 2 changes to send", "1 change pending", "Sync problem". */
   readonly text: string;
   /** One sentence more (shown beside the pill on wide screens, in its label always). */
   readonly detail: string;
@@ -55,7 +55,7 @@ export function syncView(status: SyncStatus | undefined): SyncView {
     // Pending with nothing to send is the catch-up after connecting (or records held for a gap).
     case 'pending':
       return status.pending > 0
-        ? { kind: 'pending', text: status.edits > 0 ? `Sending ${plural(status.edits, 'change')}` : 'Sending changes', detail: 'Saved on this device, on its way.', action: '' }
+        ? { kind: 'pending', text: status.edits > 0 ? `${plural(status.edits, 'change')} pending` : 'Changes pending', detail: 'Saved on this device, being sent now.', action: '' }
         : { kind: 'pending', text: 'Syncing…', detail: 'Catching up with the others.', action: '' };
     default:
       return { kind: 'synced', text: 'Synced', detail: 'Everything is shared with the others.', action: '' };
