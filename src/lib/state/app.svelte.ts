@@ -215,7 +215,9 @@ export class AppState {
     if (!p) {
       const session = this.session;
       if (!session) return Promise.reject(new Error('not set up'));
-      p = Promise.all([session.openProfile(docId), loadProfileState()]).then(([profile, ProfileState]) => {
+      // A profile the vault does not list (yet: right after a reload its list may still be
+      // loading) throws at once: a rejection, so the screen can say so and try again.
+      p = Promise.all([Promise.resolve().then(() => session.openProfile(docId)), loadProfileState()]).then(([profile, ProfileState]) => {
         // An owner erased it (decision 0035): once the signed order verifies, drop it here too.
         const stop = profile.refusal.subscribe((r) => {
           if (r !== 'PROFILE_ERASED') return;

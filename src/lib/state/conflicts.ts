@@ -9,7 +9,7 @@ import { SECTION_FORMS } from './forms/index.ts';
 export interface ConflictView {
   readonly id: number;
   readonly lost: 'mine' | 'theirs';
-  /** "the allergy “Penicillin”, Reaction" */
+  /** "the substance of the allergy “Penicillin”" */
   readonly what: string;
   readonly lostText: string;
   readonly keptText: string;
@@ -47,7 +47,7 @@ export function fieldLabel(section: SectionName, field: string): string {
 export function conflictView(n: ConflictNotice, o: { readonly record: Record<string, unknown> | undefined; readonly nameOf: (key: string) => string }): ConflictView {
   const form = SECTION_FORMS[n.section];
   const title = o.record ? form?.summary(o.record).title : undefined;
-  const what = `${form ? `the ${form.singular}` : 'a record'}${title ? ` “${title}”` : ''}, ${fieldLabel(n.section, n.field)}`;
+  const what = `the ${fieldLabel(n.section, n.field).toLowerCase()} of ${form ? `the ${form.singular}` : 'a record'}${title ? ` “${title}”` : ''}`;
   const other = n.other ? o.nameOf(n.other) : 'someone else';
   return {
     id: n.id,
