@@ -12,13 +12,18 @@ import { launchBrowser, newPage, screenshot, setOffline, startApp, type App, typ
 
 const SLOW = 240_000;
 
+/** Relay clock offset (the clinician test moves the relay's time past the session's end). */
+let clockOffset = 0;
+
 describe('e2e: one sync indicator, same-field conflicts', () => {
   let app: App;
   let browser: Browser;
   const pages: TestPage[] = [];
+  let owner: TestPage;
+  let profileDoc: string;
 
   beforeAll(async () => {
-    app = await startApp();
+    app = await startApp({ now: () => Date.now() + clockOffset, expiryCheckMs: 250 });
     browser = await launchBrowser();
   }, SLOW);
 
@@ -28,8 +33,8 @@ describe('e2e: one sync indicator, same-field conflicts', () => {
     await app?.stop();
   }, SLOW);
 
-  const open = async (name: string, viewport: 'desktop' | 'phone') => {
-    const p = await newPage(browser, `${app.url}/`, { name, viewport });
+  const open = async (name: string, viewport: 'desktop' | 'phone', url = `${app.url}/`) => {
+    const p = await newPage(browser, url, { name, viewport });
     pages.push(p);
     return p;
   };
@@ -40,6 +45,8 @@ describe('e2e: one sync indicator, same-field conflicts', () => {
       const ana = await open('ana', 'desktop');
       await onboard(ana.page, 'Ana');
       const doc = await addFamilyMember(ana.page, 'Rose', 'mother');
+      owner = ana;
+      profileDoc = doc;
       // The new profile is stored and synced before the page reloads into Sharing (a reload
       // right after adding one can miss it: the PROFILE_UNKNOWN seen in backup.test.ts).
       await expect.poll(() => ana.page.getByTestId('sync-indicator').getAttribute('data-state'), { timeout: WAIT }).toBe('synced');
@@ -120,6 +127,43 @@ describe('e2e: one sync indicator, same-field conflicts', () => {
       // Chromium itself logs the socket's reconnect attempts made while the network was cut.
       const offlineNoise = (e: string) => e.includes('net::ERR_INTERNET_DISCONNECTED');
       expect([...ana.errors, ...ben.errors].filter((e) => !offlineNoise(e))).toEqual([]);
+    },
+    SLOW,
+  );
+
+  it(
+    'a clinician sees a countdown in the header and no downloads; when the session ends the owner sees no error',
+    async () => {
+      const ana = owner;
+      const doc = profileDoc;
+      await goto(ana.page, app, `/p/${doc}/share`);
+      await ana.page.getByLabel('Length').selectOption('15');
+      await ana.page.getByRole('button', { name: 'Start session' }).click();
+      const link = await ana.page.getByTestId('invite-link').inputValue({ timeout: WAIT });
+      // Scanning the QR code opens the link in a fresh browser.
+      const dr = await open('clinician', 'phone', link);
+      await dr.page.getByLabel('Your name (shown to the family)').fill('Dr. Lee');
+      await dr.page.getByRole('button', { name: 'Join' }).click();
+      await dr.page.getByRole('heading', { level: 1, name: 'Rose' }).waitFor({ timeout: WAIT });
+      // Summary first: the clinician lands on the overview, with the time left in the header.
+      expect(new URL(dr.page.url()).hash).toBe(`#/p/${doc}`);
+      const countdown = dr.page.getByTestId('session-countdown');
+      await countdown.waitFor({ timeout: WAIT });
+      expect(await countdown.innerText()).toMatch(/Session ends in\s+1[45]:\d\d left/);
+      expect(await dr.page.getByTestId('sync-indicator').count()).toBe(1);
+      expect(await dr.page.getByRole('button', { name: /Download/ }).count()).toBe(0);
+      await screenshot(dr.page, 'clinician-header-phone');
+      expect(await axeViolations(dr.page, 'clinician overview (phone)')).toEqual([]);
+
+      // The relay's clock passes the session's end: the clinician is told, the owner sees no error.
+      clockOffset = 16 * 60_000;
+      await dr.page.getByTestId('access-ended').waitFor({ timeout: WAIT });
+      clockOffset = 0;
+      await addRecord(ana.page, app, doc, 'allergies', allergy('Ibuprofen'));
+      const anaSync = ana.page.getByTestId('sync-indicator');
+      await expect.poll(() => anaSync.getAttribute('data-state'), { timeout: WAIT }).toBe('synced');
+      expect(await ana.page.getByText('Sync problem').count()).toBe(0);
+      expect(await ana.page.getByText(/invite expired/i).count()).toBe(0);
     },
     SLOW,
   );
