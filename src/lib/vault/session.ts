@@ -371,9 +371,9 @@ export class VaultSession {
   /** The network is gone ("offline" event): the sockets are dead even if they have not noticed. */
   networkLost(): void {
     this.sockets.networkLost();
-    // Each status shows offline at once (the open profiles hear it from their own screens too).
+    // The family list's status shows offline at once too (the open profiles hear the browser's
+    // event from their own screens; a call here would land after a quick reconnectNow).
     this.vault.profile.networkLost();
-    for (const p of this.open.values()) void p.then((profile) => profile.networkLost(), () => undefined);
   }
 
   async close(): Promise<void> {
