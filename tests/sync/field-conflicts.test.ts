@@ -144,7 +144,6 @@ function runSeed(seed: number, name: string): { notices: number } {
         const [ca, cb] = prng.bool() ? [1, 2] : [2, 1];
         const { A, B } = pair(ca, cb);
         const devs = { A, B };
-        const RECORDS = ['r1'];
         const FIELDS = ['note', 'severity'];
         // What each doc has integrated, per field: every value id (values are unique).
         const known = new Map<Y.Doc, Set<string>>([
@@ -197,7 +196,6 @@ function runSeed(seed: number, name: string): { notices: number } {
             expect(got, trace.join(' ')).toEqual(expected.sort((x, y) => x.field.localeCompare(y.field)));
           }
         }
-        void RECORDS;
         trace.push('|');
       }
     } catch (e) {
