@@ -16,12 +16,24 @@ export const ErrorRanges = {
 
 export type ErrorLayer = keyof typeof ErrorRanges;
 
+/**
+ * A message as people read it: a capital first letter and a closing full stop (issue 13: the app
+ * showed "this invite expired"). Applied where messages are made (CodedError, protocol `fail`,
+ * sync problems), so every screen and the CLI show the same sentence; codes are untouched.
+ */
+export function asSentence(message: string): string {
+  const m = message.trim();
+  if (!m) return m;
+  const first = /^[a-z]/.test(m) ? m.charAt(0).toUpperCase() + m.slice(1) : m;
+  return /[.!?…]$/.test(first) ? first : `${first}.`;
+}
+
 export class CodedError<C extends string = string> extends Error {
   readonly code: C;
   /** The code's stable number (see docs/errors.md). */
   readonly number: number;
   constructor(code: C, number: number, message: string) {
-    super(message);
+    super(asSentence(message));
     this.name = new.target.name;
     this.code = code;
     this.number = number;

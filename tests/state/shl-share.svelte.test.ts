@@ -156,7 +156,7 @@ describe('HealthLinkShare (the share page panel)', () => {
       const before = panel.links().length;
       panel.passcode = PASSCODE;
       expect(await panel.create()).toBeNull();
-      expect(panel.error).toMatch(/only an owner/);
+      expect(panel.error).toMatch(/only an owner/i);
       expect(panel.error).not.toContain(PASSCODE);
       expect(panel.links().length).toBe(before);
     } finally {

@@ -22,3 +22,27 @@ describe('sync status summary', () => {
     expect(summarize({ ...base, connection: 'offline', problems: [{ code: 'RECORD_FORK', message: 'x' }] }).state).toBe('error');
   });
 });
+
+describe('what the indicator counts and what is no error', () => {
+  const base = { connection: 'connected' as const, pending: 0, gaps: 0, problems: [], synced: true, verifying: false };
+  it('counts what the person did, never more than what is pending, and nothing once all is sent', () => {
+    expect(summarize({ ...base, pending: 16, edits: 1 }).edits).toBe(1);
+    expect(summarize({ ...base, pending: 1, edits: 3 }).edits).toBe(1);
+    expect(summarize({ ...base, pending: 0, edits: 3 }).edits).toBe(0);
+    expect(summarize({ ...base, pending: 4 }).edits).toBe(0); // unknown after a reload: no number
+  });
+  it('an invite that expired or was used is refused quietly, not an error; other refusals still are', async () => {
+    const { ProblemList, EXPECTED_REFUSALS } = await import('../../src/lib/sync/problems.ts');
+    let changes = 0;
+    const list = new ProblemList(() => changes++);
+    list.refused('k1', undefined, { ok: false, code: 'INVITE_EXPIRED', message: 'this invite expired' });
+    list.refused('k2', undefined, { ok: false, code: 'INVITE_USED', message: 'this invite was already used' });
+    expect(list.all).toEqual([]);
+    expect(list.expected.map((p) => p.code)).toEqual(['INVITE_EXPIRED', 'INVITE_USED']);
+    expect(summarize({ ...base, problems: list.all }).state).toBe('synced');
+    list.refused('k3', undefined, { ok: false, code: 'RECORD_BAD_SIGNATURE', message: 'bad signature' });
+    expect(list.all.map((p) => p.code)).toEqual(['RECORD_BAD_SIGNATURE']);
+    expect(summarize({ ...base, problems: list.all }).state).toBe('error');
+    expect([...EXPECTED_REFUSALS].every((c) => !c.startsWith('RECORD_'))).toBe(true);
+  });
+});

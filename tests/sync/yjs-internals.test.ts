@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { hasPending, rootOf, usesClient, valuesWithClient } from '../../src/lib/sync/yjs-internals.ts';
+import { hasPending, mapKeyWrites, parentMapKey, rootOf, usesClient, valuesWithClient, type MapKeyWrite } from '../../src/lib/sync/yjs-internals.ts';
 
 describe('Yjs internals adapter', () => {
   it('hasPending: structs whose dependency is missing are pending until it arrives', () => {
@@ -62,5 +62,31 @@ describe('Yjs internals adapter', () => {
     b.getArray('h').delete(0, 1);
     const seen = [...valuesWithClient(b.getArray('h'))].flatMap(({ client, values }) => values.map((v) => `${client}:${v}`));
     expect(seen).toEqual(['11:a2', '22:b1']);
+  });
+
+  it('mapKeyWrites and parentMapKey: a key\'s writes oldest first, with origin, added/deleted in the transaction, and values', () => {
+    const a = new Y.Doc();
+    a.clientID = 1;
+    const b = new Y.Doc();
+    b.clientID = 2;
+    const fields = new Y.Map<unknown>();
+    a.getMap('allergies').set('r1', fields);
+    fields.set('note', 'first');
+    expect(parentMapKey(fields)).toEqual({ parent: a.getMap('allergies'), key: 'r1' });
+    expect(parentMapKey(a.getMap('allergies'))).toBeUndefined();
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+    (b.getMap('allergies').get('r1') as Y.Map<unknown>).set('note', 'from b'); // made on top of 'first'
+    fields.set('note', 'from a'); // concurrent with b's
+    let seen: MapKeyWrite[] = [];
+    a.on('afterTransaction', (tr: Y.Transaction) => {
+      if (tr.origin === 'remote') seen = mapKeyWrites(fields, 'note', tr);
+    });
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b, Y.encodeStateVector(a)), 'remote');
+    // 'first' was overwritten in an earlier transaction: Yjs dropped its content (gc).
+    expect(seen.map((w) => w.value)).toEqual([undefined, 'from a', 'from b']); // the higher clientID wins
+    const byValue = { first: seen[0], 'from a': seen[1], 'from b': seen[2] };
+    expect(byValue['from b']).toMatchObject({ client: 2, added: true, deleted: false, origin: { client: 1, clock: byValue.first!.clock } });
+    expect(byValue['from a']).toMatchObject({ client: 1, added: false, deleted: true, deletedNow: true });
+    expect(byValue.first).toMatchObject({ added: false, deleted: true, deletedNow: false });
   });
 });

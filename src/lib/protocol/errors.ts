@@ -1,4 +1,4 @@
-import { CodedError } from '../errors.ts';
+import { asSentence, CodedError } from '../errors.ts';
 
 /**
  * Stable error codes of the envelope protocol (range 100-199 of src/lib/errors.ts). They travel
@@ -90,7 +90,7 @@ export interface Failure {
 export type Result<T> = { readonly ok: true; readonly value: T } | Failure;
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = (code: ProtocolErrorCode, message: string): Failure => ({ ok: false, code, message });
+export const fail = (code: ProtocolErrorCode, message: string): Failure => ({ ok: false, code, message: asSentence(message) });
 
 /** Thrown form of a Failure, for callers (relay hooks, CLI) that need an exception. */
 export class ProtocolError extends CodedError<ProtocolErrorCode> {

@@ -138,6 +138,14 @@ export class AppState {
     return this.statusSub?.read();
   }
 
+  /** The profile on screen now (its layout sets and clears it): the one indicator follows it. */
+  onScreen = $state.raw<ProfileState | undefined>(undefined);
+
+  /** What the screen's one sync indicator shows: the open profile's sync, else the family list's. */
+  get screenStatus(): SyncStatus | undefined {
+    return this.onScreen ? this.onScreen.status : this.vaultStatus;
+  }
+
   /** Creates the person and this device; returns the recovery code to show once. */
   createIdentity(o: { displayName: string; deviceLabel: string }): Promise<string | null> {
     return this.run(async () => {
@@ -207,7 +215,9 @@ export class AppState {
     if (!p) {
       const session = this.session;
       if (!session) return Promise.reject(new Error('not set up'));
-      p = Promise.all([session.openProfile(docId), loadProfileState()]).then(([profile, ProfileState]) => {
+      // A profile the vault does not list (yet: right after a reload its list may still be
+      // loading) throws at once: a rejection, so the screen can say so and try again.
+      p = Promise.all([Promise.resolve().then(() => session.openProfile(docId)), loadProfileState()]).then(([profile, ProfileState]) => {
         // An owner erased it (decision 0035): once the signed order verifies, drop it here too.
         const stop = profile.refusal.subscribe((r) => {
           if (r !== 'PROFILE_ERASED') return;

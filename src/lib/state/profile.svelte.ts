@@ -24,6 +24,8 @@ import { fieldErrors, SECTION_FORMS } from './forms/index.ts';
 import type { FormValues, SectionForm } from './forms/types.ts';
 import { NoteState } from './note.svelte.ts';
 import { ProfileSharing } from './sharing.svelte.ts';
+import { ConflictNoticesState } from './conflict-notices.svelte.ts';
+import { peopleHere, type PersonHere } from './presence-view.ts';
 import { Subscribed } from './subscribed.svelte.ts';
 
 export interface ProfileStateOptions {
@@ -50,6 +52,8 @@ export class ProfileState {
   private section = '';
   /** Invites, live sessions, members, devices and the audit trail (owners act, everyone reads). */
   readonly sharing: ProfileSharing;
+  /** Same-field concurrent edits that lost a value (decision 0041). */
+  readonly conflicts: ConflictNoticesState;
 
   constructor(profile: Profile, o: ProfileStateOptions) {
     this.profile = profile;
@@ -57,6 +61,7 @@ export class ProfileState {
     this.docId = profile.name;
     this.guest = o.guest ?? false;
     this.sharing = new ProfileSharing(profile, o.origin, (message) => (this.error = message));
+    this.conflicts = new ConflictNoticesState(profile, (key) => this.nameOf(key), (message) => (this.error = message));
     // Record content and membership (roles, devices, invites) both change what screens show.
     this.changes = new Subscribed((n) => profile.watch(n), () => null);
     this.statusSub = new Subscribed((n) => profile.status.subscribe(n), () => profile.status.value);
@@ -71,6 +76,8 @@ export class ProfileState {
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.onOnline);
       window.addEventListener('offline', this.onOffline);
+      // Opened with no network: say so from the start.
+      if (navigator.onLine === false) this.onOffline();
     }
   }
 
@@ -86,6 +93,19 @@ export class ProfileState {
   /** Others here now, with their section and (in notes) caret. */
   get presence(): PresenceEntry[] {
     return this.presenceSub.read();
+  }
+
+  /** Others here now as people: one per person (devices and tabs together), where in words. */
+  get people(): PersonHere[] {
+    const state = this.profile.membershipState();
+    return peopleHere(this.presence, (d) => state.devices.get(d)?.identity ?? d, (d) => this.nameOf(d));
+  }
+
+  /** When this device's access ends (a clinician's live session), ms since the epoch; undefined: no end. */
+  get accessEndsAt(): number | undefined {
+    this.changes.read();
+    const end = this.profile.membershipState().members.get(this.me)?.expiresAt;
+    return end ? end : undefined;
   }
 
   /** The relay ended this device's access (removed, or a live session's time is up). */

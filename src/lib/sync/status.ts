@@ -17,8 +17,14 @@ export interface SyncStatus {
   /** The one-word summary the UI shows. */
   readonly state: 'synced' | 'pending' | 'offline' | 'error' | 'verifying';
   readonly connection: Connection;
-  /** Local changes not yet acknowledged by the relay (sealed-but-unsent + unsealed). */
+  /** Local changes not yet acknowledged by the relay (sealed-but-unsent + unsealed), in records and updates. */
   readonly pending: number;
+  /**
+   * What the person did among those, counted as people count: one per record, note or log entry
+   * changed (a typed line is one change, not one per keystroke). 0 when unknown (after a reload,
+   * only `pending` survives): the indicator then says "not sent yet" without a number.
+   */
+  readonly edits: number;
   /** Records held because an earlier record of the same author is missing. */
   readonly gaps: number;
   readonly problems: readonly SyncProblem[];
@@ -31,7 +37,7 @@ export interface SyncStatus {
   readonly verifying: boolean;
 }
 
-export function summarize(s: Omit<SyncStatus, 'state'>): SyncStatus {
+export function summarize(s: Omit<SyncStatus, 'state' | 'edits'> & { edits?: number }): SyncStatus {
   // Held records (gaps) mean the relay has not delivered everything yet: not synced.
   const state =
     s.problems.length > 0
@@ -44,5 +50,5 @@ export function summarize(s: Omit<SyncStatus, 'state'>): SyncStatus {
           ? 'pending'
           : 'synced';
   // While verifying, nothing may read as synced.
-  return { ...s, synced: s.synced && !s.verifying, state };
+  return { ...s, edits: s.pending > 0 ? Math.min(s.edits ?? 0, s.pending) : 0, synced: s.synced && !s.verifying, state };
 }

@@ -42,3 +42,50 @@ export function* valuesWithClient(arr: Y.Array<unknown>): Generator<{ client: nu
     item = item.right;
   }
 }
+
+/** One write to a map key as Yjs keeps it (one Item of the key's chain). */
+export interface MapKeyWrite {
+  readonly client: number;
+  readonly clock: number;
+  /** The write this one was made on top of (what the writer saw as the key's value), if any. */
+  readonly origin: { readonly client: number; readonly clock: number } | null;
+  /** Added by this transaction (its clock is at or past the transaction's before-state). */
+  readonly added: boolean;
+  /** Deleted now (overwritten or removed). */
+  readonly deleted: boolean;
+  /** Deleted by this transaction (it was the live value before it, or was added and lost). */
+  readonly deletedNow: boolean;
+  /** The JSON value written; undefined for a nested type (a record's field map) or a delete. */
+  readonly value: unknown;
+}
+
+/**
+ * The writes to one key of a map, oldest (leftmost) first, as seen inside a transaction: read
+ * from the key's Item chain (`_map`, `left`, `origin`, `content`). Only meaningful before the
+ * transaction's cleanup (its `afterTransaction` event): after it, deleted contents are gone.
+ */
+export function mapKeyWrites(map: Y.Map<unknown>, key: string, tr: Y.Transaction): MapKeyWrite[] {
+  const out: MapKeyWrite[] = [];
+  let item: Y.Item | null = (map as unknown as { _map: Map<string, Y.Item> })._map.get(key) ?? null;
+  while (item) {
+    const content = item.content;
+    out.push({
+      client: item.id.client,
+      clock: item.id.clock,
+      origin: item.origin ? { client: item.origin.client, clock: item.origin.clock } : null,
+      added: item.id.clock >= (tr.beforeState.get(item.id.client) ?? 0),
+      deleted: item.deleted,
+      deletedNow: item.deleted && Y.isDeleted(tr.deleteSet, item.id),
+      value: content instanceof Y.ContentAny ? content.arr[content.arr.length - 1] : undefined,
+    });
+    item = item.left;
+  }
+  return out.reverse();
+}
+
+/** The map a nested type sits in directly, and its key there (a record's field map → its section map and id). */
+export function parentMapKey(type: SharedType): { parent: SharedType; key: string } | undefined {
+  const item = type._item;
+  if (!item || !(item.parent instanceof Y.AbstractType) || item.parentSub === null) return undefined;
+  return { parent: item.parent as SharedType, key: item.parentSub };
+}

@@ -6,6 +6,7 @@ export { Role, roleName, type RoleName, type AuditKindName } from '../protocol/i
 export type { Profile } from './profile.ts';
 export type { SyncStatus } from '../sync/status.ts';
 export type { PresenceEntry } from '../sync/presence.ts';
+export type { ConflictNotice } from './profile-conflicts.ts';
 export { RecordError, type HistoryEntry } from './records.ts';
 export { transformIndex, type NoteChange, type NoteHandle } from './note.ts';
 export type { AuditTrail, AuditEvent } from './audit-trail.ts';

@@ -38,5 +38,6 @@ export async function joinAsGuest(env: SessionEnv, link: string): Promise<Profil
     now: env.now,
     minReconnectDelayMs: env.minReconnectDelayMs,
     timeoutMs: env.timeoutMs,
+    memoryOnly: true,
   });
 }

@@ -41,6 +41,8 @@ export const VaultErrors = {
   RECORD_READ_ONLY: 233,
   /** An owner-only action (invite, session, members, devices, rotation) by someone who is not an owner. */
   NOT_OWNER: 234,
+  /** A download or export asked in a memory-only guest session, which promises to keep nothing on the device. */
+  EXPORT_GUEST: 235,
   // The relay (240-249).
   /** The relay did not answer (network down, or no catch-up in time). */
   RELAY_UNREACHABLE: 240,

@@ -43,6 +43,7 @@ export interface ExportOptions {
 }
 
 async function audited(p: Profile, format: string): Promise<void> {
+  p.requireMayExport();
   if (p.canWrite) await p.audit('export', undefined, format);
 }
 

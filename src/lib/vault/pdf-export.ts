@@ -18,6 +18,7 @@ export function localDate(now: Date): string {
 
 /** The PDF's bytes. `input` is the profile's read model as the state layer derives it (src/lib/state/pdf.ts). */
 export async function exportPdf(p: Profile, kind: PdfKind, input: VisitSummaryInput, now: Date): Promise<Uint8Array> {
+  p.requireMayExport();
   if (p.canWrite) await p.audit('export', undefined, `pdf ${kind}`);
   const { pdfOf } = await import('../interop/pdf/index.ts');
   return pdfOf(kind, input, localDate(now));

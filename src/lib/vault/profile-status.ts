@@ -6,6 +6,7 @@
  * cache has been verified against its stored records yet (state 'verifying' until then). Own records the relay has not confirmed survive a
  * reload through a device-local counter (pending stays true after an offline reload).
  */
+import { asSentence } from '../errors.ts';
 import type { DocMeta } from '../storage/types.ts';
 import { Observable } from '../sync/observable.ts';
 import type { ProfileSync } from '../sync/profile-sync.ts';
@@ -24,9 +25,9 @@ const ACKED_KEY = 'acked-own-seq';
 function refusalProblem(refusal: string, local: readonly SyncProblem[]): SyncProblem[] {
   if (isProtocolErrorCode(refusal) && !endsAccess(refusal) && /^(RECORD|ENVELOPE)_/.test(refusal)) {
     if (local.some((p) => p.code === refusal && p.key === undefined)) return [];
-    return [{ code: refusal, message: `the relay refused changes from this device (${refusal}): they stay on this device only, and syncing stopped` }];
+    return [{ code: refusal, message: `The relay refused changes from this device (${refusal}). They stay on this device only, and syncing stopped.` }];
   }
-  return [{ code: isProtocolErrorCode(refusal) ? refusal : 'RELAY_REFUSED', message: `the relay refused this device (${refusal})` }];
+  return [{ code: isProtocolErrorCode(refusal) ? refusal : 'RELAY_REFUSED', message: `The relay refused this device (${refusal}).` }];
 }
 
 export class ProfileStatus {
@@ -41,6 +42,10 @@ export class ProfileStatus {
   private cacheProblem: SyncProblem | undefined;
   /** Own chain length the relay had confirmed (undefined: this store keeps no such value). */
   private ackedOwnSeq: number | undefined;
+  /** The browser said it lost the network ("offline" event) and has not said "online" since. */
+  private browserOffline = false;
+  /** What the person changed since the relay last had everything (edit-count.ts names). */
+  private readonly edited = new Set<string>();
 
   constructor(sync: ProfileSync, connection: RelayConnection | undefined) {
     this.sync = sync;
@@ -70,13 +75,13 @@ export class ProfileStatus {
 
   /** The expiry sweep's problem, or undefined once a sweep succeeded. */
   setSweepProblem(problem: SyncProblem | undefined): void {
-    this.sweepProblem = problem;
+    this.sweepProblem = problem && { ...problem, message: asSentence(problem.message) };
     this.update();
   }
 
   /** The plain-state cache's problem (kept until the person acknowledges problems by reopening). */
   setCacheProblem(problem: SyncProblem | undefined): void {
-    this.cacheProblem = problem;
+    this.cacheProblem = problem && { ...problem, message: asSentence(problem.message) };
     this.update();
   }
 
@@ -100,11 +105,37 @@ export class ProfileStatus {
     this.update();
   }
 
+  /**
+   * The browser's word on the network: "offline" shows offline at once, whatever the socket
+   * still believes (a dead socket is noticed only by its 30 s check, and an emulated offline
+   * network may leave a WebSocket open); "online" hands the word back to the connection.
+   */
+  setBrowserOnline(online: boolean): void {
+    if (this.browserOffline === !online) return;
+    this.browserOffline = !online;
+    this.update();
+  }
+
+  /** Things the person changed on this device (counted until the relay has them all). */
+  noteEdits(names: readonly string[]): void {
+    if (names.length === 0) return;
+    for (const n of names) this.edited.add(n);
+    this.update();
+  }
+
   destroy(): void {
     for (const d of this.detachers.splice(0)) d();
   }
 
-  private readonly update = (): void => this.status.set(this.compute());
+  private readonly update = (): void => {
+    let next = this.compute();
+    // Everything the person did is with the relay: the next change starts a new count.
+    if (next.pending === 0 && this.edited.size > 0 && this.status.value.pending > 0) {
+      this.edited.clear();
+      next = this.compute();
+    }
+    this.status.set(next);
+  };
 
   private compute(): SyncStatus {
     const local = this.sync.state.value;
@@ -117,17 +148,18 @@ export class ProfileStatus {
     if (refusedIncoming && isProtocolErrorCode(refusedIncoming)) {
       problems = [
         ...problems,
-        { code: refusedIncoming, message: `the relay sent changes that break the envelope rules (${refusedIncoming}): this device refused them and kept its copy` },
+        { code: refusedIncoming, message: `The relay sent changes that break the envelope rules (${refusedIncoming}). This device refused them and kept its copy.` },
       ];
     }
     if (c?.synced.value && this.caughtUp && this.sync.genesisMissing) {
-      problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'the relay sent records of this profile without its genesis' }];
+      problems = [...problems, { code: 'ENVELOPE_NO_GENESIS' as const, message: 'The relay sent records of this profile without its first record (its genesis).' }];
     }
     // Before the first catch-up, own records sealed since the relay last had everything count
     // too (they may have been sealed offline in an earlier session).
     const unconfirmed = c && !c.synced.value && this.ackedOwnSeq !== undefined ? Math.max(0, this.sync.ownHead.seq - this.ackedOwnSeq) : 0;
     return summarize({
-      connection: c ? c.connection.value : 'offline',
+      connection: c && !this.browserOffline ? c.connection.value : 'offline',
+      edits: this.edited.size,
       pending: local.queued + Math.max(c ? c.unsynced.value : 0, unconfirmed),
       gaps: local.gaps,
       problems,

@@ -37,6 +37,8 @@ import type { AuditKindName } from '../protocol/index.ts';
 import type { PresenceEntry, PresenceState } from '../sync/presence.ts';
 import { ProfilePresence } from './profile-presence.ts';
 import { ProfileStatus } from './profile-status.ts';
+import { ProfileConflicts } from './profile-conflicts.ts';
+import { editsOf } from './edit-count.ts';
 import type { SyncStatus } from '../sync/status.ts';
 import type { Persistence } from '../storage/types.ts';
 import type { CompactionPolicy } from '../sync/compaction.ts';
@@ -110,6 +112,11 @@ export interface OpenProfileOptions {
    * envelope in the background (docs/decisions/0020), and keeps the cache up to date.
    */
   readonly plainCache?: PlainCacheOptions;
+  /**
+   * A memory-only guest session (a clinician's live session): it promises that nothing of it is
+   * kept on the device, so every download and export is refused (EXPORT_GUEST).
+   */
+  readonly memoryOnly?: boolean;
 }
 
 export type CreateProfileOptions = Omit<OpenProfileOptions, 'access'> & {
@@ -150,15 +157,21 @@ export class Profile {
   private readonly detachers: Array<() => void> = [];
   /** Typed health records (validated writes, per-record history). */
   readonly records: ProfileRecords;
+  /** Same-field concurrent edits that lost a value of this device or to it (decision 0041). */
+  readonly conflicts: ProfileConflicts;
   private undoController: UndoController | undefined;
   /** Bumped after every change to the plain doc, with the root names that changed. */
   readonly changes = new Observable<{ roots: ReadonlySet<string>; remote: boolean }>({ roots: new Set(), remote: false });
   private readonly notes = new Map<string, NoteHandle>();
   private readonly systemMaps = new Map<string, SystemMap<unknown>>();
   private readonly relay: { url: string; token: () => Promise<string> } | undefined;
+  /** A memory-only guest session: no download or export of the record (OpenProfileOptions.memoryOnly). */
+  memoryOnly = false;
   /** How this open used the plain-state cache: 'hit' (shown from it, then verified), or why not. */
   cacheRead: CacheRead['outcome'] = 'none';
   private readonly cache: ProfileCache;
+  /** Numbers log entries for the edit count (vault/edit-count.ts). */
+  private logEdits = 0;
 
   /** The relay's WebSocket URL, if this profile syncs through one. */
   get relayUrl(): string | undefined {
@@ -187,6 +200,8 @@ export class Profile {
       canWrite: () => this.canWrite,
       authorOfClient: (c) => sync.authorOfClient(c),
     });
+    this.conflicts = new ProfileConflicts({ plain, records: this.records, me: toHex(sync.signerKey), authorOfClient: (c) => sync.authorOfClient(c), now: () => ctx.now() });
+    this.detachers.push(() => this.conflicts.destroy());
     // The undo manager is made on first use or when the first own edit starts (it must see every
     // own edit), not on the way to the first screen.
     const beforeOwnEdit = (tr: Y.Transaction) => {
@@ -211,6 +226,7 @@ export class Profile {
       // Before anyone hears of the change, so every read after it sees fresh records.
       this.records.invalidate(roots);
       this.changes.set({ roots, remote: tr.origin === REMOTE_ORIGIN });
+      if (tr.origin !== REMOTE_ORIGIN) this.statusModel.noteEdits(editsOf(plain, tr, () => ++this.logEdits));
     };
     plain.on('afterTransaction', onTransaction);
     this.detachers.push(() => plain.off('afterTransaction', onTransaction));
@@ -318,6 +334,7 @@ export class Profile {
       : undefined;
     const ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
     const profile = new Profile(o.access, sync, reading ? undefined : makeConnection?.(), plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
+    profile.memoryOnly = o.memoryOnly === true;
     if (o.expirySweep === false) profile.expirySweep.stop();
     else profile.expirySweep.arm();
     const autoConnect = makeConnection !== undefined && o.autoConnect !== false;
@@ -393,11 +410,13 @@ export class Profile {
 
   /** The network is back: reconnect now instead of at the end of the back-off (no-op if not wanted). */
   reconnectNow(): void {
+    this.statusModel.setBrowserOnline(true);
     this.connection?.reconnectNow();
   }
 
   /** The network is gone: show offline now instead of when the dead socket is noticed. */
   networkLost(): void {
+    this.statusModel.setBrowserOnline(false);
     this.connection?.networkLost();
   }
 
@@ -441,6 +460,11 @@ export class Profile {
    */
   requireOwner(action = 'manage sharing'): void {
     if (!this.isOwner) throw new VaultError('NOT_OWNER', `only an owner of this profile can ${action}`);
+  }
+
+  /** Refuses any download or export in a memory-only guest session (the one check every export path calls). */
+  requireMayExport(): void {
+    if (this.memoryOnly) throw new VaultError('EXPORT_GUEST', 'This live session keeps nothing on this device, so it offers no downloads.');
   }
 
   /** Refuses a write by a member whose role is read-only (a device not yet certified still queues its edits). */
@@ -597,6 +621,7 @@ export class Profile {
 
   /** The decrypted record for export; the export itself is audited. */
   async exportJSON(): Promise<Record<string, unknown>> {
+    this.requireMayExport();
     await this.cache.verifiedFirst();
     await this.audit('export');
     return this.toJSON();

@@ -371,6 +371,9 @@ export class VaultSession {
   /** The network is gone ("offline" event): the sockets are dead even if they have not noticed. */
   networkLost(): void {
     this.sockets.networkLost();
+    // The family list's status shows offline at once too (the open profiles hear the browser's
+    // event from their own screens; a call here would land after a quick reconnectNow).
+    this.vault.profile.networkLost();
   }
 
   async close(): Promise<void> {
