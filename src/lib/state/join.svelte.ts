@@ -39,6 +39,8 @@ export class JoinFlow {
   recoveryCode = $state<string | null>(null);
   /** The profile joined (into the vault, or as a guest). */
   joined = $state<string | null>(null);
+  /** A new vault is being made (or restored) and the invite accepted: one step for the screen. */
+  settingUp = $state(false);
   private readonly app: AppState;
   private readonly link: string;
 
@@ -76,16 +78,20 @@ export class JoinFlow {
 
   /** No vault here: make one (identity, this device, recovery code), then accept into it. */
   async createVaultAndJoin(o: NewPerson & RecordNaming): Promise<boolean> {
-    const code = await this.app.createIdentity({ displayName: o.displayName, deviceLabel: o.deviceLabel });
-    if (!code) return false;
-    this.recoveryCode = code;
-    return this.joinIntoVault(o);
+    return this.settle(async () => {
+      const code = await this.app.createIdentity({ displayName: o.displayName, deviceLabel: o.deviceLabel });
+      if (!code) return false;
+      this.recoveryCode = code;
+      return this.joinIntoVault(o);
+    });
   }
 
   /** No vault here, but the person has one: restore it from the recovery code, then accept. */
   async restoreAndJoin(o: NewPerson & RecordNaming & { code: string }): Promise<boolean> {
-    if (!(await this.app.restore({ code: o.code, displayName: o.displayName, deviceLabel: o.deviceLabel }))) return false;
-    return this.joinIntoVault(o);
+    return this.settle(async () => {
+      if (!(await this.app.restore({ code: o.code, displayName: o.displayName, deviceLabel: o.deviceLabel }))) return false;
+      return this.joinIntoVault(o);
+    });
   }
 
   /** A live session only: throwaway keys in memory; closing or reloading the tab ends it. */
@@ -93,5 +99,14 @@ export class JoinFlow {
     if (!this.offersGuest) return false;
     this.joined = await this.app.join(this.link, { name: '', relationship: '', displayName });
     return this.joined !== null;
+  }
+
+  private async settle(steps: () => Promise<boolean>): Promise<boolean> {
+    this.settingUp = true;
+    try {
+      return await steps();
+    } finally {
+      this.settingUp = false;
+    }
   }
 }

@@ -8,15 +8,20 @@
 import {
   createInvitation,
   describeError,
+  inviteState,
+  memberSafetyCodes,
+  personSafetyCode,
   removeMemberByKey,
   revokeDeviceByKey,
   Role,
   startClinicianSession,
   VaultError,
   type AuditTrail,
+  type InviteState,
   type Profile,
   type RoleName,
 } from '../vault/app.ts';
+import { Subscribed } from './subscribed.svelte.ts';
 
 export interface SharedLink {
   readonly link: string;
@@ -25,6 +30,8 @@ export interface SharedLink {
   readonly linkExpiresAt: number;
   /** When the access it grants ends (0 = never). */
   readonly accessEndsAt: number;
+  /** The invite key (hex): `inviteState` follows it (a used link loses its QR). */
+  readonly inviteKey: string;
 }
 
 export class ProfileSharing {
@@ -33,17 +40,32 @@ export class ProfileSharing {
   /** Shows a message to the person (null clears it). */
   private readonly report: (message: string | null) => void;
 
+  private readonly membership: Subscribed<null>;
+
   constructor(profile: Profile, origin: string, report: (message: string | null) => void) {
     this.profile = profile;
     this.origin = origin;
     this.report = report;
+    this.membership = new Subscribed((n) => profile.watch(n), () => null);
+  }
+
+  /** Where a link handed out here stands: open, used (by whoever accepted it), expired (reactive). */
+  inviteState(link: Pick<SharedLink, 'inviteKey'>, now = Date.now()): InviteState {
+    this.membership.read();
+    return inviteState(this.profile, link.inviteKey, now);
+  }
+
+  /** Each member's safety code (member identity hex → code), from the verified membership (reactive). */
+  get safetyCodes(): Map<string, string> {
+    this.membership.read();
+    return memberSafetyCodes(this.profile);
   }
 
   invite(role: 'editor' | 'viewer' | 'owner'): Promise<SharedLink | null> {
     return this.act(async () => {
       await this.waitForRelay();
       const inv = await createInvitation(this.profile, { origin: this.origin, role: Role[role] });
-      return { link: inv.link, role, linkExpiresAt: inv.inviteExpiresAt, accessEndsAt: inv.memberExpiresAt };
+      return { link: inv.link, role, linkExpiresAt: inv.inviteExpiresAt, accessEndsAt: inv.memberExpiresAt, inviteKey: inv.inviteKey };
     });
   }
 
@@ -51,7 +73,7 @@ export class ProfileSharing {
     return this.act(async () => {
       await this.waitForRelay();
       const inv = await startClinicianSession(this.profile, { origin: this.origin, minutes, canEdit });
-      return { link: inv.link, role: canEdit ? 'editor' : 'clinician', linkExpiresAt: inv.inviteExpiresAt, accessEndsAt: inv.memberExpiresAt };
+      return { link: inv.link, role: canEdit ? 'editor' : 'clinician', linkExpiresAt: inv.inviteExpiresAt, accessEndsAt: inv.memberExpiresAt, inviteKey: inv.inviteKey };
     });
   }
 
@@ -88,4 +110,21 @@ export class ProfileSharing {
       return null;
     }
   }
+}
+
+/** Members whose access has not ended by `now` (a session that ended is gone from the list, not a ghost). */
+export function currentMembers<M extends { readonly expiresAt: number }>(members: readonly M[], now: number): M[] {
+  return members.filter((m) => m.expiresAt === 0 || m.expiresAt > now);
+}
+
+/** The next moment a member's access ends after `now` (undefined: none), so a list can re-read then. */
+export function nextEnding(members: readonly { readonly expiresAt: number }[], now: number): number | undefined {
+  let next: number | undefined;
+  for (const m of members) if (m.expiresAt > now && (next === undefined || m.expiresAt < next)) next = m.expiresAt;
+  return next;
+}
+
+/** The person's own safety code, from the keys on this device (undefined for a guest). */
+export function ownSafetyCode(session: { readonly person: Parameters<typeof personSafetyCode>[0] } | undefined): string | undefined {
+  return session ? personSafetyCode(session.person) : undefined;
 }
