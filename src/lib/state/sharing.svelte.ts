@@ -1,6 +1,7 @@
 /**
  * A profile's sharing actions for its owners: invite a relative, start a clinician's live
- * session, remove members, revoke devices, end expired sessions, read the audit trail. Links are
+ * session, remove members, revoke devices, read the audit trail (sessions that end are closed by
+ * the vault's expiry sweep on an owner device, not by a screen's timer). Links are
  * only handed out once the membership change has reached the relay. For anyone who is not an
  * owner the vault refuses every one of them (NOT_OWNER) before signing anything; the message
  * is reported like any other failure.
@@ -75,11 +76,6 @@ export class ProfileSharing {
       const inv = await startClinicianSession(this.profile, { origin: this.origin, minutes, canEdit });
       return { link: inv.link, role: canEdit ? 'editor' : 'clinician', linkExpiresAt: inv.inviteExpiresAt, accessEndsAt: inv.memberExpiresAt, inviteKey: inv.inviteKey };
     });
-  }
-
-  /** Ends sessions whose time is up and rotates (the relay already cut them off). */
-  async endExpiredSessions(): Promise<number> {
-    return (await this.act(() => this.profile.endExpiredAccess())) ?? 0;
   }
 
   async removeMember(key: string): Promise<boolean> {
