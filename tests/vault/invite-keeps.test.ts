@@ -124,4 +124,17 @@ describe('invites that keep', () => {
     await eventually(() => !membersOf(dad).some((m) => m.role === 'clinician') && ![...dad.membershipState().members.values()].some((m) => m.role === Role.clinician), 20_000);
     expect(inviteState(dad, inv.inviteKey)).toBe('used');
   });
+
+  it('opening a profile the vault does not list is a rejected promise (PROFILE_UNKNOWN) after the vault is verified, never a throw', async () => {
+    const { owner } = await ownerWithProfile();
+    let thrown: unknown;
+    let opening: Promise<unknown> | undefined;
+    try {
+      opening = owner.openProfile('AAAAAAAAAAAAAAAAAAAAAA');
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeUndefined();
+    expect(await codeOf(opening!)).toBe('PROFILE_UNKNOWN');
+  });
 });

@@ -240,8 +240,9 @@ export class VaultSession {
   openProfile(docId: string): Promise<Profile> {
     let p = this.open.get(docId);
     if (!p) {
-      const access = this.vault.accessFor(docId);
-      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets), cacheKey: this.cacheKey });
+      p = this.accessWhenKnown(docId).then((access) =>
+        openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets), cacheKey: this.cacheKey }),
+      );
       p.catch(() => this.open.delete(docId));
       // A cache that did not match its verified records: the next open rebuilds from them.
       void p.then((profile) => profile.whenVerified()).then((r) => {
@@ -250,6 +251,22 @@ export class VaultSession {
       this.open.set(docId, p);
     }
     return p;
+  }
+
+  /**
+   * A profile's keys from the vault. The vault may have opened from its cache (decision 0020),
+   * written before a profile was added just now (a reload right after adding or joining): an
+   * unknown profile is looked up again once the stored records are verified, and only then
+   * refused (PROFILE_UNKNOWN, as a rejected promise, never thrown at the caller).
+   */
+  private async accessWhenKnown(docId: string): Promise<ProfileAccess> {
+    try {
+      return this.vault.accessFor(docId);
+    } catch (e) {
+      if (!(e instanceof VaultError) || e.code !== 'PROFILE_UNKNOWN') throw e;
+      await this.vault.profile.whenVerified();
+      return this.vault.accessFor(docId);
+    }
   }
 
   /** Accepts an invite link as this person and keeps the profile in their vault. */
