@@ -249,6 +249,8 @@ describe('e2e: the web app in Chromium', () => {
 
       // Scanning the QR code opens the link in a fresh browser.
       const dr = await open('clinician', 'phone', link);
+      // The join screen reads the invite first (a session's link: the guest path, with its end).
+      await dr.page.getByLabel('Your name (shown to the family)').waitFor({ timeout: WAIT });
       await screenshot(dr.page, 'join-as-guest-phone');
       expect(await axeViolations(dr.page, 'join')).toEqual([]);
       await dr.page.getByLabel('Your name (shown to the family)').fill('Dr. Lee');

@@ -91,12 +91,15 @@ describe('e2e: an invite opened on a device with no vault ends in a kept members
       await seesText(bea.page, 'Ana');
       await screenshot(bea.page, 'invite-keeps-people-phone');
       expect(await axeViolations(bea.page, 'people (editor)')).toEqual([]);
+      await bea.page.setViewportSize({ width: 1280, height: 800 });
+      await screenshot(bea.page, 'invite-keeps-people-editor-desktop');
 
       // Ana: the used invite has no QR code or link any more; Bea is in People with the same code.
       await sharingPart(ana.page, 'Invite');
       await ana.page.getByTestId('link-used').waitFor({ timeout: WAIT });
       expect(await ana.page.getByTestId('invite-link').count()).toBe(0);
       expect(await ana.page.getByRole('img', { name: /QR code/ }).count()).toBe(0);
+      await screenshot(ana.page, 'invite-keeps-used-desktop');
       await sharingPart(ana.page, 'People');
       const beaRow = ana.page.getByTestId('safety-codes').getByRole('listitem').filter({ hasText: 'Bea' });
       await beaRow.waitFor({ timeout: WAIT });
