@@ -30,7 +30,7 @@ import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
 import { createPlainCacheKey } from './plain-cache.ts';
 import { engineOf } from './engine.ts';
 import type { RelaySockets } from '../sync/relay-socket.ts';
-import { openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
+import { accessWhenKnown, openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
 import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
 import { makeAppBackup, restoreAppBackup } from './backup-session.ts';
 import type { BackupProgress } from './backup.ts';
@@ -240,7 +240,7 @@ export class VaultSession {
   openProfile(docId: string): Promise<Profile> {
     let p = this.open.get(docId);
     if (!p) {
-      p = this.accessWhenKnown(docId).then((access) =>
+      p = accessWhenKnown(this.vault, docId).then((access) =>
         openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets), cacheKey: this.cacheKey }),
       );
       p.catch(() => this.open.delete(docId));
@@ -251,22 +251,6 @@ export class VaultSession {
       this.open.set(docId, p);
     }
     return p;
-  }
-
-  /**
-   * A profile's keys from the vault. The vault may have opened from its cache (decision 0020),
-   * written before a profile was added just now (a reload right after adding or joining): an
-   * unknown profile is looked up again once the stored records are verified, and only then
-   * refused (PROFILE_UNKNOWN, as a rejected promise, never thrown at the caller).
-   */
-  private async accessWhenKnown(docId: string): Promise<ProfileAccess> {
-    try {
-      return this.vault.accessFor(docId);
-    } catch (e) {
-      if (!(e instanceof VaultError) || e.code !== 'PROFILE_UNKNOWN') throw e;
-      await this.vault.profile.whenVerified();
-      return this.vault.accessFor(docId);
-    }
   }
 
   /** Accepts an invite link as this person and keeps the profile in their vault. */
