@@ -11,7 +11,7 @@ import { acceptInvitation } from '../../src/lib/vault/invite.ts';
 import { forgeRecord } from '../helpers/forge.ts';
 import { storedEnvelopes } from '../helpers/relay.ts';
 import { axeViolations } from './axe.ts';
-import { addFamilyMember, addRecord, allergy, createInvite, dumpIndexedDb, goto, joinAsRelative, onboard, seesText, WAIT } from './flows.ts';
+import { addFamilyMember, addRecord, allergy, createInvite, dumpIndexedDb, goto, joinAsRelative, onboard, seesText, sharingPart, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, setOffline, startApp, type App, type TestPage } from './harness.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 
@@ -238,6 +238,7 @@ describe('e2e: the web app in Chromium', () => {
     'a clinician joins from the session QR link, sees live changes, and is cut off when the time is up',
     async () => {
       await goto(ana.page, app, `/p/${doc}/share`);
+      await sharingPart(ana.page, 'Clinician');
       await ana.page.getByLabel('Length').selectOption('15');
       await ana.page.getByRole('button', { name: 'Start session' }).click();
       const link = await ana.page.getByTestId('invite-link').inputValue({ timeout: WAIT });
@@ -248,6 +249,8 @@ describe('e2e: the web app in Chromium', () => {
 
       // Scanning the QR code opens the link in a fresh browser.
       const dr = await open('clinician', 'phone', link);
+      // The join screen reads the invite first (a session's link: the guest path, with its end).
+      await dr.page.getByLabel('Your name (shown to the family)').waitFor({ timeout: WAIT });
       await screenshot(dr.page, 'join-as-guest-phone');
       expect(await axeViolations(dr.page, 'join')).toEqual([]);
       await dr.page.getByLabel('Your name (shown to the family)').fill('Dr. Lee');

@@ -75,6 +75,7 @@ describe('e2e: documents with encrypted files', () => {
 
       // A viewer (a relative who joined by invite) reads the document and downloads the file.
       await page.goto(`${app.url}/#/p/${doc}/share`);
+      await page.getByRole('tab', { name: 'Invite' }).click({ timeout: WAIT });
       await page.getByLabel('They can').selectOption('viewer');
       await page.getByRole('button', { name: 'Create invite link' }).click();
       const link = await page.getByTestId('invite-link').inputValue({ timeout: WAIT });

@@ -27,9 +27,15 @@ export const goto = (page: Page, app: App, hash: string) => page.goto(`${app.url
 
 export async function createInvite(page: Page, app: App, doc: string, role: 'viewer' | 'editor'): Promise<string> {
   await goto(page, app, `/p/${doc}/share`);
+  await sharingPart(page, 'Invite');
   await page.getByLabel('They can').selectOption(role);
   await page.getByRole('button', { name: 'Create invite link' }).click();
   return page.getByTestId('invite-link').inputValue({ timeout: WAIT });
+}
+
+/** Sharing is in parts (People, Invite, Clinician, Activity): opens one. */
+export async function sharingPart(page: Page, part: 'People' | 'Invite' | 'Clinician' | 'Activity'): Promise<void> {
+  await page.getByRole('tab', { name: part }).click({ timeout: WAIT });
 }
 
 export async function joinAsRelative(page: Page, link: string, name: string): Promise<void> {

@@ -48,6 +48,7 @@ describe('e2e: the main screens', () => {
 
       // Ana's brother writes the record from his own device while she watches.
       await page.goto(`${app.url}/#/p/${doc}/share`);
+      await page.getByRole('tab', { name: 'Invite' }).click({ timeout: WAIT });
       await page.getByLabel('They can').selectOption('editor');
       await page.getByRole('button', { name: 'Create invite link' }).click();
       const link = await page.getByTestId('invite-link').inputValue({ timeout: WAIT });

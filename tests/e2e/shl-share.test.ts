@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './axe.ts';
-import { addFamilyMember, addRecord, allergy, goto, onboard, WAIT } from './flows.ts';
+import { addFamilyMember, addRecord, allergy, goto, onboard, sharingPart, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, SCREENSHOT_DIR, startApp, type App, type TestPage } from './harness.ts';
 
 const SLOW = 300_000;
@@ -43,6 +43,7 @@ describe('e2e: an owner shares the health summary as a SMART Health Link', () =>
       await addRecord(page, app, doc, 'allergies', allergy(CANARY));
 
       await goto(page, app, `/p/${doc}/share`);
+      await sharingPart(page, 'Clinician');
       const panel = page.getByTestId('health-link-panel');
       await panel.getByRole('heading', { name: 'Share a health summary link (SMART Health Link)' }).waitFor({ timeout: WAIT });
       await page.getByLabel('Label (shown to whoever opens it)').fill('For Dr Lee');
@@ -61,7 +62,9 @@ describe('e2e: an owner shares the health summary as a SMART Health Link', () =>
       const row = page.getByTestId('health-links').getByRole('listitem').filter({ hasText: 'For Dr Lee' });
       await row.getByText('Active', { exact: true }).waitFor({ timeout: WAIT });
       expect(await row.textContent()).toMatch(/passcode/);
+      await sharingPart(page, 'Activity');
       await page.getByRole('listitem').filter({ hasText: 'shared a health summary link' }).first().waitFor({ timeout: WAIT });
+      await sharingPart(page, 'Clinician');
       // No PHI in the address or the title (the fragment holding the key is the link's, not this page's).
       expect(page.url()).not.toMatch(/Rose|Cashew/);
       expect(await page.title()).not.toMatch(/Rose|Ana/);
@@ -91,6 +94,7 @@ describe('e2e: an owner shares the health summary as a SMART Health Link', () =>
       expect(await page.getByTestId('health-link-made').count()).toBe(0);
       expect(await page.getByRole('img', { name: 'QR code for the health summary link' }).count()).toBe(0);
       expect(await row.getByRole('button', { name: /Revoke/ }).count()).toBe(0);
+      await sharingPart(page, 'Activity');
       await page.getByRole('listitem').filter({ hasText: 'revoked a health summary link' }).first().waitFor({ timeout: WAIT });
       await screenshot(page, 'shl-share-revoked');
 

@@ -5,7 +5,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addFamilyMember, addRecord, allergy, createInvite, goto, joinAsRelative, onboard, seesText, WAIT } from './flows.ts';
+import { addFamilyMember, addRecord, allergy, createInvite, goto, joinAsRelative, onboard, seesText, sharingPart, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 
 const SLOW = 240_000;
@@ -71,6 +71,7 @@ describe('e2e: sharing is for owners only', () => {
 
       // The owner still manages sharing.
       await goto(ana.page, app, `/p/${doc}/share`);
+      await sharingPart(ana.page, 'Invite');
       await ana.page.getByRole('button', { name: 'Create invite link' }).waitFor({ timeout: WAIT });
       expect(await ana.page.getByTestId('share-not-owner').count()).toBe(0);
     },

@@ -6,9 +6,9 @@
  * with a dynamic import: a device with nobody set up shows onboarding after one IndexedDB read
  * and fetches it right after; a device with a person set up fetches it at once.
  */
-import type { BackupPhase, DeviceView, SessionEnv, VaultEntry, VaultSession } from '../vault/browser.ts';
+import type { BackupPhase, DeviceView, InvitePreview, SessionEnv, VaultEntry, VaultSession } from '../vault/browser.ts';
 import { describeError, indexeddbDeviceStore } from '../vault/browser-shell.ts';
-import type { SyncStatus } from '../vault/app.ts';
+import type { RoleName, SyncStatus } from '../vault/app.ts';
 import type { ProfileState } from './profile.svelte.ts';
 import { Subscribed } from './subscribed.svelte.ts';
 
@@ -231,6 +231,11 @@ export class AppState {
       this.opened.set(docId, p);
     }
     return p;
+  }
+
+  /** What an invite grants, read without using it (null: refused or unreachable; the message is in `error`). */
+  previewInvite(link: string): Promise<(InvitePreview & { roleName: RoleName }) | null> {
+    return this.run(async () => (await loadVault()).previewInvite(await this.sessionEnv(), link));
   }
 
   /** Joins from an invite link: into this person's vault, or as a guest if nobody is set up here. */

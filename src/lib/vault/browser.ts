@@ -3,10 +3,12 @@
  * (IndexedDB: wrapped device keys, ciphertext envelopes), guest joins, and error text.
  */
 import { generateBoxKeyPair, generateSigningKeyPair } from '../crypto/index.ts';
-import { acceptInvitation } from './invite.ts';
+import { acceptInvitation, previewInvitation, type InvitePreview } from './invite.ts';
+export { grantsLastingAccess, type InvitePreview } from './invite.ts';
 import type { Profile } from './profile.ts';
 import type { SessionEnv } from './session.ts';
 import { VaultError } from './errors.ts';
+import { roleName, type RoleName } from '../protocol/index.ts';
 
 export { VaultSession, type SessionEnv } from './session.ts';
 export type { VaultEntry } from './person-vault.ts';
@@ -26,7 +28,9 @@ export function browserEnv(relayUrl: string): SessionEnv {
 
 /**
  * Joins from an invite link with throwaway keys held in memory only (a clinician on a shared
- * computer): nothing is stored on the device, and closing the tab ends it.
+ * computer): nothing is stored on the device, and closing the tab ends it. Only for links whose
+ * access ends (a live session): a lasting invite is refused before it is used
+ * (GUEST_NEEDS_SESSION), since its member would outlive the keys (docs/decisions/0039).
  */
 export async function joinAsGuest(env: SessionEnv, link: string): Promise<Profile> {
   if (!env.relayUrl) throw new VaultError('RELAY_NOT_CONFIGURED', 'joining needs a connection to the relay');
@@ -40,4 +44,11 @@ export async function joinAsGuest(env: SessionEnv, link: string): Promise<Profil
     timeoutMs: env.timeoutMs,
     memoryOnly: true,
   });
+}
+
+/** What an invite grants, read without using it (the join screen's choice of path). */
+export async function previewInvite(env: SessionEnv, link: string): Promise<InvitePreview & { roleName: RoleName }> {
+  if (!env.relayUrl) throw new VaultError('RELAY_NOT_CONFIGURED', 'joining needs a connection to the relay');
+  const preview = await previewInvitation(link, { relayUrl: env.relayUrl, now: env.now, minReconnectDelayMs: env.minReconnectDelayMs, timeoutMs: env.timeoutMs });
+  return { ...preview, roleName: roleName(preview.role) ?? 'viewer' };
 }

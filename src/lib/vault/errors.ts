@@ -23,6 +23,9 @@ export const VaultErrors = {
   LINK_USED: 212,
   /** A device asked to revoke itself (it must leave instead). */
   DEVICE_REVOKE_SELF: 213,
+  // Joining from an invite on a device (214-219; docs/decisions/0039).
+  /** A guest (memory-only keys) was offered an invite whose access never ends: it would leave a member nobody can use. */
+  GUEST_NEEDS_SESSION: 214,
   // Invites (220-229).
   INVITE_MALFORMED: 220,
   INVITE_REFUSED: 221,

@@ -8,12 +8,13 @@ import {
   fromBase64Url,
   secureRandom,
   toBase64Url,
+  toHex,
   type BoxKeyPair,
   type RandomSource,
   type SigningKeyPair,
   type SymmetricKey,
 } from '../crypto/index.ts';
-import { INVITE_SECRET_LENGTH, inviteKeysFromSecret, Role, signAccept, type MemberEntry, type RoleCode } from '../protocol/index.ts';
+import { INVITE_SECRET_LENGTH, inviteKeysFromSecret, Role, signAccept, type Invite, type MemberEntry, type RoleCode } from '../protocol/index.ts';
 import { invite } from '../sync/admin.ts';
 import { VaultError, type VaultErrorCode } from './errors.ts';
 import { Profile, type OpenProfileOptions } from './profile.ts';
@@ -41,6 +42,18 @@ export interface Invitation {
   readonly inviteExpiresAt: number;
   /** When the access it grants ends (0 = never). */
   readonly memberExpiresAt: number;
+  /** The invite key (hex), to follow the invite's state (open, used, expired). */
+  readonly inviteKey: string;
+}
+
+export type InviteState = 'open' | 'used' | 'expired' | 'unknown';
+
+/** Where an invite stands in the profile's verified membership (the share screen drops a used link's QR). */
+export function inviteState(profile: Profile, inviteKey: string, now = Date.now()): InviteState {
+  const i = profile.membershipState().invites.get(inviteKey);
+  if (!i) return 'unknown';
+  if (i.used) return 'used';
+  return i.invite.inviteExpiresAt <= now ? 'expired' : 'open';
 }
 
 export function formatInviteLink(origin: string, docName: string, secret: Uint8Array): string {
@@ -77,7 +90,8 @@ export async function createInvitation(
   await invite(engineOf(profile).sync, { secret, role: o.role, memberExpiresAt, inviteExpiresAt, history: o.history ?? o.role !== Role.clinician });
   await profile.audit(memberExpiresAt ? 'session-start' : 'grant', inviteKeysFromSecret(secret).signing.publicKey, `role ${o.role}`);
   await profile.flush();
-  return { link: formatInviteLink(o.origin, profile.name, secret), role: o.role, inviteExpiresAt, memberExpiresAt };
+  const inviteKey = toHex(inviteKeysFromSecret(secret).signing.publicKey);
+  return { link: formatInviteLink(o.origin, profile.name, secret), role: o.role, inviteExpiresAt, memberExpiresAt, inviteKey };
 }
 
 /**
@@ -106,8 +120,78 @@ export function startClinicianSession(profile: Profile, o: { origin: string; min
  */
 export async function acceptInvitation(
   link: string,
-  o: Omit<OpenProfileOptions, 'access' | 'signer' | 'box'> & { signer: SigningKeyPair; box: BoxKeyPair; relayUrl: string; timeoutMs?: number },
+  o: Omit<OpenProfileOptions, 'access' | 'signer' | 'box'> & {
+    signer: SigningKeyPair;
+    box: BoxKeyPair;
+    relayUrl: string;
+    timeoutMs?: number;
+  },
 ): Promise<Profile> {
+  const timeoutMs = o.timeoutMs ?? 15_000;
+  const { asInvite, docId, invite, granted } = await openAsInvite(link, o);
+  try {
+    // Keys in memory only (a guest, `memoryOnly`): an invite whose access never ends is refused
+    // (GUEST_NEEDS_SESSION) before anything is written, so the link stays unused and no member
+    // is left that nobody can use once the tab closes (docs/decisions/0039).
+    if (o.memoryOnly && grantsLastingAccess(granted)) {
+      throw new VaultError('GUEST_NEEDS_SESSION', 'this invite is for a lasting membership: create your vault on this device to join, so the access is kept');
+    }
+    const epoch = engineOf(asInvite).sync.currentEpoch;
+    const member: MemberEntry = { publicKey: o.signer.publicKey, boxKey: o.box.publicKey, role: granted.role, expiresAt: granted.memberExpiresAt };
+    const engine = o.engine ?? (await defaultEd25519Engine());
+    await engineOf(asInvite).sync.appendMembership(await signAccept({ docId, inviteKey: invite.signing.publicKey, member, memberKey: o.signer, engine }));
+    await settleAccept(asInvite, timeoutMs);
+    const epochKeys = new Map<number, SymmetricKey>(engineOf(asInvite).sync.keys.entries());
+    await asInvite.close();
+    const profile = await Profile.open({ ...o, access: { docId, epoch, epochKeys } });
+    // Audit entries are sealed under the current epoch: catch up with the relay first.
+    await profile.status.when((s) => s.synced, timeoutMs);
+    await engineOf(profile).sync.flush();
+    await profile.audit('join', undefined, `role ${granted.role}`);
+    if (granted.memberExpiresAt !== 0) await profile.audit('clinician-view');
+    return profile;
+  } catch (e) {
+    await asInvite.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** What an invite grants, read before accepting it (the join screen chooses its path from it). */
+export interface InvitePreview {
+  readonly role: RoleCode;
+  /** When the access it grants ends (0 = never: a lasting membership, not a session). */
+  readonly memberExpiresAt: number;
+  /** When the link stops working. */
+  readonly inviteExpiresAt: number;
+}
+
+/**
+ * Reads an invite without using it: authenticates as the invite key, reads the invite entry and
+ * closes, writing nothing, so the link stays unused (docs/decisions/0039). A used, expired or
+ * unknown link is refused here already (INVITE_REFUSED), before the device creates anything.
+ */
+export async function previewInvitation(
+  link: string,
+  o: Pick<OpenProfileOptions, 'minReconnectDelayMs' | 'now'> & { relayUrl: string; timeoutMs?: number },
+): Promise<InvitePreview> {
+  const { asInvite, granted } = await openAsInvite(link, o);
+  await asInvite.close();
+  return { role: granted.role, memberExpiresAt: granted.memberExpiresAt, inviteExpiresAt: granted.inviteExpiresAt };
+}
+
+/** An invite's access never ends: only a device that keeps its keys should take it (not a memory-only guest). */
+export function grantsLastingAccess(invite: Pick<InvitePreview, 'memberExpiresAt'>): boolean {
+  return invite.memberExpiresAt === 0;
+}
+
+/**
+ * Opens the profile as the invite key (memory only) and waits for the relay's answer and the
+ * invite's lockbox. The caller closes `asInvite` (it is closed here on failure).
+ */
+async function openAsInvite(
+  link: string,
+  o: Pick<OpenProfileOptions, 'minReconnectDelayMs' | 'now'> & { relayUrl: string; timeoutMs?: number },
+): Promise<{ asInvite: Profile; docId: Uint8Array; invite: ReturnType<typeof inviteKeysFromSecret>; granted: Invite }> {
   const { docId, secret } = parseInviteLink(link);
   const invite = inviteKeysFromSecret(secret);
   const timeoutMs = o.timeoutMs ?? 15_000;
@@ -130,19 +214,7 @@ export async function acceptInvitation(
     const granted = engineOf(asInvite).sync.index.membership.invite(invite.signing.publicKey);
     const epoch = engineOf(asInvite).sync.currentEpoch;
     if (!granted || !engineOf(asInvite).sync.keys.has(epoch)) throw new InviteError('INVITE_NO_KEY', 'the invite carries no key for this profile');
-    const member: MemberEntry = { publicKey: o.signer.publicKey, boxKey: o.box.publicKey, role: granted.role, expiresAt: granted.memberExpiresAt };
-    const engine = o.engine ?? (await defaultEd25519Engine());
-    await engineOf(asInvite).sync.appendMembership(await signAccept({ docId, inviteKey: invite.signing.publicKey, member, memberKey: o.signer, engine }));
-    await settleAccept(asInvite, timeoutMs);
-    const epochKeys = new Map<number, SymmetricKey>(engineOf(asInvite).sync.keys.entries());
-    await asInvite.close();
-    const profile = await Profile.open({ ...o, access: { docId, epoch, epochKeys } });
-    // Audit entries are sealed under the current epoch: catch up with the relay first.
-    await profile.status.when((s) => s.synced, timeoutMs);
-    await engineOf(profile).sync.flush();
-    await profile.audit('join', undefined, `role ${granted.role}`);
-    if (granted.memberExpiresAt !== 0) await profile.audit('clinician-view');
-    return profile;
+    return { asInvite, docId, invite, granted };
   } catch (e) {
     await asInvite.close().catch(() => undefined);
     throw e;

@@ -11,6 +11,7 @@ import { deviceId, type Device, type Person } from './person.ts';
 import { Profile, type ProfileAccess } from './profile.ts';
 import { engineOf } from './engine.ts';
 import type { DeviceStore } from '../storage/device-store.ts';
+import type { PersonVault } from './person-vault.ts';
 import type { Persistence } from '../storage/types.ts';
 
 export interface SessionEnv {
@@ -109,4 +110,20 @@ async function ensureCertified(profile: Profile, device: Device): Promise<void> 
     // A profile closed meanwhile refuses the write: nothing to certify then.
     certify().catch(() => undefined);
   });
+}
+
+/**
+ * A profile's keys from the person's vault. The vault may have opened from its cache (decision
+ * 0020), written before a profile was added just now (a reload right after adding or joining):
+ * an unknown profile is looked up again once the vault's stored records are verified, and only
+ * then refused (PROFILE_UNKNOWN, as a rejected promise, never thrown at the caller).
+ */
+export async function accessWhenKnown(vault: PersonVault, docId: string): Promise<ProfileAccess> {
+  try {
+    return vault.accessFor(docId);
+  } catch (e) {
+    if (!(e instanceof VaultError) || e.code !== 'PROFILE_UNKNOWN') throw e;
+    await vault.profile.whenVerified();
+    return vault.accessFor(docId);
+  }
 }

@@ -30,7 +30,7 @@ import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
 import { createPlainCacheKey } from './plain-cache.ts';
 import { engineOf } from './engine.ts';
 import type { RelaySockets } from '../sync/relay-socket.ts';
-import { openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
+import { accessWhenKnown, openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
 import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
 import { makeAppBackup, restoreAppBackup } from './backup-session.ts';
 import type { BackupProgress } from './backup.ts';
@@ -240,8 +240,9 @@ export class VaultSession {
   openProfile(docId: string): Promise<Profile> {
     let p = this.open.get(docId);
     if (!p) {
-      const access = this.vault.accessFor(docId);
-      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets), cacheKey: this.cacheKey });
+      p = accessWhenKnown(this.vault, docId).then((access) =>
+        openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets), cacheKey: this.cacheKey }),
+      );
       p.catch(() => this.open.delete(docId));
       // A cache that did not match its verified records: the next open rebuilds from them.
       void p.then((profile) => profile.whenVerified()).then((r) => {
