@@ -81,10 +81,14 @@ export function inviteNames(profile: Profile): Map<string, string> {
 
 /** Owners: names the person an invitation (or clinician session) is for, as the others will see them until they name themselves. */
 export function nameInvitation(profile: Profile, link: string, name: string): string {
+  return nameInviteByKey(profile, toHex(inviteKeysFromSecret(parseInviteLink(link).secret).signing.publicKey), name);
+}
+
+/** The same, by the invitation's key (hex) as the sharing list shows it. */
+export function nameInviteByKey(profile: Profile, inviteKey: string, name: string): string {
   profile.requireOwner('name an invitation');
   const clean = cleanName(name);
-  const key = toHex(inviteKeysFromSecret(parseInviteLink(link).secret).signing.publicKey);
-  profile.systemMap(INVITE_NAMES_MAP).set(key, clean);
+  profile.systemMap(INVITE_NAMES_MAP).set(inviteKey, clean);
   return clean;
 }
 

@@ -42,15 +42,15 @@ export interface InviteView {
   readonly name: string | undefined;
 }
 
-/** What names are read from, once per listing. */
-interface NameSources {
+/** What names are read from, once per listing (`nameSources`, for a screen naming many keys at once). */
+export interface NameSources {
   readonly state: MembershipState;
   readonly said: Announcements;
   readonly chosen: Map<string, string>;
   readonly invites: Map<string, string>;
 }
 
-const sourcesOf = (profile: Profile): NameSources => ({
+export const nameSources = (profile: Profile): NameSources => ({
   state: profile.membershipState(),
   said: announcements(profile),
   chosen: profile.displayNames(),
@@ -70,7 +70,7 @@ function personName(src: NameSources, identity: string): string | undefined {
 }
 
 export function membersOf(profile: Profile, now = Date.now()): MemberView[] {
-  const src = sourcesOf(profile);
+  const src = nameSources(profile);
   const { state } = src;
   const me = toHex(engineOf(profile).sync.signerKey);
   const out: MemberView[] = [];
@@ -103,8 +103,8 @@ export function openInvites(profile: Profile, now = Date.now()): InviteView[] {
  * The name for any key a screen shows (a member identity, one of its devices, an invitation,
  * also after they lost access): the person's name, or the invitation's; undefined if unknown.
  */
-export function nameOfKey(profile: Profile, key: string): string | undefined {
-  const src = sourcesOf(profile);
+export function nameOfKey(profile: Profile, key: string, sources?: NameSources): string | undefined {
+  const src = sources ?? nameSources(profile);
   const identity = src.state.devices.get(key)?.identity ?? key;
   return personName(src, identity) ?? src.invites.get(key);
 }
@@ -117,10 +117,14 @@ export function accessEnded(profile: Profile): boolean {
   return (state.former.has(identity) && !state.members.has(identity)) || state.revokedDevices.has(me);
 }
 
-/** Owners or the device's own person: stop one device (then rotate, so it reads nothing new). */
+/**
+ * Owners or the device's own person: stop one device; an owner then rotates, so it reads nothing
+ * new (a member who is no owner cannot rotate: the relay refuses the device's keys at once).
+ */
 export async function revokeDeviceByKey(profile: Profile, deviceKey: string): Promise<void> {
+  const owner = profile.isOwner;
   await revokeDevice(profile, fromHex(deviceKey) as never);
-  await profile.rotateKey();
+  if (owner && profile.isOwner) await profile.rotateKey();
 }
 
 export async function removeMemberByKey(profile: Profile, memberKey: string): Promise<void> {

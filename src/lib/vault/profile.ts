@@ -19,6 +19,7 @@ import {
   createAuthToken,
   deriveDocId,
   GENESIS_NONCE_LENGTH,
+  RecordType,
   Role,
   type MemberEntry,
 } from '../protocol/index.ts';
@@ -411,9 +412,15 @@ export class Profile {
     }
   }
 
-  /** Calls back after any change a screen may show: record content or membership (roles, devices, invites). */
+  /**
+   * Calls back after any change a screen may show: record content, membership (roles, devices,
+   * invites) or another member's audit entry (names and device labels, decision 0038).
+   */
   watch(fn: () => void): () => void {
-    const stops = [this.changes.subscribe(fn), this.sync.membershipVersion.subscribe(fn)];
+    const onAudit = (e: { type: number } | null) => {
+      if (e?.type === RecordType.audit) fn();
+    };
+    const stops = [this.changes.subscribe(fn), this.sync.membershipVersion.subscribe(fn), this.sync.applied.subscribe(onAudit)];
     return () => stops.forEach((stop) => stop());
   }
 
