@@ -98,6 +98,8 @@ export function nameInviteByKey(profile: Profile, inviteKey: string, name: strin
  * nothing while the device is not (yet) a member. True when something was written.
  */
 export async function announceSelf(profile: Profile, o: { name?: string; label?: string }): Promise<boolean> {
+  // Opened from its cache, a profile knows its members only once its stored records are checked.
+  await profile.whenVerified();
   if (profile.role === undefined) return false;
   const me = toHex(engineOf(profile).sync.signerKey);
   const said = announcements(profile);

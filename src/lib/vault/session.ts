@@ -250,8 +250,9 @@ export class VaultSession {
   openProfile(docId: string): Promise<Profile> {
     let p = this.open.get(docId);
     if (!p) {
-      const access = this.vault.accessFor(docId);
-      p = openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets), cacheKey: this.cacheKey });
+      p = this.accessOf(docId).then((access) =>
+        openAsThisDevice(this.env, this.person, this.device, access, { waitForRelay: false, socket: socketOf(this.env, this.sockets), cacheKey: this.cacheKey }),
+      );
       p.catch(() => this.open.delete(docId));
       // A cache that did not match its verified records: the next open rebuilds from them.
       void p.then((profile) => profile.whenVerified()).then((r) => {
@@ -260,6 +261,21 @@ export class VaultSession {
       this.open.set(docId, p);
     }
     return p;
+  }
+
+  /**
+   * A profile's access as the vault lists it. A vault shown from its cache may not hold an entry
+   * added just before a reload yet: an unknown profile is refused only once the vault's stored
+   * records are checked (PROFILE_UNKNOWN, as a rejection, never thrown at the caller).
+   */
+  private async accessOf(docId: string): Promise<ProfileAccess> {
+    try {
+      return this.vault.accessFor(docId);
+    } catch (e) {
+      if (!(e instanceof VaultError) || e.code !== 'PROFILE_UNKNOWN') throw e;
+      await this.vault.profile.whenVerified();
+      return this.vault.accessFor(docId);
+    }
   }
 
   /** Accepts an invite link as this person and keeps the profile in their vault. */
