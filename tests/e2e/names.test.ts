@@ -109,6 +109,26 @@ describe('e2e: names', () => {
       await screenshot(ana.page, 'names-owner-after-leave-desktop');
       // The only owner may not leave: the page says so instead of offering it.
       await seesText(ana.page, 'You are the only owner, so you cannot leave this profile.');
+
+      // Invited again, then removed by the owner: his card says access ended, shows none of the
+      // old data, and offers to remove the profile from his device.
+      const again = await createInvite(ana.page, app, doc, 'viewer');
+      await joinAsRelative(joe.page, again, 'Rose').catch(async (e: unknown) => {
+        await screenshot(joe.page, 'names-debug-rejoin');
+        console.log('DEBUG', joe.errors);
+        throw e;
+      });
+      await goto(ana.page, app, `/p/${doc}/share`);
+      ana.page.once('dialog', (d) => void d.accept());
+      await people(ana.page).getByRole('button', { name: 'Remove Joseph Bloggs' }).click({ timeout: WAIT });
+      await people(ana.page).getByText('Joseph Bloggs').waitFor({ state: 'detached', timeout: WAIT });
+      await goto(joe.page, app, '/');
+      await joe.page.getByTestId('access-ended').waitFor({ timeout: WAIT });
+      expect(await joe.page.getByTestId('access-ended').textContent()).not.toContain('No allergies recorded');
+      await screenshot(joe.page, 'names-access-ended-phone');
+      expect(await axeViolations(joe.page, 'names-access-ended')).toEqual([]);
+      await joe.page.getByRole('button', { name: 'Remove from this device' }).click();
+      await joe.page.getByTestId('access-ended').waitFor({ state: 'detached', timeout: WAIT });
       expect(ana.errors.filter((e) => !/WebSocket|ERR_/.test(e))).toEqual([]);
     },
     SLOW,

@@ -10,7 +10,7 @@ import { sqlitePersistence } from '../../src/lib/storage/node.ts';
 import { acceptInvitation, createInvitation, startClinicianSession } from '../../src/lib/vault/invite.ts';
 import { announceSelf, cleanName, keepAnnounced, nameInvitation } from '../../src/lib/vault/names.ts';
 import { accessEnded, membersOf, nameOfKey, openInvites } from '../../src/lib/vault/people.ts';
-import { leaveAndForget, leaveProfile, renameSelf, setNickname } from '../../src/lib/vault/self.ts';
+import { keepDeparturesCovered, leaveAndForget, leaveProfile, renameSelf, setNickname } from '../../src/lib/vault/self.ts';
 import { VaultError } from '../../src/lib/vault/errors.ts';
 import { VaultSession, type SessionEnv } from '../../src/lib/vault/session.ts';
 import type { Profile } from '../../src/lib/vault/profile.ts';
@@ -140,8 +140,10 @@ describe('names', () => {
     expect(bob.profiles().find((p) => p.docId === docId)?.name).toBe('Nonna');
   });
 
-  it('a member leaves: owners see them gone, their device drops the profile, the relay refuses them; the last owner may not leave', async () => {
+  it('a member leaves: owners see them gone and rotate, their device drops the profile, the relay refuses them; they can be invited again; the last owner may not leave', async () => {
     const { ana, bob, mum, docId } = await family();
+    cleanups.push(keepDeparturesCovered(mum));
+    const epochBefore = mum.membershipState().epoch;
     await expectVaultError(leaveProfile(mum), 'LEAVE_LAST_OWNER');
     const bobKey = toHex(bob.person.identity.signing.publicKey);
     await eventually(() => membersOf(mum).some((m) => m.key === bobKey));
@@ -156,6 +158,13 @@ describe('names', () => {
     // Still the only owner: refused, and Ana is still a member.
     await expectVaultError(leaveProfile(mum), 'LEAVE_LAST_OWNER');
     expect(nameIn(mum, ana)).toBe('Ana');
+    // The owner's device rotated (the leaver cannot): a snapshot covers the leaver's last
+    // records, so a fresh replica (a new invitation) loads the profile without refusing them.
+    await eventually(() => mum.membershipState().epoch > epochBefore);
+    await synced(mum);
+    const inv = await createInvitation(mum, { origin: ORIGIN, role: Role.viewer });
+    await bob.acceptInvitation(inv.link, { name: 'Mum', relationship: 'mother-in-law' });
+    await eventually(() => membersOf(mum).some((m) => m.key === bobKey));
   });
 
   it('leaving offline is refused and sends nothing', async () => {

@@ -559,9 +559,18 @@ export class MembershipView {
     return undefined;
   }
 
-  /** The role a removed member or revoked device last had (undefined: never lost one). */
+  /**
+   * The role a removed member or revoked device last had (undefined: never lost one). A device of
+   * a removed member lost its role with its identity: without this, a cold replica refused the
+   * device's kept records (audit entries, names) even behind a snapshot (decision 0038).
+   */
   formerRole(publicKey: Uint8Array): RoleCode | undefined {
-    return this.state().former.get(toHex(publicKey))?.role;
+    const state = this.state();
+    const hex = toHex(publicKey);
+    const own = state.former.get(hex)?.role;
+    if (own !== undefined) return own;
+    const identity = state.devices.get(hex)?.identity;
+    return identity !== undefined && !state.members.has(identity) ? state.former.get(identity)?.role : undefined;
   }
 
   /** When this key's access ends (0 = never; undefined = no access). */

@@ -8,6 +8,7 @@ import {
   describeError,
   accessEnded,
   keepAnnounced,
+  keepDeparturesCovered,
   membersOf,
   nameOfKey,
   nameSources,
@@ -74,7 +75,13 @@ export class ProfileState {
     this.refusalSub = new Subscribed((n) => refusal.subscribe(n), () => refusal.value);
     // Every member (viewers and clinicians too) says who they are and which device this is, sealed
     // (decision 0038), so lists and history read "Ana", not a key; again after a rename.
-    this.stopAnnouncing = keepAnnounced(profile, () => ({ name: o.displayName.trim() || undefined, label: o.deviceLabel?.trim() || undefined }));
+    const stopAnnouncing = keepAnnounced(profile, () => ({ name: o.displayName.trim() || undefined, label: o.deviceLabel?.trim() || undefined }));
+    // Owners rotate after someone left by themselves (a leaver cannot; decision 0038).
+    const stopCovering = keepDeparturesCovered(profile);
+    this.stopAnnouncing = () => {
+      stopAnnouncing();
+      stopCovering();
+    };
     // Back online: reconnect at once, not at the end of the back-off the offline period built up.
     // Offline: say so at once; the socket would notice only after its 30 s silence check.
     if (typeof window !== 'undefined') {

@@ -11,6 +11,7 @@ export { transformIndex, type NoteChange, type NoteHandle } from './note.ts';
 export type { AuditTrail, AuditEvent } from './audit-trail.ts';
 export { membersOf, openInvites, removeMemberByKey, revokeDeviceByKey, nameOfKey, nameSources, accessEnded, type NameSources, type MemberView, type InviteView } from './people.ts';
 export { keepAnnounced, nameInvitation, nameInviteByKey, NAME_LIMIT } from './names.ts';
+export { keepDeparturesCovered } from './self.ts';
 export { createInvitation, startClinicianSession, parseInviteLink } from './invite.ts';
 export { describeError } from './browser.ts';
 export { VaultError } from './errors.ts';
