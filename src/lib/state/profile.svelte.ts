@@ -75,6 +75,7 @@ export class ProfileState {
     this.refusalSub = new Subscribed((n) => refusal.subscribe(n), () => refusal.value);
     // Every member (viewers and clinicians too) says who they are and which device this is, sealed
     // (decision 0038), so lists and history read "Ana", not a key; again after a rename.
+    if (profile.canWrite && o.displayName.trim()) profile.setDisplayName(o.displayName); // at once, for writers
     const stopAnnouncing = keepAnnounced(profile, () => ({ name: o.displayName.trim() || undefined, label: o.deviceLabel?.trim() || undefined }));
     // Owners rotate after someone left by themselves (a leaver cannot; decision 0038).
     const stopCovering = keepDeparturesCovered(profile);
