@@ -40,8 +40,14 @@ export const PROFILES_MAP: SystemMapDef<VaultEntry> = { root: 'profiles', schema
 export const DEVICE_LINKS_MAP: SystemMapDef<LinkRecord> = { root: 'device-links', schema: LinkRecordSchema };
 /** Labels people gave their devices, by device id. */
 export const DEVICE_LABELS_MAP: SystemMapDef<string> = { root: 'device-labels', schema: z.string().min(1).max(40) };
-/** Names members chose for themselves, by signing key (hex). */
+/**
+ * Names members chose for themselves, by signing key (hex): in a profile, writers' own (readers
+ * name themselves by audit entry, decision 0038); in a person's vault, the person's name by
+ * identity key, which every device of theirs uses.
+ */
 export const MEMBER_NAMES_MAP: SystemMapDef<string> = { root: 'member-names', schema: z.string().min(1).max(64) };
+/** Names owners gave invitations and clinician sessions when making them, by invite key (hex; decision 0038). */
+export const INVITE_NAMES_MAP: SystemMapDef<string> = { root: 'invite-names', schema: z.string().min(1).max(64) };
 
 /**
  * SMART Health Links this profile's owners made (docs/decisions/0031), by manifest id, so every

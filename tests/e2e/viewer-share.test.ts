@@ -45,8 +45,9 @@ describe('e2e: sharing is for owners only', () => {
       await onboard(cleo.page, 'Cleo');
       await joinAsRelative(cleo.page, link, 'Rose');
       await seesText(cleo.page, 'View only');
-      // No Sharing link in the viewer's navigation...
+      // No Sharing link in the viewer's navigation, a People one instead (who has access, leave)...
       expect(await cleo.page.getByRole('link', { name: 'Sharing' }).count()).toBe(0);
+      expect(await cleo.page.getByRole('link', { name: 'People' }).count()).toBeGreaterThan(0);
 
       // ...and by URL: the message, no controls.
       await goto(cleo.page, app, `/p/${doc}/share`);

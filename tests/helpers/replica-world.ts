@@ -191,7 +191,8 @@ export async function viewOf(p: Profile, now: number) {
     history: p.records.recent(Number.MAX_SAFE_INTEGER).map(({ proof: _proof, ...h }) => h),
     note: p.note(NOTE).text,
     names: [...p.displayNames()].sort(byJson),
-    members: membersOf(p, now).map(({ isYou: _isYou, devices, ...m }) => ({ ...m, devices: [...devices].sort(byJson) })),
+    // `isYou` and a device's `current` say which replica this is: the rest must agree.
+    members: membersOf(p, now).map(({ isYou: _isYou, devices, ...m }) => ({ ...m, devices: devices.map(({ current: _current, ...d }) => d).sort(byJson) })),
     invites: openInvites(p, now),
     audit: { events: [...audit.events].sort((a, b) => a.at - b.at || byJson(a, b)), chains: [...audit.chains].sort(byJson) },
     status: { pending: status.pending, gaps: status.gaps, problems: status.problems },

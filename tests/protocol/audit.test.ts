@@ -218,7 +218,7 @@ describe('audit entry encoding', () => {
     };
     malformed(edit(0, 2)); // version
     malformed(edit(1, 0)); // kind
-    malformed(edit(1, 10)); // the first unknown kind (9 is erase, decision 0035)
+    malformed(edit(1, 12)); // the first unknown kind (11 is device-label, decision 0038)
     malformed(edit(76, 0b111)); // unknown flag
     malformed(edit(76, 0b01)); // says no detail: bytes left over
     malformed(edit(5, 0) /* seq 2 → 0 */);

@@ -1,6 +1,7 @@
 /**
  * Audit log: signed, hash-chained entries (who granted, revoked, joined, exported, viewed...).
- * Pure functions, no I/O. Entries carry no PHI: `detail` is a short machine-ish note by policy.
+ * Pure functions, no I/O. Entries carry no PHI: `detail` is a short machine-ish note by policy,
+ * except `name` and `device-label`, whose detail is the name a person chose (sealed; decision 0038).
  *
  *   body  = version(u8 = 1) ‖ kind(u8) ‖ seq(u32, ≥ 1) ‖ at(u48 ms) ‖ actor(32, Ed25519 pk) ‖ prev(32)
  *           ‖ flags(u8: bit0 subject, bit1 detail; other bits 0)
@@ -54,6 +55,14 @@ export const AuditKind = {
   rotate: 8,
   /** An owner erased a profile (decision 0035): noted in the person's own vault, the profile's trail being gone. */
   erase: 9,
+  /**
+   * The actor's person chose this display name (detail, sealed like every audit entry; decision
+   * 0038). The one kind whose detail is a person's words: a name, never health data. Any member
+   * writes audit entries, so read-only members (viewers, clinicians) name themselves this way.
+   */
+  name: 10,
+  /** The actor device's label (detail), as its person named it ("Ana's phone"); decision 0038. */
+  'device-label': 11,
 } as const;
 export type AuditKindName = keyof typeof AuditKind;
 const KIND_NAMES = new Map<number, AuditKindName>(Object.entries(AuditKind).map(([k, v]) => [v, k as AuditKindName]));

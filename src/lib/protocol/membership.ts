@@ -5,7 +5,7 @@
  *   ext   = kind(u8) ‖ clock(u32) ‖ body
  *   genesis(0):        nonce(16) ‖ count(u16) ‖ count × entry   creator's seq 1; docId = H(creator ‖ nonce)
  *   set(1):            entry                                    owner
- *   remove(2):         publicKey(32)                            owner
+ *   remove(2):         publicKey(32)                            owner, or the member itself (leaving; decision 0038)
  *   rotate(3):         epoch(u32)                               owner; lockboxes follow
  *   device(4):         device certificate (device.ts)           the device itself or its identity; the identity
  *                                                               is a member (or the creator), the device key no
@@ -261,6 +261,8 @@ interface DeviceState {
 interface InviteState {
   readonly invite: Invite;
   used: boolean;
+  /** Hex key of the member its accept bound (who this invitation turned into; names, decision 0038). */
+  acceptedBy?: string;
   /** Clock of the invite op: its accept must come later. */
   readonly clock: number;
 }
@@ -387,8 +389,11 @@ export class MembershipView {
     const state = this.state();
     const who = this.principalOf(author, state);
     switch (op.kind) {
-      case 'set':
       case 'remove':
+        // A member may leave: remove its own identity (the last owner still may not; leavesNoOwner).
+        if (who !== undefined && who.identity === toHex(op.publicKey)) return decoded;
+        return who?.role === Role.owner ? decoded : fail('RECORD_NOT_ADMIN', 'membership change not signed by an owner');
+      case 'set':
       case 'rotate':
       case 'invite':
         return who?.role === Role.owner ? decoded : fail('RECORD_NOT_ADMIN', 'membership change not signed by an owner');
@@ -451,7 +456,8 @@ export class MembershipView {
           break;
         case 'remove': {
           const gone = members.get(toHex(op.publicKey));
-          if (owner && gone) {
+          const leaving = who !== undefined && who.identity === toHex(op.publicKey);
+          if ((owner || leaving) && gone) {
             former.set(toHex(op.publicKey), { role: gone.role, epoch });
             members.delete(toHex(op.publicKey));
           }
@@ -473,6 +479,7 @@ export class MembershipView {
             !isTaken(op.member.publicKey, partial)
           ) {
             pending.used = true;
+            pending.acceptedBy = toHex(op.member.publicKey);
             members.set(toHex(op.member.publicKey), op.member);
           }
           break;
@@ -552,9 +559,18 @@ export class MembershipView {
     return undefined;
   }
 
-  /** The role a removed member or revoked device last had (undefined: never lost one). */
+  /**
+   * The role a removed member or revoked device last had (undefined: never lost one). A device of
+   * a removed member lost its role with its identity: without this, a cold replica refused the
+   * device's kept records (audit entries, names) even behind a snapshot (decision 0038).
+   */
   formerRole(publicKey: Uint8Array): RoleCode | undefined {
-    return this.state().former.get(toHex(publicKey))?.role;
+    const state = this.state();
+    const hex = toHex(publicKey);
+    const own = state.former.get(hex)?.role;
+    if (own !== undefined) return own;
+    const identity = state.devices.get(hex)?.identity;
+    return identity !== undefined && !state.members.has(identity) ? state.former.get(identity)?.role : undefined;
   }
 
   /** When this key's access ends (0 = never; undefined = no access). */

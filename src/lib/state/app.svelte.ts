@@ -86,8 +86,34 @@ export class AppState {
     }
   }
 
+  /** The person's name (from their vault: a rename on another of their devices shows here too). */
   get displayName(): string {
+    this.familySub?.read();
     return this.session?.displayName ?? '';
+  }
+
+  /** Renames the person everywhere (decision 0038); false with `error` set if refused. */
+  async renameSelf(name: string): Promise<boolean> {
+    return (await this.run(async () => (await loadVault()).renameSelf(this.session!, name))) !== null;
+  }
+
+  /** The person's own, private name for a profile ("Mum"); false with `error` set if refused. */
+  async setNickname(docId: string, nickname: string): Promise<boolean> {
+    return (await this.run(async () => (await loadVault()).setNickname(this.session!, docId, nickname))) !== null;
+  }
+
+  /**
+   * Leaves a profile ('leave': the owners see them gone) or, once access has ended, only drops it
+   * ('forget'); either way its copy and keys leave this device and the person's vault.
+   */
+  async dropProfile(docId: string, how: 'leave' | 'forget'): Promise<boolean> {
+    const done = await this.run(async () => {
+      if (how === 'leave') await (await loadVault()).leaveAndForget(this.session!, docId);
+      else await this.session!.forgetProfile(docId);
+      this.opened.delete(docId);
+      return true;
+    });
+    return done === true;
   }
 
   /** The family list; changes when any device of this person adds a profile. */
@@ -225,7 +251,15 @@ export class AppState {
           this.opened.delete(docId);
           void this.run(() => session.dropErasedProfile(docId));
         });
-        return new ProfileState(profile, { displayName: this.displayName, origin: this.origin });
+        // eslint-disable-next-line @typescript-eslint/no-this-alias -- the name is read on use (renames)
+        const app = this;
+        return new ProfileState(profile, {
+          get displayName() {
+            return app.displayName;
+          },
+          deviceLabel: session.device.label,
+          origin: this.origin,
+        });
       });
       p.catch(() => this.opened.delete(docId));
       this.opened.set(docId, p);

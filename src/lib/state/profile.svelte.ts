@@ -6,12 +6,18 @@
 import {
   RecordError,
   describeError,
+  accessEnded,
+  keepAnnounced,
+  keepDeparturesCovered,
   membersOf,
+  nameOfKey,
+  nameSources,
   openInvites,
   roleName,
   type HistoryEntry,
   type InviteView,
   type MemberView,
+  type NameSources,
   type PresenceEntry,
   type Profile,
   type RoleName,
@@ -29,7 +35,10 @@ import { peopleHere, type PersonHere } from './presence-view.ts';
 import { Subscribed } from './subscribed.svelte.ts';
 
 export interface ProfileStateOptions {
+  /** Read on use: a rename shows at once (decision 0038). */
   readonly displayName: string;
+  /** This device's label, which it tells the profile's other members. */
+  readonly deviceLabel?: string;
   readonly origin: string;
   readonly guest?: boolean;
 }
@@ -69,8 +78,16 @@ export class ProfileState {
     this.undoSub = new Subscribed((n) => profile.undo.state.subscribe(n), () => profile.undo.state.value);
     const refusal = profile.refusal;
     this.refusalSub = new Subscribed((n) => refusal.subscribe(n), () => refusal.value);
-    // Members name themselves in the profile (writers only) so history reads "Ana", not a key.
-    if (profile.canWrite) profile.setDisplayName(o.displayName);
+    // Every member (viewers and clinicians too) says who they are and which device this is, sealed
+    // (decision 0038), so lists and history read "Ana", not a key; again after a rename.
+    if (profile.canWrite && o.displayName.trim()) profile.setDisplayName(o.displayName); // at once, for writers
+    const stopAnnouncing = keepAnnounced(profile, () => ({ name: o.displayName.trim() || undefined, label: o.deviceLabel?.trim() || undefined }));
+    // Owners rotate after someone left by themselves (a leaver cannot; decision 0038).
+    const stopCovering = keepDeparturesCovered(profile);
+    this.stopAnnouncing = () => {
+      stopAnnouncing();
+      stopCovering();
+    };
     // Back online: reconnect at once, not at the end of the back-off the offline period built up.
     // Offline: say so at once; the socket would notice only after its 30 s silence check.
     if (typeof window !== 'undefined') {
@@ -81,6 +98,7 @@ export class ProfileState {
     }
   }
 
+  private readonly stopAnnouncing: () => void;
   private readonly onOnline = (): void => this.profile.reconnectNow();
   private readonly onOffline = (): void => this.profile.networkLost();
 
@@ -110,7 +128,9 @@ export class ProfileState {
 
   /** The relay ended this device's access (removed, or a live session's time is up). */
   get accessEnded(): boolean {
-    return endsAccess(this.refusalSub.read());
+    if (endsAccess(this.refusalSub.read())) return true;
+    this.changes.read();
+    return accessEnded(this.profile);
   }
 
   get role(): RoleName | undefined {
@@ -159,17 +179,23 @@ export class ProfileState {
    */
   nameOf(key: string): string {
     this.changes.read();
-    const names = this.profile.displayNames();
     const state = this.profile.membershipState();
     const identity = state.devices.get(key)?.identity ?? key;
     const member = this.members.find((m) => m.key === identity);
-    const known = names.get(key) ?? names.get(identity) ?? member?.name ?? this.presenceNames.get(key) ?? member?.devices.map((d) => this.presenceNames.get(d.key)).find(Boolean);
+    // One read of the names per render pass: an audit list names every entry's actor.
+    if (!this.namesNow) {
+      this.namesNow = nameSources(this.profile);
+      queueMicrotask(() => (this.namesNow = undefined));
+    }
+    const known = nameOfKey(this.profile, key, this.namesNow) ?? this.presenceNames.get(key) ?? member?.devices.map((d) => this.presenceNames.get(d.key)).find(Boolean);
     if (known) return known;
     if (state.invites.has(key)) return 'an invitation';
     return `member ${key.slice(0, 6)}`;
   }
 
-  /** Names seen in verified presence (viewers cannot write theirs into the profile). */
+  private namesNow: NameSources | undefined;
+
+  /** Names seen in verified presence (before a member's own name entry arrived). */
   private get presenceNames(): Map<string, string> {
     for (const p of this.presence) this.seenNames.set(p.author, p.name);
     return this.seenNames;
@@ -269,6 +295,7 @@ export class ProfileState {
   }
 
   close(): Promise<void> {
+    this.stopAnnouncing();
     if (typeof window !== 'undefined') {
       window.removeEventListener('online', this.onOnline);
       window.removeEventListener('offline', this.onOffline);

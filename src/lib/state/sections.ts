@@ -52,6 +52,13 @@ export interface NavItem {
   readonly path: string;
   readonly label: string;
   readonly ownerOnly?: boolean;
+  /** For an owner-only item: the label members who are not owners see it under (absent: hidden). */
+  readonly othersLabel?: string;
+}
+
+/** The profile's navigation for this member: owner-only items hidden or renamed (`othersLabel`). */
+export function navFor(isOwner: boolean): NavItem[] {
+  return NAV.flatMap((n) => (!n.ownerOnly || isOwner ? [n] : n.othersLabel ? [{ ...n, label: n.othersLabel }] : []));
 }
 
 export const NAV: readonly NavItem[] = [
@@ -62,5 +69,6 @@ export const NAV: readonly NavItem[] = [
   { path: '/notes', label: 'Notes' },
   { path: '/emergency', label: 'Emergency card' },
   { path: '/search', label: 'Search' },
-  { path: '/share', label: 'Sharing', ownerOnly: true },
+  // Every member sees who has access, their safety codes, and may leave (decision 0038).
+  { path: '/share', label: 'Sharing', ownerOnly: true, othersLabel: 'People' },
 ];

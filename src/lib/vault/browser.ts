@@ -17,6 +17,7 @@ export { indexeddbPersistence, eraseIndexeddbCopies } from '../storage/indexeddb
 export type { DeviceView } from './people.ts';
 export { describeError } from './errors.ts';
 export { backupFileName } from './backup-session.ts';
+export { renameSelf, setNickname, leaveAndForget } from './self.ts';
 export type { BackupPhase } from './backup.ts';
 import { indexeddbDeviceStore } from './device-names.ts';
 import { indexeddbPersistence, eraseIndexeddbCopies } from '../storage/indexeddb.ts';

@@ -17,6 +17,15 @@ export const VaultErrors = {
   KEYSTORE_UNWRAP_FAILED: 204,
   /** The device certificate kept next to the wrapped keys does not decode. */
   KEYSTORE_BAD_CERT: 205,
+  // Names and leaving a profile (206-209, docs/decisions/0038).
+  /** A name, label or nickname that is empty once trimmed: nothing was written. */
+  NAME_EMPTY: 206,
+  /** A name, label or nickname longer than its limit: nothing was written. */
+  NAME_TOO_LONG: 207,
+  /** The only owner of a profile asked to leave it (it would be left with nobody to manage it). */
+  LEAVE_LAST_OWNER: 208,
+  /** Leaving needs the relay to take the departure before this device drops its copy. */
+  LEAVE_NOT_SENT: 209,
   // Device links (210-219).
   LINK_MALFORMED: 210,
   LINK_EXPIRED: 211,

@@ -19,6 +19,7 @@ import {
   createAuthToken,
   deriveDocId,
   GENESIS_NONCE_LENGTH,
+  RecordType,
   Role,
   type MemberEntry,
 } from '../protocol/index.ts';
@@ -430,9 +431,15 @@ export class Profile {
     }
   }
 
-  /** Calls back after any change a screen may show: record content or membership (roles, devices, invites). */
+  /**
+   * Calls back after any change a screen may show: record content, membership (roles, devices,
+   * invites) or another member's audit entry (names and device labels, decision 0038).
+   */
   watch(fn: () => void): () => void {
-    const stops = [this.changes.subscribe(fn), this.sync.membershipVersion.subscribe(fn)];
+    const onAudit = (e: { type: number } | null) => {
+      if (e?.type === RecordType.audit) fn();
+    };
+    const stops = [this.changes.subscribe(fn), this.sync.membershipVersion.subscribe(fn), this.sync.applied.subscribe(onAudit)];
     return () => stops.forEach((stop) => stop());
   }
 
@@ -490,8 +497,11 @@ export class Profile {
 
   private checkMembershipWrite(op: MembershipOp): void {
     switch (op.kind) {
-      case 'set':
       case 'remove':
+        // Leaving (decision 0038): a member removes its own identity; anyone else's is an owner's.
+        if (this.ownIdentity() === toHex(op.publicKey)) return;
+        return this.requireOwner('change who has access');
+      case 'set':
       case 'rotate':
       case 'invite':
         return this.requireOwner('change who has access');
@@ -499,14 +509,21 @@ export class Profile {
         if (this.isOwner) return;
         // Not an owner: only a device of this member's own person.
         const state = this.sync.index.membership.state();
-        const me = toHex(this.sync.signerKey);
-        const mine = this.role === undefined ? undefined : state.members.has(me) ? me : state.devices.get(me)?.identity;
+        const mine = this.ownIdentity();
         if (mine === undefined || state.devices.get(toHex(op.device))?.identity !== mine) this.requireOwner("revoke another member's device");
         return;
       }
       default:
         return; // genesis (the creator), device (the device or its identity), accept (the invite key)
     }
+  }
+
+  /** The member identity (hex) this device acts for now: itself, or the identity that certified it. */
+  private ownIdentity(): string | undefined {
+    if (this.role === undefined) return undefined;
+    const state = this.sync.index.membership.state();
+    const me = toHex(this.sync.signerKey);
+    return state.members.has(me) ? me : state.devices.get(me)?.identity;
   }
 
   /** A collaborative note by name (joins the undo scope). */

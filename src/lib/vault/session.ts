@@ -33,6 +33,7 @@ import type { RelaySockets } from '../sync/relay-socket.ts';
 import { accessWhenKnown, openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
 import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
 import { makeAppBackup, restoreAppBackup } from './backup-session.ts';
+import { personName, setPersonName } from './names.ts';
 import type { BackupProgress } from './backup.ts';
 import type { Persistence } from '../storage/types.ts';
 
@@ -46,7 +47,8 @@ export class VaultSession {
   readonly person: Person;
   readonly device: Device;
   readonly vault: PersonVault;
-  readonly displayName: string;
+  /** The name this device was set up with (its person's vault may hold a newer one: `displayName`). */
+  private readonly storedName: string;
   private readonly env: SessionEnv;
   private readonly open = new Map<string, Promise<Profile>>();
   /** Erased profiles being dropped from this device (decision 0035). */
@@ -63,7 +65,12 @@ export class VaultSession {
     this.person = person;
     this.device = device;
     this.vault = vault;
-    this.displayName = displayName;
+    this.storedName = displayName;
+  }
+
+  /** The person's name: as their vault keeps it (renamed on any of their devices), else as set up here. */
+  get displayName(): string {
+    return personName(this.vault.profile, toHex(this.person.identity.signing.publicKey)) ?? this.storedName;
   }
 
   /** The person already set up on this device, or undefined (show onboarding). */
@@ -200,6 +207,9 @@ export class VaultSession {
     // Other devices of the person show this one by its label, not a key.
     const label = device.label.trim().slice(0, 40);
     if (label) profile.systemMap(DEVICE_LABELS_MAP).set(deviceId(device), label);
+    // The person's name, for all their devices (decision 0038), unless one of them set it already.
+    const identity = toHex(person.identity.signing.publicKey);
+    if (o.displayName.trim() && !personName(profile, identity)) setPersonName(profile, identity, o.displayName.slice(0, 64));
     await env.store.save({
       wrappingKey,
       cacheKey,
@@ -302,12 +312,21 @@ export class VaultSession {
   private async drop(docId: string): Promise<ConfirmedErasure> {
     const profile = await this.openProfile(docId);
     const order = await confirmErasure(profile, { timeoutMs: this.env.timeoutMs });
-    this.open.delete(docId);
-    await profile.close();
-    await this.env.erase?.([docId]);
     await this.vault.profile.audit('erase', fromHex(order.by), `profile ${docId} erased at ${order.erasedAt}`);
-    await this.vault.removeProfile(docId);
+    await this.forgetProfile(docId);
     return order;
+  }
+
+  /**
+   * Drops a profile from this device and the person's vault: its copy, cache and keys (left, or
+   * access ended; decision 0038). Nothing is sent to the profile itself.
+   */
+  async forgetProfile(docId: string): Promise<void> {
+    const open = this.open.get(docId);
+    this.open.delete(docId);
+    await (await open?.catch(() => undefined))?.close();
+    await this.env.erase?.([docId]);
+    await this.vault.removeProfile(docId);
   }
 
   /** Another of the person's devices revoked this one (the app then removes its keys and copies). */
