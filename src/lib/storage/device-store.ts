@@ -1,10 +1,15 @@
+import type { LockRecord } from './lock-record.ts';
+
 /**
  * Where a device keeps its own (wrapped) keys: the browser uses IndexedDB, which stores the
  * non-extractable wrapping CryptoKey by structured clone; tests use memory.
  */
 export interface StoredDevice {
-  /** AES-GCM wrapping key (non-extractable in browsers). */
-  readonly wrappingKey: CryptoKey;
+  /**
+   * AES-GCM wrapping key (non-extractable in browsers). Absent while a passkey lock holds the
+   * keys instead (`lock`, vault/app-lock.ts): then only unlocking derives it.
+   */
+  readonly wrappingKey?: CryptoKey;
   /**
    * AES-GCM key of this device's plain-state caches (vault/plain-cache.ts), non-extractable;
    * absent on devices set up before caches existed (made on next resume). Clearing the store
@@ -18,6 +23,8 @@ export interface StoredDevice {
   readonly label: string;
   readonly displayName: string;
   readonly createdAt: number;
+  /** The app lock, if the person set one (vault/app-lock.ts, docs/decisions/0043). */
+  readonly lock?: LockRecord;
 }
 
 export interface DeviceStore {

@@ -40,3 +40,4 @@ export async function joinAsGuest(env: SessionEnv, link: string): Promise<Profil
     timeoutMs: env.timeoutMs,
   });
 }
+export * as appLock from './app-lock-session.ts';
