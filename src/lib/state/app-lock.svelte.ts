@@ -6,13 +6,13 @@
  * Locking closes the session: the keys, the opened profiles and the plain-state cache key leave
  * memory with it; the lock screen shows no health data but those chosen cards.
  */
-import type { DeviceStore } from '../storage/device-store.ts';
-import { indexeddbEmergencyStore, type EmergencyStore } from '../storage/emergency-store.ts';
-import { keepEmergencyCopy, readEmergencyCopies } from '../vault/emergency-copy.ts';
+import { indexeddbEmergencyStore, keepEmergencyCopy, readEmergencyCopies, type EmergencyStore } from '../vault/emergency-copy.ts';
 import { describeError } from '../vault/browser-shell.ts';
 import type { EmergencyCardData } from './emergency.ts';
 import type { ProfileState } from './profile.svelte.ts';
-import type { VaultEntry, VaultSession } from '../vault/browser.ts';
+import type { SessionEnv, VaultEntry, VaultSession } from '../vault/browser.ts';
+
+type DeviceStore = SessionEnv['store'];
 
 type LockModule = typeof import('../vault/app-lock-session.ts');
 type UnlockedKeys = Awaited<ReturnType<LockModule['unlockWithPasskey']>>;
@@ -29,7 +29,6 @@ export interface LockHost {
   closeForLock(): Promise<void>;
 }
 
-export const IDLE_CHOICES = [1, 2, 5, 10, 15, 30, 60] as const;
 const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart', 'input'] as const;
 
 export class AppLockState {

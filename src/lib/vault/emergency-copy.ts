@@ -7,6 +7,8 @@
 import { fromBase64Url, fromUtf8, secureRandom, toBase64Url, utf8, type RandomSource } from '../crypto/index.ts';
 import type { EmergencyStore } from '../storage/emergency-store.ts';
 
+export { indexeddbEmergencyStore, memoryEmergencyStore, type EmergencyStore } from '../storage/emergency-store.ts';
+
 const aad = (docId: string) => utf8(`fhv/emergency-copy/v1/${docId}`);
 const makeKey = () => globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']) as Promise<CryptoKey>;
 
