@@ -25,8 +25,8 @@ export interface LockHost {
   open(docId: string): Promise<ProfileState>;
   /** Opens the session (with the keys a passkey gave back, if any) and shows the app. */
   resumeUnlocked(keys?: UnlockedKeys): Promise<void>;
-  /** Closes the session and shows the lock screen. */
-  closeForLock(): Promise<void>;
+  /** Closes the session and shows the lock screen; `dropCaches` after the keys changed. */
+  closeForLock(o?: { dropCaches?: boolean }): Promise<void>;
 }
 
 const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart', 'input'] as const;
@@ -135,6 +135,7 @@ export class AppLockState {
    * off). True at once without a lock.
    */
   async confirm(): Promise<boolean> {
+    this.error = null;
     if (this.kind === 'none') return true;
     if (this.kind === 'passkey') {
       try {
@@ -204,7 +205,8 @@ export class AppLockState {
 
   /** The session goes on with the keys now in force (closing it drops the old ones from memory). */
   private async reopen(keys: UnlockedKeys): Promise<void> {
-    await this.host.closeForLock();
+    await this.refresh();
+    await this.host.closeForLock({ dropCaches: true });
     await this.host.resumeUnlocked(keys);
   }
 

@@ -138,11 +138,18 @@ export class AppState implements LockHost {
   }
 
   /** Locking: the session closes (its keys and open profiles leave memory) and the lock screen shows. */
-  async closeForLock(): Promise<void> {
+  async closeForLock(o: { dropCaches?: boolean } = {}): Promise<void> {
     const session = this.session;
+    const names = session ? [session.vault.profile.name, ...session.profiles().map((p) => p.docId)] : [];
     this.detach();
     this.phase = 'locked';
     await session?.close();
+    // The keys changed (lock set or removed): caches sealed under the old cache key are dropped
+    // here, not met later as unreadable.
+    if (o.dropCaches) {
+      const caches = (await this.sessionEnv()).persistence?.plainCache;
+      await Promise.all(names.map((n) => caches?.(n).clear().catch(() => undefined)));
+    }
   }
 
   private detach(): void {
@@ -302,7 +309,7 @@ export class AppState implements LockHost {
     this.familySub = new Subscribed((notify) => vault.watch(notify), () => session.profiles());
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);
     this.phase = 'ready';
-    void this.lock.refresh().then(() => this.lock.startIdle());
+    this.lock.startIdle();
   }
 
   /** Another device of this person revoked this one: its keys and encrypted copies go. */
