@@ -67,6 +67,9 @@ describe('e2e: app lock', () => {
       await seesText(ana.page, CANARY);
 
       await nav('Settings');
+      await ana.page.setViewportSize({ width: 390, height: 844 });
+      await screenshot(ana.page, 'app-lock-settings-off-phone');
+      await ana.page.setViewportSize({ width: 1280, height: 800 });
       await ana.page.getByRole('button', { name: 'Lock with a passkey' }).click();
       await seesText(ana.page, 'Locked with a passkey');
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
@@ -81,6 +84,9 @@ describe('e2e: app lock', () => {
       expect(page).not.toContain('Rose');
       expect(page).not.toContain('Ana');
       await screenshot(ana.page, 'app-lock-locked-desktop');
+      await ana.page.setViewportSize({ width: 390, height: 844 });
+      await screenshot(ana.page, 'app-lock-locked-phone');
+      await ana.page.setViewportSize({ width: 1280, height: 800 });
       expect(await axeViolations(ana.page, 'lock screen')).toEqual([]);
 
       await unlock();
