@@ -158,6 +158,8 @@ export class AppState implements LockHost {
       window.removeEventListener('offline', this.onOffline);
     }
     this.lock.stopIdle();
+    // Reminders read the profiles about to close (decision 0044): they stop with them.
+    void import('./reminders.svelte.ts').then((m) => m.stopAllReminders());
     this.session = undefined;
     this.familySub = undefined;
     this.statusSub = undefined;
