@@ -170,4 +170,41 @@ describe('e2e: app lock', () => {
     },
     SLOW,
   );
+
+  it(
+    'a PIN hides the app: reload locks, a wrong PIN is refused, the right one opens; the recovery code asks for it again',
+    async () => {
+      const bea = await newPage(browser, `${url}/`, { name: 'bea', viewport: 'phone' });
+      try {
+        const { page } = bea;
+        await onboard(page, 'Bea');
+        await page.getByRole('navigation', { name: 'App' }).getByRole('link', { name: 'Settings' }).click();
+        await page.getByLabel('Or a PIN (6 to 12 digits)').fill('482913');
+        await page.getByRole('button', { name: 'Set PIN' }).click();
+        await seesText(page, 'Locked with a PIN');
+        await page.reload();
+        await page.getByRole('heading', { level: 1, name: 'Locked' }).waitFor({ timeout: WAIT });
+        expect(await page.content()).not.toContain('Bea');
+        await page.getByLabel('PIN').fill('000000');
+        await page.getByRole('button', { name: 'Unlock' }).click();
+        await seesText(page, 'that PIN is not right');
+        await screenshot(page, 'app-lock-pin-phone');
+        expect(await axeViolations(page, 'PIN lock screen')).toEqual([]);
+        await page.getByLabel('PIN').fill('482913');
+        await page.getByRole('button', { name: 'Unlock' }).click();
+        await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor({ timeout: WAIT });
+
+        await page.getByRole('button', { name: 'Show my recovery code' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Enter your PIN' });
+        await dialog.waitFor({ timeout: WAIT });
+        expect(await page.locator('p.code').count()).toBe(0);
+        await dialog.getByLabel('PIN').fill('482913');
+        await dialog.getByRole('button', { name: 'Confirm' }).click();
+        await page.locator('p.code').waitFor({ timeout: WAIT });
+      } finally {
+        await bea.close();
+      }
+    },
+    SLOW,
+  );
 });
