@@ -33,7 +33,7 @@ export async function lockWithNewPasskey(store: DeviceStore, session: VaultSessi
 export async function unlockWithPasskey(store: DeviceStore): Promise<UnlockedKeys> {
   const stored = await store.load();
   const view = lockView(stored?.lock);
-  if (!stored || view?.kind !== 'passkey') throw new VaultError('LOCK_WRONG_KEY', 'this device has no passkey lock');
+  if (!stored || view?.kind !== 'passkey') throw new VaultError('LOCK_WRONG_KEY', 'This device has no passkey lock');
   return unlockWithPrf(stored, await passkeyPrf(view.credentialId!, view.salt!));
 }
 

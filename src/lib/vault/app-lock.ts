@@ -58,7 +58,7 @@ async function hkdfAesKey(ikm: Uint8Array, info: string, subtle: SubtleCrypto): 
 }
 
 function checkPrf(prf: Uint8Array): void {
-  if (prf.length < 32) throw new VaultError('LOCK_NO_PRF', 'this passkey did not give the key this app needs');
+  if (prf.length < 32) throw new VaultError('LOCK_NO_PRF', 'This passkey did not give the key this app needs');
 }
 
 /** Seals a fresh lock secret under the PRF output; the secret is returned for one use and then zeroed by the caller. */
@@ -80,7 +80,7 @@ export async function openLockSecret(prf: Uint8Array, sealed: SealedBytes, o: Lo
     const plain = await subtleOf(o).decrypt({ name: 'AES-GCM', iv: fromBase64Url(sealed.iv) as BufferSource, additionalData: SEAL_AAD as BufferSource }, kek, fromBase64Url(sealed.ct) as BufferSource);
     return new Uint8Array(plain);
   } catch {
-    throw new VaultError('LOCK_WRONG_KEY', 'this passkey does not unlock this device');
+    throw new VaultError('LOCK_WRONG_KEY', 'This passkey does not unlock this device');
   }
 }
 
@@ -98,13 +98,13 @@ export async function keysFromLockSecret(secret: Uint8Array, o: LockEnv = {}): P
 
 async function loadStored(store: DeviceStore): Promise<StoredDevice> {
   const stored = await store.load();
-  if (!stored) throw new VaultError('SESSION_NO_IDENTITY', 'this device holds no identity');
+  if (!stored) throw new VaultError('SESSION_NO_IDENTITY', 'This device holds no identity');
   return stored;
 }
 
 function checkIdle(minutes: number): number {
   if (!Number.isInteger(minutes) || minutes < IDLE_MINUTES_RANGE[0] || minutes > IDLE_MINUTES_RANGE[1]) {
-    throw new VaultError('LOCK_SETTING_INVALID', `the idle time must be ${IDLE_MINUTES_RANGE[0]} to ${IDLE_MINUTES_RANGE[1]} minutes`);
+    throw new VaultError('LOCK_SETTING_INVALID', `The idle time must be ${IDLE_MINUTES_RANGE[0]} to ${IDLE_MINUTES_RANGE[1]} minutes`);
   }
   return minutes;
 }
@@ -140,7 +140,7 @@ export async function enablePasskeyLock(
 
 /** The keys a passkey lock holds, from the PRF output of its credential (LOCK_WRONG_KEY otherwise). */
 export async function unlockWithPrf(stored: StoredDevice, prf: Uint8Array, o: LockEnv = {}): Promise<UnlockedKeys> {
-  if (stored.lock?.kind !== 'passkey') throw new VaultError('LOCK_WRONG_KEY', 'this device has no passkey lock');
+  if (stored.lock?.kind !== 'passkey') throw new VaultError('LOCK_WRONG_KEY', 'This device has no passkey lock');
   return keysFromLockSecret(await openLockSecret(prf, stored.lock.sealed, o), o);
 }
 
@@ -151,10 +151,10 @@ async function pinTag(pinKey: CryptoKey, salt: Uint8Array, pin: string, subtle: 
 
 /** Sets a PIN screen lock (the keys stay as they are: under the non-extractable device key). */
 export async function enablePinLock(store: DeviceStore, pin: string, o: LockEnv & { idleMinutes?: number } = {}): Promise<void> {
-  if (!PIN_PATTERN.test(pin)) throw new VaultError('LOCK_SETTING_INVALID', 'a PIN is 6 to 12 digits');
+  if (!PIN_PATTERN.test(pin)) throw new VaultError('LOCK_SETTING_INVALID', 'A PIN is 6 to 12 digits');
   const stored = await loadStored(store);
   // A PIN alone never wraps keys: turn a passkey lock off first (disableLock), which restores the device key.
-  if (!stored.wrappingKey) throw new VaultError('APP_LOCKED', 'turn the passkey lock off before setting a PIN');
+  if (!stored.wrappingKey) throw new VaultError('APP_LOCKED', 'Turn the passkey lock off before setting a PIN');
   const subtle = subtleOf(o);
   const pinKey = (await subtle.generateKey({ name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign', 'verify'])) as CryptoKey;
   const salt = (o.random ?? secureRandom)(16);
@@ -178,9 +178,9 @@ export async function enablePinLock(store: DeviceStore, pin: string, o: LockEnv 
 export async function checkPin(store: DeviceStore, pin: string, o: LockEnv = {}): Promise<void> {
   const stored = await loadStored(store);
   const lock = stored.lock;
-  if (lock?.kind !== 'pin') throw new VaultError('LOCK_WRONG_PIN', 'this device has no PIN');
+  if (lock?.kind !== 'pin') throw new VaultError('LOCK_WRONG_PIN', 'This device has no PIN');
   const now = (o.now ?? Date.now)();
-  if (now < lock.pausedUntil) throw new VaultError('LOCK_PIN_PAUSED', 'too many wrong PINs: wait a little, then try again');
+  if (now < lock.pausedUntil) throw new VaultError('LOCK_PIN_PAUSED', 'Too many wrong PINs: wait a little, then try again');
   const subtle = subtleOf(o);
   const data = new Uint8Array([...fromBase64Url(lock.salt), ...utf8(pin)]);
   const right = await subtle.verify('HMAC', lock.pinKey, fromBase64Url(lock.tag) as BufferSource, data as BufferSource);
@@ -191,7 +191,7 @@ export async function checkPin(store: DeviceStore, pin: string, o: LockEnv = {})
   const failures = lock.failures + 1;
   const pausedUntil = failures >= PIN_FREE_TRIES ? now + PIN_PAUSE_MS * 2 ** (failures - PIN_FREE_TRIES) : 0;
   await store.save({ ...stored, lock: { ...lock, failures, pausedUntil } });
-  throw new VaultError('LOCK_WRONG_PIN', 'that PIN is not right');
+  throw new VaultError('LOCK_WRONG_PIN', 'That PIN is not right');
 }
 
 /**
@@ -216,7 +216,7 @@ export async function disableLock(store: DeviceStore, secrets: DeviceSecrets, o:
 /** Sets the idle time after which the app locks. */
 export async function setIdleMinutes(store: DeviceStore, minutes: number): Promise<void> {
   const stored = await loadStored(store);
-  if (!stored.lock) throw new VaultError('LOCK_SETTING_INVALID', 'there is no app lock to time');
+  if (!stored.lock) throw new VaultError('LOCK_SETTING_INVALID', 'There is no app lock to time');
   await store.save({ ...stored, lock: { ...stored.lock, idleMinutes: checkIdle(minutes) } as LockRecord });
 }
 

@@ -27,9 +27,9 @@ async function ask<T>(call: () => Promise<T | null>): Promise<T> {
   try {
     out = await call();
   } catch {
-    throw new VaultError('LOCK_PASSKEY_FAILED', 'the passkey was not used (cancelled or refused)');
+    throw new VaultError('LOCK_PASSKEY_FAILED', 'The passkey was not used (cancelled or refused)');
   }
-  if (!out) throw new VaultError('LOCK_PASSKEY_FAILED', 'the passkey was not used (cancelled or refused)');
+  if (!out) throw new VaultError('LOCK_PASSKEY_FAILED', 'The passkey was not used (cancelled or refused)');
   return out;
 }
 
@@ -49,7 +49,7 @@ export async function passkeyPrf(credentialId: Uint8Array, salt: Uint8Array, o: 
       }) as Promise<PublicKeyCredential | null>,
   );
   const first = (cred.getClientExtensionResults() as PrfResults).prf?.results?.first;
-  if (!first) throw new VaultError('LOCK_NO_PRF', 'this browser or passkey cannot lock the app (no PRF extension)');
+  if (!first) throw new VaultError('LOCK_NO_PRF', 'This browser or passkey cannot lock the app (no PRF extension)');
   return bytes(first);
 }
 
@@ -76,7 +76,7 @@ export async function createPasskeyForLock(o: { random?: RandomSource } = {}): P
   );
   const credentialId = bytes(cred.rawId);
   const results = (cred.getClientExtensionResults() as PrfResults).prf;
-  if (results?.enabled === false) throw new VaultError('LOCK_NO_PRF', 'this browser or passkey cannot lock the app (no PRF extension)');
+  if (results?.enabled === false) throw new VaultError('LOCK_NO_PRF', 'This browser or passkey cannot lock the app (no PRF extension)');
   // Some authenticators give the PRF output only on use, not on creation: ask once more then.
   const first = results?.results?.first;
   const prf = first ? bytes(first) : await passkeyPrf(credentialId, salt, o);

@@ -75,7 +75,7 @@ export class VaultSession {
     const stored = await env.store.load();
     if (!stored) return undefined;
     const wrappingKey = unlocked?.wrappingKey ?? stored.wrappingKey;
-    if (!wrappingKey) throw new VaultError('APP_LOCKED', 'this device is locked: unlock it first');
+    if (!wrappingKey) throw new VaultError('APP_LOCKED', 'This device is locked: unlock it first.');
     const secrets = await unwrapSecrets(stored.wrapped, wrappingKey);
     if (!secrets.identitySeed) throw new VaultError('SESSION_NO_IDENTITY', 'this device holds no identity');
     const person: Person = { identity: identityFromSeed(secrets.identitySeed) };
