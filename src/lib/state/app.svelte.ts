@@ -11,6 +11,7 @@ import { describeError, indexeddbDeviceStore } from '../vault/browser-shell.ts';
 import type { RoleName, SyncStatus } from '../vault/app.ts';
 import type { ProfileState } from './profile.svelte.ts';
 import { Subscribed } from './subscribed.svelte.ts';
+import { AppLockState, type LockHost } from './app-lock.svelte.ts';
 
 type VaultModule = typeof import('../vault/browser.ts');
 let vaultModule: Promise<VaultModule> | undefined;
@@ -18,7 +19,7 @@ let vaultModule: Promise<VaultModule> | undefined;
 const loadVault = (): Promise<VaultModule> => (vaultModule ??= import('../vault/browser.ts'));
 const loadProfileState = async () => (await import('./profile.svelte.ts')).ProfileState;
 
-export type Phase = 'loading' | 'onboarding' | 'ready' | 'error';
+export type Phase = 'loading' | 'onboarding' | 'ready' | 'locked' | 'error';
 
 export interface BackupProgressView {
   readonly phase: BackupPhase;
@@ -26,7 +27,7 @@ export interface BackupProgressView {
   readonly total: number;
 }
 
-export class AppState {
+export class AppState implements LockHost {
   phase = $state<Phase>('loading');
   /** A message for the person (never PHI); cleared by their next action. */
   error = $state<string | null>(null);
@@ -38,6 +39,8 @@ export class AppState {
   /** A guest's (e.g. a clinician's) live session, in memory only. */
   guest = $state.raw<ProfileState | undefined>(undefined);
   readonly origin: string;
+  /** The app lock (docs/decisions/0043). */
+  readonly lock: AppLockState;
   private readonly env: SessionEnv;
   /** The full environment, when it needs the vault code (the browser's IndexedDB persistence). */
   private readonly completeEnv: (() => Promise<SessionEnv>) | undefined;
@@ -51,6 +54,7 @@ export class AppState {
     this.env = env;
     this.origin = origin;
     this.completeEnv = complete;
+    this.lock = new AppLockState(this, env.store);
   }
 
   static forBrowser(): AppState {
@@ -70,7 +74,14 @@ export class AppState {
       return;
     }
     try {
-      if (!(await this.env.store.load())) {
+      const stored = await this.env.store.load();
+      if (stored?.lock) {
+        // Locked on open: nothing is unwrapped until the person unlocks.
+        await this.lock.showLocked();
+        this.phase = 'locked';
+        return;
+      }
+      if (!stored) {
         this.phase = 'onboarding';
         // Fetched once onboarding is on screen, so it does not compete with the first paint.
         setTimeout(() => void loadVault().catch(() => undefined), 0);
@@ -135,8 +146,50 @@ export class AppState {
     return this.session?.devices() ?? [];
   }
 
-  recoveryCode(): string | null {
-    return this.session?.recoveryCode() ?? null;
+  /** The recovery code, once the person confirmed with their passkey or PIN (with a lock set). */
+  async recoveryCode(): Promise<string | null> {
+    if (!this.session || !(await this.lock.confirm())) return null;
+    return this.session.recoveryCode();
+  }
+
+  /** After unlocking: the session opens again (with the keys a passkey gave back, if any). */
+  async resumeUnlocked(keys?: Parameters<VaultModule['VaultSession']['resume']>[1]): Promise<void> {
+    const { VaultSession } = await loadVault();
+    const session = await VaultSession.resume(await this.sessionEnv(), keys);
+    if (!session) {
+      this.phase = 'onboarding';
+      return;
+    }
+    this.adopt(session);
+  }
+
+  /** Locking: the session closes (its keys and open profiles leave memory) and the lock screen shows. */
+  async closeForLock(o: { dropCaches?: boolean } = {}): Promise<void> {
+    const session = this.session;
+    const names = session ? [session.vault.profile.name, ...session.profiles().map((p) => p.docId)] : [];
+    this.detach();
+    this.phase = 'locked';
+    await session?.close();
+    // The keys changed (lock set or removed): caches sealed under the old cache key are dropped
+    // here, not met later as unreadable.
+    if (o.dropCaches) {
+      const caches = (await this.sessionEnv()).persistence?.plainCache;
+      await Promise.all(names.map((n) => caches?.(n).clear().catch(() => undefined)));
+    }
+  }
+
+  private detach(): void {
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('online', this.onOnline);
+      window.removeEventListener('offline', this.onOffline);
+    }
+    this.lock.stopIdle();
+    // Reminders read the profiles about to close (decision 0044): they stop with them.
+    void import('./reminders.svelte.ts').then((m) => m.stopAllReminders());
+    this.session = undefined;
+    this.familySub = undefined;
+    this.statusSub = undefined;
+    this.opened.clear();
   }
 
   /** A one-time link (QR) for adding another device of this person. */
@@ -286,14 +339,8 @@ export class AppState {
   async forgetDevice(): Promise<void> {
     await this.run(async () => {
       await this.session?.forgetDevice();
-      if (typeof window !== 'undefined') {
-        window.removeEventListener('online', this.onOnline);
-        window.removeEventListener('offline', this.onOffline);
-      }
-      this.session = undefined;
-      this.familySub = undefined;
-      this.statusSub = undefined;
-      this.opened.clear();
+      this.detach();
+      await this.lock.forget();
       this.phase = 'onboarding';
     });
   }
@@ -313,6 +360,7 @@ export class AppState {
     this.familySub = new Subscribed((notify) => vault.watch(notify), () => session.profiles());
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);
     this.phase = 'ready';
+    this.lock.startIdle();
   }
 
   /** Another device of this person revoked this one: its keys and encrypted copies go. */

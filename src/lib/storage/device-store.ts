@@ -1,3 +1,5 @@
+import type { LockRecord } from './lock-record.ts';
+
 /**
  * Where a device keeps its own (wrapped) keys: the browser uses IndexedDB, which stores the
  * non-extractable wrapping CryptoKey by structured clone; tests use memory. In IndexedDB the
@@ -5,8 +7,11 @@
  * what `indexeddbDeviceRecords` writes is the at-rest record, never a `StoredDevice` as is.
  */
 export interface StoredDevice {
-  /** AES-GCM wrapping key (non-extractable in browsers). */
-  readonly wrappingKey: CryptoKey;
+  /**
+   * AES-GCM wrapping key (non-extractable in browsers). Absent while a passkey lock holds the
+   * keys instead (`lock`, vault/app-lock.ts): then only unlocking derives it.
+   */
+  readonly wrappingKey?: CryptoKey;
   /**
    * AES-GCM key of this device's plain-state caches (vault/plain-cache.ts), non-extractable;
    * absent on devices set up before caches existed (made on next resume). Clearing the store
@@ -20,6 +25,8 @@ export interface StoredDevice {
   readonly label: string;
   readonly displayName: string;
   readonly createdAt: number;
+  /** The app lock, if the person set one (vault/app-lock.ts, docs/decisions/0043). */
+  readonly lock?: LockRecord;
 }
 
 /** One record kept for this device; `T` is what the caller stores (the vault seals the names first). */

@@ -53,3 +53,4 @@ export async function previewInvite(env: SessionEnv, link: string): Promise<Invi
   const preview = await previewInvitation(link, { relayUrl: env.relayUrl, now: env.now, minReconnectDelayMs: env.minReconnectDelayMs, timeoutMs: env.timeoutMs });
   return { ...preview, roleName: roleName(preview.role) ?? 'viewer' };
 }
+export * as appLock from './app-lock-session.ts';

@@ -63,6 +63,15 @@ export const VaultErrors = {
   // Privacy outside the encrypted store (242-245, docs/decisions/0042).
   /** This device's sealed name and label do not open (another key, a flipped byte, another format). */
   DEVICE_NAMES_UNREADABLE: 242,
+  // The app lock (246-249, 257-259; docs/decisions/0043).
+  /** The passkey's PRF output does not open this device's keys (another passkey, or a damaged lock). */
+  LOCK_WRONG_KEY: 246,
+  /** This browser or passkey does not offer the PRF extension: no passkey lock is possible with it. */
+  LOCK_NO_PRF: 247,
+  /** The PIN typed is not this device's PIN. */
+  LOCK_WRONG_PIN: 248,
+  /** Too many wrong PINs in a row: the next try is refused for a while. */
+  LOCK_PIN_PAUSED: 249,
   // Document files (250-259).
   BLOB_TAMPERED: 250,
   BLOB_NOT_FOUND: 251,
@@ -73,6 +82,12 @@ export const VaultErrors = {
   BLOB_DOWNLOAD_FAILED: 255,
   /** The document record names no stored file (nothing to download). */
   BLOB_NOT_ATTACHED: 256,
+  /** This device's keys are locked: unlock first (app lock, 246-249). */
+  APP_LOCKED: 257,
+  /** The passkey prompt was cancelled, timed out, or the authenticator refused. */
+  LOCK_PASSKEY_FAILED: 258,
+  /** A PIN too short or not digits, or an idle time out of range: nothing changed. */
+  LOCK_SETTING_INVALID: 259,
   // Imports of FHIR R4 files (260-279, docs/decisions/0029): whole-file refusals (260-266, the
   // profile is unchanged) and per-resource `rejected` codes (267-273, the rest is imported).
   IMPORT_NOT_JSON: 260,

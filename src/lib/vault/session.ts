@@ -28,6 +28,7 @@ import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './perso
 import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
 import { createPlainCacheKey } from './plain-cache.ts';
+import type { UnlockedKeys } from './app-lock.ts';
 import { engineOf } from './engine.ts';
 import type { RelaySockets } from '../sync/relay-socket.ts';
 import { accessWhenKnown, openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
@@ -73,11 +74,16 @@ export class VaultSession {
     return personName(this.vault.profile, toHex(this.person.identity.signing.publicKey)) ?? this.storedName;
   }
 
-  /** The person already set up on this device, or undefined (show onboarding). */
-  static async resume(env: SessionEnv): Promise<VaultSession | undefined> {
+  /**
+   * The person already set up on this device, or undefined (show onboarding). A device behind a
+   * passkey lock needs the keys unlocking gave back (vault/app-lock.ts), else APP_LOCKED.
+   */
+  static async resume(env: SessionEnv, unlocked?: UnlockedKeys): Promise<VaultSession | undefined> {
     const stored = await env.store.load();
     if (!stored) return undefined;
-    const secrets = await unwrapSecrets(stored.wrapped, stored.wrappingKey);
+    const wrappingKey = unlocked?.wrappingKey ?? stored.wrappingKey;
+    if (!wrappingKey) throw new VaultError('APP_LOCKED', 'This device is locked: unlock it first.');
+    const secrets = await unwrapSecrets(stored.wrapped, wrappingKey);
     if (!secrets.identitySeed) throw new VaultError('SESSION_NO_IDENTITY', 'this device holds no identity');
     const person: Person = { identity: identityFromSeed(secrets.identitySeed) };
     const cert = decodeDeviceCert(fromBase64Url(stored.cert));
@@ -88,7 +94,7 @@ export class VaultSession {
       box: boxKeyPairFromSecretKey(secrets.deviceBoxSecret),
       cert: cert.value,
     };
-    let cacheKey = stored.cacheKey;
+    let cacheKey = unlocked?.cacheKey ?? stored.cacheKey;
     if (!cacheKey) {
       // A device set up before caches existed: give it its cache key now.
       cacheKey = await createPlainCacheKey();
