@@ -30,6 +30,10 @@ export const RelayErrors = {
    * (server/durable-ack.ts).
    */
   RELAY_STORAGE_FAILED: 408,
+  /** 429: `GET /erased/<doc>`: this address's, this key's or the relay's budget for the route is spent for now. */
+  ERASE_RATE_LIMITED: 480,
+  /** 403: `GET /erased/<doc>` with a valid token from a key that was not a member's when the profile was erased. */
+  ERASE_NOT_A_MEMBER: 481,
   /** 404: `GET /erased/<doc>` for a document that was not erased (or a bad path). */
   ERASE_NO_TOMBSTONE: 489,
   // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.
