@@ -46,9 +46,11 @@ async function world(limits: Partial<ErasedRouteLimits> = {}) {
   await b.flush();
   await eraseProfile(a, { expectedName: 'x', typedName: 'x' });
   await eraseProfile(b, { expectedName: 'y', typedName: 'y' });
-  await eventually(async () => (await relay.storage.tombstone(a.name)) !== undefined && (await relay.storage.tombstone(b.name)) !== undefined);
+  // The relay erases once the erase record is durable and acknowledged: its tombstone follows.
+  await eventually(() => relay.store.load(a.name) === undefined && relay.store.load(b.name) === undefined);
   const tombA = (await relay.storage.tombstone(a.name))!;
   const tombB = (await relay.storage.tombstone(b.name))!;
+  expect(tombA && tombB).toBeTruthy();
   const token = (who: SigningKeyPair, docName: string, lifetimeMs = 60_000) =>
     createAuthToken({ secretKey: who.secretKey, docId: fromBase64Url(docName), expiresAt: Date.now() + lifetimeMs, engine });
   const get = (docName: string, bearer?: string, method = 'GET') =>
@@ -141,7 +143,8 @@ describe('GET /erased/<doc>', () => {
           case 2: {
             // A valid token with one byte flipped.
             const t = fromBase64Url(await w.token(who, w.a.name).catch(() => 'AA'));
-            t[prng.int(0, t.length - 1)] ^= 1 << prng.int(0, 7);
+            const at = prng.int(0, t.length - 1);
+            t[at] = t[at]! ^ (1 << prng.int(0, 7));
             bearer = toBase64Url(t);
             break;
           }
