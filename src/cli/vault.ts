@@ -94,9 +94,20 @@ async function main(): Promise<void> {
   await run(a, deadline);
 }
 
+/**
+ * Resolves once everything written to stdout so far has left the process. A pipe's writes are
+ * asynchronous in Node: `process.exit` right after a large write (an export) cut it at a 64 KiB
+ * boundary, with exit code 0, so `vault export mum | jq` got a truncated file that looked fine.
+ */
+function stdoutDrained(): Promise<void> {
+  return new Promise((resolve) => process.stdout.write('', () => resolve()));
+}
+
 try {
   await main();
+  await stdoutDrained();
   process.exit(0);
 } catch (e) {
+  await stdoutDrained().catch(() => undefined);
   fail(e);
 }
