@@ -51,11 +51,13 @@ function eraseRecordHeld(profile: Profile): Uint8Array | undefined {
  * (`GET /erased/<doc>`), verified against this device's copy. Throws ERASE_UNCONFIRMED when
  * neither verifies: the copy must then be kept.
  */
-export async function confirmErasure(profile: Profile, o: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<ConfirmedErasure> {
+export async function confirmErasure(profile: Profile, o: { fetch?: typeof fetch; timeoutMs?: number; tombstone?: Uint8Array } = {}): Promise<ConfirmedErasure> {
   const sync = engineOf(profile).sync;
   const candidates: Uint8Array[] = [];
   const held = eraseRecordHeld(profile);
   if (held) candidates.push(held);
+  // A tombstone the caller already fetched (the start/reconnect sweep, erase-sweep.ts): checked like one fetched here.
+  else if (o.tombstone) candidates.push(o.tombstone);
   else {
     const fetched = await fetchTombstone(profile, o);
     if (fetched) candidates.push(fetched);
