@@ -105,7 +105,8 @@ async function fromCacheThenKeep(request: Request): Promise<Response> {
   const copy = await cached(request);
   if (copy) return copy;
   const response = await fetch(request);
-  if (response.ok) {
+  // Only a whole, same-origin answer (a 206 range or a redirect's target is not the chunk).
+  if (response.status === 200 && response.type === 'basic' && !response.redirected) {
     const cache = await caches.open(CACHE);
     await cache.put(request, response.clone());
   }

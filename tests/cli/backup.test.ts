@@ -115,6 +115,10 @@ describe('vault backup and restore', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     const noFile = await vault(target, ['restore', archive, '--code-file', join(files.path, 'absent.code')], { env: { VAULT_RECOVERY_CODE: undefined } });
     expect(noFile.error).toMatchObject({ code: 'BACKUP_CODE_FILE_FAILED' });
     expectNothing();
+    // Not read for ever: /dev/zero is refused as too large.
+    const endless = await vault(target, ['restore', archive, '--code-file', '/dev/zero'], { env: { VAULT_RECOVERY_CODE: undefined } });
+    expect(endless.error).toMatchObject({ code: 'BACKUP_CODE_FILE_FAILED' });
+    expectNothing();
     const cut = join(files.path, 'cut.fhvbackup');
     const whole = readFileSync(archive);
     writeFileSync(cut, whole.subarray(0, whole.length - 10));

@@ -13,7 +13,7 @@
  * the checks a received update passes, and only then are the store and keyring written.
  * Progress goes to stderr as JSON lines `{"progress":{"phase","done","total"}}`.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   boxKeyPairFromSecretKey,
@@ -138,11 +138,22 @@ async function readRecoveryCode(env: NodeJS.ProcessEnv, codeFile: string | undef
   return decoded.value;
 }
 
+/** A code is ~70 characters: more than this is not a code file (and /dev/zero must not be read for ever). */
+const MAX_CODE_FILE_BYTES = 4096;
+
 function readCodeFile(path: string): string {
+  let fd: number | undefined;
   try {
-    return readFileSync(resolve(path), 'utf8').trim();
+    fd = openSync(resolve(path), 'r');
+    const buffer = Buffer.alloc(MAX_CODE_FILE_BYTES + 1);
+    const n = readSync(fd, buffer, 0, buffer.length, null);
+    if (n > MAX_CODE_FILE_BYTES) throw new CliError('BACKUP_CODE_FILE_FAILED', 'the --code-file is too large to be a recovery code');
+    return buffer.subarray(0, n).toString('utf8').trim();
   } catch (e) {
+    if (e instanceof CliError) throw e;
     throw new CliError('BACKUP_CODE_FILE_FAILED', `the --code-file could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
