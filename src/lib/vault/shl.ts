@@ -86,6 +86,9 @@ export async function shareLink(p: Profile, o: ShareLinkOptions = {}): Promise<M
   const response = await relayCall(p, `/shl/profile/${p.name}/${made.manifestId}`, { method: 'PUT', body }, o.fetch);
   await response.arrayBuffer().catch(() => undefined);
   if (response.status !== 201) throw new ShlError('SHL_REFUSED', `the relay did not store the link (${response.status})`);
+  // The owner-signed fact the list is folded from (shl-list.ts): id, expiry, passcode flag.
+  // First, so the map change below (what screens watch) finds it already there.
+  await p.audit('export', fromBase64Url(made.manifestId), shlMadeDetail(made.payload.exp ? made.payload.exp * 1000 : 0, o.passcode !== undefined));
   // Listed in the profile (sealed, synced) so every owner device can show and revoke it: never
   // the key (a bearer secret every reader of the profile would then hold) nor the passcode.
   p.systemMap(HEALTH_LINKS_MAP).set(made.manifestId, {
@@ -95,8 +98,6 @@ export async function shareLink(p: Profile, o: ShareLinkOptions = {}): Promise<M
     passcode: o.passcode !== undefined,
     revokedAt: null,
   });
-  // The owner-signed fact the list is folded from (shl-list.ts): id, expiry, passcode flag.
-  await p.audit('export', fromBase64Url(made.manifestId), shlMadeDetail(made.payload.exp ? made.payload.exp * 1000 : 0, o.passcode !== undefined));
   return made;
 }
 
@@ -116,10 +117,11 @@ export async function revokeLink(p: Profile, linkOrId: string, o: { fetch?: type
   const response = await relayCall(p, `/shl/profile/${p.name}/${id}`, { method: 'DELETE' }, o.fetch);
   await response.arrayBuffer().catch(() => undefined);
   if (response.status !== 200) throw new ShlError('SHL_REFUSED', `the relay did not revoke the link (${response.status})`);
+  // The owner's signed mark first (what the list folds), then the map (what screens watch).
+  await p.audit('export', fromBase64Url(id), SHL_REVOKED_DETAIL);
   const listed = p.systemMap(HEALTH_LINKS_MAP).get(id);
   // Whatever the map said (an editor may have written a mark), this owner's mark is written.
   if (listed) p.systemMap(HEALTH_LINKS_MAP).set(id, { ...listed, revokedAt: (o.now ?? Date.now)() });
-  await p.audit('export', fromBase64Url(id), SHL_REVOKED_DETAIL);
 }
 
 export { healthLinks, watchHealthLinks, type HealthLinkEntry, type HealthLinkStatus } from './shl-list.ts';
