@@ -42,7 +42,10 @@ function loadWorker() {
     fetch: async (r: Request | string) => {
       fetched.push(keyOf(r));
       if (!online) throw new TypeError('offline');
-      return new Response(`network ${keyOf(r)}`, { status: 200 });
+      // What a same-origin fetch answers in a worker (a constructed Response is type 'default').
+      const response = new Response(`network ${keyOf(r)}`, { status: 200 });
+      Object.defineProperty(response, 'type', { value: 'basic' });
+      return response;
     },
     // As in a worker, relative URLs resolve against its location.
     Request: class extends Request {
