@@ -23,7 +23,8 @@ const IMMUTABLE = `${base}/_app/immutable/`;
 
 /**
  * Chunks fetched only when a PDF is made (pdfmake and its embedded fonts, ~1 MB gzip, decision
- * 0032): not precached at install, where every visitor would pay for them, but cached at their
+ * 0032; only these two: the PDF module's own chunk also holds code ordinary pages load, and
+ * leaving it out broke page loads in Chromium): not precached at install, where every visitor would pay for them, but cached at their
  * first use, so a PDF made once also works offline later. SvelteKit names chunks by hash alone
  * (it ignores `chunkFileNames`), so they are found through the client build's Vite manifest,
  * which exists when SvelteKit builds this worker (after the client) and is inlined here by the
@@ -32,7 +33,7 @@ const IMMUTABLE = `${base}/_app/immutable/`;
  */
 type ManifestChunk = { readonly file: string; readonly isDynamicEntry?: boolean };
 const CLIENT_MANIFEST = import.meta.glob<Record<string, ManifestChunk>>('../.svelte-kit/output/client/.vite/manifest.json', { eager: true, import: 'default' });
-const ON_FIRST_USE_SOURCES = /(^|\/)node_modules\/pdfmake\/|(^|\/)src\/lib\/interop\/pdf\//;
+const ON_FIRST_USE_SOURCES = /(^|\/)node_modules\/pdfmake\/build\/(pdfmake|vfs_fonts)\.js$/;
 const ON_FIRST_USE = new Set(
   Object.values(CLIENT_MANIFEST)
     .flatMap((manifest) => Object.entries(manifest))
