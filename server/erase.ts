@@ -134,7 +134,12 @@ export function erasedRouteExtension(o: EraseOptions): Extension {
         if (!token.ok) return send(response, 401, token.code);
         if (!byKey.take(toHex(token.value.author), now)) return limited(response);
         const tombstone = (await o.registry.get(route[1]!))?.erased;
-        if (!tombstone) return send(response, 404, 'ERASE_NO_TOMBSTONE');
+        // Not erased: 204, not an error. Devices ask about every profile they hold on each
+        // connect (erase-sweep.ts), and a browser logs every 4xx answer as a console error.
+        if (!tombstone) {
+          response.writeHead(204, { 'Cache-Control': 'no-store' });
+          return void response.end();
+        }
         if (!wasMember(docId, tombstone, token.value.author)) return send(response, 403, 'ERASE_NOT_A_MEMBER');
         response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'private, no-store', 'Content-Length': String(tombstone.record.length) });
         response.end(tombstone.record);

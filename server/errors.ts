@@ -34,7 +34,7 @@ export const RelayErrors = {
   ERASE_RATE_LIMITED: 480,
   /** 403: `GET /erased/<doc>` with a valid token from a key that was not a member's when the profile was erased. */
   ERASE_NOT_A_MEMBER: 481,
-  /** 404: `GET /erased/<doc>` for a document that was not erased (or a bad path). */
+  /** 404: `GET /erased/<doc>` with a bad path or method (a valid token for a document not erased gets 204). */
   ERASE_NO_TOMBSTONE: 489,
   // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.
   /** 405: a method the SHL route does not take. */
