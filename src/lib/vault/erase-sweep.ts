@@ -4,7 +4,7 @@
  * `GET /erased/<doc>` for every profile it holds (a token signed by the person's identity, which
  * the tombstone lists when it was a member). A 200 carries the owner's signed order, which the
  * caller then verifies against its own copy (`confirmErasure`) before dropping anything: the relay
- * alone still cannot make a device drop a profile. A 404 (not erased), a 403 (not a member then),
+ * alone still cannot make a device drop a profile. A 204 (not erased), a 403 (not a member then),
  * a 429 (budget spent) or no answer leave everything as it is; the next sweep asks again.
  */
 import { fromBase64Url, type Ed25519Engine, type SigningKeyPair } from '../crypto/index.ts';
