@@ -21,8 +21,9 @@
 import { Redis } from '@hocuspocus/extension-redis';
 import type { Document, Extension } from '@hocuspocus/server';
 import IORedis from 'ioredis';
-import { changedEnvelopeKeys, decodeEraseExt, ENVELOPE_MAP, ingestIntegrated, RecordType, type ParsedRecord } from '../src/lib/protocol/index.ts';
+import { changedEnvelopeKeys, ENVELOPE_MAP, ingestIntegrated, RecordType, type ParsedRecord } from '../src/lib/protocol/index.ts';
 import type { RelayConfig } from './config.ts';
+import { tombstoneOf } from './erase-members.ts';
 import { isRemoteOrigin } from './origin.ts';
 import type { Registry } from './registry.ts';
 import { enforceMembership } from './revocation.ts';
@@ -74,8 +75,7 @@ function remoteIndexExtension(o: ClusterOptions): Extension {
             if (added.some((r) => r.header.type === RecordType.membership)) enforceMembership(document, e.index, o.config.now());
             const erase = added.find((r) => r.header.type === RecordType.erase);
             if (erase) {
-              const order = decodeEraseExt(erase.header.ext);
-              e.erased = { erasedAt: order.ok ? order.value.erasedAt : 0, record: erase.bytes };
+              e.erased = tombstoneOf(e.index, erase);
               await o.onErase(document, erase);
             }
           }),

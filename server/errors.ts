@@ -35,6 +35,11 @@ export const RelayErrors = {
   /** 503 on `/readyz`: the relay is shutting down (draining); send new clients elsewhere. */
   RELAY_DRAINING: 410,
   /** 404: `GET /erased/<doc>` for a document that was not erased (or a bad path). */
+  /** 429: `GET /erased/<doc>`: this address's, this key's or the relay's budget for the route is spent for now. */
+  ERASE_RATE_LIMITED: 480,
+  /** 403: `GET /erased/<doc>` with a valid token from a key that was not a member's when the profile was erased. */
+  ERASE_NOT_A_MEMBER: 481,
+  /** 404: `GET /erased/<doc>` with a bad path or method (a valid token for a document not erased gets 204). */
   ERASE_NO_TOMBSTONE: 489,
   // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.
   /** 405: a method the SHL route does not take. */

@@ -10,7 +10,8 @@
 import type { beforeSyncPayload, Connection, Document, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
-import { checkEnvelopeUpdate, decodeEraseExt, RecordType, type ParsedRecord } from '../src/lib/protocol/index.ts';
+import { checkEnvelopeUpdate, RecordType, type ParsedRecord } from '../src/lib/protocol/index.ts';
+import { tombstoneOf } from './erase-members.ts';
 import type { ConnectionContext } from './auth.ts';
 import { enforceMembership } from './revocation.ts';
 import type { RelayConfig } from './config.ts';
@@ -84,7 +85,7 @@ export function policyExtension(
             if (erase && onErase) {
               // Marked now, so nothing else is taken for it; the rows go once this message is
               // applied and its append (the erase record itself) is durable and acknowledged.
-              entry.erased = { erasedAt: eraseTime(erase), record: erase.bytes };
+              entry.erased = tombstoneOf(entry.index, erase);
               void storage.settled(doc).then(() => setTimeout(() => void onErase(doc, erase), 0));
             }
           } catch (e) {
@@ -103,10 +104,4 @@ export function policyExtension(
       heldUntilApplied.delete(connection);
     },
   };
-}
-
-/** The owner's erasedAt (the policy already checked the ext). */
-function eraseTime(record: ParsedRecord): number {
-  const order = decodeEraseExt(record.header.ext);
-  return order.ok ? order.value.erasedAt : 0;
 }

@@ -4,8 +4,9 @@
  * before Hocuspocus loads the doc) and kept current by the policy extension.
  */
 import { fromBase64Url } from '../src/lib/crypto/index.ts';
-import { decodeEraseExt, DOC_ID_LENGTH, EnvelopeIndex, RecordType, rebuildEnvelopeIndex, SerialGate, type QuarantinedRecord } from '../src/lib/protocol/index.ts';
+import { DOC_ID_LENGTH, EnvelopeIndex, RecordType, rebuildEnvelopeIndex, SerialGate, type QuarantinedRecord } from '../src/lib/protocol/index.ts';
 import type { Extension } from '@hocuspocus/server';
+import { tombstoneOf } from './erase-members.ts';
 import type { RelayStore, Tombstone } from './storage/relay-store.ts';
 
 export interface DocEntry {
@@ -73,8 +74,7 @@ export class Registry {
     // An erase the relay took but did not finish (a crash in between): finish it now.
     for (const [, record] of index.entries()) {
       if (record.header.type !== RecordType.erase) continue;
-      const order = decodeEraseExt(record.header.ext);
-      const tombstone = { erasedAt: order.ok ? order.value.erasedAt : 0, record: record.bytes };
+      const tombstone = tombstoneOf(index, record);
       await this.store.erase(name, tombstone);
       return { index: new EnvelopeIndex(docId), gate: new SerialGate(), quarantined: [], erased: tombstone };
     }

@@ -11,7 +11,7 @@ import { budgetExtension } from './budgets.ts';
 import { defaultConfig, type RelayConfig } from './config.ts';
 import { persistenceExtension } from './persistence.ts';
 import { policyExtension } from './policy.ts';
-import { eraseDocumentOn, erasedRouteExtension, type EraseOptions } from './erase.ts';
+import { eraseDocumentOn, erasedRouteExtension, type EraseOptions, type ErasedRouteLimits } from './erase.ts';
 import { Registry, registryExtension } from './registry.ts';
 import { cluster as startCluster } from './cluster.ts';
 import { expiryExtension } from './revocation.ts';
@@ -60,6 +60,8 @@ export interface RelayInternals {
    * tests/helpers/held-store.ts). The relay closes what this returns.
    */
   readonly wrapStorage?: (store: RelayStore) => RelayStore;
+  /** Budgets of `GET /erased/<doc>` (server/erase.ts); tests lower them. */
+  readonly erasedRouteLimits?: Partial<ErasedRouteLimits>;
 }
 
 export async function startRelay(overrides: Partial<RelayConfig> = {}, internals: RelayInternals = {}): Promise<Relay> {
@@ -83,7 +85,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   let draining = false;
   // A reset instance (failed write) must unload as soon as its last connection is gone.
   const unloadGuard = unloadGuardExtension(config.now, undefined, (document) => persistence.failed(document));
-  const erasure: EraseOptions = { registry, store: storage, config, engine };
+  const erasure: EraseOptions = { registry, store: storage, config, engine, limits: internals.erasedRouteLimits };
   const onErase = eraseDocumentOn(erasure);
   const cluster = config.redisUrl === undefined ? undefined : startCluster({ redisUrl: config.redisUrl, registry, config, onErase });
   const ready = { ping: async () => void (await Promise.all([storage.ping(), blobs.ping(), cluster?.ping()])) };

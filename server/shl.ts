@@ -86,7 +86,7 @@ export function shlExtension(o: ShlExtensionOptions): ShlExtension {
       try {
         await handle(ctx, request, response, pathname);
       } catch (error) {
-        console.error(`shl: failed to handle a request (${(error as NodeJS.ErrnoException)?.code ?? 'error'})`);
+        o.config.logger('error', 'shl_request_failed', { code: (error as NodeJS.ErrnoException)?.code ?? 'error' });
         if (!response.headersSent) send(response, 500, 'SHL_RELAY_FAILED');
         else response.destroy();
       }

@@ -5,8 +5,9 @@
 /**
  * Offline app shell (docs/decisions/0011). This worker only makes the *code* available offline:
  * health data never passes through it (it lives encrypted in IndexedDB, and sync goes over the
- * relay's WebSocket, which service workers never see). So it caches nothing at run time: a
- * response cache would be one more place where decrypted or per-user content could linger.
+ * relay's WebSocket, which service workers never see). At run time it keeps only this build's
+ * own code chunks that the install left out (the PDF chunks), never a response of any other
+ * kind: a response cache would be one more place where decrypted or per-user content could linger.
  */
 import { base, build, files, version } from '$service-worker';
 
@@ -19,7 +20,27 @@ const CACHE = `${PREFIX}${version}`;
 // Hash routes: every screen is the one page at base + '/', so that is the whole shell.
 const SHELL = `${base}/`;
 const IMMUTABLE = `${base}/_app/immutable/`;
-const PRECACHE = [SHELL, ...build, ...files];
+
+/**
+ * Chunks fetched only when a PDF is made (pdfmake and its embedded fonts, ~1 MB gzip, decision
+ * 0032; only these two: the PDF module's own chunk also holds code ordinary pages load, and
+ * leaving it out broke page loads in Chromium): not precached at install, where every visitor would pay for them, but cached at their
+ * first use, so a PDF made once also works offline later. SvelteKit names chunks by hash alone
+ * (it ignores `chunkFileNames`), so they are found through the client build's Vite manifest,
+ * which exists when SvelteKit builds this worker (after the client) and is inlined here by the
+ * glob; in dev the glob finds nothing and nothing is left out. tests/server/sw-precache.test.ts
+ * runs the built worker against this rule.
+ */
+type ManifestChunk = { readonly file: string; readonly isDynamicEntry?: boolean };
+const CLIENT_MANIFEST = import.meta.glob<Record<string, ManifestChunk>>('../.svelte-kit/output/client/.vite/manifest.json', { eager: true, import: 'default' });
+const ON_FIRST_USE_SOURCES = /(^|\/)node_modules\/pdfmake\/build\/(pdfmake|vfs_fonts)\.js$/;
+const ON_FIRST_USE = new Set(
+  Object.values(CLIENT_MANIFEST)
+    .flatMap((manifest) => Object.entries(manifest))
+    .filter(([source, chunk]) => chunk.isDynamicEntry === true && ON_FIRST_USE_SOURCES.test(source))
+    .map(([, chunk]) => `${base}/${chunk.file}`),
+);
+const PRECACHE = [SHELL, ...build.filter((file) => !ON_FIRST_USE.has(file)), ...files];
 const PRECACHED = new Set(PRECACHE);
 
 sw.addEventListener('install', (event) => {
@@ -50,6 +71,7 @@ sw.addEventListener('fetch', (event) => {
   if (url.origin !== sw.location.origin) return;
 
   if (request.mode === 'navigate') event.respondWith(shellFirstFromNetwork(request));
+  else if (ON_FIRST_USE.has(url.pathname)) event.respondWith(fromCacheThenKeep(request));
   else if (url.pathname.startsWith(IMMUTABLE)) event.respondWith(fromCacheFirst(request));
   else if (PRECACHED.has(url.pathname)) event.respondWith(fromNetworkFirst(request));
   // Anything else (unknown paths, other builds' files): the browser's default, never cached.
@@ -76,6 +98,20 @@ async function shellFirstFromNetwork(request: Request): Promise<Response> {
  *  chunk) goes to the network and is not stored: it belongs to no cache we manage. */
 async function fromCacheFirst(request: Request): Promise<Response> {
   return (await cached(request)) ?? fetch(request);
+}
+
+/** A chunk of this build left out of the install (ON_FIRST_USE): the first use fetches and keeps
+ *  it in this build's cache; content-hashed, so the copy stays right. */
+async function fromCacheThenKeep(request: Request): Promise<Response> {
+  const copy = await cached(request);
+  if (copy) return copy;
+  const response = await fetch(request);
+  // Only a whole, same-origin answer (a 206 range or a redirect's target is not the chunk).
+  if (response.status === 200 && response.type === 'basic' && !response.redirected) {
+    const cache = await caches.open(CACHE);
+    await cache.put(request, response.clone());
+  }
+  return response;
 }
 
 /** Static files (manifest, icons, version.json) keep their names across builds: fresh when

@@ -7,7 +7,13 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Tombstone } from './relay-store.ts';
 
-export const TOMBSTONE_SCHEMA = 'CREATE TABLE IF NOT EXISTS tombstones (name TEXT PRIMARY KEY, erased_at INTEGER NOT NULL, record BLOB NOT NULL);';
+export const TOMBSTONE_SCHEMA = "CREATE TABLE IF NOT EXISTS tombstones (name TEXT PRIMARY KEY, erased_at INTEGER NOT NULL, record BLOB NOT NULL, members BLOB NOT NULL DEFAULT x'');";
+
+/** A tombstones table made before member digests were kept gains the column (empty: nobody may fetch those). */
+export function migrateTombstones(db: DatabaseSync): void {
+  const columns = db.prepare('PRAGMA table_info(tombstones)').all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'members')) db.exec("ALTER TABLE tombstones ADD COLUMN members BLOB NOT NULL DEFAULT x''");
+}
 
 /** Tables of other connections that hold per-document rows, and the column naming the document. */
 const SIBLING_TABLES: ReadonlyArray<readonly [table: string, column: string]> = [
@@ -16,10 +22,11 @@ const SIBLING_TABLES: ReadonlyArray<readonly [table: string, column: string]> = 
 ];
 
 export function eraseStatements(db: DatabaseSync) {
+  migrateTombstones(db);
   const stmts = {
     isErased: db.prepare('SELECT 1 AS found FROM tombstones WHERE name = ?'),
-    get: db.prepare('SELECT erased_at, record FROM tombstones WHERE name = ?'),
-    put: db.prepare('INSERT OR IGNORE INTO tombstones (name, erased_at, record) VALUES (?, ?, ?)'),
+    get: db.prepare('SELECT erased_at, record, members FROM tombstones WHERE name = ?'),
+    put: db.prepare('INSERT OR IGNORE INTO tombstones (name, erased_at, record, members) VALUES (?, ?, ?, ?)'),
     deletes: [
       db.prepare('DELETE FROM updates WHERE name = ?'),
       db.prepare('DELETE FROM documents WHERE name = ?'),
@@ -29,11 +36,11 @@ export function eraseStatements(db: DatabaseSync) {
   return {
     isErased: (name: string): boolean => stmts.isErased.get(name) !== undefined,
     tombstone(name: string): Tombstone | undefined {
-      const row = stmts.get.get(name) as { erased_at: number | bigint; record: Uint8Array } | undefined;
-      return row ? { erasedAt: Number(row.erased_at), record: new Uint8Array(row.record) } : undefined;
+      const row = stmts.get.get(name) as { erased_at: number | bigint; record: Uint8Array; members: Uint8Array } | undefined;
+      return row ? { erasedAt: Number(row.erased_at), record: new Uint8Array(row.record), members: new Uint8Array(row.members) } : undefined;
     },
     erase(name: string, tombstone: Tombstone): void {
-      stmts.put.run(name, tombstone.erasedAt, tombstone.record);
+      stmts.put.run(name, tombstone.erasedAt, tombstone.record, tombstone.members);
       for (const d of stmts.deletes) d.run(name);
       eraseSiblingRows(db, name);
     },

@@ -21,7 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE updates (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, data BYTEA NOT NULL);
       CREATE INDEX updates_by_name ON updates (name, id);
       CREATE TABLE client_owners (name TEXT NOT NULL, client BIGINT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (name, client));
-      CREATE TABLE tombstones (name TEXT PRIMARY KEY, erased_at BIGINT NOT NULL, record BYTEA NOT NULL);
+      CREATE TABLE tombstones (name TEXT PRIMARY KEY, erased_at BIGINT NOT NULL, record BYTEA NOT NULL, members BYTEA NOT NULL);
     `,
   },
 ];

@@ -134,15 +134,15 @@ export class PostgresRelayStore implements RelayStore {
   erase(name: string, tombstone: Tombstone): Promise<void> {
     return this.transaction('READ COMMITTED', async (c) => {
       await lockDocument(c, name);
-      await c.query('INSERT INTO tombstones (name, erased_at, record) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [name, tombstone.erasedAt, Buffer.from(tombstone.record)]);
+      await c.query('INSERT INTO tombstones (name, erased_at, record, members) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING', [name, tombstone.erasedAt, Buffer.from(tombstone.record), Buffer.from(tombstone.members)]);
       for (const table of ['updates', 'documents', 'client_owners']) await c.query(`DELETE FROM ${table} WHERE name = $1`, [name]);
       this.generations.delete(name);
     });
   }
 
   async tombstone(name: string): Promise<Tombstone | undefined> {
-    const { rows } = await this.query<{ erased_at: string; record: Buffer }>('SELECT erased_at, record FROM tombstones WHERE name = $1', [name]);
-    return rows[0] ? { erasedAt: Number(rows[0].erased_at), record: new Uint8Array(rows[0].record) } : undefined;
+    const { rows } = await this.query<{ erased_at: string; record: Buffer; members: Buffer }>('SELECT erased_at, record, members FROM tombstones WHERE name = $1', [name]);
+    return rows[0] ? { erasedAt: Number(rows[0].erased_at), record: new Uint8Array(rows[0].record), members: new Uint8Array(rows[0].members) } : undefined;
   }
 
   async documentNames(): Promise<string[]> {

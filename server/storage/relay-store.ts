@@ -52,6 +52,11 @@ export interface Tombstone {
   readonly erasedAt: number;
   /** The erase record (protocol/erase.ts), so a device that was offline can verify it. */
   readonly record: Uint8Array;
+  /**
+   * Who may fetch it: 32-byte hashes of the signing keys that acted for a member at erasure
+   * (server/erase-members.ts), concatenated; empty for tombstones written before they were kept.
+   */
+  readonly members: Uint8Array;
 }
 
 export interface RelayStore {

@@ -29,6 +29,8 @@ export interface CliArgs {
   readonly label: string | undefined;
   /** erase: the profile's alias typed again (src/cli/commands/erase.ts). */
   readonly confirm: string | undefined;
+  /** backup: where the recovery code goes (a new 0600 file); restore: where it is read from. */
+  readonly codeFile: string | undefined;
   readonly timeoutMs: number;
 }
 
@@ -70,6 +72,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
         expires: { type: 'string' },
         label: { type: 'string' },
         confirm: { type: 'string' },
+        'code-file': { type: 'string' },
       },
     });
   } catch (e) {
@@ -96,6 +99,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     expires: values.expires,
     label: values.label,
     confirm: values.confirm,
+    codeFile: values['code-file'],
     timeoutMs: parseTimeout(values.timeout),
   };
 }

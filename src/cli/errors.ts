@@ -58,6 +58,10 @@ export const CliErrors = {
   EXPORT_BINARY_TO_TERMINAL: 328,
   /** `export --format pdf --pdf` is not visit or emergency. */
   EXPORT_UNKNOWN_PDF: 329,
+  /** `backup` without --code-file while stdout is not a terminal: the recovery code is never written to a pipe or log. */
+  BACKUP_CODE_NOWHERE: 335,
+  /** `backup --code-file` could not create the file, or `restore --code-file` could not read it (its errno code only). */
+  BACKUP_CODE_FILE_FAILED: 336,
 } as const;
 
 export type CliErrorCode = keyof typeof CliErrors;

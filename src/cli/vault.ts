@@ -24,8 +24,8 @@
  *   vault erase <alias> --confirm <alias>        (owners) delete the profile everywhere: the relay drops it, every device drops its copy
  *   vault status <alias>    vault list
  *   vault bundle <alias>    vault join <alias> <bundle>   access-bundle fallback for members without a lockbox
- *   vault backup [--out FILE]                    one encrypted archive of every profile; prints the recovery code
- *   vault restore <file> [--force]               bring a backup back into --dir ($VAULT_RECOVERY_CODE, else asked)
+ *   vault backup [--out FILE] [--code-file F]    one encrypted archive of every profile; its recovery code to F (0600), or shown only on a terminal
+ *   vault restore <file> [--force] [--code-file F]  bring a backup back into --dir (code from F, $VAULT_RECOVERY_CODE, else asked)
  * Options: --dir DIR (default $VAULT_DIR or ./.vault), --timeout S (network commands, default 20).
  * Passphrase: $VAULT_PASSPHRASE, else asked on the terminal.
  * Errors: one JSON line on stderr {"error":{"code","number","message"}}, exit 2 (usage) or 1.
@@ -94,9 +94,20 @@ async function main(): Promise<void> {
   await run(a, deadline);
 }
 
+/**
+ * Resolves once everything written to stdout so far has left the process. A pipe's writes are
+ * asynchronous in Node: `process.exit` right after a large write (an export) cut it at a 64 KiB
+ * boundary, with exit code 0, so `vault export mum | jq` got a truncated file that looked fine.
+ */
+function stdoutDrained(): Promise<void> {
+  return new Promise((resolve) => process.stdout.write('', () => resolve()));
+}
+
 try {
   await main();
+  await stdoutDrained();
   process.exit(0);
 } catch (e) {
+  await stdoutDrained().catch(() => undefined);
   fail(e);
 }

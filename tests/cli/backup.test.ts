@@ -5,11 +5,22 @@
  * holds no plaintext of a canary; a wrong or malformed code, a damaged file and an existing vault
  * are refused, typed, with nothing written.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testRelay } from '../helpers/relay.ts';
-import { CLI_TEST_TIMEOUT_MS, memberCode, ok, vault } from './run-cli.ts';
+import { CLI, CLI_TEST_TIMEOUT_MS, memberCode, ok, PASSPHRASE, vault } from './run-cli.ts';
+
+/** Runs the CLI with a pseudo-terminal as stdout (util-linux script(1)); what the terminal showed. */
+function onTerminal(dir: string, args: readonly string[]): Promise<string> {
+  const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, '--no-warnings', CLI, '--dir', dir, ...args].map(quote).join(' ');
+  const env = { ...process.env, VAULT_PASSPHRASE: PASSPHRASE, VAULT_TEST_WEAK_KDF: '1' };
+  return new Promise((resolve, reject) => {
+    execFile('script', ['-qec', command, '/dev/null'], { env, timeout: 120_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+}
 
 const CANARY = 'CANARY-BACKUP-4b7e9d';
 const ALLERGY = `{"resourceType":"AllergyIntolerance","code":{"text":"${CANARY} penicillin"}}`;
@@ -41,14 +52,40 @@ describe('vault backup and restore', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     for (const d of [phone, laptop, fresh, files]) d.remove();
   });
 
-  it('backs up to one file without plaintext, prints the recovery code and progress', async () => {
+  it('never puts the recovery code into a pipe: refused without --code-file, nothing written', async () => {
     const r = await vault(phone.path, ['backup', '--out', archive]);
+    expect(r.error).toMatchObject({ code: 'BACKUP_CODE_NOWHERE', number: 335 });
+    expect(existsSync(archive)).toBe(false);
+    expect(r.out).toBe('');
+    expect(r.err).not.toMatch(/[0-9A-Z]{4}(-[0-9A-Z]{1,4}){13}/);
+  });
+
+  it('backs up to one file without plaintext, the recovery code into a new 0600 --code-file, and progress', async () => {
+    const codeFile = join(files.path, 'code.txt');
+    const r = await vault(phone.path, ['backup', '--out', archive, '--code-file', codeFile]);
     expect(r.code, r.err).toBe(0);
-    const line = JSON.parse(r.out) as { out: string; bytes: number; profiles: number; records: number; recoveryCode: string };
-    expect(line).toMatchObject({ out: archive, profiles: 1 });
+    const line = JSON.parse(r.out) as { out: string; bytes: number; profiles: number; records: number; codeFile: string };
+    expect(line).toMatchObject({ out: archive, profiles: 1, codeFile });
     expect(line.records).toBeGreaterThan(2);
-    expect(line.recoveryCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{1,4}){13}$/);
-    code = line.recoveryCode;
+    code = readFileSync(codeFile, 'utf8').trim();
+    expect(code).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{1,4}){13}$/);
+    expect(statSync(codeFile).mode & 0o777).toBe(0o600);
+    // Nowhere else: not on stdout, not on stderr.
+    expect(r.out).not.toContain(code.slice(0, 9));
+    expect(r.err).not.toContain(code.slice(0, 9));
+    // An existing code file is never overwritten (and the backup is not made).
+    const again = join(files.path, 'again.fhvbackup');
+    expect((await vault(phone.path, ['backup', '--out', again, '--code-file', codeFile])).error).toMatchObject({ code: 'CLI_EXISTS' });
+    expect(existsSync(again)).toBe(false);
+    expect(readFileSync(codeFile, 'utf8').trim()).toBe(code);
+    // A code file that cannot be created: typed, no archive.
+    const nowhere = await vault(phone.path, ['backup', '--out', again, '--code-file', join(files.path, 'no-such-dir', 'code')]);
+    expect(nowhere.error).toMatchObject({ code: 'BACKUP_CODE_FILE_FAILED', number: 336 });
+    expect(existsSync(again)).toBe(false);
+    // On a terminal (a pseudo-terminal through script(1)): shown, with a warning, the same code.
+    const tty = await onTerminal(phone.path, ['backup', '--out', again]);
+    expect(tty).toContain('"warning"');
+    expect(tty).toContain(`"recoveryCode":"${code}"`);
     expect(r.err).toMatch(/"progress":\{"phase":"seal"/);
     const bytes = readFileSync(archive);
     expect(bytes.length).toBe(line.bytes);
@@ -62,7 +99,8 @@ describe('vault backup and restore', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('refuses a wrong, malformed or missing code and a damaged file, writing nothing', async () => {
     const other = JSON.parse(await ok(files.path + '/other', 'init')) as unknown;
     expect(other).toBeTruthy();
-    const otherCode = (JSON.parse(await ok(join(files.path, 'other'), 'backup', '--out', join(files.path, 'other.fhvbackup'))) as { recoveryCode: string }).recoveryCode;
+    await ok(join(files.path, 'other'), 'backup', '--out', join(files.path, 'other.fhvbackup'), '--code-file', join(files.path, 'other.code'));
+    const otherCode = readFileSync(join(files.path, 'other.code'), 'utf8').trim();
     const target = join(files.path, 'target');
     const expectNothing = () => expect(existsSync(target) ? readdirSync(target).filter((f) => f !== 'lock') : []).toEqual([]);
     const wrong = await vault(target, ['restore', archive], { env: { VAULT_RECOVERY_CODE: otherCode } });
@@ -74,6 +112,13 @@ describe('vault backup and restore', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expectNothing();
     const missing = await vault(target, ['restore', archive], { env: { VAULT_RECOVERY_CODE: undefined } });
     expect(missing.error).toMatchObject({ code: 'CLI_NO_PASSPHRASE' });
+    const noFile = await vault(target, ['restore', archive, '--code-file', join(files.path, 'absent.code')], { env: { VAULT_RECOVERY_CODE: undefined } });
+    expect(noFile.error).toMatchObject({ code: 'BACKUP_CODE_FILE_FAILED' });
+    expectNothing();
+    // Not read for ever: /dev/zero is refused as too large.
+    const endless = await vault(target, ['restore', archive, '--code-file', '/dev/zero'], { env: { VAULT_RECOVERY_CODE: undefined } });
+    expect(endless.error).toMatchObject({ code: 'BACKUP_CODE_FILE_FAILED' });
+    expectNothing();
     const cut = join(files.path, 'cut.fhvbackup');
     const whole = readFileSync(archive);
     writeFileSync(cut, whole.subarray(0, whole.length - 10));
@@ -86,7 +131,8 @@ describe('vault backup and restore', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
 
   it('restores on a fresh install after a wipe: same records, and it keeps syncing through the relay', async () => {
     rmSync(phone.path, { recursive: true, force: true });
-    const r = await vault(fresh.path, ['restore', archive], { env: { VAULT_RECOVERY_CODE: code } });
+    // The code from the file backup wrote (the environment variable is not even set).
+    const r = await vault(fresh.path, ['restore', archive, '--code-file', join(files.path, 'code.txt')], { env: { VAULT_RECOVERY_CODE: undefined } });
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ restored: 1, profiles: ['mum'] });
     expect(r.err).toMatch(/"phase":"verify"/);

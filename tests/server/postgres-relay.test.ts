@@ -67,7 +67,7 @@ describe('relay on PostgreSQL', () => {
       local.prepare('INSERT INTO blobs VALUES (?, ?, ?, ?)').run('doc', 'f1', new Uint8Array([1]), 1);
       local.prepare('INSERT INTO blobs VALUES (?, ?, ?, ?)').run('other', 'f2', new Uint8Array([2]), 1);
       await store.append('doc', new Uint8Array([0, 0]), [[1, 'aa']]);
-      await store.erase('doc', { erasedAt: 1, record: new Uint8Array([9]) });
+      await store.erase('doc', { erasedAt: 1, record: new Uint8Array([9]), members: new Uint8Array(32).fill(7) });
       const left = local.prepare('SELECT doc FROM blobs').all() as Array<{ doc: string }>;
       local.close();
       expect(left.map((r) => r.doc)).toEqual(['other']);

@@ -128,8 +128,9 @@ describe.each(BACKENDS)('RelayStore contract: $name', (backend) => {
       await store.append('doc', updateOf(1), [[1, 'alice']]);
       await store.append('kept', updateOf(2), []);
       const record = new Uint8Array([1, 2, 3]);
-      await store.erase('doc', { erasedAt: 123, record });
-      expect(await store.tombstone('doc')).toEqual({ erasedAt: 123, record });
+      const members = new Uint8Array(64).fill(5);
+      await store.erase('doc', { erasedAt: 123, record, members });
+      expect(await store.tombstone('doc')).toEqual({ erasedAt: 123, record, members });
       expect(await store.tombstone('kept')).toBeUndefined();
       expect(await store.load('doc')).toBeUndefined();
       expect(await store.clientOwners('doc')).toEqual([]);

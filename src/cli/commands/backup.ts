@@ -2,7 +2,8 @@
  * `backup [--out FILE]` and `restore <file> [--force]` (docs/decisions/0033-backup-archive.md).
  *
  * The CLI's identity is its device signing key (members are keys; there is no separate
- * identity seed), so its recovery code spells that key's 32-byte seed, printed by `backup`.
+ * identity seed), so its recovery code spells that key's 32-byte seed, which `backup` writes to
+ * `--code-file` (a new 0600 file) or shows on a terminal, never into a pipe or log.
  * The archive holds every profile's envelope as stored here, the profiles' access (doc ids,
  * epoch keys, relay) and the box secret key, sealed under the code. `restore` brings back this
  * same device (the relay and the profiles know it by that key: that is what lets it keep
@@ -12,7 +13,7 @@
  * the checks a received update passes, and only then are the store and keyring written.
  * Progress goes to stderr as JSON lines `{"progress":{"phase","done","total"}}`.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   boxKeyPairFromSecretKey,
@@ -42,7 +43,7 @@ import { openDevice, openProfile, openStore } from '../device.ts';
 import { CliError } from '../errors.ts';
 import { Keyring, keyringFile } from '../keyring.ts';
 import { lockDir } from '../lock.ts';
-import { print } from '../output.ts';
+import { print, warn } from '../output.ts';
 import { kdfPolicy, promptHidden, readPassphrase } from '../passphrase-input.ts';
 
 function progress(phase: BackupPhase, done: number, total: number): void {
@@ -59,10 +60,42 @@ interface CliDocMeta {
   readonly hasLocalCopy: boolean;
 }
 
+/**
+ * Where the recovery code goes (decision 0033, amended 2026-12-02). It is the device's signing
+ * seed: whoever reads it holds this member's key and opens the archive. So never into an output
+ * that may be a log (a pipe, a file, CI): either a new file created 0600 (`--code-file`, never
+ * over an existing one), or the terminal, with a warning, when stdout is one. Otherwise the
+ * backup is refused before anything is written (BACKUP_CODE_NOWHERE).
+ */
+type CodeSink = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'terminal' };
+
+function codeSinkOf(a: CliArgs, stdoutIsTerminal: boolean, archive: string): CodeSink {
+  if (a.codeFile !== undefined) {
+    const path = resolve(a.codeFile);
+    if (path === archive) throw new CliError('CLI_USAGE', '--code-file must not be the backup file itself');
+    if (existsSync(path)) throw new CliError('CLI_EXISTS', 'the --code-file already exists: choose another (it is never overwritten)');
+    return { kind: 'file', path };
+  }
+  if (stdoutIsTerminal) return { kind: 'terminal' };
+  throw new CliError('BACKUP_CODE_NOWHERE', 'stdout is not a terminal: pass --code-file FILE for the recovery code (it is never written to a pipe or log)');
+}
+
+/** Writes the code to a new file only this user can read; `wx` fails if it appeared meanwhile. */
+function writeCodeFile(path: string, code: string): void {
+  try {
+    writeFileSync(path, `${code}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new CliError(errno === 'EEXIST' ? 'CLI_EXISTS' : 'BACKUP_CODE_FILE_FAILED', `the --code-file could not be created (${errno})`);
+  }
+}
+
 export async function backup(a: CliArgs): Promise<void> {
-  need(a, 0, 'backup [--out FILE]');
+  need(a, 0, 'backup [--out FILE] [--code-file FILE]');
   const out = resolve(a.out ?? defaultBackupName(new Date()));
   if (existsSync(out)) throw new CliError('CLI_EXISTS', 'the backup file already exists: choose another --out');
+  const sink = codeSinkOf(a, process.stdout.isTTY === true, out);
   const dev = await openDevice(a);
   const aliases = dev.ring.aliases();
   const docs: BackupDoc[] = [];
@@ -81,15 +114,21 @@ export async function backup(a: CliArgs): Promise<void> {
   const body = encodePayload({ format: 'fhv-backup', v: 1, kind: 'cli', createdAt: Date.now(), identity: { boxSecretKey: toBase64Url(dev.ring.box.secretKey) }, docs });
   const file = sealArchive(seed, body, { progress: (done, total) => progress('seal', done, total) });
   body.fill(0);
+  const code = encodeRecoveryCode(seed);
+  // The code first: an archive whose code could not be stored is not written at all.
+  if (sink.kind === 'file') writeCodeFile(sink.path, code);
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, file, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, out);
-  print({ out, bytes: file.length, profiles: aliases.length, records, recoveryCode: encodeRecoveryCode(seed) });
+  const summary = { out, bytes: file.length, profiles: aliases.length, records };
+  if (sink.kind === 'file') return print({ ...summary, codeFile: sink.path });
+  warn('the recovery code below opens this backup and acts as this device: write it down, keep it apart from the file, and clear this terminal');
+  print({ ...summary, recoveryCode: code });
 }
 
-async function readRecoveryCode(env: NodeJS.ProcessEnv): Promise<Uint8Array> {
-  let text = env.VAULT_RECOVERY_CODE;
+async function readRecoveryCode(env: NodeJS.ProcessEnv, codeFile: string | undefined): Promise<Uint8Array> {
+  let text = codeFile === undefined ? env.VAULT_RECOVERY_CODE : readCodeFile(codeFile);
   if (text === undefined) {
     if (!process.stdin.isTTY) throw new CliError('CLI_NO_PASSPHRASE', 'no recovery code: set VAULT_RECOVERY_CODE or run in a terminal');
     text = await promptHidden('Recovery code: ');
@@ -97,6 +136,25 @@ async function readRecoveryCode(env: NodeJS.ProcessEnv): Promise<Uint8Array> {
   const decoded = decodeRecoveryCode(text);
   if (!decoded.ok) throw new VaultError(decoded.code, decoded.message);
   return decoded.value;
+}
+
+/** A code is ~70 characters: more than this is not a code file (and /dev/zero must not be read for ever). */
+const MAX_CODE_FILE_BYTES = 4096;
+
+function readCodeFile(path: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(resolve(path), 'r');
+    const buffer = Buffer.alloc(MAX_CODE_FILE_BYTES + 1);
+    const n = readSync(fd, buffer, 0, buffer.length, null);
+    if (n > MAX_CODE_FILE_BYTES) throw new CliError('BACKUP_CODE_FILE_FAILED', 'the --code-file is too large to be a recovery code');
+    return buffer.subarray(0, n).toString('utf8').trim();
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError('BACKUP_CODE_FILE_FAILED', `the --code-file could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function parseMeta(raw: Record<string, unknown> | undefined): CliDocMeta & { access: StoredProfile } {
@@ -108,7 +166,7 @@ function parseMeta(raw: Record<string, unknown> | undefined): CliDocMeta & { acc
 }
 
 export async function restore(a: CliArgs): Promise<void> {
-  const [path] = need(a, 1, 'restore <file> [--force]');
+  const [path] = need(a, 1, 'restore <file> [--force] [--code-file FILE]');
   const lock = lockDir(a.dir);
   try {
     const exists = existsSync(keyringFile(a.dir)) || existsSync(join(a.dir, 'store'));
@@ -119,7 +177,7 @@ export async function restore(a: CliArgs): Promise<void> {
     } catch {
       throw new CliError('CLI_USAGE', 'the backup file cannot be read');
     }
-    const seed = await readRecoveryCode(process.env);
+    const seed = await readRecoveryCode(process.env, a.codeFile);
     const payload = decodePayload(openArchive(seed, file, { progress: (done, total) => progress('open', done, total) }));
     if (payload.kind !== 'cli') throw new VaultError('BACKUP_VERSION', 'this backup was made by the app: restore it there ("Restore from backup")');
     const signing = signingKeyPairFromSeed(seed);

@@ -48,9 +48,10 @@ export async function dropErased(dev: OpenDevice, alias: string, open: OpenProfi
 }
 
 /** `sync` met PROFILE_ERASED: verify the owner's order against this copy, then drop it. */
-export async function dropIfErased(dev: OpenDevice, alias: string, open: OpenProfile): Promise<boolean> {
+export async function dropIfErased(dev: OpenDevice, alias: string, open: OpenProfile, deadline: Deadline): Promise<boolean> {
   if (open.profile.refusal.value !== 'PROFILE_ERASED') return false;
-  const order = await confirmErasure(open.profile);
+  // The tombstone request (GET /erased/<doc>) stays inside the command's deadline.
+  const order = await deadline.race(confirmErasure(open.profile, { timeoutMs: deadline.remaining() }), 'confirming the erasure with the relay');
   await dropErased(dev, alias, open, order);
   return true;
 }

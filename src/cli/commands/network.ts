@@ -30,7 +30,7 @@ export async function sync(a: CliArgs, deadline: Deadline): Promise<void> {
     await connectAndCatchUp(p, deadline);
   } catch (e) {
     // An owner erased the profile: drop this copy once the signed order verifies here.
-    if (await dropIfErased(dev, alias!, open)) return;
+    if (await dropIfErased(dev, alias!, open, deadline)) return;
     throw e;
   }
   // Records sealed offline (set, note, owner operations) go out now.

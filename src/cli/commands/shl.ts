@@ -43,7 +43,8 @@ export async function shareLinkCommand(a: CliArgs, deadline: Deadline): Promise<
     // The relay authorises the upload by the membership it holds: a profile made offline must
     // reach it first (its genesis), or this owner is not yet an owner there.
     await pushAll(p, deadline);
-    const made = await shareLink(p, { passcode: a.passcode, expiresInMs, label: a.label });
+    // The upload is an HTTP call with its own timeout: the command's deadline bounds it too.
+    const made = await deadline.race(shareLink(p, { passcode: a.passcode, expiresInMs, label: a.label }), 'storing the link on the relay');
     await pushAll(p, deadline); // the audit entry
     print({
       link: made.viewerLink,
@@ -66,7 +67,7 @@ export async function revokeLinkCommand(a: CliArgs, deadline: Deadline): Promise
     await connectAndCatchUp(p, deadline);
     requireOwner(p, 'revoke its links');
     const id = manifestIdOf(link!);
-    await revokeLink(p, id);
+    await deadline.race(revokeLink(p, id), 'revoking the link on the relay');
     await pushAll(p, deadline);
     print({ revoked: id });
   } finally {

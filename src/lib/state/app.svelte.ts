@@ -338,6 +338,7 @@ export class AppState implements LockHost {
 
   async forgetDevice(): Promise<void> {
     await this.run(async () => {
+      this.stopErasureWatch();
       await this.session?.forgetDevice();
       this.detach();
       await this.lock.forget();
@@ -347,6 +348,7 @@ export class AppState implements LockHost {
 
   /** The browser's network events, for the session's shared sockets (the family vault's included). */
   private readonly onOnline = (): void => this.session?.reconnectNow();
+  private stopErasureWatch: () => void = () => undefined;
   private readonly onOffline = (): void => this.session?.networkLost();
 
   private adopt(session: VaultSession): void {
@@ -357,6 +359,8 @@ export class AppState implements LockHost {
       window.addEventListener('offline', this.onOffline);
     }
     session.onRevoked(() => void this.leaveRevoked());
+    // Erased profiles are dropped when the vault connects (start, reconnect), opened or not.
+    this.stopErasureWatch = session.watchErasures({ onDropped: (docId) => this.opened.delete(docId) });
     this.familySub = new Subscribed((notify) => vault.watch(notify), () => session.profiles());
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);
     this.phase = 'ready';

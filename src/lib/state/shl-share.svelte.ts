@@ -6,7 +6,7 @@
  * shown once; the link (its key) only while this panel shows it, never in the profile's list.
  */
 import { describeError, VaultError, type Profile } from '../vault/app.ts';
-import { healthLinks, qrContent, revokeLink, shareLink, ShlError, type HealthLinkEntry } from '../vault/shl.ts';
+import { healthLinks, qrContent, revokeLink, shareLink, ShlError, watchHealthLinks, type HealthLinkEntry } from '../vault/shl.ts';
 import { Subscribed } from './subscribed.svelte.ts';
 import { formatWhen } from './when.ts';
 
@@ -68,8 +68,8 @@ export class HealthLinkShare {
   constructor(profile: Profile, o: HealthLinkShareOptions = {}) {
     this.profile = profile;
     this.o = o;
-    // Another owner device's link or revocation arrives as a profile change.
-    this.listSub = new Subscribed((n) => profile.watch(n), () => null);
+    // Another owner device's link or revocation arrives as a profile change and an audit record.
+    this.listSub = new Subscribed((n) => watchHealthLinks(profile, n), () => null);
   }
 
   private now(): number {

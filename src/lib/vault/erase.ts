@@ -8,6 +8,7 @@
  */
 import { defaultEd25519Engine, toHex } from '../crypto/index.ts';
 import { isEraseRecord, verifyTombstone, type EraseOrder } from '../protocol/index.ts';
+import { CodedError } from '../errors.ts';
 import { engineOf } from './engine.ts';
 import { VaultError } from './person.ts';
 import type { Profile } from './profile.ts';
@@ -21,7 +22,21 @@ export interface ConfirmedErasure extends EraseOrder {
 export async function eraseProfile(profile: Profile, o: { expectedName: string; typedName: string; timeoutMs?: number }): Promise<EraseOrder> {
   if (!profile.isOwner) throw new VaultError('ERASE_NOT_OWNER', 'only an owner of this profile can delete it everywhere');
   if (o.typedName !== o.expectedName) throw new VaultError('ERASE_CONFIRM_MISMATCH', 'the confirmation does not match the profile name: nothing was erased');
-  const { erasedAt } = await profile.eraseEverywhere(o.timeoutMs);
+  let erasedAt: number | undefined;
+  try {
+    ({ erasedAt } = await profile.eraseEverywhere(o.timeoutMs));
+  } catch (e) {
+    // Typed refusals (not an owner, read-only) pass through; a wait that timed out is judged below.
+    if (e instanceof CodedError) throw e;
+  }
+  // flush() also returns when the connection is down or drops: only a relay that acknowledged
+  // the order (nothing pending), or already erased the profile, counts. Otherwise the caller
+  // must not drop this copy nor say "erased"; the sealed order goes out on the next sync.
+  const s = profile.status.value;
+  const stored = profile.refusal.value === 'PROFILE_ERASED' || (s.connection === 'connected' && s.synced && s.pending === 0);
+  if (erasedAt === undefined || !stored) {
+    throw new VaultError('ERASE_NOT_STORED', 'the relay did not confirm the erase order: nothing was dropped here; it is sent on the next sync');
+  }
   return { erasedAt };
 }
 
@@ -36,11 +51,13 @@ function eraseRecordHeld(profile: Profile): Uint8Array | undefined {
  * (`GET /erased/<doc>`), verified against this device's copy. Throws ERASE_UNCONFIRMED when
  * neither verifies: the copy must then be kept.
  */
-export async function confirmErasure(profile: Profile, o: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<ConfirmedErasure> {
+export async function confirmErasure(profile: Profile, o: { fetch?: typeof fetch; timeoutMs?: number; tombstone?: Uint8Array } = {}): Promise<ConfirmedErasure> {
   const sync = engineOf(profile).sync;
   const candidates: Uint8Array[] = [];
   const held = eraseRecordHeld(profile);
   if (held) candidates.push(held);
+  // A tombstone the caller already fetched (the start/reconnect sweep, erase-sweep.ts): checked like one fetched here.
+  else if (o.tombstone) candidates.push(o.tombstone);
   else {
     const fetched = await fetchTombstone(profile, o);
     if (fetched) candidates.push(fetched);

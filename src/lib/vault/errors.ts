@@ -129,6 +129,8 @@ export const VaultErrors = {
   BACKUP_VAULT_EXISTS: 294,
   /** The archive opened, but its records failed the checks every received record passes: nothing was restored. */
   BACKUP_REJECTED: 295,
+  /** The erase order was sealed, but the relay did not confirm it stored it (offline, cut, timed out): the copy is kept; the next sync sends it. */
+  ERASE_NOT_STORED: 296,
   // SMART Health Links (290-298): the table is interop's (src/lib/interop/shl/errors.ts).
   ...ShlErrors,
   /** Opened from this device's plain-state cache, which did not match the verified records: reopen first. */

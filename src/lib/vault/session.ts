@@ -17,6 +17,7 @@ import {
   signingKeyPairFromSeed,
   signingSeed,
   toBase64Url,
+  defaultEd25519Engine,
 } from '../crypto/index.ts';
 import { decodeDeviceCert, encodeDeviceCert, identityFromSeed, roleName } from '../protocol/index.ts';
 import { VaultError } from './errors.ts';
@@ -41,6 +42,7 @@ import type { Persistence } from '../storage/types.ts';
 export type { SessionEnv } from './session-open.ts';
 import type { SessionEnv } from './session-open.ts';
 import { confirmErasure, eraseProfile, type ConfirmedErasure } from './erase.ts';
+import { probeErasures, sweepOnConnect } from './erase-sweep.ts';
 
 
 
@@ -304,20 +306,20 @@ export class VaultSession {
    * changes), then delete this device's copy and cache, its entry and keys in the person's vault,
    * and note it in the vault's audit trail.
    */
-  dropErasedProfile(docId: string): Promise<ConfirmedErasure> {
+  dropErasedProfile(docId: string, tombstone?: Uint8Array): Promise<ConfirmedErasure> {
     // Once per profile: the owner's own erase and the relay's refusal of it both lead here.
     let dropping = this.dropping.get(docId);
     if (!dropping) {
-      dropping = this.drop(docId);
+      dropping = this.drop(docId, tombstone);
       this.dropping.set(docId, dropping);
       dropping.catch(() => this.dropping.delete(docId));
     }
     return dropping;
   }
 
-  private async drop(docId: string): Promise<ConfirmedErasure> {
+  private async drop(docId: string, tombstone?: Uint8Array): Promise<ConfirmedErasure> {
     const profile = await this.openProfile(docId);
-    const order = await confirmErasure(profile, { timeoutMs: this.env.timeoutMs });
+    const order = await confirmErasure(profile, { timeoutMs: this.env.timeoutMs, tombstone });
     await this.vault.profile.audit('erase', fromHex(order.by), `profile ${docId} erased at ${order.erasedAt}`);
     await this.forgetProfile(docId);
     return order;
@@ -333,6 +335,32 @@ export class VaultSession {
     await (await open?.catch(() => undefined))?.close();
     await this.env.erase?.([docId]);
     await this.vault.removeProfile(docId);
+  }
+
+  /**
+   * Learns of erasures proactively (decision 0035, amended 2026-12-02): each time the family
+   * vault's connection comes up (start, reconnect), asks the relay about every profile held here
+   * and drops those whose owner-signed order verifies against this copy (`dropErasedProfile`),
+   * even if never opened again. Returns the stop.
+   */
+  watchErasures(o: { minIntervalMs?: number; onDropped?: (docId: string) => void } = {}): () => void {
+    const relayUrl = this.env.relayUrl;
+    if (!relayUrl) return () => undefined;
+    return sweepOnConnect(this.vault.profile.status, () => this.sweepErased(relayUrl, o.onDropped), { now: this.env.now, minIntervalMs: o.minIntervalMs });
+  }
+
+  private async sweepErased(relayUrl: string, onDropped?: (docId: string) => void): Promise<void> {
+    const engine = this.env.engine ?? (await defaultEd25519Engine());
+    const probes = await probeErasures(
+      this.profiles().map((p) => p.docId),
+      { relayUrl, signer: this.person.identity.signing, engine, now: this.env.now, timeoutMs: this.env.timeoutMs },
+    );
+    for (const probe of probes) {
+      if (!probe.erased) continue;
+      // ERASE_UNCONFIRMED (an order that does not verify here): kept, as on a refusal.
+      const dropped = await this.dropErasedProfile(probe.docId, probe.record).then(() => true, () => false);
+      if (dropped) onDropped?.(probe.docId);
+    }
   }
 
   /** Another of the person's devices revoked this one (the app then removes its keys and copies). */

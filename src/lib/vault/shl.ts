@@ -5,7 +5,7 @@
  * key, which is only in the returned link. Sharing and revoking are audited. Opening a link
  * (the viewer) needs no profile at all.
  */
-import { secureRandom, type RandomSource } from '../crypto/index.ts';
+import { fromBase64Url, secureRandom, type RandomSource } from '../crypto/index.ts';
 import { exportIps } from '../interop/fhir/ips-export.ts';
 import { ShlError } from '../interop/shl/errors.ts';
 import { makeLink, MANIFEST_ID, type MadeLink } from '../interop/shl/link.ts';
@@ -14,7 +14,8 @@ import { decodeShlink, type ShlPayload } from '../interop/shl/payload.ts';
 import { exportSourceOf, uuidV4 } from './export.ts';
 import type { Profile } from './profile.ts';
 import { VaultError } from './errors.ts';
-import { HEALTH_LINKS_MAP, type HealthLinkRecord } from '../../../crdt-schemas/system.ts';
+import { HEALTH_LINKS_MAP } from '../../../crdt-schemas/system.ts';
+import { SHL_REVOKED_DETAIL, shlMadeDetail } from './shl-list.ts';
 
 export { ShlError, type ShlErrorCode } from '../interop/shl/errors.ts';
 export { decodeShlink, isExpired, qrContent, type ShlPayload } from '../interop/shl/payload.ts';
@@ -85,6 +86,9 @@ export async function shareLink(p: Profile, o: ShareLinkOptions = {}): Promise<M
   const response = await relayCall(p, `/shl/profile/${p.name}/${made.manifestId}`, { method: 'PUT', body }, o.fetch);
   await response.arrayBuffer().catch(() => undefined);
   if (response.status !== 201) throw new ShlError('SHL_REFUSED', `the relay did not store the link (${response.status})`);
+  // The owner-signed fact the list is folded from (shl-list.ts): id, expiry, passcode flag.
+  // First, so the map change below (what screens watch) finds it already there.
+  await p.audit('export', fromBase64Url(made.manifestId), shlMadeDetail(made.payload.exp ? made.payload.exp * 1000 : 0, o.passcode !== undefined));
   // Listed in the profile (sealed, synced) so every owner device can show and revoke it: never
   // the key (a bearer secret every reader of the profile would then hold) nor the passcode.
   p.systemMap(HEALTH_LINKS_MAP).set(made.manifestId, {
@@ -94,7 +98,6 @@ export async function shareLink(p: Profile, o: ShareLinkOptions = {}): Promise<M
     passcode: o.passcode !== undefined,
     revokedAt: null,
   });
-  await p.audit('export', undefined, 'shl');
   return made;
 }
 
@@ -114,35 +117,14 @@ export async function revokeLink(p: Profile, linkOrId: string, o: { fetch?: type
   const response = await relayCall(p, `/shl/profile/${p.name}/${id}`, { method: 'DELETE' }, o.fetch);
   await response.arrayBuffer().catch(() => undefined);
   if (response.status !== 200) throw new ShlError('SHL_REFUSED', `the relay did not revoke the link (${response.status})`);
+  // The owner's signed mark first (what the list folds), then the map (what screens watch).
+  await p.audit('export', fromBase64Url(id), SHL_REVOKED_DETAIL);
   const listed = p.systemMap(HEALTH_LINKS_MAP).get(id);
-  if (listed && listed.revokedAt === null) p.systemMap(HEALTH_LINKS_MAP).set(id, { ...listed, revokedAt: (o.now ?? Date.now)() });
-  await p.audit('export', undefined, 'shl revoked');
+  // Whatever the map said (an editor may have written a mark), this owner's mark is written.
+  if (listed) p.systemMap(HEALTH_LINKS_MAP).set(id, { ...listed, revokedAt: (o.now ?? Date.now)() });
 }
 
-export type HealthLinkStatus = 'active' | 'expired' | 'revoked';
-
-/** A link in the profile's list, as the share page shows it. */
-export interface HealthLinkEntry extends HealthLinkRecord {
-  readonly id: string;
-  readonly status: HealthLinkStatus;
-}
-
-/**
- * The links this profile's owners made, newest first, with their status at `now`. The list is
- * what owners recorded: the relay is the authority (a link whose passcode attempts ran out is
- * dead there but still listed as active here).
- */
-export function healthLinks(p: Profile, now: number = Date.now()): HealthLinkEntry[] {
-  return p
-    .systemMap(HEALTH_LINKS_MAP)
-    .entries()
-    .map(([id, r]): HealthLinkEntry => ({
-      ...r,
-      id,
-      status: r.revokedAt !== null ? 'revoked' : r.expiresAt !== 0 && r.expiresAt <= now ? 'expired' : 'active',
-    }))
-    .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
-}
+export { healthLinks, watchHealthLinks, type HealthLinkEntry, type HealthLinkStatus } from './shl-list.ts';
 
 /** Opens any conformant link (the viewer): decode, fetch, decrypt. */
 export async function openSharedLink(
