@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './axe.ts';
-import { addFamilyMember, createInvite, goto, joinAsRelative, onboard, seesText, WAIT } from './flows.ts';
+import { addFamilyMember, createInvite, goto, joinAsRelative, onboard, seesText, sharingPart, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 
 const SLOW = 300_000;
@@ -33,7 +33,8 @@ describe('e2e: names', () => {
     pages.push(p);
     return p;
   };
-  const people = (page: Page) => page.getByRole('heading', { name: 'People with access' }).locator('xpath=..');
+  /** The member list itself (the People part also lists everyone's safety code). */
+  const people = (page: Page) => page.getByTestId('member-list');
 
   it(
     'an owner and a viewer see each other by name; the viewer renames, nicknames and leaves',
@@ -42,7 +43,9 @@ describe('e2e: names', () => {
       await onboard(ana.page, 'Ana');
       const doc = await addFamilyMember(ana.page, 'Rose', 'mother');
       const link = await createInvite(ana.page, app, doc, 'viewer');
-      // The owner names the invitation: that is how the viewer shows until they name themselves.
+      // The owner names the invitation (open invites are listed under People): that is how the
+      // viewer shows until they name themselves.
+      await sharingPart(ana.page, 'People');
       await ana.page.getByRole('button', { name: 'Name: For' }).click();
       await ana.page.getByLabel('For', { exact: true }).fill('Grandpa Joe');
       await ana.page.getByRole('button', { name: 'Save', exact: true }).click();

@@ -27,7 +27,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanProfile, type Hit } from '../helpers/profile-scan.ts';
 import { axeViolations } from './axe.ts';
-import { addFamilyMember, addRecord, allergy, createInvite, goto, onboard, seesText, WAIT } from './flows.ts';
+import { addFamilyMember, addRecord, allergy, createInvite, goto, onboard, seesText, sharingPart, WAIT } from './flows.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 
 const SLOW = 400_000;
@@ -148,6 +148,7 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
 
       // A SMART Health Link to the summary, opened in the viewer in a second tab.
       await goto(page, app, `/p/${doc}/share`);
+      await sharingPart(page, 'Clinician');
       await page.getByLabel('Label (shown to whoever opens it)').fill('For the clinic');
       await page.getByRole('button', { name: 'Create link' }).click();
       links.shl = await page.getByTestId('health-link').inputValue({ timeout: WAIT });
@@ -189,6 +190,7 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
 
       // A clinician's live session, opened on a browser of its own as a memory-only guest.
       await goto(page, app, `/p/${doc}/share`);
+      await sharingPart(page, 'Clinician');
       await page.getByLabel('Length').selectOption('15');
       await page.getByRole('button', { name: 'Start session' }).click();
       links.session = await page.getByTestId('invite-link').inputValue({ timeout: WAIT });
@@ -203,7 +205,9 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
       for (const c of Object.values(CANARIES)) expect(await dr.title()).not.toContain(c);
       await dr.getByRole('link', { name: /^Allergies/ }).click();
       await seesText(dr, CANARIES.allergy);
-      await seesText(page, CANARIES.guest); // the family sees who is here
+      // The family sees who is here: a chip in the presence row (first name), the full name under People.
+      await sharingPart(page, 'People');
+      await seesText(page, CANARIES.guest);
       await dr.evaluate((c) => localStorage.setItem('privacy-scan-control', c), CONTROLS.local);
       await guest.close();
       guest = undefined;
@@ -298,16 +302,15 @@ describe('e2e: nothing of the family outside the encrypted store (profile direct
       await onboard(stranger.page, 'Stranger');
       await stranger.page.goto(links.invite!);
       await addressForgets(stranger.page, secrets.invite!, `${app.url}/#/`);
+      // A used link is refused as soon as it is read, before anything is asked or created (0039).
+      await stranger.page.getByTestId('invite-refused').waitFor({ timeout: WAIT });
+      await seesText(stranger.page, 'it expired, or it never existed');
       expect(await axeViolations(stranger.page, 'join, address forgotten')).toEqual([]);
-      await stranger.page.getByLabel('Whose record is it?').fill('Someone');
-      await stranger.page.getByLabel('Relationship to you').fill('none');
-      await stranger.page.getByRole('button', { name: 'Join' }).click();
-      await seesText(stranger.page, 'it was used, it expired, or it never existed');
+      expect(await stranger.page.getByLabel('Whose record is it?').count()).toBe(0);
 
       const late = await other('reuse-session', links.session!);
-      await late.page.getByLabel('Your name (shown to the family)').fill('Someone');
-      await late.page.getByRole('button', { name: 'Join' }).click();
-      await seesText(late.page, 'it was used, it expired, or it never existed');
+      await late.page.getByTestId('invite-refused').waitFor({ timeout: WAIT });
+      expect(await late.page.getByLabel('Your name (shown to the family)').count()).toBe(0);
       expect(await stranger.page.getByRole('heading', { level: 1, name: 'Helper Relative' }).count()).toBe(0);
     },
     SLOW,

@@ -7,7 +7,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './axe.ts';
-import { addFamilyMember, addRecord, allergy, createInvite, goto, joinAsRelative, onboard, seesText, WAIT } from './flows.ts';
+import { addFamilyMember, addRecord, allergy, createInvite, goto, joinAsRelative, onboard, seesText, sharingPart, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, setOffline, startApp, type App, type TestPage } from './harness.ts';
 
 const SLOW = 240_000;
@@ -137,6 +137,7 @@ describe('e2e: one sync indicator, same-field conflicts', () => {
       const ana = owner;
       const doc = profileDoc;
       await goto(ana.page, app, `/p/${doc}/share`);
+      await sharingPart(ana.page, 'Clinician');
       await ana.page.getByLabel('Length').selectOption('15');
       await ana.page.getByRole('button', { name: 'Start session' }).click();
       const link = await ana.page.getByTestId('invite-link').inputValue({ timeout: WAIT });
