@@ -11,7 +11,7 @@ import { generateBoxKeyPair, generateSigningKeyPair } from '../../src/lib/crypto
 import { acceptInvitation } from '../../src/lib/vault/invite.ts';
 import type { Profile } from '../../src/lib/vault/profile.ts';
 import { axeViolations } from './axe.ts';
-import { addFamilyMember, onboard, seesText, WAIT } from './flows.ts';
+import { addFamilyMember, onboard, seesText, sharingPart, WAIT } from './flows.ts';
 import { launchBrowser, newPage, screenshot, startApp, type App, type TestPage } from './harness.ts';
 
 const SLOW = 240_000;
@@ -77,6 +77,7 @@ describe('e2e: reminders', () => {
       // Tom, an editor on his own device, writes Rose's medication: a dose in 90 minutes (past
       // the hour either side in which a dose counts as "due now").
       await ana.page.getByRole('link', { name: 'Sharing' }).click();
+      await sharingPart(ana.page, 'Invite');
       await ana.page.getByLabel('They can').selectOption('editor');
       await ana.page.getByRole('button', { name: 'Create invite link' }).click();
       const link = await ana.page.getByTestId('invite-link').inputValue({ timeout: WAIT });

@@ -98,8 +98,9 @@ describe('e2e: an owner shares the health summary as a SMART Health Link', () =>
       await page.getByRole('listitem').filter({ hasText: 'revoked a health summary link' }).first().waitFor({ timeout: WAIT });
       await screenshot(page, 'shl-share-revoked');
 
-      // The viewer, opening the link again, gets "no longer active".
-      await clinician.page.reload({ waitUntil: 'load' });
+      // The viewer, opening the link again (the address no longer holds it: decision 0042), gets
+      // "no longer active".
+      await clinician.page.goto(link, { waitUntil: 'load' });
       await clinician.page.getByLabel('Passcode').fill(PASSCODE);
       await clinician.page.getByRole('button', { name: 'Open' }).click();
       await clinician.page.getByText('This link is no longer active', { exact: false }).waitFor({ timeout: WAIT });
