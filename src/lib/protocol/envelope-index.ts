@@ -220,12 +220,37 @@ export function rebuildEnvelopeIndex(
     if (!(s instanceof Y.Item) || typeof s.parentSub !== 'string') continue;
     index.useKey(s.parentSub);
     if (!(s.content instanceof Y.ContentBinary) || deleteSetHas(ds, s.id.client, s.id.clock)) continue;
-    const parsed = parseRecord(s.content.content);
-    if (!parsed.ok) quarantined.push({ key: s.parentSub, code: parsed.code });
-    else if (recordKey(parsed.value) !== s.parentSub) quarantined.push({ key: s.parentSub, code: 'RECORD_KEY_MISMATCH' });
-    else live.push({ record: parsed.value, item: { client: s.id.client, clock: s.id.clock } });
+    const parsed = parseLive(s.parentSub, s.content.content);
+    if ('code' in parsed) quarantined.push(parsed);
+    else live.push({ record: parsed.record, item: { client: s.id.client, clock: s.id.clock } });
   }
+  // A live record on a clientID with no stored owner can only come from before owners were
+  // kept: its signer's person owns it (the caller persists these). One whose records were all
+  // compacted stays unowned, and the policy freezes it.
+  derivedOwners.push(...indexLive(index, live, quarantined).derivedOwners);
+  return { index, quarantined, derivedOwners };
+}
+
+/** A live map value as the record for its key, or why it is not (what a rebuild and an ingest both judge). */
+export function parseLive(key: string, bytes: Uint8Array): { record: ParsedRecord } | QuarantinedRecord {
+  const parsed = parseRecord(bytes);
+  if (!parsed.ok) return { key, code: parsed.code };
+  if (recordKey(parsed.value) !== key) return { key, code: 'RECORD_KEY_MISMATCH' };
+  return { record: parsed.value };
+}
+
+/**
+ * Indexes live records another party already accepted (stored state, another relay instance):
+ * membership ops folded in causal order, one the fold refuses quarantined; each clientID with no
+ * owner yet bound to its signer's person. Returns the records added and those new bindings.
+ */
+export function indexLive(
+  index: EnvelopeIndex,
+  live: Array<{ record: ParsedRecord; item: ItemId }>,
+  quarantined: QuarantinedRecord[],
+): { added: ParsedRecord[]; derivedOwners: Array<[number, string]> } {
   live.sort((a, b) => compareForMembership(a.record, b.record));
+  const added: ParsedRecord[] = [];
   for (const { record, item } of live) {
     let op: MembershipOp | undefined;
     if (record.header.type === RecordType.membership) {
@@ -237,17 +262,16 @@ export function rebuildEnvelopeIndex(
       op = checked.value;
     }
     index.add(record, item, op);
+    added.push(record);
   }
-  // A live record on a clientID with no stored owner can only come from before owners were
-  // kept: its signer's person owns it (the caller persists these). One whose records were all
-  // compacted stays unowned, and the policy freezes it.
+  const derivedOwners: Array<[number, string]> = [];
   for (const { record, item } of live) {
     if (index.ownerOfClient(item.client) !== undefined || !index.has(recordKey(record))) continue;
     const person = personOf(index.membership, toHex(record.header.author));
     index.bindClient(item.client, person);
     derivedOwners.push([item.client, person]);
   }
-  return { index, quarantined, derivedOwners };
+  return { added, derivedOwners };
 }
 
 /** A snapshot record's coverage (undefined for other types, or an ext that does not decode). */

@@ -9,11 +9,8 @@
  * (its key stays used, nothing is indexed).
  */
 import * as Y from 'yjs';
-import { toHex } from '../crypto/index.ts';
-import { RecordType } from './constants.ts';
-import { ENVELOPE_MAP, personOf, recordKey, type EnvelopeIndex, type QuarantinedRecord } from './envelope-index.ts';
-import { compareForMembership, type MembershipOp } from './membership.ts';
-import { parseRecord, type ParsedRecord } from './record.ts';
+import { ENVELOPE_MAP, indexLive, parseLive, type EnvelopeIndex, type QuarantinedRecord } from './envelope-index.ts';
+import type { ParsedRecord } from './record.ts';
 
 export interface IngestResult {
   readonly added: readonly ParsedRecord[];
@@ -34,7 +31,7 @@ export function changedEnvelopeKeys(doc: Y.Doc, transaction: Y.Transaction): str
  */
 export function ingestIntegrated(index: EnvelopeIndex, doc: Y.Doc, keys: Iterable<string>): IngestResult {
   const map = doc.getMap(ENVELOPE_MAP) as unknown as { _map: Map<string, Y.Item> };
-  const live: Array<{ record: ParsedRecord; client: number; clock: number }> = [];
+  const live: Array<{ record: ParsedRecord; item: { client: number; clock: number } }> = [];
   const removed: string[] = [];
   const quarantined: QuarantinedRecord[] = [];
   for (const key of new Set(keys)) {
@@ -48,26 +45,10 @@ export function ingestIntegrated(index: EnvelopeIndex, doc: Y.Doc, keys: Iterabl
       continue;
     }
     if (index.has(key)) continue;
-    const parsed = parseRecord(item.content.content);
-    if (!parsed.ok) quarantined.push({ key, code: parsed.code });
-    else if (recordKey(parsed.value) !== key) quarantined.push({ key, code: 'RECORD_KEY_MISMATCH' });
-    else live.push({ record: parsed.value, client: item.id.client, clock: item.id.clock });
+    const parsed = parseLive(key, item.content.content);
+    if ('code' in parsed) quarantined.push(parsed);
+    else live.push({ record: parsed.record, item: { client: item.id.client, clock: item.id.clock } });
   }
-  live.sort((a, b) => compareForMembership(a.record, b.record));
-  const added: ParsedRecord[] = [];
-  for (const { record, client, clock } of live) {
-    let op: MembershipOp | undefined;
-    if (record.header.type === RecordType.membership) {
-      const checked = index.membership.check(record);
-      if (!checked.ok) {
-        quarantined.push({ key: recordKey(record), code: checked.code });
-        continue;
-      }
-      op = checked.value;
-    }
-    index.add(record, { client, clock }, op);
-    if (index.ownerOfClient(client) === undefined) index.bindClient(client, personOf(index.membership, toHex(record.header.author)));
-    added.push(record);
-  }
+  const { added } = indexLive(index, live, quarantined);
   return { added, removed, quarantined };
 }
