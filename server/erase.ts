@@ -72,11 +72,17 @@ export interface ErasedRouteLimits {
   readonly maxTracked: number;
 }
 
+/**
+ * Honest use: every device asks about every profile it holds each time its vault connects (a
+ * page load, a reconnect), with one key per person, and a family often shares one address (NAT).
+ * 10 per key ran dry for a person with a dozen profiles who reloaded once (the overview e2e saw
+ * 429s). Each answer costs one signature check (~0.1 ms), so these stay cheap to serve.
+ */
 export const DEFAULT_ERASED_ROUTE_LIMITS: ErasedRouteLimits = {
-  perAddressBurst: 30,
-  perAddressPerSecond: 0.5,
-  perKeyBurst: 10,
-  perKeyPerSecond: 0.1,
+  perAddressBurst: 300,
+  perAddressPerSecond: 5,
+  perKeyBurst: 200,
+  perKeyPerSecond: 2,
   globalBurst: 300,
   globalPerSecond: 20,
   maxTracked: 10_000,
