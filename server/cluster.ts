@@ -46,7 +46,7 @@ export interface Cluster {
 export function cluster(o: ClusterOptions): Cluster {
   const timeouts = { connectTimeout: 5_000, commandTimeout: 5_000, maxRetriesPerRequest: 2 };
   // ioredis reconnects by itself; an outage shows in /readyz, not as an unhandled error event.
-  const client = (lazyConnect = false) => new IORedis(o.redisUrl, { ...timeouts, lazyConnect }).on('error', () => undefined);
+  const client = (lazyConnect = false) => publishesHandled(new IORedis(o.redisUrl, { ...timeouts, lazyConnect }).on('error', () => undefined));
   const probe = client(true);
   const redis = quietPublishes(new Redis({ createClient: () => client() }), o.config);
   return {
@@ -102,4 +102,19 @@ function quietPublishes(redis: Redis, config: RelayConfig): Redis {
   const flush = target.flushPublish.bind(redis);
   target.flushPublish = (name) => flush(name).catch(() => config.logger('warn', 'redis_publish_failed'));
   return redis;
+}
+
+/**
+ * The extension answers other instances' sync steps with `reply(...)`, a publish nobody awaits:
+ * while Redis is down each one became an unhandled rejection (CI, faults.test.ts). Marking every
+ * publish's promise handled keeps that quiet; a caller that awaits it still sees the failure.
+ */
+function publishesHandled(client: IORedis): IORedis {
+  const publish = client.publish.bind(client) as (...args: unknown[]) => Promise<number>;
+  (client as unknown as { publish: typeof publish }).publish = (...args) => {
+    const sent = publish(...args);
+    sent.catch(() => undefined);
+    return sent;
+  };
+  return client;
 }

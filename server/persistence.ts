@@ -142,6 +142,18 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig, o: 
       return logs.get(document)?.failed ?? false;
     },
 
+    /**
+     * A reset instance takes no new connection. It unloads only once it has none (then the next
+     * connection loads its successor from storage); members reconnecting every few tens of ms
+     * kept it loaded, and each was refused on its first message, for ever (faults.test.ts, seed
+     * 11). The refusal is transient for clients (src/lib/sync/refusals.ts): they authenticate
+     * again after a short wait, by when the instance is gone.
+     */
+    async onAuthenticate({ instance, documentName }) {
+      const loaded = instance.documents.get(documentName);
+      if (loaded && logs.get(loaded)?.failed) throw RESETTING;
+    },
+
     /** Runs once Hocuspocus has applied the message (or failed to): its update is in the state now. */
     async afterHandleMessage({ document, connection }) {
       const log = logs.get(document);
@@ -186,6 +198,9 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig, o: 
     },
   };
 }
+
+/** What Hocuspocus sends as the refusal's reason (writePermissionDenied(error.reason)). */
+const RESETTING = Object.assign(new RelayStorageError('document is being reset after a failed write'), { reason: 'RELAY_STORAGE_FAILED' });
 
 const LOAD_ORIGIN = { source: 'local', skipStoreHooks: true } as const;
 

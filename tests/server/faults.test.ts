@@ -133,5 +133,6 @@ describe('faults', () => {
         for (const r of instances) await r.destroy().catch(() => undefined);
       }
     });
-  });
+    // 14 steps of restarts (PostgreSQL alone takes seconds) plus up to 60 s to heal.
+  }, 240_000);
 });
