@@ -22,7 +22,7 @@ import { shlExtension } from './shl.ts';
 import { staticExtension } from './static.ts';
 import { noEchoExtension } from './no-echo.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
-import { durableAckExtension, resetDocument } from './durable-ack.ts';
+import { durableAckExtension, resetDocument, type UnloadingInstance } from './durable-ack.ts';
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
 import { erasingFiles, openFileStore, openRelayStore } from './storage/open-store.ts';
@@ -69,7 +69,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   // OpenSSL directly: same checks, no thread-pool hop per verify (docs/decisions/0003).
   const engine = createNodeCryptoEngine();
   const log = config.logger;
-  let hocuspocus: { getConnectionsCount(): number; getDocumentsCount(): number } | undefined;
+  let hocuspocus: (UnloadingInstance & { getConnectionsCount(): number; getDocumentsCount(): number }) | undefined;
   const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
   const opened = await openRelayStore(config);
   const blobs = openFileStore(config);
@@ -79,7 +79,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const persistence = persistenceExtension(storage, config, {
     onWriteFailed: (document, e) => {
       log('error', 'document_reset', { code: e.code });
-      resetDocument(document, registry);
+      if (hocuspocus) resetDocument(document, registry, hocuspocus);
     },
   });
   let draining = false;
