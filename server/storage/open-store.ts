@@ -6,10 +6,10 @@
  */
 import type { RelayConfig } from '../config.ts';
 import type { RelayStorageError } from '../errors.ts';
-import { eraseSiblingRows } from './erase-sql.ts';
 import { PostgresRelayStore } from './postgres-relay-store.ts';
 import { delegateStore, type RelayStore } from './relay-store.ts';
-import { openSideConnection } from './side-connection.ts';
+import type { SiblingApi } from './table-worker.ts';
+import { tableWorker } from './table-client.ts';
 import { SqliteRelayStore } from './sqlite-relay-store.ts';
 import type { FileStore } from './file-store.ts';
 import { parseS3Url, S3FileStore } from './s3-file-store.ts';
@@ -43,17 +43,15 @@ export async function openRelayStore(config: Pick<RelayConfig, 'dataDir' | 'data
   return { store: withLocalErasure(postgres, config.dataDir), lost: new Promise(() => undefined) };
 }
 
+/** Clears the local tables in a table worker (table-worker.ts), off the event loop; closed with the store. */
 function withLocalErasure(store: RelayStore, dataDir: string): RelayStore {
+  const local = tableWorker<SiblingApi>(dataDir, 'siblings');
   return {
     ...delegateStore(store),
     async erase(name, tombstone) {
       await store.erase(name, tombstone);
-      const local = openSideConnection(dataDir, '');
-      try {
-        eraseSiblingRows(local, name);
-      } finally {
-        local.close();
-      }
+      await local.ask('erase', { name });
     },
+    close: async () => void (await Promise.all([store.close(), local.close()])),
   };
 }
