@@ -6,39 +6,23 @@
  * passcode hash are deleted at once and the id is never served or reused. A table beside the
  * blobs in the relay's SQLite file (storage/shl-table.ts), run by a worker of its own.
  */
-import type { ShlApi } from './storage/shl-table.ts';
-import { tableWorker } from './storage/table-client.ts';
+import type { NewLink, ShlApi, ShlState, StoredLink } from './storage/shl-table.ts';
+import { openTableWorker } from './storage/table-client.ts';
 import type { WorkerClient } from './storage/worker-rpc.ts';
 
-
-export type ShlState = 'active' | 'revoked' | 'expired' | 'exhausted';
-
-export interface StoredLink {
-  readonly id: string;
-  readonly doc: string;
-  readonly state: ShlState;
-  readonly jwe: string | undefined;
-  readonly passcodeHash: Uint8Array | undefined;
-  readonly passcodeSalt: Uint8Array | undefined;
-  readonly attemptsLeft: number | undefined;
-  /** Milliseconds since the epoch; undefined: no expiry. */
-  readonly expiresAt: number | undefined;
-}
-
-export interface NewLink {
-  readonly id: string;
-  readonly doc: string;
-  readonly jwe: string;
-  readonly passcode?: { readonly hash: Uint8Array; readonly salt: Uint8Array; readonly attempts: number };
-  readonly expiresAt?: number;
-}
+export type { NewLink, ShlState, StoredLink } from './storage/shl-table.ts';
 
 /** Every statement runs in a table worker (storage/table-worker.ts), off the relay's event loop. */
 export class ShlStore {
   private readonly worker: WorkerClient<ShlApi>;
 
-  constructor(dataDir: string) {
-    this.worker = tableWorker<ShlApi>(dataDir, 'shl');
+  private constructor(worker: WorkerClient<ShlApi>) {
+    this.worker = worker;
+  }
+
+  /** Resolves once its worker opened DATA_DIR's database (rejects with RELAY_STORAGE_FAILED if it cannot). */
+  static async open(dataDir: string): Promise<ShlStore> {
+    return new ShlStore(await openTableWorker<ShlApi>(dataDir, 'shl'));
   }
 
   /** Stores a new link if the profile has fewer than `maxActive` live ones; 'taken' if the id exists. */

@@ -20,7 +20,7 @@ import { authenticate } from './auth.ts';
 import { pathOf } from './blobs.ts';
 import type { RelayConfig } from './config.ts';
 import type { Registry } from './registry.ts';
-import { ShlStore, type StoredLink } from './shl-store.ts';
+import type { ShlStore, StoredLink } from './shl-store.ts';
 import { CORS, headers, originOf, preflight, readJson, refuse, send, sendJson } from './shl-http.ts';
 
 export interface ShlLimits {
@@ -65,6 +65,8 @@ export interface ShlExtensionOptions {
   readonly registry: Registry;
   readonly config: RelayConfig;
   readonly engine: Ed25519Engine;
+  /** The links' table (opened by the relay; closed when the server is destroyed). */
+  readonly store: ShlStore;
   readonly limits?: Partial<ShlLimits>;
 }
 
@@ -74,8 +76,8 @@ export interface ShlExtension extends Extension {
 
 export function shlExtension(o: ShlExtensionOptions): ShlExtension {
   const limits = { ...DEFAULT_SHL_LIMITS, ...o.limits };
-  const store = new ShlStore(o.config.dataDir);
-  const ctx: Ctx = { ...o, limits, store, buckets: new Map(), tickets: new Map() };
+  const store = o.store;
+  const ctx: Ctx = { ...o, limits, buckets: new Map(), tickets: new Map() };
   return {
     extensionName: 'fhv-shl',
     store,

@@ -4,7 +4,6 @@
  * (server/shl-store.ts). Only the worker imports this at run time.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import type { NewLink, ShlState, StoredLink } from '../shl-store.ts';
 import { inTransaction } from './side-connection.ts';
 
 export const SHL_SCHEMA = `
@@ -14,6 +13,28 @@ export const SHL_SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS shl_links_doc ON shl_links (doc);
 `;
+
+export type ShlState = 'active' | 'revoked' | 'expired' | 'exhausted';
+
+export interface StoredLink {
+  readonly id: string;
+  readonly doc: string;
+  readonly state: ShlState;
+  readonly jwe: string | undefined;
+  readonly passcodeHash: Uint8Array | undefined;
+  readonly passcodeSalt: Uint8Array | undefined;
+  readonly attemptsLeft: number | undefined;
+  /** Milliseconds since the epoch; undefined: no expiry. */
+  readonly expiresAt: number | undefined;
+}
+
+export interface NewLink {
+  readonly id: string;
+  readonly doc: string;
+  readonly jwe: string;
+  readonly passcode?: { readonly hash: Uint8Array; readonly salt: Uint8Array; readonly attempts: number };
+  readonly expiresAt?: number;
+}
 
 interface Row {
   id: string;

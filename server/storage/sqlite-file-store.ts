@@ -7,14 +7,19 @@
  */
 import type { BlobApi } from './blob-table.ts';
 import type { FileQuota, FileStore, PutResult } from './file-store.ts';
-import { tableWorker } from './table-client.ts';
+import { openTableWorker } from './table-client.ts';
 import type { WorkerClient } from './worker-rpc.ts';
 
 export class SqliteFileStore implements FileStore {
   private readonly worker: WorkerClient<BlobApi>;
 
-  constructor(dataDir: string) {
-    this.worker = tableWorker<BlobApi>(dataDir, 'blobs');
+  private constructor(worker: WorkerClient<BlobApi>) {
+    this.worker = worker;
+  }
+
+  /** Resolves once its worker opened DATA_DIR's database (rejects with RELAY_STORAGE_FAILED if it cannot). */
+  static async open(dataDir: string): Promise<SqliteFileStore> {
+    return new SqliteFileStore(await openTableWorker<BlobApi>(dataDir, 'blobs'));
   }
 
   putWithinQuota(doc: string, id: string, data: Uint8Array, now: number, quota: FileQuota): Promise<PutResult> {

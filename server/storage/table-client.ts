@@ -2,10 +2,7 @@
 import type { TableName, TableWorkerData } from './table-worker.ts';
 import { WorkerClient, type WorkerApi } from './worker-rpc.ts';
 
-/**
- * The worker starts in the background: requests sent before it opened the database wait in its
- * port and are answered in order; if it cannot open the database they fail (RELAY_STORAGE_FAILED).
- */
-export function tableWorker<Api extends WorkerApi>(dataDir: string, table: TableName): WorkerClient<Api> {
-  return WorkerClient.spawn<Api>(new URL('./table-worker.ts', import.meta.url), { dataDir, table } satisfies TableWorkerData, `${table} table`);
+/** Resolves once the worker opened the database and made its table; rejects (RELAY_STORAGE_FAILED) if it cannot. */
+export function openTableWorker<Api extends WorkerApi>(dataDir: string, table: TableName): Promise<WorkerClient<Api>> {
+  return WorkerClient.start<Api>(new URL('./table-worker.ts', import.meta.url), { dataDir, table } satisfies TableWorkerData, `${table} table`);
 }

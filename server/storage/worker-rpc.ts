@@ -60,17 +60,6 @@ export class WorkerClient<Api extends WorkerApi> {
     return client;
   }
 
-  /**
-   * Starts `script` without waiting: requests sent before it is ready wait in its port (a port
-   * delivers nothing until the worker listens, which it does once its database is open). If it
-   * cannot open, they fail when it exits, and so does every later one.
-   */
-  static spawn<Api extends WorkerApi>(script: URL, workerData: unknown, what: string): WorkerClient<Api> {
-    const client = new WorkerClient<Api>(script, workerData, what);
-    client.ready.catch(() => undefined);
-    return client;
-  }
-
   private constructor(script: URL, workerData: unknown, what: string) {
     this.worker = new Worker(script, { workerData });
     let markLost: (e: RelayStorageError) => void = () => undefined;

@@ -62,10 +62,9 @@ describe('storage off the event loop', () => {
       const quota = { bytes: ATTEMPTS * 24 * MB, files: ATTEMPTS };
       const dir = tempDir('fhv-loop-');
       const peerDir = tempDir('fhv-loop-peer-');
-      const store = new SqliteFileStore(dir.path);
+      const store = await SqliteFileStore.open(dir.path);
       const peer = openSideConnection(peerDir.path, BLOB_SCHEMA);
       try {
-        await store.ping();
         const put = (a: number) => store.putWithinQuota(DOC, `${id}-${a}`, data, 1, quota);
         const peerPut = (a: number) => (Number(peer.prepare('INSERT INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)').run(DOC, `${id}-${a}`, data, 1).changes) === 1 ? 'created' : 'exists');
         await expectResponsive(`put ${size} bytes`, put, peerPut, (r) => expect(r).toBe('created'));
@@ -92,10 +91,9 @@ describe('storage off the event loop', () => {
       const link = { id: `link-${prng.seed}`, doc: DOC, jwe };
       const dir = tempDir('fhv-loop-');
       const peerDir = tempDir('fhv-loop-peer-');
-      const store = new ShlStore(dir.path);
+      const store = await ShlStore.open(dir.path);
       const peer = openSideConnection(peerDir.path, SHL_SCHEMA);
       try {
-        await store.get('warm-up');
         const insert = (a: number) => store.insert({ ...link, id: `${link.id}-${a}` }, 1, ATTEMPTS);
         const peerInsert = (a: number) =>
           Number(peer.prepare("INSERT INTO shl_links (id, doc, state, jwe, created_at) VALUES (?, ?, 'active', ?, ?)").run(`${link.id}-${a}`, DOC, jwe, 1).changes) === 1 ? 'created' : 'taken';

@@ -39,7 +39,7 @@ describe('SMART Health Links on the relay', () => {
   const logged: string[] = [];
   /** The relay's SHL rows, read through a second connection to its database. */
   const shlRows = async () => {
-    const store = new ShlStore(relay.dataDir);
+    const store = await ShlStore.open(relay.dataDir);
     try {
       return await store.dumpAll();
     } finally {
