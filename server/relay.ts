@@ -90,7 +90,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const erasure: EraseOptions = { registry, store: storage, config, engine, limits: internals.erasedRouteLimits };
   const onErase = eraseDocumentOn(erasure);
   const cluster = config.redisUrl === undefined ? undefined : startCluster({ redisUrl: config.redisUrl, registry, config, onErase });
-  const ready = { ping: async () => void (await Promise.all([storage.ping(), blobs.ping(), cluster?.ping()])) };
+  const ready = { ping: async () => void (await Promise.all([storage.ping(), blobs.ping(), links.ping(), cluster?.ping()])) };
   const server = new Server({
     port: config.port,
     address: config.host,

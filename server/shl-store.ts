@@ -59,6 +59,11 @@ export class ShlStore {
     return this.worker.ask('all', {});
   }
 
+  /** Resolves once the worker answered (readiness: a dead worker makes /readyz 503). */
+  ping(): Promise<void> {
+    return this.worker.ask('ping', {});
+  }
+
   close(): Promise<void> {
     return this.worker.close();
   }

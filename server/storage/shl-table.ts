@@ -60,6 +60,7 @@ export function shlTable(db: DatabaseSync) {
     refund: db.prepare("UPDATE shl_links SET attempts_left = attempts_left + 1 WHERE id = ? AND state = 'active'"),
     expired: db.prepare("SELECT id FROM shl_links WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?"),
     all: db.prepare('SELECT * FROM shl_links'),
+    ping: db.prepare('SELECT 1 FROM shl_links LIMIT 1'),
   };
   const get = ({ id }: { id: string }): StoredLink | undefined => {
     const r = stmts.get.get(id) as Row | undefined;
@@ -97,6 +98,7 @@ export function shlTable(db: DatabaseSync) {
         return ids.length;
       }),
     all: (_: object): Array<Record<string, unknown>> => stmts.all.all() as Array<Record<string, unknown>>,
+    ping: (_: object): void => void stmts.ping.get(),
   };
 }
 

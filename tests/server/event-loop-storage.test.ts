@@ -6,6 +6,8 @@
  * the statement's whole length. Only ratios and turn counts are compared, never times.
  */
 import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BLOB_SCHEMA } from '../../server/storage/blob-table.ts';
 import { SHL_SCHEMA } from '../../server/storage/shl-table.ts';
 import { openSideConnection } from '../../server/storage/side-connection.ts';
@@ -29,15 +31,17 @@ function noise(prng: Prng, size: number): Uint8Array {
 }
 
 /**
- * The worker kept the loop turning: many turns, and its longest gap well under the blocking
- * peer's (which is the statement's whole length). The machine's load only lengthens gaps, so of
- * up to ATTEMPTS pairs measured back to back the best ratio counts.
+ * The worker kept the loop turning: many turns, and its longest gap under `maxRatio` of the
+ * blocking peer's (which is the statement's whole length). The machine's load (and the garbage
+ * collector freeing the big arrays) only lengthens gaps, so of up to ATTEMPTS pairs measured back
+ * to back the best ratio counts. A write's peer is long (half of it is asked for); a read's is
+ * short, so only a gap shorter than the whole synchronous read is asked for.
  */
 const ATTEMPTS = 5;
-async function expectResponsive<T>(what: string, ours: (attempt: number) => Promise<T>, peer: (attempt: number) => T, check: (result: T) => void): Promise<void> {
+async function expectResponsive<T>(what: string, ours: (attempt: number) => Promise<T>, peer: (attempt: number) => T, check: (result: T) => void, maxRatio: number): Promise<void> {
   const lines: string[] = [];
   let best = Infinity;
-  for (let attempt = 0; attempt < ATTEMPTS && best >= 0.5; attempt++) {
+  for (let attempt = 0; attempt < ATTEMPTS && best >= maxRatio; attempt++) {
     const o = await watchLoop(() => ours(attempt));
     const p = await watchLoop(() => peer(attempt));
     check(o.result);
@@ -50,7 +54,7 @@ async function expectResponsive<T>(what: string, ours: (attempt: number) => Prom
     expect(o.turns, line).toBeGreaterThanOrEqual(20);
     best = Math.min(best, o.maxGapMs / p.maxGapMs);
   }
-  expect(best, lines.join('\n')).toBeLessThan(0.5);
+  expect(best, lines.join('\n')).toBeLessThan(maxRatio);
 }
 
 describe('storage off the event loop', () => {
@@ -67,12 +71,12 @@ describe('storage off the event loop', () => {
       try {
         const put = (a: number) => store.putWithinQuota(DOC, `${id}-${a}`, data, 1, quota);
         const peerPut = (a: number) => (Number(peer.prepare('INSERT INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)').run(DOC, `${id}-${a}`, data, 1).changes) === 1 ? 'created' : 'exists');
-        await expectResponsive(`put ${size} bytes`, put, peerPut, (r) => expect(r).toBe('created'));
+        await expectResponsive(`put ${size} bytes`, put, peerPut, (r) => expect(r).toBe('created'), 0.5);
 
         const same = (got: Uint8Array | undefined) => expect(got !== undefined && Buffer.from(got).equals(Buffer.from(data))).toBe(true);
         const get = () => store.get(DOC, `${id}-0`);
         const peerGet = () => (peer.prepare('SELECT data FROM blobs WHERE doc = ? AND id = ?').get(DOC, `${id}-0`) as { data: Uint8Array } | undefined)?.data;
-        await expectResponsive(`get ${size} bytes`, get, peerGet, same);
+        await expectResponsive(`get ${size} bytes`, get, peerGet, same, 1);
         const stored = (await store.usage(DOC)).files;
         expect(await store.usage(DOC)).toEqual({ files: stored, bytes: stored * size });
         expect(stored).toBeGreaterThanOrEqual(1);
@@ -97,7 +101,7 @@ describe('storage off the event loop', () => {
         const insert = (a: number) => store.insert({ ...link, id: `${link.id}-${a}` }, 1, ATTEMPTS);
         const peerInsert = (a: number) =>
           Number(peer.prepare("INSERT INTO shl_links (id, doc, state, jwe, created_at) VALUES (?, ?, 'active', ?, ?)").run(`${link.id}-${a}`, DOC, jwe, 1).changes) === 1 ? 'created' : 'taken';
-        await expectResponsive(`SHL insert ${jwe.length} chars`, insert, peerInsert, (r) => expect(r).toBe('created'));
+        await expectResponsive(`SHL insert ${jwe.length} chars`, insert, peerInsert, (r) => expect(r).toBe('created'), 0.5);
         expect((await store.get(`${link.id}-0`))?.jwe === jwe).toBe(true);
       } finally {
         peer.close();
@@ -106,5 +110,23 @@ describe('storage off the event loop', () => {
         peerDir.remove();
       }
     });
+  });
+
+  it('a table worker that cannot open, or is closed, fails requests with RELAY_STORAGE_FAILED', { timeout: 60_000 }, async () => {
+    const dir = tempDir('fhv-loop-');
+    try {
+      const notADir = join(dir.path, 'a-file');
+      writeFileSync(notADir, 'not a directory');
+      await expect(SqliteFileStore.open(notADir)).rejects.toMatchObject({ code: 'RELAY_STORAGE_FAILED' });
+      await expect(ShlStore.open(notADir)).rejects.toMatchObject({ code: 'RELAY_STORAGE_FAILED' });
+      const files = await SqliteFileStore.open(dir.path);
+      const links = await ShlStore.open(dir.path);
+      await files.close();
+      await links.close();
+      await expect(files.get(DOC, 'x')).rejects.toMatchObject({ code: 'RELAY_STORAGE_FAILED' });
+      await expect(links.get('x')).rejects.toMatchObject({ code: 'RELAY_STORAGE_FAILED' });
+    } finally {
+      dir.remove();
+    }
   });
 });
