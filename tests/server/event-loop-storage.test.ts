@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { BLOB_SCHEMA } from '../../server/storage/blob-table.ts';
 import { SHL_SCHEMA } from '../../server/storage/shl-table.ts';
 import { openSideConnection } from '../../server/storage/side-connection.ts';
@@ -57,6 +58,22 @@ async function expectResponsive<T>(what: string, ours: (attempt: number) => Prom
   expect(best, lines.join('\n')).toBeLessThan(maxRatio);
 }
 
+/** A store (table worker) and the peer: a connection on this event loop to a database of its own. */
+async function withStoreAndPeer<S extends { close(): Promise<void> }>(open: (dir: string) => Promise<S>, schema: string, body: (store: S, peer: DatabaseSync) => Promise<void>): Promise<void> {
+  const dir = tempDir('fhv-loop-');
+  const peerDir = tempDir('fhv-loop-peer-');
+  const store = await open(dir.path);
+  const peer = openSideConnection(peerDir.path, schema);
+  try {
+    await body(store, peer);
+  } finally {
+    peer.close();
+    await store.close();
+    dir.remove();
+    peerDir.remove();
+  }
+}
+
 describe('storage off the event loop', () => {
   it('a large file is stored and read back while the event loop keeps turning', { timeout: 120_000 }, async () => {
     await withSeed(FILE, 'a large file is stored', async (prng) => {
@@ -64,11 +81,7 @@ describe('storage off the event loop', () => {
       const data = noise(prng, size);
       const id = `seed-${prng.seed}`;
       const quota = { bytes: ATTEMPTS * 24 * MB, files: ATTEMPTS };
-      const dir = tempDir('fhv-loop-');
-      const peerDir = tempDir('fhv-loop-peer-');
-      const store = await SqliteFileStore.open(dir.path);
-      const peer = openSideConnection(peerDir.path, BLOB_SCHEMA);
-      try {
+      await withStoreAndPeer((dir) => SqliteFileStore.open(dir), BLOB_SCHEMA, async (store, peer) => {
         const put = (a: number) => store.putWithinQuota(DOC, `${id}-${a}`, data, 1, quota);
         const peerPut = (a: number) => (Number(peer.prepare('INSERT INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)').run(DOC, `${id}-${a}`, data, 1).changes) === 1 ? 'created' : 'exists');
         await expectResponsive(`put ${size} bytes`, put, peerPut, (r) => expect(r).toBe('created'), 0.5);
@@ -80,12 +93,7 @@ describe('storage off the event loop', () => {
         const stored = (await store.usage(DOC)).files;
         expect(await store.usage(DOC)).toEqual({ files: stored, bytes: stored * size });
         expect(stored).toBeGreaterThanOrEqual(1);
-      } finally {
-        peer.close();
-        await store.close();
-        dir.remove();
-        peerDir.remove();
-      }
+      });
     });
   });
 
@@ -93,22 +101,13 @@ describe('storage off the event loop', () => {
     await withSeed(FILE, 'a large SMART Health Link', async (prng) => {
       const jwe = Buffer.from(noise(prng, prng.int(12 * MB, 18 * MB))).toString('base64url');
       const link = { id: `link-${prng.seed}`, doc: DOC, jwe };
-      const dir = tempDir('fhv-loop-');
-      const peerDir = tempDir('fhv-loop-peer-');
-      const store = await ShlStore.open(dir.path);
-      const peer = openSideConnection(peerDir.path, SHL_SCHEMA);
-      try {
+      await withStoreAndPeer((dir) => ShlStore.open(dir), SHL_SCHEMA, async (store, peer) => {
         const insert = (a: number) => store.insert({ ...link, id: `${link.id}-${a}` }, 1, ATTEMPTS);
         const peerInsert = (a: number) =>
           Number(peer.prepare("INSERT INTO shl_links (id, doc, state, jwe, created_at) VALUES (?, ?, 'active', ?, ?)").run(`${link.id}-${a}`, DOC, jwe, 1).changes) === 1 ? 'created' : 'taken';
         await expectResponsive(`SHL insert ${jwe.length} chars`, insert, peerInsert, (r) => expect(r).toBe('created'), 0.5);
         expect((await store.get(`${link.id}-0`))?.jwe === jwe).toBe(true);
-      } finally {
-        peer.close();
-        await store.close();
-        dir.remove();
-        peerDir.remove();
-      }
+      });
     });
   });
 
