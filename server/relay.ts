@@ -19,6 +19,7 @@ import { logRefusalsOf, refusalLog } from './log.ts';
 import { RelayMetrics, serveMetrics } from './metrics.ts';
 import { healthExtension } from './ops.ts';
 import { shlExtension } from './shl.ts';
+import { ShlStore } from './shl-store.ts';
 import { staticExtension } from './static.ts';
 import { noEchoExtension } from './no-echo.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
@@ -72,7 +73,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   let hocuspocus: (UnloadingInstance & { getConnectionsCount(): number; getDocumentsCount(): number }) | undefined;
   const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
   const opened = await openRelayStore(config);
-  const blobs = openFileStore(config);
+  const blobs = await openFileStore(config);
+  const links = await ShlStore.open(config.dataDir);
   const storage: RelayStore = metrics.timed(erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs));
   const registry = new Registry(storage, (count, codes) => log('warn', 'records_quarantined', { count, codes: codes.join(',') }));
   const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs, logger: log, counted: (code) => metrics.refused(code) });
@@ -88,7 +90,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const erasure: EraseOptions = { registry, store: storage, config, engine, limits: internals.erasedRouteLimits };
   const onErase = eraseDocumentOn(erasure);
   const cluster = config.redisUrl === undefined ? undefined : startCluster({ redisUrl: config.redisUrl, registry, config, onErase });
-  const ready = { ping: async () => void (await Promise.all([storage.ping(), blobs.ping(), cluster?.ping()])) };
+  const ready = { ping: async () => void (await Promise.all([storage.ping(), blobs.ping(), links.ping(), cluster?.ping()])) };
   const server = new Server({
     port: config.port,
     address: config.host,
@@ -113,7 +115,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
       ...(cluster?.extensions ?? []),
       erasedRouteExtension(erasure),
       blobExtension({ store: blobs, registry, config, engine, onBytes: (direction, n) => metrics.blobBytes(direction, n) }),
-      shlExtension({ registry, config, engine }),
+      shlExtension({ registry, config, engine, store: links }),
       staticExtension(config.staticDir, log),
     ],
   });
@@ -136,6 +138,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     await server.destroy().catch(() => undefined);
     await storage.close();
     await blobs.close();
+    await links.close();
     throw e;
   }
   const port = server.address.port;
