@@ -4,7 +4,7 @@
  * one indexed row read or write (a file is at most `maxBlobBytes`).
  */
 import type { DatabaseSync } from 'node:sqlite';
-import type { FileQuota, FileStore, PutResult } from './file-store.ts';
+import type { FileAddress, FileQuota, FileStore, PutResult } from './file-store.ts';
 import { openSideConnection } from './side-connection.ts';
 
 export class SqliteFileStore implements FileStore {
@@ -18,6 +18,7 @@ export class SqliteFileStore implements FileStore {
       put: this.db.prepare('INSERT OR IGNORE INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)'),
       get: this.db.prepare('SELECT data FROM blobs WHERE doc = ? AND id = ?'),
       all: this.db.prepare('SELECT data FROM blobs'),
+      addresses: this.db.prepare('SELECT doc, id FROM blobs ORDER BY doc, id'),
       has: this.db.prepare('SELECT 1 AS found FROM blobs WHERE doc = ? AND id = ?'),
       usage: this.db.prepare('SELECT COUNT(*) AS files, COALESCE(SUM(length(data)), 0) AS bytes FROM blobs WHERE doc = ?'),
       erase: this.db.prepare('DELETE FROM blobs WHERE doc = ?'),
@@ -30,6 +31,10 @@ export class SqliteFileStore implements FileStore {
     if (this.hasNow(doc, id)) return 'exists';
     if (!this.fitsNow(doc, data.length, quota)) return 'over-quota';
     return Number(this.stmts.put.run(doc, id, data, now).changes) > 0 ? 'created' : 'exists';
+  }
+
+  async putRestored(doc: string, id: string, data: Uint8Array, now: number): Promise<void> {
+    this.stmts.put.run(doc, id, data, now);
   }
 
   async has(doc: string, id: string): Promise<boolean> {
@@ -55,6 +60,10 @@ export class SqliteFileStore implements FileStore {
 
   async dumpAll(): Promise<Uint8Array[]> {
     return (this.stmts.all.all() as Array<{ data: Uint8Array }>).map((r) => new Uint8Array(r.data));
+  }
+
+  async *list(): AsyncGenerator<FileAddress> {
+    for (const row of this.stmts.addresses.iterate() as Iterable<{ doc: string; id: string }>) yield { doc: row.doc, id: row.id };
   }
 
   async ping(): Promise<void> {
