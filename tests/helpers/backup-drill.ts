@@ -117,6 +117,7 @@ export async function backupRestoreDrill(drill: StoreDrill, cleanups: Array<() =
   /** A profile of Alice's shared with Bob, with a note and a file: erased before or after the backup. */
   const sideProfile = async (label: string) => {
     const p = opened(await Profile.create({ ...common, signer: alice, members: [editor(bob)] }));
+    await p.flush(); // the relay knows the profile before it takes a file for it
     insertNote(p, 'n', 0, label);
     const attachment = await uploadBlob(p, utf8(`${label} file`), { title: 'scan.pdf', contentType: 'application/pdf' });
     p.records.put('documents', { id: 'scan', schemaVersion: 1, resourceType: 'DocumentReference', status: 'current', content: [{ attachment }] });
