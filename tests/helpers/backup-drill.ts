@@ -84,6 +84,13 @@ async function eraseAndDrop(p: Profile): Promise<void> {
   await p.close();
 }
 
+/** Uploads `file` sealed and saves a DocumentReference `id` naming it, as the app does. */
+async function attach(p: Profile, id: string, file: Uint8Array): Promise<BlobAttachment> {
+  const attachment = await uploadBlob(p, file, { title: 'scan.pdf', contentType: 'application/pdf' });
+  p.records.put('documents', { id, schemaVersion: 1, resourceType: 'DocumentReference', status: 'current', content: [{ attachment }] });
+  return attachment;
+}
+
 const fileId = (a: BlobAttachment) => a.url.slice('fhv-blob:'.length);
 
 export async function backupRestoreDrill(drill: StoreDrill, cleanups: Array<() => Promise<void> | void>): Promise<DrillResult> {
@@ -119,22 +126,24 @@ export async function backupRestoreDrill(drill: StoreDrill, cleanups: Array<() =
     const p = opened(await Profile.create({ ...common, signer: alice, members: [editor(bob)] }));
     await p.flush(); // the relay knows the profile before it takes a file for it
     insertNote(p, 'n', 0, label);
-    const attachment = await uploadBlob(p, utf8(`${label} file`), { title: 'scan.pdf', contentType: 'application/pdf' });
-    p.records.put('documents', { id: 'scan', schemaVersion: 1, resourceType: 'DocumentReference', status: 'current', content: [{ attachment }] });
+    const attachment = await attach(p, 'scan', utf8(`${label} file`));
     await p.flush();
     return { p, access: p.access, name: p.name, id: fileId(attachment) };
   };
   const erasedBefore = await sideProfile('erased before the backup');
   const erasedAfter = await sideProfile('erased after the backup');
 
-  write(a, 'alice', 'a1 ');
-  write(b, 'bob', 'b1 ');
-  write(c, 'carol', 'c1 ');
+  /** Everyone writes; `uploader` attaches `file` as document `docId`; the side profile is erased. */
+  const writeRound = async (n: number, uploader: Profile, docId: string, file: Uint8Array, erased: Profile) => {
+    write(a, 'alice', `a${n} `);
+    write(b, 'bob', `b${n} `);
+    write(c, 'carol', `c${n} `);
+    await attach(uploader, docId, file);
+    await eraseAndDrop(erased);
+    await Promise.all([a.flush(), b.flush(), c.flush()]);
+  };
   const file1 = utf8('DRILL lab report, synthetic, in the backup');
-  const attachment1 = await uploadBlob(a, file1, { title: 'Lab report.pdf', contentType: 'application/pdf' });
-  a.records.put('documents', { id: 'doc1', schemaVersion: 1, resourceType: 'DocumentReference', status: 'current', content: [{ attachment: attachment1 }] });
-  await eraseAndDrop(erasedBefore.p);
-  await Promise.all([a.flush(), b.flush(), c.flush()]);
+  await writeRound(1, a, 'doc1', file1, erasedBefore.p);
 
   // The backup, taken while Alice keeps typing (each edit is its own update to the relay).
   let typing = true;
@@ -149,14 +158,7 @@ export async function backupRestoreDrill(drill: StoreDrill, cleanups: Array<() =
   await typist;
   expect(typed.alice).toContain('live0 ');
 
-  write(a, 'alice', 'a2 ');
-  write(b, 'bob', 'b2 ');
-  write(c, 'carol', 'c2 ');
-  const file2 = utf8('DRILL discharge letter, synthetic, after the backup');
-  const attachment2 = await uploadBlob(b, file2, { title: 'Letter.pdf', contentType: 'application/pdf' });
-  b.records.put('documents', { id: 'doc2', schemaVersion: 1, resourceType: 'DocumentReference', status: 'current', content: [{ attachment: attachment2 }] });
-  await eraseAndDrop(erasedAfter.p);
-  await Promise.all([a.flush(), b.flush(), c.flush()]);
+  await writeRound(2, b, 'doc2', utf8('DRILL discharge letter, synthetic, after the backup'), erasedAfter.p);
   await eventually(() => everyoneHasEverything([a, b, c]), 60_000, describe([a, b, c]));
 
   // Carol's device is offline through the restore.
