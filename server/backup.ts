@@ -21,6 +21,13 @@ import { RelayBackupError } from './errors.ts';
 /** Tables only the relay makes (envelope log, tombstones, files, links): one of them marks its database. */
 const RELAY_TABLES = ['documents', 'updates', 'client_owners', 'tombstones', 'blobs', 'shl_links'];
 const SIDE_FILES = ['', '-wal', '-shm'];
+/**
+ * Pages per backup step: all of them, in one step, i.e. one read transaction. In steps of the
+ * default 100 pages, SQLite restarts the backup whenever another connection writes between two
+ * steps, so against a relay that keeps writing it never finished (backup-commands.test.ts). In
+ * WAL mode one long read does not block the relay's writes; the WAL just grows until it ends.
+ */
+const ALL_PAGES = 2 ** 31 - 1;
 
 const refused = (message: string) => new RelayBackupError('RELAY_BACKUP_REFUSED', message);
 const unreadable = (message: string) => new RelayBackupError('RELAY_BACKUP_UNREADABLE', message);
@@ -34,7 +41,7 @@ export async function backupDatabase(dataDir: string, target: string): Promise<{
   if (!existsSync(source)) throw unreadable('the data dir holds no relay database (relay.sqlite)');
   const db = openRelayDatabase(source, { check: false }); // the copy is checked below
   try {
-    await backup(db, partial);
+    await backup(db, partial, { rate: ALL_PAGES });
   } catch (e) {
     removeDatabase(partial);
     throw unreadable(`the relay database could not be read (${sqliteCode(e)})`);

@@ -74,6 +74,32 @@ describe('npm run relay -- backup / restore (DATA_DIR)', () => {
     await files.close();
   });
 
+  it('finishes while another connection keeps writing, with a snapshot between before and after', { timeout: 120_000 }, async () => {
+    // Enough pages for many steps of SQLite's default 100: a stepped backup restarted at every
+    // write and never finished here.
+    const db = new DatabaseSync(join(data, 'relay.sqlite'));
+    const insert = db.prepare('INSERT INTO updates (name, data) VALUES (?, ?)');
+    db.exec('BEGIN');
+    for (let i = 0; i < 2000; i++) insert.run(DOC, new Uint8Array(4000));
+    db.exec('COMMIT');
+    const count = () => Number((db.prepare('SELECT COUNT(*) AS n FROM updates').get() as { n: number | bigint }).n);
+    const before = count();
+    const writer = setInterval(() => insert.run(OTHER, new Uint8Array(10)), 1);
+    const file = join(dir.path, 'busy.sqlite');
+    try {
+      await backupDatabase(data, file);
+    } finally {
+      clearInterval(writer);
+    }
+    const after = count();
+    db.close();
+    const copy = new DatabaseSync(file);
+    const inCopy = Number((copy.prepare('SELECT COUNT(*) AS n FROM updates').get() as { n: number | bigint }).n);
+    copy.close();
+    expect(inCopy).toBeGreaterThanOrEqual(before);
+    expect(inCopy).toBeLessThanOrEqual(after);
+  });
+
   it('refuses a backup over an existing file, into a missing folder, or of a data dir without a database; writes nothing', async () => {
     const existing = join(dir.path, 'existing.sqlite');
     writeFileSync(existing, 'keep me');
