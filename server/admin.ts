@@ -8,6 +8,7 @@
  *   restore FILE         FILE as DATA_DIR's relay.sqlite; relay stopped, no relay.sqlite* there
  *   backup-files DIR     every document file (DATA_DIR or BLOB_STORE) not yet in DIR
  *   restore-files DIR    DIR's files back into the file store, except erased profiles'
+ *   reapply-erasures FILE   every erasure in the journal (ERASURE_JOURNAL) the restored store lacks
  *
  * With DATABASE_URL, the envelope log is backed up with pg_dump instead; DATA_DIR's database then
  * holds document files (without BLOB_STORE) and SMART Health Links, and `backup` covers them.
@@ -15,11 +16,15 @@
 import { CodedError } from '../src/lib/errors.ts';
 import { backupDatabase, restoreDatabase } from './backup.ts';
 import { backupFiles, restoreFiles } from './backup-files.ts';
-import { configFromEnv } from './config.ts';
+import { configFromEnv, type RelayConfig } from './config.ts';
+import type { FileStore } from './storage/file-store.ts';
+import type { RelayStore } from './storage/relay-store.ts';
 import { RelayBackupError } from './errors.ts';
-import { openFileStore, openRelayStore } from './storage/open-store.ts';
+import { erasingFiles, openFileStore, openRelayStore } from './storage/open-store.ts';
+import { readJournal, reapplyErasures } from './erasure-journal.ts';
+import { createNodeCryptoEngine } from '../src/lib/crypto/ed25519-node.ts';
 
-const USAGE = 'usage: npm run relay -- backup FILE | restore FILE | backup-files DIR | restore-files DIR';
+const USAGE = 'usage: npm run relay -- backup FILE | restore FILE | backup-files DIR | restore-files DIR | reapply-erasures FILE';
 
 async function run(args: readonly string[]): Promise<string> {
   const [command, path, ...extra] = args;
@@ -43,18 +48,31 @@ async function run(args: readonly string[]): Promise<string> {
         await files.close();
       }
     }
-    case 'restore-files': {
-      const files = openFileStore(config);
-      const { store } = await openRelayStore(config);
-      try {
+    case 'restore-files':
+      return withStores(config, async (files, store) => {
         const { restored, erased } = await restoreFiles(path, files, store);
         return `restored ${restored} document files (${erased} left out: their profiles were erased)`;
-      } finally {
-        await Promise.allSettled([files.close(), store.close()]);
-      }
+      });
+    case 'reapply-erasures': {
+      const entries = await readJournal(path, createNodeCryptoEngine()); // all checked before a store opens
+      return withStores(config, async (files, store) => {
+        const { applied, already } = await reapplyErasures(entries, erasingFiles(store, files));
+        return `re-applied ${applied} erasures (${already} already in the store)`;
+      });
     }
     default:
       throw new RelayBackupError('RELAY_BACKUP_REFUSED', USAGE);
+  }
+}
+
+/** Runs `task` with the relay's file store and envelope store open, and closes both. */
+async function withStores<T>(config: RelayConfig, task: (files: FileStore, store: RelayStore) => Promise<T>): Promise<T> {
+  const files = openFileStore(config);
+  const { store } = await openRelayStore(config);
+  try {
+    return await task(files, store);
+  } finally {
+    await Promise.allSettled([files.close(), store.close()]);
   }
 }
 

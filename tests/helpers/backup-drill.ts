@@ -13,7 +13,7 @@
  *   What F looks like depends on the store and is returned for the test to judge.
  */
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { generateSigningKeyPair, nobleEngine, utf8, type SigningKeyPair } from '../../src/lib/crypto/index.ts';
@@ -95,10 +95,12 @@ const fileId = (a: BlobAttachment) => a.url.slice('fhv-blob:'.length);
 
 export async function backupRestoreDrill(drill: StoreDrill, cleanups: Array<() => Promise<void> | void>): Promise<DrillResult> {
   const data = tempDir('fhv-drill-');
-  cleanups.push(() => data.remove());
-  const env = { DATA_DIR: data.path };
+  const journal = tempDir('fhv-drill-journal-');
+  cleanups.push(() => data.remove(), () => journal.remove());
+  // The relay's environment as the operator sets it; the erasure journal lives outside DATA_DIR.
+  const env = { DATA_DIR: data.path, ERASURE_JOURNAL: join(journal.path, 'erasures.jsonl') };
   const port = await freePort();
-  const start = () => testRelay({ ...drill.config, dataDir: data.path, port, quiet: true });
+  const start = () => testRelay({ ...drill.config, dataDir: data.path, erasureJournal: env.ERASURE_JOURNAL, port, quiet: true });
   let relay = await start();
   cleanups.push(() => relay.destroy());
   const [alice, bob, carol] = [generateSigningKeyPair(), generateSigningKeyPair(), generateSigningKeyPair()];
