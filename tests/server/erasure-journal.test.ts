@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createWebCryptoEngine, generateSigningKeyPair, seededRandom, toBase64Url, type SigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { encodeEraseExt, RecordType, sealRecord, ZERO_HASH } from '../../src/lib/protocol/index.ts';
-import { appendToJournal, readJournal, reapplyErasures, type JournalEntry } from '../../server/erasure-journal.ts';
+import { appendToJournal, journaling, readJournal, reapplyErasures, type JournalEntry } from '../../server/erasure-journal.ts';
 import { RelayBackupError } from '../../server/errors.ts';
 import { SqliteRelayStore } from '../../server/storage/sqlite-relay-store.ts';
 import { withSeed, type Prng } from '../helpers/prng.ts';
@@ -122,6 +122,21 @@ describe('erasure journal', () => {
       await store.close();
     }
     await refused(join(dir.path, 'missing.jsonl'));
+  });
+
+  it('the relay journals each committed erasure; a journal it cannot write is logged by errno and does not fail the erasure', async () => {
+    const store = await SqliteRelayStore.open(join(dir.path, 'data'));
+    const logged: unknown[] = [];
+    try {
+      const [one, two] = [await erasure(), await erasure()];
+      await journaling(store, journal, () => undefined).erase(one.name, one.tombstone);
+      expect(await readJournal(journal, engine)).toEqual([one]);
+      await journaling(store, join(dir.path, 'no-such-dir', 'j.jsonl'), (...line) => logged.push(line)).erase(two.name, two.tombstone);
+      expect((await store.tombstone(two.name))?.erasedAt).toBe(two.tombstone.erasedAt);
+      expect(logged).toEqual([['error', 'erasure_journal_failed', { code: 'ENOENT' }]]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('npm run relay -- reapply-erasures with a bad journal: exit 1, and no store is opened', async () => {
