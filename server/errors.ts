@@ -47,7 +47,7 @@ export const RelayErrors = {
    * Nothing is written.
    */
   RELAY_BACKUP_REFUSED: 484,
-  /** `npm run relay -- …`: what it was to back up or restore from is not a relay database or files backup, or fails its check. Nothing is written. */
+  /** `npm run relay -- …`: what it was to back up or restore from is not a relay database, files backup or erasure journal, or fails its check. Nothing is written. */
   RELAY_BACKUP_UNREADABLE: 485,
   // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.
   /** 405: a method the SHL route does not take. */
