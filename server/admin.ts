@@ -37,7 +37,7 @@ async function run(args: readonly string[]): Promise<string> {
     }
     case 'restore': {
       const { bytes } = restoreDatabase(path, config.dataDir);
-      return `restored the relay database (${bytes} bytes); start the relay`;
+      return `restored the relay database (${bytes} bytes)`;
     }
     case 'backup-files': {
       const files = openFileStore(config);
