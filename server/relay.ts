@@ -27,6 +27,7 @@ import { durableAckExtension, resetDocument, type UnloadingInstance } from './du
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
 import { erasingFiles, openFileStore, openRelayStore } from './storage/open-store.ts';
+import { journaling } from './erasure-journal.ts';
 import type { FileStore } from './storage/file-store.ts';
 
 export interface Relay {
@@ -75,7 +76,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const opened = await openRelayStore(config);
   const blobs = await openFileStore(config);
   const links = await ShlStore.open(config.dataDir);
-  const storage: RelayStore = metrics.timed(erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs));
+  const erasing = erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs);
+  const storage: RelayStore = metrics.timed(config.erasureJournal === undefined ? erasing : journaling(erasing, config.erasureJournal, log));
   const registry = new Registry(storage, (count, codes) => log('warn', 'records_quarantined', { count, codes: codes.join(',') }));
   const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs, logger: log, counted: (code) => metrics.refused(code) });
   const persistence = persistenceExtension(storage, config, {

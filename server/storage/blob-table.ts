@@ -15,6 +15,7 @@ export function blobTable(db: DatabaseSync) {
     put: db.prepare('INSERT OR IGNORE INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)'),
     get: db.prepare('SELECT data FROM blobs WHERE doc = ? AND id = ?'),
     all: db.prepare('SELECT data FROM blobs'),
+    addresses: db.prepare('SELECT doc, id FROM blobs ORDER BY doc, id'),
     has: db.prepare('SELECT 1 AS found FROM blobs WHERE doc = ? AND id = ?'),
     usage: db.prepare('SELECT COUNT(*) AS files, COALESCE(SUM(length(data)), 0) AS bytes FROM blobs WHERE doc = ?'),
     erase: db.prepare('DELETE FROM blobs WHERE doc = ?'),
@@ -37,6 +38,9 @@ export function blobTable(db: DatabaseSync) {
         if (!fits({ doc: r.doc, size: r.data.length, quota: r.quota })) return 'over-quota';
         return Number(stmts.put.run(r.doc, r.id, r.data, r.now).changes) > 0 ? 'created' : 'exists';
       }),
+    /** A restore (server/admin.ts): no quota, the backup held it. */
+    restore: (r: { doc: string; id: string; data: Uint8Array; now: number }): void => void stmts.put.run(r.doc, r.id, r.data, r.now),
+    addresses: (_: object): Array<{ doc: string; id: string }> => stmts.addresses.all() as Array<{ doc: string; id: string }>,
     has,
     fits,
     usage,

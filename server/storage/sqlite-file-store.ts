@@ -6,7 +6,7 @@
  * transaction: no queue needed here.
  */
 import type { BlobApi } from './blob-table.ts';
-import type { FileQuota, FileStore, PutResult } from './file-store.ts';
+import type { FileAddress, FileQuota, FileStore, PutResult } from './file-store.ts';
 import { openTableWorker } from './table-client.ts';
 import type { WorkerClient } from './worker-rpc.ts';
 
@@ -24,6 +24,15 @@ export class SqliteFileStore implements FileStore {
 
   putWithinQuota(doc: string, id: string, data: Uint8Array, now: number, quota: FileQuota): Promise<PutResult> {
     return this.worker.ask('put', { doc, id, data, now, quota });
+  }
+
+  putRestored(doc: string, id: string, data: Uint8Array, now: number): Promise<void> {
+    return this.worker.ask('restore', { doc, id, data, now });
+  }
+
+  /** Every stored file's address (one answer: addresses are small, files are not in it). */
+  async *list(): AsyncGenerator<FileAddress> {
+    for (const a of await this.worker.ask('addresses', {})) yield { doc: a.doc, id: a.id };
   }
 
   has(doc: string, id: string): Promise<boolean> {

@@ -105,6 +105,34 @@ describe.each(BACKENDS)('FileStore contract: $name', (backend) => {
   });
 });
 
+describe.each(BACKENDS)('FileStore backup seams: $name', (backend) => {
+  it('lists every file by address; putRestored stores without a quota and leaves a stored file as it is', async () => {
+    const { store, cleanup } = await backend.open();
+    try {
+      const files = [body(1), body(2), body(3)];
+      const tiny = { bytes: 64, files: 1 };
+      expect(await store.putWithinQuota(DOC, idOf(files[0]!), files[0]!, 1, tiny)).toBe('created');
+      expect(await store.putWithinQuota(DOC, idOf(files[1]!), files[1]!, 1, tiny)).toBe('over-quota');
+      await store.putRestored(DOC, idOf(files[1]!), files[1]!, 2); // past the quota: a restore is not an upload
+      await store.putRestored(OTHER, idOf(files[2]!), files[2]!, 2);
+      await store.putRestored(DOC, idOf(files[0]!), files[0]!, 3); // again: nothing changes
+      const listed: Array<{ doc: string; id: string }> = [];
+      for await (const a of store.list()) listed.push({ doc: a.doc, id: a.id });
+      const expected = [
+        { doc: DOC, id: idOf(files[0]!) },
+        { doc: DOC, id: idOf(files[1]!) },
+        { doc: OTHER, id: idOf(files[2]!) },
+      ];
+      const order = (xs: Array<{ doc: string; id: string }>) => xs.toSorted((x, y) => (x.doc + x.id).localeCompare(y.doc + y.id));
+      expect(order(listed)).toEqual(order(expected));
+      expect(await store.usage(DOC)).toEqual({ files: 2, bytes: 128 });
+      expect(await store.get(DOC, idOf(files[0]!))).toEqual(files[0]);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
 describe('BLOB_STORE parsing', () => {
   it('takes s3://bucket/prefix and refuses anything else with a message naming the setting', () => {
     expect(parseS3Url('s3://family-files/relay/one/')).toEqual({ bucket: 'family-files', prefix: 'relay/one' });
