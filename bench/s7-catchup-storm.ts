@@ -30,6 +30,10 @@ const BYTES_TARGET = 1.5;
 
 const bytesOf = (t: CatchupTrial) => t.up + t.down;
 
+/** Where a storm round's time went: reaching an open socket, then catching up on it. */
+const anatomy = (what: string, r: StormRound) =>
+  `${what}: socket open p50 ${fmtMs(r.openedP50)} / p99 ${fmtMs(r.openedP99)} after the cut, open -> synced p50 ${fmtMs(r.openToSyncedP50)} / p99 ${fmtMs(r.openToSyncedP99)}; clients by attempts [${r.clientsByAttempts.join(', ')}]; accept-queue overflows ${r.listenOverflows}; CPU clients ${fmtMs(r.clientCpuMs)}, server ${fmtMs(r.serverCpuMs)}`;
+
 function stormRows(what: string, ours: StormRound, peer: StormRound): RatioRow[] {
   const allBack = ours.back === ours.clients;
   return [
@@ -67,6 +71,7 @@ export async function runS7(): Promise<BenchResult> {
       `catch-up trials (encrypted): ${c.encrypted.map((t) => `${fmtMs(t.ms)} ${fmtBytes(bytesOf(t))} in ${t.frames} frames`).join('; ')}; plaintext: ${c.plain.map((t) => `${fmtMs(t.ms)} ${fmtBytes(bytesOf(t))} in ${t.frames} frames`).join('; ')}.`,
       `storm: ${enc.clients} encrypted clients (${PROFILES} profiles x ${DEVICES} devices, real Profiles, one WebSocket each, the app's default back-off) in ${enc.processes} client processes (${enc.clientRssMiB.join('/')} MiB resident), synced in ${fmtMs(enc.setupMs)}; plaintext ${plain.clients} stock providers likewise (${plain.clientRssMiB.join('/')} MiB), synced in ${fmtMs(plain.setupMs)}. Cut: the server destroys every TCP connection at once; restart: SIGKILL of the server process, a new one on the same port (relay: same SQLite data). Time from the cut or kill (the server's clock) until each client is synced again.`,
       `storm back in time (${120} s): encrypted drop ${enc.drop.back}/${enc.drop.clients}, restart ${enc.restart.back}/${enc.restart.clients}; plaintext drop ${plain.drop.back}/${plain.drop.clients}, restart ${plain.restart.back}/${plain.restart.clients}. Synced when collected: encrypted ${enc.drop.syncedAtEnd}/${enc.restart.syncedAtEnd}, plaintext ${plain.drop.syncedAtEnd}/${plain.restart.syncedAtEnd}.`,
+      `Anatomy (TcpExtListenOverflows is machine-wide): ${anatomy('encrypted drop', enc.drop)}. ${anatomy('encrypted restart', enc.restart)}. ${anatomy('plaintext drop', plain.drop)}. ${anatomy('plaintext restart', plain.restart)}.`,
       `All ${enc.processes} client processes, the server process and this one share ${cpus().length} cores: the storm's figures include the clients' own CPU (1,000 devices are 1,000 machines in life). Machine load average (1 min) ${loadBefore.toFixed(1)} before, ${loadMid.toFixed(1)} after the catch-up, ${loadavg()[0]!.toFixed(1)} at the end.`,
     ],
     data: { catchup: c, storm: { encrypted: enc, plain } },

@@ -25,6 +25,8 @@ export interface BenchServer {
 
 /** What startBenchServer hands out: a BenchServer that S7 can also drop or kill. */
 export interface StartedBenchServer extends BenchServer {
+  /** The server's process id when it runs in a child (its CPU can be read from /proc). */
+  readonly pid: number | undefined;
   /** Cuts every client connection at once; answers when (epoch ms) and how many. */
   drop(): Promise<{ at: number; count: number }>;
   /** The server process dies at once (SIGKILL; inline: a close), as in a crash; answers when (epoch ms). */
@@ -68,6 +70,7 @@ async function inChild(kind: ServerKind, o: ServerOptions): Promise<StartedBench
   return {
     url: ready.url,
     placement: 'process',
+    pid: child.pid,
     counts,
     async drop() {
       const reply = next<{ at: number; count: number }>(child, 'dropped');
@@ -100,6 +103,7 @@ async function inline(kind: ServerKind, o: ServerOptions): Promise<StartedBenchS
   return {
     url: server.url,
     placement: 'inline',
+    pid: undefined,
     counts: async () => ({ ...ZERO, ...server.proxy?.counts }),
     reset: async () => server.proxy?.reset(),
     drop: async () => ({ count: server.dropAll(), at: performance.timeOrigin + performance.now() }),

@@ -11,7 +11,8 @@
  * Protocol (IPC): it sends {type:'ready', clients, setupMs} once every client is synced;
  * {type:'arm'} starts watching each client (the first time it stops being synced, then the first
  * time it is synced again) and answers 'armed'; {type:'collect', timeoutMs} answers {type:'back',
- * backAt (epoch ms per client, null if not back in time), lost (clients that noticed the drop)};
+ * backAt (epoch ms per client, null if not back in time), lost (clients that noticed the drop),
+ * syncedNow, cpuMs (this process's CPU since 'arm')};
  * {type:'close'} exits.
  */
 import * as Y from 'yjs';
@@ -35,6 +36,8 @@ export interface StormClientSetup {
 /** One client as the storm sees it: whether it is synced, and a way to hear every change of that. */
 interface Watched {
   synced(): boolean;
+  /** The socket's state: 'connecting' once per attempt, 'connected' once it is open. */
+  connection(): string;
   onChange(fn: () => void): void;
   close(): Promise<void>;
 }
@@ -59,6 +62,7 @@ async function encryptedProfile(): Promise<Watched[]> {
   await Promise.all(all.map((p) => p.status.when((s) => s.state === 'synced', 120_000)));
   return all.map((p) => ({
     synced: () => p.status.value.state === 'synced',
+    connection: () => p.status.value.connection,
     onChange: (fn) => void p.status.subscribe(fn),
     close: () => p.close(),
   }));
@@ -79,17 +83,23 @@ async function plainDocument(index: number): Promise<Watched[]> {
       ),
     ),
   );
-  return providers.map((p) => ({
-    synced: () => p.synced && !p.hasUnsyncedChanges,
-    // 'close' when the socket drops (the provider is no longer synced), 'synced' when caught up;
-    // its sync step 1 counts as an unsynced change until the server answers, so that too.
-    onChange: (fn) => {
-      p.on('close', fn);
-      p.on('synced', fn);
-      p.on('unsyncedChanges', fn);
-    },
-    close: async () => p.destroy(),
-  }));
+  return providers.map((p) => {
+    let connection = 'connected';
+    p.on('status', ({ status }: { status: string }) => (connection = status));
+    return {
+      synced: () => p.synced && !p.hasUnsyncedChanges,
+      connection: () => connection,
+      // 'close' when the socket drops (the provider is no longer synced), 'synced' when caught up;
+      // its sync step 1 counts as an unsynced change until the server answers, so that too.
+      onChange: (fn) => {
+        p.on('close', fn);
+        p.on('synced', fn);
+        p.on('unsyncedChanges', fn);
+        p.on('status', fn);
+      },
+      close: async () => p.destroy(),
+    };
+  });
 }
 
 async function main(): Promise<void> {
@@ -104,12 +114,23 @@ async function main(): Promise<void> {
   const send = (m: unknown) => process.send!(m);
   const lostAt: Array<number | null> = clients.map(() => null);
   const backAt: Array<number | null> = clients.map(() => null);
+  /** Per client since the cut: connection attempts, and when its socket was last opened before it was back. */
+  const attempts = clients.map(() => 0);
+  const openedAt: Array<number | null> = clients.map(() => null);
+  const lastConnection = clients.map((c) => c.connection());
   let armed = false;
+  let cpuAtArm = process.cpuUsage();
   let waiting: (() => void) | undefined;
   clients.forEach((c, i) =>
     c.onChange(() => {
       if (!armed) return;
       const synced = c.synced();
+      const connection = c.connection();
+      if (connection !== lastConnection[i] && backAt[i] === null) {
+        if (connection === 'connecting') attempts[i]!++;
+        if (connection === 'connected') openedAt[i] = epochNow();
+      }
+      lastConnection[i] = connection;
       if (!synced && lostAt[i] === null) lostAt[i] = epochNow();
       else if (synced && lostAt[i] !== null && backAt[i] === null) {
         backAt[i] = epochNow();
@@ -121,7 +142,10 @@ async function main(): Promise<void> {
     if (m.type === 'arm') {
       lostAt.fill(null);
       backAt.fill(null);
+      attempts.fill(0);
+      openedAt.fill(null);
       armed = true;
+      cpuAtArm = process.cpuUsage();
       send({ type: 'armed' });
     } else if (m.type === 'collect') {
       void (async () => {
@@ -132,7 +156,8 @@ async function main(): Promise<void> {
         });
         waiting = undefined;
         armed = false;
-        send({ type: 'back', backAt: [...backAt], lost: lostAt.filter((l) => l !== null).length, syncedNow: clients.filter((c) => c.synced()).length });
+        const cpu = process.cpuUsage(cpuAtArm);
+        send({ type: 'back', backAt: [...backAt], lost: lostAt.filter((l) => l !== null).length, syncedNow: clients.filter((c) => c.synced()).length, attempts, openedAt, cpuMs: (cpu.user + cpu.system) / 1000 });
       })();
     } else if (m.type === 'close') {
       void Promise.race([Promise.all(clients.map((c) => c.close().catch(() => undefined))), new Promise((r) => setTimeout(r, 10_000))]).finally(() => process.exit(0));

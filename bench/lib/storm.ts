@@ -6,7 +6,7 @@
  * data). For each: the time from the cut (or the kill) until each client is synced again.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,20 @@ export interface StormRound {
   readonly restartMs?: number;
   /** Clients synced when collected (one that came back and dropped again is not). */
   readonly syncedAtEnd: number;
+  /** CPU over the round: every client process, and the server (restart: the new process's whole life). */
+  readonly clientCpuMs: number;
+  readonly serverCpuMs: number;
+  /** Clients back per 500 ms after the cut: [0-0.5 s, 0.5-1 s, ...]. */
+  readonly backPerHalfSecond: number[];
+  /** Clients by connection attempts until back: [1 attempt, 2, 3, ...]. */
+  readonly clientsByAttempts: number[];
+  /** ms from the cut until the socket that got the client back opened (p50, p99), and from then until synced (p50, p99). */
+  readonly openedP50: number;
+  readonly openedP99: number;
+  readonly openToSyncedP50: number;
+  readonly openToSyncedP99: number;
+  /** Connections the kernel dropped because the server's accept queue was full (the machine's TcpExtListenOverflows, during the round). */
+  readonly listenOverflows: number;
 }
 
 export interface StormResult {
@@ -60,15 +74,60 @@ function message<T>(child: ChildProcess, type: string, ms: number): Promise<T> {
   );
 }
 
-async function round(children: ChildProcess[], cut: () => Promise<{ at: number; restartMs?: number }>): Promise<StormRound> {
+/** A process's CPU (user + system) so far, from /proc (Linux; clock ticks of 10 ms). */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The kernel's count of connections refused for a full accept queue, machine-wide (Linux; NaN elsewhere). */
+function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0]!.split(' ');
+    const values = lines[1]!.split(' ');
+    return Number(values[names.indexOf('ListenOverflows')]);
+  } catch {
+    return NaN;
+  }
+}
+
+async function round(children: ChildProcess[], server: () => StartedBenchServer, cut: () => Promise<{ at: number; restartMs?: number }>): Promise<StormRound> {
   await Promise.all(children.map((c) => (c.send({ type: 'arm' }), message(c, 'armed', 10_000))));
+  const before = server();
+  const serverCpuBefore = processCpuMs(before.pid);
+  const overflowsBefore = listenOverflows();
   const { at, restartMs } = await cut();
   const replies = await Promise.all(
-    children.map((c) => (c.send({ type: 'collect', timeoutMs: COLLECT_MS }), message<{ backAt: Array<number | null>; syncedNow: number }>(c, 'back', COLLECT_MS + 30_000))),
+    children.map((c) => (c.send({ type: 'collect', timeoutMs: COLLECT_MS }), message<{ backAt: Array<number | null>; syncedNow: number; attempts: number[]; openedAt: Array<number | null>; cpuMs: number }>(c, 'back', COLLECT_MS + 30_000))),
   );
+  const overflows = listenOverflows() - overflowsBefore;
+  const after = server();
+  const serverCpuMs = processCpuMs(after.pid) - (after === before ? serverCpuBefore : 0);
   const all = replies.flatMap((r) => r.backAt);
   const times = all.filter((b): b is number => b !== null).map((b) => b - at);
+  const backPerHalfSecond = Array.from({ length: Math.ceil(Math.max(0, ...times) / 500) || 1 }, () => 0);
+  for (const t of times) backPerHalfSecond[Math.min(backPerHalfSecond.length - 1, Math.floor(Math.max(0, t) / 500))]!++;
+  const attempts = replies.flatMap((r) => r.attempts);
+  const clientsByAttempts = Array.from({ length: Math.max(1, ...attempts) }, (_, i) => attempts.filter((a) => a === i + 1).length);
+  const opened = replies.flatMap((r) => r.openedAt);
+  const openedMs = opened.filter((o): o is number => o !== null).map((o) => o - at);
+  const openToSynced = all.flatMap((b, i) => (b !== null && opened[i] !== null ? [b - opened[i]!] : []));
   return {
+    clientsByAttempts,
+    listenOverflows: overflows,
+    openedP50: percentile(openedMs, 50),
+    openedP99: percentile(openedMs, 99),
+    openToSyncedP50: percentile(openToSynced, 50),
+    openToSyncedP99: percentile(openToSynced, 99),
+    clientCpuMs: replies.reduce((n, r) => n + r.cpuMs, 0),
+    serverCpuMs,
+    backPerHalfSecond,
     back: times.length,
     clients: all.length,
     p50: percentile(times, 50),
@@ -100,14 +159,14 @@ export async function storm(kind: StormClientSetup['kind'], o: { profiles: numbe
     const setupMs = Math.max(...ready.map((r) => r.setupMs));
     const clients = ready.reduce((n, r) => n + r.clients, 0);
     console.log(`  S7 storm ${kind}: ${clients} clients in ${children.length} processes synced in ${(setupMs / 1000).toFixed(1)} s`);
-    const drop = await round(children, () => server.drop());
-    console.log(`  S7 storm ${kind}, connections dropped: ${drop.back}/${drop.clients} back, p50 ${drop.p50.toFixed(0)} ms, p99 ${drop.p99.toFixed(0)} ms, max ${drop.max.toFixed(0)} ms`);
-    const restart = await round(children, async () => {
+    const drop = await round(children, () => server, () => server.drop());
+    console.log(`  S7 storm ${kind}, connections dropped: ${drop.back}/${drop.clients} back, p50 ${drop.p50.toFixed(0)} ms, p99 ${drop.p99.toFixed(0)} ms, max ${drop.max.toFixed(0)} ms; CPU clients ${drop.clientCpuMs.toFixed(0)} ms, server ${drop.serverCpuMs.toFixed(0)} ms; back per 0.5 s ${drop.backPerHalfSecond.join(' ')}; by attempts ${drop.clientsByAttempts.join(' ')}; socket open p50 ${drop.openedP50.toFixed(0)} p99 ${drop.openedP99.toFixed(0)}, open -> synced p50 ${drop.openToSyncedP50.toFixed(0)} p99 ${drop.openToSyncedP99.toFixed(0)}; accept-queue overflows ${drop.listenOverflows}`);
+    const restart = await round(children, () => server, async () => {
       const at = await server.kill();
       server = await startBenchServer(serverKind, { dataDir, port });
       return { at, restartMs: performance.timeOrigin + performance.now() - at };
     });
-    console.log(`  S7 storm ${kind}, server restarted (${restart.restartMs!.toFixed(0)} ms to listen): ${restart.back}/${restart.clients} back, p50 ${restart.p50.toFixed(0)} ms, p99 ${restart.p99.toFixed(0)} ms, max ${restart.max.toFixed(0)} ms`);
+    console.log(`  S7 storm ${kind}, server restarted (${restart.restartMs!.toFixed(0)} ms to listen): ${restart.back}/${restart.clients} back, p50 ${restart.p50.toFixed(0)} ms, p99 ${restart.p99.toFixed(0)} ms, max ${restart.max.toFixed(0)} ms; CPU clients ${restart.clientCpuMs.toFixed(0)} ms, server ${restart.serverCpuMs.toFixed(0)} ms; back per 0.5 s ${restart.backPerHalfSecond.join(' ')}; by attempts ${restart.clientsByAttempts.join(' ')}; socket open p50 ${restart.openedP50.toFixed(0)} p99 ${restart.openedP99.toFixed(0)}, open -> synced p50 ${restart.openToSyncedP50.toFixed(0)} p99 ${restart.openToSyncedP99.toFixed(0)}; accept-queue overflows ${restart.listenOverflows}`);
     return { kind, clients, processes: children.length, setupMs, clientRssMiB: ready.map((r) => r.rssMiB), drop, restart };
   } finally {
     await Promise.all(
