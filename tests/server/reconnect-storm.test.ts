@@ -120,7 +120,7 @@ describe('reconnect storm', () => {
       const editFor = async (ms: number) => {
         const end = Date.now() + ms;
         while (Date.now() < end) {
-          edit(families, prng, n++);
+          for (let k = prng.int(1, 3); k > 0; k--) edit(families, prng, n++);
           await new Promise((r) => setTimeout(r, prng.int(5, 40)));
         }
       };
