@@ -5,6 +5,7 @@
  * plaintext side) off the clients' event loop, the same way for every side.
  * Protocol over the IPC channel: it sends {type:'ready', url} once listening; it answers
  * {type:'counts'} with {type:'counts', counts}, {type:'reset'} zeroes the counters, and
+ * {type:'drop'} cuts every client connection and answers {type:'dropped', at (epoch ms), count},
  * {type:'close'} shuts everything down and exits.
  */
 import { startServer, type ServerKind, type ServerOptions } from './servers.ts';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   process.on('message', (m: { type: string }) => {
     if (m.type === 'counts') send({ type: 'counts', counts: { ...server.proxy?.counts } });
     else if (m.type === 'reset') server.proxy?.reset();
+    else if (m.type === 'drop') send({ type: 'dropped', at: performance.timeOrigin + performance.now(), count: server.dropAll() });
     else if (m.type === 'close') {
       void (async () => {
         await server.close();

@@ -18,12 +18,32 @@ export interface ServerOptions {
   readonly proxy?: boolean;
   /** Relay only: its SQLite on /dev/shm (tmpfs, fsync free). */
   readonly memoryDisk?: boolean;
+  /** Listen on this port (a restarted server takes its predecessor's; S7). Default: any free port. */
+  readonly port?: number;
+  /** Relay only: keep the data here (not removed on close), so a restarted relay finds it (S7). */
+  readonly dataDir?: string;
 }
 
-export type Started = { url: string; close(): Promise<void> };
+/** `dropAll` cuts every open connection at the TCP level, as a network drop would (S7's storm). */
+export type Started = { url: string; close(): Promise<void>; dropAll(): number };
 
-async function startRaw(): Promise<Started> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+/** Every socket an HTTP server accepted, so they can all be destroyed at once. */
+function trackSockets(httpServer: import('node:http').Server): () => number {
+  const sockets = new Set<import('node:net').Socket>();
+  httpServer.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return () => {
+    const n = sockets.size;
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    return n;
+  };
+}
+
+async function startRaw(o: ServerOptions): Promise<Started> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: o.port ?? 0, perMessageDeflate: false });
   await new Promise<void>((r) => server.once('listening', () => r()));
   server.on('connection', (socket) => {
     socket.on('message', (data, binary) => {
@@ -33,6 +53,11 @@ async function startRaw(): Promise<Started> {
   const address = server.address();
   return {
     url: `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    dropAll() {
+      const n = server.clients.size;
+      for (const c of server.clients) c.terminate();
+      return n;
+    },
     async close() {
       for (const c of server.clients) c.terminate();
       await new Promise<void>((r) => server.close(() => r()));
@@ -40,12 +65,14 @@ async function startRaw(): Promise<Started> {
   };
 }
 
-async function startHocuspocus(): Promise<Started> {
-  const server = new Server({ port: 0, quiet: true, stopOnSignals: false });
+async function startHocuspocus(o: ServerOptions): Promise<Started> {
+  const server = new Server({ port: o.port ?? 0, quiet: true, stopOnSignals: false });
   const trace = installRelayTrace(server);
+  const dropAll = trackSockets(server.httpServer);
   await server.listen();
   return {
     url: `ws://127.0.0.1:${server.address.port}`,
+    dropAll,
     close: () => {
       writeRelayTrace(trace);
       return server.destroy();
@@ -55,15 +82,16 @@ async function startHocuspocus(): Promise<Started> {
 
 async function startOurRelay(o: ServerOptions): Promise<Started> {
   if (o.memoryDisk && !existsSync('/dev/shm')) throw new Error('no /dev/shm on this machine');
-  const dataDir = mkdtempSync(join(o.memoryDisk ? '/dev/shm' : tmpdir(), 'fhv-bench-relay-'));
-  const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
+  const dataDir = o.dataDir ?? mkdtempSync(join(o.memoryDisk ? '/dev/shm' : tmpdir(), 'fhv-bench-relay-'));
+  const relay = await startRelay({ port: o.port ?? 0, host: '127.0.0.1', dataDir, quiet: true });
   const trace = installRelayTrace(relay.server, relay.storage as never);
   return {
     url: relay.url,
+    dropAll: trackSockets(relay.server.httpServer),
     async close() {
       writeRelayTrace(trace);
       await relay.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -71,15 +99,18 @@ async function startOurRelay(o: ServerOptions): Promise<Started> {
 export interface StartedServer {
   readonly url: string;
   readonly proxy: CountingProxy | undefined;
+  /** Cuts every client connection at once (behind the proxy: the server's side of each); returns how many. */
+  dropAll(): number;
   close(): Promise<void>;
 }
 
 export async function startServer(kind: ServerKind, o: ServerOptions = {}): Promise<StartedServer> {
-  const started = kind === 'relay' ? await startOurRelay(o) : kind === 'hocuspocus' ? await startHocuspocus() : await startRaw();
+  const started = kind === 'relay' ? await startOurRelay(o) : kind === 'hocuspocus' ? await startHocuspocus(o) : await startRaw(o);
   const proxy = o.proxy ? await startCountingProxy(started.url) : undefined;
   return {
     url: proxy?.url ?? started.url,
     proxy,
+    dropAll: () => started.dropAll(),
     async close() {
       await proxy?.close();
       await started.close();
