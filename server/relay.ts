@@ -66,6 +66,9 @@ export interface RelayInternals {
   readonly erasedRouteLimits?: Partial<ErasedRouteLimits>;
 }
 
+/** Pending connections the kernel may queue for accept (it caps this at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
+
 export async function startRelay(overrides: Partial<RelayConfig> = {}, internals: RelayInternals = {}): Promise<Relay> {
   const config = defaultConfig(overrides);
   // OpenSSL directly: same checks, no thread-pool hop per verify (docs/decisions/0003).
@@ -132,6 +135,11 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  // A reconnect storm (every device of a family service coming back at once) overflowed Node's
+  // default accept queue of 511: the kernel dropped the rest and their SYN retries came 1 s and
+  // 3 s later (S7, decision 0051). Hocuspocus listens without a backlog; ask for the kernel's cap.
+  const listen = server.httpServer.listen.bind(server.httpServer) as (options: object, callback: () => void) => unknown;
+  (server.httpServer as unknown as { listen: typeof listen }).listen = (options, callback) => listen({ ...options, backlog: LISTEN_BACKLOG }, callback);
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   try {
     await server.listen();
