@@ -45,6 +45,7 @@ const randomGroups = (prng: Prng, prefix?: readonly number[]) => [...(prefix ?? 
 describe('per-address budget names', () => {
   it('one /64 is one budget in any spelling; different /64s differ; IPv4-mapped is the IPv4 address', async () => {
     await withSeed(FILE, 'one /64 is one budget', async (prng) => {
+      console.log(`seed ${prng.seed}; rerun: TEST_SEED=${prng.seed} npx vitest run ${FILE} -t "one /64 is one budget"`);
       for (let i = 0; i < 500; i++) {
         const prefix = randomGroups(prng).slice(0, 4);
         if (prefix.every((g) => g === 0)) continue; // ::/64 holds the IPv4-mapped range, checked below

@@ -107,6 +107,7 @@ describe('library console lines (fixture tests/fixtures/attack/library-console.j
 describe('the relay process under hostile input', () => {
   it('logs only JSON lines of our fields and codes; logs, metrics and health name nothing a client sent', { timeout: 180_000 }, async () => {
     await withSeed(FILE, 'logs only JSON lines', async (prng) => {
+      console.log(`seed ${prng.seed}; rerun: TEST_SEED=${prng.seed} npx vitest run ${FILE} -t "logs only JSON lines"`);
       const relay = await startProcess();
       const owner = generateSigningKeyPair();
       const viewer = generateSigningKeyPair();

@@ -67,6 +67,7 @@ function filesOnDisk(dir: string): string[] {
 describe('S3 file store under hostile names and a tampered bucket', () => {
   it('no name reaches an object outside its document, touches another document, or escapes the bucket', { timeout: 120_000 }, async () => {
     await withSeed(FILE, 'no name reaches an object outside', async (prng) => {
+      console.log(`seed ${prng.seed}; rerun: TEST_SEED=${prng.seed} npx vitest run ${FILE} -t "no name reaches an object outside"`);
       const prefix = `tenant-${prng.seed % 100_000}`;
       const store = new S3FileStore(parseS3Url(`s3://${s3.bucket}/${prefix}`), s3.options);
       const client = raw();
