@@ -26,7 +26,7 @@ import { engine, itemsOf, ROLES, T0, type World } from './envelope-world.ts';
 const REDIS = { source: 'redis' } as const;
 const LOCAL = { source: 'local' } as const;
 
-interface Instance {
+export interface Instance {
   readonly name: 'A' | 'B';
   readonly doc: Y.Doc;
   readonly index: EnvelopeIndex;
@@ -34,7 +34,7 @@ interface Instance {
   held: string[][] | undefined;
 }
 
-function instance(world: World, name: 'A' | 'B'): Instance {
+export function instance(world: World, name: 'A' | 'B'): Instance {
   const doc = new Y.Doc();
   Y.applyUpdate(doc, world.state);
   // As the relay's afterLoadDocument does (server/cluster.ts): a root type first read as a
@@ -54,7 +54,7 @@ function instance(world: World, name: 'A' | 'B'): Instance {
 }
 
 /** What Redis carries from `from` to `to`: the diff `to` lacks, applied with the extension's origin. */
-function deliver(from: Instance, to: Instance): void {
+export function deliver(from: Instance, to: Instance): void {
   const diff = Y.encodeStateAsUpdate(from.doc, Y.encodeStateVector(to.doc));
   Y.applyUpdate(to.doc, diff, REDIS);
 }
@@ -77,7 +77,7 @@ export function indexDigest(index: EnvelopeIndex): Record<string, string> {
   };
 }
 
-const liveOf = (doc: Y.Doc) =>
+export const liveOf = (doc: Y.Doc) =>
   [...doc.getMap<Uint8Array>(ENVELOPE_MAP).entries()].map(([k, v]) => `${k}:${Buffer.from(v).toString('base64').slice(-12)}`).sort().join();
 
 export interface ClusterCaseResult {

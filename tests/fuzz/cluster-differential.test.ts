@@ -6,8 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import seeds from './fixtures/cluster-seeds.json' with { type: 'json' };
-import { runClusterCase } from './cluster-case.ts';
-import { buildWorld } from './envelope-world.ts';
+import * as Y from 'yjs';
+import { toHex } from '../../src/lib/crypto/index.ts';
+import { checkEnvelopeUpdate, RecordType } from '../../src/lib/protocol/index.ts';
+import { deliver, instance, liveOf, runClusterCase } from './cluster-case.ts';
+import { encodeRawUpdate } from './raw-update.ts';
+import { buildWorld, engine, T0 } from './envelope-world.ts';
 import { testSeed } from '../helpers/prng.ts';
 
 const CASES = Number(process.env.CLUSTER_CASES ?? 400);
@@ -39,4 +43,24 @@ describe('two relay instances through Redis agree with one relay', () => {
       for (const code of ['accepted-honest', 'accepted-hostile', 'ENVELOPE_KEY_EXISTS', 'ENVELOPE_CLIENT_NOT_OWNED']) expect(totals.get(code) ?? 0, code).toBeGreaterThan(0);
     }, 600_000);
   }
+
+  it('known limit (threat model): one clientID written through both instances in one round trip stays split', async () => {
+    // Pins the limit the attack round found and left open: when this fails, it is fixed; update
+    // docs/threat-model.md "Known limits" and row 96.
+    const world = await buildWorld();
+    const [a, b] = [instance(world, 'A'), instance(world, 'B')];
+    const client = 3_900_000_000;
+    const [first, second] = world.pool.filter((p) => p.role === 'editor' && p.record.header.type === RecordType.update);
+    for (const [x, p] of [[a, first!], [b, second!]] as const) {
+      const bytes = encodeRawUpdate([{ client, clock: 0, structs: [{ kind: 'item', origin: null, rightOrigin: null, parent: 'r', parentSub: p.key, content: { kind: 'binary', bytes: p.bytes } }] }], []);
+      const v = await checkEnvelopeUpdate(bytes, x.index, { engine, now: T0, stateOf: (c) => Y.getState(x.doc.store, c), sender: toHex(world.keys.editor.publicKey) });
+      expect(v.ok).toBe(true);
+      if (v.ok) v.value.commit();
+      Y.applyUpdate(x.doc, bytes);
+    }
+    deliver(a, b);
+    deliver(b, a);
+    expect(Y.encodeStateVector(a.doc)).toEqual(Y.encodeStateVector(b.doc)); // Yjs sees nothing left to exchange
+    expect(liveOf(a.doc)).not.toBe(liveOf(b.doc)); // yet each keeps its own record
+  });
 });
