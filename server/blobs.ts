@@ -24,6 +24,9 @@ import { BASE_CSP, SECURITY_HEADERS } from './static.ts';
 /** base64url document name (16 bytes) and base64url SHA-256 (32 bytes), nothing else. */
 const ROUTE = /^\/blobs\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/;
 
+/** Whether (doc, id) is a file address the routes take (a files backup holds nothing else). */
+export const isFileAddress = (doc: string, id: string): boolean => ROUTE.test(`/blobs/${doc}/${id}`);
+
 export interface BlobExtensionOptions {
   readonly store: FileStore;
   readonly registry: Registry;

@@ -48,7 +48,7 @@ export function cluster(o: ClusterOptions): Cluster {
   // ioredis reconnects by itself; an outage shows in /readyz, not as an unhandled error event.
   const client = (lazyConnect = false) => publishesHandled(new IORedis(o.redisUrl, { ...timeouts, lazyConnect }).on('error', () => undefined));
   const probe = client(true);
-  const redis = quietPublishes(new Redis({ createClient: () => client() }), o.config);
+  const redis = resyncAfterOutage(quietPublishes(new Redis({ createClient: () => client() }), o.config), o.config);
   return {
     extensions: [remoteIndexExtension(o), redis],
     async ping() {
@@ -117,4 +117,28 @@ function publishesHandled(client: IORedis): IORedis {
     return sent;
   };
   return client;
+}
+
+/**
+ * An update accepted while Redis was unreachable (its publish failed once ioredis gave up
+ * retrying) reached no other instance, and the extension only publishes a document's state
+ * again on its next change: with no further edit, members on different instances stayed apart
+ * for good, each "synced" with its own instance (faults.test.ts, seed 11, a Redis kill after the
+ * last edits). So whenever the subscriber connection is ready again (ioredis resubscribes
+ * first), every loaded document announces its state vector; a peer instance answers with what
+ * this one lacks and asks for what it lacks itself (the extension answers a SyncStep1 with its
+ * SyncStep2 and its own SyncStep1).
+ */
+function resyncAfterOutage(redis: Redis, config: RelayConfig): Redis {
+  const ext = redis as unknown as {
+    sub: IORedis;
+    instance?: { documents: Map<string, Document> };
+    publishFirstSyncStep(name: string, document: Document): Promise<unknown>;
+  };
+  ext.sub.on('ready', () => {
+    for (const [name, document] of ext.instance?.documents ?? []) {
+      ext.publishFirstSyncStep(name, document).catch(() => config.logger('warn', 'redis_publish_failed'));
+    }
+  });
+  return redis;
 }

@@ -16,6 +16,8 @@ export interface RelayConfig {
   readonly s3: S3FileStoreOptions;
   /** `redis://…`: several relay instances share live documents through Redis (server/cluster.ts). */
   readonly redisUrl: string | undefined;
+  /** A file outside DATA_DIR and the database: every erasure's tombstone is appended to it, to re-apply after a restore (server/erasure-journal.ts). */
+  readonly erasureJournal: string | undefined;
   /** Built web app to serve (absent: a placeholder page). */
   readonly staticDir: string | undefined;
   readonly envelope: EnvelopeLimits;
@@ -105,6 +107,7 @@ export function defaultConfig(overrides: Partial<RelayConfig> = {}): RelayConfig
     dataDir: './data',
     databaseUrl: undefined,
     redisUrl: undefined,
+    erasureJournal: undefined,
     blobStore: undefined,
     s3: {},
     staticDir: undefined,
@@ -134,6 +137,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<RelayCo
     dataDir: env.DATA_DIR ?? './data',
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    erasureJournal: env.ERASURE_JOURNAL || undefined,
     blobStore: env.BLOB_STORE || undefined,
     s3: { ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}), ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) },
     quiet: env.RELAY_QUIET !== '0',

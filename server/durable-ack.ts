@@ -69,8 +69,29 @@ export function durableAckExtension(persistence: Pick<PersistenceExtension, 'set
 /** Close code Hocuspocus uses for "Reset Connection": the client reconnects. */
 const RESET_CLOSE = { code: 4205, reason: 'RELAY_STORAGE_FAILED' } as const;
 
-/** Handles an instance whose append failed like a crashed one (see the file comment). */
-export function resetDocument(document: Document, registry: Registry): void {
+/** What `resetDocument` needs of the Hocuspocus instance. */
+export interface UnloadingInstance {
+  readonly documents: Map<string, Document>;
+  unloadDocument(document: Document): Promise<void>;
+}
+
+/** How often a reset instance that is still loaded tries to unload again. */
+const RESET_UNLOAD_RETRY_MS = 500;
+
+/**
+ * Handles an instance whose append failed like a crashed one (see the file comment), and makes
+ * sure it unloads. Hocuspocus tries to unload once, when the last connection goes; a store
+ * running then (often a fold failing in the same outage) makes it skip the unload, and a store
+ * that fails keeps the document "in memory to avoid data loss" with nothing to try again: the
+ * reset instance then refused every member for good (faults.test.ts, seed 14, one run in three).
+ */
+export function resetDocument(document: Document, registry: Registry, instance: UnloadingInstance): void {
   registry.forget(document.name);
   for (const connection of document.getConnections()) connection.close(RESET_CLOSE);
+  const retry = (): void => {
+    if (instance.documents.get(document.name) !== document) return;
+    void instance.unloadDocument(document).catch(() => undefined);
+    setTimeout(retry, RESET_UNLOAD_RETRY_MS).unref();
+  };
+  setTimeout(retry, 0).unref();
 }

@@ -49,6 +49,14 @@ export const RelayErrors = {
   ERASE_NOT_A_MEMBER: 481,
   /** 404: `GET /erased/<doc>` with a bad path or method (a valid token for a document not erased gets 204). */
   ERASE_NO_TOMBSTONE: 489,
+  /**
+   * `npm run relay -- …` (server/admin.ts): an unknown command or missing argument, a backup
+   * target that already exists, or a restore into a data dir that already has a relay database.
+   * Nothing is written.
+   */
+  RELAY_BACKUP_REFUSED: 484,
+  /** `npm run relay -- …`: what it was to back up or restore from is not a relay database, files backup or erasure journal, or fails its check. Nothing is written. */
+  RELAY_BACKUP_UNREADABLE: 485,
   // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.
   /** 405: a method the SHL route does not take. */
   SHL_BAD_METHOD: 490,
@@ -117,5 +125,12 @@ export class FileStoreError extends CodedError<'FILE_STORE_BAD_NAME' | 'FILE_STO
 export class RelayStorageError extends CodedError<'RELAY_STORAGE_FAILED'> {
   constructor(message: string) {
     super('RELAY_STORAGE_FAILED', RelayErrors.RELAY_STORAGE_FAILED, message);
+  }
+}
+
+/** An operator command (server/admin.ts) refused its input; nothing was written. */
+export class RelayBackupError extends CodedError<'RELAY_BACKUP_REFUSED' | 'RELAY_BACKUP_UNREADABLE'> {
+  constructor(code: 'RELAY_BACKUP_REFUSED' | 'RELAY_BACKUP_UNREADABLE', message: string) {
+    super(code, RelayErrors[code], message);
   }
 }

@@ -19,13 +19,15 @@ import { logRefusalsOf, refusalLog } from './log.ts';
 import { RelayMetrics, serveMetrics } from './metrics.ts';
 import { healthExtension } from './ops.ts';
 import { shlExtension } from './shl.ts';
+import { ShlStore } from './shl-store.ts';
 import { staticExtension } from './static.ts';
 import { noEchoExtension } from './no-echo.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
-import { durableAckExtension, resetDocument } from './durable-ack.ts';
+import { durableAckExtension, resetDocument, type UnloadingInstance } from './durable-ack.ts';
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
 import { erasingFiles, openFileStore, openRelayStore } from './storage/open-store.ts';
+import { journaling } from './erasure-journal.ts';
 import type { FileStore } from './storage/file-store.ts';
 
 export interface Relay {
@@ -71,11 +73,13 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   /** Hocuspocus's documents, once it exists (the registry asks which are loaded). */
   let held: { documents: Map<string, unknown>; loadingDocuments: Map<string, unknown> } | undefined;
   const log = config.logger;
-  let hocuspocus: { getConnectionsCount(): number; getDocumentsCount(): number } | undefined;
+  let hocuspocus: (UnloadingInstance & { getConnectionsCount(): number; getDocumentsCount(): number }) | undefined;
   const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
   const opened = await openRelayStore(config);
-  const blobs = openFileStore(config);
-  const storage: RelayStore = metrics.timed(erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs));
+  const blobs = await openFileStore(config);
+  const links = await ShlStore.open(config.dataDir);
+  const erasing = erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs);
+  const storage: RelayStore = metrics.timed(config.erasureJournal === undefined ? erasing : journaling(erasing, config.erasureJournal, log));
   // With other instances writing (REDIS_URL), an entry of a document not loaded here goes stale.
   const detached = config.redisUrl === undefined ? undefined : (name: string) => !(held?.documents.has(name) || held?.loadingDocuments.has(name));
   const registry = new Registry(storage, (count, codes) => log('warn', 'records_quarantined', { count, codes: codes.join(',') }), detached);
@@ -83,7 +87,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const persistence = persistenceExtension(storage, config, {
     onWriteFailed: (document, e) => {
       log('error', 'document_reset', { code: e.code });
-      resetDocument(document, registry);
+      if (hocuspocus) resetDocument(document, registry, hocuspocus);
     },
   });
   let draining = false;
@@ -92,7 +96,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const erasure: EraseOptions = { registry, store: storage, config, engine, limits: internals.erasedRouteLimits };
   const onErase = eraseDocumentOn(erasure);
   const cluster = config.redisUrl === undefined ? undefined : startCluster({ redisUrl: config.redisUrl, registry, config, onErase });
-  const ready = { ping: async () => void (await Promise.all([storage.ping(), blobs.ping(), cluster?.ping()])) };
+  const ready = { ping: async () => void (await Promise.all([storage.ping(), blobs.ping(), links.ping(), cluster?.ping()])) };
   const server = new Server({
     port: config.port,
     address: config.host,
@@ -117,7 +121,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
       ...(cluster?.extensions ?? []),
       erasedRouteExtension(erasure),
       blobExtension({ store: blobs, registry, config, engine, onBytes: (direction, n) => metrics.blobBytes(direction, n) }),
-      shlExtension({ registry, config, engine }),
+      shlExtension({ registry, config, engine, store: links }),
       staticExtension(config.staticDir, log),
     ],
   });
@@ -141,6 +145,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     await server.destroy().catch(() => undefined);
     await storage.close();
     await blobs.close();
+    await links.close();
     throw e;
   }
   const port = server.address.port;

@@ -20,7 +20,7 @@ import { authenticate } from './auth.ts';
 import { pathOf } from './blobs.ts';
 import type { RelayConfig } from './config.ts';
 import type { Registry } from './registry.ts';
-import { ShlStore, type StoredLink } from './shl-store.ts';
+import type { ShlStore, StoredLink } from './shl-store.ts';
 import { CORS, headers, originOf, preflight, readJson, refuse, send, sendJson } from './shl-http.ts';
 
 export interface ShlLimits {
@@ -65,6 +65,8 @@ export interface ShlExtensionOptions {
   readonly registry: Registry;
   readonly config: RelayConfig;
   readonly engine: Ed25519Engine;
+  /** The links' table (opened by the relay; closed when the server is destroyed). */
+  readonly store: ShlStore;
   readonly limits?: Partial<ShlLimits>;
 }
 
@@ -74,8 +76,8 @@ export interface ShlExtension extends Extension {
 
 export function shlExtension(o: ShlExtensionOptions): ShlExtension {
   const limits = { ...DEFAULT_SHL_LIMITS, ...o.limits };
-  const store = new ShlStore(o.config.dataDir);
-  const ctx: Ctx = { ...o, limits, store, buckets: new Map(), tickets: new Map() };
+  const store = o.store;
+  const ctx: Ctx = { ...o, limits, buckets: new Map(), tickets: new Map() };
   return {
     extensionName: 'fhv-shl',
     store,
@@ -93,7 +95,7 @@ export function shlExtension(o: ShlExtensionOptions): ShlExtension {
       throw null; // handled: stop the static extension and Hocuspocus's default response
     },
     async onDestroy() {
-      store.close();
+      await store.close();
     },
   };
 }
@@ -118,7 +120,7 @@ async function handle(c: Ctx, request: IncomingMessage, response: ServerResponse
   if (!take(c, 'all', c.limits.globalBurst, c.limits.globalPerSecond) || !take(c, id, c.limits.perLinkBurst, c.limits.perLinkPerSecond)) {
     return refuse(request, response, 429, 'SHL_RATE_LIMITED', { ...CORS, 'Retry-After': '10' });
   }
-  const link = live(c, id);
+  const link = await live(c, id);
   if (file) return serveFile(c, request, response, link, file[2]!);
   const body = await readJson(request, c.limits.maxRequestBytes);
   if (body === 'too-large') return refuse(request, response, 413, 'SHL_BODY_TOO_LARGE', CORS);
@@ -133,7 +135,7 @@ async function handle(c: Ctx, request: IncomingMessage, response: ServerResponse
     const verdict = await checkPasscode(c, link, ask.passcode);
     if (verdict !== 'ok') return verdict === 'dead' ? send(response, 404, 'SHL_UNKNOWN', CORS) : sendJson(response, 401, { code: 'SHL_PASSCODE_REFUSED', remainingAttempts: verdict.left });
   }
-  const jwe = c.store.get(id)?.jwe;
+  const jwe = (await c.store.get(id))?.jwe;
   if (!jwe) return send(response, 404, 'SHL_UNKNOWN', CORS);
   const max = typeof ask.embeddedLengthMax === 'number' ? ask.embeddedLengthMax : Infinity;
   const entry = jwe.length <= max ? { embedded: jwe } : { location: `${originOf(request)}/shl/${id}/file/${ticket(c, id)}` };
@@ -141,11 +143,11 @@ async function handle(c: Ctx, request: IncomingMessage, response: ServerResponse
 }
 
 /** The link if it is active now; an expired one is ended (ciphertext deleted) on the way. */
-function live(c: Ctx, id: string): StoredLink | undefined {
-  const link = c.store.get(id);
+async function live(c: Ctx, id: string): Promise<StoredLink | undefined> {
+  const link = await c.store.get(id);
   if (!link || link.state !== 'active') return undefined;
   if (link.expiresAt !== undefined && link.expiresAt <= c.config.now()) {
-    c.store.end(id, 'expired');
+    await c.store.end(id, 'expired');
     return undefined;
   }
   return link;
@@ -156,17 +158,17 @@ function live(c: Ctx, id: string): StoredLink | undefined {
  * passcode, so concurrent guesses can never spend more than the lifetime budget.
  */
 async function checkPasscode(c: Ctx, link: StoredLink, passcode: unknown): Promise<'ok' | 'dead' | { left: number }> {
-  if (!c.store.reserveAttempt(link.id)) {
-    c.store.end(link.id, 'exhausted');
+  if (!(await c.store.reserveAttempt(link.id))) {
+    await c.store.end(link.id, 'exhausted');
     return 'dead';
   }
   const right = typeof passcode === 'string' && passcode.length <= MAX_PASSCODE_LENGTH && timingSafeEqual(await hashPasscode(passcode, link.passcodeSalt!), link.passcodeHash!);
   if (right) {
-    c.store.refundAttempt(link.id);
-    return live(c, link.id) ? 'ok' : 'dead';
+    await c.store.refundAttempt(link.id);
+    return (await live(c, link.id)) ? 'ok' : 'dead';
   }
-  const left = c.store.get(link.id)?.attemptsLeft ?? 0;
-  if (left <= 0) c.store.end(link.id, 'exhausted');
+  const left = (await c.store.get(link.id))?.attemptsLeft ?? 0;
+  if (left <= 0) await c.store.end(link.id, 'exhausted');
   return { left };
 }
 
@@ -217,11 +219,11 @@ async function handleOwner(c: Ctx, request: IncomingMessage, response: ServerRes
   if (!auth.ok) return refuse(request, response, auth.code === 'TOKEN_NOT_MEMBER' ? 403 : 401, auth.code);
   // Sharing a profile outside the family is an owner's decision, as inviting is.
   if (auth.value.creatorOfNewDoc || auth.value.role !== Role.owner) return refuse(request, response, 403, 'SHL_NOT_OWNER');
-  const existing = c.store.get(id);
+  const existing = await c.store.get(id);
   if (existing && existing.doc !== doc) return refuse(request, response, 404, 'SHL_UNKNOWN');
   if (request.method === 'DELETE') {
     if (!existing) return send(response, 404, 'SHL_UNKNOWN');
-    c.store.end(id, 'revoked');
+    await c.store.end(id, 'revoked');
     return send(response, 200, 'OK');
   }
   const body = await readJson(request, c.config.maxBlobBytes + c.limits.maxRequestBytes);
@@ -235,10 +237,10 @@ async function handleOwner(c: Ctx, request: IncomingMessage, response: ServerRes
     (put.exp === undefined || (typeof put.exp === 'number' && put.exp * 1000 > now)) &&
     (put.passcode === undefined || (typeof put.passcode === 'string' && put.passcode.length > 0 && put.passcode.length <= MAX_PASSCODE_LENGTH));
   if (!valid) return send(response, 400, 'SHL_RELAY_BAD_REQUEST');
-  c.store.sweepExpired(now);
+  await c.store.sweepExpired(now);
   const salt = randomBytes(16);
   const passcode = typeof put.passcode === 'string' ? { hash: await hashPasscode(put.passcode, salt), salt, attempts: c.limits.passcodeAttempts } : undefined;
-  const result = c.store.insert({ id, doc, jwe: put.jwe as string, passcode, expiresAt: typeof put.exp === 'number' ? put.exp * 1000 : undefined }, now, c.limits.linksPerProfile);
+  const result = await c.store.insert({ id, doc, jwe: put.jwe as string, passcode, expiresAt: typeof put.exp === 'number' ? put.exp * 1000 : undefined }, now, c.limits.linksPerProfile);
   if (result === 'taken') return send(response, 409, 'SHL_ID_TAKEN');
   if (result === 'over-quota') return send(response, 507, 'SHL_QUOTA_EXCEEDED');
   send(response, 201, 'OK');

@@ -11,6 +11,12 @@ export interface FileQuota {
   readonly files: number;
 }
 
+/** Where a file lives: its document's name and its id (base64url SHA-256 of the body). */
+export interface FileAddress {
+  readonly doc: string;
+  readonly id: string;
+}
+
 export type PutResult = 'created' | 'exists' | 'over-quota';
 
 export interface FileStore {
@@ -19,6 +25,8 @@ export interface FileStore {
    * are serialized in this process, so concurrent uploads cannot both squeeze under the limit.
    */
   putWithinQuota(doc: string, id: string, data: Uint8Array, now: number, quota: FileQuota): Promise<PutResult>;
+  /** Stores a file from a backup, without a quota (it was within its quota when first stored); a stored one is left as it is. */
+  putRestored(doc: string, id: string, data: Uint8Array, now: number): Promise<void>;
   has(doc: string, id: string): Promise<boolean>;
   /** Whether one more file of `size` bytes keeps `doc` within `quota`. */
   fits(doc: string, size: number, quota: FileQuota): Promise<boolean>;
@@ -29,6 +37,8 @@ export interface FileStore {
   eraseDocument(doc: string): Promise<void>;
   /** Every stored body, for canary scans in tests. */
   dumpAll(): Promise<Uint8Array[]>;
+  /** The address of every stored file (backups, server/backup-files.ts). */
+  list(): AsyncIterable<FileAddress>;
   /** Resolves once the store answered (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

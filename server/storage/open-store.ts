@@ -6,10 +6,11 @@
  */
 import type { RelayConfig } from '../config.ts';
 import type { RelayStorageError } from '../errors.ts';
-import { eraseSiblingRows } from './erase-sql.ts';
 import { PostgresRelayStore } from './postgres-relay-store.ts';
 import { delegateStore, type RelayStore } from './relay-store.ts';
-import { openSideConnection } from './side-connection.ts';
+import type { SiblingApi } from './table-worker.ts';
+import type { WorkerClient } from './worker-rpc.ts';
+import { openTableWorker } from './table-client.ts';
 import { SqliteRelayStore } from './sqlite-relay-store.ts';
 import type { FileStore } from './file-store.ts';
 import { parseS3Url, S3FileStore } from './s3-file-store.ts';
@@ -22,8 +23,8 @@ export interface OpenedStore {
 }
 
 /** DATA_DIR's SQLite file, or the S3-compatible store `BLOB_STORE` names. */
-export function openFileStore(config: Pick<RelayConfig, 'dataDir' | 'blobStore' | 's3'>): FileStore {
-  return config.blobStore === undefined ? new SqliteFileStore(config.dataDir) : new S3FileStore(parseS3Url(config.blobStore), config.s3);
+export async function openFileStore(config: Pick<RelayConfig, 'dataDir' | 'blobStore' | 's3'>): Promise<FileStore> {
+  return config.blobStore === undefined ? SqliteFileStore.open(config.dataDir) : new S3FileStore(parseS3Url(config.blobStore), config.s3);
 }
 
 /**
@@ -40,20 +41,17 @@ export async function openRelayStore(config: Pick<RelayConfig, 'dataDir' | 'data
     return { store: sqlite, lost: sqlite.whenLost() };
   }
   const postgres = await PostgresRelayStore.open(config.databaseUrl);
-  return { store: withLocalErasure(postgres, config.dataDir), lost: new Promise(() => undefined) };
+  return { store: withLocalErasure(postgres, await openTableWorker<SiblingApi>(config.dataDir, 'siblings')), lost: new Promise(() => undefined) };
 }
 
-function withLocalErasure(store: RelayStore, dataDir: string): RelayStore {
+/** Clears the local tables in a table worker (table-worker.ts), off the event loop; closed with the store. */
+function withLocalErasure(store: RelayStore, local: WorkerClient<SiblingApi>): RelayStore {
   return {
     ...delegateStore(store),
     async erase(name, tombstone) {
       await store.erase(name, tombstone);
-      const local = openSideConnection(dataDir, '');
-      try {
-        eraseSiblingRows(local, name);
-      } finally {
-        local.close();
-      }
+      await local.ask('erase', { name });
     },
+    close: async () => void (await Promise.all([store.close(), local.close()])),
   };
 }

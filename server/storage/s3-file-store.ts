@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { FileStoreError } from '../errors.ts';
-import { KeyedQueue, type FileQuota, type FileStore, type PutResult } from './file-store.ts';
+import { KeyedQueue, type FileAddress, type FileQuota, type FileStore, type PutResult } from './file-store.ts';
 
 /**
  * Document and file names as the routes pass them (base64url ids): anything else could name a
@@ -83,9 +83,14 @@ export class S3FileStore implements FileStore {
     return this.puts.run(doc, async () => {
       if (await this.has(doc, id)) return 'exists';
       if (!(await this.fits(doc, data.length, quota))) return 'over-quota';
-      await this.s3.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.key(doc, id), Body: data, ContentType: 'application/octet-stream' }), this.timeout());
+      await this.putObject(doc, id, data);
       return 'created';
     });
+  }
+
+  /** Content-addressed: writing over a stored file writes the same bytes. */
+  async putRestored(doc: string, id: string, data: Uint8Array): Promise<void> {
+    await this.putObject(doc, id, data);
   }
 
   async has(doc: string, id: string): Promise<boolean> {
@@ -120,7 +125,7 @@ export class S3FileStore implements FileStore {
   async usage(doc: string): Promise<{ files: number; bytes: number }> {
     let files = 0;
     let bytes = 0;
-    for await (const o of this.list(this.docPrefix(doc))) {
+    for await (const o of this.objects(this.docPrefix(doc))) {
       files++;
       bytes += o.Size ?? 0;
     }
@@ -129,7 +134,7 @@ export class S3FileStore implements FileStore {
 
   async eraseDocument(doc: string): Promise<void> {
     const keys: string[] = [];
-    for await (const o of this.list(this.docPrefix(doc))) if (o.Key) keys.push(o.Key);
+    for await (const o of this.objects(this.docPrefix(doc))) if (o.Key) keys.push(o.Key);
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000).map((Key) => ({ Key }));
       const reply = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.location.bucket, Delete: { Objects: batch, Quiet: true } }), this.timeout());
@@ -139,11 +144,20 @@ export class S3FileStore implements FileStore {
 
   async dumpAll(): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
-    for await (const o of this.list(this.location.prefix ? `${this.location.prefix}/` : '')) {
+    for await (const o of this.objects(this.rootPrefix())) {
       const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: o.Key! }), this.timeout());
       if (reply.Body) out.push(await reply.Body.transformToByteArray());
     }
     return out;
+  }
+
+  /** Objects under the prefix that are not `<doc>/<id>` of valid names (put there by something else) are left out. */
+  async *list(): AsyncGenerator<FileAddress> {
+    const root = this.rootPrefix();
+    for await (const o of this.objects(root)) {
+      const m = /^([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/.exec((o.Key ?? '').slice(root.length)); // names the store takes (checkName)
+      if (m) yield { doc: m[1]!, id: m[2]! };
+    }
   }
 
   async ping(): Promise<void> {
@@ -158,11 +172,19 @@ export class S3FileStore implements FileStore {
     return `${this.docPrefix(doc)}${checkName(id)}`;
   }
 
-  private docPrefix(doc: string): string {
-    return this.location.prefix ? `${this.location.prefix}/${checkName(doc)}/` : `${checkName(doc)}/`;
+  private async putObject(doc: string, id: string, data: Uint8Array): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.key(doc, id), Body: data, ContentType: 'application/octet-stream' }), this.timeout());
   }
 
-  private async *list(prefix: string): AsyncGenerator<_Object> {
+  private rootPrefix(): string {
+    return this.location.prefix ? `${this.location.prefix}/` : '';
+  }
+
+  private docPrefix(doc: string): string {
+    return `${this.rootPrefix()}${checkName(doc)}/`;
+  }
+
+  private async *objects(prefix: string): AsyncGenerator<_Object> {
     let token: string | undefined;
     do {
       const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, ContinuationToken: token }), this.timeout());

@@ -1,81 +1,69 @@
 /**
- * Encrypted document files in DATA_DIR's SQLite file (the default FileStore): a second
- * connection to the relay's database (WAL mode). Its statements run on the event loop; each is
- * one indexed row read or write (a file is at most `maxBlobBytes`).
+ * Encrypted document files in DATA_DIR's SQLite file (the default FileStore): the `blobs` table
+ * (blob-table.ts) on a connection that a table worker owns (table-worker.ts), so that storing or
+ * reading a file of up to `maxBlobBytes` never blocks the relay's event loop (decision 0054).
+ * The worker runs one request at a time and each put checks the quota and inserts in one
+ * transaction: no queue needed here.
  */
-import type { DatabaseSync } from 'node:sqlite';
-import type { FileQuota, FileStore, PutResult } from './file-store.ts';
-import { openSideConnection } from './side-connection.ts';
+import type { BlobApi } from './blob-table.ts';
+import type { FileAddress, FileQuota, FileStore, PutResult } from './file-store.ts';
+import { openTableWorker } from './table-client.ts';
+import type { WorkerClient } from './worker-rpc.ts';
 
 export class SqliteFileStore implements FileStore {
-  private readonly db: DatabaseSync;
-  private readonly stmts;
+  private readonly worker: WorkerClient<BlobApi>;
 
-  constructor(dataDir: string) {
-    this.db = openSideConnection(dataDir, 'CREATE TABLE IF NOT EXISTS blobs (doc TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (doc, id));');
-    this.stmts = {
-      // Content-addressed: the same id is the same bytes, so a repeated PUT changes nothing.
-      put: this.db.prepare('INSERT OR IGNORE INTO blobs (doc, id, data, created_at) VALUES (?, ?, ?, ?)'),
-      get: this.db.prepare('SELECT data FROM blobs WHERE doc = ? AND id = ?'),
-      all: this.db.prepare('SELECT data FROM blobs'),
-      has: this.db.prepare('SELECT 1 AS found FROM blobs WHERE doc = ? AND id = ?'),
-      usage: this.db.prepare('SELECT COUNT(*) AS files, COALESCE(SUM(length(data)), 0) AS bytes FROM blobs WHERE doc = ?'),
-      erase: this.db.prepare('DELETE FROM blobs WHERE doc = ?'),
-      ping: this.db.prepare('SELECT 1 FROM blobs LIMIT 1'),
-    };
+  private constructor(worker: WorkerClient<BlobApi>) {
+    this.worker = worker;
   }
 
-  /** Check and insert are one synchronous step here: no queue needed. */
-  async putWithinQuota(doc: string, id: string, data: Uint8Array, now: number, quota: FileQuota): Promise<PutResult> {
-    if (this.hasNow(doc, id)) return 'exists';
-    if (!this.fitsNow(doc, data.length, quota)) return 'over-quota';
-    return Number(this.stmts.put.run(doc, id, data, now).changes) > 0 ? 'created' : 'exists';
+  /** Resolves once its worker opened DATA_DIR's database (rejects with RELAY_STORAGE_FAILED if it cannot). */
+  static async open(dataDir: string): Promise<SqliteFileStore> {
+    return new SqliteFileStore(await openTableWorker<BlobApi>(dataDir, 'blobs'));
   }
 
-  async has(doc: string, id: string): Promise<boolean> {
-    return this.hasNow(doc, id);
+  putWithinQuota(doc: string, id: string, data: Uint8Array, now: number, quota: FileQuota): Promise<PutResult> {
+    return this.worker.ask('put', { doc, id, data, now, quota });
   }
 
-  async fits(doc: string, size: number, quota: FileQuota): Promise<boolean> {
-    return this.fitsNow(doc, size, quota);
+  putRestored(doc: string, id: string, data: Uint8Array, now: number): Promise<void> {
+    return this.worker.ask('restore', { doc, id, data, now });
   }
 
-  async get(doc: string, id: string): Promise<Uint8Array | undefined> {
-    const row = this.stmts.get.get(doc, id) as { data: Uint8Array } | undefined;
-    return row ? new Uint8Array(row.data) : undefined;
+  /** Every stored file's address (one answer: addresses are small, files are not in it). */
+  async *list(): AsyncGenerator<FileAddress> {
+    for (const a of await this.worker.ask('addresses', {})) yield { doc: a.doc, id: a.id };
   }
 
-  async usage(doc: string): Promise<{ files: number; bytes: number }> {
-    return this.usageNow(doc);
+  has(doc: string, id: string): Promise<boolean> {
+    return this.worker.ask('has', { doc, id });
   }
 
-  async eraseDocument(doc: string): Promise<void> {
-    this.stmts.erase.run(doc);
+  fits(doc: string, size: number, quota: FileQuota): Promise<boolean> {
+    return this.worker.ask('fits', { doc, size, quota });
   }
 
-  async dumpAll(): Promise<Uint8Array[]> {
-    return (this.stmts.all.all() as Array<{ data: Uint8Array }>).map((r) => new Uint8Array(r.data));
+  get(doc: string, id: string): Promise<Uint8Array | undefined> {
+    return this.worker.ask('get', { doc, id });
   }
 
-  async ping(): Promise<void> {
-    this.stmts.ping.get();
+  usage(doc: string): Promise<{ files: number; bytes: number }> {
+    return this.worker.ask('usage', { doc });
   }
 
-  async close(): Promise<void> {
-    if (this.db.isOpen) this.db.close();
+  eraseDocument(doc: string): Promise<void> {
+    return this.worker.ask('erase', { doc });
   }
 
-  private hasNow(doc: string, id: string): boolean {
-    return this.stmts.has.get(doc, id) !== undefined;
+  dumpAll(): Promise<Uint8Array[]> {
+    return this.worker.ask('all', {});
   }
 
-  private usageNow(doc: string): { files: number; bytes: number } {
-    const row = this.stmts.usage.get(doc) as { files: number | bigint; bytes: number | bigint };
-    return { files: Number(row.files), bytes: Number(row.bytes) };
+  ping(): Promise<void> {
+    return this.worker.ask('ping', {});
   }
 
-  private fitsNow(doc: string, size: number, quota: FileQuota): boolean {
-    const { files, bytes } = this.usageNow(doc);
-    return files + 1 <= quota.files && bytes + size <= quota.bytes;
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }

@@ -12,26 +12,28 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { ENVELOPE_DB_FILE, ENVELOPE_LOG_SCHEMA, mergeStored } from '../../src/lib/storage/sqlite-log.ts';
 import type { ClientBinding } from './relay-store.ts';
 import { eraseStatements, TOMBSTONE_SCHEMA } from './erase-sql.ts';
-import { isWrite, type ReadRequest, type StorageReply, type StorageRequest, type WorkerData, type WriteRequest } from './worker-messages.ts';
+import { isWrite, type ReadRequest, type StorageRequest, type WorkerData, type WriteRequest } from './worker-messages.ts';
+import { messageOf, serveBatches, type WireReply } from './worker-rpc.ts';
 
-const port = parentPort!;
+type StorageReply = WireReply;
+
 const { dataDir } = workerData as WorkerData;
 
 function open(): DatabaseSync {
   if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
   const db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, ENVELOPE_DB_FILE));
-  // busy_timeout: the blob store's connection (server/blobs.ts) writes to the same file.
+  // busy_timeout: the table workers' connections (files, links: table-worker.ts) write to the same file.
   // secure_delete: what an erasure (or a fold) deletes is overwritten, not left in free pages.
   db.exec(`PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; ${ENVELOPE_LOG_SCHEMA} ${TOMBSTONE_SCHEMA}`);
   return db;
 }
 
-/** Answers requests on `db` until a close request. */
-function serve(db: DatabaseSync): void {
+/** Answers one batch of requests on `db`: its writes committed together, then its reads. */
+function handler(db: DatabaseSync): (batch: StorageRequest[]) => StorageReply[] {
   const committed = { transactions: 0, writes: 0 };
   const stmts = {
     state: db.prepare('SELECT state FROM documents WHERE name = ?'),
@@ -61,19 +63,19 @@ function serve(db: DatabaseSync): void {
         if (erased.isErased(request.name)) throw new Error('document erased');
         bind(request.name, request.bindings);
         const { lastInsertRowid } = stmts.append.run(request.name, request.update);
-        return { id: request.id, ok: true, value: Number(lastInsertRowid) };
+        return { seq: request.seq, ok: true, value: Number(lastInsertRowid) };
       }
       case 'bind':
         bind(request.name, request.bindings);
-        return { id: request.id, ok: true, value: undefined };
+        return { seq: request.seq, ok: true, value: undefined };
       case 'fold':
-        if (erased.isErased(request.name)) return { id: request.id, ok: true, value: undefined };
+        if (erased.isErased(request.name)) return { seq: request.seq, ok: true, value: undefined };
         stmts.upsert.run(request.name, request.state, request.now);
         stmts.trim.run(request.name, request.rows.through, JSON.stringify(request.rows.positions));
-        return { id: request.id, ok: true, value: undefined };
+        return { seq: request.seq, ok: true, value: undefined };
       case 'erase':
         erased.erase(request.name, request.tombstone);
-        return { id: request.id, ok: true, value: undefined };
+        return { seq: request.seq, ok: true, value: undefined };
     }
   }
 
@@ -84,30 +86,30 @@ function serve(db: DatabaseSync): void {
         const rows = stmts.updates.all(request.name) as Array<{ id: number | bigint; data: Uint8Array }>;
         const state = mergeStored(row?.state, rows.map((r) => r.data));
         const through = rows.length > 0 ? Number(rows[rows.length - 1]!.id) : 0;
-        return { id: request.id, ok: true, value: state ? { state, through } : undefined };
+        return { seq: request.seq, ok: true, value: state ? { state, through } : undefined };
       }
       case 'owners': {
         const rows = stmts.owners.all(request.name) as Array<{ client: number | bigint; owner: string }>;
-        return { id: request.id, ok: true, value: rows.map((r) => [Number(r.client), r.owner] as const) };
+        return { seq: request.seq, ok: true, value: rows.map((r) => [Number(r.client), r.owner] as const) };
       }
       case 'names':
-        return { id: request.id, ok: true, value: (stmts.names.all() as Array<{ name: string }>).map((r) => r.name) };
+        return { seq: request.seq, ok: true, value: (stmts.names.all() as Array<{ name: string }>).map((r) => r.name) };
       case 'tombstone':
-        return { id: request.id, ok: true, value: erased.tombstone(request.name) };
+        return { seq: request.seq, ok: true, value: erased.tombstone(request.name) };
       case 'ping':
         stmts.ping.get();
-        return { id: request.id, ok: true, value: undefined };
+        return { seq: request.seq, ok: true, value: undefined };
       case 'stats':
-        return { id: request.id, ok: true, value: { ...committed } };
+        return { seq: request.seq, ok: true, value: { ...committed } };
       case 'close':
-        return { id: request.id, ok: true, value: undefined };
+        return { seq: request.seq, ok: true, value: undefined };
     }
   }
 
   /** Writes the batch's writes in one transaction; every answer waits for its COMMIT. */
   function commit(writes: readonly WriteRequest[]): StorageReply[] {
     if (writes.length === 0) return [];
-    const failAll = (e: unknown) => writes.map((w): StorageReply => ({ id: w.id, ok: false, message: messageOf(e) }));
+    const failAll = (e: unknown) => writes.map((w): StorageReply => ({ seq: w.seq, ok: false, message: messageOf(e) }));
     try {
       db.exec('BEGIN IMMEDIATE');
     } catch (e) {
@@ -122,7 +124,7 @@ function serve(db: DatabaseSync): void {
       } catch (e) {
         db.exec('ROLLBACK TO one_write');
         db.exec('RELEASE one_write');
-        return { id: w.id, ok: false, message: messageOf(e) } satisfies StorageReply;
+        return { seq: w.seq, ok: false, message: messageOf(e) } satisfies StorageReply;
       }
     });
     try {
@@ -139,49 +141,22 @@ function serve(db: DatabaseSync): void {
     return replies;
   }
 
-  const queue: StorageRequest[] = [];
-  let flushScheduled = false;
-
-  /** Everything queued since the last turn: writes committed together, then reads, then answers. */
-  function flush(): void {
-    flushScheduled = false;
-    const batch = queue.splice(0);
+  return (batch) => {
     const answers = new Map<number, StorageReply>();
-    for (const reply of commit(batch.filter(isWrite))) answers.set(reply.id, reply);
+    for (const reply of commit(batch.filter(isWrite))) answers.set(reply.seq, reply);
     for (const request of batch) {
       if (isWrite(request)) continue;
       try {
-        answers.set(request.id, read(request));
+        answers.set(request.seq, read(request));
       } catch (e) {
-        answers.set(request.id, { id: request.id, ok: false, message: messageOf(e) });
+        answers.set(request.seq, { seq: request.seq, ok: false, message: messageOf(e) });
       }
     }
-    port.postMessage(batch.map((r) => answers.get(r.id)!));
-    if (batch.some((r) => r.op === 'close')) {
-      db.close();
-      port.close();
-    }
-  }
-
-  port.on('message', (request: StorageRequest) => {
-    queue.push(request);
-    // setImmediate runs after the port delivered every message already waiting: one batch.
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
-  });
-  port.postMessage({ ready: true });
+    return batch.map((r) => answers.get(r.seq)!);
+  };
 }
 
-try {
-  serve(open());
-} catch (e) {
-  port.postMessage({ ready: false, message: messageOf(e) });
-  port.close();
-}
-
-function messageOf(e: unknown): string {
-  // SQLite's messages name the failure (disk full, I/O error), never a stored value.
-  return e instanceof Error ? e.message : String(e);
-}
+serveBatches<StorageRequest>(() => {
+  const db = open();
+  return { handle: handler(db), close: () => db.close() };
+});

@@ -84,9 +84,24 @@ export class HeldStore implements RelayStore {
     return this.inner.clientOwners(name);
   }
 
+  /** Folds wait until `failFolds` (or `holdFolds` is cleared and they are let through by it). */
+  holdFolds = false;
+  private readonly heldFolds: Array<{ go: () => void; fail: (e: unknown) => void }> = [];
+
+  get heldFoldCount(): number {
+    return this.heldFolds.length;
+  }
+
+  /** Fails every held fold, as a database going away mid-fold does. */
+  failFolds(): void {
+    for (const f of this.heldFolds.splice(0)) f.fail(new RelayStorageError('test: fold failed'));
+  }
+
   fold(name: string, state: Uint8Array, rows: FoldedRows, now: number): Promise<void> {
     // A crashed process folds nothing; resolving lets the test's shutdown finish.
-    return this.dead ? Promise.resolve() : this.inner.fold(name, state, rows, now);
+    if (this.dead) return Promise.resolve();
+    if (!this.holdFolds) return this.inner.fold(name, state, rows, now);
+    return new Promise<void>((go, fail) => this.heldFolds.push({ go, fail })).then(() => this.inner.fold(name, state, rows, now));
   }
 
   documentNames(): Promise<string[]> {

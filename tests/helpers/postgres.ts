@@ -24,6 +24,10 @@ export interface TestPostgres {
   start(): Promise<void>;
   /** Stops it and deletes its files. */
   destroy(): Promise<void>;
+  /** Runs one of the server's client tools (pg_dump, pg_restore, createdb, …) as its user; returns stdout. */
+  tool(name: string, args: readonly string[]): Promise<string>;
+  /** A directory that user may write to (dumps), deleted with the server. */
+  readonly directory: string;
 }
 
 function binDir(): string {
@@ -77,6 +81,11 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
     stop,
     start,
+    directory: dir,
+    async tool(name, args) {
+      if (!/^[a-z_]+$/.test(name)) throw new Error('bad tool name');
+      return (await pgRun(name, [...args], 120_000)).stdout;
+    },
     async destroy() {
       await stop('immediate').catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });

@@ -77,6 +77,39 @@ describe('relay instances sharing documents through Redis', () => {
     }
   });
 
+  it('an edit accepted while Redis was down reaches the other instance once Redis is back, with no further edit', async () => {
+    // Regression: faults.test.ts seed 11 ended with each instance "synced" with its own members
+    // and missing the other's last edits, for good (the extension republishes only on a change).
+    const [one, two] = await twoInstances('cluster_outage');
+    const alice = generateSigningKeyPair();
+    const bob = generateSigningKeyPair();
+    const a = await Profile.create({ signer: alice, relayUrl: one.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }] });
+    await a.flush();
+    const b = await Profile.open({ signer: bob, relayUrl: two.url, access: a.access });
+    try {
+      await b.status.when((s) => s.synced, 15_000);
+      insertNote(a, 'journal', 0, 'before ');
+      await eventually(() => noteOf(b) === 'before ', 15_000, () => `b=${JSON.stringify(noteOf(b))}`);
+      await redis.kill();
+      insertNote(a, 'journal', 0, '<alice-offline>');
+      insertNote(b, 'journal', noteOf(b).length, '<bob-offline>');
+      // Each instance acknowledged its member's edit (durable in the shared database).
+      await Promise.all([a.flush(15_000), b.flush(15_000)]);
+      expect(noteOf(a)).not.toContain('<bob-offline>');
+      // Long enough for ioredis to give up on the queued publishes (maxRetriesPerRequest).
+      await new Promise((r) => setTimeout(r, 3_000));
+      await redis.start();
+      await eventually(
+        () => noteOf(a) === noteOf(b) && noteOf(a).includes('<bob-offline>') && noteOf(a).includes('<alice-offline>'),
+        30_000,
+        () => `a=${JSON.stringify(noteOf(a))} b=${JSON.stringify(noteOf(b))}`,
+      );
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([one.destroy(), two.destroy()]);
+    }
+  }, 90_000);
+
   it('rapid disconnects and an instance restarted mid-writing lose nothing acknowledged or typed', async () => {
     const ports: [number, number] = [await freePort(), await freePort()];
     let [one, two] = await twoInstances('cluster_restart', ports);

@@ -120,7 +120,7 @@ describe('faults', () => {
         for (const m of members) m.reconnectNow();
         const describe = () =>
           members.map((m) => `${noteOf(m).length}:${m.status.value.state}:${m.status.value.connection}:${m.refusal.value ?? ''}:${m.status.value.problems.map((p) => p.code).join(',')}`).join(' ') +
-          ` missing ${typed.filter((t) => !noteOf(members[0]!).includes(t)).join('')} equal ${members.every((m) => noteOf(m) === noteOf(members[0]!))}`;
+          ` missing ${members.map((m) => typed.filter((t) => !noteOf(m).includes(t)).join('') || '-').join(' / ')} equal ${members.every((m) => noteOf(m) === noteOf(members[0]!))}`;
         await eventually(() => members.every((m) => noteOf(m) === noteOf(members[0]!)) && typed.every((t) => noteOf(members[0]!).includes(t)), 60_000, describe);
         const text = noteOf(members[0]!);
         for (const t of typed) expect(text.split(t).length - 1, t).toBe(1);

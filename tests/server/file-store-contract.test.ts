@@ -30,18 +30,18 @@ const idOf = (data: Uint8Array) => toBase64Url(createHash('sha256').update(data)
 const DOC = 'AAAAAAAAAAAAAAAAAAAAAA';
 const OTHER = 'BBBBBBBBBBBBBBBBBBBBBB';
 
-const BACKENDS: Array<{ name: string; open(): { store: FileStore; cleanup(): Promise<void> } }> = [
+const BACKENDS: Array<{ name: string; open(): Promise<{ store: FileStore; cleanup(): Promise<void> }> }> = [
   {
     name: 'SQLite',
-    open() {
+    async open() {
       const dir = tempDir('fhv-files-');
-      const store = new SqliteFileStore(dir.path);
+      const store = await SqliteFileStore.open(dir.path);
       return { store, cleanup: async () => (await store.close(), dir.remove()) };
     },
   },
   {
     name: 'S3 (s3rver)',
-    open() {
+    async open() {
       const store = new S3FileStore(parseS3Url(`s3://${s3.bucket}/tenant-${++prefixes}`), s3.options);
       return { store, cleanup: () => store.close() };
     },
@@ -50,7 +50,7 @@ const BACKENDS: Array<{ name: string; open(): { store: FileStore; cleanup(): Pro
 
 describe.each(BACKENDS)('FileStore contract: $name', (backend) => {
   it('stores by content: a second put of the same file is "exists"; get, has and usage agree', async () => {
-    const { store, cleanup } = backend.open();
+    const { store, cleanup } = await backend.open();
     try {
       await store.ping();
       const quota = { bytes: 10_000, files: 10 };
@@ -70,7 +70,7 @@ describe.each(BACKENDS)('FileStore contract: $name', (backend) => {
   });
 
   it('keeps each document within its quota, also when uploads arrive together', async () => {
-    const { store, cleanup } = backend.open();
+    const { store, cleanup } = await backend.open();
     try {
       const quota = { bytes: 64 * 3, files: 10 };
       const files = Array.from({ length: 8 }, (_, i) => body(10 + i));
@@ -88,7 +88,7 @@ describe.each(BACKENDS)('FileStore contract: $name', (backend) => {
   });
 
   it("erasing a document removes its files and no other document's", async () => {
-    const { store, cleanup } = backend.open();
+    const { store, cleanup } = await backend.open();
     try {
       const quota = { bytes: 10_000, files: 10 };
       for (const f of [body(1), body(2)]) await store.putWithinQuota(DOC, idOf(f), f, 1, quota);
@@ -99,6 +99,34 @@ describe.each(BACKENDS)('FileStore contract: $name', (backend) => {
       expect(await store.get(OTHER, idOf(body(3)))).toEqual(body(3));
       expect((await store.dumpAll()).map((b) => b[0])).toEqual([3]);
       await store.eraseDocument(DOC); // again: nothing to do
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe.each(BACKENDS)('FileStore backup seams: $name', (backend) => {
+  it('lists every file by address; putRestored stores without a quota and leaves a stored file as it is', async () => {
+    const { store, cleanup } = await backend.open();
+    try {
+      const files = [body(1), body(2), body(3)];
+      const tiny = { bytes: 64, files: 1 };
+      expect(await store.putWithinQuota(DOC, idOf(files[0]!), files[0]!, 1, tiny)).toBe('created');
+      expect(await store.putWithinQuota(DOC, idOf(files[1]!), files[1]!, 1, tiny)).toBe('over-quota');
+      await store.putRestored(DOC, idOf(files[1]!), files[1]!, 2); // past the quota: a restore is not an upload
+      await store.putRestored(OTHER, idOf(files[2]!), files[2]!, 2);
+      await store.putRestored(DOC, idOf(files[0]!), files[0]!, 3); // again: nothing changes
+      const listed: Array<{ doc: string; id: string }> = [];
+      for await (const a of store.list()) listed.push({ doc: a.doc, id: a.id });
+      const expected = [
+        { doc: DOC, id: idOf(files[0]!) },
+        { doc: DOC, id: idOf(files[1]!) },
+        { doc: OTHER, id: idOf(files[2]!) },
+      ];
+      const order = (xs: Array<{ doc: string; id: string }>) => xs.toSorted((x, y) => (x.doc + x.id).localeCompare(y.doc + y.id));
+      expect(order(listed)).toEqual(order(expected));
+      expect(await store.usage(DOC)).toEqual({ files: 2, bytes: 128 });
+      expect(await store.get(DOC, idOf(files[0]!))).toEqual(files[0]);
     } finally {
       await cleanup();
     }

@@ -38,12 +38,12 @@ describe('SMART Health Links on the relay', () => {
   let profile: Profile;
   const logged: string[] = [];
   /** The relay's SHL rows, read through a second connection to its database. */
-  const shlRows = () => {
-    const store = new ShlStore(relay.dataDir);
+  const shlRows = async () => {
+    const store = await ShlStore.open(relay.dataDir);
     try {
-      return store.dumpAll();
+      return await store.dumpAll();
     } finally {
-      store.close();
+      await store.close();
     }
   };
   const manifest = (url: string, body: unknown) =>
@@ -110,7 +110,7 @@ describe('SMART Health Links on the relay', () => {
     }
     expect(seen).toEqual(Array.from({ length: DEFAULT_SHL_LIMITS.passcodeAttempts }, (_, i) => DEFAULT_SHL_LIMITS.passcodeAttempts - 1 - i));
     expect(await codeOf(openSharedLink(made.link, { recipient: 'r', passcode: PASSCODE }))).toBe('SHL_NOT_FOUND');
-    expect(shlRows().find((r) => r.id === made.manifestId)).toMatchObject({ state: 'exhausted', jwe: null, passcode_hash: null });
+    expect((await shlRows()).find((r) => r.id === made.manifestId)).toMatchObject({ state: 'exhausted', jwe: null, passcode_hash: null });
     // A missing passcode in the manifest request is a wrong one too (on a fresh link).
     const other = await shareLink(profile, { passcode: PASSCODE });
     const r = await manifest(other.payload.url, { recipient: 'r' });
@@ -144,7 +144,7 @@ describe('SMART Health Links on the relay', () => {
 
     await revokeLink(profile, made.link);
     expect(await codeOf(openSharedLink(made.link, { recipient: 'r' }))).toBe('SHL_NOT_FOUND');
-    const row = shlRows().find((r) => r.id === made.manifestId)!;
+    const row = (await shlRows()).find((r) => r.id === made.manifestId)!;
     expect([row.state, row.jwe]).toEqual(['revoked', null]);
     // The id is never reused, even by its owner.
     const ownerToken = await profile.relayToken();
@@ -163,7 +163,7 @@ describe('SMART Health Links on the relay', () => {
     try {
       const r = await manifest(made.payload.url, { recipient: 'r' });
       expect(r.status).toBe(404);
-      expect(shlRows().find((x) => x.id === made.manifestId)).toMatchObject({ state: 'expired', jwe: null });
+      expect((await shlRows()).find((x) => x.id === made.manifestId)).toMatchObject({ state: 'expired', jwe: null });
     } finally {
       clock -= 61_000;
     }
@@ -199,7 +199,7 @@ describe('SMART Health Links on the relay', () => {
   it('the relay keeps no content, passcode or key: canary scan of its rows and files, and of its logs', async () => {
     const made = await shareLink(profile, { passcode: PASSCODE });
     const needles = [CANARY, PASSCODE, made.payload.key, Buffer.from(fromBase64Url(made.payload.key)).toString('latin1')];
-    const rows = JSON.stringify(shlRows(), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+    const rows = JSON.stringify(await shlRows(), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
     const files = readdirSync(relay.dataDir).map((f) => readFileSync(join(relay.dataDir, f)));
     for (const needle of needles) {
       expect(rows.includes(needle)).toBe(false);

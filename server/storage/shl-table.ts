@@ -1,0 +1,105 @@
+/**
+ * The `shl_links` table in DATA_DIR's SQLite file (SMART Health Links, decision 0031), as the
+ * table worker (table-worker.ts) runs it: one handler per ShlStore operation
+ * (server/shl-store.ts). Only the worker imports this at run time.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { inTransaction } from './side-connection.ts';
+
+export const SHL_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS shl_links (
+    id TEXT PRIMARY KEY, doc TEXT NOT NULL, state TEXT NOT NULL, jwe TEXT,
+    passcode_hash BLOB, passcode_salt BLOB, attempts_left INTEGER, expires_at INTEGER, created_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS shl_links_doc ON shl_links (doc);
+`;
+
+export type ShlState = 'active' | 'revoked' | 'expired' | 'exhausted';
+
+export interface StoredLink {
+  readonly id: string;
+  readonly doc: string;
+  readonly state: ShlState;
+  readonly jwe: string | undefined;
+  readonly passcodeHash: Uint8Array | undefined;
+  readonly passcodeSalt: Uint8Array | undefined;
+  readonly attemptsLeft: number | undefined;
+  /** Milliseconds since the epoch; undefined: no expiry. */
+  readonly expiresAt: number | undefined;
+}
+
+export interface NewLink {
+  readonly id: string;
+  readonly doc: string;
+  readonly jwe: string;
+  readonly passcode?: { readonly hash: Uint8Array; readonly salt: Uint8Array; readonly attempts: number };
+  readonly expiresAt?: number;
+}
+
+interface Row {
+  id: string;
+  doc: string;
+  state: ShlState;
+  jwe: string | null;
+  passcode_hash: Uint8Array | null;
+  passcode_salt: Uint8Array | null;
+  attempts_left: number | bigint | null;
+  expires_at: number | bigint | null;
+}
+
+export function shlTable(db: DatabaseSync) {
+  const stmts = {
+    insert: db.prepare(
+      `INSERT OR IGNORE INTO shl_links (id, doc, state, jwe, passcode_hash, passcode_salt, attempts_left, expires_at, created_at)
+       VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?)`,
+    ),
+    get: db.prepare('SELECT * FROM shl_links WHERE id = ?'),
+    active: db.prepare("SELECT COUNT(*) AS n FROM shl_links WHERE doc = ? AND state = 'active'"),
+    end: db.prepare("UPDATE shl_links SET state = ?, jwe = NULL, passcode_hash = NULL, passcode_salt = NULL, attempts_left = NULL WHERE id = ? AND state = 'active'"),
+    reserve: db.prepare("UPDATE shl_links SET attempts_left = attempts_left - 1 WHERE id = ? AND state = 'active' AND attempts_left > 0"),
+    refund: db.prepare("UPDATE shl_links SET attempts_left = attempts_left + 1 WHERE id = ? AND state = 'active'"),
+    expired: db.prepare("SELECT id FROM shl_links WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?"),
+    all: db.prepare('SELECT * FROM shl_links'),
+    ping: db.prepare('SELECT 1 FROM shl_links LIMIT 1'),
+  };
+  const get = ({ id }: { id: string }): StoredLink | undefined => {
+    const r = stmts.get.get(id) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      doc: r.doc,
+      state: r.state,
+      jwe: r.jwe ?? undefined,
+      passcodeHash: r.passcode_hash ?? undefined,
+      passcodeSalt: r.passcode_salt ?? undefined,
+      attemptsLeft: r.attempts_left === null ? undefined : Number(r.attempts_left),
+      expiresAt: r.expires_at === null ? undefined : Number(r.expires_at),
+    };
+  };
+  const end = ({ id, state }: { id: string; state: Exclude<ShlState, 'active'> }): boolean => Number(stmts.end.run(state, id).changes) > 0;
+  return {
+    /** The id check, the per-profile count and the insert in one transaction. */
+    insert: ({ link, now, maxActive }: { link: NewLink; now: number; maxActive: number }): 'created' | 'taken' | 'over-quota' =>
+      inTransaction(db, () => {
+        if (get(link)) return 'taken';
+        if (Number((stmts.active.get(link.doc) as { n: number | bigint }).n) >= maxActive) return 'over-quota';
+        const p = link.passcode;
+        const changes = stmts.insert.run(link.id, link.doc, link.jwe, p?.hash ?? null, p?.salt ?? null, p?.attempts ?? null, link.expiresAt ?? null, now).changes;
+        return Number(changes) > 0 ? 'created' : 'taken';
+      }),
+    get,
+    end,
+    reserve: ({ id }: { id: string }): boolean => Number(stmts.reserve.run(id).changes) > 0,
+    refund: ({ id }: { id: string }): void => void stmts.refund.run(id),
+    sweep: ({ now }: { now: number }): number =>
+      inTransaction(db, () => {
+        const ids = (stmts.expired.all(now) as Array<{ id: string }>).map((r) => r.id);
+        for (const id of ids) end({ id, state: 'expired' });
+        return ids.length;
+      }),
+    all: (_: object): Array<Record<string, unknown>> => stmts.all.all() as Array<Record<string, unknown>>,
+    ping: (_: object): void => void stmts.ping.get(),
+  };
+}
+
+export type ShlApi = ReturnType<typeof shlTable>;
