@@ -37,7 +37,10 @@ export async function backupFiles(files: FileStore, dir: string): Promise<{ copi
       kept++;
       continue;
     }
-    const body = await files.get(doc, id);
+    // The S3 store checks a read against its id itself (FILE_STORE_CORRUPT): the same damage.
+    const body = await files.get(doc, id).catch((e: unknown) => {
+      throw (e as { code?: unknown } | null)?.code === 'FILE_STORE_CORRUPT' ? unreadable('a stored file does not hash to its id: the file store is damaged') : e;
+    });
     if (!body) continue; // erased since it was listed
     if (idOf(body) !== id) throw unreadable('a stored file does not hash to its id: the file store is damaged');
     mkdirSync(join(dir, doc), { recursive: true });

@@ -128,3 +128,41 @@ export function budgetExtension(config: Pick<RelayConfig, 'now'> & { readonly bu
     },
   };
 }
+
+/**
+ * The name of the per-address budget a peer draws on. An IPv6 peer usually holds a whole /64
+ * (one home, one phone, one cloud machine gets 2^64 addresses), so a budget per IPv6 address is
+ * no budget: a client rotating through its /64 got a fresh bucket per request (attack-budgets
+ * test). IPv6 peers are budgeted per /64; an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, what a
+ * dual-stack listener reports for IPv4 peers) as the IPv4 address it is; IPv4 per address.
+ */
+export function addressBudgetName(remote: string | undefined): string {
+  if (!remote) return 'unknown';
+  const address = remote.replace(/%.*$/, '').toLowerCase(); // a zone index names the interface, not the peer
+  if (!address.includes(':')) return address;
+  const groups = ipv6Groups(address);
+  if (!groups) return address;
+  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  if (mapped) return `${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`;
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (with `::` and a dotted IPv4 tail), or undefined. */
+function ipv6Groups(address: string): number[] | undefined {
+  let text = address;
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const b = v4.slice(1).map(Number);
+    if (b.some((x) => x > 255)) return undefined;
+    text = `${text.slice(0, v4.index)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const part = (s: string) => (s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const head = part(halves[0]!);
+  const tail = halves.length === 2 ? part(halves[1]!) : [];
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 1 ? fill !== 0 : fill < 1) return undefined;
+  const groups = [...head, ...Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g)) ? groups : undefined;
+}

@@ -16,7 +16,7 @@ import type { ServerResponse } from 'node:http';
 import { toHex, type Ed25519Engine } from '../src/lib/crypto/index.ts';
 import { verifyAuthToken, type ParsedRecord } from '../src/lib/protocol/index.ts';
 import { pathOf } from './blobs.ts';
-import { TokenBucket } from './budgets.ts';
+import { addressBudgetName, TokenBucket } from './budgets.ts';
 import { wasMember } from './erase-members.ts';
 import type { RelayConfig } from './config.ts';
 import { closeCodeOf, type RelayErrorCode } from './errors.ts';
@@ -130,7 +130,7 @@ export function erasedRouteExtension(o: EraseOptions): Extension {
       try {
         const now = o.config.now();
         // Charged before anything else, a malformed request included: nothing here is free to ask.
-        if (!byAddress.take(request.socket.remoteAddress ?? 'unknown', now) || !global.take(1, now)) return limited(response);
+        if (!byAddress.take(addressBudgetName(request.socket.remoteAddress), now) || !global.take(1, now)) return limited(response);
         const route = ROUTE.exec(pathname);
         const docId = route ? docIdFromName(route[1]!) : undefined;
         if (!route || !docId || request.method !== 'GET') return send(response, 404, 'ERASE_NO_TOMBSTONE');

@@ -34,6 +34,14 @@ export const RelayErrors = {
   RELAY_NOT_READY: 409,
   /** 503 on `/readyz`: the relay is shutting down (draining); send new clients elsewhere. */
   RELAY_DRAINING: 410,
+  /**
+   * A FileStore was asked for a document or file name that is not 1-64 base64url characters (the
+   * routes only pass such names): refused before any storage request, so no name can reach an
+   * object key outside its document's prefix (`..`, `/`, another document's prefix).
+   */
+  FILE_STORE_BAD_NAME: 486,
+  /** A file read back from the S3 store does not hash to its id (changed in the bucket): not served; the route answers 500 BLOB_RELAY_FAILED. */
+  FILE_STORE_CORRUPT: 487,
   /** 404: `GET /erased/<doc>` for a document that was not erased (or a bad path). */
   /** 429: `GET /erased/<doc>`: this address's, this key's or the relay's budget for the route is spent for now. */
   ERASE_RATE_LIMITED: 480,
@@ -99,6 +107,13 @@ export class RelayRefusal extends CodedError<ProtocolErrorCode> {
     super(failure.code, ProtocolErrors[failure.code], `${failure.code}: ${failure.message}`);
     this.closeCode = closeCodeOf(failure.code);
     this.close = Object.freeze({ code: this.closeCode, reason: failure.code });
+  }
+}
+
+/** A FileStore refusal (FILE_STORE_BAD_NAME, FILE_STORE_CORRUPT): never names the file or document. */
+export class FileStoreError extends CodedError<'FILE_STORE_BAD_NAME' | 'FILE_STORE_CORRUPT'> {
+  constructor(code: 'FILE_STORE_BAD_NAME' | 'FILE_STORE_CORRUPT', message: string) {
+    super(code, RelayErrors[code], message);
   }
 }
 

@@ -87,3 +87,31 @@ export function logRefusalsOf(extension: Extension, log: RefusalLog): Extension 
   }
   return wrapped as Extension;
 }
+
+/**
+ * Hocuspocus and its Redis extension write to `console.error`/`console.warn` on their own, in
+ * free text that names the document (`closing connection … (while handling <document>) because of
+ * exception`, once per refused message, so any member can write it at will; `… unauthenticated
+ * message queue size limit exceeded for "<document>"`, any stranger), with stack traces. That
+ * broke the relay's one rule for its log (JSON lines of codes, never a document name) and let a
+ * client grow the log without bound. The relay process (server/main.ts) routes those calls here:
+ * a refusal the relay already counted and logged (an error carrying one of our stable codes as
+ * `reason`) is dropped; anything else becomes one `library_console` event naming only its kind,
+ * rate-limited per kind like refusals. No text of the library's line is kept.
+ */
+export function routeLibraryConsole(logger: RelayLogger, now: () => number, intervalMs = 60_000): { error: (...args: unknown[]) => void; warn: (...args: unknown[]) => void } {
+  const limited = refusalLog({ now, intervalMs, logger: (level, _event, fields) => logger(level, 'library_console', fields) });
+  const route = (...args: unknown[]) => {
+    const text = typeof args[0] === 'string' ? args[0] : '';
+    const reason = args.map((a) => (a as { reason?: unknown } | null)?.reason).find((r) => typeof r === 'string');
+    if (text.startsWith('closing connection ') && reason !== undefined && reasonOf(reason) !== 'OTHER') return; // counted by the refusal log
+    limited(
+      text.startsWith('closing connection ') ? 'CONNECTION_CLOSED_ON_ERROR'
+      : /unauthenticated/.test(text) ? 'UNAUTHENTICATED_LIMIT'
+      : /^\[\w+\]/.test(text) ? 'HOOK_FAILED'
+      : /^Redis:/.test(text) ? 'REDIS_FAILED'
+      : 'UNEXPECTED',
+    );
+  };
+  return { error: route, warn: route };
+}

@@ -1,10 +1,14 @@
 /** `npm start`: the relay and the built web app on one port, embedded SQLite storage. */
 import { fileURLToPath } from 'node:url';
 import { configFromEnv } from './config.ts';
+import { routeLibraryConsole } from './log.ts';
 import { startRelay } from './relay.ts';
 
 const staticDir = fileURLToPath(new URL('../build', import.meta.url));
-const relay = await startRelay(configFromEnv(process.env, { staticDir }));
+const config = configFromEnv(process.env, { staticDir });
+// The libraries' own console lines name documents: routed into coded, rate-limited events (server/log.ts).
+Object.assign(console, routeLibraryConsole(config.logger, config.now));
+const relay = await startRelay(config);
 const log = relay.config.logger;
 log('info', 'listening', { url: relay.httpUrl, ...(relay.metricsUrl ? { metrics: relay.metricsUrl } : {}) });
 // For people and scripts starting it (on stdout); the JSON log lines go to stderr.

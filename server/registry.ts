@@ -31,11 +31,22 @@ export function docIdFromName(name: string): Uint8Array | undefined {
 export class Registry {
   /** One build per document, shared by every caller that asks while it is being read. */
   private readonly docs = new Map<string, Promise<DocEntry>>();
+  /** Builds that finished (one still being read is shared, never started again). */
+  private readonly built = new WeakSet<Promise<DocEntry>>();
   private readonly store: RelayStore;
   private readonly onQuarantine: ((count: number, codes: string[]) => void) | undefined;
-  constructor(store: RelayStore, onQuarantine?: (count: number, codes: string[]) => void) {
+  /**
+   * Several instances (server/cluster.ts): whether this instance holds no loaded (or loading)
+   * document of that name, so nothing keeps an entry of it current. Another instance may have
+   * written to it since (a removal, an erasure): such an entry is rebuilt from the shared store on
+   * every use. Before, an HTTP route (files, links, the erased route) built an entry once and kept
+   * it: a member removed on another instance still got its files here (attack-cluster test).
+   */
+  private readonly detached: ((name: string) => boolean) | undefined;
+  constructor(store: RelayStore, onQuarantine?: (count: number, codes: string[]) => void, detached?: (name: string) => boolean) {
     this.store = store;
     this.onQuarantine = onQuarantine;
+    this.detached = detached;
   }
 
   /** undefined when the name is not a valid document id; rejects if storage cannot be read. */
@@ -43,11 +54,13 @@ export class Registry {
     const docId = docIdFromName(name);
     if (!docId) return undefined;
     let entry = this.docs.get(name);
+    if (entry && this.detached?.(name) && this.built.has(entry)) entry = undefined; // settled and possibly stale: read again
     if (!entry) {
-      entry = this.build(name, docId);
-      this.docs.set(name, entry);
+      const building = this.build(name, docId);
+      entry = building;
+      this.docs.set(name, building);
       // A failed read is not remembered: the next connection tries again.
-      entry.catch(() => this.docs.delete(name));
+      building.then(() => this.built.add(building), () => this.docs.get(name) === building && this.docs.delete(name));
     }
     return entry;
   }

@@ -73,6 +73,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const config = defaultConfig(overrides);
   // OpenSSL directly: same checks, no thread-pool hop per verify (docs/decisions/0003).
   const engine = createNodeCryptoEngine();
+  /** Hocuspocus's documents, once it exists (the registry asks which are loaded). */
+  let held: { documents: Map<string, unknown>; loadingDocuments: Map<string, unknown> } | undefined;
   const log = config.logger;
   let hocuspocus: (UnloadingInstance & { getConnectionsCount(): number; getDocumentsCount(): number }) | undefined;
   const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
@@ -81,7 +83,9 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const links = await ShlStore.open(config.dataDir);
   const erasing = erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs);
   const storage: RelayStore = metrics.timed(config.erasureJournal === undefined ? erasing : journaling(erasing, config.erasureJournal, log));
-  const registry = new Registry(storage, (count, codes) => log('warn', 'records_quarantined', { count, codes: codes.join(',') }));
+  // With other instances writing (REDIS_URL), an entry of a document not loaded here goes stale.
+  const detached = config.redisUrl === undefined ? undefined : (name: string) => !(held?.documents.has(name) || held?.loadingDocuments.has(name));
+  const registry = new Registry(storage, (count, codes) => log('warn', 'records_quarantined', { count, codes: codes.join(',') }), detached);
   const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs, logger: log, counted: (code) => metrics.refused(code) });
   const persistence = persistenceExtension(storage, config, {
     onWriteFailed: (document, e) => {
@@ -126,6 +130,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   });
   erasure.hocuspocus = server.hocuspocus;
   hocuspocus = server.hocuspocus;
+  held = server.hocuspocus;
   // Track raw sockets: closing the HTTP server leaves upgraded WebSockets open, and a relay
   // that shuts down must drop its clients so they reconnect elsewhere.
   const sockets = new Set<import('node:net').Socket>();

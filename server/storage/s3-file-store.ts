@@ -21,7 +21,20 @@ import {
   S3Client,
   type _Object,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { FileStoreError } from '../errors.ts';
 import { KeyedQueue, type FileAddress, type FileQuota, type FileStore, type PutResult } from './file-store.ts';
+
+/**
+ * Document and file names as the routes pass them (base64url ids): anything else could name a
+ * key outside its document (`a/../b`, `doc/` listing another document's `doc/x/…`), so the store
+ * refuses it before asking S3 (tests/server/attack-s3.test.ts).
+ */
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+function checkName(name: string): string {
+  if (typeof name !== 'string' || !NAME.test(name)) throw new FileStoreError('FILE_STORE_BAD_NAME', 'a file store name must be 1-64 base64url characters');
+  return name;
+}
 
 export interface S3Location {
   readonly bucket: string;
@@ -98,7 +111,11 @@ export class S3FileStore implements FileStore {
   async get(doc: string, id: string): Promise<Uint8Array | undefined> {
     try {
       const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(doc, id) }), this.timeout());
-      return reply.Body ? await reply.Body.transformToByteArray() : undefined;
+      const data = reply.Body ? await reply.Body.transformToByteArray() : undefined;
+      // Files are content-addressed (the id is the SHA-256 of the body): bytes changed in the
+      // bucket are never served as the file (the client would refuse them too, later, as BLOB_TAMPERED).
+      if (data && createHash('sha256').update(data).digest('base64url') !== id) throw new FileStoreError('FILE_STORE_CORRUPT', 'a stored file does not match its id');
+      return data;
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;
@@ -134,11 +151,11 @@ export class S3FileStore implements FileStore {
     return out;
   }
 
-  /** Objects under the prefix that are not `<doc>/<id>` (put there by something else) are left out. */
+  /** Objects under the prefix that are not `<doc>/<id>` of valid names (put there by something else) are left out. */
   async *list(): AsyncGenerator<FileAddress> {
     const root = this.rootPrefix();
     for await (const o of this.objects(root)) {
-      const m = /^([^/]+)\/([^/]+)$/.exec((o.Key ?? '').slice(root.length));
+      const m = /^([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/.exec((o.Key ?? '').slice(root.length)); // names the store takes (checkName)
       if (m) yield { doc: m[1]!, id: m[2]! };
     }
   }
@@ -152,7 +169,7 @@ export class S3FileStore implements FileStore {
   }
 
   private key(doc: string, id: string): string {
-    return `${this.docPrefix(doc)}${id}`;
+    return `${this.docPrefix(doc)}${checkName(id)}`;
   }
 
   private async putObject(doc: string, id: string, data: Uint8Array): Promise<void> {
@@ -164,7 +181,7 @@ export class S3FileStore implements FileStore {
   }
 
   private docPrefix(doc: string): string {
-    return `${this.rootPrefix()}${doc}/`;
+    return `${this.rootPrefix()}${checkName(doc)}/`;
   }
 
   private async *objects(prefix: string): AsyncGenerator<_Object> {

@@ -5,6 +5,7 @@
  * instances appending, loading and folding one document at random (seeded) lose no update.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import * as Y from 'yjs';
 import { RelayStorageError } from '../../server/errors.ts';
 import { PostgresRelayStore } from '../../server/storage/postgres-relay-store.ts';
@@ -186,6 +187,100 @@ describe('RelayStore on PostgreSQL, shared by several relay instances', () => {
         const all = Array.from({ length: client }, (_, k) => `k${k + 1}`).sort();
         expect(keysOf((await stores[0]!.load('doc'))?.state)).toEqual(all);
       } finally {
+        for (const s of stores) await s.close();
+      }
+    });
+  });
+
+  it('adversarial schedules: simultaneous folds, stale and crashed instances, connections killed mid-write, an erasure in flight (seeded)', { timeout: 240_000 }, async () => {
+    await withSeed(FILE, 'adversarial schedules', async (prng) => {
+      console.log(`seed ${prng.seed}; rerun: TEST_SEED=${prng.seed} npx vitest run ${FILE} -t "adversarial schedules"`);
+      const url = await postgres.database(`adversarial_${++databases}`);
+      const stores = await Promise.all([0, 1, 2].map(() => PostgresRelayStore.open(url, { timeoutMs: 5_000 })));
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        // `resetting`: an append failed, so the relay drops this instance (no fold, no new write) and the next one loads from storage.
+        const instances = stores.map((store) => ({ store, doc: new Y.Doc(), through: 0, positions: [] as number[], resetting: false }));
+        const reload = async (i: (typeof instances)[number]) => {
+          // A pooled connection the database dropped fails its next query once: the load is retried, as a reconnecting client's would be.
+          let loaded: Awaited<ReturnType<typeof i.store.load>>;
+          for (let attempt = 1; ; attempt++) {
+            try {
+              loaded = await i.store.load('doc');
+              break;
+            } catch (e) {
+              if (attempt >= 10) throw e;
+            }
+          }
+          i.doc = new Y.Doc();
+          if (loaded) Y.applyUpdate(i.doc, loaded.state);
+          i.through = loaded?.through ?? 0;
+          i.positions = [];
+          i.resetting = false;
+        };
+        for (const i of instances) await reload(i);
+        const foldOf = async (i: (typeof instances)[number], step: number) => i.resetting || i.store.fold('doc', Y.encodeStateAsUpdate(i.doc), { through: i.through, positions: [...i.positions] }, step);
+        /** Acknowledged appends (their promise resolved): none may be lost. Failed ones may or may not be there (a commit whose answer was lost). */
+        const accepted = new Set<string>();
+        const attempted = new Set<string>();
+        let client = 0;
+        const inFlight: Promise<unknown>[] = [];
+        const settle = async () => void (await Promise.allSettled(inFlight.splice(0)));
+        for (let step = 0; step < 150; step++) {
+          const i = prng.pick(instances);
+          const roll = prng.next();
+          if (i.resetting) {
+            await settle();
+            await reload(i);
+          } else if (roll < 0.5) {
+            const update = updateOf(++client);
+            attempted.add(`k${client}`);
+            Y.applyUpdate(i.doc, update);
+            const key = `k${client}`;
+            // A failed append resets the instance (server/durable-ack.ts): it reloads from storage.
+            inFlight.push(i.store.append('doc', update, []).then((p) => (accepted.add(key), i.positions.push(p)), () => (i.resetting = true)));
+          } else if (roll < 0.65) {
+            inFlight.push(foldOf(i, step).catch(() => undefined));
+          } else if (roll < 0.72) {
+            // Every instance folds at the same moment, each from its own copy.
+            for (const x of instances) inFlight.push(foldOf(x, step).catch(() => undefined));
+          } else if (roll < 0.8) {
+            // A crashed instance: its copy and row list are gone, nothing folded; it comes back from storage.
+            await settle();
+            await reload(i);
+          } else if (roll < 0.85) {
+            // The database drops every connection mid-schedule (failover, an operator).
+            await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+          } else if (roll < 0.9) {
+            // A stale instance folds a copy it loaded long ago, after others folded many times.
+            inFlight.push(foldOf(i, step).catch(() => undefined));
+          }
+          if (prng.bool(0.25)) await settle();
+        }
+        await settle();
+        await reload(instances[0]!);
+        const final = keysOf(Y.encodeStateAsUpdate(instances[0]!.doc));
+        for (const k of accepted) expect(final, `acknowledged ${k} lost`).toContain(k);
+        for (const k of final) expect(attempted.has(k), `${k} never appended`).toBe(true);
+        expect(final.length).toBe(new Set(final).size);
+        // An erasure with writes and folds in flight from every instance: nothing comes back.
+        for (const x of instances) {
+          const update = updateOf(++client);
+          Y.applyUpdate(x.doc, update);
+          inFlight.push(x.store.append('doc', update, [[client, 'late']]).catch(() => undefined), foldOf(x, 999).catch(() => undefined), x.store.bindClients('doc', [[client + 1000, 'late']]).catch(() => undefined));
+        }
+        await stores[prng.int(0, 2)]!.erase('doc', { erasedAt: 1, record: new Uint8Array([1]), members: new Uint8Array(32) });
+        await settle();
+        for (const x of instances) {
+          await foldOf(x, 1000).catch(() => undefined);
+          await reload(x);
+          expect(keysOf(Y.encodeStateAsUpdate(x.doc))).toEqual([]);
+          expect(await x.store.load('doc')).toBeUndefined();
+          expect(await x.store.clientOwners('doc')).toEqual([]);
+        }
+      } finally {
+        await admin.end();
         for (const s of stores) await s.close();
       }
     });

@@ -9,7 +9,8 @@
  * (its key stays used, nothing is indexed).
  */
 import * as Y from 'yjs';
-import { ENVELOPE_MAP, indexLive, parseLive, type EnvelopeIndex, type QuarantinedRecord } from './envelope-index.ts';
+import { toHex } from '../crypto/index.ts';
+import { ENVELOPE_MAP, indexLive, parseLive, personOf, type EnvelopeIndex, type QuarantinedRecord } from './envelope-index.ts';
 import type { ParsedRecord } from './record.ts';
 
 export interface IngestResult {
@@ -27,7 +28,8 @@ export function changedEnvelopeKeys(doc: Y.Doc, transaction: Y.Transaction): str
 /**
  * Brings `index` up to what `doc`'s envelope map now holds for `keys`: a live record not yet
  * indexed is added (membership ops in causal order, its clientID bound to its signer's person
- * if unbound, as the origin's policy bound it); an indexed record whose item is gone is removed.
+ * if unbound, as the origin's policy bound it); an indexed record whose item is gone is removed;
+ * an indexed record now held by another item (a map conflict) is pointed at that item.
  */
 export function ingestIntegrated(index: EnvelopeIndex, doc: Y.Doc, keys: Iterable<string>): IngestResult {
   const map = doc.getMap(ENVELOPE_MAP) as unknown as { _map: Map<string, Y.Item> };
@@ -44,7 +46,16 @@ export function ingestIntegrated(index: EnvelopeIndex, doc: Y.Doc, keys: Iterabl
       }
       continue;
     }
-    if (index.has(key)) continue;
+    // Already indexed: the same record, but perhaps at another item now (a map conflict between
+    // two instances' copies of it; see EnvelopeIndex.relocate).
+    if (index.has(key)) {
+      const record = index.recordOf(key)!;
+      // Its clientID binds to the signer's person, as for a record first seen here.
+      if (index.relocate(key, item.id) && index.ownerOfClient(item.id.client) === undefined) {
+        index.bindClient(item.id.client, personOf(index.membership, toHex(record.header.author)));
+      }
+      continue;
+    }
     const parsed = parseLive(key, item.content.content);
     if ('code' in parsed) quarantined.push(parsed);
     else live.push({ record: parsed.record, item: { client: item.id.client, clock: item.id.clock } });
