@@ -103,9 +103,9 @@ export async function runS13(): Promise<BenchResult> {
   const history = await historyCurve(cache);
   const members = await membersCurve(cache);
   const dims: Dimension[] = [
-    { id: 'documents', title: 'Documents a device and the relay hold', xLabel: 'documents (10 edits each)', points: documents, perDoc: PER_DOC },
-    { id: 'history', title: 'History length of one profile', xLabel: 'edits in the history (one record each)', points: history, perDoc: new Set() },
-    { id: 'members', title: 'Members of one profile', xLabel: `members (${MEMBER_EDITS} edits among them)`, points: members, perDoc: new Set() },
+    { id: 'documents', title: 'Documents held', xLabel: `documents on the device and the relay (${EDITS_PER_DOC} edits each)`, points: documents, perDoc: PER_DOC },
+    { id: 'history', title: 'History length', xLabel: 'edits in the history (one record each)', points: history, perDoc: new Set() },
+    { id: 'members', title: 'Members per profile', xLabel: `members (${MEMBER_EDITS} edits among them)`, points: members, perDoc: new Set() },
   ];
   const rows: RatioRow[] = [];
   for (const d of dims) {

@@ -24,6 +24,8 @@ export interface CurveDoc {
   readonly sealedCache: Uint8Array;
   /** Live records in the envelope (a snapshot chain and its tail, after compaction). */
   readonly records: number;
+  /** Whose devices wrote it, the owner first: each device sends the relay only its own person's writing. */
+  readonly writers: readonly SigningKeyPair[];
 }
 
 /** One point of a curve: the documents, whose device opens them (the owner) and its cache key. */
@@ -34,7 +36,7 @@ export interface DocSet {
 }
 
 /** Everything sealed and compaction settled, then the device's three stored forms. */
-async function keep(profile: Profile, cache: PlainCacheOptions): Promise<CurveDoc> {
+async function keep(profile: Profile, cache: PlainCacheOptions, writers: readonly SigningKeyPair[]): Promise<CurveDoc> {
   const { envelopeDoc, plainDoc, sync } = engineOf(profile);
   await sync.flush();
   await sync.compactIfDue();
@@ -46,6 +48,7 @@ async function keep(profile: Profile, cache: PlainCacheOptions): Promise<CurveDo
     plain: Y.encodeStateAsUpdate(plainDoc),
     sealedCache: await sealPlainCache({ ...contents, writer: true }, profile.access.docId, cache),
     records: envelopeDoc.getMap(ENVELOPE_MAP).size,
+    writers,
   };
 }
 
@@ -67,7 +70,7 @@ export async function historyDocs(owner: SigningKeyPair, cache: PlainCacheOption
   let done = 0;
   for (const target of checkpoints) {
     done = await write(profile, done, target - done, rnd);
-    kept.push(await keep(profile, cache));
+    kept.push(await keep(profile, cache, [owner]));
   }
   await profile.close();
   return kept;
@@ -80,7 +83,7 @@ export async function manyDocs(owner: SigningKeyPair, cache: PlainCacheOptions, 
   for (let n = 0; n < count; n++) {
     const profile = await Profile.create({ signer: owner });
     await write(profile, 0, edits, rnd);
-    docs.push(await keep(profile, cache));
+    docs.push(await keep(profile, cache, [owner]));
     await profile.close();
   }
   return docs;
@@ -114,7 +117,7 @@ export async function membersDoc(owner: SigningKeyPair, cache: PlainCacheOptions
   }
   const last = await Profile.open({ signer: owner, access, persistence: storedDevice(Y.encodeStateAsUpdate(relayed)) });
   if (last.status.value.problems.length > 0) throw new Error(`members doc problems: ${JSON.stringify(last.status.value.problems.slice(0, 2))}`);
-  const doc = await keep(last, cache);
+  const doc = await keep(last, cache, [owner, ...others]);
   await last.close();
   return doc;
 }

@@ -81,21 +81,30 @@ function acceptClock(): { arm(): Promise<number>; restore(): void } {
 async function oursCosts(set: DocSet, trials: number, edits: number): Promise<{ fresh: number[]; accept: number[]; roundTrip: number[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fhv-bench-s13-'));
   const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
-  const upPool = new RelaySockets();
   const fresh: number[] = [];
   const accept: number[] = [];
   const roundTrip: number[] = [];
   let open: Profile[] = [];
   let pool: RelaySockets | undefined;
+  // Before any connection: the relay binds each connection's send when it connects (durable-ack.ts).
+  const clock = acceptClock();
   try {
     const engine = await deviceEngine();
-    const uploaders = await inChunks(set.docs, async (d) => {
-      const p = await Profile.open({ signer: set.owner, access: d.access, persistence: storedDevice(d.envelope), engine, relayUrl: relay.url, relaySocket: upPool.for(relay.url) });
-      await p.flush(WAIT_MS);
-      return p;
-    });
-    for (const p of uploaders) await p.close();
-    upPool.destroy();
+    // Each writer's device sends its own writing (the owner's first: genesis and membership).
+    const writers = Math.max(...set.docs.map((d) => d.writers.length));
+    for (let w = 0; w < writers; w++) {
+      const holding = set.docs.filter((d) => d.writers[w]);
+      const upPool = new RelaySockets();
+      const uploaders = await inChunks(holding, async (d) => {
+        const p = await Profile.open({ signer: d.writers[w]!, access: d.access, persistence: storedDevice(d.envelope), engine, relayUrl: relay.url, relaySocket: upPool.for(relay.url) });
+        // flush() waits for the relay only once connected.
+        await p.status.when((s) => s.synced, WAIT_MS);
+        await p.flush(WAIT_MS);
+        return p;
+      });
+      for (const p of uploaders) await p.close();
+      upPool.destroy();
+    }
     for (let t = 0; t <= trials; t++) {
       pool = new RelaySockets();
       const socket = pool.for(relay.url);
@@ -114,25 +123,21 @@ async function oursCosts(set: DocSet, trials: number, edits: number): Promise<{ 
     }
     const writer = open[0]!;
     const text = engineOf(writer).plainDoc.getText('note:visits');
-    const clock = acceptClock();
-    try {
-      for (let i = 0; i < edits + 3; i++) {
-        const accepted = clock.arm();
-        const t0 = now();
-        text.insert(0, 'follow-up ');
-        await writer.flush(WAIT_MS);
-        const rt = now() - t0;
-        const ms = await within(accepted, 30_000, 'relay acknowledges the edit');
-        if (i >= 3) {
-          accept.push(ms);
-          roundTrip.push(rt);
-        }
-        await sleep(5);
+    for (let i = 0; i < edits + 3; i++) {
+      const accepted = clock.arm();
+      const t0 = now();
+      text.insert(0, 'follow-up ');
+      await writer.flush(WAIT_MS);
+      const rt = now() - t0;
+      const ms = await within(accepted, 30_000, 'relay acknowledges the edit');
+      if (i >= 3) {
+        accept.push(ms);
+        roundTrip.push(rt);
       }
-    } finally {
-      clock.restore();
+      await sleep(5);
     }
   } finally {
+    clock.restore();
     for (const p of open) await p.close().catch(() => {});
     pool?.destroy();
     await relay.destroy();
@@ -158,6 +163,7 @@ async function peerCosts(set: DocSet, trials: number, edits: number): Promise<{ 
   const fresh: number[] = [];
   const accept: number[] = [];
   const roundTrip: number[] = [];
+  const clock = acceptClock();
   try {
     const up = new HocuspocusProviderWebsocket({ url });
     sockets.push(up);
@@ -187,29 +193,25 @@ async function peerCosts(set: DocSet, trials: number, edits: number): Promise<{ 
     }
     const writer = open[0]!;
     const text = writer.document.getText('note:visits');
-    const clock = acceptClock();
-    try {
-      for (let i = 0; i < edits + 3; i++) {
-        const accepted = clock.arm();
-        const acked = new Promise<void>((resolve) => {
-          const onCount = ({ number }: { number: number }) => number === 0 && (writer.off('unsyncedChanges', onCount), resolve());
-          writer.on('unsyncedChanges', onCount);
-        });
-        const t0 = now();
-        text.insert(0, 'follow-up ');
-        await within(acked, 30_000, 'plain server acknowledges the edit');
-        const rt = now() - t0;
-        const ms = await within(accepted, 30_000, 'plain server ack');
-        if (i >= 3) {
-          accept.push(ms);
-          roundTrip.push(rt);
-        }
-        await sleep(5);
+    for (let i = 0; i < edits + 3; i++) {
+      const accepted = clock.arm();
+      const acked = new Promise<void>((resolve) => {
+        const onCount = ({ number }: { number: number }) => number === 0 && (writer.off('unsyncedChanges', onCount), resolve());
+        writer.on('unsyncedChanges', onCount);
+      });
+      const t0 = now();
+      text.insert(0, 'follow-up ');
+      await within(acked, 30_000, 'plain server acknowledges the edit');
+      const rt = now() - t0;
+      const ms = await within(accepted, 30_000, 'plain server ack');
+      if (i >= 3) {
+        accept.push(ms);
+        roundTrip.push(rt);
       }
-    } finally {
-      clock.restore();
+      await sleep(5);
     }
   } finally {
+    clock.restore();
     for (const p of providers) p.destroy();
     for (const s of sockets) s.destroy();
     await server.destroy();

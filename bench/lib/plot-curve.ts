@@ -58,10 +58,16 @@ function draw(): void {
       height: 330,
       legend: { show: false },
       cursor: { show: false },
-      scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
+      scales: { x: { time: false, distr: 3, range: (_u: unknown, min: number, max: number) => [min / 1.3, max * 1.3] }, y: { distr: 3 } },
       axes: [
-        { label: xLabel, values: (_u: unknown, v: number[]) => v.map((t) => (t >= 1000 ? `${t / 1000}k` : String(t))) },
-        { label: yLabel, size: 60, values: (_u: unknown, v: number[]) => v.map((t) => (t == null ? '' : String(+t.toPrecision(2)))) },
+        // Ticks at the measured points only; y labels at 1, 2 and 5 of each decade.
+        { label: xLabel, splits: () => x, filter: (_u: unknown, v: number[]) => v, values: (_u: unknown, v: number[]) => v.map((t) => (t >= 1000 ? `${t / 1000}k` : String(t))) },
+        {
+          label: yLabel,
+          size: 60,
+          values: (_u: unknown, v: (number | null)[]) =>
+            v.map((t) => (t == null || ![1, 2, 5].includes(Math.round(t / 10 ** Math.floor(Math.log10(t) + 1e-9))) ? '' : String(+t.toPrecision(2)))),
+        },
       ],
       series: [{}, ...ys.map((s) => ({ label: s.label, stroke: s.color, width: 2, dash: s.dash ? [6, 4] : undefined, points: { show: true, size: 6 } }))],
     };
