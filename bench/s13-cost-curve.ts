@@ -115,9 +115,8 @@ export async function runS13(): Promise<BenchResult> {
       const per = d.perDoc.has(id) ? last.x : 1;
       const a = first.costs[id]!;
       const b = last.costs[id]!;
-      const growth = round(b.ours / a.ours / (b.peer / a.peer), 2);
       rows.push({
-        metric: `${d.id} ${last.x}: ${name}${per > 1 ? ' (per document)' : ''}; at ${first.x}: ${round(a.ours / a.peer, 2)}x; our growth over the peer's ${growth}x`,
+        metric: `${d.id} ${last.x}: ${name}${per > 1 ? ', per document' : ''} (ratio at ${first.x}: ${round(a.ours / a.peer, 2)}x)`,
         ours: fmtMs(b.ours / per),
         peer: fmtMs(b.peer / per),
         ratio: round(b.ours / b.peer, 2),
@@ -138,7 +137,7 @@ export async function runS13(): Promise<BenchResult> {
       `Curves: ${png} (ratio to the plaintext peer on top, absolute times below, log x).`,
       `Documents: one owner's ${DOCS.join('/')} profiles of ${EDITS_PER_DOC} seeded edits each; cold open and fresh-device sync cover every document (per document in the rows), the edit and the accept one document while all are open/loaded. History: one profile at ${HISTORY.join('/')} seeded edits (S10's workload, each its own record, default compaction). Members: ${MEMBERS.join('/')} members (owner + editors added by membership records) writing ${MEMBER_EDITS} edits in turns.`,
       `Medians: cold opens and fresh syncs of ${trialsFor(1, 0)} trials (3 at 100 documents or >= 20k edits, 2 at 1000 documents) after a warm-up; ${EDITS} edits and accepts after 3 warm-ups. Cold-open pairs alternate which side goes first; the relay side runs all its trials, then the peer its own.`,
-      'Accept is timed inside the server, from Connection.handleMessage of the update to its sync-status acknowledgement: ours checks policy and appends durably (SQLite, fsync) before the ack; stock Hocuspocus applies and acks (stores nothing). The growth column: ours(last)/ours(first) over peer(last)/peer(first); above 1 means our cost grows faster than plaintext along that dimension.',
+      'Accept is timed inside the server, from Connection.handleMessage of the update to its sync-status acknowledgement: ours checks policy and appends durably (SQLite, fsync) before the ack; stock Hocuspocus applies and acks (stores nothing). A ratio that rises along a dimension means our cost grows faster than the plaintext peer's does there.",
     ],
     data: { dims: dims.map((d) => ({ ...d, perDoc: [...d.perDoc] })), paths: PATHS, caption, editsPerDoc: EDITS_PER_DOC, memberEdits: MEMBER_EDITS, edits: EDITS },
   };
