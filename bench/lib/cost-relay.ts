@@ -2,7 +2,7 @@
  * S13's relay paths over one point's documents, our relay (server/relay.ts, SQLite on disk)
  * against stock Hocuspocus on plain docs, both in this process:
  *  - sync of a fresh device: every document opened on a device that holds nothing, over one
- *    shared socket, until all are synced (ours: records verified, plain doc built) and hold the
+ *    shared socket (50 at a time, see CHUNK), until all are synced (ours: records verified, plain doc built) and hold the
  *    stored content; peer: one stock provider per document on one shared provider socket;
  *  - relay accept of one update into the first document while every document is loaded: from the
  *    server's `Connection.handleMessage` of the update to its sync-status acknowledgement (ours:
@@ -39,7 +39,11 @@ export interface RelayCosts {
 }
 
 const WAIT_MS = 300_000;
-/** Opens at once over one socket (a device opening a family's profiles does the same, in turn). */
+/**
+ * Documents opened at once over one socket, the next ones once these are synced: Hocuspocus
+ * closes a connection with more than 100 documents waiting to authenticate (maxPendingDocuments),
+ * which 1000 opened at once exceed.
+ */
 const CHUNK = 50;
 
 async function inChunks<T, R>(items: readonly T[], f: (t: T) => Promise<R>): Promise<R[]> {
@@ -110,8 +114,11 @@ async function oursCosts(set: DocSet, trials: number, edits: number): Promise<{ 
       const socket = pool.for(relay.url);
       const device = await deviceEngine();
       const t0 = now();
-      open = await Promise.all(set.docs.map((d) => Profile.open({ signer: set.owner, access: d.access, engine: device, relayUrl: relay.url, relaySocket: socket })));
-      await Promise.all(open.map((p) => p.status.when((s) => s.synced, WAIT_MS)));
+      open = await inChunks(set.docs, async (d) => {
+        const p = await Profile.open({ signer: set.owner, access: d.access, engine: device, relayUrl: relay.url, relaySocket: socket });
+        await p.status.when((s) => s.synced, WAIT_MS);
+        return p;
+      });
       const ms = now() - t0;
       set.docs.forEach((d, i) => {
         if (!sameState(engineOf(open[i]!).plainDoc, d.plain)) throw new Error(`fresh device: document ${i} synced to other contents than stored`);
@@ -183,7 +190,7 @@ async function peerCosts(set: DocSet, trials: number, edits: number): Promise<{ 
       const socket = new HocuspocusProviderWebsocket({ url });
       sockets.push(socket);
       const t0 = now();
-      open = await within(Promise.all(names.map((n) => syncedOn(socket, n, new Y.Doc()))), WAIT_MS, 'plain fresh device');
+      open = await within(inChunks(names, (n) => syncedOn(socket, n, new Y.Doc())), WAIT_MS, 'plain fresh device');
       const ms = now() - t0;
       set.docs.forEach((d, i) => {
         if (!sameState(open[i]!.document, d.plain)) throw new Error(`plain fresh device: document ${i} synced to other contents`);
