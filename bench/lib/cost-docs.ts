@@ -24,8 +24,17 @@ export interface CurveDoc {
   readonly sealedCache: Uint8Array;
   /** Live records in the envelope (a snapshot chain and its tail, after compaction). */
   readonly records: number;
-  /** Whose devices wrote it, the owner first: each device sends the relay only its own person's writing. */
-  readonly writers: readonly SigningKeyPair[];
+  /**
+   * How it reaches a relay, in the order it was written: each writer's device with the envelope
+   * as it left it (a device sends the relay only its own person's writing, and a compaction's
+   * deletes only once the relay holds what they delete).
+   */
+  readonly uploads: readonly Upload[];
+}
+
+export interface Upload {
+  readonly signer: SigningKeyPair;
+  readonly envelope: Uint8Array;
 }
 
 /** One point of a curve: the documents, whose device opens them (the owner) and its cache key. */
@@ -36,19 +45,20 @@ export interface DocSet {
 }
 
 /** Everything sealed and compaction settled, then the device's three stored forms. */
-async function keep(profile: Profile, cache: PlainCacheOptions, writers: readonly SigningKeyPair[]): Promise<CurveDoc> {
+async function keep(profile: Profile, cache: PlainCacheOptions, signer: SigningKeyPair, before: readonly Upload[] = []): Promise<CurveDoc> {
   const { envelopeDoc, plainDoc, sync } = engineOf(profile);
   await sync.flush();
   await sync.compactIfDue();
   const contents = sync.cacheableState();
   if (!contents) throw new Error('nothing cacheable: edits still queued');
+  const envelope = Y.encodeStateAsUpdate(envelopeDoc);
   return {
     access: profile.access,
-    envelope: Y.encodeStateAsUpdate(envelopeDoc),
+    envelope,
     plain: Y.encodeStateAsUpdate(plainDoc),
     sealedCache: await sealPlainCache({ ...contents, writer: true }, profile.access.docId, cache),
     records: envelopeDoc.getMap(ENVELOPE_MAP).size,
-    writers,
+    uploads: [...before, { signer, envelope }],
   };
 }
 
@@ -70,7 +80,7 @@ export async function historyDocs(owner: SigningKeyPair, cache: PlainCacheOption
   let done = 0;
   for (const target of checkpoints) {
     done = await write(profile, done, target - done, rnd);
-    kept.push(await keep(profile, cache, [owner]));
+    kept.push(await keep(profile, cache, owner));
   }
   await profile.close();
   return kept;
@@ -83,7 +93,7 @@ export async function manyDocs(owner: SigningKeyPair, cache: PlainCacheOptions, 
   for (let n = 0; n < count; n++) {
     const profile = await Profile.create({ signer: owner });
     await write(profile, 0, edits, rnd);
-    docs.push(await keep(profile, cache, [owner]));
+    docs.push(await keep(profile, cache, owner));
     await profile.close();
   }
   return docs;
@@ -101,23 +111,27 @@ export async function membersDoc(owner: SigningKeyPair, cache: PlainCacheOptions
   for (const m of others) await created.addMember({ publicKey: m.publicKey, role: Role.editor, expiresAt: 0 });
   const access = created.access;
   const relayed = new Y.Doc();
-  const handOn = (p: Profile) => Y.applyUpdate(relayed, Y.encodeStateAsUpdate(engineOf(p).envelopeDoc));
+  const uploads: Upload[] = [];
+  const handOn = (p: Profile, signer: SigningKeyPair) => {
+    Y.applyUpdate(relayed, Y.encodeStateAsUpdate(engineOf(p).envelopeDoc));
+    uploads.push({ signer, envelope: Y.encodeStateAsUpdate(relayed) });
+  };
   const rnd = prng(131);
   const share = Math.floor(edits / members);
   let done = await write(created, 0, edits - share * (members - 1), rnd);
   await engineOf(created).sync.flush();
-  handOn(created);
+  handOn(created, owner);
   await created.close();
   for (const m of others) {
     const p = await Profile.open({ signer: m, access, persistence: storedDevice(Y.encodeStateAsUpdate(relayed)) });
     done = await write(p, done, share, rnd);
     await engineOf(p).sync.flush();
-    handOn(p);
+    handOn(p, m);
     await p.close();
   }
   const last = await Profile.open({ signer: owner, access, persistence: storedDevice(Y.encodeStateAsUpdate(relayed)) });
   if (last.status.value.problems.length > 0) throw new Error(`members doc problems: ${JSON.stringify(last.status.value.problems.slice(0, 2))}`);
-  const doc = await keep(last, cache, [owner, ...others]);
+  const doc = await keep(last, cache, owner, uploads);
   await last.close();
   return doc;
 }

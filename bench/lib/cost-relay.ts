@@ -94,19 +94,22 @@ async function oursCosts(set: DocSet, trials: number, edits: number): Promise<{ 
   const clock = acceptClock();
   try {
     const engine = await deviceEngine();
-    // Each writer's device sends its own writing (the owner's first: genesis and membership).
-    const writers = Math.max(...set.docs.map((d) => d.writers.length));
-    for (let w = 0; w < writers; w++) {
-      const holding = set.docs.filter((d) => d.writers[w]);
+    // Each document's uploads in the order they were written, the documents side by side.
+    const stages = Math.max(...set.docs.map((d) => d.uploads.length));
+    for (let stage = 0; stage < stages; stage++) {
       const upPool = new RelaySockets();
-      const uploaders = await inChunks(holding, async (d) => {
-        const p = await Profile.open({ signer: d.writers[w]!, access: d.access, persistence: storedDevice(d.envelope), engine, relayUrl: relay.url, relaySocket: upPool.for(relay.url) });
-        // flush() waits for the relay only once connected.
-        await p.status.when((s) => s.synced, WAIT_MS);
-        await p.flush(WAIT_MS);
-        return p;
-      });
-      for (const p of uploaders) await p.close();
+      const devices = await inChunks(
+        set.docs.filter((d) => d.uploads[stage]),
+        async (d) => {
+          const { signer, envelope } = d.uploads[stage]!;
+          const p = await Profile.open({ signer, access: d.access, persistence: storedDevice(envelope), engine, relayUrl: relay.url, relaySocket: upPool.for(relay.url) });
+          // flush() waits for the relay only once connected.
+          await p.status.when((s) => s.synced && s.pending === 0, WAIT_MS);
+          await p.flush(WAIT_MS);
+          return p;
+        },
+      );
+      for (const p of devices) await p.close();
       upPool.destroy();
     }
     for (let t = 0; t <= trials; t++) {
