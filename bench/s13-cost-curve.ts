@@ -24,7 +24,7 @@ const EDITS_PER_DOC = 10;
 const HISTORY = QUICK ? [500, 2_000] : [1_000, 5_000, 20_000, 50_000];
 const MEMBERS = QUICK ? [1, 5, 20] : [1, 2, 5, 10, 20];
 const MEMBER_EDITS = QUICK ? 200 : 1_000;
-const EDITS = QUICK ? 10 : 20;
+const EDITS = QUICK ? 10 : 40;
 /** Fewer trials where one trial is long (every document, or a long history, opened each time). */
 const trialsFor = (docs: number, edits: number) => (docs >= 1000 ? 2 : docs >= 100 || edits >= 20_000 ? 3 : 5);
 

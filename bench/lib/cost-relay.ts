@@ -82,6 +82,25 @@ function acceptClock(): { arm(): Promise<number>; restore(): void } {
   };
 }
 
+/** `edits` edits after 3 warm-ups, one at a time: the server's accept time and the client's round trip. */
+async function timeAccepts(clock: ReturnType<typeof acceptClock>, edits: number, edit: () => Promise<void>): Promise<{ accept: number[]; roundTrip: number[] }> {
+  const accept: number[] = [];
+  const roundTrip: number[] = [];
+  for (let i = 0; i < edits + 3; i++) {
+    const accepted = clock.arm();
+    const t0 = now();
+    await edit();
+    const rt = now() - t0;
+    const ms = await within(accepted, 30_000, 'the server acknowledges the edit');
+    if (i >= 3) {
+      accept.push(ms);
+      roundTrip.push(rt);
+    }
+    await sleep(5);
+  }
+  return { accept, roundTrip };
+}
+
 async function oursCosts(set: DocSet, trials: number, edits: number): Promise<{ fresh: number[]; accept: number[]; roundTrip: number[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fhv-bench-s13-'));
   const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
@@ -133,19 +152,12 @@ async function oursCosts(set: DocSet, trials: number, edits: number): Promise<{ 
     }
     const writer = open[0]!;
     const text = engineOf(writer).plainDoc.getText('note:visits');
-    for (let i = 0; i < edits + 3; i++) {
-      const accepted = clock.arm();
-      const t0 = now();
+    const timed = await timeAccepts(clock, edits, async () => {
       text.insert(0, 'follow-up ');
       await writer.flush(WAIT_MS);
-      const rt = now() - t0;
-      const ms = await within(accepted, 30_000, 'relay acknowledges the edit');
-      if (i >= 3) {
-        accept.push(ms);
-        roundTrip.push(rt);
-      }
-      await sleep(5);
-    }
+    });
+    accept.push(...timed.accept);
+    roundTrip.push(...timed.roundTrip);
   } finally {
     clock.restore();
     for (const p of open) await p.close().catch(() => {});
@@ -203,23 +215,16 @@ async function peerCosts(set: DocSet, trials: number, edits: number): Promise<{ 
     }
     const writer = open[0]!;
     const text = writer.document.getText('note:visits');
-    for (let i = 0; i < edits + 3; i++) {
-      const accepted = clock.arm();
+    const timed = await timeAccepts(clock, edits, async () => {
       const acked = new Promise<void>((resolve) => {
         const onCount = ({ number }: { number: number }) => number === 0 && (writer.off('unsyncedChanges', onCount), resolve());
         writer.on('unsyncedChanges', onCount);
       });
-      const t0 = now();
       text.insert(0, 'follow-up ');
       await within(acked, 30_000, 'plain server acknowledges the edit');
-      const rt = now() - t0;
-      const ms = await within(accepted, 30_000, 'plain server ack');
-      if (i >= 3) {
-        accept.push(ms);
-        roundTrip.push(rt);
-      }
-      await sleep(5);
-    }
+    });
+    accept.push(...timed.accept);
+    roundTrip.push(...timed.roundTrip);
   } finally {
     clock.restore();
     for (const p of providers) p.destroy();
