@@ -1,5 +1,5 @@
 /**
- * Runs the benchmark suite: `node bench/run.ts [S0|S1|S2|S4|S5|S6|S7|S8|S9|S10|S11|S12 ...]` (default: all);
+ * Runs the benchmark suite: `node bench/run.ts [S0|S1|S2|S4|S5|S6|S7|S8|S9|S10|S11|S12|S13 ...]` (default: all);
  * `node bench/run.ts --table` only rebuilds the README table from the results files present.
  * BENCH_QUICK=1 runs smaller versions. Each benchmark writes bench/results/<id>.json; this
  * script then rebuilds the results table in bench/README.md from every results file present
@@ -20,9 +20,10 @@ import { runS9 } from './s9-import.ts';
 import { runS10 } from './s10-growth.ts';
 import { runS11 } from './s11-reconnect.ts';
 import { runS12 } from './s12-typing-cpu.ts';
+import { runS13 } from './s13-cost-curve.ts';
 
-const BENCHES: Record<string, () => Promise<BenchResult>> = { S0: runS0, S1: runS1, S2: runS2, S4: runS4, S5: runS5, S6: runS6, S7: runS7, S8: runS8, S9: runS9, S10: runS10, S11: runS11, S12: runS12 };
-const ORDER = ['S0', 'S1', 'S2', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9', 'S10', 'S11', 'S12'];
+const BENCHES: Record<string, () => Promise<BenchResult>> = { S0: runS0, S1: runS1, S2: runS2, S4: runS4, S5: runS5, S6: runS6, S7: runS7, S8: runS8, S9: runS9, S10: runS10, S11: runS11, S12: runS12, S13: runS13 };
+const ORDER = ['S0', 'S1', 'S2', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9', 'S10', 'S11', 'S12', 'S13'];
 
 function table(results: BenchResult[]): string {
   const lines = ['| Bench | Metric | Ours | Peer | Ratio | Target | Met |', '|---|---|---|---|---|---|---|'];

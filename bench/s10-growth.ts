@@ -102,7 +102,8 @@ async function coldLoads(ratio: Stored, every: Stored): Promise<{ ratio: ColdLoa
   return { ratio: of(t.ratio, ratio.records), every: of(t.every, every.records), plain: of(t.plain, 0) };
 }
 
-function edit(plain: Y.Doc, i: number, rnd: () => number): void {
+/** One edit of the seeded history workload (S13 reuses it for its documents). */
+export function historyEdit(plain: Y.Doc, i: number, rnd: () => number): void {
   const r = rnd();
   if (r < 0.45) {
     const d = i;
@@ -154,7 +155,7 @@ async function history(policy: 'ratio' | 'every'): Promise<{ points: Point[]; st
   let done = 0;
   for (const target of CHECKPOINTS) {
     for (; done < target; done++) {
-      edit(plain, done, rnd);
+      historyEdit(plain, done, rnd);
       await sync.flush();
     }
     await sync.compactIfDue(); // a compaction the last seal started has finished

@@ -87,15 +87,14 @@ async function build(signer: SigningKeyPair, cache: PlainCacheOptions): Promise<
   return { access, buildMs: now() - t0 };
 }
 
-/** A device's store for one document: the stored envelope, and (optionally) its sealed cache. */
-function storedDevice(point: Point, withCache: boolean): Persistence {
+/** A device's store for one document: the stored envelope, and (optionally) its sealed cache (S13 reuses it). */
+export function storedDevice(envelopeState: Uint8Array, sealedCache?: Uint8Array): Persistence {
   const load = (envelope: Y.Doc) => {
-    Y.applyUpdate(envelope, point.envelopeState!);
+    Y.applyUpdate(envelope, envelopeState);
     return () => {};
   };
-  if (!withCache) return load;
-  const sealed = point.sealedCache!;
-  return Object.assign(load, { plainCache: () => ({ read: async () => sealed, write: async () => {}, clear: async () => {} }) });
+  if (!sealedCache) return load;
+  return Object.assign(load, { plainCache: () => ({ read: async () => sealedCache, write: async () => {}, clear: async () => {} }) });
 }
 
 /**
@@ -112,7 +111,7 @@ async function timeOpen(point: Point, signer: SigningKeyPair, access: ProfileAcc
     // Pairs alternate which side goes first, so neither always pays for the other's garbage.
     let peer = t % 2 === 0 ? timePlainOnce(point.plainState!, point.days) : NaN;
     const engine = await freshEngine();
-    const persistence = storedDevice(point, cache !== undefined);
+    const persistence = storedDevice(point.envelopeState!, cache ? point.sealedCache : undefined);
     const t0 = now();
     const p = await Profile.open({ signer, access, persistence, engine, plainCache: cache });
     const ms = now() - t0;
