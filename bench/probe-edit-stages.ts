@@ -33,8 +33,10 @@ let t0 = 0;
 const mark = (what: string) => {
   if (current && !current.has(what)) current.set(what, hr() - t0);
 };
+let writerSocket: EventTarget | undefined;
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket['send']>[0]) {
+  if (current) writerSocket ??= this; // the first socket to send in an edit is the writer's
   mark('WebSocket.send called');
   try {
     return send.call(this, data);
@@ -42,7 +44,6 @@ WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket
     mark('WebSocket.send returned');
   }
 };
-let writerSocket: EventTarget | undefined;
 const dispatch = EventTarget.prototype.dispatchEvent;
 EventTarget.prototype.dispatchEvent = function (this: EventTarget, event: Event) {
   if (event.type === 'message' && this instanceof WebSocket && this !== writerSocket) mark('reader socket message');
