@@ -46,6 +46,7 @@ describe('WebCrypto engine key cache', () => {
 
   it('seeded: across evictions every verdict is the one a fresh engine gives', async () => {
     await withSeed(FILE, 'seeded: across evictions', async (prng) => {
+      console.log(`seed ${prng.seed}; rerun: TEST_SEED=${prng.seed} npx vitest run ${FILE} -t "seeded: across evictions"`);
       const engine = createWebCryptoEngine(); // 4096 public keys, 64 secret keys: 80 pairs evict secret keys
       const fresh = () => createWebCryptoEngine();
       const pairs: SigningKeyPair[] = Array.from({ length: 80 }, () => signingKeyPairFromSeed(prng.bytes(32)));

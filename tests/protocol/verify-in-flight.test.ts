@@ -122,6 +122,7 @@ describe('signature checks started early', () => {
 
   it('seeded schedules: every verdict equals a fresh engine\'s, whatever is in flight', async () => {
     await withSeed(FILE, 'seeded schedules', async (prng) => {
+      console.log(`seed ${prng.seed}; rerun: TEST_SEED=${prng.seed} npx vitest run ${FILE} -t "seeded schedules"`);
       const fresh = createWebCryptoEngine();
       for (let round = 0; round < 12; round++) {
         const engine = gated(createWebCryptoEngine());
