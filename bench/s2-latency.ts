@@ -21,8 +21,10 @@ import { defaultEd25519Engine, generateSigningKeyPair, signDetached, verifyDetac
 import { ENVELOPE_MAP } from '../src/lib/protocol/index.ts';
 
 /** Latencies, and the size of the record the last edit made (for the signature floor). */
-async function encryptedSide(count: number, server: Placement): Promise<{ latencies: number[]; recordBytes: number }> {
-  const pair = await encryptedPair({ server });
+async function encryptedSide(count: number, server: Placement, o: { syncEngine?: boolean } = {}): Promise<{ latencies: number[]; recordBytes: number }> {
+  // Info row only: each device on node:crypto's synchronous engine instead of WebCrypto (browsers
+  // have only WebCrypto): what the two thread-pool round trips cost (docs/decisions/0055).
+  const pair = await encryptedPair({ server, wrapEngine: o.syncEngine ? () => createNodeCryptoEngine() : undefined });
   try {
     const text = engineOf(pair.reader).plainDoc.getText('note:lat');
     const note = pair.writer.note('lat');
@@ -115,6 +117,8 @@ export async function runS2(): Promise<BenchResult> {
   console.log(`  S2 plaintext (one process): p50 ${fmtMs(plainInline.p50)}, p99 ${fmtMs(plainInline.p99)}`);
   const encInline = stats((await encryptedSide(count, 'inline')).latencies);
   console.log(`  S2 encrypted (one process): p50 ${fmtMs(encInline.p50)}, p99 ${fmtMs(encInline.p99)}`);
+  const encSync = stats((await encryptedSide(count, 'process', { syncEngine: true })).latencies);
+  console.log(`  S2 encrypted, clients on node:crypto (server process): p50 ${fmtMs(encSync.p50)}, p99 ${fmtMs(encSync.p99)}`);
   const sigs = stats(await signatureChain(count, encrypted.recordBytes));
   console.log(`  S2 sign + 2 verifies in sequence (${encrypted.recordBytes} B): p50 ${fmtMs(sigs.p50)}, p99 ${fmtMs(sigs.p99)}`);
   const result: BenchResult = {
@@ -130,6 +134,8 @@ export async function runS2(): Promise<BenchResult> {
       { metric: 'plaintext p99 vs raw ws broadcast floor', ours: fmtMs(plain.p99), peer: fmtMs(raw.p99), ratio: round(plain.p99 / raw.p99, 2), target: '(info)', met: null },
       { metric: 'old arrangement (all parties in one process): edit -> reader p50', ours: fmtMs(encInline.p50), peer: fmtMs(plainInline.p50), ratio: round(encInline.p50 / plainInline.p50, 2), target: '(info)', met: null },
       { metric: 'old arrangement (all parties in one process): edit -> reader p99', ours: fmtMs(encInline.p99), peer: fmtMs(plainInline.p99), ratio: round(encInline.p99 / plainInline.p99, 2), target: '(info)', met: null },
+      { metric: 'clients on node:crypto (synchronous, not in browsers) instead of WebCrypto: edit -> reader p50', ours: fmtMs(encSync.p50), peer: fmtMs(plain.p50), ratio: round(encSync.p50 / plain.p50, 2), target: '(info)', met: null },
+      { metric: 'clients on node:crypto (synchronous, not in browsers) instead of WebCrypto: edit -> reader p99', ours: fmtMs(encSync.p99), peer: fmtMs(plain.p99), ratio: round(encSync.p99 / plain.p99, 2), target: '(info)', met: null },
       { metric: 'signature floor: sign + relay verify + reader verify in sequence, p50 (vs encrypted minus plaintext)', ours: fmtMs(sigs.p50), peer: fmtMs(enc.p50 - plain.p50), ratio: round(sigs.p50 / (enc.p50 - plain.p50), 2), target: '(info)', met: null },
     ],
     notes: [
@@ -138,6 +144,7 @@ export async function runS2(): Promise<BenchResult> {
       `Old arrangement (info rows): every party in one process; encrypted minus plaintext there p50 +${(encInline.p50 - plainInline.p50).toFixed(2)} ms, p99 +${(encInline.p99 - plainInline.p99).toFixed(2)} ms.`,
       `Encrypted minus plaintext: p50 +${(enc.p50 - plain.p50).toFixed(2)} ms, p99 +${(enc.p99 - plain.p99).toFixed(2)} ms; minus raw ws: p50 +${(enc.p50 - raw.p50).toFixed(2)} ms, p99 +${(enc.p99 - raw.p99).toFixed(2)} ms.`,
       `Machine load average (1 min) ${loadBefore.toFixed(1)} before the run, ${loadavg()[0]!.toFixed(1)} after it, on ${cpus().length} cores: above the core count, compare runs only with care.`,
+      `Clients on node:crypto's synchronous Ed25519 (info rows; browsers have only WebCrypto): minus plaintext p50 +${(encSync.p50 - plain.p50).toFixed(2)} ms, p99 +${(encSync.p99 - plain.p99).toFixed(2)} ms; against WebCrypto in the clients p50 ${(encSync.p50 - enc.p50).toFixed(2)} ms: the two thread-pool round trips' share (docs/decisions/0055).`,
       `Signature floor: ${sigs.n} chains of sign (client engine) + verify (node:crypto, the relay) + verify (client engine) on a ${encrypted.recordBytes}-byte record, back to back after the edits, p50 ${fmtMs(sigs.p50)}, p99 ${fmtMs(sigs.p99)}.`,
     ],
     data: {
@@ -147,6 +154,7 @@ export async function runS2(): Promise<BenchResult> {
       plaintext: plain,
       rawWs: raw,
       inline: { encrypted: encInline, plaintext: plainInline },
+      encryptedSyncEngine: encSync,
       signatureChain: { ...sigs, recordBytes: encrypted.recordBytes },
       deltaMs: { p50: round(enc.p50 - plain.p50, 3), p99: round(enc.p99 - plain.p99, 3) },
     },

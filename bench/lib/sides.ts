@@ -40,7 +40,7 @@ export async function deviceEngine(): Promise<Ed25519Engine> {
  * absent). With `server`, the relay runs where it says (bench/lib/server-process.ts: its own
  * process, or inline) and clients connect to it directly; without, inline behind the proxy.
  */
-export async function encryptedPair(o: { batchWindowMs?: number; compactEvery?: number; direct?: boolean; server?: Placement } = {}): Promise<EncryptedPair> {
+export async function encryptedPair(o: PairOptions = {}): Promise<EncryptedPair> {
   if (o.server) return encryptedPairOn(await startBenchServer('relay', { placement: o.server }), o);
   const dataDir = mkdtempSync(join(tmpdir(), 'fhv-bench-relay-'));
   const relay = await startRelay({ port: 0, host: '127.0.0.1', dataDir, quiet: true });
@@ -58,13 +58,23 @@ export async function encryptedPair(o: { batchWindowMs?: number; compactEvery?: 
   };
 }
 
-async function encryptedPairOn(server: BenchServer, o: { batchWindowMs?: number; compactEvery?: number }): Promise<EncryptedPair> {
+export interface PairOptions {
+  readonly batchWindowMs?: number;
+  readonly compactEvery?: number;
+  readonly direct?: boolean;
+  readonly server?: Placement;
+  /** Probes only: wraps each device's engine (bench/probe-edit-stages.ts times its calls). */
+  readonly wrapEngine?: (engine: Ed25519Engine, device: 'writer' | 'reader') => Ed25519Engine;
+}
+
+async function encryptedPairOn(server: BenchServer, o: PairOptions): Promise<EncryptedPair> {
   const alice = generateSigningKeyPair();
   const bob = generateSigningKeyPair();
   const common = { relayUrl: server.url, minReconnectDelayMs: 50, batchWindowMs: o.batchWindowMs, compactEvery: o.compactEvery };
-  const writer = await Profile.create({ ...common, engine: await deviceEngine(), signer: alice, members: [{ publicKey: bob.publicKey, role: Role.viewer, expiresAt: 0 }] });
+  const engineFor = async (device: 'writer' | 'reader') => (o.wrapEngine ?? ((e) => e))(await deviceEngine(), device);
+  const writer = await Profile.create({ ...common, engine: await engineFor('writer'), signer: alice, members: [{ publicKey: bob.publicKey, role: Role.viewer, expiresAt: 0 }] });
   await within(writer.flush(), 15_000, 'writer genesis reaches the relay');
-  const reader = await Profile.open({ ...common, engine: await deviceEngine(), signer: bob, access: writer.access });
+  const reader = await Profile.open({ ...common, engine: await engineFor('reader'), signer: bob, access: writer.access });
   await within(reader.status.when((s) => s.synced), 15_000, 'reader synced');
   await engineOf(reader).sync.flush();
   return {

@@ -104,16 +104,33 @@ export const nobleEngine: Ed25519Engine = {
 /** Imported CryptoKeys are cached: importKey costs about as much as one verify. */
 class KeyCache<K> {
   private readonly map = new Map<string, Promise<K>>();
+  /** Keys whose import finished: an operation with one starts in the caller's turn, not a microtask later. */
+  private readonly ready = new Map<string, K>();
   private readonly limit: number;
   constructor(limit: number) {
     this.limit = limit;
   }
+  /** The imported key if its import has finished. */
+  peek(id: string): K | undefined {
+    return this.ready.get(id);
+  }
   get(id: string, make: () => Promise<K>): Promise<K> {
     let k = this.map.get(id);
     if (!k) {
-      if (this.map.size >= this.limit) this.map.delete(this.map.keys().next().value!);
-      k = make();
-      this.map.set(id, k);
+      if (this.map.size >= this.limit) {
+        const oldest = this.map.keys().next().value!;
+        this.map.delete(oldest);
+        this.ready.delete(oldest);
+      }
+      const made = make();
+      k = made;
+      this.map.set(id, made);
+      made.then(
+        (key) => {
+          if (this.map.get(id) === made) this.ready.set(id, key);
+        },
+        () => undefined,
+      );
     }
     return k;
   }
@@ -126,22 +143,26 @@ export function createWebCryptoEngine(subtle: SubtleCrypto = globalThis.crypto.s
     name: 'webcrypto',
     async sign(message, secretKey) {
       const pk = secretKey.subarray(32, 64);
-      const key = await secretKeys.get(toHex(pk), () =>
-        subtle.importKey(
-          'jwk',
-          { kty: 'OKP', crv: 'Ed25519', d: toBase64Url(secretKey.subarray(0, 32)), x: toBase64Url(pk) },
-          { name: 'Ed25519' },
-          false,
-          ['sign'],
-        ),
-      );
+      const id = toHex(pk);
+      // A key imported before: the signature starts now (its thread works while the caller goes on).
+      const key =
+        secretKeys.peek(id) ??
+        (await secretKeys.get(id, () =>
+          subtle.importKey(
+            'jwk',
+            { kty: 'OKP', crv: 'Ed25519', d: toBase64Url(secretKey.subarray(0, 32)), x: toBase64Url(pk) },
+            { name: 'Ed25519' },
+            false,
+            ['sign'],
+          ),
+        ));
       return new Uint8Array(await subtle.sign({ name: 'Ed25519' }, key, message as BufferSource)) as Signature;
     },
     async verify(message, signature, publicKey) {
       try {
-        const key = await publicKeys.get(toHex(publicKey), () =>
-          subtle.importKey('raw', publicKey as BufferSource, { name: 'Ed25519' }, false, ['verify']),
-        );
+        const id = toHex(publicKey);
+        const key =
+          publicKeys.peek(id) ?? (await publicKeys.get(id, () => subtle.importKey('raw', publicKey as BufferSource, { name: 'Ed25519' }, false, ['verify'])));
         return await subtle.verify({ name: 'Ed25519' }, key, signature as BufferSource, message as BufferSource);
       } catch {
         return false; // key import rejects invalid points: that is an invalid signature, not a crash

@@ -34,7 +34,7 @@ import { fail, ok, type Failure, type Result } from './errors.ts';
 import { deleteSetHas, ENVELOPE_MAP, EnvelopeIndex, itemKey, personOf, recordKey, snapshotExtOf, type IndexView, type ItemId } from './envelope-index.ts';
 import { lockboxHeader } from './lockbox.ts';
 import { compareForMembership, INVITEE, isAdminRole, isWriterRole, MembershipView, verifyMembershipProof, type MembershipOp } from './membership.ts';
-import { isSameDoc, parseRecord, verifyRecord, type ParsedRecord, type VerifiedRecord } from './record.ts';
+import { isSameDoc, parseRecord, startVerifying, verifyRecord, type ParsedRecord, type VerifiedRecord } from './record.ts';
 import { ENVELOPE_RECORD_TYPES, isCompactableType } from './record-types.ts';
 import { decodeEraseExt } from './erase.ts';
 import { coveredSeq, decodeSnapshotExt, type SnapshotExt } from './snapshot.ts';
@@ -237,6 +237,31 @@ function newItemsOf(decoded: ReturnType<typeof Y.decodeUpdate>, o: EnvelopeCheck
     items.push({ id: { client, clock }, key, record: parsed.value });
   }
   return ok({ items, stateAfter });
+}
+
+/** Updates larger than this (a catch-up) are not decoded an extra time to start their checks early. */
+const EARLY_CHECK_MAX_BYTES = 64 * 1024;
+
+/**
+ * Starts the signature checks of the records a small envelope update carries, without deciding
+ * anything (docs/decisions/0055): a client's relay gate calls it as soon as the relay's update
+ * reaches its wire doc, so the engine (WebCrypto: another thread) works while the gate decodes
+ * and checks the update; the gate's own `verifyRecord` then waits for these answers. Malformed
+ * input is left to the check itself.
+ */
+export function startVerifyingUpdate(update: Uint8Array, engine: Ed25519Engine): void {
+  if (update.length > EARLY_CHECK_MAX_BYTES) return;
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
+  try {
+    decoded = Y.decodeUpdate(update);
+  } catch {
+    return;
+  }
+  for (const struct of decoded.structs) {
+    if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentBinary)) continue;
+    const parsed = parseRecord(struct.content.content);
+    if (parsed.ok) startVerifying(parsed.value, engine);
+  }
 }
 
 /**

@@ -165,8 +165,10 @@ export async function sealRecord(o: SealOptions): Promise<SealedRecord> {
     headerBytes = encodeHeader(o.header, 0, version);
     body = new Uint8Array(0);
   }
-  const signature: Signature = await signDetached(o.engine, concatBytes(SIG_DOMAIN, headerBytes, body), o.secretKey);
+  // The engine signs (WebCrypto: on another thread) while this one hashes the record's id.
+  const signing = signDetached(o.engine, concatBytes(SIG_DOMAIN, headerBytes, body), o.secretKey);
   const id = recordIdOf(headerBytes, body);
+  const signature: Signature = await signing;
   rememberOwnSignature(o.engine, id, signature, o.secretKey, o.header.author);
   return { bytes: concatBytes(headerBytes, body, signature), id };
 }
@@ -233,6 +235,21 @@ function verifiedCache(engine: Ed25519Engine): Map<string, Uint8Array> {
   return cache;
 }
 
+/**
+ * Checks under way, per engine: record id (hex) -> the signature bytes and the engine's answer
+ * (docs/decisions/0055). A second check of the same id and the exact same signature bytes while
+ * the first runs waits for that answer instead of starting another: it is the answer it would
+ * get (the cache's rule above). Dropped once answered; only a success reaches the cache.
+ */
+type Check = { readonly signature: Uint8Array; readonly valid: Promise<boolean> };
+const checksByEngine = new WeakMap<Ed25519Engine, Map<string, Check>>();
+
+function checksUnderWay(engine: Ed25519Engine): Map<string, Check> {
+  let checks = checksByEngine.get(engine);
+  if (!checks) checksByEngine.set(engine, (checks = new Map()));
+  return checks;
+}
+
 /** Signing keys whose public half is the one their seed derives: key object -> the bytes checked. */
 const consistentSigners = new WeakMap<Uint8Array, Uint8Array>();
 
@@ -268,16 +285,38 @@ export async function verifyRecord(record: ParsedRecord, engine: Ed25519Engine):
   const id = toHex(recordIdOf(record.headerBytes, record.body));
   const known = cache.get(id);
   if (known !== undefined && bytesEqual(known, record.signature)) return ok(record as VerifiedRecord);
-  const valid = await verifyDetached(
-    engine,
-    concatBytes(SIG_DOMAIN, record.headerBytes, record.body),
-    record.signature,
-    record.header.author,
-  );
+  const checks = checksUnderWay(engine);
+  const running = checks.get(id);
+  const valid = running !== undefined && bytesEqual(running.signature, record.signature) ? await running.valid : await check(engine, record, id, cache, checks);
   if (!valid) return fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
-  if (cache.size >= VERIFIED_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(id, record.signature.slice());
   return ok(record as VerifiedRecord);
+}
+
+/** One engine call for `record` (id `id`), shared while it runs; a success is remembered. */
+async function check(engine: Ed25519Engine, record: ParsedRecord, id: string, cache: Map<string, Uint8Array>, checks: Map<string, Check>): Promise<boolean> {
+  const signature = record.signature.slice();
+  const valid = verifyDetached(engine, concatBytes(SIG_DOMAIN, record.headerBytes, record.body), signature, record.header.author);
+  // Another check of this id with other signature bytes may be running: it keeps its entry.
+  const shared = !checks.has(id);
+  if (shared) checks.set(id, { signature, valid });
+  try {
+    if (!(await valid)) return false;
+    if (cache.size >= VERIFIED_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(id, signature);
+    return true;
+  } finally {
+    if (shared) checks.delete(id);
+  }
+}
+
+/**
+ * Starts the signature check of `record` and returns at once (docs/decisions/0055): a
+ * `verifyRecord` of the same record while it runs waits for this check instead of starting its
+ * own, so a caller with other work to do first (a relay gate decoding the whole update) lets the
+ * engine's thread run meanwhile. Decides nothing: its answer is only ever used by `verifyRecord`.
+ */
+export function startVerifying(record: ParsedRecord, engine: Ed25519Engine): void {
+  verifyRecord(record, engine).catch(() => undefined);
 }
 
 /** Decrypts a verified sealed record with the key its epoch names and checks the bound header hash. */

@@ -14,7 +14,7 @@
 import { HocuspocusProvider } from '@hocuspocus/provider';
 import * as Y from 'yjs';
 import { defaultEd25519Engine, type Ed25519Engine } from '../crypto/index.ts';
-import { checkEnvelopeUpdate, rebuildEnvelopeIndex, type EnvelopeIndex, type EnvelopeLimits } from '../protocol/envelope.ts';
+import { checkEnvelopeUpdate, rebuildEnvelopeIndex, startVerifyingUpdate, type EnvelopeIndex, type EnvelopeLimits } from '../protocol/envelope.ts';
 import { SerialGate } from '../protocol/serial.ts';
 import { Observable } from './observable.ts';
 import { OwnWriting, sendOnlyOwnWriting } from './own-writing.ts';
@@ -106,6 +106,8 @@ export class RelayConnection {
   private rebuiltThrough = 0;
   private readonly docId: Uint8Array;
   private readonly engine: Promise<Ed25519Engine>;
+  /** The engine once known (its signature checks start as the relay's updates arrive). */
+  private engineNow: Ed25519Engine | undefined;
   private readonly now: () => number;
   private readonly onEnvelopeUpdate: (update: Uint8Array, origin: unknown, doc: Y.Doc, tr: Y.Transaction) => void;
   private readonly onWireUpdate: (update: Uint8Array, origin: unknown) => void;
@@ -136,7 +138,7 @@ export class RelayConnection {
     this.docId = o.docId;
     this.ownWriting = o.ownKeys?.length ? new OwnWriting(this.wire, o.ownKeys, () => this.gateIndex.membership) : undefined;
     this.engine = o.engine ? Promise.resolve(o.engine) : defaultEd25519Engine();
-    this.engine.catch(() => undefined);
+    this.engine.then((e) => (this.engineNow = e)).catch(() => undefined);
     this.now = o.now ?? Date.now;
     const initial = Y.encodeStateAsUpdate(o.envelope);
     this.gateIndex = rebuildEnvelopeIndex(o.docId, initial).index;
@@ -163,6 +165,8 @@ export class RelayConnection {
     // Remote changes: what integrating the relay's message changed in the wire, gated.
     this.onWireUpdate = (update, origin) => {
       if (origin !== this.provider) return;
+      // Its signatures are checked meanwhile, before the gate gets to it (docs/decisions/0055).
+      if (this.engineNow) startVerifyingUpdate(update, this.engineNow);
       this.remote.push(update);
       this.enqueue(() => this.pumpRemote());
     };
