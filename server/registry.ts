@@ -38,6 +38,11 @@ export class Registry {
     this.onQuarantine = onQuarantine;
   }
 
+  /** Documents with an index held (or being built): what the relay keeps in memory per document. */
+  get size(): number {
+    return this.docs.size;
+  }
+
   /** undefined when the name is not a valid document id; rejects if storage cannot be read. */
   async get(name: string): Promise<DocEntry | undefined> {
     const docId = docIdFromName(name);

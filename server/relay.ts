@@ -40,6 +40,8 @@ export interface Relay {
   /** Encrypted document files (DATA_DIR's SQLite file, or S3 with BLOB_STORE). */
   readonly blobs: FileStore;
   readonly config: RelayConfig;
+  /** Each document's record index (benchmarks and tests read its size). */
+  readonly registry: Registry;
   /** ws://127.0.0.1:PORT (Hocuspocus reports 0.0.0.0; clients need a connectable address). */
   readonly url: string;
   readonly httpUrl: string;
@@ -146,6 +148,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     storageLost: opened.lost,
     blobs,
     config,
+    registry,
     port,
     url: `ws://${host}:${port}`,
     httpUrl: `http://${host}:${port}`,

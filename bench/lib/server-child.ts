@@ -5,7 +5,9 @@
  * plaintext side) off the clients' event loop, the same way for every side.
  * Protocol over the IPC channel: it sends {type:'ready', url} once listening; it answers
  * {type:'counts'} with {type:'counts', counts}, {type:'reset'} zeroes the counters, and
- * {type:'close'} shuts everything down and exits.
+ * {type:'close'} shuts everything down and exits. {type:'memory'} is answered with
+ * {type:'memory', usage, stats}: process.memoryUsage() after full collections (when forked with
+ * --expose-gc) and what the server holds (bench/lib/servers.ts ServerStats; S3).
  */
 import { startServer, type ServerKind, type ServerOptions } from './servers.ts';
 
@@ -17,6 +19,17 @@ async function main(): Promise<void> {
   process.on('message', (m: { type: string }) => {
     if (m.type === 'counts') send({ type: 'counts', counts: { ...server.proxy?.counts } });
     else if (m.type === 'reset') server.proxy?.reset();
+    else if (m.type === 'memory') {
+      void (async () => {
+        // Twice, a turn apart: the first collection's finalizers free more for the second.
+        const gc = (globalThis as { gc?: () => void }).gc;
+        for (let i = 0; i < 2 && gc; i++) {
+          gc();
+          await new Promise((r) => setImmediate(r));
+        }
+        send({ type: 'memory', usage: process.memoryUsage(), stats: server.stats() });
+      })();
+    }
     else if (m.type === 'close') {
       void (async () => {
         await server.close();

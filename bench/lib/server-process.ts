@@ -7,16 +7,47 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startServer, type ServerKind, type ServerOptions } from './servers.ts';
+import { execFileSync } from 'node:child_process';
+import { startServer, type ServerKind, type ServerOptions, type ServerStats } from './servers.ts';
 import type { CountingProxy } from './proxy.ts';
 import { within } from './common.ts';
 
 export type Counts = CountingProxy['counts'];
 export type Placement = 'process' | 'inline';
 
+export interface ServerMemory {
+  readonly usage: NodeJS.MemoryUsage;
+  readonly stats: ServerStats;
+}
+
+/** For S3: a collectable heap in the child, and room for many sockets. */
+export interface ChildOptions {
+  /** Fork with --expose-gc, so memory() collects before it reads. */
+  readonly gc?: boolean;
+  /** Raise the child's open-file limit (soft and hard) to this, with prlimit(1). */
+  readonly nofile?: number;
+}
+
+/**
+ * Raises a running process's open-file limit (`prlimit` from util-linux; raising the hard limit
+ * needs root or CAP_SYS_RESOURCE, else only up to the current hard limit). Answers the limit set.
+ */
+export function raiseNofile(pid: number, wanted: number): number {
+  try {
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${wanted}:${wanted}`], { stdio: 'ignore', timeout: 10_000 });
+    return wanted;
+  } catch {
+    const hard = Number(execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8', timeout: 10_000 }).trim());
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${hard}:${hard}`], { stdio: 'ignore', timeout: 10_000 });
+    return hard;
+  }
+}
+
 export interface BenchServer {
   readonly url: string;
   readonly placement: Placement;
+  /** Memory and holdings of the server (its process: only meaningful in 'process' placement). */
+  memory?(): Promise<ServerMemory>;
   /** The counting proxy's totals (zero without `proxy: true`). */
   counts(): Promise<Counts>;
   reset(): Promise<void>;
@@ -43,12 +74,13 @@ function next<T>(child: ChildProcess, type: string): Promise<T> {
   });
 }
 
-async function inChild(kind: ServerKind, o: ServerOptions): Promise<BenchServer> {
+async function inChild(kind: ServerKind, o: ServerOptions, c: ChildOptions): Promise<BenchServer> {
   const prof = process.env.BENCH_SERVER_PROF;
   const child = fork(CHILD, [kind, JSON.stringify(o)], {
-    execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+    execArgv: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(c.gc ? ['--expose-gc'] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  if (c.nofile) raiseNofile(child.pid!, c.nofile);
   const ready = await within(next<{ url: string }>(child, 'ready'), 30_000, `${kind} server process ready`);
   const counts = async (): Promise<Counts> => {
     const reply = next<{ counts: Partial<Counts> }>(child, 'counts');
@@ -60,6 +92,11 @@ async function inChild(kind: ServerKind, o: ServerOptions): Promise<BenchServer>
     url: ready.url,
     placement: 'process',
     counts,
+    async memory() {
+      const reply = next<ServerMemory>(child, 'memory');
+      child.send({ type: 'memory' });
+      return within(reply, 60_000, `${kind} server memory`);
+    },
     async reset() {
       child.send({ type: 'reset' });
       await counts(); // IPC is ordered: once this answers, the reset is done
@@ -79,13 +116,14 @@ async function inline(kind: ServerKind, o: ServerOptions): Promise<BenchServer> 
   return {
     url: server.url,
     placement: 'inline',
+    memory: async () => ({ usage: process.memoryUsage(), stats: server.stats() }),
     counts: async () => ({ ...ZERO, ...server.proxy?.counts }),
     reset: async () => server.proxy?.reset(),
     close: () => server.close(),
   };
 }
 
-export function startBenchServer(kind: ServerKind, o: ServerOptions & { placement?: Placement } = {}): Promise<BenchServer> {
-  const { placement = 'process', ...rest } = o;
-  return placement === 'process' ? inChild(kind, rest) : inline(kind, rest);
+export function startBenchServer(kind: ServerKind, o: ServerOptions & ChildOptions & { placement?: Placement } = {}): Promise<BenchServer> {
+  const { placement = 'process', gc, nofile, ...rest } = o;
+  return placement === 'process' ? inChild(kind, rest, { gc, nofile }) : inline(kind, rest);
 }

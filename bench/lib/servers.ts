@@ -20,7 +20,14 @@ export interface ServerOptions {
   readonly memoryDisk?: boolean;
 }
 
-export type Started = { url: string; close(): Promise<void> };
+/** What a server holds now: documents loaded, connections, and (relay) record indexes kept. */
+export interface ServerStats {
+  readonly documents: number;
+  readonly connections: number;
+  readonly indexed?: number;
+}
+
+export type Started = { url: string; stats?(): ServerStats; close(): Promise<void> };
 
 async function startRaw(): Promise<Started> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
@@ -46,6 +53,7 @@ async function startHocuspocus(): Promise<Started> {
   await server.listen();
   return {
     url: `ws://127.0.0.1:${server.address.port}`,
+    stats: () => ({ documents: server.hocuspocus.getDocumentsCount(), connections: server.hocuspocus.getConnectionsCount() }),
     close: () => {
       writeRelayTrace(trace);
       return server.destroy();
@@ -60,6 +68,7 @@ async function startOurRelay(o: ServerOptions): Promise<Started> {
   const trace = installRelayTrace(relay.server, relay.storage as never);
   return {
     url: relay.url,
+    stats: () => ({ documents: relay.server.hocuspocus.getDocumentsCount(), connections: relay.server.hocuspocus.getConnectionsCount(), indexed: relay.registry.size }),
     async close() {
       writeRelayTrace(trace);
       await relay.destroy();
@@ -71,6 +80,7 @@ async function startOurRelay(o: ServerOptions): Promise<Started> {
 export interface StartedServer {
   readonly url: string;
   readonly proxy: CountingProxy | undefined;
+  stats(): ServerStats;
   close(): Promise<void>;
 }
 
@@ -80,6 +90,7 @@ export async function startServer(kind: ServerKind, o: ServerOptions = {}): Prom
   return {
     url: proxy?.url ?? started.url,
     proxy,
+    stats: () => started.stats?.() ?? { documents: 0, connections: 0 },
     async close() {
       await proxy?.close();
       await started.close();
