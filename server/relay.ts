@@ -121,6 +121,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   });
   erasure.hocuspocus = server.hocuspocus;
   hocuspocus = server.hocuspocus;
+  const instance = server.hocuspocus;
+  registry.bounds = { now: config.now, idleMs: config.registryIdleMs, holds: (name) => instance.documents.has(name) || instance.loadingDocuments.has(name) || instance.unloadingDocuments.has(name) };
   // Track raw sockets: closing the HTTP server leaves upgraded WebSockets open, and a relay
   // that shuts down must drop its clients so they reconnect elsewhere.
   const sockets = new Set<import('node:net').Socket>();
