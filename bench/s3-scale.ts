@@ -20,7 +20,7 @@ import { environment, fmtBytes, fmtMs, now, QUICK, round, sleep, writeResult, ty
 import { stats } from './lib/latency.ts';
 import { startBenchServer, type ServerMemory } from './lib/server-process.ts';
 import { startClientFleet, type Opened } from './lib/scale-clients.ts';
-import { loadFixtures, type DocFixture } from './lib/scale-fixtures.ts';
+import { loadFixtures, stateVectors, type DocFixture } from './lib/scale-fixtures.ts';
 import type { SocketSpec } from './lib/scale-worker.ts';
 
 const int = (v: string | undefined, d: number): number => (v && Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : d);
@@ -37,17 +37,23 @@ const EDITS_PER_DOC = Math.ceil(EDIT_MS / PERIOD_MS);
 
 type Kind = 'relay' | 'hocuspocus';
 
-function creatorSpec(kind: Kind, f: DocFixture, doc: number): SocketSpec {
+/** A document's updates on one side, and its state vectors after each (for the keep-alives). */
+function sideOf(kind: Kind, f: DocFixture, doc: number) {
+  const initial = kind === 'relay' ? f.envelopeInitial : f.plainInitial;
   const edits = doc < EDIT_DOCS ? (kind === 'relay' ? f.envelopeEdits : f.plainEdits) : [];
-  return kind === 'relay'
-    ? { doc, name: f.name, secret: f.ownerSecret, docId: f.docId, genesisNonce: f.genesisNonce, initial: f.envelopeInitial, edits }
-    : { doc, name: f.name, initial: f.plainInitial, edits };
+  return { initial, edits, stateVectors: stateVectors(initial, edits) };
+}
+
+function creatorSpec(kind: Kind, f: DocFixture, doc: number): SocketSpec {
+  const side = sideOf(kind, f, doc);
+  return kind === 'relay' ? { doc, name: f.name, secret: f.ownerSecret, docId: f.docId, genesisNonce: f.genesisNonce, ...side } : { doc, name: f.name, ...side };
 }
 
 function memberSpecs(kind: Kind, fixtures: DocFixture[]): SocketSpec[] {
   const spec = (doc: number): SocketSpec => {
     const f = fixtures[doc]!;
-    return kind === 'relay' ? { doc, name: f.name, secret: f.viewerSecret, docId: f.docId } : { doc, name: f.name };
+    const { stateVectors } = sideOf(kind, f, doc);
+    return kind === 'relay' ? { doc, name: f.name, secret: f.viewerSecret, docId: f.docId, stateVectors } : { doc, name: f.name, stateVectors };
   };
   const out: SocketSpec[] = [];
   for (let doc = 0; doc < EDIT_DOCS; doc++) for (let p = 1; p < PEERS; p++) out.push(spec(doc));
@@ -65,6 +71,8 @@ interface SideResult {
   readonly latency: ReturnType<typeof stats>;
   readonly editsSent: number;
   readonly arrivalsMissing: number;
+  /** Sockets the server closed during the run, by close code and reason. */
+  readonly dropped: Record<string, number>;
   readonly unload: { docs: number; sockets: number; waitedMs: number };
 }
 
@@ -87,7 +95,7 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
     const edited = await fleet.edits(PERIOD_MS, EDIT_MS);
     const latency = stats(edited.latencies.length > 0 ? edited.latencies : [NaN]);
     const afterEdits = await memory();
-    console.log(`  S3 ${kind}: ${edited.sent} edits, ${edited.latencies.length} arrivals (${edited.missing} missing), p50 ${fmtMs(latency.p50)}, p99 ${fmtMs(latency.p99)}`);
+    console.log(`  S3 ${kind}: ${edited.sent} edits, ${edited.latencies.length} arrivals (${edited.missing} missing), p50 ${fmtMs(latency.p50)}, p99 ${fmtMs(latency.p99)}; ${afterEdits.stats.connections} connections held; dropped ${JSON.stringify(edited.dropped)}`);
     // Unload: every document without peers (or, with peers everywhere, the last quarter).
     const from = EDIT_DOCS < DOCS ? EDIT_DOCS : Math.floor((DOCS * 3) / 4);
     const unloadDocs = Array.from({ length: DOCS - from }, (_, i) => from + i);
@@ -110,6 +118,7 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
       latency,
       editsSent: edited.sent,
       arrivalsMissing: edited.missing,
+      dropped: edited.dropped,
       unload: { docs: unloadDocs.length, sockets, waitedMs },
     };
   } finally {

@@ -22,6 +22,8 @@ export interface Edited {
   readonly latencies: number[];
   readonly sent: number;
   readonly missing: number;
+  /** Sockets the server closed (or that failed) since they opened, by close code and reason. */
+  readonly dropped: Record<string, number>;
 }
 
 export interface ClientFleet {
@@ -73,7 +75,9 @@ export async function startClientFleet(workers: number, nofile: number): Promise
     },
     async edits(periodMs, durationMs) {
       const answers = await ask<Edited>('edited', () => ({ type: 'edits', periodMs, durationMs }), durationMs + 60_000);
-      return { latencies: answers.flatMap((a) => a.latencies), sent: answers.reduce((n, a) => n + a.sent, 0), missing: answers.reduce((n, a) => n + a.missing, 0) };
+      const dropped: Record<string, number> = {};
+      for (const a of answers) for (const [k, n] of Object.entries(a.dropped)) dropped[k] = (dropped[k] ?? 0) + n;
+      return { latencies: answers.flatMap((a) => a.latencies), sent: answers.reduce((n, a) => n + a.sent, 0), missing: answers.reduce((n, a) => n + a.missing, 0), dropped };
     },
     async closeDocs(docs) {
       const answers = await ask<{ closed: number }>('closed', (i) => ({ type: 'close', docs: docs.filter((d) => d % workers === i) }), 30_000);

@@ -99,3 +99,20 @@ export async function loadFixtures(docs: number, editDocs: number, edits: number
   writeFileSync(file, serialize(out));
   return out;
 }
+
+/**
+ * The document's state vector after its first update and after each edit (index = edits
+ * applied): what a synced client sends in its periodic SyncStep1, so the server's answer is the
+ * empty diff it would be for a client that is up to date.
+ */
+export function stateVectors(initial: Uint8Array, edits: readonly Uint8Array[]): Uint8Array[] {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, initial);
+  const out = [Y.encodeStateVector(doc)];
+  for (const e of edits) {
+    Y.applyUpdate(doc, e);
+    out.push(Y.encodeStateVector(doc));
+  }
+  doc.destroy();
+  return out;
+}

@@ -5,11 +5,11 @@
  * member token signed here for the relay; any string for stock Hocuspocus, which checks none),
  * asks for the document's state (SyncStep1 with an empty state vector, as a fresh provider does)
  * and, for a document's creator, sends its first update and waits for the server's
- * acknowledgement. Writers then send their pre-made edit updates on a schedule and the other
+ * acknowledgement; from then on it keeps the connection alive as the vault's client does. Writers then send their pre-made edit updates on a schedule and the other
  * sockets of the same document (same process, same clock) time their arrival.
  * IPC (advanced serialization, so byte arrays pass as they are):
  *   {type:'open', url, sockets: SocketSpec[]} -> {type:'opened', ok, failed, errors}
- *   {type:'edits', periodMs, durationMs}      -> {type:'edited', latencies, sent, missing}
+ *   {type:'edits', periodMs, durationMs}      -> {type:'edited', latencies, sent, missing, dropped}
  *   {type:'close', docs?: number[]}           -> {type:'closed', closed}  (without docs: exit)
  */
 import { WebSocket } from 'ws';
@@ -31,6 +31,8 @@ export interface SocketSpec {
   readonly initial?: Uint8Array;
   /** A writer's edit updates, sent one per period during the edit phase. */
   readonly edits?: readonly Uint8Array[];
+  /** The document's state vector after 0, 1, ... edits (scale-fixtures.ts stateVectors). */
+  readonly stateVectors: readonly Uint8Array[];
 }
 
 // Hocuspocus message types and sub-types (@hocuspocus/common, @hocuspocus/server).
@@ -46,18 +48,32 @@ const AUTHENTICATED = 2;
 const OPEN_TIMEOUT_MS = 120_000;
 const PARALLEL = 32;
 const TOKEN_LIFETIME_MS = 9 * 60_000;
+/**
+ * Stock Hocuspocus (4.7) closes a connection that sent nothing for 60 s (its `timeout`); real
+ * clients never go that quiet: the vault's connection asks for a sync every 30 s
+ * (relay-connection.ts forceSyncInterval), the stock provider renews its awareness every 15 s.
+ * Every socket here, on both sides, sends what the vault's does: a SyncStep1 with the document's
+ * current state vector (answered with an empty diff), every 30 s from a random start.
+ */
+const KEEPALIVE_MS = 30_000;
 
 interface Client {
   readonly spec: SocketSpec;
   readonly ws: WebSocket;
+  /** Closed on the parent's request (not a drop). */
+  closing: boolean;
 }
 
 const engine = createNodeCryptoEngine();
 const clients: Client[] = [];
 const byDoc = new Map<number, Client[]>();
+/** Edits sent per document so far (all of a document's sockets are in this process). */
+const editsSent = new Map<number, number>();
 /** Edit in flight per document: when it was sent and how many peers still have to see it. */
 const inFlight = new Map<number, { sentAt: number; waiting: number }>();
 let latencies: number[] = [];
+/** Sockets that closed without being asked to, by close code and reason. */
+const dropped = new Map<string, number>();
 
 const send = (m: unknown) => process.send!(m);
 
@@ -114,7 +130,25 @@ async function openOne(url: string, spec: SocketSpec): Promise<void> {
     });
   });
   ws.removeAllListeners('close');
-  const client = { spec, ws };
+  const client = { spec, ws, closing: false };
+  const keepalive = () => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const sv = spec.stateVectors[Math.min(editsSent.get(spec.doc) ?? 0, spec.stateVectors.length - 1)]!;
+    ws.send(frame([name, SYNC, STEP1, sv]));
+  };
+  const first = setTimeout(() => {
+    keepalive();
+    const every = setInterval(keepalive, KEEPALIVE_MS);
+    ws.once('close', () => clearInterval(every));
+  }, Math.random() * KEEPALIVE_MS);
+  ws.once('close', () => clearTimeout(first));
+  // A socket the server closes (or that fails) after opening: counted by reason, never thrown.
+  ws.on('error', () => undefined);
+  ws.on('close', (code, reason) => {
+    if (client.closing) return;
+    const key = `${code} ${reason.toString().slice(0, 60)}`.trim();
+    dropped.set(key, (dropped.get(key) ?? 0) + 1);
+  });
   clients.push(client);
   byDoc.set(spec.doc, [...(byDoc.get(spec.doc) ?? []), client]);
 }
@@ -166,6 +200,7 @@ async function runEdits(periodMs: number, durationMs: number): Promise<void> {
           setTimeout(() => {
             // A late arrival of the previous edit would be mistaken for this one: never overlap.
             inFlight.set(client.spec.doc, { sentAt: performance.now(), waiting: peers });
+            editsSent.set(client.spec.doc, k + 1);
             client.ws.send(frame([name, SYNC, UPDATE, update]));
             sent++;
             expected += peers;
@@ -179,7 +214,7 @@ async function runEdits(periodMs: number, durationMs: number): Promise<void> {
   // The last edits' arrivals: wait until none is in flight, or 10 s.
   const end = performance.now() + 10_000;
   while (inFlight.size > 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
-  send({ type: 'edited', latencies, sent, missing: expected - latencies.length });
+  send({ type: 'edited', latencies, sent, missing: expected - latencies.length, dropped: Object.fromEntries(dropped) });
 }
 
 /** Closes every socket of the given documents (the rest stay open). */
@@ -187,6 +222,7 @@ function closeDocs(docs: number[]): void {
   let closed = 0;
   for (const doc of docs) {
     for (const c of byDoc.get(doc) ?? []) {
+      c.closing = true;
       c.ws.close();
       closed++;
       clients.splice(clients.indexOf(c), 1);
