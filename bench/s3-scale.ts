@@ -67,7 +67,9 @@ interface SideResult {
   readonly membersOpened: Opened;
   readonly docsOpenMs: number;
   readonly membersOpenMs: number;
-  readonly memory: { start: ServerMemory; docs: ServerMemory; connections: ServerMemory; edited: ServerMemory; unloaded: ServerMemory };
+  readonly memory: { start: ServerMemory; docs: ServerMemory; connections: ServerMemory; edited: ServerMemory; unloaded: ServerMemory; empty: ServerMemory };
+  /** The server's CPU time over the edit phase as a share of one core. */
+  readonly editCpuShare: number;
   readonly latency: ReturnType<typeof stats>;
   readonly editsSent: number;
   readonly arrivalsMissing: number;
@@ -80,7 +82,7 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
   const server = await startBenchServer(kind, { gc: true, nofile: NOFILE });
   const fleet = await startClientFleet(WORKERS, NOFILE);
   try {
-    const memory = () => server.memory!();
+    const memory = async () => ({ ...(await server.memory!()), at: now() });
     const start = await memory();
     let t = now();
     const docsOpened = await fleet.open(server.url, fixtures.map((f, d) => creatorSpec(kind, f, d)), 600_000);
@@ -107,14 +109,29 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
       unloaded = await memory();
     }
     const waitedMs = now() - t;
+    // Whatever an unload frees late (timers, debounced folds) has had time to go.
+    await sleep(QUICK ? 2_000 : 10_000);
+    unloaded = await memory();
     console.log(`  S3 ${kind}: ${unloadDocs.length} documents closed (${sockets} sockets); ${unloaded.stats.documents} loaded after ${fmtMs(waitedMs)}${unloaded.stats.indexed === undefined ? '' : `, ${unloaded.stats.indexed} indexed`}`);
+    // E: everything closed and unloaded: what the heap keeps beyond where it started.
+    await fleet.closeDocs(Array.from({ length: from }, (_, i) => i));
+    t = now();
+    let empty = await memory();
+    while (empty.stats.documents > 0 && now() - t < 90_000) {
+      await sleep(1000);
+      empty = await memory();
+    }
+    await sleep(QUICK ? 2_000 : 10_000);
+    empty = await memory();
+    console.log(`  S3 ${kind}: all closed: ${empty.stats.documents} loaded${empty.stats.indexed === undefined ? '' : `, ${empty.stats.indexed} indexed`}, heap ${fmtBytes(empty.usage.heapUsed)} (start ${fmtBytes(start.usage.heapUsed)})`);
     return {
       kind,
       docsOpened,
       membersOpened,
       docsOpenMs,
       membersOpenMs,
-      memory: { start, docs, connections, edited: afterEdits, unloaded },
+      memory: { start, docs, connections, edited: afterEdits, unloaded, empty },
+      editCpuShare: cpuShare(connections, afterEdits),
       latency,
       editsSent: edited.sent,
       arrivalsMissing: edited.missing,
@@ -127,6 +144,12 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
   }
 }
 
+/** CPU time between two readings over the wall time between them (one core = 1). */
+function cpuShare(a: ServerMemory & { at?: number }, b: ServerMemory & { at?: number }): number {
+  const cpu = b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system;
+  return round(cpu / 1000 / ((b.at ?? 0) - (a.at ?? 0)), 2);
+}
+
 type Field = 'rss' | 'heapUsed';
 
 /** Bytes per idle connection, per loaded document, and returned per unloaded document. */
@@ -135,7 +158,9 @@ function perUnit(s: SideResult, field: Field) {
   const perConnection = (m.connections.usage[field] - m.docs.usage[field]) / Math.max(1, s.membersOpened.ok);
   const perDocument = (m.docs.usage[field] - m.start.usage[field]) / Math.max(1, s.docsOpened.ok) - perConnection;
   const returnedPerDocument = (m.edited.usage[field] - m.unloaded.usage[field] - s.unload.sockets * perConnection) / Math.max(1, s.unload.docs);
-  return { perConnection, perDocument, returnedPerDocument };
+  /** Growth from the start that stays once every document unloaded, per document ever loaded. */
+  const keptPerDocument = (m.empty.usage[field] - m.start.usage[field]) / Math.max(1, s.docsOpened.ok);
+  return { perConnection, perDocument, returnedPerDocument, keptPerDocument };
 }
 
 const kib = (b: number): string => (Math.abs(b) >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${Math.round(b)} B`);
@@ -167,6 +192,8 @@ export async function runS3(): Promise<BenchResult> {
       { metric: 'server memory per loaded idle document (RSS)', ours: kib(oR.perDocument), peer: kib(pR.perDocument), ratio: ratio(oR.perDocument, pR.perDocument), target: '(info)', met: null },
       { metric: 'server memory per loaded idle document (JS heap used)', ours: kib(oH.perDocument), peer: kib(pH.perDocument), ratio: ratio(oH.perDocument, pH.perDocument), target: '(info)', met: null },
       { metric: 'JS heap returned per unloaded document (its sockets\' share taken out)', ours: kib(oH.returnedPerDocument), peer: kib(pH.returnedPerDocument), ratio: ratio(oH.returnedPerDocument, pH.returnedPerDocument), target: '(info)', met: null },
+      { metric: 'JS heap kept per document once every document unloaded (vs start)', ours: kib(oH.keptPerDocument), peer: kib(pH.keptPerDocument), ratio: ratio(oH.keptPerDocument, pH.keptPerDocument), target: '(info)', met: null },
+      { metric: 'server CPU during the edit phase (share of one core)', ours: `${ours.editCpuShare}`, peer: `${plain.editCpuShare}`, ratio: ratio(ours.editCpuShare, plain.editCpuShare), target: '(info)', met: null },
     ],
     notes: [
       `${CONNECTIONS} connections wanted over ${DOCS} documents: one creator socket per document, then ${PEERS - 1} member sockets on each of the first ${EDIT_DOCS} documents (${PEERS} peers each)${CONNECTIONS - DOCS - EDIT_DOCS * (PEERS - 1) > 0 ? `, the other ${CONNECTIONS - DOCS - EDIT_DOCS * (PEERS - 1)} spread over every document` : ''}; raw WebSocket clients (Hocuspocus frames, no provider) in ${WORKERS} worker processes, each server alone in a child process; open-file limits raised to ${NOFILE} with prlimit.`,

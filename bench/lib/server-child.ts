@@ -6,7 +6,7 @@
  * Protocol over the IPC channel: it sends {type:'ready', url} once listening; it answers
  * {type:'counts'} with {type:'counts', counts}, {type:'reset'} zeroes the counters, and
  * {type:'close'} shuts everything down and exits. {type:'memory'} is answered with
- * {type:'memory', usage, stats}: process.memoryUsage() after full collections (when forked with
+ * {type:'memory', usage, cpu, stats}: process.memoryUsage() after full collections (when forked with
  * --expose-gc) and what the server holds (bench/lib/servers.ts ServerStats; S3).
  */
 import { startServer, type ServerKind, type ServerOptions } from './servers.ts';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
           gc();
           await new Promise((r) => setImmediate(r));
         }
-        send({ type: 'memory', usage: process.memoryUsage(), stats: server.stats() });
+        send({ type: 'memory', usage: process.memoryUsage(), cpu: process.cpuUsage(), stats: server.stats() });
       })();
     }
     else if (m.type === 'close') {

@@ -17,6 +17,8 @@ export type Placement = 'process' | 'inline';
 
 export interface ServerMemory {
   readonly usage: NodeJS.MemoryUsage;
+  /** The server process's CPU time so far (process.cpuUsage(), microseconds). */
+  readonly cpu: NodeJS.CpuUsage;
   readonly stats: ServerStats;
 }
 
@@ -116,7 +118,7 @@ async function inline(kind: ServerKind, o: ServerOptions): Promise<BenchServer> 
   return {
     url: server.url,
     placement: 'inline',
-    memory: async () => ({ usage: process.memoryUsage(), stats: server.stats() }),
+    memory: async () => ({ usage: process.memoryUsage(), cpu: process.cpuUsage(), stats: server.stats() }),
     counts: async () => ({ ...ZERO, ...server.proxy?.counts }),
     reset: async () => server.proxy?.reset(),
     close: () => server.close(),
