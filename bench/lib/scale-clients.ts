@@ -3,10 +3,10 @@
  * clients of the documents assigned to it (document d to process d mod workers, so a writer and
  * its peers share a clock). Each process's open-file limit is raised for its sockets.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { within } from './common.ts';
-import { raiseNofile } from './server-process.ts';
+import { nextMessage as reply, raiseNofile } from './server-process.ts';
 import type { SocketSpec } from './scale-worker.ts';
 
 const WORKER = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
@@ -32,23 +32,6 @@ export interface ClientFleet {
   /** Closes every socket of these documents; answers how many sockets that was. */
   closeDocs(docs: number[]): Promise<number>;
   close(): Promise<void>;
-}
-
-function reply<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string } & T) => {
-      if (m.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(m);
-    };
-    const onExit = (code: number | null) => {
-      child.off('message', onMessage);
-      reject(new Error(`scale client process exited (${code}) before '${type}'`));
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
 }
 
 export async function startClientFleet(workers: number, nofile: number): Promise<ClientFleet> {

@@ -59,7 +59,8 @@ export interface BenchServer {
 const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
 const ZERO: Counts = { up: 0, down: 0, framesUp: 0, framesDown: 0 };
 
-function next<T>(child: ChildProcess, type: string): Promise<T> {
+/** The child's next IPC message of this type (rejects if it exits first). */
+export function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: { type: string } & T) => {
       if (m.type !== type) return;
@@ -83,9 +84,9 @@ async function inChild(kind: ServerKind, o: ServerOptions, c: ChildOptions): Pro
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   if (c.nofile) raiseNofile(child.pid!, c.nofile);
-  const ready = await within(next<{ url: string }>(child, 'ready'), 30_000, `${kind} server process ready`);
+  const ready = await within(nextMessage<{ url: string }>(child, 'ready'), 30_000, `${kind} server process ready`);
   const counts = async (): Promise<Counts> => {
-    const reply = next<{ counts: Partial<Counts> }>(child, 'counts');
+    const reply = nextMessage<{ counts: Partial<Counts> }>(child, 'counts');
     child.send({ type: 'counts' });
     return { ...ZERO, ...(await within(reply, 10_000, 'proxy counts')).counts };
   };
@@ -95,7 +96,7 @@ async function inChild(kind: ServerKind, o: ServerOptions, c: ChildOptions): Pro
     placement: 'process',
     counts,
     async memory() {
-      const reply = next<ServerMemory>(child, 'memory');
+      const reply = nextMessage<ServerMemory>(child, 'memory');
       child.send({ type: 'memory' });
       return within(reply, 60_000, `${kind} server memory`);
     },
