@@ -70,6 +70,10 @@ interface SideResult {
   readonly memory: { start: ServerMemory; docs: ServerMemory; connections: ServerMemory; edited: ServerMemory; unloaded: ServerMemory; empty: ServerMemory };
   /** The server's CPU time over the edit phase as a share of one core. */
   readonly editCpuShare: number;
+  /** The client processes' CPU over the edit phase (share of one core, all of them). */
+  readonly clientsCpuShare: number;
+  /** The server's collections during the edit phase, and the longest of them. */
+  readonly editGc: { count: number; totalMs: number; maxMs: number };
   readonly latency: ReturnType<typeof stats>;
   readonly editsSent: number;
   readonly arrivalsMissing: number;
@@ -132,6 +136,8 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
       membersOpenMs,
       memory: { start, docs, connections, edited: afterEdits, unloaded, empty },
       editCpuShare: cpuShare(connections, afterEdits),
+      clientsCpuShare: edited.cpuShare,
+      editGc: { count: (afterEdits.gc?.count ?? 0) - (connections.gc?.count ?? 0), totalMs: round((afterEdits.gc?.totalMs ?? 0) - (connections.gc?.totalMs ?? 0), 1), maxMs: round(afterEdits.gc?.maxSinceLastReadingMs ?? 0, 1) },
       latency,
       editsSent: edited.sent,
       arrivalsMissing: edited.missing,
@@ -194,6 +200,7 @@ export async function runS3(): Promise<BenchResult> {
       { metric: 'JS heap returned per unloaded document (its sockets\' share taken out)', ours: kib(oH.returnedPerDocument), peer: kib(pH.returnedPerDocument), ratio: ratio(oH.returnedPerDocument, pH.returnedPerDocument), target: '(info)', met: null },
       { metric: 'JS heap kept per document once every document unloaded (vs start)', ours: kib(oH.keptPerDocument), peer: kib(pH.keptPerDocument), ratio: ratio(oH.keptPerDocument, pH.keptPerDocument), target: '(info)', met: null },
       { metric: 'server CPU during the edit phase (share of one core)', ours: `${ours.editCpuShare}`, peer: `${plain.editCpuShare}`, ratio: ratio(ours.editCpuShare, plain.editCpuShare), target: '(info)', met: null },
+      { metric: 'server GC during the edit phase: longest pause', ours: fmtMs(ours.editGc.maxMs), peer: fmtMs(plain.editGc.maxMs), ratio: ratio(ours.editGc.maxMs, plain.editGc.maxMs), target: '(info)', met: null },
     ],
     notes: [
       `${CONNECTIONS} connections wanted over ${DOCS} documents: one creator socket per document, then ${PEERS - 1} member sockets on each of the first ${EDIT_DOCS} documents (${PEERS} peers each)${CONNECTIONS - DOCS - EDIT_DOCS * (PEERS - 1) > 0 ? `, the other ${CONNECTIONS - DOCS - EDIT_DOCS * (PEERS - 1)} spread over every document` : ''}; raw WebSocket clients (Hocuspocus frames, no provider) in ${WORKERS} worker processes, each server alone in a child process; open-file limits raised to ${NOFILE} with prlimit.`,
@@ -203,7 +210,7 @@ export async function runS3(): Promise<BenchResult> {
       `Edits: ${EDIT_MS / 1000} s at one per document every ${PERIOD_MS / 1000} s (${round((EDIT_DOCS * 1000) / PERIOD_MS, 1)} edits/s); arrivals missing: relay ${ours.arrivalsMissing}, plaintext ${plain.arrivalsMissing}; relay p90 ${fmtMs(ours.latency.p90)}, max ${fmtMs(ours.latency.max)}; plaintext p90 ${fmtMs(plain.latency.p90)}, max ${fmtMs(plain.latency.max)}.`,
       `Server RSS at full load: relay ${fmtBytes(ours.memory.connections.usage.rss)}, plaintext ${fmtBytes(plain.memory.connections.usage.rss)} (at start ${fmtBytes(ours.memory.start.usage.rss)} and ${fmtBytes(plain.memory.start.usage.rss)}). Per-unit memory is a growth divided by a count after full collections; RSS keeps what the allocator does not give back, so the heap rows are the finer measure.`,
       `Unload: ${ours.unload.docs} documents closed (${ours.unload.sockets} sockets); relay ${ours.memory.unloaded.stats.documents} documents loaded and ${ours.memory.unloaded.stats.indexed ?? '?'} record indexes held ${fmtMs(ours.unload.waitedMs)} later (before: ${ours.memory.edited.stats.documents} loaded, ${ours.memory.edited.stats.indexed ?? '?'} indexed); plaintext ${plain.memory.unloaded.stats.documents} loaded after ${fmtMs(plain.unload.waitedMs)}. Heap returned per document: relay ${kib(oH.returnedPerDocument)} of ${kib(oH.perDocument)} held, plaintext ${kib(pH.returnedPerDocument)} of ${kib(pH.perDocument)}.`,
-      `Heap kept once every document unloaded is the relay's bounded caches filling (decision 0050: node:crypto KeyObjects, 4,096 keys; verified record ids, 4,096; key checks, 10,000; one member key pair per document here), not per-document state: the record indexes held drop to 0 (relay ${ours.memory.empty.stats.indexed ?? '?'} after phase E). Server CPU over the edit phase: relay ${ours.editCpuShare}, plaintext ${plain.editCpuShare} of one core, so latency above a few ms is the machine's other load (the clients' processes included), not a saturated server.`,
+      `Heap kept once every document unloaded is the relay's bounded caches filling (decision 0050: node:crypto KeyObjects, 4,096 keys; verified record ids, 4,096; key checks, 10,000; one member key pair per document here), not per-document state: the record indexes held drop to 0 (relay ${ours.memory.empty.stats.indexed ?? '?'} after phase E). Server CPU over the edit phase: relay ${ours.editCpuShare}, plaintext ${plain.editCpuShare} of one core, saturated; the client processes together used relay ${round(ours.clientsCpuShare, 2)}, plaintext ${round(plain.clientsCpuShare, 2)}. Server collections over the edit phase: relay ${ours.editGc.count} taking ${fmtMs(ours.editGc.totalMs)} (longest ${fmtMs(ours.editGc.maxMs)}), plaintext ${plain.editGc.count} taking ${fmtMs(plain.editGc.totalMs)} (longest ${fmtMs(plain.editGc.maxMs)}).`,
       `Both sides took ${fmtMs(runMs)}. Machine load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores.`,
     ],
     data: {

@@ -24,6 +24,8 @@ export interface Edited {
   readonly missing: number;
   /** Sockets the server closed (or that failed) since they opened, by close code and reason. */
   readonly dropped: Record<string, number>;
+  /** The client processes' CPU over the edit phase, summed, as a share of one core. */
+  readonly cpuShare: number;
 }
 
 export interface ClientFleet {
@@ -60,7 +62,7 @@ export async function startClientFleet(workers: number, nofile: number): Promise
       const answers = await ask<Edited>('edited', () => ({ type: 'edits', periodMs, durationMs }), durationMs + 60_000);
       const dropped: Record<string, number> = {};
       for (const a of answers) for (const [k, n] of Object.entries(a.dropped)) dropped[k] = (dropped[k] ?? 0) + n;
-      return { latencies: answers.flatMap((a) => a.latencies), sent: answers.reduce((n, a) => n + a.sent, 0), missing: answers.reduce((n, a) => n + a.missing, 0), dropped };
+      return { latencies: answers.flatMap((a) => a.latencies), sent: answers.reduce((n, a) => n + a.sent, 0), missing: answers.reduce((n, a) => n + a.missing, 0), dropped, cpuShare: answers.reduce((n, a) => n + a.cpuShare, 0) };
     },
     async closeDocs(docs) {
       const answers = await ask<{ closed: number }>('closed', (i) => ({ type: 'close', docs: docs.filter((d) => d % workers === i) }), 30_000);

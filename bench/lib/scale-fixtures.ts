@@ -6,7 +6,7 @@
  * there, at connect time, from the keys kept here. Records carry no expiry, so a run's documents
  * are kept in the temp directory and reused by the next run with the same sizes.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -86,12 +86,20 @@ const FORMAT = 1;
 /** `docs` documents, the first `editDocs` of them with `edits` edits each (cached in tmpdir). */
 export async function loadFixtures(docs: number, editDocs: number, edits: number): Promise<DocFixture[]> {
   const file = join(tmpdir(), `fhv-s3-fixtures-v${FORMAT}-${docs}-${editDocs}-${edits}.bin`);
-  if (existsSync(file)) {
+  // A larger cached set serves as well: its first documents, edits cut to size.
+  const name = new RegExp(`^fhv-s3-fixtures-v${FORMAT}-(\\d+)-(\\d+)-(\\d+)\\.bin$`);
+  const larger = readdirSync(tmpdir())
+    .map((f) => [f, name.exec(f)] as const)
+    .filter(([, m]) => m && Number(m[1]) >= docs && Number(m[2]) >= editDocs && Number(m[3]) >= edits)
+    .map(([f]) => join(tmpdir(), f));
+  for (const candidate of [file, ...larger]) {
+    if (!existsSync(candidate)) continue;
     try {
-      const cached = deserialize(readFileSync(file)) as DocFixture[];
-      if (cached.length === docs) return cached;
+      const cached = deserialize(readFileSync(candidate)) as DocFixture[];
+      if (cached.length < docs) continue;
+      return cached.slice(0, docs).map((f, d) => ({ ...f, envelopeEdits: d < editDocs ? f.envelopeEdits.slice(0, edits) : [], plainEdits: d < editDocs ? f.plainEdits.slice(0, edits) : [] }));
     } catch {
-      // unreadable: make them again
+      // unreadable: try the next, or make them again
     }
   }
   const out: DocFixture[] = [];

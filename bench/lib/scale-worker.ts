@@ -9,7 +9,7 @@
  * sockets of the same document (same process, same clock) time their arrival.
  * IPC (advanced serialization, so byte arrays pass as they are):
  *   {type:'open', url, sockets: SocketSpec[]} -> {type:'opened', ok, failed, errors}
- *   {type:'edits', periodMs, durationMs}      -> {type:'edited', latencies, sent, missing, dropped}
+ *   {type:'edits', periodMs, durationMs}      -> {type:'edited', latencies, sent, missing, dropped, cpuShare}
  *   {type:'close', docs?: number[]}           -> {type:'closed', closed}  (without docs: exit)
  */
 import { WebSocket } from 'ws';
@@ -183,6 +183,8 @@ async function openAll(url: string, specs: SocketSpec[]): Promise<void> {
 /** Each writer sends its edits one period apart, starting at a random point of the first period. */
 async function runEdits(periodMs: number, durationMs: number): Promise<void> {
   latencies = [];
+  const cpuBefore = process.cpuUsage();
+  const startedAt = performance.now();
   let sent = 0;
   let expected = 0;
   const timers: Promise<void>[] = [];
@@ -214,7 +216,9 @@ async function runEdits(periodMs: number, durationMs: number): Promise<void> {
   // The last edits' arrivals: wait until none is in flight, or 10 s.
   const end = performance.now() + 10_000;
   while (inFlight.size > 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
-  send({ type: 'edited', latencies, sent, missing: expected - latencies.length, dropped: Object.fromEntries(dropped) });
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - startedAt);
+  send({ type: 'edited', latencies, sent, missing: expected - latencies.length, dropped: Object.fromEntries(dropped), cpuShare });
 }
 
 /** Closes every socket of the given documents (the rest stay open). */

@@ -19,6 +19,8 @@ export interface ServerMemory {
   readonly usage: NodeJS.MemoryUsage;
   /** The server process's CPU time so far (process.cpuUsage(), microseconds). */
   readonly cpu: NodeJS.CpuUsage;
+  /** Garbage-collection pauses so far, not counting the ones this reading forced (child only). */
+  readonly gc?: { readonly count: number; readonly totalMs: number; readonly maxMs: number; readonly maxSinceLastReadingMs: number };
   readonly stats: ServerStats;
 }
 
