@@ -1,5 +1,5 @@
 /**
- * Runs the benchmark suite: `node bench/run.ts [S0|S1|S2|S4|S5|S6|S7|S8|S9|S10|S11|S12|S13 ...]` (default: all);
+ * Runs the benchmark suite: `node bench/run.ts [S0|S1|S2|S3|S4|S5|S6|S7|S8|S9|S10|S11|S12|S13 ...]` (default: all);
  * `node bench/run.ts --table` only rebuilds the README table from the results files present.
  * BENCH_QUICK=1 runs smaller versions. Each benchmark writes bench/results/<id>.json; this
  * script then rebuilds the results table in bench/README.md from every results file present
@@ -11,6 +11,7 @@ import { BENCH_DIR, environment, now, QUICK, RESULTS_DIR, type BenchResult } fro
 import { runS0 } from './s0-crypto.ts';
 import { runS1 } from './s1-trace.ts';
 import { runS2 } from './s2-latency.ts';
+import { runS3 } from './s3-scale.ts';
 import { runS4 } from './s4-cluster.ts';
 import { runS5 } from './s5-coldload.ts';
 import { runS6 } from './s6-firstload.ts';
@@ -22,8 +23,9 @@ import { runS11 } from './s11-reconnect.ts';
 import { runS12 } from './s12-typing-cpu.ts';
 import { runS13 } from './s13-cost-curve.ts';
 
-const BENCHES: Record<string, () => Promise<BenchResult>> = { S0: runS0, S1: runS1, S2: runS2, S4: runS4, S5: runS5, S6: runS6, S7: runS7, S8: runS8, S9: runS9, S10: runS10, S11: runS11, S12: runS12, S13: runS13 };
-const ORDER = ['S0', 'S1', 'S2', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9', 'S10', 'S11', 'S12', 'S13'];
+
+const BENCHES: Record<string, () => Promise<BenchResult>> = { S0: runS0, S1: runS1, S2: runS2, S3: runS3, S4: runS4, S5: runS5, S6: runS6, S7: runS7, S8: runS8, S9: runS9, S10: runS10, S11: runS11, S12: runS12, S13: runS13 };
+const ORDER = ['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9', 'S10', 'S11', 'S12', 'S13'];
 
 function table(results: BenchResult[]): string {
   const lines = ['| Bench | Metric | Ours | Peer | Ratio | Target | Met |', '|---|---|---|---|---|---|---|'];

@@ -33,6 +33,11 @@ export interface RelayConfig {
    * acknowledged (server/persistence.ts).
    */
   readonly storeDebounceMs: number;
+  /**
+   * A document's record index that no loaded document holds is dropped once nobody asked for it
+   * this long (server/registry.ts: indexes built to authenticate strangers or serve file routes).
+   */
+  readonly registryIdleMs: number;
   /** No log lines and no Hocuspocus banner (tests). */
   readonly quiet: boolean;
   /** Where log lines go (server/log.ts): one JSON object per line, no health data. */
@@ -116,6 +121,7 @@ export function defaultConfig(overrides: Partial<RelayConfig> = {}): RelayConfig
     maxBlobBytes: 25 * 1024 * 1024,
     maxTokenLifetimeMs: 10 * 60 * 1000,
     storeDebounceMs: 1000,
+    registryIdleMs: 60_000,
     quiet: true,
     logger: silentLogger,
     metricsPort: undefined,

@@ -28,13 +28,33 @@ export function docIdFromName(name: string): Uint8Array | undefined {
   }
 }
 
+/**
+ * When an entry no loaded document holds may be forgotten. Authentication (WebSocket, blob and
+ * SHL routes, before any membership is known) and the erased route build entries for documents
+ * that may never load: a stranger's refused token, a device fetching a file of a profile this
+ * instance does not hold. Unload forgets only what loaded, so without this those entries stayed
+ * for the life of the process, one per document name anyone asked about.
+ */
+export interface RegistryBounds {
+  readonly now: () => number;
+  /** An entry unused this long, for a document neither loaded nor loading, is dropped. */
+  readonly idleMs: number;
+  /** Whether a document is loaded or loading (its policy checks use the entry: never drop it). */
+  readonly holds: (name: string) => boolean;
+}
+
 export class Registry {
   /** One build per document, shared by every caller that asks while it is being read. */
   private readonly docs = new Map<string, Promise<DocEntry>>();
   /** Builds that finished (one still being read is shared, never started again). */
   private readonly built = new WeakSet<Promise<DocEntry>>();
+  /** When each entry was last asked for (only with bounds). */
+  private readonly used = new Map<string, number>();
+  private lastSweep = 0;
   private readonly store: RelayStore;
   private readonly onQuarantine: ((count: number, codes: string[]) => void) | undefined;
+  /** Set once the server that loads documents exists (server/relay.ts); none: nothing is swept. */
+  bounds: RegistryBounds | undefined;
   /**
    * Several instances (server/cluster.ts): whether this instance holds no loaded (or loading)
    * document of that name, so nothing keeps an entry of it current. Another instance may have
@@ -49,10 +69,16 @@ export class Registry {
     this.detached = detached;
   }
 
+  /** Documents with an index held (or being built): what the relay keeps in memory per document. */
+  get size(): number {
+    return this.docs.size;
+  }
+
   /** undefined when the name is not a valid document id; rejects if storage cannot be read. */
   async get(name: string): Promise<DocEntry | undefined> {
     const docId = docIdFromName(name);
     if (!docId) return undefined;
+    this.touch(name);
     let entry = this.docs.get(name);
     if (entry && this.detached?.(name) && this.built.has(entry)) entry = undefined; // settled and possibly stale: read again
     if (!entry) {
@@ -71,6 +97,23 @@ export class Registry {
    */
   forget(name: string): void {
     this.docs.delete(name);
+    this.used.delete(name);
+  }
+
+  /**
+   * Notes a use, and at most once per idle period drops the entries no loaded or loading
+   * document holds that nobody asked for during a whole period. Runs on use, so the map can
+   * only grow while it is swept: what it holds beyond the loaded documents is bounded by the
+   * names asked for in the last two periods.
+   */
+  private touch(name: string): void {
+    const b = this.bounds;
+    if (!b) return;
+    const now = b.now();
+    this.used.set(name, now);
+    if (now - this.lastSweep < b.idleMs) return;
+    this.lastSweep = now;
+    for (const [other, at] of this.used) if (now - at >= b.idleMs && !b.holds(other)) this.forget(other);
   }
 
   /** Marks a loaded document erased at once, before its rows are deleted (server/erase.ts). */

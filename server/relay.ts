@@ -42,6 +42,8 @@ export interface Relay {
   /** Encrypted document files (DATA_DIR's SQLite file, or S3 with BLOB_STORE). */
   readonly blobs: FileStore;
   readonly config: RelayConfig;
+  /** Each document's record index (benchmarks and tests read its size). */
+  readonly registry: Registry;
   /** ws://127.0.0.1:PORT (Hocuspocus reports 0.0.0.0; clients need a connectable address). */
   readonly url: string;
   readonly httpUrl: string;
@@ -131,6 +133,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   erasure.hocuspocus = server.hocuspocus;
   hocuspocus = server.hocuspocus;
   held = server.hocuspocus;
+  const instance = server.hocuspocus;
+  registry.bounds = { now: config.now, idleMs: config.registryIdleMs, holds: (name) => instance.documents.has(name) || instance.loadingDocuments.has(name) || instance.unloadingDocuments.has(name) };
   // Track raw sockets: closing the HTTP server leaves upgraded WebSockets open, and a relay
   // that shuts down must drop its clients so they reconnect elsewhere.
   const sockets = new Set<import('node:net').Socket>();
@@ -164,6 +168,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     storageLost: opened.lost,
     blobs,
     config,
+    registry,
     port,
     url: `ws://${host}:${port}`,
     httpUrl: `http://${host}:${port}`,

@@ -6,9 +6,25 @@
  * Protocol over the IPC channel: it sends {type:'ready', url} once listening; it answers
  * {type:'counts'} with {type:'counts', counts}, {type:'reset'} zeroes the counters, and
  * {type:'drop'} cuts every client connection and answers {type:'dropped', at (epoch ms), count},
- * {type:'close'} shuts everything down and exits.
+ * {type:'close'} shuts everything down and exits. {type:'memory'} is answered with
+ * {type:'memory', usage, cpu, stats}: process.memoryUsage() after full collections (when forked with
+ * --expose-gc) and what the server holds (bench/lib/servers.ts ServerStats; S3).
  */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { startServer, type ServerKind, type ServerOptions } from './servers.ts';
+
+/** Garbage-collection pauses so far (S3: does a big heap's collection make the latency tail?). */
+const gcPauses = { count: 0, totalMs: 0, maxMs: 0, maxSinceLastReadingMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    // Entries arrive late: the collections a reading forces would land in the next interval.
+    if (((e as unknown as { detail?: { flags?: number } }).detail?.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) continue;
+    gcPauses.count++;
+    gcPauses.totalMs += e.duration;
+    gcPauses.maxMs = Math.max(gcPauses.maxMs, e.duration);
+    gcPauses.maxSinceLastReadingMs = Math.max(gcPauses.maxSinceLastReadingMs, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 
 async function main(): Promise<void> {
   const kind = process.argv[2] as ServerKind;
@@ -19,6 +35,19 @@ async function main(): Promise<void> {
     if (m.type === 'counts') send({ type: 'counts', counts: { ...server.proxy?.counts } });
     else if (m.type === 'reset') server.proxy?.reset();
     else if (m.type === 'drop') send({ type: 'dropped', at: performance.timeOrigin + performance.now(), count: server.dropAll() });
+    else if (m.type === 'memory') {
+      void (async () => {
+        // Twice, a turn apart: the first collection's finalizers free more for the second.
+        const pauses = { ...gcPauses };
+        gcPauses.maxSinceLastReadingMs = 0;
+        const gc = (globalThis as { gc?: () => void }).gc;
+        for (let i = 0; i < 2 && gc; i++) {
+          gc();
+          await new Promise((r) => setImmediate(r));
+        }
+        send({ type: 'memory', usage: process.memoryUsage(), cpu: process.cpuUsage(), gc: pauses, stats: server.stats() });
+      })();
+    }
     else if (m.type === 'close') {
       void (async () => {
         await server.close();

@@ -7,16 +7,51 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startServer, type ServerKind, type ServerOptions } from './servers.ts';
+import { execFileSync } from 'node:child_process';
+import { startServer, type ServerKind, type ServerOptions, type ServerStats } from './servers.ts';
 import type { CountingProxy } from './proxy.ts';
 import { within } from './common.ts';
 
 export type Counts = CountingProxy['counts'];
 export type Placement = 'process' | 'inline';
 
+export interface ServerMemory {
+  readonly usage: NodeJS.MemoryUsage;
+  /** The server process's CPU time so far (process.cpuUsage(), microseconds). */
+  readonly cpu: NodeJS.CpuUsage;
+  /** Garbage-collection pauses so far, not counting the ones this reading forced (child only). */
+  readonly gc?: { readonly count: number; readonly totalMs: number; readonly maxMs: number; readonly maxSinceLastReadingMs: number };
+  readonly stats: ServerStats;
+}
+
+/** For S3: a collectable heap in the child, and room for many sockets. */
+export interface ChildOptions {
+  /** Fork with --expose-gc, so memory() collects before it reads. */
+  readonly gc?: boolean;
+  /** Raise the child's open-file limit (soft and hard) to this, with prlimit(1). */
+  readonly nofile?: number;
+}
+
+/**
+ * Raises a running process's open-file limit (`prlimit` from util-linux; raising the hard limit
+ * needs root or CAP_SYS_RESOURCE, else only up to the current hard limit). Answers the limit set.
+ */
+export function raiseNofile(pid: number, wanted: number): number {
+  try {
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${wanted}:${wanted}`], { stdio: 'ignore', timeout: 10_000 });
+    return wanted;
+  } catch {
+    const hard = Number(execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8', timeout: 10_000 }).trim());
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${hard}:${hard}`], { stdio: 'ignore', timeout: 10_000 });
+    return hard;
+  }
+}
+
 export interface BenchServer {
   readonly url: string;
   readonly placement: Placement;
+  /** Memory and holdings of the server (its process: only meaningful in 'process' placement). */
+  memory?(): Promise<ServerMemory>;
   /** The counting proxy's totals (zero without `proxy: true`). */
   counts(): Promise<Counts>;
   reset(): Promise<void>;
@@ -36,7 +71,8 @@ export interface StartedBenchServer extends BenchServer {
 const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
 const ZERO: Counts = { up: 0, down: 0, framesUp: 0, framesDown: 0 };
 
-function next<T>(child: ChildProcess, type: string): Promise<T> {
+/** The child's next IPC message of this type (rejects if it exits first). */
+export function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: { type: string } & T) => {
       if (m.type !== type) return;
@@ -53,15 +89,16 @@ function next<T>(child: ChildProcess, type: string): Promise<T> {
   });
 }
 
-async function inChild(kind: ServerKind, o: ServerOptions): Promise<StartedBenchServer> {
+async function inChild(kind: ServerKind, o: ServerOptions, c: ChildOptions): Promise<StartedBenchServer> {
   const prof = process.env.BENCH_SERVER_PROF;
   const child = fork(CHILD, [kind, JSON.stringify(o)], {
-    execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+    execArgv: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(c.gc ? ['--expose-gc'] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = await within(next<{ url: string }>(child, 'ready'), 30_000, `${kind} server process ready`);
+  if (c.nofile) raiseNofile(child.pid!, c.nofile);
+  const ready = await within(nextMessage<{ url: string }>(child, 'ready'), 30_000, `${kind} server process ready`);
   const counts = async (): Promise<Counts> => {
-    const reply = next<{ counts: Partial<Counts> }>(child, 'counts');
+    const reply = nextMessage<{ counts: Partial<Counts> }>(child, 'counts');
     child.send({ type: 'counts' });
     return { ...ZERO, ...(await within(reply, 10_000, 'proxy counts')).counts };
   };
@@ -73,7 +110,7 @@ async function inChild(kind: ServerKind, o: ServerOptions): Promise<StartedBench
     pid: child.pid,
     counts,
     async drop() {
-      const reply = next<{ at: number; count: number }>(child, 'dropped');
+      const reply = nextMessage<{ at: number; count: number }>(child, 'dropped');
       child.send({ type: 'drop' });
       const { at, count } = await within(reply, 10_000, 'drop connections');
       return { at, count };
@@ -84,6 +121,11 @@ async function inChild(kind: ServerKind, o: ServerOptions): Promise<StartedBench
       child.kill('SIGKILL');
       await within(exited, 15_000, `${kind} server process killed`);
       return at;
+    },
+    async memory() {
+      const reply = nextMessage<ServerMemory>(child, 'memory');
+      child.send({ type: 'memory' });
+      return within(reply, 60_000, `${kind} server memory`);
     },
     async reset() {
       child.send({ type: 'reset' });
@@ -104,6 +146,7 @@ async function inline(kind: ServerKind, o: ServerOptions): Promise<StartedBenchS
     url: server.url,
     placement: 'inline',
     pid: undefined,
+    memory: async () => ({ usage: process.memoryUsage(), cpu: process.cpuUsage(), stats: server.stats() }),
     counts: async () => ({ ...ZERO, ...server.proxy?.counts }),
     reset: async () => server.proxy?.reset(),
     drop: async () => ({ count: server.dropAll(), at: performance.timeOrigin + performance.now() }),
@@ -116,7 +159,7 @@ async function inline(kind: ServerKind, o: ServerOptions): Promise<StartedBenchS
   };
 }
 
-export function startBenchServer(kind: ServerKind, o: ServerOptions & { placement?: Placement } = {}): Promise<StartedBenchServer> {
-  const { placement = 'process', ...rest } = o;
-  return placement === 'process' ? inChild(kind, rest) : inline(kind, rest);
+export function startBenchServer(kind: ServerKind, o: ServerOptions & ChildOptions & { placement?: Placement } = {}): Promise<StartedBenchServer> {
+  const { placement = 'process', gc, nofile, ...rest } = o;
+  return placement === 'process' ? inChild(kind, rest, { gc, nofile }) : inline(kind, rest);
 }

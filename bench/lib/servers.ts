@@ -24,8 +24,15 @@ export interface ServerOptions {
   readonly dataDir?: string;
 }
 
+/** What a server holds now: documents loaded, connections, and (relay) record indexes kept. */
+export interface ServerStats {
+  readonly documents: number;
+  readonly connections: number;
+  readonly indexed?: number;
+}
+
 /** `dropAll` cuts every open connection at the TCP level, as a network drop would (S7's storm). */
-export type Started = { url: string; close(): Promise<void>; dropAll(): number };
+export type Started = { url: string; stats?(): ServerStats; close(): Promise<void>; dropAll(): number };
 
 /** Every socket an HTTP server accepted, so they can all be destroyed at once. */
 function trackSockets(httpServer: import('node:http').Server): () => number {
@@ -73,6 +80,7 @@ async function startHocuspocus(o: ServerOptions): Promise<Started> {
   return {
     url: `ws://127.0.0.1:${server.address.port}`,
     dropAll,
+    stats: () => ({ documents: server.hocuspocus.getDocumentsCount(), connections: server.hocuspocus.getConnectionsCount() }),
     close: () => {
       writeRelayTrace(trace);
       return server.destroy();
@@ -88,6 +96,7 @@ async function startOurRelay(o: ServerOptions): Promise<Started> {
   return {
     url: relay.url,
     dropAll: trackSockets(relay.server.httpServer),
+    stats: () => ({ documents: relay.server.hocuspocus.getDocumentsCount(), connections: relay.server.hocuspocus.getConnectionsCount(), indexed: relay.registry.size }),
     async close() {
       writeRelayTrace(trace);
       await relay.destroy();
@@ -101,6 +110,7 @@ export interface StartedServer {
   readonly proxy: CountingProxy | undefined;
   /** Cuts every client connection at once (behind the proxy: the server's side of each); returns how many. */
   dropAll(): number;
+  stats(): ServerStats;
   close(): Promise<void>;
 }
 
@@ -111,6 +121,7 @@ export async function startServer(kind: ServerKind, o: ServerOptions = {}): Prom
     url: proxy?.url ?? started.url,
     proxy,
     dropAll: () => started.dropAll(),
+    stats: () => started.stats?.() ?? { documents: 0, connections: 0 },
     async close() {
       await proxy?.close();
       await started.close();
