@@ -32,16 +32,22 @@ async function twoInstances(database: string, ports: [number, number] = [0, 0]):
   return [await open(ports[0]), await open(ports[1])];
 }
 
+/** Alice (owner) on instance one and Bob (editor) on instance two, Bob synced. */
+async function aliceAndBobApart(database: string) {
+  const [one, two] = await twoInstances(database);
+  const alice = generateSigningKeyPair();
+  const bob = generateSigningKeyPair();
+  const a = await Profile.create({ signer: alice, relayUrl: one.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }] });
+  await a.flush();
+  const b = await Profile.open({ signer: bob, relayUrl: two.url, access: a.access });
+  await b.status.when((s) => s.synced, 15_000);
+  return { one, two, alice, bob, a, b };
+}
+
 describe('relay instances sharing documents through Redis', () => {
   it('members on different instances co-edit, see each other, and end equal', async () => {
-    const [one, two] = await twoInstances('cluster_coedit');
-    const alice = generateSigningKeyPair();
-    const bob = generateSigningKeyPair();
-    const a = await Profile.create({ signer: alice, relayUrl: one.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }] });
-    await a.flush();
-    const b = await Profile.open({ signer: bob, relayUrl: two.url, access: a.access });
+    const { one, two, alice, bob, a, b } = await aliceAndBobApart('cluster_coedit');
     try {
-      await b.status.when((s) => s.synced, 15_000);
       for (let i = 0; i < 10; i++) {
         insertNote(a, 'journal', 0, `a${i} `);
         insertNote(b, 'journal', 0, `b${i} `);
@@ -60,14 +66,8 @@ describe('relay instances sharing documents through Redis', () => {
   });
 
   it('a removal on one instance closes the removed member on the other', async () => {
-    const [one, two] = await twoInstances('cluster_removal');
-    const alice = generateSigningKeyPair();
-    const bob = generateSigningKeyPair();
-    const a = await Profile.create({ signer: alice, relayUrl: one.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }] });
-    await a.flush();
-    const b = await Profile.open({ signer: bob, relayUrl: two.url, access: a.access });
+    const { one, two, alice, bob, a, b } = await aliceAndBobApart('cluster_removal');
     try {
-      await b.status.when((s) => s.synced, 15_000);
       await a.removeMember(bob.publicKey);
       await a.flush();
       await eventually(() => b.refusal.value === 'TOKEN_NOT_MEMBER', 20_000, () => `refusal=${b.refusal.value}`);
@@ -80,14 +80,8 @@ describe('relay instances sharing documents through Redis', () => {
   it('an edit accepted while Redis was down reaches the other instance once Redis is back, with no further edit', async () => {
     // Regression: faults.test.ts seed 11 ended with each instance "synced" with its own members
     // and missing the other's last edits, for good (the extension republishes only on a change).
-    const [one, two] = await twoInstances('cluster_outage');
-    const alice = generateSigningKeyPair();
-    const bob = generateSigningKeyPair();
-    const a = await Profile.create({ signer: alice, relayUrl: one.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }] });
-    await a.flush();
-    const b = await Profile.open({ signer: bob, relayUrl: two.url, access: a.access });
+    const { one, two, alice, bob, a, b } = await aliceAndBobApart('cluster_outage');
     try {
-      await b.status.when((s) => s.synced, 15_000);
       insertNote(a, 'journal', 0, 'before ');
       await eventually(() => noteOf(b) === 'before ', 15_000, () => `b=${JSON.stringify(noteOf(b))}`);
       await redis.kill();
