@@ -13,7 +13,6 @@ import { persistenceExtension } from './persistence.ts';
 import { policyExtension } from './policy.ts';
 import { eraseDocumentOn, erasedRouteExtension, type EraseOptions, type ErasedRouteLimits } from './erase.ts';
 import { Registry, registryExtension } from './registry.ts';
-import { cluster as startCluster } from './cluster.ts';
 import { expiryExtension } from './revocation.ts';
 import { logRefusalsOf, refusalLog } from './log.ts';
 import { RelayMetrics, serveMetrics } from './metrics.ts';
@@ -26,7 +25,7 @@ import { unloadGuardExtension } from './unload-guard.ts';
 import { durableAckExtension, resetDocument, type UnloadingInstance } from './durable-ack.ts';
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
-import { erasingFiles, openFileStore, openRelayStore } from './storage/open-store.ts';
+import { erasingFiles, openFileStore, openRelayStore, type OpenedStore } from './storage/open-store.ts';
 import { journaling } from './erasure-journal.ts';
 import type { FileStore } from './storage/file-store.ts';
 
@@ -80,9 +79,17 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const log = config.logger;
   let hocuspocus: (UnloadingInstance & { getConnectionsCount(): number; getDocumentsCount(): number }) | undefined;
   const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
-  const opened = await openRelayStore(config);
-  const blobs = await openFileStore(config);
-  const links = await ShlStore.open(config.dataDir);
+  // Each store starts its own worker thread: opened side by side (a restarted relay listens
+  // sooner), and if one cannot open, the ones that did are closed again before the error is thrown.
+  const opening = [openRelayStore(config), openFileStore(config), ShlStore.open(config.dataDir)] as const;
+  const settled = await Promise.allSettled(opening);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) {
+    const closers = [(o: OpenedStore) => o.store.close(), (f: FileStore) => f.close(), (l: ShlStore) => l.close()] as const;
+    await Promise.all(settled.map((r, i) => r.status === 'fulfilled' && (closers[i] as (x: unknown) => Promise<unknown>)(r.value).catch(() => undefined)));
+    throw failed.reason;
+  }
+  const [opened, blobs, links] = await Promise.all(opening);
   const erasing = erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs);
   const storage: RelayStore = metrics.timed(config.erasureJournal === undefined ? erasing : journaling(erasing, config.erasureJournal, log));
   // With other instances writing (REDIS_URL), an entry of a document not loaded here goes stale.
@@ -100,7 +107,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const unloadGuard = unloadGuardExtension(config.now, undefined, (document) => persistence.failed(document));
   const erasure: EraseOptions = { registry, store: storage, config, engine, limits: internals.erasedRouteLimits };
   const onErase = eraseDocumentOn(erasure);
-  const cluster = config.redisUrl === undefined ? undefined : startCluster({ redisUrl: config.redisUrl, registry, config, onErase });
+  // Imported only when configured (the Redis extension and ioredis take ~0.3 s to load).
+  const cluster = config.redisUrl === undefined ? undefined : (await import('./cluster.ts')).cluster({ redisUrl: config.redisUrl, registry, config, onErase });
   const ready = { ping: async () => void (await Promise.all([storage.ping(), blobs.ping(), links.ping(), cluster?.ping()])) };
   const server = new Server({
     port: config.port,
@@ -192,3 +200,4 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     },
   };
 }
+

@@ -3,17 +3,17 @@
  * up), or PostgreSQL when `DATABASE_URL` is set (docs/operations.md "Scaling"). The HTTP routes'
  * own tables (document files, SMART Health Links) stay in DATA_DIR's SQLite file either way, so
  * with PostgreSQL an erasure also clears them there once the PostgreSQL erasure committed.
+ * The PostgreSQL and S3 clients are imported only when configured: a relay on its defaults
+ * starts without loading them (a restarted relay is back sooner: S7's restart storm).
  */
 import type { RelayConfig } from '../config.ts';
 import type { RelayStorageError } from '../errors.ts';
-import { PostgresRelayStore } from './postgres-relay-store.ts';
 import { delegateStore, type RelayStore } from './relay-store.ts';
 import type { SiblingApi } from './table-worker.ts';
 import type { WorkerClient } from './worker-rpc.ts';
 import { openTableWorker } from './table-client.ts';
 import { SqliteRelayStore } from './sqlite-relay-store.ts';
 import type { FileStore } from './file-store.ts';
-import { parseS3Url, S3FileStore } from './s3-file-store.ts';
 import { SqliteFileStore } from './sqlite-file-store.ts';
 
 export interface OpenedStore {
@@ -24,7 +24,9 @@ export interface OpenedStore {
 
 /** DATA_DIR's SQLite file, or the S3-compatible store `BLOB_STORE` names. */
 export async function openFileStore(config: Pick<RelayConfig, 'dataDir' | 'blobStore' | 's3'>): Promise<FileStore> {
-  return config.blobStore === undefined ? SqliteFileStore.open(config.dataDir) : new S3FileStore(parseS3Url(config.blobStore), config.s3);
+  if (config.blobStore === undefined) return SqliteFileStore.open(config.dataDir);
+  const { parseS3Url, S3FileStore } = await import('./s3-file-store.ts');
+  return new S3FileStore(parseS3Url(config.blobStore), config.s3);
 }
 
 /**
@@ -40,6 +42,7 @@ export async function openRelayStore(config: Pick<RelayConfig, 'dataDir' | 'data
     const sqlite = await SqliteRelayStore.open(config.dataDir);
     return { store: sqlite, lost: sqlite.whenLost() };
   }
+  const { PostgresRelayStore } = await import('./postgres-relay-store.ts');
   const postgres = await PostgresRelayStore.open(config.databaseUrl);
   return { store: withLocalErasure(postgres, await openTableWorker<SiblingApi>(config.dataDir, 'siblings')), lost: new Promise(() => undefined) };
 }
