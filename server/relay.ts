@@ -25,7 +25,7 @@ import { unloadGuardExtension } from './unload-guard.ts';
 import { durableAckExtension, resetDocument, type UnloadingInstance } from './durable-ack.ts';
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
-import { erasingFiles, openFileStore, openRelayStore, type OpenedStore } from './storage/open-store.ts';
+import { erasingFiles, openFileStore, openRelayStore } from './storage/open-store.ts';
 import { journaling } from './erasure-journal.ts';
 import type { FileStore } from './storage/file-store.ts';
 
@@ -79,17 +79,17 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const log = config.logger;
   let hocuspocus: (UnloadingInstance & { getConnectionsCount(): number; getDocumentsCount(): number }) | undefined;
   const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
-  // Each store starts its own worker thread: opened side by side (a restarted relay listens
-  // sooner), and if one cannot open, the ones that did are closed again before the error is thrown.
-  const opening = [openRelayStore(config), openFileStore(config), ShlStore.open(config.dataDir)] as const;
-  const settled = await Promise.allSettled(opening);
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) {
-    const closers = [(o: OpenedStore) => o.store.close(), (f: FileStore) => f.close(), (l: ShlStore) => l.close()] as const;
-    await Promise.all(settled.map((r, i) => r.status === 'fulfilled' && (closers[i] as (x: unknown) => Promise<unknown>)(r.value).catch(() => undefined)));
-    throw failed.reason;
-  }
-  const [opened, blobs, links] = await Promise.all(opening);
+  // One after another: each store's worker sets WAL mode and creates its tables in the same
+  // file, and opened side by side one could find the database locked (CI, revocation.test.ts).
+  const opened = await openRelayStore(config);
+  const blobs = await openFileStore(config).catch(async (e: unknown) => {
+    await opened.store.close().catch(() => undefined);
+    throw e;
+  });
+  const links = await ShlStore.open(config.dataDir).catch(async (e: unknown) => {
+    await Promise.all([opened.store.close(), blobs.close()]).catch(() => undefined);
+    throw e;
+  });
   const erasing = erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs);
   const storage: RelayStore = metrics.timed(config.erasureJournal === undefined ? erasing : journaling(erasing, config.erasureJournal, log));
   // With other instances writing (REDIS_URL), an entry of a document not loaded here goes stale.

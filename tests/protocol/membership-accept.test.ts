@@ -366,4 +366,10 @@ describe('membership fold, randomised', () => {
       for (let run = 0; run < 6; run++) await randomRun(createPrng(prng.int(0, 2 ** 31)), 80);
     });
   }, 60_000);
+
+  it('regression (CI seed 1588643701): a device certificate folded before an owner’s set of the same key no longer shadows the owner’s word', async () => {
+    // The clinician who had certified the key left, and the key went from clinician to owner.
+    const prng = createPrng(1588643701);
+    for (let run = 0; run < 6; run++) await randomRun(createPrng(prng.int(0, 2 ** 31)), 80);
+  }, 60_000);
 });
