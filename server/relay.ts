@@ -2,7 +2,7 @@
  * The relay: stock Hocuspocus plus small extensions (auth, policy, persistence, static app).
  * It stores and forwards envelope docs only; it holds no keys and never sees plaintext.
  */
-import { Server } from '@hocuspocus/server';
+import { Server, type Hocuspocus } from '@hocuspocus/server';
 import { createNodeCryptoEngine } from '../src/lib/crypto/ed25519-node.ts';
 import { authExtension } from './auth.ts';
 import { awarenessExtension } from './awareness.ts';
@@ -22,7 +22,7 @@ import { ShlStore } from './shl-store.ts';
 import { staticExtension } from './static.ts';
 import { noEchoExtension } from './no-echo.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
-import { durableAckExtension, resetDocument, type UnloadingInstance } from './durable-ack.ts';
+import { durableAckExtension, resetDocument } from './durable-ack.ts';
 import type { RelayStorageError } from './errors.ts';
 import type { RelayStore } from './storage/relay-store.ts';
 import { erasingFiles, openFileStore, openRelayStore } from './storage/open-store.ts';
@@ -74,10 +74,9 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const config = defaultConfig(overrides);
   // OpenSSL directly: same checks, no thread-pool hop per verify (docs/decisions/0003).
   const engine = createNodeCryptoEngine();
-  /** Hocuspocus's documents, once it exists (the registry asks which are loaded). */
-  let held: { documents: Map<string, unknown>; loadingDocuments: Map<string, unknown> } | undefined;
   const log = config.logger;
-  let hocuspocus: (UnloadingInstance & { getConnectionsCount(): number; getDocumentsCount(): number }) | undefined;
+  /** The Hocuspocus instance, once it exists (metrics, resets and the registry ask about its documents). */
+  let hocuspocus: Hocuspocus | undefined;
   const metrics = new RelayMetrics({ connections: () => hocuspocus?.getConnectionsCount() ?? 0, documents: () => hocuspocus?.getDocumentsCount() ?? 0 });
   // One after another: each store's worker sets WAL mode and creates its tables in the same
   // file, and opened side by side one could find the database locked (CI, revocation.test.ts).
@@ -93,7 +92,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   const erasing = erasingFiles(internals.wrapStorage?.(opened.store) ?? opened.store, blobs);
   const storage: RelayStore = metrics.timed(config.erasureJournal === undefined ? erasing : journaling(erasing, config.erasureJournal, log));
   // With other instances writing (REDIS_URL), an entry of a document not loaded here goes stale.
-  const detached = config.redisUrl === undefined ? undefined : (name: string) => !(held?.documents.has(name) || held?.loadingDocuments.has(name));
+  const detached = config.redisUrl === undefined ? undefined : (name: string) => !(hocuspocus?.documents.has(name) || hocuspocus?.loadingDocuments.has(name));
   const registry = new Registry(storage, (count, codes) => log('warn', 'records_quarantined', { count, codes: codes.join(',') }), detached);
   const refusals = refusalLog({ now: config.now, intervalMs: config.budgets.refusalLogIntervalMs, logger: log, counted: (code) => metrics.refused(code) });
   const persistence = persistenceExtension(storage, config, {
@@ -139,9 +138,8 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     ],
   });
   erasure.hocuspocus = server.hocuspocus;
-  hocuspocus = server.hocuspocus;
-  held = server.hocuspocus;
   const instance = server.hocuspocus;
+  hocuspocus = instance;
   registry.bounds = { now: config.now, idleMs: config.registryIdleMs, holds: (name) => instance.documents.has(name) || instance.loadingDocuments.has(name) || instance.unloadingDocuments.has(name) };
   // Track raw sockets: closing the HTTP server leaves upgraded WebSockets open, and a relay
   // that shuts down must drop its clients so they reconnect elsewhere.
