@@ -15,6 +15,7 @@ import {
   authorizeRecord,
   compareForMembership,
   decodeSnapshotExt,
+  effectInSnapshot,
   openRecord,
   parseRecord,
   prevNames,
@@ -72,6 +73,13 @@ export class Inbox {
   private readonly erasures = new Map<string, Uint8Array>();
   /** Signature results of the batch being processed, consumed when each record is authorised. */
   private readonly verified = new Map<string, Result<VerifiedRecord>>();
+  /**
+   * Records refused only because their author had left and no snapshot covered them yet. A
+   * replica can see the removal before the snapshot that covers the leaver's last records (they
+   * come in separate updates); once such a snapshot arrives they count (threat model 24c), as
+   * on a replica that got the snapshot first (cold-replica seed 1892610758).
+   */
+  private readonly leaversUncovered = new Map<string, ParsedRecord>();
   private readonly reads = new SerialGate();
 
   constructor(c: InboxContext) {
@@ -262,6 +270,7 @@ export class Inbox {
     state.lift(author, r.header.seq, r.id);
     state.index.add(r, undefined);
     state.processed.add(key);
+    this.reconsiderLeavers();
     // Held updates the snapshot already covers are replays of its content. Records whose
     // effect lives outside the plain doc (audit entries...) stay: chainStep still folds them.
     for (const [k, h] of state.awaitingKey) {
@@ -373,8 +382,31 @@ export class Inbox {
     }
   }
 
+  /**
+   * A snapshot moved coverage: a leaver's record it now covers was refused too early. The
+   * refusal is withdrawn; a record whose effect the snapshot carries is done, any other (an
+   * audit entry) goes back to its chain to be folded as covered.
+   */
+  private reconsiderLeavers(): void {
+    const { state } = this.c;
+    for (const [key, r] of this.leaversUncovered) {
+      if (r.header.seq > state.index.coveredSeq(toHex(r.header.author))) continue;
+      this.leaversUncovered.delete(key);
+      this.c.problems.withdraw('RECORD_NOT_MEMBER', key);
+      if (effectInSnapshot(r.header.type)) continue;
+      state.processed.delete(key);
+      state.held.set(key, r);
+    }
+  }
+
   private refuse(key: string, r: ParsedRecord | undefined, failure: Failure): void {
     this.c.state.processed.add(key);
     this.c.problems.refused(key, r, failure);
+    const provisional =
+      r !== undefined &&
+      failure.code === 'RECORD_NOT_MEMBER' &&
+      recordTypeRule(r.header.type)?.writers !== 'membership-rules' &&
+      this.c.state.index.membership.formerRole(r.header.author) !== undefined;
+    if (provisional) this.leaversUncovered.set(key, r);
   }
 }

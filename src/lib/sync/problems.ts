@@ -52,6 +52,17 @@ export class ProblemList {
     this.report({ code: failure.code, key, author: record ? toHex(record.header.author) : undefined, message: failure.message });
   }
 
+  /**
+   * A refusal that later facts overturned (a former member's record a snapshot then covered):
+   * it was the rules judging too early, not something wrong, so it stops being shown.
+   */
+  withdraw(code: ProtocolErrorCode, key: string): void {
+    const list = this.list.filter((p) => !(p.code === code && p.key === key));
+    if (list.length === this.list.length) return;
+    this.list = list;
+    this.changed();
+  }
+
   clear(): void {
     this.list = [];
     this.expectedList = [];
