@@ -84,7 +84,7 @@ export class HeldStore implements RelayStore {
     return this.inner.clientOwners(name);
   }
 
-  /** Folds wait until `failFolds` (or `holdFolds` is cleared and they are let through by it). */
+  /** Folds wait until `failFolds` or `releaseFolds`. */
   holdFolds = false;
   private readonly heldFolds: Array<{ go: () => void; fail: (e: unknown) => void }> = [];
 
@@ -95,6 +95,11 @@ export class HeldStore implements RelayStore {
   /** Fails every held fold, as a database going away mid-fold does. */
   failFolds(): void {
     for (const f of this.heldFolds.splice(0)) f.fail(new RelayStorageError('test: fold failed'));
+  }
+
+  /** Lets every held fold through to the store. */
+  releaseFolds(): void {
+    for (const f of this.heldFolds.splice(0)) f.go();
   }
 
   fold(name: string, state: Uint8Array, rows: FoldedRows, now: number): Promise<void> {

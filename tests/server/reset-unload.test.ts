@@ -13,6 +13,7 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { HeldStore } from '../helpers/held-store.ts';
 import { insertNote } from '../helpers/raw-edits.ts';
+import { RawSyncClient } from '../helpers/raw-sync-client.ts';
 import { testRelay, type TestRelay } from '../helpers/relay.ts';
 
 const noteOf = (p: Profile) => engineOf(p).plainDoc.getText('note:journal').toString();
@@ -54,5 +55,51 @@ describe('a reset instance', () => {
     const b = await Profile.open({ signer: owner, relayUrl: relay.url, access: a.access });
     profiles.push(b);
     await eventually(() => noteOf(b).includes('<typed-during-the-outage>'), 30_000, () => `b=${JSON.stringify(noteOf(b))} a=${a.status.value.state}`);
+  }, 90_000);
+
+  it('refuses new connections while it waits to unload, and its successor takes them', async () => {
+    // Members reconnecting every ~50 ms once kept a reset instance loaded for ever, each refused
+    // on its first message (faults.test.ts, seed 11); now they are refused at authentication,
+    // with a transient code, until the instance is gone.
+    let held: HeldStore | undefined;
+    relay = await testRelay({}, { wrapStorage: (s) => (held = new HeldStore(s)) });
+    const store = held!;
+    store.passThrough = true;
+    const owner = generateSigningKeyPair();
+    const a = await Profile.create({ signer: owner, relayUrl: relay.url, minReconnectDelayMs: 60_000 });
+    profiles.push(a);
+    await a.flush();
+    const clients: RawSyncClient[] = [];
+    const connect = async () => {
+      const c = await RawSyncClient.connect(relay!.url, a.name, a.access.docId, owner);
+      clients.push(c);
+      return c;
+    };
+    try {
+      // The fold the edit starts is held, so the reset instance cannot unload yet.
+      store.passThrough = false;
+      store.holdFolds = true;
+      insertNote(a, 'journal', 0, '<typed-during-the-outage>');
+      await eventually(() => store.heldCount > 0 && store.heldFoldCount > 0, 20_000, () => `appends ${store.heldCount} folds ${store.heldFoldCount}`);
+      expect(store.failOne()).toBe(true);
+      await eventually(() => !a.status.value.synced, 10_000);
+
+      const refused = await connect();
+      expect(refused.authenticated).toBe(false);
+      expect(refused.closeReason).toBe('RELAY_STORAGE_FAILED');
+
+      // The fold completes: the instance unloads and the next connection reaches its successor.
+      store.holdFolds = false;
+      store.releaseFolds();
+      await store.releaseAll();
+      const deadline = Date.now() + 20_000;
+      while (!(await connect()).authenticated) {
+        expect(clients.at(-1)!.closeReason, 'refused only for the reset, until it is gone').toBe('RELAY_STORAGE_FAILED');
+        expect(Date.now(), 'the successor took a connection within 20 s').toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      for (const c of clients) c.close();
+    }
   }, 90_000);
 });
