@@ -26,26 +26,33 @@ describe('a reset instance', () => {
     await relay?.destroy();
   });
 
-  it('unloads even when a fold was running and failed as its last connection went', async () => {
+  /**
+   * A member's edit whose append fails while the fold that edit started is held: the instance
+   * has reset (its connection closed) and cannot unload until the fold ends.
+   */
+  async function resetWithFoldHeld(reconnectMs: number) {
     let held: HeldStore | undefined;
     relay = await testRelay({}, { wrapStorage: (s) => (held = new HeldStore(s)) });
     const store = held!;
     store.passThrough = true;
     const owner = generateSigningKeyPair();
-    const a = await Profile.create({ signer: owner, relayUrl: relay.url, minReconnectDelayMs: 50 });
+    const a = await Profile.create({ signer: owner, relayUrl: relay.url, minReconnectDelayMs: reconnectMs });
     profiles.push(a);
     await a.flush();
-
     // The next append waits, and so does the fold the same change starts after the store debounce.
     store.passThrough = false;
     store.holdFolds = true;
     insertNote(a, 'journal', 0, '<typed-during-the-outage>');
     await eventually(() => store.heldCount > 0 && store.heldFoldCount > 0, 20_000, () => `appends ${store.heldCount} folds ${store.heldFoldCount}`);
-
-    // The append fails: the instance resets and closes its connection while the fold runs...
+    // The append fails: the instance resets and closes its connection while the fold runs.
     expect(store.failOne()).toBe(true);
     await eventually(() => !a.status.value.synced, 10_000);
-    // ...and the fold fails too (the database went away under both).
+    return { relay, store, owner, a };
+  }
+
+  it('unloads even when a fold was running and failed as its last connection went', async () => {
+    const { relay, store, owner, a } = await resetWithFoldHeld(50);
+    // The fold fails too (the database went away under both).
     store.failFolds();
     store.holdFolds = false;
     await store.releaseAll();
@@ -60,30 +67,16 @@ describe('a reset instance', () => {
   it('refuses new connections while it waits to unload, and its successor takes them', async () => {
     // Members reconnecting every ~50 ms once kept a reset instance loaded for ever, each refused
     // on its first message (faults.test.ts, seed 11); now they are refused at authentication,
-    // with a transient code, until the instance is gone.
-    let held: HeldStore | undefined;
-    relay = await testRelay({}, { wrapStorage: (s) => (held = new HeldStore(s)) });
-    const store = held!;
-    store.passThrough = true;
-    const owner = generateSigningKeyPair();
-    const a = await Profile.create({ signer: owner, relayUrl: relay.url, minReconnectDelayMs: 60_000 });
-    profiles.push(a);
-    await a.flush();
+    // with a transient code, until the instance is gone. (This member waits a minute: the raw
+    // clients below are the ones that knock.)
+    const { relay, store, owner, a } = await resetWithFoldHeld(60_000);
     const clients: RawSyncClient[] = [];
     const connect = async () => {
-      const c = await RawSyncClient.connect(relay!.url, a.name, a.access.docId, owner);
+      const c = await RawSyncClient.connect(relay.url, a.name, a.access.docId, owner);
       clients.push(c);
       return c;
     };
     try {
-      // The fold the edit starts is held, so the reset instance cannot unload yet.
-      store.passThrough = false;
-      store.holdFolds = true;
-      insertNote(a, 'journal', 0, '<typed-during-the-outage>');
-      await eventually(() => store.heldCount > 0 && store.heldFoldCount > 0, 20_000, () => `appends ${store.heldCount} folds ${store.heldFoldCount}`);
-      expect(store.failOne()).toBe(true);
-      await eventually(() => !a.status.value.synced, 10_000);
-
       const refused = await connect();
       expect(refused.authenticated).toBe(false);
       expect(refused.closeReason).toBe('RELAY_STORAGE_FAILED');
