@@ -44,6 +44,14 @@ export function snapshotUpdate(opened: OpenedRecord): Result<VerifiedUpdate> {
 }
 
 /** Applies a verified update; a throw inside Yjs is reported, never propagated. */
+/**
+ * Updates each verified on its own, as one update: what each vouches for, nothing more. One
+ * apply of it integrates structs whose dependencies sit in another of them in one pass.
+ */
+export function mergeVerified(updates: readonly VerifiedUpdate[]): VerifiedUpdate {
+  return (updates.length === 1 ? updates[0]! : Y.mergeUpdatesV2(updates as readonly Uint8Array[] as Uint8Array[])) as VerifiedUpdate;
+}
+
 export function applyVerified(doc: Y.Doc, update: VerifiedUpdate, origin: unknown): Result<void> {
   try {
     Y.applyUpdateV2(doc, update, origin);

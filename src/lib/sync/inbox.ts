@@ -34,9 +34,10 @@ import {
   type Result,
   type VerifiedRecord,
 } from '../protocol/index.ts';
-import { snapshotUpdate, toVerifiedUpdate, type VerifiedUpdate } from './apply.ts';
+import { mergeVerified, snapshotUpdate, toVerifiedUpdate, type VerifiedUpdate } from './apply.ts';
 import { chainStep } from './chain-rules.ts';
 import type { EpochKeyRing } from './key-ring.ts';
+import { PlainGroup, type PlainItem } from './plain-group.ts';
 import type { ProblemList } from './problems.ts';
 import type { ReplicaState } from './replica-state.ts';
 
@@ -287,15 +288,57 @@ export class Inbox {
     let progressed = true;
     while (progressed) {
       progressed = false;
+      const group = new PlainGroup();
       for (const [key, r] of [...state.held].sort((a, b) => a[1].header.seq - b[1].header.seq)) {
         const author = toHex(r.header.author);
-        const step = chainStep({ type: r.header.type, seq: r.header.seq, prev: r.header.prev }, state.position(author, key));
+        const step = chainStep({ type: r.header.type, seq: r.header.seq, prev: r.header.prev }, group.position(state, author, key));
         if (step.kind === 'wait') continue;
         state.held.delete(key);
         progressed = true;
         if (step.kind === 'reject') this.refuse(key, r, { ok: false, code: step.code, message: step.message });
         else if (step.kind === 'covered') state.processed.add(key);
-        else await this.accept(key, r, author, step.kind === 'next');
+        else if (step.kind === 'next' && recordTypeRule(r.header.type)?.effect === 'plain') await this.accept(key, r, author, true, group);
+        else {
+          // It moves its author's chain now: that author's records in the group go first. (Its
+          // effect is outside the plain doc: other authors' records can wait for the group.)
+          if (group.holds(author)) this.commitPlain(group);
+          await this.accept(key, r, author, step.kind === 'next');
+        }
+      }
+      this.commitPlain(group);
+    }
+  }
+
+  /**
+   * Applies the group's updates as one and commits its records (plain-group.ts), in one
+   * synchronous step. If Yjs rejects the merged update, each is applied alone to find the one
+   * it rejects; an author's records after a refused one go back to wait, as they would have.
+   */
+  private commitPlain(group: PlainGroup): void {
+    if (group.size === 0) return;
+    const { state } = this.c;
+    const items = group.take();
+    for (const item of items) state.bindClients(item.clients, item.author);
+    const done = (item: PlainItem) => {
+      state.index.add(item.record, undefined);
+      state.advance(item.author, item.record.header.seq, item.record.id);
+      state.processed.add(item.key);
+      this.c.applied({ author: item.author, type: item.record.header.type as RecordTypeCode, seq: item.record.header.seq });
+    };
+    const all = this.c.apply(mergeVerified(items.map((i) => i.update)));
+    if (all.ok) return items.forEach(done);
+    if (items.length === 1) return this.refuse(items[0]!.key, items[0]!.record, all);
+    const refused = new Set<string>();
+    for (const item of items) {
+      if (refused.has(item.author)) {
+        state.held.set(item.key, item.record);
+        continue;
+      }
+      const applied = this.c.apply(item.update);
+      if (applied.ok) done(item);
+      else {
+        refused.add(item.author);
+        this.refuse(item.key, item.record, applied);
       }
     }
   }
@@ -304,7 +347,7 @@ export class Inbox {
    * Applies one record's effect. `advances`: it is its author's next record (else a snapshot
    * already moved the chain past it and only its effect outside the plain doc is taken).
    */
-  private async accept(key: string, r: ParsedRecord, author: string, advances: boolean): Promise<void> {
+  private async accept(key: string, r: ParsedRecord, author: string, advances: boolean, group?: PlainGroup): Promise<void> {
     const { state } = this.c;
     const rule = recordTypeRule(r.header.type);
     if (rule?.effect === 'membership' || rule?.effect === 'keys') {
@@ -325,6 +368,7 @@ export class Inbox {
         if (this.c.neverReadable(r.header.epoch)) {
           // Sealed before this device's access began (a writer who had not seen the rotation):
           // authorised and kept in the chain, its content never readable here by design.
+          if (group?.holds(author)) this.commitPlain(group);
           state.index.add(r, undefined);
           if (advances) state.advance(author, r.header.seq, r.id);
           state.processed.add(key);
@@ -344,6 +388,8 @@ export class Inbox {
         if (!opened.ok) return this.refuse(key, r, opened);
         const update = toVerifiedUpdate(opened.value, this.c.docId);
         if (!update.ok) return this.refuse(key, r, update);
+        // In a pass of the inbox: applied with the others it found ready, when it commits them.
+        if (group) return group.add({ key, record: r, author, update: update.value.update, clients: update.value.clients });
         // Known before the structs land, so observers of this update can already name their author.
         state.bindClients(update.value.clients, author);
         const applied = this.c.apply(update.value.update);
