@@ -7,13 +7,20 @@
  * instance's send to a client → instance two's remote-index ingest (gate run start/end) → reader's
  * socket message → its signature check → reader's plain text. Prints the p50 and p90 offset from
  * the edit call of each stage's first occurrence in the edit, sorted by p50, and the step from
- * the row above. `same`: both members on instance one (S4's peer side).
- *   node bench/probe-s4-stages.ts [cross|same] [edits]
+ * the row above. `same`: both members on instance one (S4's peer side). `process`: each relay in a
+ * child process as S4 runs them (decision 0057); the relays' stages then come from
+ * bench/lib/relay-trace.ts (`BENCH_RELAY_TRACE`: handleMessage, hooks by extension, send; no Redis
+ * arrivals), marked `I1:`/`I2:` by the child's pid.
+ *   node bench/probe-s4-stages.ts [cross|same] [edits] [inline|process]
  */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as decoding from 'lib0/decoding';
 import { Connection } from '@hocuspocus/server';
 import { percentile, sleep, within } from './lib/common.ts';
-import { hr } from './lib/relay-trace.ts';
+import { hr, type TraceEvent } from './lib/relay-trace.ts';
+import { startBenchServer, type StartedBenchServer } from './lib/server-process.ts';
 import { deviceEngine } from './lib/sides.ts';
 import { startPostgres } from '../tests/helpers/postgres.ts';
 import { startRedis } from '../tests/helpers/redis.ts';
@@ -26,7 +33,10 @@ import { isSyncStatus } from '../server/durable-ack.ts';
 
 const KIND = process.argv[2] === 'same' ? 'same' : 'cross';
 const COUNT = Number(process.argv[3] ?? 300);
+const PLACEMENT = process.argv[4] === 'process' ? 'process' : 'inline';
 const WARMUP = 20;
+const traceDir = mkdtempSync(join(tmpdir(), 'fhv-s4-stages-'));
+if (PLACEMENT === 'process') process.env.BENCH_RELAY_TRACE = join(traceDir, 'trace');
 
 let current: Map<string, number> | undefined;
 let t0 = 0;
@@ -36,7 +46,10 @@ const mark = (what: string) => {
 
 const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
 const databaseUrl = await postgres.database('probe');
-const relays: TestRelay[] = [await testRelay({ databaseUrl, redisUrl: redis.url }), await testRelay({ databaseUrl, redisUrl: redis.url })];
+const children: StartedBenchServer[] =
+  PLACEMENT === 'process' ? [await startBenchServer('relay', { databaseUrl, redisUrl: redis.url }), await startBenchServer('relay', { databaseUrl, redisUrl: redis.url })] : [];
+const relays: TestRelay[] = PLACEMENT === 'process' ? [] : [await testRelay({ databaseUrl, redisUrl: redis.url }), await testRelay({ databaseUrl, redisUrl: redis.url })];
+const urls = PLACEMENT === 'process' ? children.map((c) => c.url) : relays.map((r) => r.url);
 const label = (r: TestRelay) => `I${relays.indexOf(r) + 1}`;
 const relayOfDocument = (doc: unknown) => relays.find((r) => [...r.server.hocuspocus.documents.values()].includes(doc as never));
 
@@ -134,10 +147,10 @@ const timed = (engine: Ed25519Engine, device: string): Ed25519Engine => ({
 
 const alice = generateSigningKeyPair();
 const bob = generateSigningKeyPair();
-const readerRelay = relays[KIND === 'same' ? 0 : 1]!;
-const writer = await Profile.create({ relayUrl: relays[0]!.url, engine: timed(await deviceEngine(), 'writer'), signer: alice, members: [{ publicKey: bob.publicKey, role: Role.viewer, expiresAt: 0 }] });
+const readerUrl = urls[KIND === 'same' ? 0 : 1]!;
+const writer = await Profile.create({ relayUrl: urls[0]!, engine: timed(await deviceEngine(), 'writer'), signer: alice, members: [{ publicKey: bob.publicKey, role: Role.viewer, expiresAt: 0 }] });
 await within(writer.flush(), 15_000, 'writer genesis');
-const reader = await Profile.open({ relayUrl: readerRelay.url, engine: timed(await deviceEngine(), 'reader'), signer: bob, access: writer.access });
+const reader = await Profile.open({ relayUrl: readerUrl, engine: timed(await deviceEngine(), 'reader'), signer: bob, access: writer.access });
 await within(reader.status.when((s) => s.synced), 15_000, 'reader synced');
 let arrived: (() => void) | undefined;
 engineOf(reader).envelopeDoc.getMap(ENVELOPE_MAP).observe(() => mark('record in reader envelope (gate)'));
@@ -148,11 +161,13 @@ engineOf(reader).plainDoc.getText('note:lat').observe(() => {
 const note = writer.note('lat');
 
 const edits: Array<Map<string, number>> = [];
+const starts: number[] = [];
 for (let i = 0; i < COUNT; i++) {
   const done = new Promise<void>((r) => (arrived = r));
   current = new Map();
   edits.push(current);
   t0 = hr();
+  starts.push(t0);
   note.replace(i, 0, 'x');
   await within(done, 10_000, 'edit reaches the reader');
   // Stages after the arrival (acks, index ingest) still land in this edit's map until the next.
@@ -162,7 +177,21 @@ for (let i = 0; i < COUNT; i++) {
 await reader.close().catch(() => undefined);
 await writer.close().catch(() => undefined);
 for (const r of relays) await r.destroy();
+for (const c of children) await c.close();
 await Promise.all([postgres.destroy(), redis.destroy()]);
+if (PLACEMENT === 'process') {
+  // Each child wrote its trace as trace.<pid>.json on close.
+  const events: Array<[number, string]> = [];
+  for (const f of readdirSync(traceDir)) {
+    const who = children.findIndex((c) => f.endsWith(`.${c.pid}.json`));
+    for (const [t, what] of JSON.parse(readFileSync(join(traceDir, f), 'utf8')) as TraceEvent[]) events.push([t, `I${who + 1}: ${what}`]);
+  }
+  events.sort((a, b) => a[0] - b[0]);
+  edits.forEach((e, i) => {
+    const end = starts[i + 1] ?? Infinity;
+    for (const [t, what] of events) if (t >= starts[i]! && t < end && !e.has(what)) e.set(what, t - starts[i]!);
+  });
+}
 
 const offsets = new Map<string, number[]>();
 for (const e of edits.slice(WARMUP)) for (const [k, v] of e) offsets.set(k, [...(offsets.get(k) ?? []), v]);
