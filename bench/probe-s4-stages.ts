@@ -75,7 +75,11 @@ for (const relay of relays) {
   const publish = ext.pub.publish.bind(ext.pub);
   ext.pub.publish = (...a: unknown[]) => {
     mark(`${label(relay)} publish ${kindOf(a[1] as Uint8Array)}`);
-    return publish(...a);
+    try {
+      return publish(...a);
+    } finally {
+      mark(`${label(relay)} publish ${kindOf(a[1] as Uint8Array)} returned`);
+    }
   };
   ext.sub.prependListener('messageBuffer', (_channel, data) => mark(`${label(relay)} redis in ${kindOf(data)}`));
   // The remote-index ingest runs in the document's gate: time each gate run on this relay.
