@@ -19,7 +19,7 @@
  * its own clients send.
  */
 import { Redis } from '@hocuspocus/extension-redis';
-import type { Document, Extension } from '@hocuspocus/server';
+import { OutgoingMessage, type Document, type Extension } from '@hocuspocus/server';
 import IORedis from 'ioredis';
 import { changedEnvelopeKeys, ENVELOPE_MAP, ingestIntegrated, RecordType, type ParsedRecord } from '../src/lib/protocol/index.ts';
 import type { RelayConfig } from './config.ts';
@@ -50,7 +50,7 @@ export function cluster(o: ClusterOptions): Cluster {
   const probe = client(true);
   const redis = resyncAfterOutage(quietPublishes(new Redis({ createClient: () => client() }), o.config), o.config);
   return {
-    extensions: [remoteIndexExtension(o), redis],
+    extensions: [remoteIndexExtension(o), publishAcceptedExtension(redis, o.config), redis],
     async ping() {
       if (probe.status === 'wait') await probe.connect();
       await probe.ping();
@@ -87,6 +87,34 @@ function remoteIndexExtension(o: ClusterOptions): Extension {
       });
       // The index may predate what this load read from the shared store.
       ingest((document.getMap(ENVELOPE_MAP) as unknown as { _map: Map<string, unknown> })._map.keys());
+    },
+  };
+}
+
+/**
+ * Each update a client sent and this instance accepted goes to the other instances at once, as
+ * one Yjs update message on the document's channel (decision 0048, amendment of 2026-12-02
+ * evening). The extension alone only announces a changed state vector (SyncStep1, at the end of
+ * the event-loop turn); each peer answers with its own state vector, and this instance then
+ * sends the difference: three Redis hops and two `encodeStateAsUpdate` diffs over the whole
+ * document before a member on another instance sees an edit. The extension's receiver applies an
+ * update message like that difference (origin `{ source: 'redis' }`, so the index keeper above
+ * folds it the same way); its announcement still follows and finds nothing missing, and it stays
+ * the repair for any message lost (and `resyncAfterOutage` for an outage). Published from
+ * `onChange`, which Hocuspocus runs in microtasks after the update was applied and forwarded to
+ * this instance's own connections, and before its append is posted (server/persistence.ts).
+ * Only connection origins: a load's state reaches peers by the extension's initial sync, and
+ * remote updates are the other instances' own.
+ */
+function publishAcceptedExtension(redis: Redis, config: RelayConfig): Extension {
+  const ext = redis as unknown as { pub: IORedis; pubKey(name: string): string; encodeMessage(message: Uint8Array): Buffer };
+  return {
+    extensionName: 'fhv-publish-accepted',
+    priority: 1001,
+    async onChange({ documentName, update, transactionOrigin }) {
+      if ((transactionOrigin as { source?: unknown } | undefined)?.source !== 'connection') return;
+      const message = new OutgoingMessage(documentName).createSyncMessage().writeUpdate(update).toUint8Array();
+      ext.pub.publish(ext.pubKey(documentName), ext.encodeMessage(message)).catch(() => config.logger('warn', 'redis_publish_failed'));
     },
   };
 }

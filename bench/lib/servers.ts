@@ -22,6 +22,10 @@ export interface ServerOptions {
   readonly port?: number;
   /** Relay only: keep the data here (not removed on close), so a restarted relay finds it (S7). */
   readonly dataDir?: string;
+  /** Relay only: store envelopes in this PostgreSQL database (DATABASE_URL; S4). */
+  readonly databaseUrl?: string;
+  /** Relay: share live documents with other instances through this Redis (REDIS_URL); stock Hocuspocus: with its Redis extension (S4). */
+  readonly redisUrl?: string;
 }
 
 /** What a server holds now: documents loaded, connections, and (relay) record indexes kept. */
@@ -73,7 +77,8 @@ async function startRaw(o: ServerOptions): Promise<Started> {
 }
 
 async function startHocuspocus(o: ServerOptions): Promise<Started> {
-  const server = new Server({ port: o.port ?? 0, quiet: true, stopOnSignals: false });
+  const redis = o.redisUrl === undefined ? [] : [new (await import('@hocuspocus/extension-redis')).Redis({ host: new URL(o.redisUrl).hostname, port: Number(new URL(o.redisUrl).port) })];
+  const server = new Server({ port: o.port ?? 0, quiet: true, stopOnSignals: false, extensions: redis });
   const trace = installRelayTrace(server);
   const dropAll = trackSockets(server.httpServer);
   await server.listen();
@@ -91,7 +96,7 @@ async function startHocuspocus(o: ServerOptions): Promise<Started> {
 async function startOurRelay(o: ServerOptions): Promise<Started> {
   if (o.memoryDisk && !existsSync('/dev/shm')) throw new Error('no /dev/shm on this machine');
   const dataDir = o.dataDir ?? mkdtempSync(join(o.memoryDisk ? '/dev/shm' : tmpdir(), 'fhv-bench-relay-'));
-  const relay = await startRelay({ port: o.port ?? 0, host: '127.0.0.1', dataDir, quiet: true });
+  const relay = await startRelay({ port: o.port ?? 0, host: '127.0.0.1', dataDir, quiet: true, databaseUrl: o.databaseUrl, redisUrl: o.redisUrl });
   const trace = installRelayTrace(relay.server, relay.storage as never);
   return {
     url: relay.url,

@@ -4,8 +4,11 @@
  * member's connection on another; a member that disconnects rapidly and an instance restarted in
  * the middle of writing lose nothing; every replica ends equal.
  */
+import IORedis from 'ioredis';
+import * as decoding from 'lib0/decoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKeyPair, toHex } from '../../src/lib/crypto/index.ts';
+import * as Y from 'yjs';
+import { generateSigningKeyPair, toBase64Url, toHex } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
@@ -60,6 +63,34 @@ describe('relay instances sharing documents through Redis', () => {
       await a.setPresence({ name: 'Alice', section: 'medications' });
       await eventually(() => b.presence.value.some((p) => p.author === toHex(alice.publicKey) && p.section === 'medications'), 15_000);
     } finally {
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([one.destroy(), two.destroy()]);
+    }
+  });
+
+  it('an accepted update goes to the other instances as one update message on the document channel', async () => {
+    // Without it the extension only announced a state vector; the peer answered with its own and
+    // the update came back as a difference: three Redis hops (decision 0048, amendment of
+    // 2026-12-02 evening). Fails without publishAcceptedExtension (server/cluster.ts).
+    const { one, two, a, b } = await aliceAndBobApart('cluster_direct');
+    const listener = new IORedis(redis.url);
+    try {
+      const name = toBase64Url(a.access.docId);
+      const updates: Uint8Array[] = [];
+      listener.on('messageBuffer', (_channel: Buffer, data: Buffer) => {
+        const d = decoding.createDecoder(data.subarray(1 + data[0]!));
+        if (decoding.readVarString(d) !== name) return;
+        // Sync (0), then the Yjs sync message type: update (2).
+        if (decoding.readVarUint(d) === 0 && decoding.readVarUint(d) === 2) updates.push(decoding.readVarUint8Array(d));
+      });
+      await listener.subscribe(`hocuspocus:${name}`);
+      insertNote(a, 'journal', 0, 'direct');
+      await eventually(() => noteOf(b) === 'direct', 15_000, () => `b=${JSON.stringify(noteOf(b))}`);
+      await eventually(() => updates.length > 0, 5_000, () => 'no update message on the document channel');
+      const doc = two.server.hocuspocus.documents.get(name)!;
+      expect(updates.every((u) => Y.snapshotContainsUpdate(Y.snapshot(doc), u))).toBe(true);
+    } finally {
+      listener.disconnect();
       await Promise.all([a.close(), b.close()]);
       await Promise.all([one.destroy(), two.destroy()]);
     }
