@@ -108,6 +108,10 @@ function remoteIndexExtension(o: ClusterOptions): Extension {
  */
 function publishAcceptedExtension(redis: Redis, config: RelayConfig): Extension {
   const ext = redis as unknown as { pub: IORedis; pubKey(name: string): string; encodeMessage(message: Uint8Array): Buffer };
+  // Internals of the extension, not its API (version pinned by the lockfile): fail at start, not per edit.
+  if (ext.pub === undefined || typeof ext.pubKey !== 'function' || typeof ext.encodeMessage !== 'function') {
+    throw new Error('@hocuspocus/extension-redis changed: pub, pubKey or encodeMessage is missing (server/cluster.ts)');
+  }
   return {
     extensionName: 'fhv-publish-accepted',
     priority: 1001,
