@@ -4,6 +4,7 @@
  * instance that is in the middle of unloading, and ends up on a destroyed copy while the others
  * get a fresh one: two groups that never see each other's changes. Vetoing the unload while
  * clients are (re)authenticating keeps one instance; it unloads on the next last disconnect.
+ * Every unload goes through this hook, so it is also where a stale instance is refused one.
  */
 import type { Document, Extension } from '@hocuspocus/server';
 
@@ -21,10 +22,16 @@ export function unloadGuardExtension(now: () => number, graceMs = 5000, reset: (
       lastAuth.set(documentName, now());
     },
     async beforeUnloadDocument({ documentName, document, instance }) {
+      // Hocuspocus unloads by name: a late call for an instance already unloaded and replaced
+      // (this guard's own retry below, a reset's) removed its successor from the registry,
+      // silently: its members stayed connected to a document nothing routed to any more, and
+      // other instances' updates never reached them (faults.test.ts seed 80617856). Only the
+      // registered instance unloads; while its unload runs nothing can replace it.
+      if (instance.documents.get(documentName) !== document) throw new Error('not the loaded instance');
       const at = lastAuth.get(documentName);
       if (!released && !reset(document) && at !== undefined && now() - at < graceMs) {
         // Veto now, try again once the reconnect window has passed.
-        setTimeout(() => void instance.unloadDocument(document), graceMs).unref();
+        setTimeout(() => instance.documents.get(documentName) === document && void instance.unloadDocument(document), graceMs).unref();
         throw new Error('a client is connecting');
       }
       lastAuth.delete(documentName);
