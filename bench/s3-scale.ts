@@ -22,6 +22,8 @@ import { startBenchServer, type ServerMemory } from './lib/server-process.ts';
 import { startClientFleet, type Opened } from './lib/scale-clients.ts';
 import { loadFixtures, stateVectors, type DocFixture } from './lib/scale-fixtures.ts';
 import type { SocketSpec } from './lib/scale-worker.ts';
+import { loopLine, tailReport, type TailReport } from './lib/s3-tail.ts';
+import type { LoopReport } from './lib/loop-watch.ts';
 
 const int = (v: string | undefined, d: number): number => (v && Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : d);
 const CONNECTIONS = int(process.env.S3_CONNECTIONS, QUICK ? 400 : 10_000);
@@ -80,7 +82,18 @@ interface SideResult {
   /** Sockets the server closed during the run, by close code and reason. */
   readonly dropped: Record<string, number>;
   readonly unload: { docs: number; sockets: number; waitedMs: number };
+  /** Where the edit -> peer time went (s3-tail.ts), and each process's loop over the edit phase. */
+  readonly tail: TailReport;
+  readonly serverLoop: LoopSummary;
+  readonly clientLoops: LoopSummary[];
 }
+
+/** A loop report without its spans (kept out of the result file). */
+type LoopSummary = Omit<LoopReport, 'stalls' | 'gc'> & { gc: Omit<LoopReport['gc'], 'pauses'>; stalls: number; longestStallMs: number };
+const summary = (l: LoopReport): LoopSummary => {
+  const { pauses: _pauses, ...gc } = l.gc;
+  return { ...l, gc, stalls: l.stalls.length, longestStallMs: round(Math.max(0, ...l.stalls.map((s) => s[1])), 1) };
+};
 
 async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> {
   const server = await startBenchServer(kind, { gc: true, nofile: NOFILE });
@@ -98,7 +111,14 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
     const membersOpenMs = now() - t;
     const connections = await memory();
     console.log(`  S3 ${kind}: ${connections.stats.connections} connections held (${membersOpened.ok} members in ${fmtMs(membersOpenMs)})${membersOpened.failed ? ` (failed: ${JSON.stringify(membersOpened.errors)})` : ''}`);
+    server.traceStart!();
     const edited = await fleet.edits(PERIOD_MS, EDIT_MS);
+    const trace = await server.traceStop!();
+    const tail = tailReport(edited.arrivals, trace, edited.loops, (d) => fixtures[d]!.name);
+    console.log(`  S3 ${kind}: ${loopLine('server', trace.loop)}`);
+    edited.loops.forEach((l, i) => console.log(`  S3 ${kind}: ${loopLine(`clients ${i}`, l)}`));
+    console.log(`  S3 ${kind}: parts (p50 / p99 / max ms, ${tail.joined} joined): up ${JSON.stringify(tail.up)}, relay ${JSON.stringify(tail.relay)}, down ${JSON.stringify(tail.down)}; from server receipt ${JSON.stringify(tail.fromServer)}`);
+    console.log(`  S3 ${kind}: slow arrivals ${JSON.stringify(tail.slow)}`);
     const latency = stats(edited.latencies.length > 0 ? edited.latencies : [NaN]);
     const afterEdits = await memory();
     console.log(`  S3 ${kind}: ${edited.sent} edits, ${edited.latencies.length} arrivals (${edited.missing} missing), p50 ${fmtMs(latency.p50)}, p99 ${fmtMs(latency.p99)}; ${afterEdits.stats.connections} connections held; dropped ${JSON.stringify(edited.dropped)}`);
@@ -143,6 +163,9 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
       arrivalsMissing: edited.missing,
       dropped: edited.dropped,
       unload: { docs: unloadDocs.length, sockets, waitedMs },
+      tail,
+      serverLoop: summary(trace.loop),
+      clientLoops: edited.loops.map(summary),
     };
   } finally {
     await fleet.close();

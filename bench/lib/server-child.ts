@@ -9,9 +9,13 @@
  * {type:'close'} shuts everything down and exits. {type:'memory'} is answered with
  * {type:'memory', usage, cpu, stats}: process.memoryUsage() after full collections (when forked with
  * --expose-gc) and what the server holds (bench/lib/servers.ts ServerStats; S3).
+ * S3's edit phase: {type:'trace-start'} starts the loop watch (loop-watch.ts) and the edit trace
+ * (edit-trace.ts); {type:'trace-stop'} is answered with {type:'trace', loop, edits}.
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { startServer, type ServerKind, type ServerOptions } from './servers.ts';
+import { loopWatch } from './loop-watch.ts';
+import { installEditTrace, startEditTrace, stopEditTrace } from './edit-trace.ts';
 
 /** Garbage-collection pauses so far (S3: does a big heap's collection make the latency tail?). */
 const gcPauses = { count: 0, totalMs: 0, maxMs: 0, maxSinceLastReadingMs: 0 };
@@ -29,8 +33,10 @@ new PerformanceObserver((list) => {
 async function main(): Promise<void> {
   const kind = process.argv[2] as ServerKind;
   const o = JSON.parse(process.argv[3] ?? '{}') as ServerOptions;
+  installEditTrace();
   const server = await startServer(kind, o);
   const send = (m: unknown) => process.send!(m);
+  const watch = loopWatch();
   process.on('message', (m: { type: string }) => {
     if (m.type === 'counts') send({ type: 'counts', counts: { ...server.proxy?.counts } });
     else if (m.type === 'reset') server.proxy?.reset();
@@ -48,6 +54,10 @@ async function main(): Promise<void> {
         send({ type: 'memory', usage: process.memoryUsage(), cpu: process.cpuUsage(), gc: pauses, stats: server.stats() });
       })();
     }
+    else if (m.type === 'trace-start') {
+      watch.start();
+      startEditTrace();
+    } else if (m.type === 'trace-stop') send({ type: 'trace', loop: watch.stop(), edits: stopEditTrace() });
     else if (m.type === 'close') {
       void (async () => {
         await server.close();

@@ -11,6 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { startServer, type ServerKind, type ServerOptions, type ServerStats } from './servers.ts';
 import type { CountingProxy } from './proxy.ts';
 import { within } from './common.ts';
+import type { LoopReport } from './loop-watch.ts';
+import type { EditTrace } from './edit-trace.ts';
 
 export type Counts = CountingProxy['counts'];
 export type Placement = 'process' | 'inline';
@@ -66,6 +68,9 @@ export interface StartedBenchServer extends BenchServer {
   drop(): Promise<{ at: number; count: number }>;
   /** The server process dies at once (SIGKILL; inline: a close), as in a crash; answers when (epoch ms). */
   kill(): Promise<number>;
+  /** S3, child only: watch the loop and trace edits from now; stop answers what was seen. */
+  traceStart?(): void;
+  traceStop?(): Promise<{ loop: LoopReport; edits: Record<string, EditTrace[]> }>;
 }
 
 const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
@@ -126,6 +131,14 @@ async function inChild(kind: ServerKind, o: ServerOptions, c: ChildOptions): Pro
       const reply = nextMessage<ServerMemory>(child, 'memory');
       child.send({ type: 'memory' });
       return within(reply, 60_000, `${kind} server memory`);
+    },
+    traceStart() {
+      child.send({ type: 'trace-start' });
+    },
+    async traceStop() {
+      const reply = nextMessage<{ loop: LoopReport; edits: Record<string, EditTrace[]> }>(child, 'trace');
+      child.send({ type: 'trace-stop' });
+      return within(reply, 60_000, `${kind} server trace`);
     },
     async reset() {
       child.send({ type: 'reset' });
