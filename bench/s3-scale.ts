@@ -15,7 +15,8 @@
  * phase: per document = phase A's growth per document minus one connection; per connection =
  * phase B's growth per socket; returned per unloaded document = phase D's drop less its sockets.
  */
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, setPriority } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { environment, fmtBytes, fmtMs, now, QUICK, round, sleep, writeResult, type BenchResult } from './lib/common.ts';
 import { stats } from './lib/latency.ts';
 import { startBenchServer, type ServerMemory } from './lib/server-process.ts';
@@ -36,6 +37,26 @@ const NOFILE = 65_535;
 /** Documents with PEERS sockets (the creator and PEERS-1 members): the ones that get edits. */
 const EDIT_DOCS = Math.min(DOCS, Math.floor((CONNECTIONS - DOCS) / (PEERS - 1)));
 const EDITS_PER_DOC = Math.ceil(EDIT_MS / PERIOD_MS);
+/**
+ * Probe only: scheduling priority (nice, -20..19) for the edit phase, of every thread of the
+ * server process and of the client processes; unset = as started (0). S3_SIDES=relay (or
+ * hocuspocus) runs one side only.
+ */
+const niceOf = (v: string | undefined): number | undefined => (v !== undefined && v !== '' && Number.isInteger(Number(v)) ? Number(v) : undefined);
+const SERVER_NICE = niceOf(process.env.S3_SERVER_NICE);
+const CLIENT_NICE = niceOf(process.env.S3_CLIENT_NICE);
+const SIDES = (process.env.S3_SIDES ?? 'hocuspocus,relay').split(',');
+
+/** Every thread of a process to this nice value (Linux: setpriority applies to one thread). */
+function renice(pid: number, nice: number): void {
+  let tids: string[] = [String(pid)];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // not Linux: the main thread only
+  }
+  for (const tid of tids) setPriority(Number(tid), nice);
+}
 
 type Kind = 'relay' | 'hocuspocus';
 
@@ -111,6 +132,8 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
     const membersOpenMs = now() - t;
     const connections = await memory();
     console.log(`  S3 ${kind}: ${connections.stats.connections} connections held (${membersOpened.ok} members in ${fmtMs(membersOpenMs)})${membersOpened.failed ? ` (failed: ${JSON.stringify(membersOpened.errors)})` : ''}`);
+    if (SERVER_NICE !== undefined) renice(server.pid!, SERVER_NICE);
+    if (CLIENT_NICE !== undefined) for (const pid of fleet.pids) renice(pid, CLIENT_NICE);
     server.traceStart!();
     const edited = await fleet.edits(PERIOD_MS, EDIT_MS);
     const trace = await server.traceStop!();
@@ -200,8 +223,10 @@ export async function runS3(): Promise<BenchResult> {
   const fixtures = await loadFixtures(DOCS, EDIT_DOCS, EDITS_PER_DOC);
   console.log(`  S3 fixtures: ${DOCS} documents (${EDIT_DOCS} with ${EDITS_PER_DOC} edits) in ${fmtMs(now() - t)}; ${CONNECTIONS} connections over ${WORKERS} client processes`);
   t = now();
-  const plain = await runSide('hocuspocus', fixtures);
-  const ours = await runSide('relay', fixtures);
+  const plainRun = SIDES.includes('hocuspocus') ? await runSide('hocuspocus', fixtures) : undefined;
+  const ours = SIDES.includes('relay') || !plainRun ? await runSide('relay', fixtures) : plainRun;
+  // One side only (a probe): the other's rows repeat it.
+  const plain = plainRun ?? ours;
   const runMs = now() - t;
   const [oR, pR, oH, pH] = [perUnit(ours, 'rss'), perUnit(plain, 'rss'), perUnit(ours, 'heapUsed'), perUnit(plain, 'heapUsed')];
   const held = (s: SideResult) => s.memory.connections.stats.connections;

@@ -8,7 +8,7 @@
  * time in it and its time waiting for a core (Linux /proc/self/schedstat: on-CPU ns, run-queue
  * wait ns) tell the process's own work (JS, GC) from the scheduler giving the core to others.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
@@ -43,6 +43,26 @@ export interface LoopReport {
   /** The main thread's time waiting for a core over the window (ms), and its on-CPU time. */
   readonly runQueueMs: number;
   readonly onCpuMs: number;
+  /** Every thread of the process over the window, by name (/proc/self/task/<tid>/comm): on-CPU and run-queue ms; busiest first. */
+  readonly threads: { readonly name: string; readonly onCpuMs: number; readonly waitMs: number }[];
+}
+
+/** Each thread's [name, on-CPU ms, run-queue ms] so far, by thread id. */
+function threadStats(): Map<string, [string, number, number]> {
+  const out = new Map<string, [string, number, number]>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const [run, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ');
+        out.set(tid, [readFileSync(`/proc/self/task/${tid}/comm`, 'latin1').trim(), Number(run) / 1e6, Number(wait) / 1e6]);
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
 }
 
 const SAMPLE_MS = 5;
@@ -61,6 +81,7 @@ export function loopWatch(): LoopWatch {
   let startedAt = 0;
   let cpu = process.cpuUsage();
   let sched0: [number, number] = [0, 0];
+  let threads0 = new Map<string, [string, number, number]>();
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       if (((e as unknown as { detail?: { flags?: number } }).detail?.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) continue;
@@ -77,6 +98,7 @@ export function loopWatch(): LoopWatch {
       histogram.enable();
       observer.observe({ entryTypes: ['gc'] });
       sched0 = schedstat();
+      threads0 = threadStats();
       let last = hrMs();
       let lastSched = sched0;
       sampler = setInterval(() => {
@@ -96,7 +118,16 @@ export function loopWatch(): LoopWatch {
       const wallMs = hrMs() - startedAt;
       const used = process.cpuUsage(cpu);
       const sched = schedstat();
+      const byName = new Map<string, { name: string; onCpuMs: number; waitMs: number }>();
+      for (const [tid, [name, run, wait]] of threadStats()) {
+        const [, run0, wait0] = threads0.get(tid) ?? [name, 0, 0];
+        const t = byName.get(name) ?? { name, onCpuMs: 0, waitMs: 0 };
+        t.onCpuMs += run - run0;
+        t.waitMs += wait - wait0;
+        byName.set(name, t);
+      }
       return {
+        threads: [...byName.values()].filter((t) => t.onCpuMs >= 1).sort((a, b) => b.onCpuMs - a.onCpuMs),
         runQueueMs: sched[1] - sched0[1],
         onCpuMs: sched[0] - sched0[0],
         wallMs,

@@ -36,6 +36,8 @@ export interface Edited {
 }
 
 export interface ClientFleet {
+  /** The client processes' ids (S3_CLIENT_NICE renices them). */
+  readonly pids: number[];
   open(url: string, sockets: SocketSpec[], timeoutMs: number): Promise<Opened>;
   edits(periodMs: number, durationMs: number): Promise<Edited>;
   /** Closes every socket of these documents; answers how many sockets that was. */
@@ -58,6 +60,7 @@ export async function startClientFleet(workers: number, nofile: number): Promise
       }),
     ).then((xs) => xs.filter((x) => x !== undefined));
   return {
+    pids: children.map((c) => c.pid!),
     async open(url, sockets, timeoutMs) {
       const parts = children.map((_, i) => sockets.filter((s) => s.doc % workers === i));
       const answers = await ask<Opened>('opened', (i) => (parts[i]!.length > 0 ? { type: 'open', url, sockets: parts[i] } : undefined), timeoutMs);
