@@ -45,6 +45,14 @@ export interface TailReport {
     readonly clientStallWaiting: number;
     readonly clientGc: number;
     readonly neither: number;
+    /**
+     * Median over the slow arrivals of the share of their in-flight time that the server spent in
+     * stalls (all / mostly waiting for a core), and the measuring client process likewise. Long
+     * windows overlap some stall almost surely; this says how much of the time the stalls were.
+     */
+    readonly serverStalledShare: number;
+    readonly serverWaitingShare: number;
+    readonly clientStalledShare: number;
   };
 }
 
@@ -58,6 +66,18 @@ function overlaps(spans: Span[], from: number, to: number): boolean {
   }
   return false;
 }
+
+/** How many ms of [from, to] these spans (sorted, not overlapping each other) cover. */
+function covered(spans: Span[], from: number, to: number): number {
+  let ms = 0;
+  for (const [at, len] of spans) {
+    if (at > to) break;
+    ms += Math.max(0, Math.min(to, at + len) - Math.max(from, at));
+  }
+  return ms;
+}
+
+const median = (xs: number[]): number => (xs.length === 0 ? NaN : round(percentile(xs, 50), 2));
 
 /** A stall in which the main thread waited for a core at least half the time. */
 export const waiting = (s: Span): boolean => (s[3] ?? 0) >= s[1] / 2;
@@ -112,6 +132,9 @@ export function tailReport(arrivals: Arrival[], server: { loop: LoopReport; edit
       clientStallWaiting: count((r) => overlaps(cWaits[r.worker]!, r.sent, r.arrived)),
       clientGc: count(inClientGc),
       neither: count((r) => !inServerStall(r) && !inServerGc(r) && !inClientStall(r) && !inClientGc(r)),
+      serverStalledShare: median(slow.map((r) => covered(sStalls, r.sent, r.arrived) / r.lat)),
+      serverWaitingShare: median(slow.map((r) => covered(sWaits, r.sent, r.arrived) / r.lat)),
+      clientStalledShare: median(slow.map((r) => covered(cStalls[r.worker]!, r.sent, r.arrived) / r.lat)),
     },
   };
 }
