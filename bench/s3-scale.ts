@@ -117,7 +117,7 @@ const summary = (l: LoopReport): LoopSummary => {
 };
 
 async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> {
-  const server = await startBenchServer(kind, { gc: true, nofile: NOFILE });
+  const server = await startBenchServer(kind, { gc: true, nofile: NOFILE, editTrace: true });
   const fleet = await startClientFleet(WORKERS, NOFILE);
   try {
     const memory = async () => ({ ...(await server.memory!()), at: now() });

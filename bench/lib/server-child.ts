@@ -37,7 +37,8 @@ new PerformanceObserver((list) => {
 async function main(): Promise<void> {
   const kind = process.argv[2] as ServerKind;
   const o = JSON.parse(process.argv[3] ?? '{}') as ServerOptions;
-  installEditTrace();
+  // S3 only (server-process.ts editTrace): before the first connection, see edit-trace.ts.
+  if (process.env.BENCH_EDIT_TRACE === '1') installEditTrace();
   const server = await startServer(kind, o);
   const send = (m: unknown) => process.send!(m);
   const watch = loopWatch();

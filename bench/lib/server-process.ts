@@ -32,6 +32,8 @@ export interface ChildOptions {
   readonly gc?: boolean;
   /** Raise the child's open-file limit (soft and hard) to this, with prlimit(1). */
   readonly nofile?: number;
+  /** S3: patch the child's Hocuspocus to trace edits (edit-trace.ts; other benchmarks' servers stay unpatched). */
+  readonly editTrace?: boolean;
 }
 
 /**
@@ -99,6 +101,7 @@ async function inChild(kind: ServerKind, o: ServerOptions, c: ChildOptions): Pro
   const child = fork(CHILD, [kind, JSON.stringify(o)], {
     execArgv: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(c.gc ? ['--expose-gc'] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...(c.editTrace ? { BENCH_EDIT_TRACE: '1' } : {}) },
   });
   if (c.nofile) raiseNofile(child.pid!, c.nofile);
   const ready = await within(nextMessage<{ url: string }>(child, 'ready'), 30_000, `${kind} server process ready`);
@@ -173,6 +176,6 @@ async function inline(kind: ServerKind, o: ServerOptions): Promise<StartedBenchS
 }
 
 export function startBenchServer(kind: ServerKind, o: ServerOptions & ChildOptions & { placement?: Placement } = {}): Promise<StartedBenchServer> {
-  const { placement = 'process', gc, nofile, ...rest } = o;
-  return placement === 'process' ? inChild(kind, rest, { gc, nofile }) : inline(kind, rest);
+  const { placement = 'process', gc, nofile, editTrace, ...rest } = o;
+  return placement === 'process' ? inChild(kind, rest, { gc, nofile, editTrace }) : inline(kind, rest);
 }
