@@ -15,13 +15,16 @@
  * phase: per document = phase A's growth per document minus one connection; per connection =
  * phase B's growth per socket; returned per unloaded document = phase D's drop less its sockets.
  */
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, setPriority } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { environment, fmtBytes, fmtMs, now, QUICK, round, sleep, writeResult, type BenchResult } from './lib/common.ts';
 import { stats } from './lib/latency.ts';
 import { startBenchServer, type ServerMemory } from './lib/server-process.ts';
 import { startClientFleet, type Opened } from './lib/scale-clients.ts';
 import { loadFixtures, stateVectors, type DocFixture } from './lib/scale-fixtures.ts';
 import type { SocketSpec } from './lib/scale-worker.ts';
+import { loopLine, tailReport, type TailReport } from './lib/s3-tail.ts';
+import type { LoopReport } from './lib/loop-watch.ts';
 
 const int = (v: string | undefined, d: number): number => (v && Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : d);
 const CONNECTIONS = int(process.env.S3_CONNECTIONS, QUICK ? 400 : 10_000);
@@ -34,6 +37,26 @@ const NOFILE = 65_535;
 /** Documents with PEERS sockets (the creator and PEERS-1 members): the ones that get edits. */
 const EDIT_DOCS = Math.min(DOCS, Math.floor((CONNECTIONS - DOCS) / (PEERS - 1)));
 const EDITS_PER_DOC = Math.ceil(EDIT_MS / PERIOD_MS);
+/**
+ * Probe only: scheduling priority (nice, -20..19) for the edit phase, of every thread of the
+ * server process and of the client processes; unset = as started (0). S3_SIDES=relay (or
+ * hocuspocus) runs one side only.
+ */
+const niceOf = (v: string | undefined): number | undefined => (v !== undefined && v !== '' && Number.isInteger(Number(v)) ? Number(v) : undefined);
+const SERVER_NICE = niceOf(process.env.S3_SERVER_NICE);
+const CLIENT_NICE = niceOf(process.env.S3_CLIENT_NICE);
+const SIDES = (process.env.S3_SIDES ?? 'hocuspocus,relay').split(',');
+
+/** Every thread of a process to this nice value (Linux: setpriority applies to one thread). */
+function renice(pid: number, nice: number): void {
+  let tids: string[] = [String(pid)];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // not Linux: the main thread only
+  }
+  for (const tid of tids) setPriority(Number(tid), nice);
+}
 
 type Kind = 'relay' | 'hocuspocus';
 
@@ -80,10 +103,21 @@ interface SideResult {
   /** Sockets the server closed during the run, by close code and reason. */
   readonly dropped: Record<string, number>;
   readonly unload: { docs: number; sockets: number; waitedMs: number };
+  /** Where the edit -> peer time went (s3-tail.ts), and each process's loop over the edit phase. */
+  readonly tail: TailReport;
+  readonly serverLoop: LoopSummary;
+  readonly clientLoops: LoopSummary[];
 }
 
+/** A loop report without its spans (kept out of the result file). */
+type LoopSummary = Omit<LoopReport, 'stalls' | 'gc'> & { gc: Omit<LoopReport['gc'], 'pauses'>; stalls: number; longestStallMs: number };
+const summary = (l: LoopReport): LoopSummary => {
+  const { pauses: _pauses, ...gc } = l.gc;
+  return { ...l, gc, stalls: l.stalls.length, longestStallMs: round(Math.max(0, ...l.stalls.map((s) => s[1])), 1) };
+};
+
 async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> {
-  const server = await startBenchServer(kind, { gc: true, nofile: NOFILE });
+  const server = await startBenchServer(kind, { gc: true, nofile: NOFILE, editTrace: true });
   const fleet = await startClientFleet(WORKERS, NOFILE);
   try {
     const memory = async () => ({ ...(await server.memory!()), at: now() });
@@ -98,7 +132,16 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
     const membersOpenMs = now() - t;
     const connections = await memory();
     console.log(`  S3 ${kind}: ${connections.stats.connections} connections held (${membersOpened.ok} members in ${fmtMs(membersOpenMs)})${membersOpened.failed ? ` (failed: ${JSON.stringify(membersOpened.errors)})` : ''}`);
+    if (SERVER_NICE !== undefined) renice(server.pid!, SERVER_NICE);
+    if (CLIENT_NICE !== undefined) for (const pid of fleet.pids) renice(pid, CLIENT_NICE);
+    server.traceStart!();
     const edited = await fleet.edits(PERIOD_MS, EDIT_MS);
+    const trace = await server.traceStop!();
+    const tail = tailReport(edited.arrivals, trace, edited.loops, (d) => fixtures[d]!.name);
+    console.log(`  S3 ${kind}: ${loopLine('server', trace.loop)}`);
+    edited.loops.forEach((l, i) => console.log(`  S3 ${kind}: ${loopLine(`clients ${i}`, l)}`));
+    console.log(`  S3 ${kind}: parts (p50 / p99 / max ms, ${tail.joined} joined): up ${JSON.stringify(tail.up)}, relay ${JSON.stringify(tail.relay)}, down ${JSON.stringify(tail.down)}; from server receipt ${JSON.stringify(tail.fromServer)}`);
+    console.log(`  S3 ${kind}: slow arrivals ${JSON.stringify(tail.slow)}`);
     const latency = stats(edited.latencies.length > 0 ? edited.latencies : [NaN]);
     const afterEdits = await memory();
     console.log(`  S3 ${kind}: ${edited.sent} edits, ${edited.latencies.length} arrivals (${edited.missing} missing), p50 ${fmtMs(latency.p50)}, p99 ${fmtMs(latency.p99)}; ${afterEdits.stats.connections} connections held; dropped ${JSON.stringify(edited.dropped)}`);
@@ -143,6 +186,9 @@ async function runSide(kind: Kind, fixtures: DocFixture[]): Promise<SideResult> 
       arrivalsMissing: edited.missing,
       dropped: edited.dropped,
       unload: { docs: unloadDocs.length, sockets, waitedMs },
+      tail,
+      serverLoop: summary(trace.loop),
+      clientLoops: edited.loops.map(summary),
     };
   } finally {
     await fleet.close();
@@ -177,8 +223,10 @@ export async function runS3(): Promise<BenchResult> {
   const fixtures = await loadFixtures(DOCS, EDIT_DOCS, EDITS_PER_DOC);
   console.log(`  S3 fixtures: ${DOCS} documents (${EDIT_DOCS} with ${EDITS_PER_DOC} edits) in ${fmtMs(now() - t)}; ${CONNECTIONS} connections over ${WORKERS} client processes`);
   t = now();
-  const plain = await runSide('hocuspocus', fixtures);
-  const ours = await runSide('relay', fixtures);
+  const plainRun = SIDES.includes('hocuspocus') ? await runSide('hocuspocus', fixtures) : undefined;
+  const ours = SIDES.includes('relay') || !plainRun ? await runSide('relay', fixtures) : plainRun;
+  // One side only (a probe): the other's rows repeat it.
+  const plain = plainRun ?? ours;
   const runMs = now() - t;
   const [oR, pR, oH, pH] = [perUnit(ours, 'rss'), perUnit(plain, 'rss'), perUnit(ours, 'heapUsed'), perUnit(plain, 'heapUsed')];
   const held = (s: SideResult) => s.memory.connections.stats.connections;
@@ -201,6 +249,10 @@ export async function runS3(): Promise<BenchResult> {
       { metric: 'JS heap kept per document once every document unloaded (vs start)', ours: kib(oH.keptPerDocument), peer: kib(pH.keptPerDocument), ratio: ratio(oH.keptPerDocument, pH.keptPerDocument), target: '(info)', met: null },
       { metric: 'server CPU during the edit phase (share of one core)', ours: `${ours.editCpuShare}`, peer: `${plain.editCpuShare}`, ratio: ratio(ours.editCpuShare, plain.editCpuShare), target: '(info)', met: null },
       { metric: 'server GC during the edit phase: longest pause', ours: fmtMs(ours.editGc.maxMs), peer: fmtMs(plain.editGc.maxMs), ratio: ratio(ours.editGc.maxMs, plain.editGc.maxMs), target: '(info)', met: null },
+      { metric: 'edit -> peer p99, measured from the server\'s receipt of the edit (its forwarding and the delivery; not the metric: leaves out the writer\'s send and the server\'s wait to read it)', ours: fmtMs(ours.tail.fromServer.p99), peer: fmtMs(plain.tail.fromServer.p99), ratio: ratio(ours.tail.fromServer.p99, plain.tail.fromServer.p99), target: '(info)', met: null },
+      { metric: 'server\'s own forwarding p99 (receipt of the edit -> frame handed to the last peer\'s socket)', ours: fmtMs(ours.tail.relay.p99), peer: fmtMs(plain.tail.relay.p99), ratio: ratio(ours.tail.relay.p99, plain.tail.relay.p99), target: '(info)', met: null },
+      { metric: 'server main thread waiting for a core during the edit phase (run queue, /proc schedstat)', ours: `${round(ours.serverLoop.runQueueMs / 1000, 1)} s of ${round(ours.serverLoop.wallMs / 1000, 0)} s`, peer: `${round(plain.serverLoop.runQueueMs / 1000, 1)} s of ${round(plain.serverLoop.wallMs / 1000, 0)} s`, ratio: ratio(ours.serverLoop.runQueueMs, plain.serverLoop.runQueueMs), target: '(info)', met: null },
+      { metric: 'slow arrivals (>= p99): median share of their time the server was stalled waiting for a core', ours: `${round(ours.tail.slow.serverWaitingShare * 100, 0)}%`, peer: `${round(plain.tail.slow.serverWaitingShare * 100, 0)}%`, ratio: null, target: '(info)', met: null },
     ],
     notes: [
       `${CONNECTIONS} connections wanted over ${DOCS} documents: one creator socket per document, then ${PEERS - 1} member sockets on each of the first ${EDIT_DOCS} documents (${PEERS} peers each)${CONNECTIONS - DOCS - EDIT_DOCS * (PEERS - 1) > 0 ? `, the other ${CONNECTIONS - DOCS - EDIT_DOCS * (PEERS - 1)} spread over every document` : ''}; raw WebSocket clients (Hocuspocus frames, no provider) in ${WORKERS} worker processes, each server alone in a child process; open-file limits raised to ${NOFILE} with prlimit.`,
@@ -211,6 +263,8 @@ export async function runS3(): Promise<BenchResult> {
       `Server RSS at full load: relay ${fmtBytes(ours.memory.connections.usage.rss)}, plaintext ${fmtBytes(plain.memory.connections.usage.rss)} (at start ${fmtBytes(ours.memory.start.usage.rss)} and ${fmtBytes(plain.memory.start.usage.rss)}). Per-unit memory is a growth divided by a count after full collections; RSS keeps what the allocator does not give back, so the heap rows are the finer measure.`,
       `Unload: ${ours.unload.docs} documents closed (${ours.unload.sockets} sockets); relay ${ours.memory.unloaded.stats.documents} documents loaded and ${ours.memory.unloaded.stats.indexed ?? '?'} record indexes held ${fmtMs(ours.unload.waitedMs)} later (before: ${ours.memory.edited.stats.documents} loaded, ${ours.memory.edited.stats.indexed ?? '?'} indexed); plaintext ${plain.memory.unloaded.stats.documents} loaded after ${fmtMs(plain.unload.waitedMs)}. Heap returned per document: relay ${kib(oH.returnedPerDocument)} of ${kib(oH.perDocument)} held, plaintext ${kib(pH.returnedPerDocument)} of ${kib(pH.perDocument)}.`,
       `Heap kept once every document unloaded is the relay's bounded caches filling (decision 0050: node:crypto KeyObjects, 4,096 keys; verified record ids, 4,096; key checks, 10,000; one member key pair per document here), not per-document state: the record indexes held drop to 0 (relay ${ours.memory.empty.stats.indexed ?? '?'} after phase E). Server CPU over the edit phase: relay ${ours.editCpuShare}, plaintext ${plain.editCpuShare} of one core (neither saturated); the client processes together used relay ${round(ours.clientsCpuShare, 2)}, plaintext ${round(plain.clientsCpuShare, 2)}. Server collections over the edit phase: relay ${ours.editGc.count} taking ${fmtMs(ours.editGc.totalMs)} (longest ${fmtMs(ours.editGc.maxMs)}), plaintext ${plain.editGc.count} taking ${fmtMs(plain.editGc.totalMs)} (longest ${fmtMs(plain.editGc.maxMs)}).`,
+      `Where the edit -> peer time goes (bench/lib/s3-tail.ts; every arrival joined with the server's trace of its edit, one machine-wide monotonic clock): up = server receipt - send, relay = last forward - receipt, down = arrival - last forward. ${(['relay', 'plaintext'] as const).map((k) => { const t = (k === 'relay' ? ours : plain).tail; return `${k}: up p50 ${fmtMs(t.up.p50)} / p99 ${fmtMs(t.up.p99)}, relay p50 ${fmtMs(t.relay.p50)} / p99 ${fmtMs(t.relay.p99)}, down p50 ${fmtMs(t.down.p50)} / p99 ${fmtMs(t.down.p99)}; of the ${t.slow.count} arrivals >= p99 (${fmtMs(t.slow.threshold)}), ${t.slow.mostlyUp} mostly up, ${t.slow.mostlyRelay} mostly relay, ${t.slow.mostlyDown} mostly down; in flight during a server stall ${t.slow.serverStall} (mostly waiting for a core ${t.slow.serverStallWaiting}), a server collection ${t.slow.serverGc}, a stall of the measuring client process ${t.slow.clientStall}, a collection there ${t.slow.clientGc}, none of these ${t.slow.neither}; median share of a slow arrival's time the server was stalled ${round(t.slow.serverStalledShare * 100, 0)}% (mostly waiting for a core ${round(t.slow.serverWaitingShare * 100, 0)}%), the measuring client process ${round(t.slow.clientStalledShare * 100, 0)}%`; }).join('; ')}.`,
+      `Processes over the edit phase (CPU share of one core, main thread's run-queue wait, event-loop delay p99 / max, longest GC): ${[['relay server', ours.serverLoop], ['plaintext server', plain.serverLoop], ...ours.clientLoops.map((l, i) => [`relay clients ${i}`, l] as const), ...plain.clientLoops.map((l, i) => [`plaintext clients ${i}`, l] as const)].map(([who, l]) => { const x = l as LoopSummary; return `${who} ${round(x.cpuShare, 2)}, ${round(x.runQueueMs / 1000, 1)} s, ${round(x.delay.p99, 1)} / ${round(x.delay.max, 0)} ms, ${round(x.gc.maxMs, 1)} ms`; }).join('; ')}. Server threads (CPU s / waited s): relay ${ours.serverLoop.threads.slice(0, 4).map((t) => `${t.name} ${round(t.onCpuMs / 1000, 1)}/${round(t.waitMs / 1000, 1)}`).join(', ')}; plaintext ${plain.serverLoop.threads.slice(0, 4).map((t) => `${t.name} ${round(t.onCpuMs / 1000, 1)}/${round(t.waitMs / 1000, 1)}`).join(', ')}.`,
       `Both sides took ${fmtMs(runMs)}. Machine load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores.`,
     ],
     data: {

@@ -8,6 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { within } from './common.ts';
 import { nextMessage as reply, raiseNofile } from './server-process.ts';
 import type { SocketSpec } from './scale-worker.ts';
+import type { LoopReport } from './loop-watch.ts';
+
+/** One peer's arrival: [doc, edit index, sent, arrived] (machine-wide monotonic ms). */
+export type Arrival = [doc: number, k: number, sent: number, arrived: number];
 
 const WORKER = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
 
@@ -20,6 +24,9 @@ export interface Opened {
 
 export interface Edited {
   readonly latencies: number[];
+  readonly arrivals: Arrival[];
+  /** Each client process's loop over the edit phase (loop-watch.ts). */
+  readonly loops: LoopReport[];
   readonly sent: number;
   readonly missing: number;
   /** Sockets the server closed (or that failed) since they opened, by close code and reason. */
@@ -29,6 +36,8 @@ export interface Edited {
 }
 
 export interface ClientFleet {
+  /** The client processes' ids (S3_CLIENT_NICE renices them). */
+  readonly pids: number[];
   open(url: string, sockets: SocketSpec[], timeoutMs: number): Promise<Opened>;
   edits(periodMs: number, durationMs: number): Promise<Edited>;
   /** Closes every socket of these documents; answers how many sockets that was. */
@@ -51,6 +60,7 @@ export async function startClientFleet(workers: number, nofile: number): Promise
       }),
     ).then((xs) => xs.filter((x) => x !== undefined));
   return {
+    pids: children.map((c) => c.pid!),
     async open(url, sockets, timeoutMs) {
       const parts = children.map((_, i) => sockets.filter((s) => s.doc % workers === i));
       const answers = await ask<Opened>('opened', (i) => (parts[i]!.length > 0 ? { type: 'open', url, sockets: parts[i] } : undefined), timeoutMs);
@@ -59,10 +69,10 @@ export async function startClientFleet(workers: number, nofile: number): Promise
       return { ok: answers.reduce((n, a) => n + a.ok, 0), failed: answers.reduce((n, a) => n + a.failed, 0), errors };
     },
     async edits(periodMs, durationMs) {
-      const answers = await ask<Edited>('edited', () => ({ type: 'edits', periodMs, durationMs }), durationMs + 60_000);
+      const answers = await ask<Omit<Edited, 'loops'> & { loop: LoopReport }>('edited', () => ({ type: 'edits', periodMs, durationMs }), durationMs + 60_000);
       const dropped: Record<string, number> = {};
       for (const a of answers) for (const [k, n] of Object.entries(a.dropped)) dropped[k] = (dropped[k] ?? 0) + n;
-      return { latencies: answers.flatMap((a) => a.latencies), sent: answers.reduce((n, a) => n + a.sent, 0), missing: answers.reduce((n, a) => n + a.missing, 0), dropped, cpuShare: answers.reduce((n, a) => n + a.cpuShare, 0) };
+      return { latencies: answers.flatMap((a) => a.latencies), arrivals: answers.flatMap((a) => a.arrivals), loops: answers.map((a) => a.loop), sent: answers.reduce((n, a) => n + a.sent, 0), missing: answers.reduce((n, a) => n + a.missing, 0), dropped, cpuShare: answers.reduce((n, a) => n + a.cpuShare, 0) };
     },
     async closeDocs(docs) {
       const answers = await ask<{ closed: number }>('closed', (i) => ({ type: 'close', docs: docs.filter((d) => d % workers === i) }), 30_000);

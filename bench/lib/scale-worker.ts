@@ -9,7 +9,9 @@
  * sockets of the same document (same process, same clock) time their arrival.
  * IPC (advanced serialization, so byte arrays pass as they are):
  *   {type:'open', url, sockets: SocketSpec[]} -> {type:'opened', ok, failed, errors}
- *   {type:'edits', periodMs, durationMs}      -> {type:'edited', latencies, sent, missing, dropped, cpuShare}
+ *   {type:'edits', periodMs, durationMs}      -> {type:'edited', latencies, arrivals, sent, missing, dropped, cpuShare, loop}
+ *   (arrivals: [doc, edit index, sent, arrived] on the machine-wide monotonic clock, loop-watch.ts;
+ *   loop: this process's event-loop delay, collections and stalls over the edit phase)
  *   {type:'close', docs?: number[]}           -> {type:'closed', closed}  (without docs: exit)
  */
 import { WebSocket } from 'ws';
@@ -17,6 +19,7 @@ import { createNodeCryptoEngine } from '../../src/lib/crypto/ed25519-node.ts';
 import { utf8, type SigningSecretKey } from '../../src/lib/crypto/index.ts';
 import { createAuthToken } from '../../src/lib/protocol/index.ts';
 import { frame, readVarBytes, readVarUint } from '../../src/lib/protocol/hocuspocus-frames.ts';
+import { loopWatch, toHr } from './loop-watch.ts';
 
 export interface SocketSpec {
   /** Index of the document in the run (all sockets of a document live in one process). */
@@ -70,8 +73,10 @@ const byDoc = new Map<number, Client[]>();
 /** Edits sent per document so far (all of a document's sockets are in this process). */
 const editsSent = new Map<number, number>();
 /** Edit in flight per document: when it was sent and how many peers still have to see it. */
-const inFlight = new Map<number, { sentAt: number; waiting: number }>();
+const inFlight = new Map<number, { sentAt: number; k: number; waiting: number }>();
 let latencies: number[] = [];
+let arrivals: [doc: number, k: number, sent: number, arrived: number][] = [];
+const watch = loopWatch();
 /** Sockets that closed without being asked to, by close code and reason. */
 const dropped = new Map<string, number>();
 
@@ -156,7 +161,9 @@ async function openOne(url: string, spec: SocketSpec): Promise<void> {
 function arrived(doc: number): void {
   const edit = inFlight.get(doc);
   if (!edit) return;
-  latencies.push(performance.now() - edit.sentAt);
+  const t = performance.now();
+  latencies.push(t - edit.sentAt);
+  arrivals.push([doc, edit.k, toHr(edit.sentAt), toHr(t)]);
   if (--edit.waiting === 0) inFlight.delete(doc);
 }
 
@@ -183,6 +190,8 @@ async function openAll(url: string, specs: SocketSpec[]): Promise<void> {
 /** Each writer sends its edits one period apart, starting at a random point of the first period. */
 async function runEdits(periodMs: number, durationMs: number): Promise<void> {
   latencies = [];
+  arrivals = [];
+  watch.start();
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
   let sent = 0;
@@ -201,7 +210,7 @@ async function runEdits(periodMs: number, durationMs: number): Promise<void> {
         new Promise((r) =>
           setTimeout(() => {
             // A late arrival of the previous edit would be mistaken for this one: never overlap.
-            inFlight.set(client.spec.doc, { sentAt: performance.now(), waiting: peers });
+            inFlight.set(client.spec.doc, { sentAt: performance.now(), k, waiting: peers });
             editsSent.set(client.spec.doc, k + 1);
             client.ws.send(frame([name, SYNC, UPDATE, update]));
             sent++;
@@ -218,7 +227,7 @@ async function runEdits(periodMs: number, durationMs: number): Promise<void> {
   while (inFlight.size > 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
   const cpu = process.cpuUsage(cpuBefore);
   const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - startedAt);
-  send({ type: 'edited', latencies, sent, missing: expected - latencies.length, dropped: Object.fromEntries(dropped), cpuShare });
+  send({ type: 'edited', latencies, arrivals, loop: watch.stop(), sent, missing: expected - latencies.length, dropped: Object.fromEntries(dropped), cpuShare });
 }
 
 /** Closes every socket of the given documents (the rest stay open). */

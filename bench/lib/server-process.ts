@@ -11,6 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { startServer, type ServerKind, type ServerOptions, type ServerStats } from './servers.ts';
 import type { CountingProxy } from './proxy.ts';
 import { within } from './common.ts';
+import type { LoopReport } from './loop-watch.ts';
+import type { EditTrace } from './edit-trace.ts';
 
 export type Counts = CountingProxy['counts'];
 export type Placement = 'process' | 'inline';
@@ -30,6 +32,8 @@ export interface ChildOptions {
   readonly gc?: boolean;
   /** Raise the child's open-file limit (soft and hard) to this, with prlimit(1). */
   readonly nofile?: number;
+  /** S3: patch the child's Hocuspocus to trace edits (edit-trace.ts; other benchmarks' servers stay unpatched). */
+  readonly editTrace?: boolean;
 }
 
 /**
@@ -66,6 +70,9 @@ export interface StartedBenchServer extends BenchServer {
   drop(): Promise<{ at: number; count: number }>;
   /** The server process dies at once (SIGKILL; inline: a close), as in a crash; answers when (epoch ms). */
   kill(): Promise<number>;
+  /** S3, child only: watch the loop and trace edits from now; stop answers what was seen. */
+  traceStart?(): void;
+  traceStop?(): Promise<{ loop: LoopReport; edits: Record<string, EditTrace[]> }>;
 }
 
 const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
@@ -94,6 +101,7 @@ async function inChild(kind: ServerKind, o: ServerOptions, c: ChildOptions): Pro
   const child = fork(CHILD, [kind, JSON.stringify(o)], {
     execArgv: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(c.gc ? ['--expose-gc'] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...(c.editTrace ? { BENCH_EDIT_TRACE: '1' } : {}) },
   });
   if (c.nofile) raiseNofile(child.pid!, c.nofile);
   const ready = await within(nextMessage<{ url: string }>(child, 'ready'), 30_000, `${kind} server process ready`);
@@ -126,6 +134,14 @@ async function inChild(kind: ServerKind, o: ServerOptions, c: ChildOptions): Pro
       const reply = nextMessage<ServerMemory>(child, 'memory');
       child.send({ type: 'memory' });
       return within(reply, 60_000, `${kind} server memory`);
+    },
+    traceStart() {
+      child.send({ type: 'trace-start' });
+    },
+    async traceStop() {
+      const reply = nextMessage<{ loop: LoopReport; edits: Record<string, EditTrace[]> }>(child, 'trace');
+      child.send({ type: 'trace-stop' });
+      return within(reply, 60_000, `${kind} server trace`);
     },
     async reset() {
       child.send({ type: 'reset' });
@@ -160,6 +176,6 @@ async function inline(kind: ServerKind, o: ServerOptions): Promise<StartedBenchS
 }
 
 export function startBenchServer(kind: ServerKind, o: ServerOptions & ChildOptions & { placement?: Placement } = {}): Promise<StartedBenchServer> {
-  const { placement = 'process', gc, nofile, ...rest } = o;
-  return placement === 'process' ? inChild(kind, rest, { gc, nofile }) : inline(kind, rest);
+  const { placement = 'process', gc, nofile, editTrace, ...rest } = o;
+  return placement === 'process' ? inChild(kind, rest, { gc, nofile, editTrace }) : inline(kind, rest);
 }

@@ -96,7 +96,9 @@ async function startHocuspocus(o: ServerOptions): Promise<Started> {
 async function startOurRelay(o: ServerOptions): Promise<Started> {
   if (o.memoryDisk && !existsSync('/dev/shm')) throw new Error('no /dev/shm on this machine');
   const dataDir = o.dataDir ?? mkdtempSync(join(o.memoryDisk ? '/dev/shm' : tmpdir(), 'fhv-bench-relay-'));
-  const relay = await startRelay({ port: o.port ?? 0, host: '127.0.0.1', dataDir, quiet: true, databaseUrl: o.databaseUrl, redisUrl: o.redisUrl });
+  // Probe only: BENCH_RELAY_STORE_DEBOUNCE_MS sets how long a document is quiet before its log folds.
+  const debounce = Number(process.env.BENCH_RELAY_STORE_DEBOUNCE_MS);
+  const relay = await startRelay({ port: o.port ?? 0, host: '127.0.0.1', dataDir, quiet: true, databaseUrl: o.databaseUrl, redisUrl: o.redisUrl, ...(debounce > 0 ? { storeDebounceMs: debounce } : {}) });
   const trace = installRelayTrace(relay.server, relay.storage as never);
   return {
     url: relay.url,
