@@ -33,9 +33,10 @@ import {
   type Result,
   type VerifiedRecord,
 } from '../protocol/index.ts';
-import { snapshotUpdate, toVerifiedUpdate, type VerifiedUpdate } from './apply.ts';
+import { snapshotUpdate, toVerifiedUpdate, type OwnedUpdate, type VerifiedUpdate } from './apply.ts';
 import { chainStep } from './chain-rules.ts';
 import type { EpochKeyRing } from './key-ring.ts';
+import { OpenedAhead } from './opened-ahead.ts';
 import type { ProblemList } from './problems.ts';
 import type { ReplicaState } from './replica-state.ts';
 
@@ -73,9 +74,22 @@ export class Inbox {
   /** Signature results of the batch being processed, consumed when each record is authorised. */
   private readonly verified = new Map<string, Result<VerifiedRecord>>();
   private readonly reads = new SerialGate();
+  /** Update records opened while their signatures were checked (docs/decisions/0058). */
+  private readonly ahead: OpenedAhead;
 
   constructor(c: InboxContext) {
     this.c = c;
+    this.ahead = new OpenedAhead(c.docId);
+  }
+
+  /**
+   * A record the relay is sending, parsed as it arrived: opened now, while its signature is
+   * checked (docs/decisions/0058). Decides nothing: `accept` takes the result only once the record
+   * passed its signature check and authorisation, and only for these exact bytes and key.
+   */
+  openAhead(record: ParsedRecord): void {
+    const key = this.c.keys.get(record.header.epoch);
+    if (key) this.ahead.open(record, key);
   }
 
   /** Everything already in the envelope at open. */
@@ -331,9 +345,7 @@ export class Inbox {
         state.addAudit(key, { author, seq: r.header.seq, entry: opened.value.payload });
       }
       if (rule.effect === 'plain') {
-        const opened = this.open(verdict.record);
-        if (!opened.ok) return this.refuse(key, r, opened);
-        const update = toVerifiedUpdate(opened.value, this.c.docId);
+        const update = this.openUpdate(verdict.record);
         if (!update.ok) return this.refuse(key, r, update);
         // Known before the structs land, so observers of this update can already name their author.
         state.bindClients(update.value.clients, author);
@@ -345,6 +357,15 @@ export class Inbox {
     if (advances) state.advance(author, r.header.seq, r.id);
     state.processed.add(key);
     this.c.applied({ author, type: r.header.type as RecordTypeCode, seq: r.header.seq });
+  }
+
+  /** A verified, authorised update record's Yjs update: opened ahead (same bytes, same key), or now. */
+  private openUpdate(r: VerifiedRecord): Result<OwnedUpdate> {
+    const key = this.c.keys.get(r.header.epoch);
+    const ahead = key && this.ahead.take(r, key);
+    if (ahead) return ahead;
+    const opened = this.open(r);
+    return opened.ok ? toVerifiedUpdate(opened.value, this.c.docId) : opened;
   }
 
   private open(r: VerifiedRecord) {
