@@ -161,6 +161,8 @@ export class RelayConnection {
   /** What this device may send the relay: its own person's writing (own-writing.ts), if `ownKeys` were given. */
   private readonly ownWriting: OwnWriting | undefined;
   private readonly openAhead: ((record: ParsedRecord) => void) | undefined;
+  /** `sendThenWire` is applying a change this device already sent: not the relay's. */
+  private applyingSent = false;
   /** The message being applied had its records' checks started on arrival (`arriving`). */
   private checksStarted = false;
 
@@ -187,7 +189,8 @@ export class RelayConnection {
       // Until the first catch-up, local changes stay out of the wire, so the provider does not
       // send them one by one ahead of what the relay holds: a document created offline must
       // reach the relay genesis first, or its records are refused (ENVELOPE_NO_GENESIS).
-      if (this.synced.value) Y.applyUpdate(this.wire, update, LOCAL_ORIGIN);
+      if (this.synced.value && tr.local) this.sendThenWire(update);
+      else if (this.synced.value) Y.applyUpdate(this.wire, update, LOCAL_ORIGIN);
       else {
         this.heldBack.push(update);
         this.unsynced.set(this.sentUnacked + this.heldBack.length);
@@ -196,7 +199,7 @@ export class RelayConnection {
     o.envelope.on('update', this.onEnvelopeUpdate);
     // Remote changes: what integrating the relay's message changed in the wire, gated.
     this.onWireUpdate = (update, origin) => {
-      if (origin !== this.provider) return;
+      if (origin !== this.provider || this.applyingSent) return;
       // Its signatures are checked meanwhile, before the gate gets to it (docs/decisions/0055),
       // started when the message arrived (decision 0058) unless that could not be done then.
       const started = this.checksStarted;
@@ -297,6 +300,27 @@ export class RelayConnection {
     const records = startVerifyingUpdate(update, engine);
     this.checksStarted = true;
     if (this.openAhead) for (const record of records) this.openAhead(record);
+  }
+
+  /**
+   * A change this device made in a local envelope transaction, into the wire. Such a transaction
+   * only writes structs on the envelope's own clientID (always sent, own-writing.ts) and deletes,
+   * all new to the wire, so the wire would re-emit the same change: the provider sends the
+   * envelope's update first, through the same handler (counted as unsynced, filtered by
+   * `sendOnlyOwnWriting` as ever), and the wire integrates it after, as already sent. The frame
+   * leaves without waiting for the wire to decode, integrate and encode it again
+   * (docs/decisions/0058). Other changes (loaded from storage, written without a transaction of
+   * this device) go through the wire first, as before.
+   */
+  private sendThenWire(update: Uint8Array): void {
+    this.provider.documentUpdateHandler(update, LOCAL_ORIGIN);
+    this.applyingSent = true;
+    try {
+      // The provider's own update handler skips its own origin: nothing is sent twice.
+      Y.applyUpdate(this.wire, update, this.provider);
+    } finally {
+      this.applyingSent = false;
+    }
   }
 
   private enqueue(job: () => Promise<void>): void {
