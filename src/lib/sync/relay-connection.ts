@@ -295,11 +295,15 @@ export class RelayConnection {
     this.checksStarted = false;
     const engine = this.engineNow;
     if (engine === undefined || this.destroyed) return;
-    const update = updateIn(data);
-    if (update === undefined) return;
-    const records = startVerifyingUpdate(update, engine);
-    this.checksStarted = true;
-    if (this.openAhead) for (const record of records) this.openAhead(record);
+    try {
+      const update = updateIn(data);
+      if (update === undefined) return;
+      const records = startVerifyingUpdate(update, engine);
+      this.checksStarted = true;
+      if (this.openAhead) for (const record of records) this.openAhead(record);
+    } catch {
+      // Work ahead only: a throw here must never keep the provider from applying the message.
+    }
   }
 
   /**
@@ -313,13 +317,17 @@ export class RelayConnection {
    * this device) go through the wire first, as before.
    */
   private sendThenWire(update: Uint8Array): void {
-    this.provider.documentUpdateHandler(update, LOCAL_ORIGIN);
-    this.applyingSent = true;
     try {
-      // The provider's own update handler skips its own origin: nothing is sent twice.
-      Y.applyUpdate(this.wire, update, this.provider);
+      this.provider.documentUpdateHandler(update, LOCAL_ORIGIN);
     } finally {
-      this.applyingSent = false;
+      // In the wire whatever the send did, as when the wire's own event sent it.
+      this.applyingSent = true;
+      try {
+        // The provider's own update handler skips its own origin: nothing is sent twice.
+        Y.applyUpdate(this.wire, update, this.provider);
+      } finally {
+        this.applyingSent = false;
+      }
     }
   }
 
