@@ -128,4 +128,26 @@ for (const r of rows) {
   console.log(`${r.k.padEnd(44)} n ${String(r.n).padStart(3)}  p50 ${r.p50.toFixed(3)} (+${(r.p50 - previous).toFixed(3)})  p90 ${r.p90.toFixed(3)} ms`);
   previous = r.p50;
 }
+// Per-edit spans between two stages (p50 of each edit's difference, not a difference of p50s):
+// what each party's share of an edit is, edit by edit (docs/decisions/0058).
+const SPANS: Array<[string, string, string]> = [
+  ['writer: edit -> WebSocket.send called', '', 'WebSocket.send called'],
+  ['writer: sign start -> sign end', 'writer sign start', 'writer sign end'],
+  ['writer: sign end -> WebSocket.send called', 'writer sign end', 'WebSocket.send called'],
+  ['WebSocket.send called -> reader socket message', 'WebSocket.send called', 'reader socket message'],
+  ['reader: socket message -> verify start', 'reader socket message', 'reader verify start'],
+  ['reader: verify start -> verify end', 'reader verify start', 'reader verify end'],
+  ['reader: verify end -> plain text', 'reader verify end', KIND === 'relay' ? 'reader plain text (engine)' : 'reader plain text'],
+  ['reader: socket message -> plain text', 'reader socket message', KIND === 'relay' ? 'reader plain text (engine)' : 'reader plain text'],
+  ['total: edit -> reader plain text', '', KIND === 'relay' ? 'reader plain text (engine)' : 'reader plain text'],
+];
+console.log('per-edit spans (p50 / p90 of the difference in each edit):');
+for (const [label, from, to] of SPANS) {
+  const xs = edits.slice(WARMUP).flatMap((e) => {
+    const a = from === '' ? 0 : e.marks.get(from);
+    const b = e.marks.get(to);
+    return a === undefined || b === undefined ? [] : [b - a];
+  });
+  if (xs.length > 0) console.log(`${label.padEnd(50)} n ${String(xs.length).padStart(3)}  p50 ${percentile(xs, 50).toFixed(3)}  p90 ${percentile(xs, 90).toFixed(3)} ms`);
+}
 process.exit(0);

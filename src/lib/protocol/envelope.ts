@@ -244,24 +244,29 @@ const EARLY_CHECK_MAX_BYTES = 64 * 1024;
 
 /**
  * Starts the signature checks of the records a small envelope update carries, without deciding
- * anything (docs/decisions/0055): a client's relay gate calls it as soon as the relay's update
- * reaches its wire doc, so the engine (WebCrypto: another thread) works while the gate decodes
- * and checks the update; the gate's own `verifyRecord` then waits for these answers. Malformed
- * input is left to the check itself.
+ * anything (docs/decisions/0055): a client's relay connection calls it as soon as the relay's
+ * message arrives (decision 0058; before, once it reached the wire doc), so the engine
+ * (WebCrypto: another thread) works while the wire integrates it and the gate decodes and checks
+ * it; the gate's own `verifyRecord` then waits for these answers. Malformed input is left to the
+ * check itself. Returns the records whose checks it started (parsed, nothing checked).
  */
-export function startVerifyingUpdate(update: Uint8Array, engine: Ed25519Engine): void {
-  if (update.length > EARLY_CHECK_MAX_BYTES) return;
+export function startVerifyingUpdate(update: Uint8Array, engine: Ed25519Engine): ParsedRecord[] {
+  if (update.length > EARLY_CHECK_MAX_BYTES) return [];
   let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
     decoded = Y.decodeUpdate(update);
   } catch {
-    return;
+    return [];
   }
+  const started: ParsedRecord[] = [];
   for (const struct of decoded.structs) {
     if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentBinary)) continue;
     const parsed = parseRecord(struct.content.content);
-    if (parsed.ok) startVerifying(parsed.value, engine);
+    if (!parsed.ok) continue;
+    startVerifying(parsed.value, engine);
+    started.push(parsed.value);
   }
+  return started;
 }
 
 /**

@@ -136,6 +136,8 @@ export interface SealOptions {
 export interface SealedRecord {
   readonly bytes: Uint8Array;
   readonly id: Hash32;
+  /** `parseRecord(bytes)`'s answer, parsed once here (docs/decisions/0058): `parseOwnRecord` returns it. */
+  readonly parsed: Result<ParsedRecord>;
 }
 
 /** Encrypts (if the type is sealed), signs and encodes one record. */
@@ -170,7 +172,10 @@ export async function sealRecord(o: SealOptions): Promise<SealedRecord> {
   const id = recordIdOf(headerBytes, body);
   const signature: Signature = await signing;
   rememberOwnSignature(o.engine, id, signature, o.secretKey, o.header.author);
-  return { bytes: concatBytes(headerBytes, body, signature), id };
+  const bytes = concatBytes(headerBytes, body, signature);
+  // Parsed from its final bytes as any reader would, except for the id: hashed above from the
+  // same header and body bytes, so not hashed a second time (docs/decisions/0058).
+  return { bytes, id, parsed: parse(bytes, DEFAULT_MAX_RECORD_BYTES, {}, id) };
 }
 
 /**
@@ -179,6 +184,11 @@ export async function sealRecord(o: SealOptions): Promise<SealedRecord> {
  * its author's chain through them) without knowing what they mean; the relay never takes them.
  */
 export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYTES, o: { unknownTypes?: boolean } = {}): Result<ParsedRecord> {
+  return parse(bytes, maxBytes, o, undefined);
+}
+
+/** `parseRecord`; `knownId` only from `sealRecord`, which hashed it from these header and body bytes. */
+function parse(bytes: Uint8Array, maxBytes: number, o: { unknownTypes?: boolean }, knownId: Hash32 | undefined): Result<ParsedRecord> {
   if (!(bytes instanceof Uint8Array)) return fail('RECORD_BAD_LENGTH', 'record is not binary');
   if (bytes.length > maxBytes) return fail('RECORD_TOO_LARGE', `record exceeds ${maxBytes} bytes`);
   if (bytes.length < HEADER_V3_FIXED_LENGTH + SIGNATURE_LENGTH) return fail('RECORD_TRUNCATED', 'record shorter than a header');
@@ -205,7 +215,7 @@ export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYT
     headerBytes,
     body,
     signature: bytes.subarray(headerLength + bodyLength),
-    id: recordIdOf(headerBytes, body),
+    id: knownId ?? recordIdOf(headerBytes, body),
   });
 }
 
@@ -214,7 +224,7 @@ export function parseRecord(bytes: Uint8Array, maxBytes = DEFAULT_MAX_RECORD_BYT
  * (the only place besides `verifyRecord` that makes a VerifiedRecord).
  */
 export function parseOwnRecord(sealed: SealedRecord): Result<VerifiedRecord> {
-  const parsed = parseRecord(sealed.bytes);
+  const parsed = sealed.parsed;
   return parsed.ok ? ok(parsed.value as VerifiedRecord) : parsed;
 }
 
@@ -321,15 +331,29 @@ export function startVerifying(record: ParsedRecord, engine: Ed25519Engine): voi
 
 /** Decrypts a verified sealed record with the key its epoch names and checks the bound header hash. */
 export function openRecord(record: VerifiedRecord, key: SymmetricKey): Result<OpenedRecord> {
-  if (!SEALED_TYPES.has(record.header.type)) return ok({ record, payload: new Uint8Array(0) });
+  const payload = payloadOf(record, key);
+  return payload.ok ? ok({ record, payload: payload.value }) : payload;
+}
+
+/**
+ * The payload `openRecord` would return for `record` once verified, computed while its signature
+ * is still being checked (docs/decisions/0058). Only for work that decides nothing and whose
+ * result is used only after `verifyRecord` passed for these exact bytes (sync/opened-ahead.ts);
+ * everything else opens with `openRecord`.
+ */
+export function openAhead(record: ParsedRecord, key: SymmetricKey): Result<Uint8Array> {
+  return payloadOf(record, key);
+}
+
+function payloadOf(record: ParsedRecord, key: SymmetricKey): Result<Uint8Array> {
+  if (!SEALED_TYPES.has(record.header.type)) return ok(new Uint8Array(0));
   if (record.version === RecordVersion.v3) {
     const n = record.body.subarray(0, NONCE_V3_LENGTH);
     const padded = secretboxOpen(record.body.subarray(NONCE_V3_LENGTH), v3Nonce(n), recordKeyFor(key, record.headerBytes));
     // Under another header the key differs, so the MAC fails: this one code covers a wrong
     // epoch key and a ciphertext moved under another header alike.
     if (padded === null) return fail('RECORD_DECRYPT_FAILED', 'record does not decrypt with its epoch key and header');
-    const payload = unpad(padded);
-    return payload.ok ? ok({ record, payload: payload.value }) : payload;
+    return unpad(padded);
   }
   const nonce = record.body.subarray(0, NONCE_LENGTH);
   const plaintext = secretboxOpen(record.body.subarray(NONCE_LENGTH), nonce, key);
@@ -337,8 +361,7 @@ export function openRecord(record: VerifiedRecord, key: SymmetricKey): Result<Op
   if (!bytesEqual(plaintext.subarray(0, HASH_LENGTH), headerHash(record.headerBytes))) {
     return fail('RECORD_HEADER_MISMATCH', 'ciphertext was sealed under another header');
   }
-  const payload = unpad(plaintext.subarray(HASH_LENGTH));
-  return payload.ok ? ok({ record, payload: payload.value }) : payload;
+  return unpad(plaintext.subarray(HASH_LENGTH));
 }
 
 export const isSameDoc = (record: ParsedRecord, docId: Uint8Array): boolean => bytesEqual(record.header.docId, docId);

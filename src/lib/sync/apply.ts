@@ -17,9 +17,18 @@ export interface OwnedUpdate {
 }
 
 export function toVerifiedUpdate(opened: OpenedRecord, docId: Uint8Array): Result<OwnedUpdate> {
-  const payload = decodeUpdatePayload(opened.payload);
+  return ownedUpdateOf(opened.payload, opened.record.header.author, docId) as Result<OwnedUpdate>;
+}
+
+/**
+ * What `toVerifiedUpdate` decides about an update record's payload by `author`, without the brand:
+ * sync/opened-ahead.ts computes it while the record's signature is checked and brands it only
+ * once that check passed.
+ */
+export function ownedUpdateOf(payloadBytes: Uint8Array, author: SigningPublicKey, docId: Uint8Array): Result<{ update: Uint8Array; clients: readonly number[] }> {
+  const payload = decodeUpdatePayload(payloadBytes);
   if (!payload.ok) return payload;
-  const owned = new Set(payload.value.sessions.map((s) => deriveClientId(docId, opened.record.header.author, s)));
+  const owned = new Set(payload.value.sessions.map((s) => deriveClientId(docId, author, s)));
   let clients: Iterable<number>;
   try {
     // Decodes every struct: malformed bytes throw here, before anything touches the plain doc.
@@ -30,7 +39,7 @@ export function toVerifiedUpdate(opened: OpenedRecord, docId: Uint8Array): Resul
   for (const client of clients) {
     if (!owned.has(client)) return fail('RECORD_CLIENTID_NOT_OWNED', 'update uses a clientID of another signer');
   }
-  return ok({ update: payload.value.update as VerifiedUpdate, clients: [...owned] });
+  return ok({ update: payload.value.update, clients: [...owned] });
 }
 
 /** A snapshot's state may hold anyone's structs: its signer vouches for it as a whole. */

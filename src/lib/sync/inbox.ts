@@ -34,9 +34,10 @@ import {
   type Result,
   type VerifiedRecord,
 } from '../protocol/index.ts';
-import { mergeVerified, snapshotUpdate, toVerifiedUpdate, type VerifiedUpdate } from './apply.ts';
+import { mergeVerified, snapshotUpdate, toVerifiedUpdate, type OwnedUpdate, type VerifiedUpdate } from './apply.ts';
 import { chainStep } from './chain-rules.ts';
 import type { EpochKeyRing } from './key-ring.ts';
+import { OpenedAhead } from './opened-ahead.ts';
 import { PlainGroup, type PlainItem } from './plain-group.ts';
 import type { ProblemList } from './problems.ts';
 import type { ReplicaState } from './replica-state.ts';
@@ -82,9 +83,22 @@ export class Inbox {
    */
   private readonly leaversUncovered = new Map<string, ParsedRecord>();
   private readonly reads = new SerialGate();
+  /** Update records opened while their signatures were checked (docs/decisions/0058). */
+  private readonly ahead: OpenedAhead;
 
   constructor(c: InboxContext) {
     this.c = c;
+    this.ahead = new OpenedAhead(c.docId);
+  }
+
+  /**
+   * A record the relay is sending, parsed as it arrived: opened now, while its signature is
+   * checked (docs/decisions/0058). Decides nothing: `accept` takes the result only once the record
+   * passed its signature check and authorisation, and only for these exact bytes and key.
+   */
+  openAhead(record: ParsedRecord): void {
+    const key = this.c.keys.get(record.header.epoch);
+    if (key) this.ahead.open(record, key);
   }
 
   /** Everything already in the envelope at open. */
@@ -384,9 +398,7 @@ export class Inbox {
         state.addAudit(key, { author, seq: r.header.seq, entry: opened.value.payload });
       }
       if (rule.effect === 'plain') {
-        const opened = this.open(verdict.record);
-        if (!opened.ok) return this.refuse(key, r, opened);
-        const update = toVerifiedUpdate(opened.value, this.c.docId);
+        const update = this.openUpdate(verdict.record);
         if (!update.ok) return this.refuse(key, r, update);
         // In a pass of the inbox: applied with the others it found ready, when it commits them.
         if (group) return group.add({ key, record: r, author, update: update.value.update, clients: update.value.clients });
@@ -400,6 +412,15 @@ export class Inbox {
     if (advances) state.advance(author, r.header.seq, r.id);
     state.processed.add(key);
     this.c.applied({ author, type: r.header.type as RecordTypeCode, seq: r.header.seq });
+  }
+
+  /** A verified, authorised update record's Yjs update: opened ahead (same bytes, same key), or now. */
+  private openUpdate(r: VerifiedRecord): Result<OwnedUpdate> {
+    const key = this.c.keys.get(r.header.epoch);
+    const ahead = key && this.ahead.take(r, key);
+    if (ahead) return ahead;
+    const opened = this.open(r);
+    return opened.ok ? toVerifiedUpdate(opened.value, this.c.docId) : opened;
   }
 
   private open(r: VerifiedRecord) {

@@ -20,6 +20,7 @@ import {
   SerialGate,
   type EnvelopeIndex,
   type MembershipOp,
+  type ParsedRecord,
   type RecordTypeCode,
 } from '../protocol/index.ts';
 import { applyVerified, clientIdFor, type VerifiedUpdate } from './apply.ts';
@@ -323,6 +324,14 @@ export class ProfileSync {
     await this.outbox.flush();
     await this.writes.idle();
     await this.inbox.idle();
+  }
+
+  /**
+   * A record the relay is sending, parsed on arrival (relay-connection.ts): opened while its
+   * signature is checked, used only once it is verified and authorised (docs/decisions/0058).
+   */
+  openAhead(record: ParsedRecord): void {
+    if (!this.destroyed) this.inbox.openAhead(record);
   }
 
   /** Processes records that arrived in the envelope (also runs on its own). */

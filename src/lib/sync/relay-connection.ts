@@ -15,6 +15,8 @@ import { HocuspocusProvider } from '@hocuspocus/provider';
 import * as Y from 'yjs';
 import { defaultEd25519Engine, type Ed25519Engine } from '../crypto/index.ts';
 import { checkEnvelopeUpdate, rebuildEnvelopeIndex, startVerifyingUpdate, type EnvelopeIndex, type EnvelopeLimits } from '../protocol/envelope.ts';
+import { readVarBytes, readVarUint } from '../protocol/hocuspocus-frames.ts';
+import type { ParsedRecord } from '../protocol/record.ts';
 import { SerialGate } from '../protocol/serial.ts';
 import { Observable } from './observable.ts';
 import { OwnWriting, sendOnlyOwnWriting } from './own-writing.ts';
@@ -61,12 +63,38 @@ export interface RelayConnectionOptions {
   readonly resyncAfterMs?: number;
   /** Anti-entropy: a state-vector exchange this often, healing any broadcast lost on the way. */
   readonly antiEntropyMs?: number;
+  /**
+   * Called with each record of a small update the relay sends, parsed as the message arrives and
+   * while its signature check runs: the sync engine opens it meanwhile (docs/decisions/0058).
+   * Nothing is decided by it; the gate and the sync engine check every record as before.
+   */
+  readonly openAhead?: (record: ParsedRecord) => void;
 }
 
 /** Transaction origin of the relay's changes the gate applies to the envelope. */
 export const GATE_ORIGIN = Symbol('relay-gate');
 /** Origin of local envelope changes copied into the wire doc. */
 const LOCAL_ORIGIN = Symbol('relay-local');
+
+/** Hocuspocus's MessageType.Sync and y-protocols' messageYjsSyncStep2 / messageYjsUpdate. */
+const MESSAGE_SYNC = 0;
+const SYNC_STEP_2 = 1;
+const SYNC_UPDATE = 2;
+
+/** The envelope update a relay message carries (a sync step 2 or update), if it carries one. */
+function updateIn(data: unknown): Uint8Array | undefined {
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined;
+  if (bytes === undefined) return undefined;
+  try {
+    const r = { bytes, pos: 0 };
+    readVarBytes(r); // the document name
+    if (readVarUint(r) !== MESSAGE_SYNC) return undefined;
+    const type = readVarUint(r);
+    return type === SYNC_STEP_2 || type === SYNC_UPDATE ? readVarBytes(r) : undefined;
+  } catch {
+    return undefined; // the provider reports what it cannot read
+  }
+}
 
 /**
  * The client applies no size limits of its own to what the relay forwards (those protect the
@@ -132,11 +160,17 @@ export class RelayConnection {
   private readonly delay: ReconnectDelays;
   /** What this device may send the relay: its own person's writing (own-writing.ts), if `ownKeys` were given. */
   private readonly ownWriting: OwnWriting | undefined;
+  private readonly openAhead: ((record: ParsedRecord) => void) | undefined;
+  /** `sendThenWire` is applying a change this device already sent: not the relay's. */
+  private applyingSent = false;
+  /** The message being applied had its records' checks started on arrival (`arriving`). */
+  private checksStarted = false;
 
   constructor(o: RelayConnectionOptions) {
     this.envelope = o.envelope;
     this.docId = o.docId;
     this.ownWriting = o.ownKeys?.length ? new OwnWriting(this.wire, o.ownKeys, () => this.gateIndex.membership) : undefined;
+    this.openAhead = o.openAhead;
     this.engine = o.engine ? Promise.resolve(o.engine) : defaultEd25519Engine();
     this.engine.then((e) => (this.engineNow = e)).catch(() => undefined);
     this.now = o.now ?? Date.now;
@@ -155,7 +189,8 @@ export class RelayConnection {
       // Until the first catch-up, local changes stay out of the wire, so the provider does not
       // send them one by one ahead of what the relay holds: a document created offline must
       // reach the relay genesis first, or its records are refused (ENVELOPE_NO_GENESIS).
-      if (this.synced.value) Y.applyUpdate(this.wire, update, LOCAL_ORIGIN);
+      if (this.synced.value && tr.local) this.sendThenWire(update);
+      else if (this.synced.value) Y.applyUpdate(this.wire, update, LOCAL_ORIGIN);
       else {
         this.heldBack.push(update);
         this.unsynced.set(this.sentUnacked + this.heldBack.length);
@@ -164,9 +199,12 @@ export class RelayConnection {
     o.envelope.on('update', this.onEnvelopeUpdate);
     // Remote changes: what integrating the relay's message changed in the wire, gated.
     this.onWireUpdate = (update, origin) => {
-      if (origin !== this.provider) return;
-      // Its signatures are checked meanwhile, before the gate gets to it (docs/decisions/0055).
-      if (this.engineNow) startVerifyingUpdate(update, this.engineNow);
+      if (origin !== this.provider || this.applyingSent) return;
+      // Its signatures are checked meanwhile, before the gate gets to it (docs/decisions/0055),
+      // started when the message arrived (decision 0058) unless that could not be done then.
+      const started = this.checksStarted;
+      this.checksStarted = false;
+      if (this.engineNow && !started) startVerifyingUpdate(update, this.engineNow);
       this.remote.push(update);
       this.enqueue(() => this.pumpRemote());
     };
@@ -184,6 +222,8 @@ export class RelayConnection {
       document: this.wire,
       token: o.token,
       forceSyncInterval: o.antiEntropyMs ?? 30_000,
+      // Before the provider applies the message to the wire (docs/decisions/0058).
+      onMessage: ({ event }) => this.arriving(event.data),
       onSynced: ({ state }) => {
         if (!state) return;
         this.failures = 0;
@@ -243,6 +283,52 @@ export class RelayConnection {
     this.unsynced.subscribe((n) => {
       if (n > 0 && this.resyncTimer === undefined) this.resyncTimer = setTimeout(check, resyncAfter);
     });
+  }
+
+  /**
+   * A message from the relay, before the provider applies it to the wire: the signature checks of
+   * the records its update carries start now, and the sync engine opens them meanwhile
+   * (docs/decisions/0058). Decides nothing: the wire's change goes through the gate as before,
+   * whose `verifyRecord` waits for these checks' answers.
+   */
+  private arriving(data: unknown): void {
+    this.checksStarted = false;
+    const engine = this.engineNow;
+    if (engine === undefined || this.destroyed) return;
+    try {
+      const update = updateIn(data);
+      if (update === undefined) return;
+      const records = startVerifyingUpdate(update, engine);
+      this.checksStarted = true;
+      if (this.openAhead) for (const record of records) this.openAhead(record);
+    } catch {
+      // Work ahead only: a throw here must never keep the provider from applying the message.
+    }
+  }
+
+  /**
+   * A change this device made in a local envelope transaction, into the wire. Such a transaction
+   * only writes structs on the envelope's own clientID (always sent, own-writing.ts) and deletes,
+   * all new to the wire, so the wire would re-emit the same change: the provider sends the
+   * envelope's update first, through the same handler (counted as unsynced, filtered by
+   * `sendOnlyOwnWriting` as ever), and the wire integrates it after, as already sent. The frame
+   * leaves without waiting for the wire to decode, integrate and encode it again
+   * (docs/decisions/0058). Other changes (loaded from storage, written without a transaction of
+   * this device) go through the wire first, as before.
+   */
+  private sendThenWire(update: Uint8Array): void {
+    try {
+      this.provider.documentUpdateHandler(update, LOCAL_ORIGIN);
+    } finally {
+      // In the wire whatever the send did, as when the wire's own event sent it.
+      this.applyingSent = true;
+      try {
+        // The provider's own update handler skips its own origin: nothing is sent twice.
+        Y.applyUpdate(this.wire, update, this.provider);
+      } finally {
+        this.applyingSent = false;
+      }
+    }
   }
 
   private enqueue(job: () => Promise<void>): void {

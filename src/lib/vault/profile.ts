@@ -327,6 +327,7 @@ export class Profile {
             ownKeys: o.authSigner ? [o.signer.publicKey, o.authSigner.publicKey] : [o.signer.publicKey],
             engine,
             now,
+            openAhead: (record) => sync.openAhead(record),
             minReconnectDelayMs: o.minReconnectDelayMs,
             connectTimeoutMs: o.connectTimeoutMs,
             token,
