@@ -99,26 +99,42 @@ function remoteIndexExtension(o: ClusterOptions): Extension {
  * sends the difference: three Redis hops and two `encodeStateAsUpdate` diffs over the whole
  * document before a member on another instance sees an edit. The extension's receiver applies an
  * update message like that difference (origin `{ source: 'redis' }`, so the index keeper above
- * folds it the same way); its announcement still follows and finds nothing missing, and it stays
- * the repair for any message lost (and `resyncAfterOutage` for an outage). Published from
+ * folds it the same way). The extension's own announcement is then skipped for such a change:
+ * it found nothing missing, and each peer still computed a diff over the whole document for it.
+ * A publish that fails falls back to that announcement (the next one that gets through carries
+ * the state vector, and peers answer with what this instance lacks too); a subscriber that lost
+ * Redis republishes its state vector once back (`resyncAfterOutage`). Published from
  * `onChange`, which Hocuspocus runs in microtasks after the update was applied and forwarded to
  * this instance's own connections, and before its append is posted (server/persistence.ts).
  * Only connection origins: a load's state reaches peers by the extension's initial sync, and
  * remote updates are the other instances' own.
  */
 function publishAcceptedExtension(redis: Redis, config: RelayConfig): Extension {
-  const ext = redis as unknown as { pub: IORedis; pubKey(name: string): string; encodeMessage(message: Uint8Array): Buffer };
+  type Announce = { syncStepPending: boolean };
+  const ext = redis as unknown as {
+    pub: IORedis;
+    pubKey(name: string): string;
+    encodeMessage(message: Uint8Array): Buffer;
+    schedulePublish(name: string, document: Document): Announce;
+    onChange: NonNullable<Extension['onChange']>;
+  };
   // Internals of the extension, not its API (version pinned by the lockfile): fail at start, not per edit.
-  if (ext.pub === undefined || typeof ext.pubKey !== 'function' || typeof ext.encodeMessage !== 'function') {
-    throw new Error('@hocuspocus/extension-redis changed: pub, pubKey or encodeMessage is missing (server/cluster.ts)');
+  if (ext.pub === undefined || typeof ext.pubKey !== 'function' || typeof ext.encodeMessage !== 'function' || typeof ext.schedulePublish !== 'function') {
+    throw new Error('@hocuspocus/extension-redis changed: pub, pubKey, encodeMessage or schedulePublish is missing (server/cluster.ts)');
   }
+  const fromConnection = (origin: unknown) => (origin as { source?: unknown } | undefined)?.source === 'connection';
+  const announce = ext.onChange.bind(redis);
+  ext.onChange = async (data) => (fromConnection(data.transactionOrigin) ? undefined : announce(data));
   return {
     extensionName: 'fhv-publish-accepted',
     priority: 1001,
-    async onChange({ documentName, update, transactionOrigin }) {
-      if ((transactionOrigin as { source?: unknown } | undefined)?.source !== 'connection') return;
+    async onChange({ documentName, document, update, transactionOrigin }) {
+      if (!fromConnection(transactionOrigin)) return;
       const message = new OutgoingMessage(documentName).createSyncMessage().writeUpdate(update).toUint8Array();
-      ext.pub.publish(ext.pubKey(documentName), ext.encodeMessage(message)).catch(() => config.logger('warn', 'redis_publish_failed'));
+      ext.pub.publish(ext.pubKey(documentName), ext.encodeMessage(message)).catch(() => {
+        config.logger('warn', 'redis_publish_failed');
+        ext.schedulePublish(documentName, document).syncStepPending = true;
+      });
     },
   };
 }
