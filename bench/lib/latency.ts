@@ -50,3 +50,38 @@ export async function drive(count: number, edit: (i: number) => void, hook: (arr
   return lat.slice(WARMUP);
 }
 
+
+/** One writer → reader pair for `driveInterleaved`: `edit(i)` on the writer, `hook` as for `drive`. */
+export interface LatencyPair {
+  edit(i: number): void;
+  hook(arrived: (seen: number) => void): void;
+}
+
+/**
+ * `drive` for several pairs in the same seconds: each pair gets one edit every SPACING_MS, the
+ * pairs' edits evenly spaced between, so a load that drifts over the run weighs on every pair
+ * alike (S4: one instance and across instances, measured side by side). Latencies per pair.
+ */
+export async function driveInterleaved(count: number, pairs: readonly LatencyPair[]): Promise<number[][]> {
+  const sent = pairs.map(() => [] as number[]);
+  const lat = pairs.map(() => new Array<number>(count));
+  const done = pairs.map((p, k) => {
+    let seenSoFar = 0;
+    return new Promise<void>((resolve) =>
+      p.hook((seen) => {
+        const t = now();
+        for (; seenSoFar < seen && seenSoFar < count; seenSoFar++) lat[k]![seenSoFar] = t - sent[k]![seenSoFar]!;
+        if (seenSoFar >= count) resolve();
+      }),
+    );
+  });
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < pairs.length; k++) {
+      sent[k]![i] = now();
+      pairs[k]!.edit(i);
+      await sleep(SPACING_MS / pairs.length);
+    }
+  }
+  await within(Promise.all(done), 30_000, 'all edits reach the readers');
+  return lat.map((l) => l.slice(WARMUP));
+}
