@@ -6,23 +6,20 @@
  * harness found it (seed 1892610758: the device's own snapshot); this pins the kept-record
  * case, an audit entry, which must also be folded, not only un-refused.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { generateBoxKeyPair, generateSigningKeyPair, toHex } from '../../src/lib/crypto/index.ts';
+import { toHex } from '../../src/lib/crypto/index.ts';
 import { identityFromSeed, Role } from '../../src/lib/protocol/index.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { enrollDevice, revokeDevice } from '../../src/lib/vault/person.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { setField } from '../helpers/raw-edits.ts';
+import { envelopeOf, newMember, trackProfiles } from '../helpers/tracked-profiles.ts';
 import { seamOf } from '../helpers/test-connector.ts';
 
-const profiles: Profile[] = [];
-afterEach(async () => {
-  for (const p of profiles.splice(0)) await p.close();
-});
-const track = (p: Profile): Profile => (profiles.push(p), p);
-const member = () => ({ signer: generateSigningKeyPair(), box: generateBoxKeyPair() });
-const envelope = (p: Profile) => engineOf(p).envelopeDoc;
+const { track } = trackProfiles();
+const member = newMember;
+const envelope = envelopeOf;
 const trail = async (p: Profile) => (await p.auditTrail()).events.map((e) => `${e.actor}:${e.kind}:${e.at}`).sort();
 
 /** Applies `update` to `to` as the relay would forward it, and lets its engine settle. */

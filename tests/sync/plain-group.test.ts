@@ -7,24 +7,20 @@
  * remote transaction leaves structs pending, the content equals the writers', nothing is refused.
  * Seeded: who writes how much, and where.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { generateBoxKeyPair, generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import { REMOTE_ORIGIN } from '../../src/lib/sync/profile-sync.ts';
 import { hasPending } from '../../src/lib/sync/yjs-internals.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { withSeed } from '../helpers/prng.ts';
+import { envelopeOf, newMember, trackProfiles } from '../helpers/tracked-profiles.ts';
 
 const FILE = 'tests/sync/plain-group.test.ts';
-const profiles: Profile[] = [];
-afterEach(async () => {
-  for (const p of profiles.splice(0)) await p.close();
-});
-const track = (p: Profile): Profile => (profiles.push(p), p);
-const member = () => ({ signer: generateSigningKeyPair(), box: generateBoxKeyPair() });
-const envelope = (p: Profile) => engineOf(p).envelopeDoc;
+const { track, forget } = trackProfiles();
+const member = newMember;
+const envelope = envelopeOf;
 const noteOf = (p: Profile) => engineOf(p).plainDoc.getText('note:family').toString();
 
 describe('records from several authors, applied together', () => {
@@ -42,7 +38,7 @@ describe('records from several authors, applied together', () => {
       for (let turn = 0; turn < 8; turn++) {
         if (turn > 0) {
           await writer.close();
-          profiles.splice(profiles.indexOf(writer), 1);
+          forget(writer);
           writer = track(await Profile.open({ ...people[turn % people.length]!, access, compactEvery: 1_000_000 }));
           Y.applyUpdate(envelope(writer), Y.encodeStateAsUpdate(relayed), 'relay');
           await engineOf(writer).sync.flush();
