@@ -138,6 +138,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     ],
   });
   erasure.hocuspocus = server.hocuspocus;
+  stopPingSweep(server);
   const instance = server.hocuspocus;
   hocuspocus = instance;
   registry.bounds = { now: config.now, idleMs: config.registryIdleMs, holds: (name) => instance.documents.has(name) || instance.loadingDocuments.has(name) || instance.unloadingDocuments.has(name) };
@@ -199,3 +200,19 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   };
 }
 
+/**
+ * crossws, Hocuspocus 4's WebSocket layer, pings every socket in one synchronous loop every
+ * 30 s (its `idleTimeout`, which Hocuspocus does not pass through): at 10,000 connections a
+ * third of a second in which no edit is read, the whole of S3's p99 tail (decision 0050,
+ * amendment of 19:45). It adds nothing here: Hocuspocus ends a connection silent for its
+ * `timeout` on a timer of its own per connection (pings do not count as messages), and the
+ * vault's clients ask for a sync every 30 s, which keeps the path warm both ways. The adapter's
+ * close() before any connection stops only that sweep (it closes the peers it has: none yet);
+ * upgrades go on as before.
+ */
+function stopPingSweep(server: Server): void {
+  const adapter = (server as unknown as { crossws?: { close?: () => Promise<void>; peers?: Map<string, Set<unknown>> } }).crossws;
+  if (typeof adapter?.close !== 'function' || !(adapter.peers instanceof Map)) throw new Error('@hocuspocus/server changed: its crossws adapter is not where server/relay.ts expects it');
+  if ([...adapter.peers.values()].some((peers) => peers.size > 0)) throw new Error('stopPingSweep must run before the relay takes a connection');
+  void adapter.close();
+}

@@ -44,6 +44,8 @@ export interface RawSyncClientOptions {
 export class RawSyncClient {
   closeReason: string | null = null;
   authenticated = false;
+  /** WebSocket pings the server sent (answered by the ws library with a pong). */
+  pings = 0;
   /** Positive SyncStatus messages (acknowledgements) received so far. */
   acked = 0;
   onAck: ((acked: number) => void) | undefined;
@@ -70,6 +72,7 @@ export class RawSyncClient {
       this.wake();
     });
     ws.on('error', () => undefined); // a killed relay resets the socket; 'close' follows
+    ws.on('ping', () => this.pings++);
   }
 
   /** Connects and authenticates; resolves either way (check `authenticated` / `closeReason`). */
