@@ -68,6 +68,9 @@ export interface InboxContext {
   readonly destroyed: () => boolean;
 }
 
+/** Refusals of leavers' records kept for reconsideration at most (each holds the record). */
+const MAX_LEAVERS_UNCOVERED = 256;
+
 export class Inbox {
   private readonly c: InboxContext;
   private readonly incoming = new Set<string>();
@@ -474,6 +477,7 @@ export class Inbox {
       failure.code === 'RECORD_NOT_MEMBER' &&
       recordTypeRule(r.header.type)?.writers !== 'membership-rules' &&
       this.c.state.index.membership.formerRole(r.header.author) !== undefined;
-    if (provisional) this.leaversUncovered.set(key, r);
+    // Bounded: past it a refusal stays final, as before (a flood of a leaver's records holds no more memory).
+    if (provisional && this.leaversUncovered.size < MAX_LEAVERS_UNCOVERED) this.leaversUncovered.set(key, r);
   }
 }
