@@ -9,7 +9,8 @@
  * `{ seq, op, ...fields }` gets one reply `{ seq, ok, value | message }` (`seq` and `op` are
  * therefore never field names). The worker answers every
  * request that arrived in one turn of its event loop in one message (an array), in order. An
- * op 'close' is answered after everything sent before it, then the worker closes.
+ * op 'close' is answered after everything sent before it, once the database is closed; then the
+ * worker ends by itself.
  */
 import { parentPort, Worker } from 'node:worker_threads';
 import { RelayStorageError } from '../errors.ts';
@@ -37,6 +38,9 @@ export interface WorkerFailedToOpen {
   readonly message: string;
 }
 
+/** How long a worker that answered 'close' may take to end before it is terminated. */
+const EXIT_GRACE_MS = 5_000;
+
 interface Waiting {
   resolve(value: unknown): void;
   reject(error: RelayStorageError): void;
@@ -52,6 +56,8 @@ export class WorkerClient<Api extends WorkerApi> {
   private closing: Promise<void> | undefined;
   private readonly lost: Promise<RelayStorageError>;
   private readonly ready: Promise<void>;
+  private readonly exited: Promise<void>;
+  private ended: 'exited' | 'terminated' | undefined;
 
   /** Starts `script` with `workerData` and waits until it opened its database. `what` names it in errors. */
   static async start<Api extends WorkerApi>(script: URL, workerData: unknown, what: string): Promise<WorkerClient<Api>> {
@@ -62,6 +68,7 @@ export class WorkerClient<Api extends WorkerApi> {
 
   private constructor(script: URL, workerData: unknown, what: string) {
     this.worker = new Worker(script, { workerData });
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     let markLost: (e: RelayStorageError) => void = () => undefined;
     this.lost = new Promise((resolve) => (markLost = resolve));
     this.ready = new Promise((resolve, reject) => {
@@ -99,12 +106,30 @@ export class WorkerClient<Api extends WorkerApi> {
     });
   }
 
-  /** Requests already sent are answered first (the worker handles them in order). */
+  /**
+   * Requests already sent are answered first (the worker handles them in order). The worker
+   * answers 'close' once its database is closed and then ends by itself; it is terminated only
+   * if it has not ended within EXIT_GRACE_MS. Terminating it as soon as 'close' was answered
+   * tore the worker's environment down while SQLite could still be closing (checkpointing a
+   * large WAL) on that thread: a test process once died of SIGSEGV there (CI, 2026-12-02).
+   */
   close(): Promise<void> {
-    this.closing ??= this.failure
-      ? Promise.resolve()
-      : this.askClose().then(() => this.worker.terminate().then(() => undefined));
+    this.closing ??= this.failure ? Promise.resolve() : this.askClose().then(() => this.exitedWithin(EXIT_GRACE_MS));
     return this.closing;
+  }
+
+  private async exitedWithin(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+    const outcome = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') await this.worker.terminate();
+    this.ended = outcome === 'late' ? 'terminated' : 'exited';
+  }
+
+  /** After close(): whether the worker ended by itself or had to be terminated (tests). */
+  get endedBy(): 'exited' | 'terminated' | undefined {
+    return this.ended;
   }
 
   private askClose(): Promise<unknown> {
@@ -155,11 +180,12 @@ export function serveBatches<Req extends WireRequest>(open: () => BatchServer<Re
     flushScheduled = false;
     const batch = queue.splice(0);
     const replies = server.handle(batch);
+    const closing = batch.some((r) => r.op === 'close');
+    // Closed before 'close' is answered: the answer means the database is closed; with the port
+    // closed too, nothing keeps this thread's event loop alive and the worker ends.
+    if (closing) server.close();
     port.postMessage(replies, buffersOf(replies));
-    if (batch.some((r) => r.op === 'close')) {
-      server.close();
-      port.close();
-    }
+    if (closing) port.close();
   };
   port.on('message', (request: Req) => {
     queue.push(request);

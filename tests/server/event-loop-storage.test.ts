@@ -14,6 +14,8 @@ import { SHL_SCHEMA } from '../../server/storage/shl-table.ts';
 import { openSideConnection } from '../../server/storage/side-connection.ts';
 import { SqliteFileStore } from '../../server/storage/sqlite-file-store.ts';
 import { ShlStore } from '../../server/shl-store.ts';
+import type { ShlApi } from '../../server/storage/shl-table.ts';
+import { openTableWorker } from '../../server/storage/table-client.ts';
 import { watchLoop } from '../helpers/loop-ticker.ts';
 import { withSeed, type Prng } from '../helpers/prng.ts';
 import { tempDir } from '../helpers/relay.ts';
@@ -109,6 +111,26 @@ describe('storage off the event loop', () => {
         expect((await store.get(`${link.id}-0`))?.jwe === jwe).toBe(true);
       });
     });
+  });
+
+  it('a closed table worker closes its database before answering, then ends by itself', { timeout: 60_000 }, async () => {
+    const dir = tempDir('fhv-loop-');
+    try {
+      const worker = await openTableWorker<ShlApi>(dir.path, 'shl');
+      await worker.ask('insert', { link: { id: 'link-a', doc: DOC, jwe: 'x'.repeat(1024) }, now: 1, maxActive: 1 });
+      await worker.close();
+      // Not terminated (which tore its environment down while SQLite could still be closing).
+      expect(worker.endedBy).toBe('exited');
+      // Its connection is closed, WAL checkpointed: a fresh connection reads the row.
+      const db = openSideConnection(dir.path, SHL_SCHEMA);
+      try {
+        expect(db.prepare('SELECT count(*) AS n FROM shl_links').get()).toEqual({ n: 1 });
+      } finally {
+        db.close();
+      }
+    } finally {
+      dir.remove();
+    }
   });
 
   it('a table worker that cannot open, or is closed, fails requests with RELAY_STORAGE_FAILED', { timeout: 60_000 }, async () => {
