@@ -25,6 +25,8 @@ export interface ForgeOptions {
   edit?: (doc: Y.Doc) => void;
   /** Raw payload instead of an edit (e.g. malformed Yjs bytes). */
   rawUpdate?: Uint8Array;
+  /** The record's whole payload as is (e.g. a signed audit entry), instead of an update payload. */
+  payload?: Uint8Array;
   /** Defaults to a clientID derived from the signer and session 7 (i.e. honestly owned). */
   clientId?: number;
   session?: number;
@@ -50,7 +52,7 @@ export async function forgeRecord(o: ForgeOptions): Promise<{ bytes: Uint8Array;
       prev: o.prev ?? ZERO_HASH,
       ext: o.ext ?? new Uint8Array(0),
     },
-    payload: encodeUpdatePayload({ sessions: [session], update }),
+    payload: o.payload ?? encodeUpdatePayload({ sessions: [session], update }),
     key: o.key,
     secretKey: o.signer.secretKey,
     engine: nobleEngine,

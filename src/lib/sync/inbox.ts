@@ -41,6 +41,7 @@ import { OpenedAhead } from './opened-ahead.ts';
 import { PlainGroup, type PlainItem } from './plain-group.ts';
 import type { ProblemList } from './problems.ts';
 import type { ReplicaState } from './replica-state.ts';
+import { hasPending } from './yjs-internals.ts';
 
 export interface InboxContext {
   readonly docId: Uint8Array;
@@ -435,11 +436,14 @@ export class Inbox {
   /**
    * Invariant I1 as a client sees it: a record leaves the envelope only under a snapshot that
    * covers it. Checked once nothing is held, since the covering snapshot may arrive after the
-   * delete or wait for a key; an uncovered loss is a visible error, never "synced".
+   * delete or wait for a key; an uncovered loss is a visible error, never "synced". Nor while the
+   * envelope holds structs Yjs could not integrate yet: a compaction's deletes take effect at once
+   * while its snapshot can wait there for an earlier struct (the relay gate holds such updates
+   * back, relay-connection.ts; an envelope fed another way must not cry wolf either).
    */
   private checkErasures(): void {
     const { state } = this.c;
-    if (state.waiting > 0) return;
+    if (state.waiting > 0 || (this.c.map.doc !== null && hasPending(this.c.map.doc))) return;
     for (const [key, bytes] of this.erasures) {
       this.erasures.delete(key);
       const r = parseRecord(bytes, undefined, { unknownTypes: true });
