@@ -1,5 +1,5 @@
 /**
- * Attacking the reconsideration of leavers' refusals (inbox.ts `leaversUncovered`, threat model
+ * Attacking the reconsideration of leavers' refusals (sync/leaver-refusals.ts, threat model
  * 24c): a replica keeps a removed member's refused record and lets it count once a snapshot
  * covers its seq. Could that let anything in that a replica given everything in order refuses?
  *

@@ -42,6 +42,7 @@ import { PlainGroup, type PlainItem } from './plain-group.ts';
 import type { ProblemList } from './problems.ts';
 import type { ReplicaState } from './replica-state.ts';
 import { hasPending } from './yjs-internals.ts';
+import { LeaverRefusals } from './leaver-refusals.ts';
 
 export interface InboxContext {
   readonly docId: Uint8Array;
@@ -69,9 +70,6 @@ export interface InboxContext {
   readonly destroyed: () => boolean;
 }
 
-/** Refusals of leavers' records kept for reconsideration at most (each holds the record). */
-const MAX_LEAVERS_UNCOVERED = 256;
-
 export class Inbox {
   private readonly c: InboxContext;
   private readonly incoming = new Set<string>();
@@ -79,13 +77,8 @@ export class Inbox {
   private readonly erasures = new Map<string, Uint8Array>();
   /** Signature results of the batch being processed, consumed when each record is authorised. */
   private readonly verified = new Map<string, Result<VerifiedRecord>>();
-  /**
-   * Records refused only because their author had left and no snapshot covered them yet. A
-   * replica can see the removal before the snapshot that covers the leaver's last records (they
-   * come in separate updates); once such a snapshot arrives they count (threat model 24c), as
-   * on a replica that got the snapshot first (cold-replica seed 1892610758).
-   */
-  private readonly leaversUncovered = new Map<string, ParsedRecord>();
+  /** Refusals a later snapshot can make wrong (leaver-refusals.ts). */
+  private readonly leavers = new LeaverRefusals();
   private readonly reads = new SerialGate();
   /** Update records opened while their signatures were checked (docs/decisions/0058). */
   private readonly ahead: OpenedAhead;
@@ -463,9 +456,7 @@ export class Inbox {
    */
   private reconsiderLeavers(): void {
     const { state } = this.c;
-    for (const [key, r] of this.leaversUncovered) {
-      if (r.header.seq > state.index.coveredSeq(toHex(r.header.author))) continue;
-      this.leaversUncovered.delete(key);
+    for (const [key, r] of this.leavers.takeCovered((author) => state.index.coveredSeq(author))) {
       this.c.problems.withdraw('RECORD_NOT_MEMBER', key);
       if (effectInSnapshot(r.header.type)) continue;
       state.processed.delete(key);
@@ -476,12 +467,6 @@ export class Inbox {
   private refuse(key: string, r: ParsedRecord | undefined, failure: Failure): void {
     this.c.state.processed.add(key);
     this.c.problems.refused(key, r, failure);
-    const provisional =
-      r !== undefined &&
-      failure.code === 'RECORD_NOT_MEMBER' &&
-      recordTypeRule(r.header.type)?.writers !== 'membership-rules' &&
-      this.c.state.index.membership.formerRole(r.header.author) !== undefined;
-    // Bounded: past it a refusal stays final, as before (a flood of a leaver's records holds no more memory).
-    if (provisional && this.leaversUncovered.size < MAX_LEAVERS_UNCOVERED) this.leaversUncovered.set(key, r);
+    if (r) this.leavers.keep(key, r, failure, (author) => this.c.state.index.membership.formerRole(author));
   }
 }
