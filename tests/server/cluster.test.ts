@@ -4,6 +4,7 @@
  * member's connection on another; a member that disconnects rapidly and an instance restarted in
  * the middle of writing lose nothing; every replica ends equal.
  */
+import { Redis } from '@hocuspocus/extension-redis';
 import IORedis from 'ioredis';
 import * as decoding from 'lib0/decoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +100,37 @@ describe('relay instances sharing documents through Redis', () => {
       expect(announcements).toBe(0);
     } finally {
       listener.disconnect();
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([one.destroy(), two.destroy()]);
+    }
+  });
+
+  it('an update whose publish fails reaches the other instance by the state-vector announcement, with no further edit', async () => {
+    // The direct publish (publishAcceptedExtension) replaces the extension's announcement for a
+    // member's change; when it fails, the announcement must still go out (server/cluster.ts),
+    // or the other instance misses the edit until the next one. Redis stays up here: only that
+    // one publish fails.
+    const { one, two, a, b } = await aliceAndBobApart('cluster_fallback');
+    try {
+      const redisExtension = one.server.hocuspocus.configuration.extensions.find((e) => e instanceof Redis) as unknown as { pub: IORedis };
+      const publish = redisExtension.pub.publish.bind(redisExtension.pub) as (...args: unknown[]) => Promise<number>;
+      let failed = 0;
+      (redisExtension.pub as unknown as { publish: typeof publish }).publish = (...args) => {
+        const data = args[1] as Buffer;
+        const d = decoding.createDecoder(data.subarray(1 + data[0]!));
+        decoding.readVarString(d);
+        // The first update message (sync 0, update 2) fails, as a publish to a Redis that timed out would.
+        if (failed === 0 && decoding.readVarUint(d) === 0 && decoding.readVarUint(d) === 2) {
+          failed++;
+          return Promise.reject(new Error('publish timed out'));
+        }
+        return publish(...args);
+      };
+      insertNote(a, 'journal', 0, 'fallback');
+      await a.flush();
+      await eventually(() => noteOf(b) === 'fallback', 15_000, () => `b=${JSON.stringify(noteOf(b))}, failed publishes ${failed}`);
+      expect(failed).toBe(1);
+    } finally {
       await Promise.all([a.close(), b.close()]);
       await Promise.all([one.destroy(), two.destroy()]);
     }
