@@ -25,6 +25,7 @@ import { changedEnvelopeKeys, ENVELOPE_MAP, ingestIntegrated, RecordType, type P
 import type { RelayConfig } from './config.ts';
 import { tombstoneOf } from './erase-members.ts';
 import { isRemoteOrigin } from './origin.ts';
+import { redisInternals, type RedisInternals } from './redis-internals.ts';
 import type { Registry } from './registry.ts';
 import { enforceMembership } from './revocation.ts';
 
@@ -48,9 +49,12 @@ export function cluster(o: ClusterOptions): Cluster {
   // ioredis reconnects by itself; an outage shows in /readyz, not as an unhandled error event.
   const client = (lazyConnect = false) => publishesHandled(new IORedis(o.redisUrl, { ...timeouts, lazyConnect }).on('error', () => undefined));
   const probe = client(true);
-  const redis = resyncAfterOutage(quietPublishes(new Redis({ createClient: () => client() }), o.config), o.config);
+  const redis = new Redis({ createClient: () => client() });
+  const internals = redisInternals(redis);
+  quietPublishes(internals, o.config);
+  resyncAfterOutage(internals, o.config);
   return {
-    extensions: [remoteIndexExtension(o), publishAcceptedExtension(redis, o.config), redis],
+    extensions: [remoteIndexExtension(o), publishAcceptedExtension(internals, o.config), redis],
     async ping() {
       if (probe.status === 'wait') await probe.connect();
       await probe.ping();
@@ -109,21 +113,9 @@ function remoteIndexExtension(o: ClusterOptions): Extension {
  * Only connection origins: a load's state reaches peers by the extension's initial sync, and
  * remote updates are the other instances' own.
  */
-function publishAcceptedExtension(redis: Redis, config: RelayConfig): Extension {
-  type Announce = { syncStepPending: boolean };
-  const ext = redis as unknown as {
-    pub: IORedis;
-    pubKey(name: string): string;
-    encodeMessage(message: Uint8Array): Buffer;
-    schedulePublish(name: string, document: Document): Announce;
-    onChange: NonNullable<Extension['onChange']>;
-  };
-  // Internals of the extension, not its API (version pinned by the lockfile): fail at start, not per edit.
-  if (ext.pub === undefined || typeof ext.pubKey !== 'function' || typeof ext.encodeMessage !== 'function' || typeof ext.schedulePublish !== 'function') {
-    throw new Error('@hocuspocus/extension-redis changed: pub, pubKey, encodeMessage or schedulePublish is missing (server/cluster.ts)');
-  }
+function publishAcceptedExtension(ext: RedisInternals, config: RelayConfig): Extension {
   const fromConnection = (origin: unknown) => (origin as { source?: unknown } | undefined)?.source === 'connection';
-  const announce = ext.onChange.bind(redis);
+  const announce = ext.onChange.bind(ext);
   ext.onChange = async (data) => (fromConnection(data.transactionOrigin) ? undefined : announce(data));
   return {
     extensionName: 'fhv-publish-accepted',
@@ -145,11 +137,9 @@ function publishAcceptedExtension(redis: Redis, config: RelayConfig): Extension 
  * by the failure itself: the next change publishes the whole state vector again, and clients
  * that reconnect sync from storage.
  */
-function quietPublishes(redis: Redis, config: RelayConfig): Redis {
-  const target = redis as unknown as { flushPublish(name: string): Promise<void> };
-  const flush = target.flushPublish.bind(redis);
-  target.flushPublish = (name) => flush(name).catch(() => config.logger('warn', 'redis_publish_failed'));
-  return redis;
+function quietPublishes(ext: RedisInternals, config: RelayConfig): void {
+  const flush = ext.flushPublish.bind(ext);
+  ext.flushPublish = (name) => flush(name).catch(() => config.logger('warn', 'redis_publish_failed'));
 }
 
 /**
@@ -177,16 +167,10 @@ function publishesHandled(client: IORedis): IORedis {
  * this one lacks and asks for what it lacks itself (the extension answers a SyncStep1 with its
  * SyncStep2 and its own SyncStep1).
  */
-function resyncAfterOutage(redis: Redis, config: RelayConfig): Redis {
-  const ext = redis as unknown as {
-    sub: IORedis;
-    instance?: { documents: Map<string, Document> };
-    publishFirstSyncStep(name: string, document: Document): Promise<unknown>;
-  };
+function resyncAfterOutage(ext: RedisInternals, config: RelayConfig): void {
   ext.sub.on('ready', () => {
     for (const [name, document] of ext.instance?.documents ?? []) {
       ext.publishFirstSyncStep(name, document).catch(() => config.logger('warn', 'redis_publish_failed'));
     }
   });
-  return redis;
 }
