@@ -10,6 +10,8 @@ export interface Prng {
   bool(p?: number): boolean;
   bytes(n: number): Uint8Array;
   word(): string;
+  /** A seeded permutation of `items` (Fisher-Yates, from the last index down), as a new array. */
+  shuffled<T>(items: readonly T[]): T[];
 }
 
 export function createPrng(seed: number): Prng {
@@ -31,6 +33,14 @@ export function createPrng(seed: number): Prng {
     bool: (p = 0.5) => next() < p,
     bytes: (n) => Uint8Array.from({ length: n }, () => int(0, 255)),
     word: () => Array.from({ length: int(1, 8) }, () => 'abcdefghijklmnopqrstuvwxyz'[int(0, 25)]).join(''),
+    shuffled: (items) => {
+      const out = [...items];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = int(0, i);
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      }
+      return out;
+    },
   };
 }
 

@@ -130,11 +130,7 @@ describe('idempotence under reordering', () => {
         // Synthea's resources plus this file's new kinds, naming Synthea's patient.
         const patientUrl = String((source.entry as Json[]).find((e) => (e.resource as Json).resourceType === 'Patient')!.fullUrl);
         const extra = JSON.parse(JSON.stringify((file().entry as Json[]).filter((e) => (e.resource as Json).resourceType !== 'Patient')).replaceAll('"Patient/pat1"', JSON.stringify(patientUrl))) as Json[];
-        const entries = [...(source.entry as Json[]), ...extra].filter(() => prng.bool(0.7));
-        for (let i = entries.length - 1; i > 0; i--) {
-          const j = prng.int(0, i);
-          [entries[i], entries[j]] = [entries[j]!, entries[i]!];
-        }
+        const entries = prng.shuffled([...(source.entry as Json[]), ...extra].filter(() => prng.bool(0.7)));
         const shuffled = { ...source, type: 'collection', entry: entries.map((e) => ({ fullUrl: e.fullUrl, resource: e.resource })) };
         const p = await fresh();
         const first = await importFhir(p, JSON.stringify(shuffled), { fileName: 'shuffled.json', now, force: true });

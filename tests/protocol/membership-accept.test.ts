@@ -245,14 +245,6 @@ function foldOf(view: MembershipView): string {
   });
 }
 
-function shuffle<T>(prng: Prng, items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = prng.int(0, i);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 const ROLES: RoleCode[] = [Role.owner, Role.editor, Role.viewer, Role.clinician, Role.emergency];
 
@@ -345,7 +337,7 @@ async function randomRun(prng: Prng, steps: number): Promise<void> {
   if (!genesisOp.ok) throw new Error('genesis');
   for (let replica = 0; replica < 4; replica++) {
     const view = new MembershipView(d.docId);
-    for (const r of shuffle(prng, d.records)) {
+    for (const r of prng.shuffled(d.records)) {
       const op = decodeMembershipExt(r.header.ext);
       if (op.ok) view.add(r, op.value);
     }

@@ -60,16 +60,6 @@ async function viewOf(p: Profile) {
   };
 }
 
-/** Seeded permutation of `xs` (Fisher-Yates). */
-function shuffled<T>(prng: Prng, xs: readonly T[]): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = prng.int(0, i);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
 async function run(prng: Prng): Promise<void> {
   console.log(`${FILE}: seed ${prng.seed}; rerun: TEST_SEED=${prng.seed} FHV_LEAVER_RUNS=1 npx vitest run ${FILE}`);
   const [alice, carol, leo, vic, sam] = [newMember(), newMember(), newMember(), newMember(), newMember()];
@@ -124,7 +114,7 @@ async function run(prng: Prng): Promise<void> {
     async () => forgeRecord({ signer: sam.signer, docId, key: key0, seq: 2, type: RecordType.audit, payload: await auditBy(sam, l) }),
   ];
   const forks = new Set<string>();
-  for (const make of shuffled(prng, hostile).slice(0, prng.int(3, hostile.length))) {
+  for (const make of prng.shuffled(hostile).slice(0, prng.int(3, hostile.length))) {
     const r: { key: string; bytes: Uint8Array; fork?: boolean } = await make();
     inject(relay, r.key, r.bytes);
     if (r.fork) forks.add(r.key);
@@ -149,7 +139,7 @@ async function run(prng: Prng): Promise<void> {
     // the relay showed it before the removal (threat model, Known limits).
     let early = false;
     const wire = new Y.Doc();
-    for (const u of shuffled(prng, log)) {
+    for (const u of prng.shuffled(log)) {
       // Odd replicas take the relay's updates straight into the envelope, as if no gate held them.
       if (i % 2 === 0) await deliverThroughWire(c, wire, u);
       else await deliver(c, u);
