@@ -91,7 +91,7 @@ describe('damaged stores and key files', { timeout: CLI_TEST_TIMEOUT_MS }, () =>
     const d = copy();
     try {
       const c = parsed.secrets.ciphertext;
-      const edited = { ...parsed, secrets: { ...parsed.secrets, ciphertext: (c[5] === 'A' ? 'B' : 'A') + c.slice(1) } };
+      const edited = { ...parsed, secrets: { ...parsed.secrets, ciphertext: (c[0] === 'A' ? 'B' : 'A') + c.slice(1) } };
       writeFileSync(join(d.path, 'keyring.json'), JSON.stringify(edited));
       expect((await vault(d.path, ['export', 'mum'])).error).toMatchObject({ code: 'CLI_BAD_PASSPHRASE' });
     } finally {
