@@ -86,7 +86,10 @@ const RESET_UNLOAD_RETRY_MS = 500;
  * reset instance then refused every member for good (faults.test.ts, seed 14, one run in three).
  */
 export function resetDocument(document: Document, registry: Registry, instance: UnloadingInstance): void {
-  registry.forget(document.name);
+  // By name: only while this instance is the loaded one. A late failure of an instance already
+  // replaced dropped its successor's index, rebuilt then from a storage holding rows the
+  // successor's document lacks (tests/server/unload-while-appending.test.ts).
+  if (instance.documents.get(document.name) === document) registry.forget(document.name);
   for (const connection of document.getConnections()) connection.close(RESET_CLOSE);
   const retry = (): void => {
     if (instance.documents.get(document.name) !== document) return;

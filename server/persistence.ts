@@ -69,6 +69,9 @@ interface InstanceLog {
   tail: Promise<void>;
   /** An append failed: nothing more is written for this instance, it is being reset. */
   failed: boolean;
+  /** Appends posted to storage and not answered yet, and who waits for the last one to end. */
+  running: number;
+  idle: (() => void)[];
 }
 
 export interface PersistenceExtension extends Extension {
@@ -80,6 +83,12 @@ export interface PersistenceExtension extends Extension {
   settled(document: Document): Promise<void>;
   /** An append on this instance failed (it is being reset): refuse further updates on it. */
   failed(document: Document): boolean;
+  /**
+   * Resolves once no append of this instance is running (posted to storage, not answered);
+   * undefined when none is. An instance must not unload before: its successor would load a
+   * storage that the running append may still change (server/unload-guard.ts).
+   */
+  appending(document: Document): Promise<void> | undefined;
 }
 
 export interface PersistenceOptions {
@@ -97,7 +106,7 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig, o: 
   const logs = new WeakMap<Document, InstanceLog>();
   const logOf = (document: Document): InstanceLog => {
     let log = logs.get(document);
-    if (!log) logs.set(document, (log = { loadedThrough: 0, applied: new Set(), applying: new Map(), tail: Promise.resolve(), failed: false }));
+    if (!log) logs.set(document, (log = { loadedThrough: 0, applied: new Set(), applying: new Map(), tail: Promise.resolve(), failed: false, running: 0, idle: [] }));
     return log;
   };
 
@@ -123,12 +132,15 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig, o: 
         // the acknowledgement) waits for it.
         await Promise.race([row.forwarded, afterThisTurn()]);
         if (log.failed) return NEVER;
+        log.running++;
         try {
           row.position = await store.append(document.name, update, bindings);
         } catch (e) {
           log.failed = true;
           o.onWriteFailed(document, e instanceof RelayStorageError ? e : new RelayStorageError('append failed'));
           return NEVER;
+        } finally {
+          if (--log.running === 0) for (const done of log.idle.splice(0)) done();
         }
         if (row.applied) log.applied.add(row.position);
       });
@@ -140,6 +152,12 @@ export function persistenceExtension(store: RelayStore, config: RelayConfig, o: 
 
     failed(document) {
       return logs.get(document)?.failed ?? false;
+    },
+
+    appending(document) {
+      const log = logs.get(document);
+      if (!log || log.running === 0) return undefined;
+      return new Promise<void>((r) => log.idle.push(r));
     },
 
     /**

@@ -103,7 +103,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
   });
   let draining = false;
   // A reset instance (failed write) must unload as soon as its last connection is gone.
-  const unloadGuard = unloadGuardExtension(config.now, undefined, (document) => persistence.failed(document));
+  const unloadGuard = unloadGuardExtension(config.now, undefined, (document) => persistence.failed(document), (document) => persistence.appending(document));
   const erasure: EraseOptions = { registry, store: storage, config, engine, limits: internals.erasedRouteLimits };
   const onErase = eraseDocumentOn(erasure);
   // Imported only when configured (the Redis extension and ioredis take ~0.3 s to load).

@@ -8,8 +8,16 @@
  */
 import type { Document, Extension } from '@hocuspocus/server';
 
-/** `reset`: an instance that must unload once empty anyway (a failed write, durable-ack.ts). */
-export function unloadGuardExtension(now: () => number, graceMs = 5000, reset: (document: Document) => boolean = () => false): Extension & { release(): void } {
+/**
+ * `reset`: an instance that must unload once empty anyway (a failed write, durable-ack.ts).
+ * `appending`: resolves once no append of the instance is running (persistence.ts), undefined if none is.
+ */
+export function unloadGuardExtension(
+  now: () => number,
+  graceMs = 5000,
+  reset: (document: Document) => boolean = () => false,
+  appending: (document: Document) => Promise<void> | undefined = () => undefined,
+): Extension & { release(): void } {
   const lastAuth = new Map<string, number>();
   let released = false;
   return {
@@ -28,6 +36,15 @@ export function unloadGuardExtension(now: () => number, graceMs = 5000, reset: (
       // other instances' updates never reached them (faults.test.ts seed 80617856). Only the
       // registered instance unloads; while its unload runs nothing can replace it.
       if (instance.documents.get(documentName) !== document) throw new Error('not the loaded instance');
+      // An append still running may change storage after a successor loaded it: that successor
+      // would lack a stored record its index may later be rebuilt with (ENVELOPE_KEY_EXISTS on
+      // the author's resend; tests/server/unload-while-appending.test.ts). Unload once it ended.
+      // Not when shutting down: the process ends anyway, and a hung store must not hang it.
+      const running = released ? undefined : appending(document);
+      if (running) {
+        void running.then(() => instance.documents.get(documentName) === document && void instance.unloadDocument(document));
+        throw new Error('an append is running');
+      }
       const at = lastAuth.get(documentName);
       if (!released && !reset(document) && at !== undefined && now() - at < graceMs) {
         // Veto now, try again once the reconnect window has passed.
