@@ -17,17 +17,18 @@
  * a stuck database fails a write, and the relay refuses it, rather than hanging.
  */
 import pg from 'pg';
-import * as Y from 'yjs';
-import { mergeStored } from '../../src/lib/storage/sqlite-log.ts';
 import { RelayStorageError } from '../errors.ts';
 import { migrate } from './postgres-migrations.ts';
 import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument, Tombstone } from './relay-store.ts';
+import { startUpdateMerger, type UpdateMerger } from './update-merger.ts';
 
 export interface PostgresStoreOptions {
   /** Each query, and each wait for a pooled connection, fails after this long. Default 10 s. */
   readonly timeoutMs?: number;
   /** Pooled connections per relay instance. Default 10. */
   readonly maxConnections?: number;
+  /** Merges up to this many bytes stay on the event loop (update-merger.ts); for tests. */
+  readonly inlineMergeMaxBytes?: number;
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -40,9 +41,12 @@ export class PostgresRelayStore implements RelayStore {
   private readonly generations = new Map<string, number>();
 
   private readonly pool: pg.Pool;
+  /** Loads and merging folds combine updates off the event loop (update-merger.ts). */
+  readonly merger: UpdateMerger;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, merger: UpdateMerger) {
     this.pool = pool;
+    this.merger = merger;
   }
 
   /** Connects, applies pending migrations, and returns the store; rejects with RELAY_STORAGE_FAILED. */
@@ -71,19 +75,23 @@ export class PostgresRelayStore implements RelayStore {
       await pool.end().catch(() => undefined);
       throw new RelayStorageError(`cannot open the PostgreSQL store: ${codeOf(e)}`);
     }
-    return new PostgresRelayStore(pool);
+    return new PostgresRelayStore(pool, await startUpdateMerger(o.inlineMergeMaxBytes));
   }
 
-  load(name: string): Promise<StoredDocument | undefined> {
-    return this.transaction('REPEATABLE READ READ ONLY', async (c) => {
+  async load(name: string): Promise<StoredDocument | undefined> {
+    const { parts, through } = await this.transaction('REPEATABLE READ READ ONLY', async (c) => {
       const doc = await c.query<{ state: Buffer; generation: string }>('SELECT state, generation FROM documents WHERE name = $1', [name]);
       const rows = await c.query<{ id: string; data: Buffer }>('SELECT id, data FROM updates WHERE name = $1 ORDER BY id', [name]);
       const row = doc.rows[0];
       this.generations.set(name, row ? Number(row.generation) : 0);
-      const state = mergeStored(row?.state, rows.rows.map((r) => r.data));
-      const through = rows.rows.length > 0 ? Number(rows.rows[rows.rows.length - 1]!.id) : 0;
-      return state ? { state, through } : undefined;
+      return {
+        parts: [...(row ? [row.state] : []), ...rows.rows.map((r) => r.data)],
+        through: rows.rows.length > 0 ? Number(rows.rows[rows.rows.length - 1]!.id) : 0,
+      };
     });
+    // After the snapshot's transaction: merging a large document holds no connection.
+    if (parts.length === 0) return undefined;
+    return { state: await this.merger.merge(parts), through };
   }
 
   append(name: string, update: Uint8Array, bindings: readonly ClientBinding[]): Promise<LogPosition> {
@@ -118,7 +126,7 @@ export class PostgresRelayStore implements RelayStore {
       const current = stored.rows[0];
       // Another instance folded since this one loaded: keep what it folded as well.
       const merged = current !== undefined && Number(current.generation) !== known;
-      const next = merged ? Y.mergeUpdates([new Uint8Array(current.state), state]) : state;
+      const next = merged ? await this.merger.merge([current.state, state]) : state;
       const { rows: written } = await c.query<{ generation: string }>(
         `INSERT INTO documents (name, state, updated_at, generation) VALUES ($1, $2, $3, 1)
          ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, generation = documents.generation + 1
@@ -154,8 +162,8 @@ export class PostgresRelayStore implements RelayStore {
     await this.query('SELECT 1');
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.end(), this.merger.close()]);
   }
 
   private async query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {

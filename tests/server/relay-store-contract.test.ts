@@ -73,6 +73,26 @@ const BACKENDS: Backend[] = [
       };
     },
   },
+  {
+    // The same contract with every multi-part merge in the merge worker (update-merger.ts).
+    name: 'PostgreSQL, merges off the event loop',
+    async open() {
+      const url = await postgres.database(`contract_${++databases}`);
+      const opened: PostgresRelayStore[] = [await PostgresRelayStore.open(url, { inlineMergeMaxBytes: 0 })];
+      return {
+        store: opened[0]!,
+        another: async () => {
+          const s = await PostgresRelayStore.open(url, { inlineMergeMaxBytes: 0 });
+          opened.push(s);
+          return s;
+        },
+        cleanup: async () => {
+          expect(opened.map((s) => s.merger.counts.inline), 'no merge ran on the event loop').toEqual(opened.map(() => 0));
+          for (const s of opened) await s.close();
+        },
+      };
+    },
+  },
 ];
 
 describe.each(BACKENDS)('RelayStore contract: $name', (backend) => {
@@ -152,7 +172,8 @@ describe('RelayStore on PostgreSQL, shared by several relay instances', () => {
     await withSeed(FILE, 'random appends, loads and folds', async (prng) => {
       console.log(`seed ${prng.seed}; rerun: TEST_SEED=${prng.seed} npx vitest run ${FILE} -t "random appends"`);
       const url = await postgres.database(`shared_${++databases}`);
-      const stores = await Promise.all([0, 1, 2].map(() => PostgresRelayStore.open(url)));
+      // One instance merges everything in its merge worker, the others inline small merges.
+      const stores = await Promise.all([0, 1, 2].map((i) => PostgresRelayStore.open(url, i === 0 ? { inlineMergeMaxBytes: 0 } : {})));
       try {
         // Each instance: its in-memory copy of the document and the rows it appended since loading.
         const instances = stores.map((store) => ({ store, doc: new Y.Doc(), through: 0, positions: [] as number[] }));
