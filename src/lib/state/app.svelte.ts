@@ -185,6 +185,8 @@ export class AppState implements LockHost {
     }
     this.lock.stopIdle();
     // Reminders read the profiles about to close (decision 0044): they stop with them.
+    this.stopReminderResume();
+    this.stopReminderResume = () => undefined;
     void import('./reminders.svelte.ts').then((m) => m.stopAllReminders());
     this.session = undefined;
     this.familySub = undefined;
@@ -362,9 +364,35 @@ export class AppState implements LockHost {
     // Erased profiles are dropped when the vault connects (start, reconnect), opened or not.
     this.stopErasureWatch = session.watchErasures({ onDropped: (docId) => this.opened.delete(docId) });
     this.familySub = new Subscribed((notify) => vault.watch(notify), () => session.profiles());
+    this.stopReminderResume = this.resumeReminders(session);
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);
     this.phase = 'ready';
     this.lock.startIdle();
+  }
+
+  private stopReminderResume: () => void = () => undefined;
+
+  /**
+   * Reminders turned on for a profile run from the start of the session (decision 0044), not only
+   * once its medicines page is visited again after a reload or an unlock: each profile of the
+   * family list whose stored choice is "on" is opened (kept like any profile opened) and its
+   * reminders started, also for profiles the list gains later (another device's join).
+   */
+  private resumeReminders(session: VaultSession): () => void {
+    const seen = new Set<string>();
+    const resume = () => {
+      for (const { docId } of session.profiles()) {
+        if (seen.has(docId)) continue;
+        seen.add(docId);
+        void import('./reminders.svelte.ts').then(async (m) => {
+          if (!m.remindersWanted(docId)) return;
+          const p = await this.open(docId).catch(() => undefined);
+          if (p && this.session === session) m.remindersFor(p);
+        });
+      }
+    };
+    resume();
+    return session.vault.profile.watch(resume);
   }
 
   /** Another device of this person revoked this one: its keys and encrypted copies go. */

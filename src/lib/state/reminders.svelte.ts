@@ -171,6 +171,16 @@ export function remindersFor(p: ProfileState): ProfileReminders {
   return r;
 }
 
+/** Whether this browser turned reminders on for a profile (its stored choice; the app resumes those). */
+export function remindersWanted(docId: string): boolean {
+  return loadPrefs(docId, 0).on;
+}
+
+/** The profiles whose reminders run in this tab. */
+export function runningReminders(): string[] {
+  return [...running.keys()];
+}
+
 /** Stops every profile's reminders (the app locked or the person left this device). */
 export function stopAllReminders(): void {
   for (const r of running.values()) r.stop();
