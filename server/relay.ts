@@ -18,7 +18,7 @@ import { logRefusalsOf, refusalLog } from './log.ts';
 import { RelayMetrics, serveMetrics } from './metrics.ts';
 import { healthExtension } from './ops.ts';
 import { shlExtension } from './shl.ts';
-import { ShlStore } from './shl-store.ts';
+import { openShlStore } from './shl-store.ts';
 import { staticExtension } from './static.ts';
 import { noEchoExtension } from './no-echo.ts';
 import { unloadGuardExtension } from './unload-guard.ts';
@@ -85,7 +85,7 @@ export async function startRelay(overrides: Partial<RelayConfig> = {}, internals
     await opened.store.close().catch(() => undefined);
     throw e;
   });
-  const links = await ShlStore.open(config.dataDir).catch(async (e: unknown) => {
+  const links = await openShlStore(config).catch(async (e: unknown) => {
     await Promise.all([opened.store.close(), blobs.close()]).catch(() => undefined);
     throw e;
   });

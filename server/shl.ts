@@ -11,7 +11,7 @@
  * a path, an id, a recipient or a body.
  */
 import type { Extension, onRequestPayload } from '@hocuspocus/server';
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Ed25519Engine } from '../src/lib/crypto/index.ts';
 import { toBase64Url } from '../src/lib/crypto/index.ts';
@@ -58,7 +58,6 @@ const FILE_ROUTE = /^\/shl\/([A-Za-z0-9_-]{43})\/file\/([A-Za-z0-9_-]{43})$/;
 const COMPACT_DIR_JWE = /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const SCRYPT = { N: 1 << 14, r: 8, p: 1 } as const;
 const MAX_PASSCODE_LENGTH = 256;
-const MAX_TICKETS = 10_000;
 const MAX_BUCKETS = 50_000;
 
 export interface ShlExtensionOptions {
@@ -77,7 +76,7 @@ export interface ShlExtension extends Extension {
 export function shlExtension(o: ShlExtensionOptions): ShlExtension {
   const limits = { ...DEFAULT_SHL_LIMITS, ...o.limits };
   const store = o.store;
-  const ctx: Ctx = { ...o, limits, buckets: new Map(), tickets: new Map() };
+  const ctx: Ctx = { ...o, limits, buckets: new Map() };
   return {
     extensionName: 'fhv-shl',
     store,
@@ -104,7 +103,6 @@ interface Ctx extends ShlExtensionOptions {
   readonly limits: ShlLimits;
   readonly store: ShlStore;
   readonly buckets: Map<string, { tokens: number; at: number }>;
-  readonly tickets: Map<string, { id: string; until: number }>;
 }
 
 async function handle(c: Ctx, request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
@@ -138,7 +136,7 @@ async function handle(c: Ctx, request: IncomingMessage, response: ServerResponse
   const jwe = (await c.store.get(id))?.jwe;
   if (!jwe) return send(response, 404, 'SHL_UNKNOWN', CORS);
   const max = typeof ask.embeddedLengthMax === 'number' ? ask.embeddedLengthMax : Infinity;
-  const entry = jwe.length <= max ? { embedded: jwe } : { location: `${originOf(request)}/shl/${id}/file/${ticket(c, id)}` };
+  const entry = jwe.length <= max ? { embedded: jwe } : { location: `${originOf(request)}/shl/${id}/file/${await ticket(c, link)}` };
   sendJson(response, 200, { files: [{ contentType: 'application/fhir+json', ...entry }] });
 }
 
@@ -178,20 +176,27 @@ export function hashPasscode(passcode: string, salt: Uint8Array): Promise<Uint8A
   );
 }
 
-function serveFile(c: Ctx, request: IncomingMessage, response: ServerResponse, link: StoredLink | undefined, ticketId: string): void {
-  const t = c.tickets.get(ticketId);
-  if (!link?.jwe || !t || t.id !== link.id || t.until <= c.config.now()) return send(response, 404, 'SHL_UNKNOWN', CORS);
+async function serveFile(c: Ctx, request: IncomingMessage, response: ServerResponse, link: StoredLink | undefined, ticketId: string): Promise<void> {
+  if (!link?.jwe || (await c.store.ticketLink(ticketHash(ticketId), c.config.now())) !== link.id) return send(response, 404, 'SHL_UNKNOWN', CORS);
   const body = Buffer.from(link.jwe);
   response.writeHead(200, { ...headers(), ...CORS, 'Content-Type': 'application/jose', 'Content-Length': String(body.length) });
   response.end(request.method === 'HEAD' ? undefined : body);
 }
 
-function ticket(c: Ctx, id: string): string {
+/**
+ * A file location's ticket: 256 random bits, valid `ticketMs`, for this link only. The store keeps
+ * its SHA-256, so whoever reads the table (or a backup of it) cannot fetch with it; with
+ * PostgreSQL any instance redeems a ticket another handed out.
+ */
+async function ticket(c: Ctx, link: StoredLink): Promise<string> {
   const now = c.config.now();
-  for (const [k, t] of c.tickets) if (t.until <= now || c.tickets.size >= MAX_TICKETS) c.tickets.delete(k);
   const t = toBase64Url(randomBytes(32));
-  c.tickets.set(t, { id, until: now + c.limits.ticketMs });
+  await c.store.issueTicket({ hash: ticketHash(t), id: link.id, doc: link.doc, until: now + c.limits.ticketMs }, now);
   return t;
+}
+
+function ticketHash(ticket: string): string {
+  return createHash('sha256').update(ticket).digest('hex');
 }
 
 /** A token bucket on the relay's clock; the oldest buckets are forgotten past MAX_BUCKETS. */

@@ -19,6 +19,7 @@ export function migrateTombstones(db: DatabaseSync): void {
 const SIBLING_TABLES: ReadonlyArray<readonly [table: string, column: string]> = [
   ['blobs', 'doc'],
   ['shl_links', 'doc'],
+  ['shl_tickets', 'doc'],
 ];
 
 export function eraseStatements(db: DatabaseSync) {

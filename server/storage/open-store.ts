@@ -1,8 +1,9 @@
 /**
  * Which RelayStore the relay runs on: embedded SQLite in DATA_DIR (the default, nothing to set
- * up), or PostgreSQL when `DATABASE_URL` is set (docs/operations.md "Scaling"). The HTTP routes'
- * own tables (document files, SMART Health Links) stay in DATA_DIR's SQLite file either way, so
- * with PostgreSQL an erasure also clears them there once the PostgreSQL erasure committed.
+ * up), or PostgreSQL when `DATABASE_URL` is set (docs/operations.md "Scaling"). Document files
+ * stay in DATA_DIR's SQLite file unless BLOB_STORE is set, so with PostgreSQL an erasure also
+ * clears the local tables once the PostgreSQL erasure committed (SMART Health Links are then in
+ * PostgreSQL and go in its transaction, decision 0061; the local table may hold older ones).
  * The PostgreSQL and S3 clients are imported only when configured: a relay on its defaults
  * starts without loading them (a restarted relay is back sooner: S7's restart storm).
  */

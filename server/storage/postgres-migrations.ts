@@ -24,7 +24,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE tombstones (name TEXT PRIMARY KEY, erased_at BIGINT NOT NULL, record BYTEA NOT NULL, members BYTEA NOT NULL);
     `,
   },
+  {
+    // SMART Health Links (decision 0031) beside the log, so any instance serves any link
+    // (postgres-shl-store.ts). A ticket row holds a SHA-256 of the ticket, never the ticket.
+    version: 2,
+    name: 'smart health links',
+    sql: `
+      CREATE TABLE shl_links (
+        id TEXT PRIMARY KEY, doc TEXT NOT NULL, state TEXT NOT NULL, jwe TEXT,
+        passcode_hash BYTEA, passcode_salt BYTEA, attempts_left INTEGER, expires_at BIGINT, created_at BIGINT NOT NULL
+      );
+      CREATE INDEX shl_links_doc ON shl_links (doc, state);
+      CREATE INDEX shl_links_expiry ON shl_links (expires_at) WHERE state = 'active';
+      CREATE TABLE shl_tickets (ticket TEXT PRIMARY KEY, id TEXT NOT NULL, doc TEXT NOT NULL, until BIGINT NOT NULL);
+      CREATE INDEX shl_tickets_doc ON shl_tickets (doc);
+      CREATE INDEX shl_tickets_until ON shl_tickets (until);
+    `,
+  },
 ];
+
+/** Tables of migration 2 keyed by a `doc` column: an erasure deletes the profile's rows from each. */
+export const SHL_TABLES = ['shl_links', 'shl_tickets'] as const;
 
 /** Any fixed 64-bit number: the lock relays take while migrating. */
 const MIGRATION_LOCK = 7_204_191_502;

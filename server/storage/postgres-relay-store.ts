@@ -18,20 +18,15 @@
  */
 import pg from 'pg';
 import { RelayStorageError } from '../errors.ts';
-import { migrate } from './postgres-migrations.ts';
+import { SHL_TABLES } from './postgres-migrations.ts';
+import { lockKey, openPool, query, transaction, type PoolOptions, type Queryable } from './postgres-pool.ts';
 import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument, Tombstone } from './relay-store.ts';
 import { startUpdateMerger, type UpdateMerger } from './update-merger.ts';
 
-export interface PostgresStoreOptions {
-  /** Each query, and each wait for a pooled connection, fails after this long. Default 10 s. */
-  readonly timeoutMs?: number;
-  /** Pooled connections per relay instance. Default 10. */
-  readonly maxConnections?: number;
+export interface PostgresStoreOptions extends PoolOptions {
   /** Merges up to this many bytes stay on the event loop (update-merger.ts); for tests. */
   readonly inlineMergeMaxBytes?: number;
 }
-
-type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** A generation no row has: every later fold of that document merges. */
 const MERGE_ALWAYS = -1;
@@ -51,30 +46,7 @@ export class PostgresRelayStore implements RelayStore {
 
   /** Connects, applies pending migrations, and returns the store; rejects with RELAY_STORAGE_FAILED. */
   static async open(url: string, o: PostgresStoreOptions = {}): Promise<PostgresRelayStore> {
-    const timeoutMs = o.timeoutMs ?? 10_000;
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: o.maxConnections ?? 10,
-      connectionTimeoutMillis: timeoutMs,
-      query_timeout: timeoutMs,
-      statement_timeout: timeoutMs,
-      options: '-c synchronous_commit=on',
-    });
-    // A pooled connection that breaks (a database restart) must not crash the relay: idle ones
-    // report on the pool, checked-out ones on themselves (their next query fails and is refused).
-    pool.on('error', () => undefined);
-    pool.on('connect', (client) => client.on('error', () => undefined));
-    try {
-      const client = await pool.connect();
-      try {
-        await migrate(client);
-      } finally {
-        client.release();
-      }
-    } catch (e) {
-      await pool.end().catch(() => undefined);
-      throw new RelayStorageError(`cannot open the PostgreSQL store: ${codeOf(e)}`);
-    }
+    const pool = await openPool(url, o);
     return new PostgresRelayStore(pool, await startUpdateMerger(o.inlineMergeMaxBytes));
   }
 
@@ -144,6 +116,8 @@ export class PostgresRelayStore implements RelayStore {
       await lockDocument(c, name);
       await c.query('INSERT INTO tombstones (name, erased_at, record, members) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING', [name, tombstone.erasedAt, Buffer.from(tombstone.record), Buffer.from(tombstone.members)]);
       for (const table of ['updates', 'documents', 'client_owners']) await c.query(`DELETE FROM ${table} WHERE name = $1`, [name]);
+      // The profile's SMART Health Links (postgres-shl-store.ts) go in the same transaction.
+      for (const table of SHL_TABLES) await c.query(`DELETE FROM ${table} WHERE doc = $1`, [name]);
       this.generations.delete(name);
     });
   }
@@ -166,39 +140,18 @@ export class PostgresRelayStore implements RelayStore {
     await Promise.all([this.pool.end(), this.merger.close()]);
   }
 
-  private async query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.pool.query<R>(sql, values);
-    } catch (e) {
-      throw asStorageError(e);
-    }
+  private query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return query<R>(this.pool, sql, values);
   }
 
-  private async transaction<T>(isolation: string, run: (c: Queryable) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (e) {
-      throw asStorageError(e);
-    }
-    let broken = false;
-    try {
-      await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
-      const value = await run(client);
-      await client.query('COMMIT');
-      return value;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw asStorageError(e);
-    } finally {
-      client.release(broken);
-    }
+  private transaction<T>(isolation: string, run: (c: Queryable) => Promise<T>): Promise<T> {
+    return transaction(this.pool, isolation, run);
   }
 }
 
 /** Serializes one document's writes across every instance, until the transaction ends. */
 function lockDocument(c: Queryable, name: string) {
-  return c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name]);
+  return lockKey(c, name);
 }
 
 async function isErased(c: Queryable, name: string): Promise<boolean> {
@@ -209,14 +162,4 @@ async function bind(c: Queryable, name: string, bindings: readonly ClientBinding
   for (const [client, owner] of bindings) {
     await c.query('INSERT INTO client_owners (name, client, owner) VALUES ($1, $2, $3) ON CONFLICT (name, client) DO NOTHING', [name, client, owner]);
   }
-}
-
-/** The error's SQLSTATE or errno, never its message (which may quote a statement's values). */
-function codeOf(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/i.test(code) ? code : 'error';
-}
-
-function asStorageError(e: unknown): RelayStorageError {
-  return e instanceof RelayStorageError ? e : new RelayStorageError(`PostgreSQL request failed (${codeOf(e)})`);
 }

@@ -1,10 +1,11 @@
 /**
- * The `shl_links` table in DATA_DIR's SQLite file (SMART Health Links, decision 0031), as the
- * table worker (table-worker.ts) runs it: one handler per ShlStore operation
- * (server/shl-store.ts). Only the worker imports this at run time.
+ * The `shl_links` and `shl_tickets` tables in DATA_DIR's SQLite file (SMART Health Links,
+ * decisions 0031 and 0061), as the table worker (table-worker.ts) runs them: one handler per
+ * ShlStore operation (shl-types.ts). Only the worker imports this at run time.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { inTransaction } from './side-connection.ts';
+import type { NewLink, NewTicket, ShlState, StoredLink } from './shl-types.ts';
 
 export const SHL_SCHEMA = `
   CREATE TABLE IF NOT EXISTS shl_links (
@@ -12,29 +13,10 @@ export const SHL_SCHEMA = `
     passcode_hash BLOB, passcode_salt BLOB, attempts_left INTEGER, expires_at INTEGER, created_at INTEGER NOT NULL
   );
   CREATE INDEX IF NOT EXISTS shl_links_doc ON shl_links (doc);
+  CREATE TABLE IF NOT EXISTS shl_tickets (ticket TEXT PRIMARY KEY, id TEXT NOT NULL, doc TEXT NOT NULL, until INTEGER NOT NULL);
+  CREATE INDEX IF NOT EXISTS shl_tickets_doc ON shl_tickets (doc);
+  CREATE INDEX IF NOT EXISTS shl_tickets_until ON shl_tickets (until);
 `;
-
-export type ShlState = 'active' | 'revoked' | 'expired' | 'exhausted';
-
-export interface StoredLink {
-  readonly id: string;
-  readonly doc: string;
-  readonly state: ShlState;
-  readonly jwe: string | undefined;
-  readonly passcodeHash: Uint8Array | undefined;
-  readonly passcodeSalt: Uint8Array | undefined;
-  readonly attemptsLeft: number | undefined;
-  /** Milliseconds since the epoch; undefined: no expiry. */
-  readonly expiresAt: number | undefined;
-}
-
-export interface NewLink {
-  readonly id: string;
-  readonly doc: string;
-  readonly jwe: string;
-  readonly passcode?: { readonly hash: Uint8Array; readonly salt: Uint8Array; readonly attempts: number };
-  readonly expiresAt?: number;
-}
 
 interface Row {
   id: string;
@@ -60,6 +42,11 @@ export function shlTable(db: DatabaseSync) {
     refund: db.prepare("UPDATE shl_links SET attempts_left = attempts_left + 1 WHERE id = ? AND state = 'active'"),
     expired: db.prepare("SELECT id FROM shl_links WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?"),
     all: db.prepare('SELECT * FROM shl_links'),
+    allTickets: db.prepare('SELECT * FROM shl_tickets'),
+    dropTickets: db.prepare('DELETE FROM shl_tickets WHERE id = ?'),
+    staleTickets: db.prepare('DELETE FROM shl_tickets WHERE until <= ?'),
+    ticket: db.prepare('INSERT OR IGNORE INTO shl_tickets (ticket, id, doc, until) VALUES (?, ?, ?, ?)'),
+    redeem: db.prepare('SELECT id FROM shl_tickets WHERE ticket = ? AND until > ?'),
     ping: db.prepare('SELECT 1 FROM shl_links LIMIT 1'),
   };
   const get = ({ id }: { id: string }): StoredLink | undefined => {
@@ -76,7 +63,13 @@ export function shlTable(db: DatabaseSync) {
       expiresAt: r.expires_at === null ? undefined : Number(r.expires_at),
     };
   };
-  const end = ({ id, state }: { id: string; state: Exclude<ShlState, 'active'> }): boolean => Number(stmts.end.run(state, id).changes) > 0;
+  /** The link's ciphertext, passcode hash and tickets go together (the caller holds a transaction). */
+  const endRow = ({ id, state }: { id: string; state: Exclude<ShlState, 'active'> }): boolean => {
+    const ended = Number(stmts.end.run(state, id).changes) > 0;
+    if (ended) stmts.dropTickets.run(id);
+    return ended;
+  };
+  const end = (link: { id: string; state: Exclude<ShlState, 'active'> }): boolean => inTransaction(db, () => endRow(link));
   return {
     /** The id check, the per-profile count and the insert in one transaction. */
     insert: ({ link, now, maxActive }: { link: NewLink; now: number; maxActive: number }): 'created' | 'taken' | 'over-quota' =>
@@ -94,10 +87,16 @@ export function shlTable(db: DatabaseSync) {
     sweep: ({ now }: { now: number }): number =>
       inTransaction(db, () => {
         const ids = (stmts.expired.all(now) as Array<{ id: string }>).map((r) => r.id);
-        for (const id of ids) end({ id, state: 'expired' });
+        for (const id of ids) endRow({ id, state: 'expired' });
         return ids.length;
       }),
-    all: (_: object): Array<Record<string, unknown>> => stmts.all.all() as Array<Record<string, unknown>>,
+    ticket: ({ ticket, now }: { ticket: NewTicket; now: number }): void =>
+      inTransaction(db, () => {
+        stmts.staleTickets.run(now);
+        stmts.ticket.run(ticket.hash, ticket.id, ticket.doc, ticket.until);
+      }),
+    redeem: ({ hash, now }: { hash: string; now: number }): string | undefined => (stmts.redeem.get(hash, now) as { id: string } | undefined)?.id,
+    all: (_: object): Array<Record<string, unknown>> => [...stmts.all.all(), ...stmts.allTickets.all()] as Array<Record<string, unknown>>,
     ping: (_: object): void => void stmts.ping.get(),
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Backup and restore with DATABASE_URL: the envelope log and tombstones in PostgreSQL, files and
- * SMART Health Links in DATA_DIR's relay.sqlite. As docs/operations.md tells the operator, while
+ * Backup and restore with DATABASE_URL: the envelope log, tombstones and SMART Health Links in
+ * PostgreSQL, files in DATA_DIR's relay.sqlite. As docs/operations.md tells the operator, while
  * the relay runs: `pg_dump --format=custom` of the database, then `npm run relay -- backup FILE`
  * (database first, files second: every file a dumped record names is then in the file backup);
  * stop the relay; wipe both; `createdb` + `pg_restore`, `npm run relay -- restore FILE`,

@@ -13,7 +13,7 @@ import { BLOB_SCHEMA } from '../../server/storage/blob-table.ts';
 import { SHL_SCHEMA } from '../../server/storage/shl-table.ts';
 import { openSideConnection } from '../../server/storage/side-connection.ts';
 import { SqliteFileStore } from '../../server/storage/sqlite-file-store.ts';
-import { ShlStore } from '../../server/shl-store.ts';
+import { SqliteShlStore } from '../../server/shl-store.ts';
 import type { ShlApi } from '../../server/storage/shl-table.ts';
 import { openTableWorker } from '../../server/storage/table-client.ts';
 import { watchLoop } from '../helpers/loop-ticker.ts';
@@ -103,7 +103,7 @@ describe('storage off the event loop', () => {
     await withSeed(FILE, 'a large SMART Health Link', async (prng) => {
       const jwe = Buffer.from(noise(prng, prng.int(12 * MB, 18 * MB))).toString('base64url');
       const link = { id: `link-${prng.seed}`, doc: DOC, jwe };
-      await withStoreAndPeer((dir) => ShlStore.open(dir), SHL_SCHEMA, async (store, peer) => {
+      await withStoreAndPeer((dir) => SqliteShlStore.open(dir), SHL_SCHEMA, async (store, peer) => {
         const insert = (a: number) => store.insert({ ...link, id: `${link.id}-${a}` }, 1, ATTEMPTS);
         const peerInsert = (a: number) =>
           Number(peer.prepare("INSERT INTO shl_links (id, doc, state, jwe, created_at) VALUES (?, ?, 'active', ?, ?)").run(`${link.id}-${a}`, DOC, jwe, 1).changes) === 1 ? 'created' : 'taken';
@@ -139,9 +139,9 @@ describe('storage off the event loop', () => {
       const notADir = join(dir.path, 'a-file');
       writeFileSync(notADir, 'not a directory');
       await expect(SqliteFileStore.open(notADir)).rejects.toMatchObject({ code: 'RELAY_STORAGE_FAILED' });
-      await expect(ShlStore.open(notADir)).rejects.toMatchObject({ code: 'RELAY_STORAGE_FAILED' });
+      await expect(SqliteShlStore.open(notADir)).rejects.toMatchObject({ code: 'RELAY_STORAGE_FAILED' });
       const files = await SqliteFileStore.open(dir.path);
-      const links = await ShlStore.open(dir.path);
+      const links = await SqliteShlStore.open(dir.path);
       await files.close();
       await links.close();
       await expect(files.get(DOC, 'x')).rejects.toMatchObject({ code: 'RELAY_STORAGE_FAILED' });

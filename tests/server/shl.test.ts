@@ -14,7 +14,7 @@ import { createAuthToken, Role } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { openSharedLink, revokeLink, shareLink, ShlError } from '../../src/lib/vault/shl.ts';
 import { DEFAULT_SHL_LIMITS } from '../../server/shl.ts';
-import { ShlStore } from '../../server/shl-store.ts';
+import { SqliteShlStore } from '../../server/shl-store.ts';
 import { testRelay } from '../helpers/relay.ts';
 
 const CANARY = 'CANARY-SHL-RELAY-7731';
@@ -39,7 +39,7 @@ describe('SMART Health Links on the relay', () => {
   const logged: string[] = [];
   /** The relay's SHL rows, read through a second connection to its database. */
   const shlRows = async () => {
-    const store = await ShlStore.open(relay.dataDir);
+    const store = await SqliteShlStore.open(relay.dataDir);
     try {
       return await store.dumpAll();
     } finally {
