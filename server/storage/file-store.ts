@@ -15,6 +15,8 @@ export interface FileQuota {
 export interface FileAddress {
   readonly doc: string;
   readonly id: string;
+  /** Its size in bytes, where the listing gives it for free (S3). */
+  readonly size?: number;
 }
 
 export type PutResult = 'created' | 'exists' | 'over-quota';

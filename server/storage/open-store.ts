@@ -23,11 +23,20 @@ export interface OpenedStore {
   readonly lost: Promise<RelayStorageError>;
 }
 
-/** DATA_DIR's SQLite file, or the S3-compatible store `BLOB_STORE` names. */
-export async function openFileStore(config: Pick<RelayConfig, 'dataDir' | 'blobStore' | 's3'>): Promise<FileStore> {
+/**
+ * DATA_DIR's SQLite file, or the S3-compatible store `BLOB_STORE` names; with `DATABASE_URL` too,
+ * the files' metadata and quotas are kept in PostgreSQL (postgres-file-index.ts).
+ */
+export async function openFileStore(config: Pick<RelayConfig, 'dataDir' | 'blobStore' | 's3' | 'databaseUrl' | 'now'>): Promise<FileStore> {
   if (config.blobStore === undefined) return SqliteFileStore.open(config.dataDir);
   const { parseS3Url, S3FileStore } = await import('./s3-file-store.ts');
-  return new S3FileStore(parseS3Url(config.blobStore), config.s3);
+  const bodies = new S3FileStore(parseS3Url(config.blobStore), config.s3);
+  if (config.databaseUrl === undefined) return bodies;
+  const { PostgresFileIndex } = await import('./postgres-file-index.ts');
+  return PostgresFileIndex.open(config.databaseUrl, bodies, { now: config.now }).catch(async (e: unknown) => {
+    await bodies.close();
+    throw e;
+  });
 }
 
 /**

@@ -41,10 +41,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX shl_tickets_until ON shl_tickets (until);
     `,
   },
+  {
+    // Document files' metadata when their bodies are in S3 (postgres-file-index.ts, decision
+    // 0062); `fhv_backfills` records one-time indexing of what a store held before.
+    version: 3,
+    name: 'file index',
+    sql: `
+      CREATE TABLE files (doc TEXT NOT NULL, id TEXT NOT NULL, size BIGINT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (doc, id));
+      CREATE TABLE fhv_backfills (name TEXT PRIMARY KEY, done_at TIMESTAMPTZ NOT NULL DEFAULT now());
+    `,
+  },
 ];
 
-/** Tables of migration 2 keyed by a `doc` column: an erasure deletes the profile's rows from each. */
-export const SHL_TABLES = ['shl_links', 'shl_tickets'] as const;
+/** Tables of migrations 2 and 3 keyed by a `doc` column: an erasure deletes the profile's rows from each. */
+export const DOC_TABLES = ['shl_links', 'shl_tickets', 'files'] as const;
 
 /** Any fixed 64-bit number: the lock relays take while migrating. */
 const MIGRATION_LOCK = 7_204_191_502;

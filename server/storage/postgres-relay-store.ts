@@ -18,7 +18,7 @@
  */
 import pg from 'pg';
 import { RelayStorageError } from '../errors.ts';
-import { SHL_TABLES } from './postgres-migrations.ts';
+import { DOC_TABLES } from './postgres-migrations.ts';
 import { lockKey, openPool, query, transaction, type PoolOptions, type Queryable } from './postgres-pool.ts';
 import type { ClientBinding, FoldedRows, LogPosition, RelayStore, StoredDocument, Tombstone } from './relay-store.ts';
 import { startUpdateMerger, type UpdateMerger } from './update-merger.ts';
@@ -116,8 +116,10 @@ export class PostgresRelayStore implements RelayStore {
       await lockDocument(c, name);
       await c.query('INSERT INTO tombstones (name, erased_at, record, members) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING', [name, tombstone.erasedAt, Buffer.from(tombstone.record), Buffer.from(tombstone.members)]);
       for (const table of ['updates', 'documents', 'client_owners']) await c.query(`DELETE FROM ${table} WHERE name = $1`, [name]);
-      // The profile's SMART Health Links (postgres-shl-store.ts) go in the same transaction.
-      for (const table of SHL_TABLES) await c.query(`DELETE FROM ${table} WHERE doc = $1`, [name]);
+      // The profile's SMART Health Links and file index (postgres-shl-store.ts,
+      // postgres-file-index.ts) go in the same transaction: its links and files are refused from
+      // this commit on.
+      for (const table of DOC_TABLES) await c.query(`DELETE FROM ${table} WHERE doc = $1`, [name]);
       this.generations.delete(name);
     });
   }

@@ -156,7 +156,7 @@ export class S3FileStore implements FileStore {
     const root = this.rootPrefix();
     for await (const o of this.objects(root)) {
       const m = /^([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/.exec((o.Key ?? '').slice(root.length)); // names the store takes (checkName)
-      if (m) yield { doc: m[1]!, id: m[2]! };
+      if (m) yield { doc: m[1]!, id: m[2]!, ...(o.Size === undefined ? {} : { size: o.Size }) };
     }
   }
 

@@ -11,19 +11,29 @@ import { createAuthToken } from '../../src/lib/protocol/index.ts';
 import { sealBlob } from '../../src/lib/vault/blobs.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import type { FileStore } from '../../server/storage/file-store.ts';
+import { PostgresFileIndex } from '../../server/storage/postgres-file-index.ts';
+import { PostgresRelayStore } from '../../server/storage/postgres-relay-store.ts';
 import { parseS3Url, S3FileStore } from '../../server/storage/s3-file-store.ts';
 import { SqliteFileStore } from '../../server/storage/sqlite-file-store.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { withSeed } from '../helpers/prng.ts';
 import { startS3, type TestS3 } from '../helpers/s3.ts';
 import { tempDir, testRelay } from '../helpers/relay.ts';
 
+const FILE = 'tests/server/file-store-contract.test.ts';
 let s3: TestS3;
+let postgres: TestPostgres;
 let prefixes = 0;
+let databases = 0;
 beforeAll(async () => {
-  s3 = await startS3();
+  [s3, postgres] = await Promise.all([startS3(), startPostgres()]);
 });
 afterAll(async () => {
   await s3?.close();
+  await postgres?.destroy();
 });
+/** A fresh bucket prefix and database: what one deployment with DATABASE_URL and BLOB_STORE uses. */
+const indexedPlace = async () => ({ location: parseS3Url(`s3://${s3.bucket}/tenant-${++prefixes}`), url: await postgres.database(`files_${++databases}`) });
 
 const body = (fill: number, size = 64) => new Uint8Array(size).fill(fill);
 const idOf = (data: Uint8Array) => toBase64Url(createHash('sha256').update(data).digest());
@@ -43,6 +53,14 @@ const BACKENDS: Array<{ name: string; open(): Promise<{ store: FileStore; cleanu
     name: 'S3 (s3rver)',
     async open() {
       const store = new S3FileStore(parseS3Url(`s3://${s3.bucket}/tenant-${++prefixes}`), s3.options);
+      return { store, cleanup: () => store.close() };
+    },
+  },
+  {
+    name: 'S3 bodies, PostgreSQL metadata',
+    async open() {
+      const { location, url } = await indexedPlace();
+      const store = await PostgresFileIndex.open(url, new S3FileStore(location, s3.options));
       return { store, cleanup: () => store.close() };
     },
   },
@@ -167,6 +185,78 @@ describe('relay with BLOB_STORE=s3://…', () => {
       await view.close();
       await profile.close().catch(() => undefined);
       await relay.destroy();
+    }
+  });
+});
+
+describe('FileStore with DATABASE_URL and BLOB_STORE: the metadata in PostgreSQL', () => {
+  it('uploads through two instances at once (seeded) never pass the quota together', () =>
+    withSeed(FILE, 'uploads through two instances', async (prng) => {
+      const { location, url } = await indexedPlace();
+      const stores = [await PostgresFileIndex.open(url, new S3FileStore(location, s3.options)), await PostgresFileIndex.open(url, new S3FileStore(location, s3.options))];
+      try {
+        const fits = prng.int(1, 5);
+        const quota = { bytes: 64 * fits, files: 100 };
+        const files = Array.from({ length: prng.int(fits + 2, 12) }, (_, i) => body(20 + i));
+        const results = await Promise.all(files.map((f, i) => prng.pick(stores).putWithinQuota(DOC, idOf(f), f, i, quota)));
+        expect(results.filter((r) => r === 'created').length, `${files.length} uploads, room for ${fits}`).toBe(fits);
+        for (const store of stores) expect(await store.usage(DOC)).toEqual({ files: fits, bytes: 64 * fits });
+      } finally {
+        for (const store of stores) await store.close();
+      }
+    }));
+
+  it('indexes a bucket filled before, once, leaving out erased documents; a body without its row is never served or counted', async () => {
+    const { location, url } = await indexedPlace();
+    const bucket: FileStore = new S3FileStore(location, s3.options);
+    const log = await PostgresRelayStore.open(url);
+    try {
+      for (const f of [body(1), body(2, 100)]) await bucket.putRestored(DOC, idOf(f), f, 1);
+      await bucket.putRestored(OTHER, idOf(body(3)), body(3), 1);
+      await log.erase(OTHER, { erasedAt: 1, record: new Uint8Array([1]), members: new Uint8Array(32) });
+      const first = await PostgresFileIndex.open(url, new S3FileStore(location, s3.options), { now: () => 5 });
+      try {
+        expect(await first.usage(DOC)).toEqual({ files: 2, bytes: 164 });
+        expect(await first.get(DOC, idOf(body(2, 100)))).toEqual(body(2, 100));
+        expect(await first.has(OTHER, idOf(body(3)))).toBe(false);
+        expect(await first.get(OTHER, idOf(body(3)))).toBeUndefined();
+        // Written to the bucket behind the index's back (an upload whose row never committed).
+        await bucket.putRestored(DOC, idOf(body(4)), body(4), 6);
+      } finally {
+        await first.close();
+      }
+      const second = await PostgresFileIndex.open(url, new S3FileStore(location, s3.options));
+      try {
+        expect(await second.has(DOC, idOf(body(4)))).toBe(false);
+        expect(await second.get(DOC, idOf(body(4)))).toBeUndefined();
+        expect(await second.usage(DOC)).toEqual({ files: 2, bytes: 164 });
+        // Uploaded properly, the same file gets its row.
+        expect(await second.putWithinQuota(DOC, idOf(body(4)), body(4), 7, { bytes: 10_000, files: 10 })).toBe('created');
+        expect(await second.get(DOC, idOf(body(4)))).toEqual(body(4));
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await log.close();
+      await bucket.close();
+    }
+  });
+
+  it("the log's erasure refuses the profile's files from its commit on, before their bodies are deleted", async () => {
+    const { location, url } = await indexedPlace();
+    const log = await PostgresRelayStore.open(url);
+    const store = await PostgresFileIndex.open(url, new S3FileStore(location, s3.options));
+    try {
+      await store.putWithinQuota(DOC, idOf(body(1)), body(1), 1, { bytes: 10_000, files: 10 });
+      await log.erase(DOC, { erasedAt: 2, record: new Uint8Array([1]), members: new Uint8Array(32) });
+      expect(await store.get(DOC, idOf(body(1)))).toBeUndefined();
+      expect(await store.usage(DOC)).toEqual({ files: 0, bytes: 0 });
+      expect((await store.dumpAll()).length).toBe(1); // the body is still in the bucket here
+      await store.eraseDocument(DOC);
+      expect(await store.dumpAll()).toEqual([]);
+    } finally {
+      await store.close();
+      await log.close();
     }
   });
 });
