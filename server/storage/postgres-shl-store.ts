@@ -10,18 +10,7 @@
  */
 import type pg from 'pg';
 import { lockKey, openPool, query, transaction, type PoolOptions, type Queryable } from './postgres-pool.ts';
-import type { NewLink, NewTicket, ShlState, ShlStore, StoredLink } from './shl-types.ts';
-
-interface Row {
-  id: string;
-  doc: string;
-  state: ShlState;
-  jwe: string | null;
-  passcode_hash: Buffer | null;
-  passcode_salt: Buffer | null;
-  attempts_left: number | null;
-  expires_at: string | null;
-}
+import { linkOfRow, type LinkRow, type NewLink, type NewTicket, type ShlState, type ShlStore, type StoredLink } from './shl-types.ts';
 
 const END = "UPDATE shl_links SET state = $2, jwe = NULL, passcode_hash = NULL, passcode_salt = NULL, attempts_left = NULL WHERE id = $1 AND state = 'active'";
 
@@ -54,19 +43,8 @@ export class PostgresShlStore implements ShlStore {
   }
 
   async get(id: string): Promise<StoredLink | undefined> {
-    const { rows } = await query<Row>(this.pool, 'SELECT * FROM shl_links WHERE id = $1', [id]);
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      doc: r.doc,
-      state: r.state,
-      jwe: r.jwe ?? undefined,
-      passcodeHash: r.passcode_hash ? new Uint8Array(r.passcode_hash) : undefined,
-      passcodeSalt: r.passcode_salt ? new Uint8Array(r.passcode_salt) : undefined,
-      attemptsLeft: r.attempts_left ?? undefined,
-      expiresAt: r.expires_at === null ? undefined : Number(r.expires_at),
-    };
+    const { rows } = await query<LinkRow & pg.QueryResultRow>(this.pool, 'SELECT * FROM shl_links WHERE id = $1', [id]);
+    return rows[0] && linkOfRow(rows[0]);
   }
 
   end(id: string, state: Exclude<ShlState, 'active'>): Promise<boolean> {

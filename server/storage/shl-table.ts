@@ -5,7 +5,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { inTransaction } from './side-connection.ts';
-import type { NewLink, NewTicket, ShlState, StoredLink } from './shl-types.ts';
+import { linkOfRow, type LinkRow, type NewLink, type NewTicket, type ShlState, type StoredLink } from './shl-types.ts';
 
 export const SHL_SCHEMA = `
   CREATE TABLE IF NOT EXISTS shl_links (
@@ -17,17 +17,6 @@ export const SHL_SCHEMA = `
   CREATE INDEX IF NOT EXISTS shl_tickets_doc ON shl_tickets (doc);
   CREATE INDEX IF NOT EXISTS shl_tickets_until ON shl_tickets (until);
 `;
-
-interface Row {
-  id: string;
-  doc: string;
-  state: ShlState;
-  jwe: string | null;
-  passcode_hash: Uint8Array | null;
-  passcode_salt: Uint8Array | null;
-  attempts_left: number | bigint | null;
-  expires_at: number | bigint | null;
-}
 
 export function shlTable(db: DatabaseSync) {
   const stmts = {
@@ -50,18 +39,8 @@ export function shlTable(db: DatabaseSync) {
     ping: db.prepare('SELECT 1 FROM shl_links LIMIT 1'),
   };
   const get = ({ id }: { id: string }): StoredLink | undefined => {
-    const r = stmts.get.get(id) as Row | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      doc: r.doc,
-      state: r.state,
-      jwe: r.jwe ?? undefined,
-      passcodeHash: r.passcode_hash ?? undefined,
-      passcodeSalt: r.passcode_salt ?? undefined,
-      attemptsLeft: r.attempts_left === null ? undefined : Number(r.attempts_left),
-      expiresAt: r.expires_at === null ? undefined : Number(r.expires_at),
-    };
+    const r = stmts.get.get(id) as LinkRow | undefined;
+    return r && linkOfRow(r);
   };
   /** The link's ciphertext, passcode hash and tickets go together (the caller holds a transaction). */
   const endRow = ({ id, state }: { id: string; state: Exclude<ShlState, 'active'> }): boolean => {

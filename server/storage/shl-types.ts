@@ -26,6 +26,32 @@ export interface StoredLink {
   readonly expiresAt: number | undefined;
 }
 
+/** A `shl_links` row as either database returns it (SQLite: bigint numbers, PostgreSQL: BIGINT as text, BYTEA as Buffer). */
+export interface LinkRow {
+  readonly id: string;
+  readonly doc: string;
+  readonly state: ShlState;
+  readonly jwe: string | null;
+  readonly passcode_hash: Uint8Array | null;
+  readonly passcode_salt: Uint8Array | null;
+  readonly attempts_left: number | bigint | null;
+  readonly expires_at: number | bigint | string | null;
+}
+
+/** The one reading of a row, for both stores. */
+export function linkOfRow(r: LinkRow): StoredLink {
+  return {
+    id: r.id,
+    doc: r.doc,
+    state: r.state,
+    jwe: r.jwe ?? undefined,
+    passcodeHash: r.passcode_hash === null ? undefined : new Uint8Array(r.passcode_hash),
+    passcodeSalt: r.passcode_salt === null ? undefined : new Uint8Array(r.passcode_salt),
+    attemptsLeft: r.attempts_left === null ? undefined : Number(r.attempts_left),
+    expiresAt: r.expires_at === null ? undefined : Number(r.expires_at),
+  };
+}
+
 export interface NewLink {
   readonly id: string;
   readonly doc: string;
