@@ -115,6 +115,29 @@ describe('vault session', () => {
     expect(seen.canWrite).toBe(false);
   });
 
+  it('a profile joined by invite is on the device at once: with the relay gone right after the join, it opens with its records', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const owner = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' })).session;
+    cleanups.push(() => owner.close());
+    const entry = await owner.createProfile({ name: 'Dad', relationship: 'father' });
+    const dad = await owner.openProfile(entry.docId);
+    dad.records.put('allergies', allergy);
+    await dad.status.when((s) => s.synced && s.pending === 0, 5000);
+    const inv = await createInvitation(dad, { origin: 'http://127.0.0.1', role: Role.editor });
+    const env = deviceEnv(relay.url);
+    const sister = (await VaultSession.create(env, { displayName: 'Bea', deviceLabel: 'Phone' })).session;
+    const joined = await sister.acceptInvitation(inv.link, { name: 'Dad', relationship: 'father' });
+    await sister.close();
+    await relay.destroy(); // the train enters the tunnel
+
+    const offline = (await VaultSession.resume(env))!;
+    cleanups.push(() => offline.close());
+    const seen = await offline.openProfile(joined.docId);
+    expect(seen.records.get('allergies', 'pen')?.code.text).toBe('Penicillin');
+    expect(seen.canWrite).toBe(true);
+  });
+
   it("a relative's new device reads what was sealed after rotations that happened before it existed", async () => {
     const relay = await testRelay();
     cleanups.push(() => relay.destroy());

@@ -282,6 +282,9 @@ export class VaultSession {
       now: this.env.now,
       minReconnectDelayMs: this.env.minReconnectDelayMs,
       timeoutMs: this.env.timeoutMs,
+      // The join's catch-up and its own audit records go to this device's store, so the profile
+      // is here at once (offline right after joining, too) and a later open knows its own chain.
+      persistence: this.env.persistence,
     });
     const role = roleName(joined.role) ?? 'viewer';
     const access: ProfileAccess = { docId: joined.access.docId, epoch: engineOf(joined).sync.currentEpoch, epochKeys: new Map(engineOf(joined).sync.keys.entries()) };
