@@ -8,7 +8,7 @@
  * (bench/README.md S13, members). One update made of all of them integrates in one pass.
  *
  * The group changes no state: chain heads move, and records count as processed, only when the
- * inbox commits it, synchronously with the apply (inbox.ts `commitPlain`). So nothing, such as
+ * inbox commits it, synchronously with the apply (plain-commit.ts `commitPlain`). So nothing, such as
  * a snapshot this device writes, ever sees a head whose content is not in the plain doc. While
  * it collects, `position` answers as if it were committed, so an author's next record can join;
  * a record of another kind (audit, membership) moves its author's chain at once, so the group is
