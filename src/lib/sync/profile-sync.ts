@@ -6,94 +6,34 @@
  *   envelope.r[key] added ─► Inbox (parse, verify, authorise, chains, open) ─► plain doc
  *
  * ReplicaState holds what both sides share (index, chain heads, held records); compaction.ts
- * decides what a snapshot covers; ProblemList collects what the user must see.
+ * decides what a snapshot covers; ProblemList collects what the user must see. What the replica
+ * knows is read through replica-view.ts; own records go in through own-writes.ts.
  */
 import * as Y from 'yjs';
-import { secureRandom, toHex, type BoxKeyPair, type Ed25519Engine, type RandomSource, type SigningKeyPair, type SigningPublicKey } from '../crypto/index.ts';
-import {
-  encodeUpdatePayload,
-  ENVELOPE_MAP,
-  fail,
-  isWriterRole,
-  RecordType,
-  Role,
-  SerialGate,
-  type EnvelopeIndex,
-  type MembershipOp,
-  type ParsedRecord,
-  type RecordTypeCode,
-} from '../protocol/index.ts';
-import { applyVerified, clientIdFor, type VerifiedUpdate } from './apply.ts';
-import type { ChainHead } from './chain.ts';
-import { compactionDue, DEFAULT_COMPACTION, type CompactionPolicy } from './compaction.ts';
+import type { MembershipOp, ParsedRecord, RecordTypeCode } from '../protocol/index.ts';
+import { applyVerified, type VerifiedUpdate } from './apply.ts';
+import { CachedOpenCheck, type CacheCheck, type CachedPlain } from './cached-open.ts';
+import { DEFAULT_COMPACTION } from './compaction.ts';
 import { Inbox } from './inbox.ts';
-import type { EpochKeyRing } from './key-ring.ts';
 import { Observable } from './observable.ts';
 import { Outbox, type OutboxBlock } from './outbox.ts';
-import { OwnRecordRefused, OwnTransaction, type OwnWriteGuard } from './own-transaction.ts';
+import { OwnRecordRefused, type OwnTransaction, type OwnWriteGuard } from './own-transaction.ts';
+import { OwnWrites } from './own-writes.ts';
+import { PlainSession } from './plain-session.ts';
 import { ProblemList } from './problems.ts';
-import { ReplicaState } from './replica-state.ts';
-import type { SyncProblem } from './status.ts';
-import { CachedOpenCheck, type CacheCheck, type CachedPlain } from './cached-open.ts';
+import { DEFAULT_BATCH_WINDOW_MS, DEFAULT_OTHERS_ACTIVE_MS, type LocalState, type ProfileSyncOptions } from './profile-sync-options.ts';
+import { ReplicaView } from './replica-view.ts';
 import { usesClient } from './yjs-internals.ts';
 
 /** Origin of transactions that apply verified remote records to the plain doc. */
 export const REMOTE_ORIGIN = Symbol('fhv:remote');
-/** Origin of this replica's own envelope inserts. */
-export const LOCAL_ENVELOPE_ORIGIN = Symbol('fhv:local-envelope');
+/** Origin of this replica's own envelope inserts (own-writes.ts). */
+export { LOCAL_ENVELOPE_ORIGIN } from './own-writes.ts';
 
 export { OwnRecordRefused } from './own-transaction.ts';
+export { DEFAULT_BATCH_WINDOW_MS, DEFAULT_OTHERS_ACTIVE_MS, type LocalState, type ProfileSyncOptions } from './profile-sync-options.ts';
 
-export interface ProfileSyncOptions {
-  readonly docId: Uint8Array;
-  readonly plain: Y.Doc;
-  readonly envelope: Y.Doc;
-  readonly signer: SigningKeyPair;
-  readonly engine: Ed25519Engine;
-  /** Epoch keys known at open; lockboxes addressed to this device add more. */
-  readonly keys: EpochKeyRing;
-  /** This device's X25519 key pair, to open lockboxes (absent: only the given keys are used). */
-  readonly box?: BoxKeyPair;
-  /**
-   * Also open lockboxes addressed to this recipient: a person's device holds its identity's box
-   * key, so keys delivered to the identity before this device was certified still reach it.
-   */
-  readonly alsoRecipient?: { readonly publicKey: SigningPublicKey; readonly box: BoxKeyPair };
-  readonly random?: RandomSource;
-  readonly now?: () => number;
-  /**
-   * Minimum spacing of records while edits keep coming and nobody else is active; an edit after
-   * a quiet period, or while others are active, is sealed at once (decision 0021).
-   */
-  readonly batchWindowMs?: number;
-  /** Others count as active this long after one of their records was applied. */
-  readonly othersActiveMs?: number;
-  /**
-   * Write a snapshot once this many update/snapshot records are live in the envelope (the
-   * fixed-count policy, for tests that need compaction at a known point). Without it (and
-   * without `compaction`) the byte-ratio policy applies (compaction.ts `DEFAULT_COMPACTION`).
-   */
-  readonly compactEvery?: number;
-  /** When to compact; `compactEvery` wins if both are given. */
-  readonly compaction?: CompactionPolicy;
-}
-
-export interface LocalState {
-  /** Local updates not yet sealed into a record. */
-  readonly queued: number;
-  /** Records held because a predecessor in their author's chain is missing (or its key). */
-  readonly gaps: number;
-  readonly problems: readonly SyncProblem[];
-  /** Opened from the plain-state cache and the stored envelope not yet verified against it. */
-  readonly verifying: boolean;
-}
-
-export const DEFAULT_BATCH_WINDOW_MS = 20;
-export const DEFAULT_OTHERS_ACTIVE_MS = 5_000;
-
-export class ProfileSync {
-  readonly docId: Uint8Array;
-  readonly plain: Y.Doc;
+export class ProfileSync extends ReplicaView {
   readonly envelope: Y.Doc;
   readonly state = new Observable<LocalState>({ queued: 0, gaps: 0, problems: [], verifying: false });
   /** Fires after each verified remote record is applied (author hex, record type). */
@@ -101,59 +41,52 @@ export class ProfileSync {
   /** Bumped whenever the membership fold takes an op (own or remote): roles, devices, invites, epoch. */
   readonly membershipVersion = new Observable<number>(0);
 
-  private readonly replica: ReplicaState;
   private readonly problems: ProblemList;
   private readonly inbox: Inbox;
   private readonly outbox: Outbox;
-  private readonly writes = new SerialGate();
-  private readonly map: Y.Map<Uint8Array>;
-  private readonly signer: SigningKeyPair;
-  private readonly engine: Ed25519Engine;
-  private readonly ring: EpochKeyRing;
-  private readonly random: RandomSource;
-  private readonly now: () => number;
-  private readonly compaction: CompactionPolicy;
-  private session = 0;
-  /** The clientID derived for `session` (kept: applyRemote compares with it after every remote record). */
-  private sessionClientId = 0;
-  /** The epoch current when the session (clientID) began. */
-  private sessionEpoch = 0;
+  /** Own records into the envelope: transactions, sealing, compaction (own-writes.ts). */
+  private readonly own: OwnWrites;
+  /** This device's Yjs clientID for its edits (plain-session.ts). */
+  private readonly session: PlainSession;
   private destroyed = false;
-  /**
-   * When automatic compaction may run. A profile synced through a relay compacts only while
-   * caught up with it: a snapshot deletes other people's records in the stored copy at once, and
-   * a device that lost write access while offline would otherwise delete them locally before the
-   * relay refuses its snapshot (the relay's copy stays whole; this device's would not).
-   */
-  private compactionAllowed: () => boolean = () => true;
-  private guard: OwnWriteGuard | undefined;
   /** While a cached open is checked (kept after a mismatch: nothing is sealed from this plain doc then). */
   private check: CachedOpenCheck | undefined;
 
   private constructor(o: ProfileSyncOptions) {
-    this.docId = o.docId;
-    this.plain = o.plain;
+    super(o);
     this.envelope = o.envelope;
-    this.signer = o.signer;
-    this.engine = o.engine;
-    this.ring = o.keys;
-    this.random = o.random ?? secureRandom;
-    this.now = o.now ?? Date.now;
-    this.compaction = o.compactEvery !== undefined ? { kind: 'every', records: o.compactEvery } : (o.compaction ?? DEFAULT_COMPACTION);
-    this.map = o.envelope.getMap<Uint8Array>(ENVELOPE_MAP);
-    this.replica = new ReplicaState(o.docId);
     this.problems = new ProblemList(() => this.publish());
+    this.own = new OwnWrites({
+      docId: o.docId,
+      plain: o.plain,
+      envelope: o.envelope,
+      map: this.map,
+      signer: o.signer,
+      engine: o.engine,
+      ring: o.keys,
+      random: this.random,
+      now: this.now,
+      replica: this.replica,
+      problems: this.problems,
+      compaction: o.compactEvery !== undefined ? { kind: 'every', records: o.compactEvery } : (o.compaction ?? DEFAULT_COMPACTION),
+      whenVerified: () => this.whenVerified(),
+      checking: () => this.check !== undefined,
+      settle: () => this.inbox.idle(),
+      canWrite: () => this.canWrite(),
+      membershipChanged: () => this.membershipChanged(),
+    });
     this.outbox = new Outbox({
       now: this.now,
       batchWindowMs: o.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS,
       othersActiveMs: o.othersActiveMs ?? DEFAULT_OTHERS_ACTIVE_MS,
       problems: this.problems,
-      blocked: () => this.sealBlock(),
-      seal: (updates, sessions) => this.sealUpdate(updates, sessions),
+      blocked: () => this.own.sealBlock(),
+      seal: (updates, sessions) => this.own.sealUpdate(updates, sessions),
       refusal: (e) => (e instanceof OwnRecordRefused ? { code: e.code } : undefined),
-      sealed: () => this.maybeCompact(),
+      sealed: () => this.own.maybeCompact(),
       changed: () => this.publish(),
     });
+    this.session = new PlainSession({ docId: o.docId, plain: o.plain, signer: o.signer, random: this.random, outbox: this.outbox, replica: this.replica });
     this.inbox = new Inbox({
       docId: o.docId,
       map: this.map,
@@ -173,14 +106,9 @@ export class ProfileSync {
         this.outbox.schedule(); // membership may have just arrived for edits made before it
       },
       destroyed: () => this.destroyed,
-      neverReadable: (epoch) => {
-        const m = this.index.membership;
-        const noHistory = m.roleOf(this.signer.publicKey, 0) === Role.clinician || (m.expiryOf(this.signer.publicKey) ?? 0) !== 0;
-        const held = [...this.ring.entries()].map(([e]) => e);
-        return noHistory && held.length > 0 && epoch < Math.min(...held);
-      },
+      neverReadable: (epoch) => this.neverReadable(epoch),
     });
-    this.newSession();
+    this.session.renew();
   }
 
   /**
@@ -206,10 +134,10 @@ export class ProfileSync {
     // The session was picked on an empty doc: this device's clientID must be none the cache uses.
     if (usesClient(this.plain, this.plain.clientID)) {
       this.replica.clientAuthors.delete(this.plain.clientID);
-      this.newSession();
+      this.session.renew();
     }
     this.check = new CachedOpenCheck(cached);
-    // Edits made now are queued (sealBlock says 'verifying'), never lost.
+    // Edits made now are queued (own-writes.ts `sealBlock` says 'verifying'), never lost.
     this.plain.on('updateV2', this.onPlainUpdate);
     this.publish();
   }
@@ -246,11 +174,6 @@ export class ProfileSync {
     return this.check?.done ?? Promise.resolve();
   }
 
-  /** Chain heads (hex author, seq) applied into the plain doc: what a cache written now covers. */
-  coveredHeads(): { author: string; seq: number }[] {
-    return this.replica.coverage().map((h) => ({ author: toHex(h.author), seq: h.seq }));
-  }
-
   /**
    * The plain state as a cache may record it, or undefined if it may not now: while a cached
    * open is checked (or failed its check), or while local edits are not yet sealed (the cache
@@ -261,68 +184,15 @@ export class ProfileSync {
     return { state: Y.encodeStateAsUpdate(this.plain), coverage: this.coveredHeads(), epoch: this.currentEpoch };
   }
 
-  /** What this replica verified and indexed: membership fold, coverage, live records. */
-  get index(): EnvelopeIndex {
-    return this.replica.index;
-  }
-
-  get clientId(): number {
-    return this.plain.clientID;
-  }
-
-  /** This replica's own chain position. */
-  get ownHead(): ChainHead {
-    return this.replica.chainOf(this.me);
-  }
-
-  chainOf(authorHex: string): ChainHead {
-    return this.replica.chainOf(authorHex);
-  }
-
-  /** The epoch new records are sealed under: the newest an owner rotated to. */
-  get currentEpoch(): number {
-    return this.index.membership.currentEpoch;
-  }
-
-  get keys(): EpochKeyRing {
-    return this.ring;
-  }
-
-  /**
-   * Who wrote the Yjs structs of `clientId` (hex signing key), as proven by a verified record
-   * whose clientID binding covered it; undefined for structs that arrived only inside a
-   * snapshot (its signer vouches for them as a whole) or not at all.
-   */
-  authorOfClient(clientId: number): string | undefined {
-    return this.replica.clientAuthors.get(clientId);
-  }
-
-  /**
-   * The envelope holds records but no genesis: once the relay says it sent everything, that is
-   * an erased or withheld profile, not an empty one (the facade turns it into a problem).
-   */
-  get genesisMissing(): boolean {
-    return !this.index.membership.hasGenesis && (this.replica.held.size > 0 || this.map.size > 0);
-  }
-
   /** Why local edits cannot be sealed now (undefined if nothing is queued or they can). */
   get outboxBlocked(): OutboxBlock | undefined {
     return this.outbox.blocked;
   }
 
-  /** This replica's signing key. */
-  get signerKey(): SigningPublicKey {
-    return this.signer.publicKey;
-  }
-
-  canWrite(): boolean {
-    return isWriterRole(this.index.membership.roleOf(this.signer.publicKey, this.now()));
-  }
-
   /** Seals everything that can be sealed and waits until remote processing is idle. */
   async flush(): Promise<void> {
     await this.outbox.flush();
-    await this.writes.idle();
+    await this.own.idle();
     await this.inbox.idle();
   }
 
@@ -344,31 +214,7 @@ export class ProfileSync {
    * against the state the earlier ones make; they are inserted together only if all pass.
    */
   transact<T>(plan: (tx: OwnTransaction) => Promise<T>): Promise<T> {
-    return this.writes.run(async () => {
-      // After a cached open, own records are judged against the verified state only.
-      await this.whenVerified();
-      if (this.check) throw new OwnRecordRefused(fail('SYNC_CACHE_MISMATCH', 'this copy of the profile is being rebuilt from its verified records'));
-      // The own chain head is the replica's: records this person sealed on another open (the
-      // join's instance, a copy since lost) arrive like anyone's, and the inbox folds membership
-      // before it advances chains. Sealing in between reused their seq: RECORD_FORK, for good
-      // (tests/sync/own-chain-fresh-open.test.ts). Waits only for the batch in progress.
-      await this.inbox.idle();
-      const tx = new OwnTransaction({
-        docId: this.docId,
-        signer: this.signer,
-        engine: this.engine,
-        random: this.random,
-        now: this.now,
-        ring: this.ring,
-        replica: this.replica,
-        plain: this.plain,
-        settle: () => this.inbox.idle(),
-        guard: this.guard,
-      });
-      const result = await plan(tx);
-      this.commit(tx);
-      return result;
-    });
+    return this.own.transact(plan);
   }
 
   /** Writes one membership record (genesis is written by `createProfile`). */
@@ -381,11 +227,6 @@ export class ProfileSync {
     await this.transact((tx) => tx.audit(entry));
   }
 
-  /** Every audit entry this replica could open, grouped by author in chain order. */
-  auditEntries(): Map<string, Uint8Array[]> {
-    return this.replica.auditEntries();
-  }
-
   /** Appends an owner-signed lockbox (ext from protocol/lockbox.ts) to this device's chain. */
   async appendLockbox(ext: Uint8Array): Promise<void> {
     await this.transact((tx) => tx.lockbox(ext));
@@ -396,23 +237,19 @@ export class ProfileSync {
     return this.transact((tx) => tx.erase(erasedAt));
   }
 
-  /** Injected time and randomness, for the owner operations in admin.ts. */
-  get clock(): { now: () => number; random: RandomSource; signer: SigningPublicKey } {
-    return { now: this.now, random: this.random, signer: this.signer.publicKey };
-  }
-
   /** The facade's typed refusals of own membership ops and snapshots, checked before sealing. */
   setWriteGuard(guard: OwnWriteGuard | undefined): void {
-    this.guard = guard;
+    this.own.guard = guard;
   }
 
+  /** When automatic compaction may run (own-writes.ts `compactionAllowed`: only while caught up with a relay). */
   setCompactionGate(allowed: () => boolean): void {
-    this.compactionAllowed = allowed;
+    this.own.compactionAllowed = allowed;
   }
 
   /** Compacts now if enough records piled up and compaction is allowed (e.g. once back online). */
   compactIfDue(): Promise<void> {
-    return this.maybeCompact();
+    return this.own.maybeCompact();
   }
 
   /**
@@ -437,33 +274,10 @@ export class ProfileSync {
     this.plain.off('updateV2', this.onPlainUpdate);
   }
 
-  // ---- own records ---------------------------------------------------------------------------
-
-  private get me(): string {
-    return toHex(this.signer.publicKey);
-  }
-
-  /**
-   * Roles, devices or the epoch changed. A new epoch starts a new Yjs session (clientID): edits
-   * made from now on do not continue the clock of structs sealed under an older key, so a member
-   * without history (a clinician) can integrate them without structs it will never read.
-   */
+  /** Roles, devices or the epoch changed (a new epoch starts a new session: plain-session.ts). */
   private membershipChanged(): void {
     this.membershipVersion.set(this.membershipVersion.value + 1);
-    if (this.currentEpoch !== this.sessionEpoch) {
-      this.sessionEpoch = this.currentEpoch;
-      this.newSession();
-    }
-  }
-
-  private newSession(): void {
-    do {
-      this.session = new DataView(this.random(4).buffer).getUint32(0);
-      this.sessionClientId = clientIdFor(this.docId, this.signer.publicKey, this.session);
-      this.plain.clientID = this.sessionClientId;
-    } while (usesClient(this.plain, this.plain.clientID));
-    this.outbox.useSession(this.session);
-    this.replica.clientAuthors.set(this.plain.clientID, this.me);
+    this.session.epochIs(this.currentEpoch);
   }
 
   private readonly onPlainUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -471,54 +285,10 @@ export class ProfileSync {
     this.outbox.push(update);
   };
 
-  private sealBlock(): OutboxBlock | undefined {
-    // Before the membership log (or the current epoch's lockbox) has arrived we cannot seal
-    // correctly yet: keep edits queued.
-    if (this.check) return 'verifying';
-    if (!this.index.membership.hasGenesis) return 'no-genesis';
-    if (!this.ring.has(this.currentEpoch)) return 'no-key';
-    if (!this.canWrite()) return 'read-only';
-    return undefined;
-  }
-
-  private async sealUpdate(updates: Uint8Array[], sessions: number[]): Promise<void> {
-    const update = updates.length === 1 ? updates[0]! : Y.mergeUpdatesV2(updates);
-    await this.transact((tx) => tx.update(encodeUpdatePayload({ sessions, update })));
-  }
-
-  /** Inserts a transaction's staged records: index, chain, keys, then one envelope transaction. */
-  private commit(tx: OwnTransaction): void {
-    if (tx.staged.length === 0) return;
-    for (const [epoch, key] of tx.newKeys) this.ring.add(epoch, key);
-    for (const s of tx.staged) {
-      this.replica.processed.add(s.key);
-      this.index.add(s.record, undefined, s.op);
-      this.replica.advance(this.me, s.record.header.seq, s.record.id);
-      if (s.record.header.type === RecordType.audit) this.replica.addAudit(s.key, { author: this.me, seq: s.record.header.seq, entry: s.payload });
-    }
-    if (tx.staged.some((s) => s.op)) this.membershipChanged();
-    this.envelope.transact(() => {
-      for (const s of tx.staged) this.map.set(s.key, s.sealed.bytes);
-      for (const s of tx.staged) for (const k of s.doomed) this.map.delete(k);
-    }, LOCAL_ENVELOPE_ORIGIN);
-  }
-
-  private async maybeCompact(): Promise<void> {
-    if (!compactionDue(this.index, this.compaction, this.me) || !this.canWrite() || !this.compactionAllowed()) return;
-    try {
-      await this.compact();
-    } catch (e) {
-      // A role change the last check did not see: nothing was written; shown, not thrown.
-      if (!(e instanceof OwnRecordRefused)) throw e;
-      this.problems.report({ code: e.code, message: 'this device may not compact this profile' });
-    }
-  }
-
   private applyRemote(update: VerifiedUpdate) {
     const result = applyVerified(this.plain, update, REMOTE_ORIGIN);
     this.check?.verified(update, REMOTE_ORIGIN);
-    // Yjs picks a new random clientID if it sees ours used elsewhere; ours must stay derived.
-    if (this.plain.clientID !== this.sessionClientId) this.newSession();
+    this.session.keep(); // Yjs picks a new clientID if it sees ours used elsewhere
     this.outbox.remoteApplied(); // someone else is editing: stop holding own records back
     return result;
   }
