@@ -7,36 +7,27 @@
  * what it knows; this is its write path alone, one transaction at a time (a serial gate).
  */
 import * as Y from 'yjs';
-import { toHex, type Ed25519Engine, type RandomSource, type SigningKeyPair } from '../crypto/index.ts';
+import { toHex } from '../crypto/index.ts';
 import { encodeUpdatePayload, fail, RecordType, SerialGate } from '../protocol/index.ts';
 import { compactionDue, type CompactionPolicy } from './compaction.ts';
-import type { EpochKeyRing } from './key-ring.ts';
 import type { OutboxBlock } from './outbox.ts';
-import { OwnRecordRefused, OwnTransaction, type OwnWriteGuard } from './own-transaction.ts';
+import { OwnRecordRefused, OwnTransaction, type OwnWriteGuard, type OwnWriterContext } from './own-transaction.ts';
 import type { ProblemList } from './problems.ts';
-import type { ReplicaState } from './replica-state.ts';
 
 /** Origin of this replica's own envelope inserts. */
 export const LOCAL_ENVELOPE_ORIGIN = Symbol('fhv:local-envelope');
 
-export interface OwnWritesContext {
-  readonly docId: Uint8Array;
-  readonly plain: Y.Doc;
+/** What a transaction is staged with (own-transaction.ts), and where its records go. */
+export interface OwnWritesContext extends Omit<OwnWriterContext, 'settle' | 'guard'> {
   readonly envelope: Y.Doc;
   readonly map: Y.Map<Uint8Array>;
-  readonly signer: SigningKeyPair;
-  readonly engine: Ed25519Engine;
-  readonly ring: EpochKeyRing;
-  readonly random: RandomSource;
-  readonly now: () => number;
-  readonly replica: ReplicaState;
   readonly problems: ProblemList;
   readonly compaction: CompactionPolicy;
   /** Resolves once a cached open's check is over (at once for a full open). */
   whenVerified(): Promise<void>;
   /** A cached open is being checked, or failed its check (cached-open.ts). */
   checking(): boolean;
-  /** Resolves once the inbox has processed the batch in progress. */
+  /** Resolves once the inbox has processed the batch in progress (OwnWriterContext `settle`). */
   settle(): Promise<void>;
   canWrite(): boolean;
   membershipChanged(): void;
