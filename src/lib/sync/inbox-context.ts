@@ -2,7 +2,8 @@
  * What the inbox (inbox.ts) is given by the sync engine that owns it (profile-sync.ts): the
  * replica's shared state, the keys and identity it opens records with, and the callbacks through
  * which its results reach the plain doc and the status. Its own module so the inbox's helpers
- * (plain-commit.ts) can name the parts they use without importing the inbox.
+ * (record-verdicts.ts, incoming-records.ts, plain-commit.ts) can name the parts they use
+ * without importing the inbox.
  */
 import type * as Y from 'yjs';
 import type { BoxKeyPair, Ed25519Engine, SigningPublicKey } from '../crypto/index.ts';
