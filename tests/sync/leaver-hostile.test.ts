@@ -37,7 +37,7 @@ async function deliver(to: Profile, update: Uint8Array): Promise<void> {
 }
 
 /**
- * Delivery as a client's gate does it (sync/relay-connection.ts `pumpRemote`): the relay's
+ * Delivery as a client's gate does it (sync/client-gate.ts `pumpRemote`): the relay's
  * updates collect in a wire doc, and nothing reaches the envelope while the wire holds structs
  * Yjs could not integrate yet (else a compaction's deletes would land before its snapshot, which
  * waits for an earlier struct). The gate's own checks are not modelled: the inbox's are.

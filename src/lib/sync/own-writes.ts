@@ -65,8 +65,8 @@ export class OwnWrites {
       // After a cached open, own records are judged against the verified state only.
       await c.whenVerified();
       if (c.checking()) throw new OwnRecordRefused(fail('SYNC_CACHE_MISMATCH', 'this copy of the profile is being rebuilt from its verified records'));
-      // The own chain head is the replica's: records this person sealed on another open (the
-      // join's instance, a copy since lost) arrive like anyone's, and the inbox folds membership
+      // The own chain head is the replica's: records this person sealed on another open (another
+      // device's store, a copy since lost) arrive like anyone's, and the inbox folds membership
       // before it advances chains. Sealing in between reused their seq: RECORD_FORK, for good
       // (tests/sync/own-chain-fresh-open.test.ts). Waits only for the batch in progress.
       await c.settle();
