@@ -1,346 +1,43 @@
 /**
  * Membership records: cleartext, signed. The relay reads them to enforce writes; every client
- * verifies and folds them itself, starting from the genesis the document id certifies.
- *
- *   ext   = kind(u8) ‖ clock(u32) ‖ body
- *   genesis(0):        nonce(16) ‖ count(u16) ‖ count × entry   creator's seq 1; docId = H(creator ‖ nonce)
- *   set(1):            entry                                    owner
- *   remove(2):         publicKey(32)                            owner, or the member itself (leaving; decision 0038)
- *   rotate(3):         epoch(u32)                               owner; lockboxes follow
- *   device(4):         device certificate (device.ts)           the device itself or its identity; the identity
- *                                                               is a member (or the creator), the device key no
- *                                                               member, invite or other identity's device
- *   revoke-device(5):  device(32)                               owner, or the device's own identity/devices
- *   invite(6):         inviteKey(32) ‖ inviteBox(32) ‖ role(u8) ‖ memberExpiresAt(u48) ‖ inviteExpiresAt(u48)   owner
- *   accept(7):         entry ‖ proof(64)                        the invite key, once, before it expires
- *   entry = publicKey(32) ‖ boxKey(32, zero = none) ‖ role(u8) ‖ expiresAt(u48 ms, 0 = never)
- *   proof = Ed25519_entry.publicKey("fhv/invite-accept/v1" ‖ docId(16) ‖ inviteKey(32) ‖ entry)
+ * verifies and folds them itself, starting from the genesis the document id certifies. The ops'
+ * bytes are in membership-codec.ts, their fold order in membership-order.ts, the accept proof in
+ * membership-proof.ts and the folded state with the rules `check` and the fold share in
+ * membership-state.ts; this module holds the view that checks and folds them.
  *
  * An accept binds only a key its writer controls (the proof, verified with `verifyMembershipProof`
  * where the record signature is), with the invite's role and access expiry, to a key that is not
  * already a member, a certified device or an invite key: a link holder cannot demote an owner or
  * re-role anyone. The same stateful rules apply in `check` and in the fold.
- *
- * `clock` is a Lamport clock (1 + the highest clock the author had seen), so the fold order
- * (clock, author, seq) respects causality: an accept comes after its invite, a change after the
- * grant that allowed it; concurrent admin actions are ordered by author key, the same everywhere.
  */
-import {
-  bytesEqual,
-  concatBytes,
-  isAllZero,
-  signDetached,
-  toHex,
-  utf8,
-  verifyDetached,
-  type BoxPublicKey,
-  type Ed25519Engine,
-  type SigningKeyPair,
-  type SigningPublicKey,
-} from '../crypto/index.ts';
-import { ByteReader, ByteWriter } from './codec.ts';
-import { PUBLIC_KEY_LENGTH, RecordType, SIGNATURE_LENGTH } from './constants.ts';
-import { decodeDeviceCert, DEVICE_CERT_LENGTH, encodeDeviceCert, verifyDeviceCert, type DeviceCert } from './device.ts';
-import { fail, ok, type Result } from './errors.ts';
+import { bytesEqual, toHex, type SigningPublicKey } from '../crypto/index.ts';
+import { RecordType } from './constants.ts';
+import { fail, type Result } from './errors.ts';
 import { deriveDocId } from './ids.ts';
+import { decodeMembershipExt } from './membership-codec.ts';
+import { compareEntries } from './membership-order.ts';
+import { deviceKeyFree, hasOwner, isTaken, principalOf, type DeviceState, type Entry, type InviteState, type MembershipState, type Recipient } from './membership-state.ts';
+import { INVITEE, Role, type Invite, type MemberEntry, type MembershipOp, type Principal, type RoleCode } from './membership-types.ts';
 import type { ParsedRecord } from './record.ts';
 
-export const Role = { owner: 1, editor: 2, viewer: 3, clinician: 4, emergency: 5 } as const;
-export type RoleName = keyof typeof Role;
-export type RoleCode = (typeof Role)[RoleName];
-const ROLE_CODES = new Set<number>(Object.values(Role));
-const ROLE_NAMES = new Map<number, RoleName>(Object.entries(Role).map(([name, code]) => [code, name as RoleName]));
-/** The name of a role code (undefined for the invitee principal or an unknown code). */
-export const roleName = (code: number | undefined): RoleName | undefined => (code === undefined ? undefined : ROLE_NAMES.get(code));
-/** Not a member role: what an unused invite key may do (read, and accept once). */
-export const INVITEE = 100 as const;
-export type Principal = RoleCode | typeof INVITEE;
-
-export const isWriterRole = (role: Principal | undefined): boolean => role === Role.owner || role === Role.editor;
-export const isAdminRole = (role: Principal | undefined): boolean => role === Role.owner;
-
-export interface MemberEntry {
-  /** The member's identity key (or, for single-key members, the key that signs its records). */
-  readonly publicKey: SigningPublicKey;
-  /** X25519 key lockboxes are addressed to; without it the member receives keys only per device. */
-  readonly boxKey?: BoxPublicKey;
-  readonly role: RoleCode;
-  /** Milliseconds since the epoch; 0 means no expiry. */
-  readonly expiresAt: number;
-}
-
-export interface Invite {
-  readonly inviteKey: SigningPublicKey;
-  readonly inviteBox: BoxPublicKey;
-  readonly role: RoleCode;
-  readonly memberExpiresAt: number;
-  readonly inviteExpiresAt: number;
-}
-
-export const GENESIS_NONCE_LENGTH = 16;
-
-export type MembershipBody =
-  | { readonly kind: 'genesis'; readonly nonce: Uint8Array; readonly members: readonly MemberEntry[] }
-  | { readonly kind: 'set'; readonly member: MemberEntry }
-  | { readonly kind: 'remove'; readonly publicKey: SigningPublicKey }
-  | { readonly kind: 'rotate'; readonly epoch: number }
-  | { readonly kind: 'device'; readonly cert: DeviceCert }
-  | { readonly kind: 'revoke-device'; readonly device: SigningPublicKey }
-  | { readonly kind: 'invite'; readonly invite: Invite }
-  | { readonly kind: 'accept'; readonly member: MemberEntry; /** Signature by `member.publicKey` (see `acceptProofMessage`). */ readonly proof: Uint8Array };
-
-/** An op as written; `clock` defaults to 0 for callers that let the sync engine stamp it. */
-export type MembershipOp = MembershipBody & { readonly clock?: number };
-
-const KIND_CODES = { genesis: 0, set: 1, remove: 2, rotate: 3, device: 4, 'revoke-device': 5, invite: 6, accept: 7 } as const;
-const NO_BOX_KEY = new Uint8Array(32);
-
-const writeEntry = (w: ByteWriter, e: MemberEntry): ByteWriter =>
-  w.bytes(e.publicKey).bytes(e.boxKey ?? NO_BOX_KEY).u8(e.role).u48(e.expiresAt);
-
-export function encodeMembershipExt(op: MembershipOp): Uint8Array {
-  const w = new ByteWriter().u8(KIND_CODES[op.kind]).u32(op.clock ?? 0);
-  switch (op.kind) {
-    case 'genesis':
-      w.bytes(op.nonce).u16(op.members.length);
-      for (const m of op.members) writeEntry(w, m);
-      break;
-    case 'set':
-      writeEntry(w, op.member);
-      break;
-    case 'accept':
-      if (op.proof.length !== SIGNATURE_LENGTH) throw new RangeError('accept proof must be 64 bytes');
-      writeEntry(w, op.member).bytes(op.proof);
-      break;
-    case 'remove':
-      w.bytes(op.publicKey);
-      break;
-    case 'rotate':
-      w.u32(op.epoch);
-      break;
-    case 'device':
-      w.bytes(encodeDeviceCert(op.cert));
-      break;
-    case 'revoke-device':
-      w.bytes(op.device);
-      break;
-    case 'invite': {
-      const i = op.invite;
-      w.bytes(i.inviteKey).bytes(i.inviteBox).u8(i.role).u48(i.memberExpiresAt).u48(i.inviteExpiresAt);
-      break;
-    }
-  }
-  return w.finish();
-}
-
-function readEntry(r: ByteReader): MemberEntry | null {
-  const publicKey = r.take(PUBLIC_KEY_LENGTH);
-  const boxKey = r.take(PUBLIC_KEY_LENGTH);
-  const role = r.u8();
-  const expiresAt = r.u48();
-  if (publicKey === null || boxKey === null || role === null || expiresAt === null || !ROLE_CODES.has(role)) return null;
-  const entry = { publicKey: publicKey as SigningPublicKey, role: role as RoleCode, expiresAt };
-  return isAllZero(boxKey) ? entry : { ...entry, boxKey: boxKey as BoxPublicKey };
-}
-
-function readBody(kind: number | null, r: ByteReader): MembershipBody | null {
-  switch (kind) {
-    case 0: {
-      const nonce = r.take(GENESIS_NONCE_LENGTH);
-      const count = r.u16();
-      if (nonce === null || count === null) return null;
-      const members: MemberEntry[] = [];
-      for (let i = 0; i < count; i++) {
-        const e = readEntry(r);
-        if (e === null) return null;
-        members.push(e);
-      }
-      return { kind: 'genesis', nonce, members };
-    }
-    case 1: {
-      const member = readEntry(r);
-      return member && { kind: 'set', member };
-    }
-    case 7: {
-      const member = readEntry(r);
-      const proof = r.take(SIGNATURE_LENGTH);
-      return member && proof && { kind: 'accept', member, proof };
-    }
-    case 2: {
-      const publicKey = r.take(PUBLIC_KEY_LENGTH);
-      return publicKey && { kind: 'remove', publicKey: publicKey as SigningPublicKey };
-    }
-    case 3: {
-      const epoch = r.u32();
-      return epoch === null ? null : { kind: 'rotate', epoch };
-    }
-    case 4: {
-      const bytes = r.take(DEVICE_CERT_LENGTH);
-      const cert = bytes && decodeDeviceCert(bytes);
-      return cert?.ok ? { kind: 'device', cert: cert.value } : null;
-    }
-    case 5: {
-      const device = r.take(PUBLIC_KEY_LENGTH);
-      return device && { kind: 'revoke-device', device: device as SigningPublicKey };
-    }
-    case 6: {
-      const inviteKey = r.take(PUBLIC_KEY_LENGTH);
-      const inviteBox = r.take(PUBLIC_KEY_LENGTH);
-      const role = r.u8();
-      const memberExpiresAt = r.u48();
-      const inviteExpiresAt = r.u48();
-      if (!inviteKey || !inviteBox || role === null || memberExpiresAt === null || inviteExpiresAt === null || !ROLE_CODES.has(role)) return null;
-      return {
-        kind: 'invite',
-        invite: { inviteKey: inviteKey as SigningPublicKey, inviteBox: inviteBox as BoxPublicKey, role: role as RoleCode, memberExpiresAt, inviteExpiresAt },
-      };
-    }
-    default:
-      return null;
-  }
-}
-
-export function decodeMembershipExt(bytes: Uint8Array): Result<MembershipOp & { clock: number }> {
-  const r = new ByteReader(bytes);
-  const kind = r.u8();
-  const clock = r.u32();
-  const body = clock === null ? null : readBody(kind, r);
-  if (body === null || clock === null || r.remaining !== 0) return fail('RECORD_BAD_EXT', 'membership ext malformed');
-  return ok({ ...body, clock });
-}
-
-/** Domain of the accept proof-of-possession signature. */
-export const ACCEPT_PROOF_DOMAIN = 'fhv/invite-accept/v1';
-
-/** What the bound key signs in an accept: domain ‖ docId ‖ inviteKey ‖ entry (as encoded). */
-export const acceptProofMessage = (docId: Uint8Array, inviteKey: Uint8Array, member: MemberEntry): Uint8Array =>
-  concatBytes(utf8(ACCEPT_PROOF_DOMAIN), docId, inviteKey, writeEntry(new ByteWriter(), member).finish());
-
-/** The accept op binding `member` (whose secret key is `memberKey`) through `inviteKey`. */
-export async function signAccept(o: {
-  docId: Uint8Array;
-  inviteKey: SigningPublicKey;
-  member: MemberEntry;
-  memberKey: SigningKeyPair;
-  engine: Ed25519Engine;
-}): Promise<MembershipOp & { kind: 'accept' }> {
-  if (!bytesEqual(o.memberKey.publicKey, o.member.publicKey)) throw new RangeError('the accept proof is signed by the bound key');
-  const proof = await signDetached(o.engine, acceptProofMessage(o.docId, o.inviteKey, o.member), o.memberKey.secretKey);
-  return { kind: 'accept', member: o.member, proof };
-}
-
-/**
- * The signatures a membership op carries besides the record's own: a device certificate's
- * (by its identity) and an accept's proof (by the bound key, for this document and the
- * invite key that signed the record). Run wherever the record signature is verified, after
- * `MembershipView.check` (the fold trusts both, as it trusts record signatures).
- */
-export async function verifyMembershipProof(docId: Uint8Array, record: ParsedRecord, op: MembershipOp, engine: Ed25519Engine): Promise<Result<void>> {
-  if (op.kind === 'device' && !(await verifyDeviceCert(op.cert, engine))) {
-    return fail('DEVICE_BAD_CERT', 'device certificate signature does not verify');
-  }
-  if (op.kind === 'accept') {
-    const message = acceptProofMessage(docId, record.header.author, op.member);
-    if (!(await verifyDetached(engine, message, op.proof, op.member.publicKey))) {
-      return fail('INVITE_BAD_PROOF', 'accept is not signed by the key it binds');
-    }
-  }
-  return ok(undefined);
-}
-
-interface Entry {
-  readonly record: ParsedRecord;
-  readonly op: MembershipOp & { clock: number };
-}
-
-interface DeviceState {
-  readonly identity: string;
-  readonly cert: DeviceCert;
-}
-
-interface InviteState {
-  readonly invite: Invite;
-  used: boolean;
-  /** Hex key of the member its accept bound (who this invitation turned into; names, decision 0038). */
-  acceptedBy?: string;
-  /** Clock of the invite op: its accept must come later. */
-  readonly clock: number;
-}
-
-/** The folded state: members by identity, certified devices, invites, current epoch. */
-export interface MembershipState {
-  readonly members: Map<string, MemberEntry>;
-  readonly devices: Map<string, DeviceState>;
-  readonly revokedDevices: Set<string>;
-  readonly invites: Map<string, InviteState>;
-  readonly epoch: number;
-  readonly clock: number;
-  /**
-   * Keys that held a role and lost it (removed members, revoked devices): the role they last had
-   * and the epoch current when they lost it (the newest key they can have held).
-   */
-  readonly former: Map<string, { readonly role: RoleCode; readonly epoch: number }>;
-}
-
-/** Someone a lockbox can be addressed to: a member identity or one of its devices. */
-export interface Recipient {
-  readonly publicKey: SigningPublicKey;
-  readonly boxKey: BoxPublicKey;
-  readonly role: RoleCode;
-}
-
-/** Clock of a membership record straight from its ext (genesis sorts first). */
-function clockOf(record: ParsedRecord): number {
-  const ext = record.header.ext;
-  if (ext.length < 5 || ext[0] === KIND_CODES.genesis) return -1;
-  return new DataView(ext.buffer, ext.byteOffset, ext.byteLength).getUint32(1);
-}
-
-/**
- * The order membership records must be checked in, wherever they arrive together (relay index
- * rebuild, an update's new records, a client batch): genesis, then causal (clock), then a
- * deterministic tie-break. Non-membership records sort after all membership records.
- */
-export function compareForMembership(a: ParsedRecord, b: ParsedRecord): number {
-  const am = a.header.type === RecordType.membership;
-  const bm = b.header.type === RecordType.membership;
-  if (am !== bm) return am ? -1 : 1;
-  if (am) {
-    const d = clockOf(a) - clockOf(b);
-    if (d !== 0) return d;
-    const ka = toHex(a.header.author);
-    const kb = toHex(b.header.author);
-    if (ka !== kb) return ka < kb ? -1 : 1;
-  }
-  return a.header.seq - b.header.seq;
-}
-
-const compareEntries = (a: Entry, b: Entry): number => {
-  if (a.op.clock !== b.op.clock) return a.op.clock - b.op.clock;
-  const ka = toHex(a.record.header.author);
-  const kb = toHex(b.record.header.author);
-  return ka < kb ? -1 : ka > kb ? 1 : a.record.header.seq - b.record.header.seq;
-};
-
-const hasOwner = (state: MembershipState): boolean => [...state.members.values()].some((m) => m.role === Role.owner);
-
-/** A key an accept may not bind: a member (any role), a certified device (even revoked) or an invite key. */
-function isTaken(key: Uint8Array, state: MembershipState): boolean {
-  const hex = toHex(key);
-  return state.members.has(hex) || state.devices.has(hex) || state.invites.has(hex);
-}
-
-/**
- * A device key may be certified only if it is not a member identity or an invite key and not
- * already another identity's device (first certificate wins): otherwise a member could certify
- * someone else's key as its own device and make it act with its own, lower role.
- */
-function deviceKeyFree(cert: DeviceCert, state: MembershipState): boolean {
-  const hex = toHex(cert.device);
-  const existing = state.devices.get(hex);
-  if (existing) return existing.identity === toHex(cert.identity);
-  return !state.invites.has(hex) && (!state.members.has(hex) || bytesEqual(cert.device, cert.identity));
-}
+export { decodeMembershipExt, encodeMembershipExt, GENESIS_NONCE_LENGTH } from './membership-codec.ts';
+export { compareForMembership } from './membership-order.ts';
+export { ACCEPT_PROOF_DOMAIN, acceptProofMessage, signAccept, verifyMembershipProof } from './membership-proof.ts';
+export type { MembershipState, Recipient } from './membership-state.ts';
+export {
+  INVITEE,
+  isAdminRole,
+  isWriterRole,
+  Role,
+  roleName,
+  type Invite,
+  type MemberEntry,
+  type MembershipBody,
+  type MembershipOp,
+  type Principal,
+  type RoleCode,
+  type RoleName,
+} from './membership-types.ts';
 
 export class MembershipView {
   readonly docId: Uint8Array;
@@ -387,7 +84,7 @@ export class MembershipView {
     }
     if (!this.genesis) return fail('ENVELOPE_NO_GENESIS', 'membership change before genesis');
     const state = this.state();
-    const who = this.principalOf(author, state);
+    const who = principalOf(author, state);
     switch (op.kind) {
       case 'remove':
         // A member may leave: remove its own identity (the last owner still may not; leavesNoOwner).
@@ -448,7 +145,7 @@ export class MembershipView {
     const partial: MembershipState = { members, devices, revokedDevices, invites, epoch, clock, former };
     for (const { record, op } of [...this.entries.values()].sort(compareEntries)) {
       clock = Math.max(clock, op.clock);
-      const who = this.principalOf(record.header.author, partial);
+      const who = principalOf(record.header.author, partial);
       const owner = who?.role === Role.owner;
       switch (op.kind) {
         case 'set':
@@ -516,17 +213,6 @@ export class MembershipView {
     return this.genesis !== undefined && bytesEqual(this.genesis.record.header.author, key);
   }
 
-  /** Resolves a signing key to the member it acts for: the identity itself, or a certified, unrevoked device of it. */
-  private principalOf(key: Uint8Array, state: MembershipState): { identity: string; role: RoleCode; expiresAt: number } | undefined {
-    const hex = toHex(key);
-    const direct = state.members.get(hex);
-    if (direct) return { identity: hex, role: direct.role, expiresAt: direct.expiresAt };
-    const device = state.devices.get(hex);
-    if (!device || state.revokedDevices.has(hex)) return undefined;
-    const member = state.members.get(device.identity);
-    return member ? { identity: device.identity, role: member.role, expiresAt: member.expiresAt } : undefined;
-  }
-
   /**
    * Whether adding this op (one `check` accepted) would leave a document that has an owner with
    * none: the last owner removing or demoting itself, or any op whose place in the fold has that
@@ -559,7 +245,7 @@ export class MembershipView {
   /** What this signing key may do now: its member's role, INVITEE for a live invite, or undefined. */
   roleOf(publicKey: Uint8Array, now: number): Principal | undefined {
     const state = this.state();
-    const who = this.principalOf(publicKey, state);
+    const who = principalOf(publicKey, state);
     if (who) return who.expiresAt !== 0 && who.expiresAt <= now ? undefined : who.role;
     const invite = state.invites.get(toHex(publicKey));
     if (invite && !invite.used && now < invite.invite.inviteExpiresAt) return INVITEE;
@@ -583,7 +269,7 @@ export class MembershipView {
   /** When this key's access ends (0 = never; undefined = no access). */
   expiryOf(publicKey: Uint8Array): number | undefined {
     const state = this.state();
-    const who = this.principalOf(publicKey, state);
+    const who = principalOf(publicKey, state);
     if (who) return who.expiresAt;
     return state.invites.get(toHex(publicKey))?.invite.inviteExpiresAt;
   }
