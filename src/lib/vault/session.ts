@@ -7,35 +7,19 @@
  * records are signed by the device key (docs/decisions/0013), so a device never waits for its
  * certificate to reach the relay before it can push that certificate.
  */
-import {
-  boxKeyPairFromSecretKey,
-  encodeRecoveryCode,
-  fromBase64Url,
-  fromHex,
-  toHex,
-  type SigningPublicKey,
-  signingKeyPairFromSeed,
-  signingSeed,
-  toBase64Url,
-  defaultEd25519Engine,
-} from '../crypto/index.ts';
-import { decodeDeviceCert, encodeDeviceCert, identityFromSeed, roleName } from '../protocol/index.ts';
+import { fromHex, type SigningPublicKey, defaultEd25519Engine } from '../crypto/index.ts';
+import { roleName } from '../protocol/index.ts';
 import { VaultError } from './errors.ts';
 import { acceptInvitation } from './invite.ts';
-import { createDeviceWrappingKey, unwrapSecrets, wrapSecrets } from './key-store.ts';
-import { createPerson, deviceId, enrollDevice, restorePerson, revokeDevice, type Device, type Person } from './person.ts';
-import { membersOf, type DeviceView } from './people.ts';
-import { LINK_SECTION, PersonVault, vaultAccess, type VaultEntry } from './person-vault.ts';
-import { createDeviceLink, linkStatus, readDeviceLink, type LinkRecord } from './device-link.ts';
+import { createPerson, restorePerson, revokeDevice, type Person } from './person.ts';
+import { vaultAccess, type VaultEntry } from './person-vault.ts';
+import { createDeviceLink, readDeviceLink, type LinkRecord } from './device-link.ts';
 import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
-import { createPlainCacheKey } from './plain-cache.ts';
 import type { UnlockedKeys } from './app-lock.ts';
 import { engineOf } from './engine.ts';
-import type { RelaySockets } from '../sync/relay-socket.ts';
-import { accessWhenKnown, openAsThisDevice, socketOf, socketsFor, withPersistence } from './session-open.ts';
-import { DEVICE_LABELS_MAP, DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
+import { accessWhenKnown, openAsThisDevice, socketOf, withPersistence } from './session-open.ts';
+import { DEVICE_LINKS_MAP } from '../../../crdt-schemas/system.ts';
 import { makeAppBackup, restoreAppBackup } from './backup-session.ts';
-import { personName, setPersonName } from './names.ts';
 import type { BackupProgress } from './backup.ts';
 import type { Persistence } from '../storage/types.ts';
 
@@ -43,37 +27,16 @@ export type { SessionEnv } from './session-open.ts';
 import type { SessionEnv } from './session-open.ts';
 import { confirmErasure, eraseProfile, type ConfirmedErasure } from './erase.ts';
 import { probeErasures, sweepOnConnect } from './erase-sweep.ts';
+import { enrollOnDevice, resumeOnDevice, type SessionParts } from './session-setup.ts';
+import { VaultSessionView } from './session-view.ts';
 
-
-
-export class VaultSession {
-  readonly person: Person;
-  readonly device: Device;
-  readonly vault: PersonVault;
-  /** The name this device was set up with (its person's vault may hold a newer one: `displayName`). */
-  private readonly storedName: string;
-  private readonly env: SessionEnv;
+export class VaultSession extends VaultSessionView {
   private readonly open = new Map<string, Promise<Profile>>();
   /** Erased profiles being dropped from this device (decision 0035). */
   private readonly dropping = new Map<string, Promise<ConfirmedErasure>>();
-  /** One WebSocket per relay for the vault and every profile this session opens (docs/decisions/0024). */
-  private readonly sockets: RelaySockets;
-  /** This device's plain-state cache key (docs/decisions/0020). */
-  private readonly cacheKey: CryptoKey | undefined;
 
-  private constructor(env: SessionEnv, sockets: RelaySockets, person: Person, device: Device, vault: PersonVault, displayName: string, cacheKey: CryptoKey | undefined) {
-    this.env = withPersistence(env);
-    this.sockets = sockets;
-    this.cacheKey = cacheKey;
-    this.person = person;
-    this.device = device;
-    this.vault = vault;
-    this.storedName = displayName;
-  }
-
-  /** The person's name: as their vault keeps it (renamed on any of their devices), else as set up here. */
-  get displayName(): string {
-    return personName(this.vault.profile, toHex(this.person.identity.signing.publicKey)) ?? this.storedName;
+  private constructor(env: SessionEnv, p: SessionParts) {
+    super(env, p.sockets, p.person, p.device, p.vault, p.displayName, p.cacheKey);
   }
 
   /**
@@ -81,33 +44,8 @@ export class VaultSession {
    * passkey lock needs the keys unlocking gave back (vault/app-lock.ts), else APP_LOCKED.
    */
   static async resume(env: SessionEnv, unlocked?: UnlockedKeys): Promise<VaultSession | undefined> {
-    const stored = await env.store.load();
-    if (!stored) return undefined;
-    const wrappingKey = unlocked?.wrappingKey ?? stored.wrappingKey;
-    if (!wrappingKey) throw new VaultError('APP_LOCKED', 'This device is locked: unlock it first.');
-    const secrets = await unwrapSecrets(stored.wrapped, wrappingKey);
-    if (!secrets.identitySeed) throw new VaultError('SESSION_NO_IDENTITY', 'this device holds no identity');
-    const person: Person = { identity: identityFromSeed(secrets.identitySeed) };
-    const cert = decodeDeviceCert(fromBase64Url(stored.cert));
-    if (!cert.ok) throw new VaultError('KEYSTORE_BAD_CERT', 'the stored device certificate is damaged');
-    const device: Device = {
-      label: stored.label,
-      signing: signingKeyPairFromSeed(secrets.deviceSigningSeed),
-      box: boxKeyPairFromSecretKey(secrets.deviceBoxSecret),
-      cert: cert.value,
-    };
-    let cacheKey = unlocked?.cacheKey ?? stored.cacheKey;
-    if (!cacheKey) {
-      // A device set up before caches existed: give it its cache key now.
-      cacheKey = await createPlainCacheKey();
-      await env.store.save({ ...stored, cacheKey });
-    }
-    const sockets = socketsFor(env);
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: false, socket: socketOf(env, sockets), cacheKey }).catch((e: unknown) => {
-      sockets.destroy();
-      throw e;
-    });
-    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), stored.displayName, cacheKey);
+    const parts = await resumeOnDevice(env, unlocked);
+    return parts && new VaultSession(env, parts);
   }
 
   /** A new person: identity, this device, an empty family vault. Show the recovery code once. */
@@ -155,13 +93,6 @@ export class VaultSession {
     return createDeviceLink(this.vault, { origin, relayUrl: this.env.relayUrl, now: this.env.now, random: this.env.random });
   }
 
-  /** Which device used a link (label), or null while unused. */
-  deviceLinkUsedBy(linkId: string): string | null {
-    const used = linkStatus(this.vault, linkId)?.usedBy;
-    if (!used) return null;
-    return this.devices().find((d) => d.key === used)?.label ?? 'a new device';
-  }
-
   /** Restores a person from their recovery code on a new device (needs the relay once). */
   static async restore(env: SessionEnv, o: { code: string; displayName: string; deviceLabel: string }): Promise<VaultSession> {
     const person = restorePerson(o.code);
@@ -186,56 +117,9 @@ export class VaultSession {
     return makeAppBackup(this, { now: this.env.now, random: this.env.random, progress: o.progress });
   }
 
-  private static async enroll(
-    env: SessionEnv,
-    person: Person,
-    o: { displayName: string; deviceLabel: string },
-    fromRelay = false,
-    beforeCertify?: (vault: Profile) => void,
-  ): Promise<VaultSession> {
-    const device = await enrollDevice(person, { label: o.deviceLabel, random: env.random, engine: env.engine, now: env.now });
-    // Made first so the vault keeps its cache from this session on (saved with the keys below).
-    const cacheKey = await createPlainCacheKey();
-    const sockets = socketsFor(env);
-    const profile = await openAsThisDevice(env, person, device, vaultAccess(person), { waitForRelay: fromRelay, beforeCertify, socket: socketOf(env, sockets), cacheKey }).catch((e: unknown) => {
-      sockets.destroy();
-      throw e;
-    });
-    if (!engineOf(profile).sync.index.membership.hasGenesis) {
-      await profile.close();
-      sockets.destroy();
-      throw new VaultError('VAULT_NOT_FOUND', 'no vault was found for this recovery code');
-    }
-    const wrappingKey = await createDeviceWrappingKey();
-    const wrapped = await wrapSecrets(
-      { identitySeed: person.identity.seed, deviceSigningSeed: signingSeed(device.signing.secretKey), deviceBoxSecret: device.box.secretKey },
-      wrappingKey,
-      { random: env.random },
-    );
-    // Other devices of the person show this one by its label, not a key.
-    const label = device.label.trim().slice(0, 40);
-    if (label) profile.systemMap(DEVICE_LABELS_MAP).set(deviceId(device), label);
-    // The person's name, for all their devices (decision 0038), unless one of them set it already.
-    const identity = toHex(person.identity.signing.publicKey);
-    if (o.displayName.trim() && !personName(profile, identity)) setPersonName(profile, identity, o.displayName.slice(0, 64));
-    await env.store.save({
-      wrappingKey,
-      cacheKey,
-      wrapped,
-      cert: toBase64Url(encodeDeviceCert(device.cert)),
-      label: device.label,
-      displayName: o.displayName.trim().slice(0, 64),
-      createdAt: (env.now ?? Date.now)(),
-    });
-    return new VaultSession(env, sockets, person, device, PersonVault.attach(person, device, profile), o.displayName.trim().slice(0, 64), cacheKey);
-  }
-
-  get deviceId(): string {
-    return deviceId(this.device);
-  }
-
-  profiles(): VaultEntry[] {
-    return this.vault.listProfiles();
+  /** This device enrolled as a new device of `person` (session-setup.ts `enrollOnDevice`). */
+  private static async enroll(env: SessionEnv, person: Person, o: { displayName: string; deviceLabel: string }, fromRelay = false, beforeCertify?: (vault: Profile) => void): Promise<VaultSession> {
+    return new VaultSession(env, await enrollOnDevice(env, person, o, fromRelay, beforeCertify));
   }
 
   /** A new family member's profile, owned by this person; works offline (pushed on reconnect). */
@@ -364,33 +248,6 @@ export class VaultSession {
       const dropped = await this.dropErasedProfile(probe.docId, probe.record).then(() => true, () => false);
       if (dropped) onDropped?.(probe.docId);
     }
-  }
-
-  /** Another of the person's devices revoked this one (the app then removes its keys and copies). */
-  get revoked(): boolean {
-    return engineOf(this.vault.profile).sync.index.membership.state().revokedDevices.has(this.deviceId);
-  }
-
-  /** Calls back once if this device is revoked while open (or already is). */
-  onRevoked(fn: () => void): () => void {
-    let fired = false;
-    return engineOf(this.vault.profile).sync.applied.subscribe(() => {
-      if (fired || !this.revoked) return;
-      fired = true;
-      queueMicrotask(fn);
-    });
-  }
-
-  /** The recovery code again (for the person's eyes only; it is the identity). */
-  recoveryCode(): string {
-    return encodeRecoveryCode(this.person.identity.seed);
-  }
-
-  /** This person's devices, as certified in their vault, with the labels they gave themselves. */
-  devices(): Array<DeviceView & { label: string | undefined }> {
-    const me = toHex(this.person.identity.signing.publicKey);
-    const label = (key: string) => this.vault.profile.systemMap(DEVICE_LABELS_MAP).get(key);
-    return (membersOf(this.vault.profile).find((m) => m.key === me)?.devices ?? []).map((d) => ({ ...d, label: label(d.key) }));
   }
 
   /**
