@@ -1,8 +1,8 @@
 /**
  * The one table of record types: what each is, where it may live, what a snapshot may do to
- * it, what a replica does with it and who may write it. The snapshot rules (envelope.ts
- * `snapshotCovers`), the write policy (`authorizeRecord`), the record codec (sealed bodies)
- * and the sync engine (what to apply, what to keep) all read this table and nothing else.
+ * it, what a replica does with it and who may write it. The snapshot rules and the write policy
+ * (envelope-authorization.ts `snapshotCovers`, `authorizeRecord`), the record codec (sealed
+ * bodies) and the sync engine (what to apply, what to keep) all read this table and nothing else.
  *
  * A type that is not in the table (written by a newer app) is kept: never compactable, never
  * applied, its author's chain continues through it (sync/inbox.ts).

@@ -1,8 +1,8 @@
 /**
  * Compaction: a snapshot of the applied state covering every chain head, which deletes the
  * records it covers in the same envelope transaction (the relay checks the same rule,
- * protocol/envelope.ts `snapshotCovers`). Everything here reads the index: nothing re-parses
- * the envelope.
+ * protocol/envelope-authorization.ts `snapshotCovers`). Everything here reads the index:
+ * nothing re-parses the envelope.
  */
 import { fromHex, hashWithDomain, toHex } from '../crypto/index.ts';
 import { DOMAIN, ZERO_HASH, RecordType, snapshotCovers, type ChainHead as CoverageEntry, type EnvelopeIndex, type SnapshotExt } from '../protocol/index.ts';
