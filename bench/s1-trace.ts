@@ -8,7 +8,6 @@
  * WebSocket frame payloads through the proxy, both directions, from the first edit to the end.
  * Targets: encrypted time <= 1.25x plaintext, bytes <= 1.3x.
  */
-import * as Y from 'yjs';
 import { environment, fmtBytes, fmtMs, now, QUICK, round, tick, within, writeResult, type BenchResult } from './lib/common.ts';
 import { encryptedPair, plainPair } from './lib/sides.ts';
 import { loadTrace, replayString, whenText, type Trace } from './lib/trace.ts';

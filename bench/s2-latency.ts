@@ -11,7 +11,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { WebSocket } from 'ws';
-import { environment, fmtMs, now, percentile, QUICK, round, sleep, within, writeResult, type BenchResult } from './lib/common.ts';
+import { environment, fmtMs, now, QUICK, round, sleep, writeResult, type BenchResult } from './lib/common.ts';
 import { encryptedPair, plainPair } from './lib/sides.ts';
 import { drive, SPACING_MS, stats, WARMUP } from './lib/latency.ts';
 import { startBenchServer, type Placement } from './lib/server-process.ts';

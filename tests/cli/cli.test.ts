@@ -1,7 +1,7 @@
 /** The headless CLI end to end: two devices, one relay, lockboxes for members, typed errors that exit non-zero. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testRelay } from '../helpers/relay.ts';
-import { CLI_TEST_TIMEOUT_MS, memberCode, ok, vault } from './run-cli.ts';
+import { CLI_TEST_TIMEOUT_MS, ok, vault } from './run-cli.ts';
 
 const ALLERGY = '{"resourceType":"AllergyIntolerance","code":{"text":"Penicillin"},"reaction":[{"manifestation":[{"text":"Rash"}]}]}';
 

@@ -11,7 +11,6 @@ import { readCsv } from './csv-reader.ts';
 import { generateProfile, memorySource, type ProfileData } from './export-helpers.ts';
 
 const FILE = 'tests/interop/csv-export.test.ts';
-const BY = 'cd'.repeat(32);
 
 /** What a spreadsheet shows for a text cell we wrote (the apostrophe is the neutraliser). */
 const shown = (cell: string) => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);

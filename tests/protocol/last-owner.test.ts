@@ -5,17 +5,12 @@
  * relay and a device's own writes refuse such an op; a replica folds what its relay took.
  */
 import { describe, expect, it } from 'vitest';
-import { createWebCryptoEngine, generateBoxKeyPair, generateSigningKeyPair, seededRandom, toHex, type SigningKeyPair } from '../../src/lib/crypto/index.ts';
+import { createWebCryptoEngine, generateBoxKeyPair, generateSigningKeyPair, toHex, type SigningKeyPair } from '../../src/lib/crypto/index.ts';
 import {
   authorizeRecord,
   deriveDocId,
-  encodeMembershipExt,
   EnvelopeIndex,
-  parseRecord,
-  RecordType,
   Role,
-  sealRecord,
-  ZERO_HASH,
   type MemberEntry,
   type MembershipOp,
   type ParsedRecord,

@@ -5,22 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { generateBoxKeyPair, generateSigningKeyPair, generateSymmetricKey, nobleEngine, seededRandom, type SigningKeyPair } from '../../src/lib/crypto/index.ts';
+import { generateBoxKeyPair, generateSigningKeyPair, generateSymmetricKey, nobleEngine } from '../../src/lib/crypto/index.ts';
 import {
   authorizeRecord,
   deriveDocId,
-  encodeMembershipExt,
   ENVELOPE_MAP,
   EnvelopeIndex,
-  parseRecord,
   recordKey,
-  RecordType,
   Role,
-  sealRecord,
   signAccept,
-  ZERO_HASH,
-  type MembershipOp,
-  type ParsedRecord,
 } from '../../src/lib/protocol/index.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';

@@ -50,7 +50,7 @@ async function aliceAndBobApart(database: string) {
 
 describe('relay instances sharing documents through Redis', () => {
   it('members on different instances co-edit, see each other, and end equal', async () => {
-    const { one, two, alice, bob, a, b } = await aliceAndBobApart('cluster_coedit');
+    const { one, two, alice, a, b } = await aliceAndBobApart('cluster_coedit');
     try {
       for (let i = 0; i < 10; i++) {
         insertNote(a, 'journal', 0, `a${i} `);
@@ -137,7 +137,7 @@ describe('relay instances sharing documents through Redis', () => {
   });
 
   it('a removal on one instance closes the removed member on the other', async () => {
-    const { one, two, alice, bob, a, b } = await aliceAndBobApart('cluster_removal');
+    const { one, two, bob, a, b } = await aliceAndBobApart('cluster_removal');
     try {
       await a.removeMember(bob.publicKey);
       await a.flush();
@@ -151,7 +151,7 @@ describe('relay instances sharing documents through Redis', () => {
   it('an edit accepted while Redis was down reaches the other instance once Redis is back, with no further edit', async () => {
     // Regression: faults.test.ts seed 11 ended with each instance "synced" with its own members
     // and missing the other's last edits, for good (the extension republishes only on a change).
-    const { one, two, alice, bob, a, b } = await aliceAndBobApart('cluster_outage');
+    const { one, two, a, b } = await aliceAndBobApart('cluster_outage');
     try {
       insertNote(a, 'journal', 0, 'before ');
       await eventually(() => noteOf(b) === 'before ', 15_000, () => `b=${JSON.stringify(noteOf(b))}`);

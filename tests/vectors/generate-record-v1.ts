@@ -1,6 +1,6 @@
 // Regenerates tests/vectors/record-v1.json: node tests/vectors/generate-record-v1.ts > tests/vectors/record-v1.json
 // Only when the record format deliberately changes (a new protocol version).
-import { nobleEngine, seededRandom, signingKeyPairFromSeed, toHex, fromHex } from '../../src/lib/crypto/index.ts';
+import { nobleEngine, signingKeyPairFromSeed, toHex } from '../../src/lib/crypto/index.ts';
 import { RecordType, RecordVersion, sealRecord, encodeUpdatePayload } from '../../src/lib/protocol/index.ts';
 const seed = new Uint8Array(32).fill(0x11);
 const kp = signingKeyPairFromSeed(seed);

@@ -4,7 +4,7 @@
  * for their epoch yet), the audit entries it opened, and who wrote each Yjs clientID. Shared by
  * the inbox (remote records), the outbox (own records) and compaction; written only by them.
  */
-import { fromHex, toHex } from '../crypto/index.ts';
+import { fromHex } from '../crypto/index.ts';
 import { EnvelopeIndex, type ChainHead as CoverageEntry, type ParsedRecord } from '../protocol/index.ts';
 import { GENESIS_HEAD, type ChainHead } from './chain.ts';
 import type { ChainPosition } from './chain-rules.ts';

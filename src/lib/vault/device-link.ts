@@ -25,7 +25,7 @@ import {
 import { identityFromSeed } from '../protocol/index.ts';
 import type { Persistence } from '../storage/types.ts';
 import { deviceId, enrollDevice, VaultError, type Device, type Person } from './person.ts';
-import { LINK_SECTION, PersonVault } from './person-vault.ts';
+import { PersonVault } from './person-vault.ts';
 import { DEVICE_LINKS_MAP, type LinkRecord } from '../../../crdt-schemas/system.ts';
 
 const VERSION = 1;

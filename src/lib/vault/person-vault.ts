@@ -16,7 +16,7 @@ import {
 import { deriveDocId, GENESIS_NONCE_LENGTH, type RoleName } from '../protocol/index.ts';
 import type { Persistence } from '../storage/types.ts';
 import { openAsDevice, VaultError, type Device, type Person } from './person.ts';
-import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
+import { Profile, type ProfileAccess } from './profile.ts';
 import { engineOf } from './engine.ts';
 import { PROFILES_MAP, type VaultEntry } from '../../../crdt-schemas/system.ts';
 

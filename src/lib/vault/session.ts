@@ -14,7 +14,7 @@ import { acceptInvitation } from './invite.ts';
 import { createPerson, restorePerson, revokeDevice, type Person } from './person.ts';
 import { vaultAccess, type VaultEntry } from './person-vault.ts';
 import { createDeviceLink, readDeviceLink, type LinkRecord } from './device-link.ts';
-import { Profile, type JsonValue, type ProfileAccess } from './profile.ts';
+import { Profile, type ProfileAccess } from './profile.ts';
 import type { UnlockedKeys } from './app-lock.ts';
 import { engineOf } from './engine.ts';
 import { accessWhenKnown, openAsThisDevice, socketOf, withPersistence } from './session-open.ts';

@@ -3,7 +3,6 @@
  * emergency card, built as pdfmake document definitions by pure functions and rendered on the
  * device. Callers import this module dynamically so none of it, nor pdfmake, is in the first load.
  */
-import type { EmergencyCardContent } from './card-content.ts';
 import { emergencyCardDocument } from './emergency-card.ts';
 import type { PdfKind } from './kinds.ts';
 import { renderPdf } from './render.ts';
