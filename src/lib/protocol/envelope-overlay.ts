@@ -10,12 +10,10 @@ import type { ParsedRecord } from './record.ts';
 import type { SnapshotExt } from './snapshot.ts';
 
 /**
- * Staging layer so a rejected update leaves the real index untouched, without copying it:
- * reads fall through to the base index; membership is copied only if the update changes it.
- */
-/**
  * The index as records staged on top of it would change it (membership ops, used seqs, items),
  * without touching it: the relay stages one update's records, a device one own transaction's.
+ * A rejected update leaves the real index untouched, without copying it: reads fall through to
+ * the base index; membership is copied only if the update changes it.
  */
 export class EnvelopeIndexOverlay implements IndexView {
   readonly added: Array<{ record: ParsedRecord; item: ItemId | undefined; op: MembershipOp | undefined }> = [];
