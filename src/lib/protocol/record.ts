@@ -1,5 +1,8 @@
 /**
  * Envelope records: the only thing that ever leaves a device. Header layouts: record-layout.ts.
+ * This module seals and parses; the record shapes (record-shapes.ts), what the bytes derive
+ * (record-hashes.ts), signatures (record-signatures.ts) and opening (record-opening.ts) live
+ * beside it and are re-exported from here.
  *
  *   v1, v2: body = nonce(24) ‖ secretbox(headerHash ‖ pad(payload), nonce, epochKey)
  *   v3:     body = n(16) ‖ secretbox(pad(payload), n ‖ 0^8, recordKey),
@@ -15,17 +18,9 @@
  */
 import {
   concatBytes,
-  hashWithDomain,
-  secretboxOpen,
   secretboxSeal,
   signDetached,
-  verifyDetached,
-  utf8,
   bytesEqual,
-  toHex,
-  isAcceptablePublicKey,
-  isCanonicalScalar,
-  signingKeyPairFromSeed,
   type Ed25519Engine,
   type Hash32,
   type RandomSource,
@@ -37,7 +32,6 @@ import {
 import {
   DEFAULT_MAX_RECORD_BYTES,
   DOC_ID_LENGTH,
-  DOMAIN,
   HASH_LENGTH,
   HEADER_V3_FIXED_LENGTH,
   MAGIC_0,
@@ -55,46 +49,16 @@ import {
 } from './constants.ts';
 import { fail, ok, type Result } from './errors.ts';
 import { SEALED_TYPES } from './record-types.ts';
-import { pad, padmeLength, unpad } from './padding.ts';
+import { pad, padmeLength } from './padding.ts';
 import { encodeHeader, parseLayout } from './record-layout.ts';
+import { headerHash, recordIdOf, recordKeyFor, v3Nonce } from './record-hashes.ts';
+import { rememberOwnSignature, SIG_DOMAIN } from './record-signatures.ts';
+import type { ParsedRecord, RecordHeader, VerifiedRecord } from './record-shapes.ts';
 
-export interface RecordHeader {
-  readonly type: RecordTypeCode;
-  readonly docId: Uint8Array;
-  readonly epoch: number;
-  readonly author: SigningPublicKey;
-  readonly seq: number;
-  readonly prev: Uint8Array;
-  /** Type-specific cleartext, signed (snapshot coverage, membership entries). */
-  readonly ext: Uint8Array;
-}
-
-/** Bytes as they arrive from the envelope doc or the wire: nothing is known about them. */
-export type RawRecord = Uint8Array & { readonly __brand: 'RawRecord' };
-
-export interface ParsedRecord {
-  readonly bytes: Uint8Array;
-  /** Record format version (1, 2 or 3): decides the layout and the envelope map key (envelope-index.ts `recordKey`). */
-  readonly version: RecordVersionCode;
-  readonly header: RecordHeader;
-  readonly headerBytes: Uint8Array;
-  /** nonce ‖ ciphertext for sealed types, empty otherwise. */
-  readonly body: Uint8Array;
-  readonly signature: Uint8Array;
-  /** H(header ‖ body): the record's identity (never the signature bytes). */
-  readonly id: Hash32;
-}
-
-declare const verifiedBrand: unique symbol;
-/** A parsed record whose signature verified. Only these can be opened. */
-export type VerifiedRecord = ParsedRecord & { readonly [verifiedBrand]: true };
-
-export interface OpenedRecord {
-  readonly record: VerifiedRecord;
-  readonly payload: Uint8Array;
-}
-
-const SIG_DOMAIN = utf8(DOMAIN.recordSignature);
+export type { OpenedRecord, ParsedRecord, RawRecord, RecordHeader, VerifiedRecord } from './record-shapes.ts';
+export { headerHash, recordIdOf, recordKeyFor } from './record-hashes.ts';
+export { startVerifying, verifyRecord } from './record-signatures.ts';
+export { openAhead, openRecord } from './record-opening.ts';
 
 function checkHeaderFields(h: RecordHeader): void {
   if (h.docId.length !== DOC_ID_LENGTH) throw new RangeError('docId must be 16 bytes');
@@ -104,22 +68,6 @@ function checkHeaderFields(h: RecordHeader): void {
   if (!Number.isInteger(h.seq) || h.seq < 1 || h.seq > 0xffffffff) throw new RangeError('seq must be a u32 >= 1');
   if (!Number.isInteger(h.epoch) || h.epoch < 0 || h.epoch > 0xffffffff) throw new RangeError('epoch must be a u32');
 }
-
-export const headerHash = (headerBytes: Uint8Array): Hash32 => hashWithDomain(DOMAIN.headerHash, headerBytes);
-export const recordIdOf = (headerBytes: Uint8Array, body: Uint8Array): Hash32 =>
-  hashWithDomain(DOMAIN.recordId, headerBytes, body);
-/**
- * v3: the secretbox key of the record with this header. Both inputs have fixed lengths (32 + 32
- * bytes after the length-prefixed domain), so SHA-256's length extension yields no other valid
- * input; a member who knows the epoch key can compute it, as it can open the record anyway.
- */
-export const recordKeyFor = (epochKey: SymmetricKey, headerBytes: Uint8Array): SymmetricKey =>
-  hashWithDomain(DOMAIN.recordKey, epochKey, headerHash(headerBytes)) as Uint8Array as SymmetricKey;
-const v3Nonce = (n: Uint8Array): Uint8Array => {
-  const nonce = new Uint8Array(NONCE_LENGTH);
-  nonce.set(n);
-  return nonce;
-};
 
 export interface SealOptions {
   readonly header: RecordHeader;
@@ -226,142 +174,6 @@ function parse(bytes: Uint8Array, maxBytes: number, o: { unknownTypes?: boolean 
 export function parseOwnRecord(sealed: SealedRecord): Result<VerifiedRecord> {
   const parsed = sealed.parsed;
   return parsed.ok ? ok(parsed.value as VerifiedRecord) : parsed;
-}
-
-/**
- * Signatures this process already found valid, per engine: record id (hex) -> signature bytes.
- * The id is H(header ‖ body), the protocol's record identity: an equal id means equal signed
- * bytes, author included, so an equal signature verifies the same way. A replica checks each
- * record the relay forwards twice (its relay gate, then its sync engine), each a WebCrypto
- * verify on the edit's critical path; the second one is answered from here. Only successes
- * are kept, and a hit needs the exact signature bytes: anything else is verified afresh.
- */
-const VERIFIED_LIMIT = 4096;
-const verifiedByEngine = new WeakMap<Ed25519Engine, Map<string, Uint8Array>>();
-
-function verifiedCache(engine: Ed25519Engine): Map<string, Uint8Array> {
-  let cache = verifiedByEngine.get(engine);
-  if (!cache) verifiedByEngine.set(engine, (cache = new Map()));
-  return cache;
-}
-
-/**
- * Checks under way, per engine: record id (hex) -> the signature bytes and the engine's answer
- * (docs/decisions/0055). A second check of the same id and the exact same signature bytes while
- * the first runs waits for that answer instead of starting another: it is the answer it would
- * get (the cache's rule above). Dropped once answered; only a success reaches the cache.
- */
-type Check = { readonly signature: Uint8Array; readonly valid: Promise<boolean> };
-const checksByEngine = new WeakMap<Ed25519Engine, Map<string, Check>>();
-
-function checksUnderWay(engine: Ed25519Engine): Map<string, Check> {
-  let checks = checksByEngine.get(engine);
-  if (!checks) checksByEngine.set(engine, (checks = new Map()));
-  return checks;
-}
-
-/** Signing keys whose public half is the one their seed derives: key object -> the bytes checked. */
-const consistentSigners = new WeakMap<Uint8Array, Uint8Array>();
-
-function signerIsConsistent(secretKey: SigningSecretKey): boolean {
-  const checked = consistentSigners.get(secretKey);
-  if (checked !== undefined && bytesEqual(checked, secretKey)) return true;
-  const derived = signingKeyPairFromSeed(secretKey.subarray(0, 32)).publicKey;
-  if (!bytesEqual(derived, secretKey.subarray(32, 64))) return false;
-  consistentSigners.set(secretKey, secretKey.slice());
-  return true;
-}
-
-/**
- * A record this process has just signed is remembered as verified by the engine that signed it
- * (docs/decisions/0027): its replica's relay gate would otherwise spend a WebCrypto verify on
- * it. Only when that verify could not fail: the author is the signing key's public half, that
- * half is the one its seed derives (checked once per key), the key passes the strict key check
- * and S is canonical. An Ed25519 signature made with such a key verifies (RFC 8032). Anything
- * else is not remembered, so it is verified as before.
- */
-function rememberOwnSignature(engine: Ed25519Engine, id: Hash32, signature: Signature, secretKey: SigningSecretKey, author: Uint8Array): void {
-  if (!bytesEqual(author, secretKey.subarray(32, 64)) || !isCanonicalScalar(signature) || !isAcceptablePublicKey(author)) return;
-  if (!signerIsConsistent(secretKey)) return;
-  const cache = verifiedCache(engine);
-  if (cache.size >= VERIFIED_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(toHex(id), signature.slice());
-}
-
-/** Checks the author's signature over domain ‖ header ‖ body (once per record and engine). */
-export async function verifyRecord(record: ParsedRecord, engine: Ed25519Engine): Promise<Result<VerifiedRecord>> {
-  const cache = verifiedCache(engine);
-  // Hashed from the bytes being checked, not taken from `record.id`: the key always names them.
-  const id = toHex(recordIdOf(record.headerBytes, record.body));
-  const known = cache.get(id);
-  if (known !== undefined && bytesEqual(known, record.signature)) return ok(record as VerifiedRecord);
-  const checks = checksUnderWay(engine);
-  const running = checks.get(id);
-  const valid = running !== undefined && bytesEqual(running.signature, record.signature) ? await running.valid : await check(engine, record, id, cache, checks);
-  if (!valid) return fail('RECORD_BAD_SIGNATURE', 'record signature does not verify');
-  return ok(record as VerifiedRecord);
-}
-
-/** One engine call for `record` (id `id`), shared while it runs; a success is remembered. */
-async function check(engine: Ed25519Engine, record: ParsedRecord, id: string, cache: Map<string, Uint8Array>, checks: Map<string, Check>): Promise<boolean> {
-  const signature = record.signature.slice();
-  const valid = verifyDetached(engine, concatBytes(SIG_DOMAIN, record.headerBytes, record.body), signature, record.header.author);
-  // Another check of this id with other signature bytes may be running: it keeps its entry.
-  const shared = !checks.has(id);
-  if (shared) checks.set(id, { signature, valid });
-  try {
-    if (!(await valid)) return false;
-    if (cache.size >= VERIFIED_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(id, signature);
-    return true;
-  } finally {
-    if (shared) checks.delete(id);
-  }
-}
-
-/**
- * Starts the signature check of `record` and returns at once (docs/decisions/0055): a
- * `verifyRecord` of the same record while it runs waits for this check instead of starting its
- * own, so a caller with other work to do first (a relay gate decoding the whole update) lets the
- * engine's thread run meanwhile. Decides nothing: its answer is only ever used by `verifyRecord`.
- */
-export function startVerifying(record: ParsedRecord, engine: Ed25519Engine): void {
-  verifyRecord(record, engine).catch(() => undefined);
-}
-
-/** Decrypts a verified sealed record with the key its epoch names and checks the bound header hash. */
-export function openRecord(record: VerifiedRecord, key: SymmetricKey): Result<OpenedRecord> {
-  const payload = payloadOf(record, key);
-  return payload.ok ? ok({ record, payload: payload.value }) : payload;
-}
-
-/**
- * The payload `openRecord` would return for `record` once verified, computed while its signature
- * is still being checked (docs/decisions/0058). Only for work that decides nothing and whose
- * result is used only after `verifyRecord` passed for these exact bytes (sync/opened-ahead.ts);
- * everything else opens with `openRecord`.
- */
-export function openAhead(record: ParsedRecord, key: SymmetricKey): Result<Uint8Array> {
-  return payloadOf(record, key);
-}
-
-function payloadOf(record: ParsedRecord, key: SymmetricKey): Result<Uint8Array> {
-  if (!SEALED_TYPES.has(record.header.type)) return ok(new Uint8Array(0));
-  if (record.version === RecordVersion.v3) {
-    const n = record.body.subarray(0, NONCE_V3_LENGTH);
-    const padded = secretboxOpen(record.body.subarray(NONCE_V3_LENGTH), v3Nonce(n), recordKeyFor(key, record.headerBytes));
-    // Under another header the key differs, so the MAC fails: this one code covers a wrong
-    // epoch key and a ciphertext moved under another header alike.
-    if (padded === null) return fail('RECORD_DECRYPT_FAILED', 'record does not decrypt with its epoch key and header');
-    return unpad(padded);
-  }
-  const nonce = record.body.subarray(0, NONCE_LENGTH);
-  const plaintext = secretboxOpen(record.body.subarray(NONCE_LENGTH), nonce, key);
-  if (plaintext === null) return fail('RECORD_DECRYPT_FAILED', 'record does not decrypt with its epoch key');
-  if (!bytesEqual(plaintext.subarray(0, HASH_LENGTH), headerHash(record.headerBytes))) {
-    return fail('RECORD_HEADER_MISMATCH', 'ciphertext was sealed under another header');
-  }
-  return unpad(plaintext.subarray(HASH_LENGTH));
 }
 
 export const isSameDoc = (record: ParsedRecord, docId: Uint8Array): boolean => bytesEqual(record.header.docId, docId);
