@@ -9,72 +9,24 @@
  * transaction. `by` is only a claim; the author shown is the signer whose verified record
  * carried the entry's Yjs struct (ProfileSync.authorOfClient), so a member cannot write history
  * in someone else's name.
+ *
+ * Beside it: its types and RecordError (records-types.ts), the history lines (records-history.ts)
+ * and how a keyed record is stored field by field (records-fields.ts), re-exported from here.
  */
 import * as Y from 'yjs';
-import { valuesWithClient } from '../sync/yjs-internals.ts';
-import { SECTIONS, validateRecord, type SchemaIssue, type SectionName, type SectionRecord } from './health.ts';
-import { VaultError } from './errors.ts';
+import { SECTIONS, validateRecord, type SectionName, type SectionRecord } from './health.ts';
+import { HISTORY_ROOT, historyWhere, noteHistory, type HistoryEntry } from './records-history.ts';
+import { isLogSection, RecordError, type AnyRecord, type ImportWrite, type RecordsContext } from './records-types.ts';
+import { plainValue, writeFields } from './records-fields.ts';
 
-export type KeyedSection = Exclude<SectionName, `list:${string}`>;
-export type LogSection = Extract<SectionName, `list:${string}`>;
-export type AnyRecord = Record<string, unknown> & { id: string; schemaVersion: number };
+export { isLogSection, RecordError } from './records-types.ts';
+export type { AnyRecord, ImportWrite, KeyedSection, LogSection, RecordsContext } from './records-types.ts';
+export { HISTORY_ROOT } from './records-history.ts';
+export type { HistoryAction, HistoryEntry } from './records-history.ts';
+export { plainValue } from './records-fields.ts';
 
-export const HISTORY_ROOT = 'list:history';
 /** Transactions of this device's own edits: tracked by undo, sealed by ProfileSync like any local edit. */
 export const LOCAL_ORIGIN = Symbol('fhv:local');
-
-/** 'import': one line per import (section `import`, id the source, `count` records). */
-export type HistoryAction = 'add' | 'edit' | 'delete' | 'undo' | 'redo' | 'import';
-
-export interface HistoryEntry {
-  readonly section: string;
-  readonly id: string;
-  readonly action: HistoryAction;
-  /** ISO time claimed by the author (inside their signed record). */
-  readonly at: string;
-  /** Hex signing key of the device that wrote it. */
-  readonly author: string;
-  /** 'signed': the author's own verified record carried it; 'snapshot': vouched for by a compaction snapshot; 'mismatch': claimed author differs. */
-  readonly proof: 'signed' | 'snapshot' | 'mismatch';
-  /** For an import line: how many records it wrote. */
-  readonly count?: number;
-}
-
-interface StoredHistory {
-  s: string;
-  i: string;
-  a: HistoryAction;
-  t: string;
-  b: string;
-  /** Records written, on an import line. */
-  n?: number;
-}
-
-/** Validation failures carry the schema issues (paths and fixed messages, never values). */
-export class RecordError extends VaultError {
-  readonly issues: readonly SchemaIssue[];
-  constructor(code: 'RECORD_INVALID' | 'RECORD_NOT_FOUND' | 'RECORD_READ_ONLY', message: string, issues: readonly SchemaIssue[] = []) {
-    super(code, message);
-    this.issues = issues;
-  }
-}
-
-export interface RecordsContext {
-  readonly doc: Y.Doc;
-  /** Hex signing key of this device. */
-  readonly me: string;
-  readonly now: () => number;
-  readonly canWrite: () => boolean;
-  readonly authorOfClient: (clientId: number) => string | undefined;
-}
-
-/** A record an import writes (already validated by the import plan; checked again by checkImport). */
-export interface ImportWrite {
-  readonly section: SectionName;
-  readonly record: Record<string, unknown>;
-}
-
-export const isLogSection = (s: SectionName): s is LogSection => s.startsWith('list:');
 
 export class ProfileRecords {
   private readonly c: RecordsContext;
@@ -154,7 +106,7 @@ export class ProfileRecords {
         changed = writeFields(map, record);
       }
       // Saving an unchanged form writes nothing and leaves no history line.
-      if (changed) this.note(section, record.id, existed ? 'edit' : 'add');
+      if (changed) noteHistory(this.c, section, record.id, existed ? 'edit' : 'add');
     }, LOCAL_ORIGIN);
     return record as SectionRecord<S>;
   }
@@ -206,11 +158,11 @@ export class ProfileRecords {
           existed = this.map(w.section).has(record.id);
           writeFields(this.map(w.section), record);
         }
-        if (existed) this.note(w.section, record.id, 'edit');
+        if (existed) noteHistory(this.c, w.section, record.id, 'edit');
       }
       // One push per log: Yjs walks the whole array to find its end on every push.
       for (const [section, records] of appended) this.array(section as SectionName).push(records);
-      if (summary) this.note('import', summary.source, 'import', summary.count);
+      if (summary) noteHistory(this.c, 'import', summary.source, 'import', summary.count);
     }, LOCAL_ORIGIN);
   }
 
@@ -249,7 +201,7 @@ export class ProfileRecords {
         if (!map.has(id)) throw new RecordError('RECORD_NOT_FOUND', 'that record no longer exists');
         map.delete(id);
       }
-      this.note(section, id, 'delete');
+      noteHistory(this.c, section, id, 'delete');
     }, LOCAL_ORIGIN);
   }
 
@@ -264,37 +216,17 @@ export class ProfileRecords {
   }
 
   private allHistory(): HistoryEntry[] {
-    return (this.historyCache ??= this.historyWhere(() => true));
+    return (this.historyCache ??= historyWhere(this.c, () => true));
   }
 
   /** Appends an undo/redo marker for a record (called by the undo controller). */
   noteUndo(section: string, id: string, action: 'undo' | 'redo'): void {
-    this.c.doc.transact(() => this.note(section, id, action), LOCAL_ORIGIN);
+    this.c.doc.transact(() => noteHistory(this.c, section, id, action), LOCAL_ORIGIN);
   }
 
   /** Root names read by this layer (for observers and undo scope). */
   static roots(): string[] {
     return Object.keys(SECTIONS);
-  }
-
-  private historyWhere(pick: (h: StoredHistory) => boolean): HistoryEntry[] {
-    const out: HistoryEntry[] = [];
-    const arr = this.c.doc.getArray<StoredHistory>(HISTORY_ROOT);
-    // Walk the items, not toArray(): each item's clientID names its proven author.
-    for (const { client, values } of valuesWithClient(arr as Y.Array<unknown>)) {
-      const author = this.c.authorOfClient(client);
-      for (const h of values as StoredHistory[]) {
-        if (!isStoredHistory(h) || !pick(h)) continue;
-        const proof = author === undefined ? 'snapshot' : author === h.b ? 'signed' : 'mismatch';
-        out.push({ section: h.s, id: h.i, action: h.a, at: h.t, author: author ?? h.b, proof, ...(typeof h.n === 'number' ? { count: h.n } : {}) });
-      }
-    }
-    return out;
-  }
-
-  private note(section: string, id: string, action: HistoryAction, count?: number): void {
-    const entry: StoredHistory = { s: section, i: id, a: action, t: new Date(this.c.now()).toISOString(), b: this.c.me, ...(count === undefined ? {} : { n: count }) };
-    this.c.doc.getArray<StoredHistory>(HISTORY_ROOT).push([entry]);
   }
 
   private assertWritable(): void {
@@ -316,46 +248,4 @@ export class ProfileRecords {
   private indexOf(arr: Y.Array<unknown>, id: string): number {
     return arr.toArray().findIndex((r) => (r as { id?: unknown } | null)?.id === id);
   }
-}
-
-/**
- * A keyed record is a Y.Map of its top-level fields, so concurrent edits of different fields
- * merge (two relatives changing a medication's dose and its note both keep theirs); the same
- * field is last-writer-wins. Only fields whose value changed are written. Records stored whole
- * (layout v1, the CLI) are converted on their next write.
- */
-function writeFields(section: Y.Map<unknown>, record: AnyRecord): boolean {
-  let fields = section.get(record.id);
-  let changed = false;
-  if (!(fields instanceof Y.Map)) {
-    fields = new Y.Map<unknown>();
-    section.set(record.id, fields);
-    changed = true;
-  }
-  const target = fields as Y.Map<unknown>;
-  for (const [key, value] of Object.entries(record)) {
-    if (sameJson(target.get(key), value)) continue;
-    target.set(key, value);
-    changed = true;
-  }
-  for (const key of [...target.keys()]) {
-    if (Object.hasOwn(record, key)) continue;
-    target.delete(key);
-    changed = true;
-  }
-  return changed;
-}
-
-/** A stored keyed record as plain JSON (field maps or whole values). */
-export function plainValue(v: unknown): unknown {
-  return v instanceof Y.Map ? v.toJSON() : v;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return a === b || (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b));
-}
-
-function isStoredHistory(h: unknown): h is StoredHistory {
-  const o = h as StoredHistory | null;
-  return !!o && typeof o.s === 'string' && typeof o.i === 'string' && typeof o.a === 'string' && typeof o.t === 'string' && typeof o.b === 'string';
 }
