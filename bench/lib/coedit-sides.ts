@@ -41,7 +41,7 @@ export async function encryptedAuthors(n: number, o: SideOptions & { batchWindow
   const signers = Array.from({ length: n }, () => generateSigningKeyPair());
   const common = { relayUrl: server.url, minReconnectDelayMs: 50, batchWindowMs: o.batchWindowMs, othersActiveMs: o.othersActiveMs };
   // Each author is its own device with its own engine: an engine remembers the signatures it
-  // verified (protocol/record.ts), so a shared one would let readers skip every check.
+  // verified (protocol/record-signatures.ts), so a shared one would let readers skip every check.
   const owner = await Profile.create({
     ...common,
     engine: await deviceEngine(),

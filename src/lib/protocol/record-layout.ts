@@ -1,6 +1,6 @@
 /**
  * Where each field of a record sits, per format version (docs/protocol.md §2). The version byte
- * (signed, inside the id) decides the layout; the sealing and opening rules live in record.ts.
+ * (signed, inside the id) decides the layout; sealing lives in record.ts, opening in record-opening.ts.
  *
  *   v1, v2: 'FV' ‖ v ‖ type ‖ docId(16) ‖ epoch(u32) ‖ author(32) ‖ seq(u32) ‖ prev(32) ‖ extLen(u16) ‖ ext ‖ bodyLen(u32)
  *   v3:     'FV' ‖ v ‖ type ‖ docId(16) ‖ epoch(u32) ‖ author(32) ‖ seq(u32) ‖ prev(16) ‖ extLen(u16) ‖ ext
