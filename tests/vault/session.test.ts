@@ -1,6 +1,6 @@
 /** A person on a device: onboarding, offline resume, restore on a new device, joining by invite. */
 import { describe, expect, it } from 'vitest';
-import { Role } from '../../src/lib/protocol/index.ts';
+import { Role, type RoleCode } from '../../src/lib/protocol/index.ts';
 import { memoryDeviceStore } from '../../src/lib/storage/device-store.ts';
 import { sqlitePersistence } from '../../src/lib/storage/node.ts';
 import { createInvitation } from '../../src/lib/vault/invite.ts';
@@ -21,6 +21,21 @@ function deviceEnv(relayUrl?: string): SessionEnv {
     dir.remove();
   });
   return { store: memoryDeviceStore(), persistence: store.persistence, relayUrl, minReconnectDelayMs: 50, timeoutMs: 10_000 };
+}
+
+/** Ana's profile of Dad, with a penicillin allergy, synced through a relay; an invite to it for `role`. */
+async function dadWithInvite(role: RoleCode) {
+  const relay = await testRelay();
+  cleanups.push(() => relay.destroy());
+  const owner = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' })).session;
+  cleanups.push(() => owner.close());
+  const entry = await owner.createProfile({ name: 'Dad', relationship: 'father' });
+  const dad = await owner.openProfile(entry.docId);
+  dad.records.put('allergies', allergy);
+  await dad.status.when((s) => s.synced && s.pending === 0, 5000).catch(() => {
+    throw new Error(JSON.stringify(dad.status.value));
+  });
+  return { relay, inv: await createInvitation(dad, { origin: 'http://127.0.0.1', role }) };
 }
 
 describe('vault session', () => {
@@ -97,15 +112,7 @@ describe('vault session', () => {
   });
 
   it('a relative joins by invite link as a viewer and keeps the profile in their own vault', async () => {
-    const relay = await testRelay();
-    cleanups.push(() => relay.destroy());
-    const owner = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' })).session;
-    cleanups.push(() => owner.close());
-    const entry = await owner.createProfile({ name: 'Dad', relationship: 'father' });
-    const dad = await owner.openProfile(entry.docId);
-    dad.records.put('allergies', allergy);
-    await dad.status.when((s) => s.synced && s.pending === 0, 5000).catch(() => { throw new Error(JSON.stringify(dad.status.value)); });
-    const inv = await createInvitation(dad, { origin: 'http://127.0.0.1', role: Role.viewer });
+    const { relay, inv } = await dadWithInvite(Role.viewer);
     const sister = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Bea', deviceLabel: 'Phone' })).session;
     cleanups.push(() => sister.close());
     const joined = await sister.acceptInvitation(inv.link, { name: 'Dad', relationship: 'father' });
@@ -116,15 +123,7 @@ describe('vault session', () => {
   });
 
   it('a profile joined by invite is on the device at once: with the relay gone right after the join, it opens with its records', async () => {
-    const relay = await testRelay();
-    cleanups.push(() => relay.destroy());
-    const owner = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' })).session;
-    cleanups.push(() => owner.close());
-    const entry = await owner.createProfile({ name: 'Dad', relationship: 'father' });
-    const dad = await owner.openProfile(entry.docId);
-    dad.records.put('allergies', allergy);
-    await dad.status.when((s) => s.synced && s.pending === 0, 5000);
-    const inv = await createInvitation(dad, { origin: 'http://127.0.0.1', role: Role.editor });
+    const { relay, inv } = await dadWithInvite(Role.editor);
     const env = deviceEnv(relay.url);
     const sister = (await VaultSession.create(env, { displayName: 'Bea', deviceLabel: 'Phone' })).session;
     const joined = await sister.acceptInvitation(inv.link, { name: 'Dad', relationship: 'father' });

@@ -4,15 +4,13 @@
  * callers (the app, the CLI, tests), read apart from how the facade is wired.
  */
 import type {
-  BoxKeyPair,
   Ed25519Engine,
   RandomSource,
-  SigningPublicKey,
   SigningKeyPair,
   SymmetricKey,
 } from '../crypto/index.ts';
 import type { MemberEntry } from '../protocol/index.ts';
-import type { CompactionPolicy } from '../sync/compaction.ts';
+import type { ProfileSyncOptions } from '../sync/profile-sync-options.ts';
 import type { RelaySocket } from '../sync/relay-socket.ts';
 import type { Persistence } from '../storage/types.ts';
 import type { PlainCacheOptions } from './plain-cache.ts';
@@ -26,7 +24,13 @@ export interface ProfileAccess {
   readonly genesisNonce?: Uint8Array;
 }
 
-export interface OpenProfileOptions {
+/**
+ * The engine's own options a Profile passes through unchanged: box keys, injected randomness and
+ * time, batching and compaction (documented on ProfileSyncOptions, decision 0021).
+ */
+type EngineOptions = Pick<ProfileSyncOptions, 'box' | 'alsoRecipient' | 'random' | 'now' | 'batchWindowMs' | 'othersActiveMs' | 'compactEvery' | 'compaction'>;
+
+export interface OpenProfileOptions extends EngineOptions {
   readonly signer: SigningKeyPair;
   /**
    * Who signs the relay token (default: signer). A browser device authenticates as its person's
@@ -34,22 +38,10 @@ export interface OpenProfileOptions {
    * (docs/decisions/0013); its records are still signed by the device key.
    */
   readonly authSigner?: SigningKeyPair;
-  /** This device's X25519 keys: lockboxes addressed to it deliver new epoch keys. */
-  readonly box?: BoxKeyPair;
-  /** Also open lockboxes addressed to this recipient (a device's own identity). */
-  readonly alsoRecipient?: { readonly publicKey: SigningPublicKey; readonly box: BoxKeyPair };
   readonly access: ProfileAccess;
   readonly relayUrl?: string;
   readonly persistence?: Persistence;
   readonly engine?: Ed25519Engine;
-  readonly random?: RandomSource;
-  readonly now?: () => number;
-  readonly batchWindowMs?: number;
-  /** Others count as active this long after one of their records (ProfileSync; decision 0021). */
-  readonly othersActiveMs?: number;
-  readonly compactEvery?: number;
-  /** When to compact (default: the byte-ratio policy, sync/compaction.ts); `compactEvery` wins. */
-  readonly compaction?: CompactionPolicy;
   readonly minReconnectDelayMs?: number;
   /** One relay connection attempt gives up after this long (default 10 s). */
   readonly connectTimeoutMs?: number;
