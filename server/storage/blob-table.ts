@@ -4,7 +4,7 @@
  * at run time; sqlite-file-store.ts takes its types.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import type { FileQuota, PutResult } from './file-store.ts';
+import { fitsQuota, type FileQuota, type PutResult } from './file-store.ts';
 import { inTransaction } from './side-connection.ts';
 
 export const BLOB_SCHEMA = 'CREATE TABLE IF NOT EXISTS blobs (doc TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (doc, id));';
@@ -26,10 +26,7 @@ export function blobTable(db: DatabaseSync) {
     const row = stmts.usage.get(doc) as { files: number | bigint; bytes: number | bigint };
     return { files: Number(row.files), bytes: Number(row.bytes) };
   };
-  const fits = ({ doc, size, quota }: { doc: string; size: number; quota: FileQuota }): boolean => {
-    const { files, bytes } = usage({ doc });
-    return files + 1 <= quota.files && bytes + size <= quota.bytes;
-  };
+  const fits = ({ doc, size, quota }: { doc: string; size: number; quota: FileQuota }): boolean => fitsQuota(usage({ doc }), size, quota);
   return {
     /** Check and insert in one transaction: this worker runs one request at a time, so puts never interleave. */
     put: (r: { doc: string; id: string; data: Uint8Array; now: number; quota: FileQuota }): PutResult =>

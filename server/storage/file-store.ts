@@ -21,6 +21,11 @@ export interface FileAddress {
 
 export type PutResult = 'created' | 'exists' | 'over-quota';
 
+/** The quota rule, for every store: one more file of `size` bytes keeps a document within `quota`. */
+export function fitsQuota(usage: { readonly files: number; readonly bytes: number }, size: number, quota: FileQuota): boolean {
+  return usage.files + 1 <= quota.files && usage.bytes + size <= quota.bytes;
+}
+
 export interface FileStore {
   /**
    * Stores a new file only if its document stays within `quota` with it. Puts to one document

@@ -14,11 +14,19 @@
  * A bucket filled before the table existed is indexed once, at the first start (`backfill`).
  */
 import type pg from 'pg';
-import type { FileAddress, FileQuota, FileStore, PutResult } from './file-store.ts';
+import { fitsQuota, type FileAddress, type FileQuota, type FileStore, type PutResult } from './file-store.ts';
 import { lockKey, openPool, query, transaction, type PoolOptions } from './postgres-pool.ts';
 
 /** Rows per page when listing (backups). */
 const PAGE = 1000;
+const HAS = 'SELECT 1 FROM files WHERE doc = $1 AND id = $2';
+const USAGE = 'SELECT COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes FROM files WHERE doc = $1';
+/** A row for a stored body (an upload checked it is new, under the document's lock). */
+const INSERT = 'INSERT INTO files (doc, id, size, created_at) VALUES ($1, $2, $3, $4)';
+/** The same where a row may be there already (a restore, a backfill): it is left as it is. */
+const INSERT_IF_NEW = `${INSERT} ON CONFLICT (doc, id) DO NOTHING`;
+type UsageRow = { files: string; bytes: string };
+const usageOf = (row: UsageRow) => ({ files: Number(row.files), bytes: Number(row.bytes) });
 
 export class PostgresFileIndex implements FileStore {
   private readonly pool: pg.Pool;
@@ -44,27 +52,26 @@ export class PostgresFileIndex implements FileStore {
   putWithinQuota(doc: string, id: string, data: Uint8Array, now: number, quota: FileQuota): Promise<PutResult> {
     return transaction(this.pool, 'READ COMMITTED', async (c) => {
       await lockKey(c, `files:${doc}`);
-      if ((await c.query('SELECT 1 FROM files WHERE doc = $1 AND id = $2', [doc, id])).rows.length > 0) return 'exists';
-      const { rows } = await c.query<{ files: string; bytes: string }>('SELECT COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes FROM files WHERE doc = $1', [doc]);
-      if (Number(rows[0]!.files) + 1 > quota.files || Number(rows[0]!.bytes) + data.length > quota.bytes) return 'over-quota';
+      if ((await c.query(HAS, [doc, id])).rows.length > 0) return 'exists';
+      const { rows } = await c.query<UsageRow>(USAGE, [doc]);
+      if (!fitsQuota(usageOf(rows[0]!), data.length, quota)) return 'over-quota';
       await this.bodies.putRestored(doc, id, data, now);
-      await c.query('INSERT INTO files (doc, id, size, created_at) VALUES ($1, $2, $3, $4)', [doc, id, data.length, now]);
+      await c.query(INSERT, [doc, id, data.length, now]);
       return 'created';
     });
   }
 
   async putRestored(doc: string, id: string, data: Uint8Array, now: number): Promise<void> {
     await this.bodies.putRestored(doc, id, data, now);
-    await query(this.pool, 'INSERT INTO files (doc, id, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (doc, id) DO NOTHING', [doc, id, data.length, now]);
+    await query(this.pool, INSERT_IF_NEW, [doc, id, data.length, now]);
   }
 
   async has(doc: string, id: string): Promise<boolean> {
-    return (await query(this.pool, 'SELECT 1 FROM files WHERE doc = $1 AND id = $2', [doc, id])).rows.length > 0;
+    return (await query(this.pool, HAS, [doc, id])).rows.length > 0;
   }
 
   async fits(doc: string, size: number, quota: FileQuota): Promise<boolean> {
-    const { files, bytes } = await this.usage(doc);
-    return files + 1 <= quota.files && bytes + size <= quota.bytes;
+    return fitsQuota(await this.usage(doc), size, quota);
   }
 
   /** Only a file the table holds: a body left by an upload that did not commit, or by an erasure that did, is not served. */
@@ -73,8 +80,7 @@ export class PostgresFileIndex implements FileStore {
   }
 
   async usage(doc: string): Promise<{ files: number; bytes: number }> {
-    const { rows } = await query<{ files: string; bytes: string }>(this.pool, 'SELECT COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes FROM files WHERE doc = $1', [doc]);
-    return { files: Number(rows[0]!.files), bytes: Number(rows[0]!.bytes) };
+    return usageOf((await query<UsageRow>(this.pool, USAGE, [doc])).rows[0]!);
   }
 
   /** The rows first (the relay's erasure already deleted them in its transaction), then the bodies. */
@@ -119,7 +125,7 @@ export class PostgresFileIndex implements FileStore {
         if ((await c.query('SELECT 1 FROM tombstones WHERE name = $1', [doc])).rows.length > 0) continue;
         const bytes = size ?? (await this.bodies.get(doc, id))?.length;
         if (bytes === undefined) continue;
-        await c.query('INSERT INTO files (doc, id, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (doc, id) DO NOTHING', [doc, id, bytes, now]);
+        await c.query(INSERT_IF_NEW, [doc, id, bytes, now]);
       }
       await c.query("INSERT INTO fhv_backfills (name) VALUES ('files')");
     });

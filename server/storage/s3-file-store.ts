@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { FileStoreError } from '../errors.ts';
-import { KeyedQueue, type FileAddress, type FileQuota, type FileStore, type PutResult } from './file-store.ts';
+import { fitsQuota, KeyedQueue, type FileAddress, type FileQuota, type FileStore, type PutResult } from './file-store.ts';
 
 /**
  * Document and file names as the routes pass them (base64url ids): anything else could name a
@@ -104,8 +104,7 @@ export class S3FileStore implements FileStore {
   }
 
   async fits(doc: string, size: number, quota: FileQuota): Promise<boolean> {
-    const { files, bytes } = await this.usage(doc);
-    return files + 1 <= quota.files && bytes + size <= quota.bytes;
+    return fitsQuota(await this.usage(doc), size, quota);
   }
 
   async get(doc: string, id: string): Promise<Uint8Array | undefined> {
