@@ -10,17 +10,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
-import { memoryDeviceStore } from '../../src/lib/storage/device-store.ts';
-import { sqlitePersistence } from '../../src/lib/storage/node.ts';
 import { createInvitation } from '../../src/lib/vault/invite.ts';
 import { keepAnnounced, nameInvitation } from '../../src/lib/vault/names.ts';
 import { membersOf } from '../../src/lib/vault/people.ts';
 import { renameSelf, setNickname } from '../../src/lib/vault/self.ts';
-import { VaultSession, type SessionEnv } from '../../src/lib/vault/session.ts';
+import { VaultSession } from '../../src/lib/vault/session.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { tempDir, testRelay } from '../helpers/relay.ts';
+import { testRelay } from '../helpers/relay.ts';
 import { sendIfOpen, startWsProxy } from '../helpers/ws-proxy.ts';
+import { deviceEnv as sqliteDeviceEnv } from '../helpers/vault-device.ts';
 
 const cleanups = cleanupList();
 
@@ -46,15 +45,7 @@ const utf16le = (s: string) => new Uint8Array(Buffer.from(s, 'utf16le'));
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const found = (blobs: readonly Uint8Array[], needle: Uint8Array) => blobs.some((b) => indexOf(b, needle) >= 0);
 
-function deviceEnv(relayUrl: string): SessionEnv {
-  const dir = tempDir();
-  const store = sqlitePersistence(dir.path);
-  cleanups.push(() => {
-    store.close();
-    dir.remove();
-  });
-  return { store: memoryDeviceStore(), persistence: store.persistence, relayUrl, minReconnectDelayMs: 50, timeoutMs: 10_000 };
-}
+const deviceEnv = (relayUrl?: string) => sqliteDeviceEnv(cleanups, relayUrl);
 
 describe('names never reach the relay in plaintext', () => {
   it('names, labels, invitation names and nicknames of a full session are absent from every relayed frame and the relay store', async () => {

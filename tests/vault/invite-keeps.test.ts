@@ -9,40 +9,21 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import { memoryDeviceStore } from '../../src/lib/storage/device-store.ts';
-import { sqlitePersistence } from '../../src/lib/storage/node.ts';
 import { joinAsGuest, previewInvite } from '../../src/lib/vault/browser.ts';
 import { createInvitation, inviteState } from '../../src/lib/vault/invite.ts';
 import { membersOf } from '../../src/lib/vault/people.ts';
 import { memberSafetyCodes, personSafetyCode } from '../../src/lib/vault/safety-codes.ts';
-import { VaultSession, type SessionEnv } from '../../src/lib/vault/session.ts';
+import { VaultSession } from '../../src/lib/vault/session.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { tempDir, testRelay } from '../helpers/relay.ts';
+import { deviceEnv as sqliteDeviceEnv, ownerWithProfile as sharedOwnerWithProfile, ALLERGY } from '../helpers/vault-device.ts';
 
 const cleanups = cleanupList();
-const allergy = { id: 'pen', schemaVersion: 1, resourceType: 'AllergyIntolerance', code: { text: 'Penicillin' } };
+const allergy = ALLERGY;
 
-function deviceEnv(relayUrl: string): SessionEnv {
-  const dir = tempDir();
-  const store = sqlitePersistence(dir.path);
-  cleanups.push(() => {
-    store.close();
-    dir.remove();
-  });
-  return { store: memoryDeviceStore(), persistence: store.persistence, relayUrl, minReconnectDelayMs: 50, timeoutMs: 10_000 };
-}
+const deviceEnv = (relayUrl?: string) => sqliteDeviceEnv(cleanups, relayUrl);
 
-async function ownerWithProfile() {
-  const relay = await testRelay();
-  cleanups.push(() => relay.destroy());
-  const owner = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' })).session;
-  cleanups.push(() => owner.close());
-  const entry = await owner.createProfile({ name: 'Dad', relationship: 'father' });
-  const dad = await owner.openProfile(entry.docId);
-  dad.records.put('allergies', allergy);
-  await dad.status.when((s) => s.synced && s.pending === 0, 10_000);
-  return { relay, owner, dad };
-}
+const ownerWithProfile = () => sharedOwnerWithProfile(cleanups);
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {

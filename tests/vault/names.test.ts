@@ -5,31 +5,22 @@
 import { describe, expect, it } from 'vitest';
 import { generateBoxKeyPair, generateSigningKeyPair, toHex } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
-import { memoryDeviceStore } from '../../src/lib/storage/device-store.ts';
-import { sqlitePersistence } from '../../src/lib/storage/node.ts';
 import { acceptInvitation, createInvitation, startClinicianSession } from '../../src/lib/vault/invite.ts';
 import { announceSelf, cleanName, keepAnnounced, nameInvitation } from '../../src/lib/vault/names.ts';
 import { accessEnded, membersOf, nameOfKey, openInvites } from '../../src/lib/vault/people.ts';
 import { keepDeparturesCovered, leaveAndForget, leaveProfile, renameSelf, setNickname } from '../../src/lib/vault/self.ts';
 import { VaultError } from '../../src/lib/vault/errors.ts';
-import { VaultSession, type SessionEnv } from '../../src/lib/vault/session.ts';
+import { VaultSession } from '../../src/lib/vault/session.ts';
 import type { Profile } from '../../src/lib/vault/profile.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { tempDir, testRelay, type TestRelay } from '../helpers/relay.ts';
+import { testRelay, type TestRelay } from '../helpers/relay.ts';
+import { deviceEnv as sqliteDeviceEnv } from '../helpers/vault-device.ts';
 
 const cleanups = cleanupList();
 const ORIGIN = 'http://127.0.0.1';
 
-function deviceEnv(relayUrl?: string): SessionEnv {
-  const dir = tempDir();
-  const store = sqlitePersistence(dir.path);
-  cleanups.push(() => {
-    store.close();
-    dir.remove();
-  });
-  return { store: memoryDeviceStore(), persistence: store.persistence, relayUrl, minReconnectDelayMs: 50, timeoutMs: 10_000 };
-}
+const deviceEnv = (relayUrl?: string) => sqliteDeviceEnv(cleanups, relayUrl);
 
 async function person(relay: TestRelay, displayName: string, deviceLabel: string): Promise<VaultSession> {
   const { session } = await VaultSession.create(deviceEnv(relay.url), { displayName, deviceLabel });

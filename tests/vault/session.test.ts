@@ -1,40 +1,22 @@
 /** A person on a device: onboarding, offline resume, restore on a new device, joining by invite. */
 import { describe, expect, it } from 'vitest';
 import { Role, type RoleCode } from '../../src/lib/protocol/index.ts';
-import { memoryDeviceStore } from '../../src/lib/storage/device-store.ts';
-import { sqlitePersistence } from '../../src/lib/storage/node.ts';
 import { createInvitation } from '../../src/lib/vault/invite.ts';
-import { VaultSession, type SessionEnv } from '../../src/lib/vault/session.ts';
+import { VaultSession } from '../../src/lib/vault/session.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { tempDir, testRelay } from '../helpers/relay.ts';
+import { testRelay } from '../helpers/relay.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
+import { deviceEnv as sqliteDeviceEnv, ownerWithProfile, ALLERGY } from '../helpers/vault-device.ts';
 
 const cleanups = cleanupList();
-const allergy = { id: 'pen', schemaVersion: 1, resourceType: 'AllergyIntolerance', code: { text: 'Penicillin' } };
+const allergy = ALLERGY;
 
-function deviceEnv(relayUrl?: string): SessionEnv {
-  const dir = tempDir();
-  const store = sqlitePersistence(dir.path);
-  cleanups.push(() => {
-    store.close();
-    dir.remove();
-  });
-  return { store: memoryDeviceStore(), persistence: store.persistence, relayUrl, minReconnectDelayMs: 50, timeoutMs: 10_000 };
-}
+const deviceEnv = (relayUrl?: string) => sqliteDeviceEnv(cleanups, relayUrl);
 
 /** Ana's profile of Dad, with a penicillin allergy, synced through a relay; an invite to it for `role`. */
 async function dadWithInvite(role: RoleCode) {
-  const relay = await testRelay();
-  cleanups.push(() => relay.destroy());
-  const owner = (await VaultSession.create(deviceEnv(relay.url), { displayName: 'Ana', deviceLabel: 'Laptop' })).session;
-  cleanups.push(() => owner.close());
-  const entry = await owner.createProfile({ name: 'Dad', relationship: 'father' });
-  const dad = await owner.openProfile(entry.docId);
-  dad.records.put('allergies', allergy);
-  await dad.status.when((s) => s.synced && s.pending === 0, 5000).catch(() => {
-    throw new Error(JSON.stringify(dad.status.value));
-  });
+  const { relay, dad } = await ownerWithProfile(cleanups, 5000);
   return { relay, inv: await createInvitation(dad, { origin: 'http://127.0.0.1', role }) };
 }
 
