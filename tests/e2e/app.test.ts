@@ -4,7 +4,7 @@
  * write (and whose forged write the relay refuses), and a clinician's live, expiring session.
  */
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateBoxKeyPair, generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { ENVELOPE_MAP } from '../../src/lib/protocol/index.ts';
 import { acceptInvitation } from '../../src/lib/vault/invite.ts';
@@ -39,6 +39,16 @@ describe('e2e: the web app in Chromium', () => {
     await browser?.close();
     await app?.stop();
   }, SLOW);
+
+  // A failure in CI leaves only the log: say what each page showed (synthetic test data only).
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const p of pages) {
+      const sync = await p.page.getByTestId('sync-indicator').first().innerText({ timeout: 1000 }).catch(() => '(no sync indicator)');
+      console.error(`[e2e failure] ${p.name} at ${new URL(p.page.url()).hash.replace(/[A-Za-z0-9_-]{40,}/g, '…')}: sync "${sync.replace(/\s+/g, ' ')}"; errors ${JSON.stringify([...p.errors, ...p.failedRequests])}`);
+      await screenshot(p.page, `failed-${p.name}`).catch(() => undefined);
+    }
+  });
 
   const open = async (name: string, viewport: 'desktop' | 'phone' = 'desktop', url = `${app.url}/`) => {
     const p = await newPage(browser, url, { name, viewport });

@@ -72,6 +72,7 @@ export interface PageOptions {
 }
 
 export interface TestPage {
+  readonly name: string;
   readonly page: Page;
   readonly context: BrowserContext;
   /** The response to the first navigation (null for same-document navigations). */
@@ -109,7 +110,7 @@ export async function newPage(browser: Browser, url: string, options: PageOption
     if (res.status() >= 400) failedRequests.push(`${name}: ${res.request().method()} ${where(res.url())} → HTTP ${res.status()}`);
   });
   const response = await page.goto(url, { waitUntil: 'load' });
-  return { page, context, response, errors, failedRequests, close: () => context.close() };
+  return { name, page, context, response, errors, failedRequests, close: () => context.close() };
 }
 
 /** Saves a full-page PNG to test-results/screenshots/<name>.png and returns its path. */

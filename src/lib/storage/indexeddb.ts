@@ -7,6 +7,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import type { Persistence, PlainCacheStore } from './types.ts';
 
 const dbName = (name: string) => `fhv-envelope-${name}`;
+const UPDATES_STORE = 'updates';
 const CUSTOM_STORE = 'custom';
 const CACHE_KEY = 'plain-cache';
 
@@ -14,8 +15,22 @@ const persist = async (envelope: Parameters<Persistence>[0], name: string) => {
   const idb = new IndexeddbPersistence(dbName(name), envelope);
   await idb.whenSynced;
   const meta = { get: (key: string) => idb.get(key) as Promise<unknown>, set: async (key: string, value: string | number) => void (await idb.set(key, value)) };
-  return Object.assign(() => void idb.destroy(), { meta });
+  return Object.assign(() => void idb.destroy(), { meta, stored: () => committed(idb.db) });
 };
+
+/**
+ * Resolves once every write y-indexeddb started so far is committed: a read-write transaction on
+ * its store starts only after those made before it end (IndexedDB runs overlapping read-write
+ * transactions in the order they were made), and completes only once it is committed.
+ */
+function committed(db: IDBDatabase | null): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!db) return resolve();
+    const tx = db.transaction([UPDATES_STORE], 'readwrite');
+    tx.oncomplete = () => resolve();
+    tx.onabort = tx.onerror = () => reject(tx.error ?? new Error('the write was aborted'));
+  });
+}
 
 function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -33,7 +48,7 @@ async function withCustomStore<T>(name: string, mode: IDBTransactionMode, body: 
   const open = indexedDB.open(dbName(name));
   open.onupgradeneeded = () => {
     const db = open.result;
-    if (!db.objectStoreNames.contains('updates')) db.createObjectStore('updates', { autoIncrement: true });
+    if (!db.objectStoreNames.contains(UPDATES_STORE)) db.createObjectStore(UPDATES_STORE, { autoIncrement: true });
     if (!db.objectStoreNames.contains(CUSTOM_STORE)) db.createObjectStore(CUSTOM_STORE);
   };
   const db = await request(open);

@@ -6,8 +6,12 @@ export interface DocMeta {
   set(key: string, value: string | number): Promise<void>;
 }
 
-/** Stops persisting; may also offer the document's device-local values. */
-export type Detach = (() => void) & { readonly meta?: DocMeta };
+/**
+ * Stops persisting; may also offer the document's device-local values, and, for a store that
+ * commits after the change event returns (IndexedDB), `stored`: resolves once every change it
+ * was given so far is committed (the relay gets them only then: sync/store-first.ts).
+ */
+export type Detach = (() => void) & { readonly meta?: DocMeta; readonly stored?: () => Promise<void> };
 
 /**
  * Where one document's sealed plain-state cache lives on this device (vault/plain-cache.ts

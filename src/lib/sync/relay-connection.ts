@@ -22,6 +22,7 @@ import type { RelayConnectionOptions } from './relay-connection-options.ts';
 import { reconnectDelays } from './refusals.ts';
 import { RelaySocket } from './relay-socket.ts';
 import { SocketAttachment } from './socket-attachment.ts';
+import { StoreFirstQueue, type Unstored } from './store-first.ts';
 import type { Connection } from './status.ts';
 
 export type { RelayConnectionOptions } from './relay-connection-options.ts';
@@ -68,6 +69,8 @@ export class RelayConnection {
   private readonly ownWriting: OwnWriting | undefined;
   /** `sendThenWire` is applying a change this device already sent: not the relay's. */
   private applyingSent = false;
+  /** Local changes waiting for the device's store to commit them (store-first.ts), if it commits late. */
+  private storeFirst: StoreFirstQueue | undefined;
 
   constructor(o: RelayConnectionOptions) {
     this.envelope = o.envelope;
@@ -95,12 +98,10 @@ export class RelayConnection {
       // Until the first catch-up, local changes stay out of the wire, so the provider does not
       // send them one by one ahead of what the relay holds: a document created offline must
       // reach the relay genesis first, or its records are refused (ENVELOPE_NO_GENESIS).
-      if (this.synced.value && tr.local) this.sendThenWire(update);
-      else if (this.synced.value) Y.applyUpdate(this.wire, update, LOCAL_ORIGIN);
-      else {
-        this.heldBack.push(update);
-        this.unsynced.set(this.sentUnacked + this.heldBack.length);
-      }
+      if (!this.synced.value) this.heldBack.push(update);
+      else if (this.storeFirst) this.storeFirst.push({ update, local: tr.local });
+      else this.send([{ update, local: tr.local }]);
+      this.countUnsynced();
     };
     o.envelope.on('update', this.onEnvelopeUpdate);
     // Remote changes: what integrating the relay's message changed in the wire, gated.
@@ -150,7 +151,7 @@ export class RelayConnection {
       },
       onUnsyncedChanges: ({ number }) => {
         this.sentUnacked = number;
-        this.unsynced.set(number + this.heldBack.length);
+        this.countUnsynced();
       },
       onAuthenticated: () => this.attachment.authenticated(),
       // The relay refused the token or closed this document, or the socket closed (socket-attachment.ts).
@@ -163,10 +164,12 @@ export class RelayConnection {
     // sends after what the relay holds (its normal update path, no provider internals).
     this.synced.subscribe((synced) => {
       if (!synced || this.heldBack.length === 0) return;
-      const held = Y.mergeUpdates(this.heldBack);
+      const held: Unstored = { update: Y.mergeUpdates(this.heldBack), local: false };
       this.heldBack = [];
-      this.unsynced.set(this.sentUnacked);
-      Y.applyUpdate(this.wire, held, LOCAL_ORIGIN);
+      // Held changes may be as new as the store's last commit: they wait for it like any other.
+      if (this.storeFirst) this.storeFirst.push(held);
+      else this.send([held]);
+      this.countUnsynced();
     });
     // The provider counts sent-but-unacknowledged updates, but a message lost with a dropped
     // connection is never acknowledged and the count stays high. If changes stay unacknowledged
@@ -184,6 +187,34 @@ export class RelayConnection {
     this.unsynced.subscribe((n) => {
       if (n > 0 && this.resyncTimer === undefined) this.resyncTimer = setTimeout(check, resyncAfter);
     });
+  }
+
+  /**
+   * Sends local changes only once `stored` (the device's store: everything it was given so far
+   * is committed) resolves, in the order they were made (store-first.ts, decision 0063). For a
+   * store that commits late (IndexedDB); one that commits at once needs none.
+   */
+  sendOnceStored(stored: () => Promise<void>): void {
+    this.storeFirst = new StoreFirstQueue(stored, (ready) => this.released(ready), () => this.destroyed);
+  }
+
+  private released(ready: Unstored[]): void {
+    // Disconnected meanwhile: they go with the next catch-up, ahead of what was held since.
+    if (!this.synced.value) this.heldBack.unshift(...ready.map((c) => c.update));
+    else this.send(ready);
+    this.countUnsynced();
+  }
+
+  private send(changes: Unstored[]): void {
+    for (const c of changes) {
+      if (c.local) this.sendThenWire(c.update);
+      else Y.applyUpdate(this.wire, c.update, LOCAL_ORIGIN);
+    }
+  }
+
+  /** Sent and unacknowledged, held until the catch-up, or waiting for the store. */
+  private countUnsynced(): void {
+    this.unsynced.set(this.sentUnacked + this.heldBack.length + (this.storeFirst?.size ?? 0));
   }
 
   /**

@@ -201,6 +201,8 @@ export class Profile extends ProfileAdmin {
   private async loaded(detach: Detach | undefined, makeConnection: (() => RelayConnection) | undefined): Promise<void> {
     if (detach) this.detachers.push(detach);
     if (makeConnection) this.attachConnection(makeConnection());
+    // A store that commits late: the relay gets a change only once this device has it (decision 0063).
+    if (detach?.stored) this.connection?.sendOnceStored(detach.stored);
     if (detach?.meta) await this.statusModel.trackAcknowledged(detach.meta);
   }
 

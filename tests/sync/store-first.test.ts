@@ -1,0 +1,98 @@
+/**
+ * Own records reach the relay only once the device's store has them (decision 0063). A store
+ * that commits late (IndexedDB) and lost a write when the page went away used to leave the relay
+ * with an own record the device no longer had; the next open sealed that seq again at once
+ * (its certificate, its name) and the relay refused the device for good (RECORD_FORK /
+ * ENVELOPE_KEY_EXISTS: the e2e co-editing test in CI of stop 23, half the runs at 4× CPU
+ * throttling).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
+import { Role } from '../../src/lib/protocol/index.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { Profile } from '../../src/lib/vault/profile.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { lateStore } from '../helpers/late-store.ts';
+import { insertNote } from '../helpers/raw-edits.ts';
+import { testRelay } from '../helpers/relay.ts';
+
+describe('store first, then the relay', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('a write the store lost never reached the relay: the next open continues the chain and is not refused', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const [alice, bob] = [generateSigningKeyPair(), generateSigningKeyPair()];
+    const a = await Profile.create({ signer: alice, relayUrl: relay.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }], minReconnectDelayMs: 50 });
+    cleanups.push(() => a.close());
+    await a.flush();
+
+    const store = lateStore();
+    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    insertNote(first, 'journal', 0, 'kept. ');
+    await first.flush();
+    await eventually(() => a.readNote('journal').includes('kept.'));
+    const seqKept = engineOf(first).sync.ownHead.seq;
+
+    // Typed, sealed, but the store has not committed it when the page goes away.
+    store.hold();
+    insertNote(first, 'journal', 0, 'LOST-WITH-THE-TAB ');
+    await engineOf(first).sync.flush();
+    expect(engineOf(first).sync.ownHead.seq).toBe(seqKept + 1);
+    // Not sent meanwhile, and counted as not yet shared.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(first.status.value.pending).toBeGreaterThan(0);
+    store.crash();
+    engineOf(first).connection!.destroy();
+    await first.close();
+
+    // The reopened page writes at once, from its store, before its catch-up.
+    const second = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50, autoConnect: false });
+    cleanups.push(() => second.close());
+    insertNote(second, 'journal', 0, 'typed after reopening. ');
+    await engineOf(second).sync.flush();
+    expect(engineOf(second).sync.ownHead.seq).toBe(seqKept + 1);
+    await second.connect();
+    await eventually(() => a.readNote('journal').includes('typed after reopening.'), 10_000, () => `bob's refusal ${second.refusal.value}; problems ${JSON.stringify(second.status.value.problems.map((p) => p.code))}`);
+    await second.flush();
+    expect(second.refusal.value).toBeNull();
+    expect(second.status.value.problems.map((p) => p.code)).toEqual([]);
+    expect(a.readNote('journal')).not.toContain('LOST-WITH-THE-TAB');
+    expect(a.readNote('journal')).toBe(second.readNote('journal'));
+  });
+
+  it('changes wait for the commit, then go in the order they were made; a store that commits at once is not waited for', async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const [alice, bob] = [generateSigningKeyPair(), generateSigningKeyPair()];
+    const a = await Profile.create({ signer: alice, relayUrl: relay.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }], minReconnectDelayMs: 50 });
+    cleanups.push(() => a.close());
+    await a.flush();
+    const store = lateStore();
+    const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    cleanups.push(() => b.close());
+    await b.flush();
+
+    store.hold();
+    for (const word of ['one ', 'two ', 'three ']) {
+      insertNote(b, 'journal', b.readNote('journal').length, word);
+      await engineOf(b).sync.flush();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.readNote('journal')).toBe('');
+    const waiting = b.status.value.pending;
+    expect(waiting).toBeGreaterThanOrEqual(3);
+    store.resume();
+    await b.flush();
+    await eventually(() => a.readNote('journal') === 'one two three ', 10_000, () => JSON.stringify(a.readNote('journal')));
+    expect(b.status.value.pending).toBe(0);
+    expect(b.refusal.value).toBeNull();
+    // Alice's store is none at all: her edit goes at once, as before.
+    insertNote(a, 'journal', 0, 'A ');
+    await a.flush();
+    await eventually(() => b.readNote('journal').startsWith('A '));
+  });
+});
