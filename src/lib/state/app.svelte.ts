@@ -12,6 +12,7 @@ import type { RoleName, SyncStatus } from '../vault/app.ts';
 import type { ProfileState } from './profile.svelte.ts';
 import { Subscribed } from './subscribed.svelte.ts';
 import { AppLockState, type LockHost } from './app-lock.svelte.ts';
+import { TabClaim } from './tab-claim.ts';
 
 type VaultModule = typeof import('../vault/browser.ts');
 let vaultModule: Promise<VaultModule> | undefined;
@@ -19,7 +20,8 @@ let vaultModule: Promise<VaultModule> | undefined;
 const loadVault = (): Promise<VaultModule> => (vaultModule ??= import('../vault/browser.ts'));
 const loadProfileState = async () => (await import('./profile.svelte.ts')).ProfileState;
 
-export type Phase = 'loading' | 'onboarding' | 'ready' | 'locked' | 'error';
+/** `elsewhere`: another tab of this browser uses the vault (tab-claim.ts). */
+export type Phase = 'loading' | 'onboarding' | 'ready' | 'locked' | 'error' | 'elsewhere';
 
 export interface BackupProgressView {
   readonly phase: BackupPhase;
@@ -49,17 +51,25 @@ export class AppState implements LockHost {
   private familySub = $state.raw<Subscribed<VaultEntry[]> | undefined>(undefined);
   private statusSub = $state.raw<Subscribed<SyncStatus> | undefined>(undefined);
 
-  /** `env` needs at least the device store; `complete` (if given) makes the full one once the vault code is in. */
-  constructor(env: SessionEnv, origin: string, complete?: () => Promise<SessionEnv>) {
+  /** One tab at a time uses the vault (decision 0064). */
+  private readonly tab: TabClaim;
+
+  /**
+   * `env` needs at least the device store; `complete` (if given) makes the full one once the
+   * vault code is in; `tabs` are the browser's (without them every tab may use the vault).
+   */
+  constructor(env: SessionEnv, origin: string, complete?: () => Promise<SessionEnv>, tabs?: { locks: LockManager; channel: () => BroadcastChannel }) {
     this.env = env;
     this.origin = origin;
     this.completeEnv = complete;
     this.lock = new AppLockState(this, env.store);
+    this.tab = new TabClaim({ locks: tabs?.locks, channel: tabs?.channel, letGo: () => this.letGoOfVault() });
   }
 
   static forBrowser(): AppState {
     const relayUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
-    return new AppState({ store: indexeddbDeviceStore(), relayUrl }, location.origin, async () => (await loadVault()).browserEnv(relayUrl));
+    const tabs = navigator.locks && typeof BroadcastChannel === 'function' ? { locks: navigator.locks, channel: () => new BroadcastChannel('fhv-vault-tab') } : undefined;
+    return new AppState({ store: indexeddbDeviceStore(), relayUrl }, location.origin, async () => (await loadVault()).browserEnv(relayUrl), tabs);
   }
 
   private sessionEnv(): Promise<SessionEnv> {
@@ -75,6 +85,10 @@ export class AppState implements LockHost {
     }
     try {
       const stored = await this.env.store.load();
+      if (stored && !(await this.tab.claim())) {
+        this.phase = 'elsewhere';
+        return;
+      }
       if (stored?.lock) {
         // Locked on open: nothing is unwrapped until the person unlocks.
         await this.lock.showLocked();
@@ -161,6 +175,27 @@ export class AppState implements LockHost {
       return;
     }
     this.adopt(session);
+  }
+
+  /** Another tab uses the vault: take it over here (that tab closes its session first). */
+  async useHere(): Promise<void> {
+    this.phase = 'loading';
+    try {
+      await this.tab.takeOver();
+    } catch (e) {
+      this.error = describeError(e);
+      this.phase = 'elsewhere';
+      return;
+    }
+    await this.init();
+  }
+
+  /** Another tab takes the vault over: this one closes its session (its edits stored and sent) and says so. */
+  private async letGoOfVault(): Promise<void> {
+    const session = this.session;
+    this.detach();
+    this.phase = 'elsewhere';
+    await session?.close();
   }
 
   /** Locking: the session closes (its keys and open profiles leave memory) and the lock screen shows. */
@@ -368,6 +403,10 @@ export class AppState implements LockHost {
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);
     this.phase = 'ready';
     this.lock.startIdle();
+    // A vault made or restored in this tab: held here from now on (already held after a resume).
+    void this.tab.claim().then((held) => {
+      if (!held && this.session === session) void this.letGoOfVault();
+    });
   }
 
   private stopReminderResume: () => void = () => undefined;
