@@ -25,11 +25,17 @@ const PARTIAL = '.partial';
 const idOf = (body: Uint8Array) => toBase64Url(createHash('sha256').update(body).digest());
 const unreadable = (message: string) => new RelayBackupError('RELAY_BACKUP_UNREADABLE', message);
 
-/** Copies every stored file not yet in `dir` there. */
+/**
+ * Copies every stored file not yet in `dir` there. A file the store still lists but whose body
+ * it no longer has (the bucket lost it behind the PostgreSQL index) is not a success: the rest
+ * is copied, then RELAY_BACKUP_INCOMPLETE says how many are gone. A file erased while the backup
+ * runs is neither listed by `has` nor counted.
+ */
 export async function backupFiles(files: FileStore, dir: string): Promise<{ copied: number; kept: number }> {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new RelayBackupError('RELAY_BACKUP_REFUSED', 'the files backup must be a directory');
   let copied = 0;
   let kept = 0;
+  let lost = 0;
   for await (const { doc, id } of files.list()) {
     if (!isFileAddress(doc, id)) continue; // not a relay file (something else under the prefix)
     const path = join(dir, doc, id);
@@ -41,12 +47,22 @@ export async function backupFiles(files: FileStore, dir: string): Promise<{ copi
     const body = await files.get(doc, id).catch((e: unknown) => {
       throw (e as { code?: unknown } | null)?.code === 'FILE_STORE_CORRUPT' ? unreadable('a stored file does not hash to its id: the file store is damaged') : e;
     });
-    if (!body) continue; // erased since it was listed
+    if (!body) {
+      // Erased since it was listed, or lost by the store while it still lists it.
+      if (await files.has(doc, id)) lost++;
+      continue;
+    }
     if (idOf(body) !== id) throw unreadable('a stored file does not hash to its id: the file store is damaged');
     mkdirSync(join(dir, doc), { recursive: true });
     writeFileSync(path + PARTIAL, body);
     renameSync(path + PARTIAL, path);
     copied++;
+  }
+  if (lost > 0) {
+    throw new RelayBackupError(
+      'RELAY_BACKUP_INCOMPLETE',
+      `copied ${copied} new document files (${kept} already in the backup), but ${lost} listed by the file index have no body in the file store: it lost them, and the backup has no copy`,
+    );
   }
   return { copied, kept };
 }

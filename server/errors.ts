@@ -57,6 +57,11 @@ export const RelayErrors = {
   RELAY_BACKUP_REFUSED: 484,
   /** `npm run relay -- …`: what it was to back up or restore from is not a relay database, files backup or erasure journal, or fails its check. Nothing is written. */
   RELAY_BACKUP_UNREADABLE: 485,
+  /**
+   * `npm run relay -- backup-files`: the file index lists files whose bodies the file store no
+   * longer has (the bucket lost them). Everything else was copied; exit 1.
+   */
+  RELAY_BACKUP_INCOMPLETE: 488,
   // SMART Health Links (server/shl.ts, docs/protocol.md §7b), from the end of the range.
   /** 405: a method the SHL route does not take. */
   SHL_BAD_METHOD: 490,
@@ -128,9 +133,11 @@ export class RelayStorageError extends CodedError<'RELAY_STORAGE_FAILED'> {
   }
 }
 
-/** An operator command (server/admin.ts) refused its input; nothing was written. */
-export class RelayBackupError extends CodedError<'RELAY_BACKUP_REFUSED' | 'RELAY_BACKUP_UNREADABLE'> {
-  constructor(code: 'RELAY_BACKUP_REFUSED' | 'RELAY_BACKUP_UNREADABLE', message: string) {
+export type RelayBackupCode = 'RELAY_BACKUP_REFUSED' | 'RELAY_BACKUP_UNREADABLE' | 'RELAY_BACKUP_INCOMPLETE';
+
+/** An operator command (server/admin.ts) refused its input (nothing was written), or could not copy everything. */
+export class RelayBackupError extends CodedError<RelayBackupCode> {
+  constructor(code: RelayBackupCode, message: string) {
     super(code, RelayErrors[code], message);
   }
 }

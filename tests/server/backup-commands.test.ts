@@ -188,6 +188,27 @@ describe('npm run relay -- backup-files / restore-files', () => {
     await target.close();
   });
 
+  it('backup-files copies what it can, and fails (RELAY_BACKUP_INCOMPLETE) for a file the store lists but lost; one erased meanwhile is no failure', async () => {
+    const source = await SqliteFileStore.open(join(dir.path, 'lossy'));
+    for (const [i, body] of bodies.entries()) await source.putRestored(i === 2 ? OTHER : DOC, idOf(body), body, 1);
+    const [lost, erased] = [idOf(bodies[0]!), idOf(bodies[2]!)];
+    // The bucket lost one body while the index still lists it; another file is erased as it is read.
+    const lossy = Object.assign(Object.create(source) as SqliteFileStore, {
+      get: async (doc: string, id: string) => (id === lost || id === erased ? undefined : source.get(doc, id)),
+      has: async (doc: string, id: string) => id !== erased && source.has(doc, id),
+    });
+    const backup = join(dir.path, 'files-lossy');
+    const refusal = await backupFiles(lossy, backup).then(() => null, (e: unknown) => e);
+    expect(refusal).toBeInstanceOf(RelayBackupError);
+    expect((refusal as RelayBackupError).code).toBe('RELAY_BACKUP_INCOMPLETE');
+    expect((refusal as RelayBackupError).message).toMatch(/^Copied 1 new document files \(0 already in the backup\), but 1 listed/);
+    expect(readdirSync(join(backup, DOC))).toEqual([idOf(bodies[1]!)]);
+    // Without the loss, the same store backs up with no failure: the erased file is not counted.
+    const sound = Object.assign(Object.create(source) as SqliteFileStore, { has: lossy.has, get: async (doc: string, id: string) => (id === erased ? undefined : source.get(doc, id)) });
+    expect(await backupFiles(sound, backup)).toEqual({ copied: 1, kept: 1 });
+    await source.close();
+  });
+
   it('seeded: one bad entry in a files backup (bytes off their id, a foreign name, a stray file) and nothing is restored', async () => {
     await withSeed(FILE, 'seeded: one bad entry', async (prng: Prng) => {
       for (let round = 0; round < 10; round++) {
