@@ -101,14 +101,33 @@ export class AppState implements LockHost {
         setTimeout(() => void loadVault().catch(() => undefined), 0);
         return;
       }
-      const { VaultSession } = await loadVault();
-      const session = await VaultSession.resume(await this.sessionEnv());
-      if (session) this.adopt(session);
-      else this.phase = 'onboarding';
+      await this.track(this.resumeSession());
     } catch (e) {
       this.error = describeError(e);
       this.phase = 'error';
     }
+  }
+
+  private async resumeSession(): Promise<void> {
+    const { VaultSession } = await loadVault();
+    const session = await VaultSession.resume(await this.sessionEnv());
+    if (session) this.adopt(session);
+    else this.phase = 'onboarding';
+  }
+
+  /** The session work under way (opening, closing): a handover to another tab waits for it. */
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight = work.catch(() => undefined);
+    return work;
+  }
+
+  /** Before a vault is made or restored here: this tab must hold the vault (else another tab uses it). */
+  private async claimTab(): Promise<boolean> {
+    if (await this.tab.claim()) return true;
+    this.phase = 'elsewhere';
+    return false;
   }
 
   /** The person's name (from their vault: a rename on another of their devices shows here too). */
@@ -168,6 +187,10 @@ export class AppState implements LockHost {
 
   /** After unlocking: the session opens again (with the keys a passkey gave back, if any). */
   async resumeUnlocked(keys?: Parameters<VaultModule['VaultSession']['resume']>[1]): Promise<void> {
+    await this.track(this.resumeWith(keys));
+  }
+
+  private async resumeWith(keys?: Parameters<VaultModule['VaultSession']['resume']>[1]): Promise<void> {
     const { VaultSession } = await loadVault();
     const session = await VaultSession.resume(await this.sessionEnv(), keys);
     if (!session) {
@@ -192,6 +215,8 @@ export class AppState implements LockHost {
 
   /** Another tab takes the vault over: this one closes its session (its edits stored and sent) and says so. */
   private async letGoOfVault(): Promise<void> {
+    // An open or a close under way ends first (an open then finds the vault gone: see adopt).
+    await this.inFlight;
     const session = this.session;
     this.detach();
     this.phase = 'elsewhere';
@@ -199,7 +224,11 @@ export class AppState implements LockHost {
   }
 
   /** Locking: the session closes (its keys and open profiles leave memory) and the lock screen shows. */
-  async closeForLock(o: { dropCaches?: boolean } = {}): Promise<void> {
+  closeForLock(o: { dropCaches?: boolean } = {}): Promise<void> {
+    return this.track(this.closeSessionForLock(o));
+  }
+
+  private async closeSessionForLock(o: { dropCaches?: boolean }): Promise<void> {
     const session = this.session;
     const names = session ? [session.vault.profile.name, ...session.profiles().map((p) => p.docId)] : [];
     this.detach();
@@ -242,7 +271,8 @@ export class AppState implements LockHost {
 
   /** This new device joins its person's vault from a link another of their devices shows. */
   async joinWithLink(url: string, o: { displayName: string; deviceLabel: string }): Promise<boolean> {
-    return (await this.run(async () => this.adopt(await (await loadVault()).VaultSession.joinWithLink(await this.sessionEnv(), url, o)))) === undefined;
+    if (!(await this.claimTab())) return false;
+    return (await this.run(async () => this.adopt(await this.track((await loadVault()).VaultSession.joinWithLink(await this.sessionEnv(), url, o))))) === undefined;
   }
 
   async revokeOwnDevice(key: string): Promise<void> {
@@ -265,14 +295,16 @@ export class AppState implements LockHost {
   /** Creates the person and this device; returns the recovery code to show once. */
   createIdentity(o: { displayName: string; deviceLabel: string }): Promise<string | null> {
     return this.run(async () => {
-      const { session, recoveryCode } = await (await loadVault()).VaultSession.create(await this.sessionEnv(), o);
+      if (!(await this.claimTab())) return null;
+      const { session, recoveryCode } = await this.track((await loadVault()).VaultSession.create(await this.sessionEnv(), o));
       this.adopt(session);
       return recoveryCode;
     });
   }
 
   async restore(o: { code: string; displayName: string; deviceLabel: string }): Promise<boolean> {
-    return (await this.run(async () => this.adopt(await (await loadVault()).VaultSession.restore(await this.sessionEnv(), o)))) === undefined;
+    if (!(await this.claimTab())) return false;
+    return (await this.run(async () => this.adopt(await this.track((await loadVault()).VaultSession.restore(await this.sessionEnv(), o))))) === undefined;
   }
 
   /** One encrypted backup of everything this person can open, with a file name that carries no PHI. */
@@ -292,9 +324,10 @@ export class AppState implements LockHost {
   async restoreFromBackup(o: { file: Uint8Array; code: string; displayName: string; deviceLabel: string }): Promise<boolean> {
     return (
       (await this.run(async () => {
+        if (!(await this.claimTab())) return null;
         try {
           const { VaultSession } = await loadVault();
-          this.adopt(await VaultSession.restoreFromBackup(await this.sessionEnv(), { ...o, displayName: o.displayName || undefined, progress: (p) => (this.backupProgress = p) }));
+          this.adopt(await this.track(VaultSession.restoreFromBackup(await this.sessionEnv(), { ...o, displayName: o.displayName || undefined, progress: (p) => (this.backupProgress = p) })));
         } finally {
           this.backupProgress = null;
         }
@@ -389,6 +422,12 @@ export class AppState implements LockHost {
   private readonly onOffline = (): void => this.session?.networkLost();
 
   private adopt(session: VaultSession): void {
+    // Handed over to another tab while it opened: it is closed again, unused.
+    if (!this.tab.held) {
+      void session.close();
+      this.phase = 'elsewhere';
+      return;
+    }
     const vault = session.vault.profile;
     this.session = session;
     if (typeof window !== 'undefined') {
@@ -403,10 +442,6 @@ export class AppState implements LockHost {
     this.statusSub = new Subscribed((notify) => vault.status.subscribe(notify), () => vault.status.value);
     this.phase = 'ready';
     this.lock.startIdle();
-    // A vault made or restored in this tab: held here from now on (already held after a resume).
-    void this.tab.claim().then((held) => {
-      if (!held && this.session === session) void this.letGoOfVault();
-    });
   }
 
   private stopReminderResume: () => void = () => undefined;

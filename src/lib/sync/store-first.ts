@@ -55,7 +55,14 @@ export class StoreFirstQueue {
         const covered = this.waiting.length;
         await this.stored().catch(() => undefined);
         if (this.stopped()) return;
-        this.release(this.waiting.splice(0, covered));
+        // One at a time, so a change that fails to go out (a provider error) holds back none after it.
+        for (const change of this.waiting.splice(0, covered)) {
+          try {
+            this.release([change]);
+          } catch {
+            // A local change is in the wire whatever its send did (sendThenWire): a re-sync carries it.
+          }
+        }
       }
     } finally {
       this.draining = false;

@@ -201,7 +201,9 @@ export class Profile extends ProfileAdmin {
   private async loaded(detach: Detach | undefined, makeConnection: (() => RelayConnection) | undefined): Promise<void> {
     if (detach) this.detachers.push(detach);
     if (makeConnection) this.attachConnection(makeConnection());
-    // A store that commits late: the relay gets a change only once this device has it (decision 0063).
+    // A store that commits late: the relay gets a change only once this device has it (decision
+    // 0063). Its barrier covers a change only if the store's write started first: the store's
+    // update handler is registered before the connection's on every open path (above).
     if (detach?.stored) this.connection?.sendOnceStored(detach.stored);
     if (detach?.meta) await this.statusModel.trackAcknowledged(detach.meta);
   }
