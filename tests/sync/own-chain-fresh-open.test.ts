@@ -6,28 +6,19 @@
  * records not yet) must be sealed after them: sealed first, it reused their seq and the relay
  * refused the device for good with RECORD_FORK (e2e co-editing test, CI of stop 21).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
-import { Role } from '../../src/lib/protocol/index.ts';
+import { describe, expect, it } from 'vitest';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { insertNote } from '../helpers/raw-edits.ts';
-import { testRelay } from '../helpers/relay.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
+import { ownerAndEditor } from '../helpers/owner-and-editor.ts';
 
 describe("a member's own chain on a fresh copy", () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupList();
 
   it('an edit made while the first catch-up is folded continues the chain the relay holds (no RECORD_FORK)', async () => {
-    const relay = await testRelay();
-    cleanups.push(() => relay.destroy());
-    const [alice, bob] = [generateSigningKeyPair(), generateSigningKeyPair()];
-    const a = await Profile.create({ signer: alice, relayUrl: relay.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }], minReconnectDelayMs: 50 });
-    cleanups.push(() => a.close());
-    await a.flush();
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
 
     // Bob's first open (like the join's instance): two records of his own, acknowledged.
     const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, minReconnectDelayMs: 50 });

@@ -6,29 +6,20 @@
  * ENVELOPE_KEY_EXISTS: the e2e co-editing test in CI of stop 23, half the runs at 4× CPU
  * throttling).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
-import { Role } from '../../src/lib/protocol/index.ts';
+import { describe, expect, it } from 'vitest';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { lateStore } from '../helpers/late-store.ts';
 import { insertNote } from '../helpers/raw-edits.ts';
-import { testRelay } from '../helpers/relay.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
+import { ownerAndEditor } from '../helpers/owner-and-editor.ts';
 
 describe('store first, then the relay', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupList();
 
   it('a write the store lost never reached the relay: the next open continues the chain and is not refused', async () => {
-    const relay = await testRelay();
-    cleanups.push(() => relay.destroy());
-    const [alice, bob] = [generateSigningKeyPair(), generateSigningKeyPair()];
-    const a = await Profile.create({ signer: alice, relayUrl: relay.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }], minReconnectDelayMs: 50 });
-    cleanups.push(() => a.close());
-    await a.flush();
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
 
     const store = lateStore();
     const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
@@ -65,12 +56,7 @@ describe('store first, then the relay', () => {
   });
 
   it('changes wait for the commit, then go in the order they were made; a store that commits at once is not waited for', async () => {
-    const relay = await testRelay();
-    cleanups.push(() => relay.destroy());
-    const [alice, bob] = [generateSigningKeyPair(), generateSigningKeyPair()];
-    const a = await Profile.create({ signer: alice, relayUrl: relay.url, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }], minReconnectDelayMs: 50 });
-    cleanups.push(() => a.close());
-    await a.flush();
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
     const store = lateStore();
     const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
     cleanups.push(() => b.close());
