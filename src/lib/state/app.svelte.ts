@@ -111,8 +111,13 @@ export class AppState implements LockHost {
   private async resumeSession(): Promise<void> {
     const { VaultSession } = await loadVault();
     const session = await VaultSession.resume(await this.sessionEnv());
-    if (session) this.adopt(session);
+    if (session) await this.adopt(session);
     else this.phase = 'onboarding';
+  }
+
+  /** Opens a session and adopts it, as one piece of session work (a handover waits for all of it). */
+  private openAndAdopt(open: () => Promise<VaultSession>): Promise<void> {
+    return this.track((async () => this.adopt(await open()))());
   }
 
   /** The session work under way (opening, closing): a handover to another tab waits for it. */
@@ -197,7 +202,7 @@ export class AppState implements LockHost {
       this.phase = 'onboarding';
       return;
     }
-    this.adopt(session);
+    await this.adopt(session);
   }
 
   /** Another tab uses the vault: take it over here (that tab closes its session first). */
@@ -213,7 +218,7 @@ export class AppState implements LockHost {
     await this.init();
   }
 
-  /** Another tab takes the vault over: this one closes its session (its edits stored and sent) and says so. */
+  /** Another tab takes the vault over: this one closes its session (its edits sealed and stored) and says so. */
   private async letGoOfVault(): Promise<void> {
     // An open or a close under way ends first (an open then finds the vault gone: see adopt).
     await this.inFlight;
@@ -272,7 +277,7 @@ export class AppState implements LockHost {
   /** This new device joins its person's vault from a link another of their devices shows. */
   async joinWithLink(url: string, o: { displayName: string; deviceLabel: string }): Promise<boolean> {
     if (!(await this.claimTab())) return false;
-    return (await this.run(async () => this.adopt(await this.track((await loadVault()).VaultSession.joinWithLink(await this.sessionEnv(), url, o))))) === undefined;
+    return (await this.run(async () => this.openAndAdopt(async () => (await loadVault()).VaultSession.joinWithLink(await this.sessionEnv(), url, o)))) === undefined;
   }
 
   async revokeOwnDevice(key: string): Promise<void> {
@@ -296,15 +301,19 @@ export class AppState implements LockHost {
   createIdentity(o: { displayName: string; deviceLabel: string }): Promise<string | null> {
     return this.run(async () => {
       if (!(await this.claimTab())) return null;
-      const { session, recoveryCode } = await this.track((await loadVault()).VaultSession.create(await this.sessionEnv(), o));
-      this.adopt(session);
+      let recoveryCode = '';
+      await this.openAndAdopt(async () => {
+        const made = await (await loadVault()).VaultSession.create(await this.sessionEnv(), o);
+        recoveryCode = made.recoveryCode;
+        return made.session;
+      });
       return recoveryCode;
     });
   }
 
   async restore(o: { code: string; displayName: string; deviceLabel: string }): Promise<boolean> {
     if (!(await this.claimTab())) return false;
-    return (await this.run(async () => this.adopt(await this.track((await loadVault()).VaultSession.restore(await this.sessionEnv(), o))))) === undefined;
+    return (await this.run(async () => this.openAndAdopt(async () => (await loadVault()).VaultSession.restore(await this.sessionEnv(), o)))) === undefined;
   }
 
   /** One encrypted backup of everything this person can open, with a file name that carries no PHI. */
@@ -327,7 +336,7 @@ export class AppState implements LockHost {
         if (!(await this.claimTab())) return null;
         try {
           const { VaultSession } = await loadVault();
-          this.adopt(await this.track(VaultSession.restoreFromBackup(await this.sessionEnv(), { ...o, displayName: o.displayName || undefined, progress: (p) => (this.backupProgress = p) })));
+          await this.openAndAdopt(async () => VaultSession.restoreFromBackup(await this.sessionEnv(), { ...o, displayName: o.displayName || undefined, progress: (p) => (this.backupProgress = p) }));
         } finally {
           this.backupProgress = null;
         }
@@ -421,11 +430,11 @@ export class AppState implements LockHost {
   private stopErasureWatch: () => void = () => undefined;
   private readonly onOffline = (): void => this.session?.networkLost();
 
-  private adopt(session: VaultSession): void {
-    // Handed over to another tab while it opened: it is closed again, unused.
+  private async adopt(session: VaultSession): Promise<void> {
+    // Handed over to another tab while it opened: closed again, unused, before the lock goes.
     if (!this.tab.held) {
-      void session.close();
       this.phase = 'elsewhere';
+      await session.close();
       return;
     }
     const vault = session.vault.profile;
