@@ -85,5 +85,6 @@ describe('TabClaim: one tab holds the vault', () => {
     const refusing = { request: () => Promise.reject(new DOMException('sandboxed', 'SecurityError')) } as unknown as LockManager;
     const sandboxed = new TabClaim({ locks: refusing, channel: fakeChannels(), letGo: async () => undefined });
     expect(await Promise.race([sandboxed.claim(), tick(500).then(() => 'hung')])).toBe(true);
+    expect(sandboxed.held).toBe(true);
   });
 });

@@ -37,6 +37,8 @@ export class TabClaim {
   private claiming: Promise<boolean> | undefined;
   private channel: BroadcastChannel | undefined;
   private heardBack: (() => void) | undefined;
+  /** The browser refused Web Locks to this page (a sandboxed frame): no guard, as without them. */
+  private unguarded = false;
 
   constructor(o: TabClaimOptions) {
     this.o = o;
@@ -45,7 +47,7 @@ export class TabClaim {
 
   /** True while this tab holds the vault (false while it hands it over). */
   get held(): boolean {
-    return this.release !== undefined || !this.o.locks;
+    return this.release !== undefined || !this.o.locks || this.unguarded;
   }
 
   /** Holds the vault for this tab if no other tab does. True if this tab holds it now. */
@@ -68,7 +70,10 @@ export class TabClaim {
         })
         .catch(() => {
           // Refused before it was decided (a sandboxed page): no guard, as without Web Locks.
-          if (!answered) return answer(true);
+          if (!answered) {
+            this.unguarded = true;
+            return answer(true);
+          }
           this.lost();
         });
     });
