@@ -81,4 +81,29 @@ describe('store first, then the relay', () => {
     await a.flush();
     await eventually(() => b.readNote('journal').startsWith('A '));
   });
+
+  it('changes the store commits while the device is disconnected go with the next catch-up, in order, before newer ones', async () => {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const store = lateStore();
+    const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    cleanups.push(() => b.close());
+    await b.flush();
+
+    store.hold();
+    insertNote(b, 'journal', 0, 'one ');
+    await engineOf(b).sync.flush();
+    b.disconnect();
+    store.resume();
+    await new Promise((r) => setTimeout(r, 100));
+    insertNote(b, 'journal', b.readNote('journal').length, 'two ');
+    await engineOf(b).sync.flush();
+    expect(b.status.value.pending).toBeGreaterThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.readNote('journal')).toBe('');
+    await b.connect();
+    await b.flush();
+    await eventually(() => a.readNote('journal') === 'one two ', 10_000, () => JSON.stringify(a.readNote('journal')));
+    expect(b.refusal.value).toBeNull();
+    expect(b.status.value.problems.map((p) => p.code)).toEqual([]);
+  });
 });
