@@ -18,6 +18,16 @@ import { ownerAndEditor } from '../helpers/owner-and-editor.ts';
 describe('store first, then the relay', () => {
   const cleanups = cleanupList();
 
+  /** The owner, and Bob's profile opened and caught up on a store that commits late. */
+  async function bobOnALateStore() {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const store = lateStore();
+    const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    cleanups.push(() => b.close());
+    await b.flush();
+    return { a, b, store };
+  }
+
   it('a write the store lost never reached the relay: the next open continues the chain and is not refused', async () => {
     const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
 
@@ -56,11 +66,7 @@ describe('store first, then the relay', () => {
   });
 
   it('changes wait for the commit, then go in the order they were made; a store that commits at once is not waited for', async () => {
-    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
-    const store = lateStore();
-    const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
-    cleanups.push(() => b.close());
-    await b.flush();
+    const { a, b, store } = await bobOnALateStore();
 
     store.hold();
     for (const word of ['one ', 'two ', 'three ']) {
@@ -83,11 +89,7 @@ describe('store first, then the relay', () => {
   });
 
   it('changes the store commits while the device is disconnected go with the next catch-up, in order, before newer ones', async () => {
-    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
-    const store = lateStore();
-    const b = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
-    cleanups.push(() => b.close());
-    await b.flush();
+    const { a, b, store } = await bobOnALateStore();
 
     store.hold();
     insertNote(b, 'journal', 0, 'one ');
