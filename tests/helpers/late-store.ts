@@ -17,6 +17,12 @@ export interface LateStore {
   crash(): void;
   /** Committed changes for `name`. */
   committed(name: string): number;
+  /**
+   * The store loses what it had committed for `name` after its first `count` changes: an OS crash
+   * under relaxed durability, or a device restored from an older backup. Its next open sees less
+   * than the relay holds.
+   */
+  rollBack(name: string, count: number): void;
 }
 
 export function lateStore(): LateStore {
@@ -68,5 +74,6 @@ export function lateStore(): LateStore {
       holding = false;
     },
     committed: (name) => committed.get(name)?.length ?? 0,
+    rollBack: (name, count) => void committed.get(name)?.splice(count),
   };
 }

@@ -20,7 +20,9 @@ export type OutboxBlock =
   /** This device's member may not write. */
   | 'read-only'
   /** Opened from the plain-state cache: nothing is sealed until the envelope is verified against it. */
-  | 'verifying';
+  | 'verifying'
+  /** Just opened: own records wait for the relay's first catch-up (catch-up-hold.ts), a few seconds at most. */
+  | 'catching-up';
 
 export interface OutboxContext {
   readonly now: () => number;

@@ -11,6 +11,7 @@ import { toHex } from '../crypto/index.ts';
 import { encodeUpdatePayload, fail, RecordType, SerialGate } from '../protocol/index.ts';
 import { compactionDue, type CompactionPolicy } from './compaction.ts';
 import type { OutboxBlock } from './outbox.ts';
+import type { CatchUpHold } from './catch-up-hold.ts';
 import { OwnRecordRefused, OwnTransaction, type OwnWriteGuard, type OwnWriterContext } from './own-transaction.ts';
 import type { ProblemList } from './problems.ts';
 
@@ -31,6 +32,8 @@ export interface OwnWritesContext extends Omit<OwnWriterContext, 'settle' | 'gua
   settle(): Promise<void>;
   canWrite(): boolean;
   membershipChanged(): void;
+  /** Own records wait for the relay's first catch-up after an open (catch-up-hold.ts). */
+  readonly hold: Pick<CatchUpHold, 'active' | 'released'>;
 }
 
 export class OwnWrites {
@@ -62,6 +65,8 @@ export class OwnWrites {
   transact<T>(plan: (tx: OwnTransaction) => Promise<T>): Promise<T> {
     return this.writes.run(async () => {
       const { c } = this;
+      // The relay may hold records of this chain that this copy lost: take them in first.
+      await c.hold.released();
       // After a cached open, own records are judged against the verified state only.
       await c.whenVerified();
       if (c.checking()) throw new OwnRecordRefused(fail('SYNC_CACHE_MISMATCH', 'this copy of the profile is being rebuilt from its verified records'));
@@ -97,6 +102,7 @@ export class OwnWrites {
     if (!c.replica.index.membership.hasGenesis) return 'no-genesis';
     if (!c.ring.has(c.replica.index.membership.currentEpoch)) return 'no-key';
     if (!c.canWrite()) return 'read-only';
+    if (c.hold.active) return 'catching-up';
     return undefined;
   }
 

@@ -17,6 +17,7 @@ import { DEFAULT_COMPACTION } from './compaction.ts';
 import { Inbox } from './inbox.ts';
 import { Observable } from './observable.ts';
 import { Outbox, type OutboxBlock } from './outbox.ts';
+import { CatchUpHold } from './catch-up-hold.ts';
 import { OwnRecordRefused, type OwnTransaction, type OwnWriteGuard } from './own-transaction.ts';
 import { OwnWrites } from './own-writes.ts';
 import { PlainSession } from './plain-session.ts';
@@ -49,6 +50,11 @@ export class ProfileSync extends ReplicaView {
   /** This device's Yjs clientID for its edits (plain-session.ts). */
   private readonly session: PlainSession;
   private destroyed = false;
+  /** Own records wait for the relay's first catch-up after an open (catch-up-hold.ts). */
+  private readonly hold = new CatchUpHold(() => {
+    this.outbox.schedule();
+    this.publish();
+  });
   /** While a cached open is checked (kept after a mismatch: nothing is sealed from this plain doc then). */
   private check: CachedOpenCheck | undefined;
 
@@ -74,6 +80,7 @@ export class ProfileSync extends ReplicaView {
       settle: () => this.inbox.idle(),
       canWrite: () => this.canWrite(),
       membershipChanged: () => this.membershipChanged(),
+      hold: this.hold,
     });
     this.outbox = new Outbox({
       now: this.now,
@@ -189,8 +196,22 @@ export class ProfileSync extends ReplicaView {
     return this.outbox.blocked;
   }
 
-  /** Seals everything that can be sealed and waits until remote processing is idle. */
+  /**
+   * Own records wait until the relay's first catch-up is applied, `ms` at most (catch-up-hold.ts):
+   * for a copy that may be behind the relay on this device's own chain.
+   */
+  holdOwnRecords(ms: number): void {
+    if (!this.destroyed) this.hold.start(ms);
+  }
+
+  /** The catch-up is in, or cannot come now (offline, refused, closing): own records go ahead. */
+  endOwnRecordHold(): void {
+    this.hold.release();
+  }
+
+  /** Seals everything that can be sealed and waits until remote processing is idle (after the catch-up hold). */
   async flush(): Promise<void> {
+    await this.hold.released();
     await this.outbox.flush();
     await this.own.idle();
     await this.inbox.idle();
@@ -270,6 +291,7 @@ export class ProfileSync extends ReplicaView {
     this.destroyed = true;
     this.check?.end();
     this.outbox.stop();
+    this.hold.release();
     this.map.unobserve(this.inbox.onEnvelopeChange);
     this.plain.off('updateV2', this.onPlainUpdate);
   }

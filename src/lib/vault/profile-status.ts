@@ -44,6 +44,11 @@ export class ProfileStatus {
   private ackedOwnSeq: number | undefined;
   /** The browser said it lost the network ("offline" event) and has not said "online" since. */
   private browserOffline = false;
+
+  /** The browser said it lost the network and has not said "online" since. */
+  get offlineByBrowser(): boolean {
+    return this.browserOffline;
+  }
   /** What the person changed since the relay last had everything (edit-count.ts names). */
   private readonly edited = new Set<string>();
 

@@ -12,6 +12,7 @@ import { Observable } from '../sync/observable.ts';
 import { nextExpiry, writeGenesis } from '../sync/admin.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
 import type { ProfileSync } from '../sync/profile-sync.ts';
+import { CATCH_UP_HOLD_MS } from '../sync/catch-up-hold.ts';
 import type { RelayConnection } from '../sync/relay-connection.ts';
 /** Whether a connection's refusal means this device's access ended (the one table: sync/refusals.ts). */
 export { endsAccess } from '../sync/refusals.ts';
@@ -59,6 +60,12 @@ export class Profile extends ProfileAdmin {
   protected readonly cache: ProfileCache;
   /** Numbers log entries for the edit count (vault/edit-count.ts). */
   private logEdits = 0;
+  /**
+   * This copy held records when opened, so the relay may hold records of this device's own chain
+   * that it lost: its first connect holds own records until the catch-up (decision 0065). A new
+   * profile or a first join holds none.
+   */
+  private mayBeBehind = false;
 
   private constructor(access: ProfileAccess, sync: ProfileSync, connection: RelayConnection | undefined, plain: Y.Doc, envelope: Y.Doc, ctx: ProfileContext, relay: Profile['relay']) {
     super(access, sync, plain, ctx, relay);
@@ -124,9 +131,14 @@ export class Profile extends ProfileAdmin {
     this.presenceModel.attach(connection);
     this.sync.setCompactionGate(() => connection.synced.value);
     this.detachers.push(
-      connection.refusal.subscribe((r) => this.refusalSeen.set(r)),
+      connection.refusal.subscribe((r) => {
+        this.refusalSeen.set(r);
+        if (r) this.sync.endOwnRecordHold();
+      }),
       connection.synced.subscribe((synced) => {
-        if (synced) void this.sync.compactIfDue().catch(() => undefined);
+        if (!synced) return;
+        this.sync.endOwnRecordHold();
+        void this.sync.compactIfDue().catch(() => undefined);
       }),
     );
   }
@@ -169,6 +181,8 @@ export class Profile extends ProfileAdmin {
     const ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
     const profile = new Profile(o.access, sync, reading ? undefined : makeConnection?.(), plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
     profile.memoryOnly = o.memoryOnly === true;
+    // A cached copy, or stored records with their genesis: see `mayBeBehind`.
+    profile.mayBeBehind = reading !== undefined || sync.index.membership.hasGenesis;
     if (o.expirySweep === false) profile.expirySweep.stop();
     else profile.expirySweep.arm();
     const autoConnect = makeConnection !== undefined && o.autoConnect !== false;
@@ -229,6 +243,13 @@ export class Profile extends ProfileAdmin {
   }
 
   async connect(): Promise<void> {
+    if (this.mayBeBehind && this.relay) {
+      // Once: before anything awaits, so no own record is sealed between the open and the hold.
+      // Not while the browser says it is offline: no catch-up can come (nor after networkLost).
+      // The connection's own state is no such sign: it passes through "offline" on the way up.
+      this.mayBeBehind = false;
+      if (!this.statusModel.offlineByBrowser) this.sync.holdOwnRecords(CATCH_UP_HOLD_MS);
+    }
     // After a cached open, the relay hears from this device once its own copy is loaded.
     await this.cache.whenVerified();
     await this.connection?.connect();
@@ -247,6 +268,7 @@ export class Profile extends ProfileAdmin {
   /** The network is gone: show offline now instead of when the dead socket is noticed. */
   networkLost(): void {
     this.statusModel.setBrowserOnline(false);
+    this.sync.endOwnRecordHold();
     this.connection?.networkLost();
   }
 
@@ -282,6 +304,8 @@ export class Profile extends ProfileAdmin {
     // Edits queued while the check ran are sealed only after it: wait for it.
     await this.cache.settled();
     this.undoController?.destroy();
+    // Closing seals what was typed, caught up or not: never dropped.
+    this.sync.endOwnRecordHold();
     await this.sync.flush();
     await this.cache.writeNow().catch(() => undefined);
     this.sync.destroy();

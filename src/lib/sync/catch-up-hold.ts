@@ -1,0 +1,59 @@
+/**
+ * Own records wait for the relay's first catch-up after an open (docs/decisions/0065).
+ *
+ * A device's chain (its seq numbers) continues from the head its own stored copy knows. That copy
+ * can be behind what the relay holds of the same chain: a browser store that called a write
+ * committed and then lost it in a crash (IndexedDB's relaxed durability), a device restored from
+ * an older backup, a store copied from elsewhere. Sealing before the catch-up then reuses a seq
+ * the relay already has, and the relay refuses the device for good (RECORD_FORK or
+ * ENVELOPE_KEY_EXISTS), with everything typed after it. Waiting for the catch-up brings the lost
+ * records back first, so the next record continues the chain the relay holds.
+ *
+ * The hold is bounded: it ends when the catch-up is applied, when the connection gives up or the
+ * network is gone (nothing more can be learnt now), when the profile closes (its edits are sealed
+ * then, never dropped), and after `ms` at the latest. Edits meanwhile stay queued, counted as
+ * pending and shown as such.
+ */
+/**
+ * The longest own records wait after an open. Catch-ups here take tens of milliseconds (S7, S11)
+ * and the reconnect storm's p99 under 2.5 s; beyond this a relay that answers so slowly is
+ * treated as one that does not answer.
+ */
+export const CATCH_UP_HOLD_MS = 5_000;
+
+export class CatchUpHold {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private done: (() => void) | undefined;
+  private over: Promise<void> = Promise.resolve();
+  private readonly onRelease: () => void;
+
+  constructor(onRelease: () => void) {
+    this.onRelease = onRelease;
+  }
+
+  /** Own records are being held now. */
+  get active(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** Holds own records for at most `ms` (nothing if already holding). */
+  start(ms: number): void {
+    if (this.active) return;
+    this.over = new Promise((resolve) => (this.done = resolve));
+    this.timer = setTimeout(() => this.release(), ms);
+  }
+
+  /** Ends the hold (nothing if not holding); queued edits are sealed from now on. */
+  release(): void {
+    if (!this.active) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.done?.();
+    this.onRelease();
+  }
+
+  /** Resolves once the hold is over (at once when not holding). */
+  released(): Promise<void> {
+    return this.active ? this.over : Promise.resolve();
+  }
+}

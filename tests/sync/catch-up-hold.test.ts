@@ -1,0 +1,120 @@
+/**
+ * Own records wait for the relay's first catch-up after an open (decision 0065). A copy can be
+ * behind the relay on this device's own chain although every write went to the store first
+ * (decision 0063): the store called writes committed and then lost them (relaxed durability and
+ * an OS crash), or the device was restored from an older backup. Sealing at once reused a seq
+ * the relay holds, and the relay refused the device for good (RECORD_FORK / ENVELOPE_KEY_EXISTS).
+ * The hold is bounded: it ends when no catch-up can come and when the profile closes.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../src/lib/crypto/index.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { Profile } from '../../src/lib/vault/profile.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { lateStore } from '../helpers/late-store.ts';
+import { insertNote } from '../helpers/raw-edits.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
+import { ownerAndEditor } from '../helpers/owner-and-editor.ts';
+
+/** A TCP server that takes connections and never answers: a relay that does not reply. */
+async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => void sockets.add(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe("own records wait for the relay's first catch-up", () => {
+  const cleanups = cleanupList();
+
+  it('a copy that lost records the relay holds reopens, is typed in at once, and continues the chain the relay holds', async () => {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const name = toBase64Url(a.access.docId);
+    const store = lateStore();
+
+    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    insertNote(first, 'journal', 0, 'kept. ');
+    await first.flush();
+    const backup = store.committed(name);
+    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
+    await first.flush();
+    await eventually(() => a.readNote('journal').includes('the relay has it.'));
+    const relayHead = engineOf(first).sync.ownHead.seq;
+    await first.close();
+    store.rollBack(name, backup);
+
+    // The app's open: connect without waiting, and an edit at once (a name, a keystroke).
+    const second = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50, autoConnect: false });
+    cleanups.push(() => second.close());
+    expect(engineOf(second).sync.ownHead.seq).toBeLessThan(relayHead);
+    void second.connect();
+    insertNote(second, 'journal', 0, 'typed at once. ');
+    expect(second.status.value.pending).toBeGreaterThan(0);
+    expect(second.status.value.state).not.toBe('synced');
+
+    await second.flush();
+    await eventually(() => a.readNote('journal').includes('typed at once.'), 10_000, () => `bob's refusal ${second.refusal.value}; problems ${JSON.stringify(second.status.value.problems.map((p) => p.code))}`);
+    expect(second.refusal.value).toBeNull();
+    expect(second.status.value.problems.map((p) => p.code)).toEqual([]);
+    expect(engineOf(second).sync.ownHead.seq).toBe(relayHead + 1);
+    expect(second.readNote('journal')).toContain('the relay has it.');
+    expect(a.readNote('journal')).toBe(second.readNote('journal'));
+  });
+
+  it('the hold ends when the browser says the network is gone: edits are sealed on the device at once', async () => {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const store = lateStore();
+    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    insertNote(first, 'journal', 0, 'before. ');
+    await first.flush();
+    const head = engineOf(first).sync.ownHead.seq;
+    await first.close();
+
+    const second = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50, autoConnect: false });
+    cleanups.push(() => second.close());
+    void second.connect();
+    insertNote(second, 'journal', 0, 'typed offline. ');
+    await Promise.resolve();
+    expect(engineOf(second).sync.outboxBlocked).toBe('catching-up');
+    second.networkLost();
+    await second.status.when((s) => s.connection === 'offline');
+    await engineOf(second).sync.flush();
+    expect(engineOf(second).sync.outboxBlocked).toBeUndefined();
+    expect(engineOf(second).sync.ownHead.seq).toBe(head + 1);
+  });
+
+  it('closing while the relay has not answered seals what was typed into the store', async () => {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const name = toBase64Url(a.access.docId);
+    const store = lateStore();
+    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    insertNote(first, 'journal', 0, 'before. ');
+    await first.flush();
+    const head = engineOf(first).sync.ownHead.seq;
+    await first.close();
+
+    const silent = await silentServer();
+    cleanups.push(() => silent.close());
+    const second = await Profile.open({ signer: bob, access: a.access, relayUrl: silent.url, persistence: store.persistence, autoConnect: false });
+    void second.connect();
+    insertNote(second, 'journal', 0, 'typed, then closed. ');
+    await Promise.resolve();
+    expect(engineOf(second).sync.outboxBlocked).toBe('catching-up');
+    const committed = store.committed(name);
+    await second.close();
+    await eventually(() => store.committed(name) > committed);
+
+    const third = await Profile.open({ signer: bob, access: a.access, persistence: store.persistence });
+    cleanups.push(() => third.close());
+    expect(third.readNote('journal')).toContain('typed, then closed.');
+    expect(engineOf(third).sync.ownHead.seq).toBe(head + 1);
+  });
+});
