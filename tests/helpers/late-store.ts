@@ -17,6 +17,8 @@ export interface LateStore {
   crash(): void;
   /** Committed changes for `name`. */
   committed(name: string): number;
+  /** Resolves once everything given so far is committed (as an open's `stored()`). */
+  settled(): Promise<void>;
   /**
    * The store loses what it had committed for `name` after its first `count` changes: an OS crash
    * under relaxed durability, or a device restored from an older backup. Its next open sees less
@@ -74,6 +76,11 @@ export function lateStore(): LateStore {
       holding = false;
     },
     committed: (name) => committed.get(name)?.length ?? 0,
+    settled: () =>
+      new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        schedule();
+      }),
     rollBack: (name, count) => void committed.get(name)?.splice(count),
   };
 }

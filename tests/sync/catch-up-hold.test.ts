@@ -43,6 +43,7 @@ describe("own records wait for the relay's first catch-up", () => {
     const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
     insertNote(first, 'journal', 0, 'kept. ');
     await first.flush();
+    await store.settled();
     const backup = store.committed(name);
     insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
     await first.flush();
@@ -108,9 +109,11 @@ describe("own records wait for the relay's first catch-up", () => {
     insertNote(second, 'journal', 0, 'typed, then closed. ');
     await Promise.resolve();
     expect(engineOf(second).sync.outboxBlocked).toBe('catching-up');
+    await store.settled();
     const committed = store.committed(name);
     await second.close();
-    await eventually(() => store.committed(name) > committed);
+    await store.settled();
+    expect(store.committed(name)).toBeGreaterThan(committed);
 
     const third = await Profile.open({ signer: bob, access: a.access, persistence: store.persistence });
     cleanups.push(() => third.close());
