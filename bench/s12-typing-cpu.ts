@@ -92,6 +92,38 @@ function sealInput(k: number, reps: number): { mergeUs: number; svUs: number; me
   return { mergeUs: mergeUs / reps, svUs: svUs / reps, mergeBytes: mergeBytes / reps, svBytes: svBytes / reps };
 }
 
+/**
+ * ms to apply a received plain state (friendsforever's end, a catch-up's size) into a fresh doc
+ * that listens as the profile's plain doc does during a remote apply: before decision 0066 an
+ * 'updateV2' listener (the outbox) and, with the plain-state cache, an 'update' listener, so Yjs
+ * encoded the applied update twice; now none. Median of interleaved trials; peer: no listener.
+ */
+function remoteApplyMs(reps: number): { before: number; now: number; bytes: number } {
+  const trace = loadConcurrentTrace('friendsforever.json.gz');
+  const plan = planReplay(trace, { clientIds: [1, 2], start: Y.encodeStateAsUpdateV2(new Y.Doc()), root: 't' });
+  const source = new Y.Doc();
+  for (const p of plan) Y.applyUpdateV2(source, p.update);
+  const state = Y.encodeStateAsUpdateV2(source);
+  const apply = (listen: boolean): number => {
+    const doc = new Y.Doc();
+    if (listen) {
+      doc.on('updateV2', () => undefined);
+      doc.on('update', () => undefined);
+    }
+    const t0 = performance.now();
+    Y.applyUpdateV2(doc, state);
+    return performance.now() - t0;
+  };
+  const before: number[] = [];
+  const now: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    before.push(apply(true));
+    now.push(apply(false));
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+  return { before: median(before), now: median(now), bytes: state.length };
+}
+
 async function signMs(n: number): Promise<number> {
   const engine = await defaultEd25519Engine();
   const keys = generateSigningKeyPair();
@@ -109,6 +141,7 @@ export async function runS12(): Promise<BenchResult> {
   const sign = await signMs(KEYS);
   const k20 = sealInput(20, QUICK ? 50 : 200);
   const k1 = sealInput(1, QUICK ? 50 : 200);
+  const remote = remoteApplyMs(QUICK ? 5 : 15);
   console.log(`  S12 plain Yjs ${fmtMs(plain)}/1000 keys; sealed one record per key ${fmtMs(one)}/1000; 20 keys per record ${fmtMs(twenty)}/1000; Ed25519 sign ${fmtMs(sign)} CPU each`);
   console.log(`  S12 seal input, 20 queued keys: merge ${round(k20.mergeUs, 0)} µs (${round(k20.mergeBytes, 0)} B), from sv ${round(k20.svUs, 0)} µs (${round(k20.svBytes, 0)} B); 1 key: ${round(k1.mergeUs, 0)} µs vs ${round(k1.svUs, 0)} µs`);
   const us = (x: number) => `${round(x, 0)} µs`;
@@ -122,12 +155,14 @@ export async function runS12(): Promise<BenchResult> {
       { metric: 'share of one record\'s CPU that is its Ed25519 signature', ours: fmtMs(sign), peer: fmtMs(one / 1000), ratio: round(sign / (one / 1000), 2), target: '(info)', met: null },
       { metric: 'seal input, 20 queued keystrokes: merge queue vs encode from last sealed sv (lower bound)', ours: us(k20.mergeUs), peer: us(k20.svUs), ratio: round(k20.mergeUs / k20.svUs, 2), target: '(info)', met: null },
       { metric: 'seal input, 1 queued keystroke: queue as is vs encode from last sealed sv (lower bound)', ours: us(k1.mergeUs), peer: us(k1.svUs), ratio: round(k1.mergeUs / Math.max(k1.svUs, 1e-3), 2), target: '(info)', met: null },
+      { metric: `applying a received plain state (${round(remote.bytes / 1024, 1)} KiB): the plain doc's listeners before decision 0066 (update + updateV2) vs none (now)`, ours: fmtMs(remote.before), peer: fmtMs(remote.now), ratio: round(remote.before / remote.now, 2), target: '(info)', met: null },
     ],
     notes: [
       `${KEYS} keystrokes appended to a note per variant on a relay-less Profile (compaction off), each batch awaited with flush().`,
+      'Received plain state: friendsforever end state applied with Y.applyUpdateV2 into a fresh doc, with an update and an updateV2 listener (what the plain doc had during a remote apply before decision 0066, with the plain-state cache on) and with none (now), interleaved, median; Yjs encodes the applied update once for each listened event.',
       "'encode from last sealed sv' carries the whole document's delete set (every author's deletions): its bytes and time are a lower bound for that design, before filtering to this replica's own deletions.",
     ],
-    data: { keys: KEYS, plainMsPer1000: round(plain, 3), sealedOneMsPer1000: round(one, 3), sealedTwentyMsPer1000: round(twenty, 3), signCpuMs: round(sign, 4), sealInput20: k20, sealInput1: k1 },
+    data: { remoteApply: remote, keys: KEYS, plainMsPer1000: round(plain, 3), sealedOneMsPer1000: round(one, 3), sealedTwentyMsPer1000: round(twenty, 3), signCpuMs: round(sign, 4), sealInput20: k20, sealInput1: k1 },
   };
   writeResult(result);
   return result;

@@ -5,9 +5,39 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { hasPending, mapKeyWrites, parentMapKey, rootOf, usesClient, valuesWithClient, type MapKeyWrite } from '../../src/lib/sync/yjs-internals.ts';
+import { hasPending, mapKeyWrites, parentMapKey, rootOf, transactionChanged, usesClient, valuesWithClient, type MapKeyWrite } from '../../src/lib/sync/yjs-internals.ts';
+import { withSeed } from '../helpers/prng.ts';
 
 describe('Yjs internals adapter', () => {
+  const changedSweep = 'transactionChanged: true exactly when Yjs emits an update for the transaction';
+  it(changedSweep, () =>
+    withSeed('tests/sync/yjs-internals.test.ts', changedSweep, async (prng) => {
+      const doc = new Y.Doc();
+      const other = new Y.Doc();
+      let emitted = false;
+      const seen: boolean[] = [];
+      doc.on('update', () => void (emitted = true));
+      doc.on('afterTransaction', (tr: Y.Transaction) => seen.push(transactionChanged(tr)));
+      const text = doc.getText('t');
+      const map = doc.getMap('m');
+      for (let i = 0; i < 300; i++) {
+        emitted = false;
+        seen.length = 0;
+        const kind = prng.int(0, 6);
+        if (kind === 0) text.insert(prng.int(0, text.length), 'ab'.slice(0, prng.int(1, 2)));
+        else if (kind === 1 && text.length > 0) text.delete(prng.int(0, text.length - 1), 1);
+        else if (kind === 2) map.set(`k${prng.int(0, 4)}`, i);
+        else if (kind === 3) map.delete(`k${prng.int(0, 4)}`); // often a key that is not there: no change
+        else if (kind === 4) doc.transact(() => undefined); // an empty transaction
+        else if (kind === 5) {
+          other.getMap('m').set(`o${i}`, i);
+          Y.applyUpdate(doc, Y.encodeStateAsUpdate(other)); // often already known: no change
+        } else Y.applyUpdate(doc, Y.encodeStateAsUpdate(doc)); // its own state again: no change
+        expect(seen).toEqual([emitted]);
+      }
+    }),
+  );
+
   it('hasPending: structs whose dependency is missing are pending until it arrives', () => {
     const source = new Y.Doc();
     const first = Y.encodeStateAsUpdate(source);

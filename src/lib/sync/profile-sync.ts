@@ -132,7 +132,7 @@ export class ProfileSync extends ReplicaView {
     this.inbox.takeAll();
     await this.inbox.drain();
     this.map.observe(this.inbox.onEnvelopeChange);
-    this.plain.on('updateV2', this.onPlainUpdate);
+    this.followPlain(true);
   }
 
   /** Applies the cached plain state; the envelope is verified against it later (verifyCached). */
@@ -145,7 +145,7 @@ export class ProfileSync extends ReplicaView {
     }
     this.check = new CachedOpenCheck(cached);
     // Edits made now are queued (own-writes.ts `sealBlock` says 'verifying'), never lost.
-    this.plain.on('updateV2', this.onPlainUpdate);
+    this.followPlain(true);
     this.publish();
   }
 
@@ -293,7 +293,17 @@ export class ProfileSync extends ReplicaView {
     this.outbox.stop();
     this.hold.release();
     this.map.unobserve(this.inbox.onEnvelopeChange);
-    this.plain.off('updateV2', this.onPlainUpdate);
+    this.followPlain(false);
+  }
+
+  /** Whether local plain-doc updates go to the outbox (from the open until destroy). */
+  private followingPlain = false;
+
+  private followPlain(on: boolean): void {
+    if (on === this.followingPlain) return;
+    this.followingPlain = on;
+    if (on) this.plain.on('updateV2', this.onPlainUpdate);
+    else this.plain.off('updateV2', this.onPlainUpdate);
   }
 
   /** Roles, devices or the epoch changed (a new epoch starts a new session: plain-session.ts). */
@@ -308,7 +318,16 @@ export class ProfileSync extends ReplicaView {
   };
 
   private applyRemote(update: VerifiedUpdate) {
-    const result = applyVerified(this.plain, update, REMOTE_ORIGIN);
+    // Yjs encodes a transaction's update for every 'updateV2' listener; ours drops remote ones.
+    // Not listening while applying saves that encode: a whole snapshot's on a catch-up.
+    const following = this.followingPlain;
+    if (following) this.plain.off('updateV2', this.onPlainUpdate);
+    let result: ReturnType<typeof applyVerified>;
+    try {
+      result = applyVerified(this.plain, update, REMOTE_ORIGIN);
+    } finally {
+      if (following) this.plain.on('updateV2', this.onPlainUpdate);
+    }
     this.check?.verified(update, REMOTE_ORIGIN);
     this.session.keep(); // Yjs picks a new clientID if it sees ours used elsewhere
     this.outbox.remoteApplied(); // someone else is editing: stop holding own records back

@@ -89,3 +89,13 @@ export function parentMapKey(type: SharedType): { parent: SharedType; key: strin
   if (!item || !(item.parent instanceof Y.AbstractType) || item.parentSub === null) return undefined;
   return { parent: item.parent as SharedType, key: item.parentSub };
 }
+
+/**
+ * Whether `tr` changed the document: added structs or deleted any. Exactly when Yjs would emit
+ * an 'update' for it, without encoding that update.
+ */
+export function transactionChanged(tr: Y.Transaction): boolean {
+  if (tr.deleteSet.clients.size > 0) return true;
+  for (const [client, clock] of tr.afterState) if (tr.beforeState.get(client) !== clock) return true;
+  return false;
+}

@@ -11,12 +11,24 @@ import { HISTORY_ROOT } from './records.ts';
 
 const NOT_COUNTED = new Set([HISTORY_ROOT, MEMBER_NAMES_MAP.root]);
 
+/** Root type -> its name, rebuilt only when a root is added (roots are never removed): once per keystroke was a map of every root. */
+const rootNamesOf = new WeakMap<Y.Doc, { size: number; names: Map<unknown, string> }>();
+
+function rootNames(doc: Y.Doc): Map<unknown, string> {
+  let known = rootNamesOf.get(doc);
+  if (known?.size !== doc.share.size) {
+    known = { size: doc.share.size, names: new Map<unknown, string>([...doc.share].map(([n, t]) => [t, n])) };
+    rootNamesOf.set(doc, known);
+  }
+  return known.names;
+}
+
 /**
  * Stable names of the things `tr` changed (the same record twice gives the same name). `seq`
  * numbers log entries, which have no name of their own.
  */
 export function editsOf(doc: Y.Doc, tr: Y.Transaction, seq: () => number): string[] {
-  const names = new Map<unknown, string>([...doc.share].map(([n, t]) => [t, n]));
+  const names = rootNames(doc);
   const out = new Set<string>();
   for (const [type, keys] of tr.changed) {
     const root = names.get(rootOf(type));

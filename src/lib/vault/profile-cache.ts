@@ -8,6 +8,7 @@ import type { Principal } from '../protocol/index.ts';
 import { isWriterRole } from '../protocol/index.ts';
 import type { PlainCacheStore } from '../storage/types.ts';
 import type { ProfileSync } from '../sync/profile-sync.ts';
+import { transactionChanged } from '../sync/yjs-internals.ts';
 import { VaultError } from './errors.ts';
 import { PlainCacheWriter, type PlainCacheOptions } from './plain-cache.ts';
 import type { ProfileStatus } from './profile-status.ts';
@@ -49,8 +50,13 @@ export class ProfileCache {
       },
     });
     this.writer = writer;
-    plain.on('update', writer.changed);
-    this.c.detachers.push(() => plain.off('update', writer.changed), () => writer.stop());
+    // Not an 'update' listener: Yjs would encode every transaction's update for it, a whole
+    // snapshot's on a catch-up, only to say that something changed.
+    const onTransaction = (tr: Y.Transaction) => {
+      if (transactionChanged(tr)) writer.changed();
+    };
+    plain.on('afterTransaction', onTransaction);
+    this.c.detachers.push(() => plain.off('afterTransaction', onTransaction), () => writer.stop());
     if (due) writer.changed();
   }
 
