@@ -41,6 +41,7 @@ describe("own records wait for the relay's first catch-up", () => {
     const store = lateStore();
 
     const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    await first.status.when((s) => s.synced); // the genesis is in: edits are sealed, not queued
     insertNote(first, 'journal', 0, 'kept. ');
     await first.flush();
     await store.settled();
@@ -50,6 +51,7 @@ describe("own records wait for the relay's first catch-up", () => {
     await eventually(() => a.readNote('journal').includes('the relay has it.'));
     const relayHead = engineOf(first).sync.ownHead.seq;
     await first.close();
+    await store.settled(); // everything the first open wrote is what the store holds
     store.rollBack(name, backup);
 
     // The app's open: connect without waiting, and an edit at once (a name, a keystroke).
@@ -74,10 +76,12 @@ describe("own records wait for the relay's first catch-up", () => {
     const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
     const store = lateStore();
     const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    await first.status.when((s) => s.synced); // the genesis is in: edits are sealed, not queued
     insertNote(first, 'journal', 0, 'before. ');
     await first.flush();
     const head = engineOf(first).sync.ownHead.seq;
     await first.close();
+    await store.settled(); // everything the first open wrote is what the store holds
 
     const second = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50, autoConnect: false });
     cleanups.push(() => second.close());
@@ -92,15 +96,44 @@ describe("own records wait for the relay's first catch-up", () => {
     expect(engineOf(second).sync.ownHead.seq).toBe(head + 1);
   });
 
+  it('the hold ends at the first failed attempt: a relay nobody answers for (connection refused)', async () => {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const store = lateStore();
+    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    await first.status.when((s) => s.synced); // the genesis is in: edits are sealed, not queued
+    await first.flush();
+    const head = engineOf(first).sync.ownHead.seq;
+    await first.close();
+    await store.settled(); // everything the first open wrote is what the store holds
+    const gone = await silentServer();
+    const url = gone.url;
+    await gone.close(); // nothing listens there now
+
+    const second = await Profile.open({ signer: bob, access: a.access, relayUrl: url, persistence: store.persistence, autoConnect: false });
+    cleanups.push(() => second.close());
+    void second.connect();
+    insertNote(second, 'journal', 0, 'typed with the relay down. ');
+    await Promise.resolve();
+    expect(engineOf(second).sync.outboxBlocked).toBe('catching-up');
+    const socket = engineOf(second).connection!.socket;
+    await eventually(() => socket.downs.value > 0);
+    expect(engineOf(second).sync.outboxBlocked).toBeUndefined();
+    await engineOf(second).sync.flush();
+    expect(engineOf(second).sync.ownHead.seq).toBe(head + 1);
+    expect(second.status.value.pending).toBeGreaterThan(0);
+  });
+
   it('closing while the relay has not answered seals what was typed into the store', async () => {
     const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
     const name = toBase64Url(a.access.docId);
     const store = lateStore();
     const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    await first.status.when((s) => s.synced); // the genesis is in: edits are sealed, not queued
     insertNote(first, 'journal', 0, 'before. ');
     await first.flush();
     const head = engineOf(first).sync.ownHead.seq;
     await first.close();
+    await store.settled(); // everything the first open wrote is what the store holds
 
     const silent = await silentServer();
     cleanups.push(() => silent.close());

@@ -50,6 +50,12 @@ export class RelaySocket {
   readonly socket: HocuspocusProviderWebsocket;
   /** The socket's state as the documents should show it (offline at once when the browser says so). */
   readonly status = new Observable<Connection>('offline');
+  /**
+   * Counts each time the socket went down or an attempt to bring it up failed (a WebSocket that
+   * did not open, or closed). Its state passes through "offline" on the way up, so that state is
+   * no such sign; this is (the vault's catch-up hold ends on it: sync/catch-up-hold.ts).
+   */
+  readonly downs = new Observable<number>(0);
   /** Documents that want a connection now. */
   private readonly users = new Set<object>();
   /** Failed (re)connects since a document last caught up: the back-off exponent. */
@@ -184,6 +190,7 @@ export class RelaySocket {
    */
   private onDown(): void {
     if (this.destroyed) return;
+    this.downs.set(this.downs.value + 1);
     if (this.socket.status === 'disconnected') this.socket.disconnect();
     if (!this.wanted || this.retryTimer !== undefined) return;
     const wait =

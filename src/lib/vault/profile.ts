@@ -127,6 +127,8 @@ export class Profile extends ProfileAdmin {
   /** Status, presence, refusals and compaction follow the relay connection from now on. */
   private attachConnection(connection: RelayConnection): void {
     this.connection = connection;
+    // A shared socket may have gone down before this profile used it.
+    const downsAtAttach = connection.socket.downs.value;
     this.statusModel.attachConnection(connection);
     this.presenceModel.attach(connection);
     this.sync.setCompactionGate(() => connection.synced.value);
@@ -139,6 +141,10 @@ export class Profile extends ProfileAdmin {
         if (!synced) return;
         this.sync.endOwnRecordHold();
         void this.sync.compactIfDue().catch(() => undefined);
+      }),
+      // The socket went down or an attempt failed (unreachable, offline): no catch-up is coming now.
+      connection.socket.downs.subscribe((n) => {
+        if (n > downsAtAttach) this.sync.endOwnRecordHold();
       }),
     );
   }
