@@ -9,8 +9,9 @@
  * replica's own deletions before sealing. And the one Ed25519 signature each record needs.
  * Process CPU time (process.cpuUsage), so the relay-less Profile's own threads count too.
  */
+import { loadavg } from 'node:os';
 import * as Y from 'yjs';
-import { environment, fmtMs, QUICK, round, writeResult, type BenchResult } from './lib/common.ts';
+import { environment, fmtMs, loadNote, QUICK, round, writeResult, type BenchResult } from './lib/common.ts';
 import { loadConcurrentTrace, planReplay } from './lib/concurrent-trace.ts';
 import { generateSigningKeyPair, signDetached } from '../src/lib/crypto/index.ts';
 import { Profile } from '../src/lib/vault/profile.ts';
@@ -135,6 +136,7 @@ async function signMs(n: number): Promise<number> {
 }
 
 export async function runS12(): Promise<BenchResult> {
+  const loadBefore = loadavg()[0]!;
   const plain = plainTyping();
   const one = await sealedTyping(1);
   const twenty = await sealedTyping(20);
@@ -159,6 +161,7 @@ export async function runS12(): Promise<BenchResult> {
     ],
     notes: [
       `${KEYS} keystrokes appended to a note per variant on a relay-less Profile (compaction off), each batch awaited with flush().`,
+      loadNote(loadBefore),
       'Received plain state: friendsforever end state applied with Y.applyUpdateV2 into a fresh doc, with an update and an updateV2 listener (what the plain doc had during a remote apply before decision 0066, with the plain-state cache on) and with none (now), interleaved, median; Yjs encodes the applied update once for each listened event.',
       "'encode from last sealed sv' carries the whole document's delete set (every author's deletions): its bytes and time are a lower bound for that design, before filtering to this replica's own deletions.",
     ],

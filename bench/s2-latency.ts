@@ -9,9 +9,9 @@
  * path set when run back to back (writer signs, relay verifies with node:crypto, reader verifies
  * with the writer's engine), measured in the same run on a record of the size an edit makes.
  */
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { WebSocket } from 'ws';
-import { environment, fmtMs, now, QUICK, round, sleep, writeResult, type BenchResult } from './lib/common.ts';
+import { environment, fmtMs, loadNote, now, QUICK, round, sleep, writeResult, type BenchResult } from './lib/common.ts';
 import { encryptedPair, plainPair } from './lib/sides.ts';
 import { drive, SPACING_MS, stats, WARMUP } from './lib/latency.ts';
 import { startBenchServer, type Placement } from './lib/server-process.ts';
@@ -143,7 +143,7 @@ export async function runS2(): Promise<BenchResult> {
       'Each side\'s server (relay, stock Hocuspocus Server, raw ws) runs alone in a child process; writer and reader share the benchmark process. Clients connect directly (no counting proxy); the relay uses its default config (each update committed to SQLite, WAL with synchronous=FULL from a worker thread, before it is acknowledged).',
       `Old arrangement (info rows): every party in one process; encrypted minus plaintext there p50 +${(encInline.p50 - plainInline.p50).toFixed(2)} ms, p99 +${(encInline.p99 - plainInline.p99).toFixed(2)} ms.`,
       `Encrypted minus plaintext: p50 +${(enc.p50 - plain.p50).toFixed(2)} ms, p99 +${(enc.p99 - plain.p99).toFixed(2)} ms; minus raw ws: p50 +${(enc.p50 - raw.p50).toFixed(2)} ms, p99 +${(enc.p99 - raw.p99).toFixed(2)} ms.`,
-      `Machine load average (1 min) ${loadBefore.toFixed(1)} before the run, ${loadavg()[0]!.toFixed(1)} after it, on ${cpus().length} cores: above the core count, compare runs only with care.`,
+      loadNote(loadBefore),
       `Clients on node:crypto's synchronous Ed25519 (info rows; browsers have only WebCrypto): minus plaintext p50 +${(encSync.p50 - plain.p50).toFixed(2)} ms, p99 +${(encSync.p99 - plain.p99).toFixed(2)} ms; against WebCrypto in the clients p50 ${(encSync.p50 - enc.p50).toFixed(2)} ms: the two thread-pool round trips' share (docs/decisions/0055).`,
       `Signature floor: ${sigs.n} chains of sign (client engine) + verify (node:crypto, the relay) + verify (client engine) on a ${encrypted.recordBytes}-byte record, back to back after the edits, p50 ${fmtMs(sigs.p50)}, p99 ${fmtMs(sigs.p99)}.`,
     ],

@@ -1,5 +1,5 @@
 /** Shared helpers for the benchmark suite: environment, results files, timing and statistics. */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,17 @@ import { fileURLToPath } from 'node:url';
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_DIR = join(BENCH_DIR, 'results');
 export const QUICK = process.env.BENCH_QUICK === '1';
+
+/**
+ * The machine's load over the run, for a result's notes: `before` is `loadavg()[0]` taken when
+ * the run started. Above the core count, absolute figures are not comparable across runs.
+ */
+export function loadNote(before: number): string {
+  const after = loadavg()[0]!;
+  const cores = cpus().length;
+  const busy = Math.max(before, after) > cores;
+  return `Machine load average (1 min) ${before.toFixed(1)} before the run, ${after.toFixed(1)} after it, on ${cores} cores${busy ? ': above the core count, compare absolute figures across runs only with care' : ''}.`;
+}
 
 export function environment() {
   const c = cpus();
