@@ -35,6 +35,20 @@ async function silentServer(): Promise<{ url: string; close(): Promise<void> }> 
 describe("own records wait for the relay's first catch-up", () => {
   const cleanups = cleanupList();
 
+  /** Bob's copy on a store, caught up, `text` (if any) typed, sealed and acknowledged, then closed. */
+  async function bobsClosedCopy(text?: string) {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const store = lateStore();
+    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    await first.status.when((s) => s.synced); // the genesis is in: edits are sealed, not queued
+    if (text) insertNote(first, 'journal', 0, text);
+    await first.flush();
+    const head = engineOf(first).sync.ownHead.seq;
+    await first.close();
+    await store.settled(); // everything the first open wrote is what the store holds
+    return { relay, a, bob, store, head, name: toBase64Url(a.access.docId) };
+  }
+
   it('a copy that lost records the relay holds reopens, is typed in at once, and continues the chain the relay holds', async () => {
     const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
     const name = toBase64Url(a.access.docId);
@@ -73,16 +87,7 @@ describe("own records wait for the relay's first catch-up", () => {
   });
 
   it('the hold ends when the browser says the network is gone: edits are sealed on the device at once', async () => {
-    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
-    const store = lateStore();
-    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
-    await first.status.when((s) => s.synced); // the genesis is in: edits are sealed, not queued
-    insertNote(first, 'journal', 0, 'before. ');
-    await first.flush();
-    const head = engineOf(first).sync.ownHead.seq;
-    await first.close();
-    await store.settled(); // everything the first open wrote is what the store holds
-
+    const { relay, a, bob, store, head } = await bobsClosedCopy('before. ');
     const second = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50, autoConnect: false });
     cleanups.push(() => second.close());
     void second.connect();
@@ -97,14 +102,7 @@ describe("own records wait for the relay's first catch-up", () => {
   });
 
   it('the hold ends at the first failed attempt: a relay nobody answers for (connection refused)', async () => {
-    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
-    const store = lateStore();
-    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
-    await first.status.when((s) => s.synced); // the genesis is in: edits are sealed, not queued
-    await first.flush();
-    const head = engineOf(first).sync.ownHead.seq;
-    await first.close();
-    await store.settled(); // everything the first open wrote is what the store holds
+    const { a, bob, store, head } = await bobsClosedCopy();
     const gone = await silentServer();
     const url = gone.url;
     await gone.close(); // nothing listens there now
@@ -124,16 +122,7 @@ describe("own records wait for the relay's first catch-up", () => {
   });
 
   it('closing while the relay has not answered seals what was typed into the store', async () => {
-    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
-    const name = toBase64Url(a.access.docId);
-    const store = lateStore();
-    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
-    await first.status.when((s) => s.synced); // the genesis is in: edits are sealed, not queued
-    insertNote(first, 'journal', 0, 'before. ');
-    await first.flush();
-    const head = engineOf(first).sync.ownHead.seq;
-    await first.close();
-    await store.settled(); // everything the first open wrote is what the store holds
+    const { a, bob, store, head, name } = await bobsClosedCopy('before. ');
 
     const silent = await silentServer();
     cleanups.push(() => silent.close());
