@@ -9,11 +9,13 @@
  * ENVELOPE_KEY_EXISTS), with everything typed after it. Waiting for the catch-up brings the lost
  * records back first, so the next record continues the chain the relay holds.
  *
- * The hold is bounded: it ends when the catch-up is applied, when the connection gives up or the
- * network is gone (nothing more can be learnt now), when the profile closes (its edits are sealed
- * then, never dropped), and after `ms` at the latest. Edits meanwhile stay queued, counted as
- * pending and shown as such.
+ * The hold is bounded: it ends when the catch-up is applied, when the relay refuses, when the
+ * relay socket goes down or an attempt fails, or the browser says the network is gone (no
+ * catch-up is coming now), when the profile closes (its edits are sealed then, never dropped),
+ * and after `ms` at the latest (vault/profile.ts wires these). Edits meanwhile stay queued,
+ * counted as pending and shown as such.
  */
+
 /**
  * The longest own records wait after an open. Catch-ups here take tens of milliseconds (S7, S11)
  * and the reconnect storm's p99 under 2.5 s; beyond this a relay that answers so slowly is

@@ -44,13 +44,13 @@ export class ProfileStatus {
   private ackedOwnSeq: number | undefined;
   /** The browser said it lost the network ("offline" event) and has not said "online" since. */
   private browserOffline = false;
+  /** What the person changed since the relay last had everything (edit-count.ts names). */
+  private readonly edited = new Set<string>();
 
-  /** The browser said it lost the network and has not said "online" since. */
+  /** The browser said it lost the network and has not said "online" since (read by the catch-up hold). */
   get offlineByBrowser(): boolean {
     return this.browserOffline;
   }
-  /** What the person changed since the relay last had everything (edit-count.ts names). */
-  private readonly edited = new Set<string>();
 
   constructor(sync: ProfileSync, connection: RelayConnection | undefined) {
     this.sync = sync;
