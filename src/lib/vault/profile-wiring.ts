@@ -69,3 +69,26 @@ export function connectionMakerOf(
         })
     : undefined;
 }
+
+/**
+ * Ends the catch-up hold (sync/catch-up-hold.ts, decision 0065) when the connection's catch-up
+ * is applied, when the relay refuses it, or when the socket goes down or an attempt fails (no
+ * catch-up is coming now; its "offline" state is no such sign: it passes through it on the way
+ * up). Returns the unsubscribers.
+ */
+export function endCatchUpHoldOn(connection: RelayConnection, sync: ProfileSync): Array<() => void> {
+  // A shared socket may have gone down before this profile used it.
+  const downsAtAttach = connection.socket.downs.value;
+  const end = () => sync.endOwnRecordHold();
+  return [
+    connection.synced.subscribe((synced) => {
+      if (synced) end();
+    }),
+    connection.refusal.subscribe((refusal) => {
+      if (refusal) end();
+    }),
+    connection.socket.downs.subscribe((n) => {
+      if (n > downsAtAttach) end();
+    }),
+  ];
+}

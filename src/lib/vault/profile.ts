@@ -34,7 +34,7 @@ import { ProfileCache } from './profile-cache.ts';
 import type { Detach } from '../storage/types.ts';
 import { ProfileAdmin } from './profile-admin.ts';
 import type { CreateProfileOptions, OpenProfileOptions, ProfileAccess, ProfileContext } from './profile-options.ts';
-import { connectionMakerOf, profileSyncOf, relayTokenOf } from './profile-wiring.ts';
+import { connectionMakerOf, endCatchUpHoldOn, profileSyncOf, relayTokenOf } from './profile-wiring.ts';
 
 export type { CreateProfileOptions, OpenProfileOptions, ProfileAccess } from './profile-options.ts';
 export type { JsonValue } from './profile-view.ts';
@@ -127,24 +127,14 @@ export class Profile extends ProfileAdmin {
   /** Status, presence, refusals and compaction follow the relay connection from now on. */
   private attachConnection(connection: RelayConnection): void {
     this.connection = connection;
-    // A shared socket may have gone down before this profile used it.
-    const downsAtAttach = connection.socket.downs.value;
     this.statusModel.attachConnection(connection);
     this.presenceModel.attach(connection);
     this.sync.setCompactionGate(() => connection.synced.value);
     this.detachers.push(
-      connection.refusal.subscribe((r) => {
-        this.refusalSeen.set(r);
-        if (r) this.sync.endOwnRecordHold();
-      }),
+      ...endCatchUpHoldOn(connection, this.sync),
+      connection.refusal.subscribe((r) => this.refusalSeen.set(r)),
       connection.synced.subscribe((synced) => {
-        if (!synced) return;
-        this.sync.endOwnRecordHold();
-        void this.sync.compactIfDue().catch(() => undefined);
-      }),
-      // The socket went down or an attempt failed (unreachable, offline): no catch-up is coming now.
-      connection.socket.downs.subscribe((n) => {
-        if (n > downsAtAttach) this.sync.endOwnRecordHold();
+        if (synced) void this.sync.compactIfDue().catch(() => undefined);
       }),
     );
   }
@@ -251,8 +241,7 @@ export class Profile extends ProfileAdmin {
   async connect(): Promise<void> {
     if (this.mayBeBehind && this.relay) {
       // Once: before anything awaits, so no own record is sealed between the open and the hold.
-      // Not while the browser says it is offline: no catch-up can come (nor after networkLost).
-      // The connection's own state is no such sign: it passes through "offline" on the way up.
+      // Not while the browser says it is offline (nor after networkLost): no catch-up can come.
       this.mayBeBehind = false;
       if (!this.statusModel.offlineByBrowser) this.sync.holdOwnRecords(CATCH_UP_HOLD_MS);
     }
