@@ -1,0 +1,74 @@
+/**
+ * Edges of the catch-up hold (decision 0065): own records sealed by something other than typing
+ * (the expiry sweep), and the hold's bound counted from when the relay is asked.
+ */
+import { describe, expect, it } from 'vitest';
+import { generateSigningKeyPair, toBase64Url } from '../../src/lib/crypto/index.ts';
+import { Role } from '../../src/lib/protocol/index.ts';
+import type { Persistence } from '../../src/lib/storage/types.ts';
+import { engineOf } from '../../src/lib/vault/engine.ts';
+import { Profile } from '../../src/lib/vault/profile.ts';
+import { cleanupList } from '../helpers/cleanup.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { lateStore } from '../helpers/late-store.ts';
+import { insertNote } from '../helpers/raw-edits.ts';
+import { testRelay } from '../helpers/relay.ts';
+
+/** `persistence` whose device-local values are read in a later task, as IndexedDB reads them. */
+function withSlowMeta(persistence: Persistence): Persistence {
+  return async (envelope, name) => {
+    const detach = await persistence(envelope, name);
+    const values = new Map<string, string | number>();
+    const meta = {
+      get: (key: string) => new Promise<unknown>((resolve) => setTimeout(() => resolve(values.get(key)), 20)),
+      set: async (key: string, value: string | number) => void values.set(key, value),
+    };
+    return Object.assign(() => detach(), { stored: detach.stored, meta });
+  };
+}
+
+describe('catch-up hold edges', () => {
+  const cleanups = cleanupList();
+
+  it("an owner's expiry sweep due at the open waits for the catch-up like every own record: a copy behind the relay is not refused", async () => {
+    const relay = await testRelay();
+    cleanups.push(() => relay.destroy());
+    const [alice, bob] = [generateSigningKeyPair(), generateSigningKeyPair()];
+    const store = lateStore();
+    const expiresAt = Date.now() + 1_500;
+    const first = await Profile.create({
+      signer: alice,
+      relayUrl: relay.url,
+      persistence: store.persistence,
+      members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt }],
+      minReconnectDelayMs: 50,
+      expirySweep: false,
+    });
+    const name = toBase64Url(first.access.docId);
+    insertNote(first, 'journal', 0, 'kept. ');
+    await first.flush();
+    const backup = store.committed(name);
+    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
+    await first.flush();
+    const relayHead = engineOf(first).sync.ownHead.seq;
+    const access = first.access;
+    await first.close();
+    store.rollBack(name, backup);
+    // Bob's time is up before the owner's device opens the profile again: its sweep is due at once.
+    await eventually(() => Date.now() > expiresAt + 50, 5_000);
+
+    // As the app opens a profile (session-open.ts): no auto-connect, connect right after the open.
+    const second = await Profile.open({ signer: alice, access, relayUrl: relay.url, persistence: withSlowMeta(store.persistence), minReconnectDelayMs: 50, autoConnect: false });
+    cleanups.push(() => second.close());
+    void second.connect();
+    await eventually(
+      () => !engineOf(second).sync.index.membership.members().has(toHexKey(bob.publicKey)) && second.status.value.synced && second.status.value.pending === 0,
+      10_000,
+      () => `refusal ${second.refusal.value}; problems ${JSON.stringify(second.status.value.problems.map((p) => p.code))}`,
+    );
+    expect(second.refusal.value).toBeNull();
+    expect(engineOf(second).sync.ownHead.seq).toBeGreaterThan(relayHead);
+  });
+});
+
+const toHexKey = (k: Uint8Array): string => Buffer.from(k).toString('hex');
