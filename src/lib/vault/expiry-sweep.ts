@@ -28,14 +28,22 @@ export class ExpirySweep {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private stopped = false;
+  /** Armed only once started: the open decides when (profile.ts, decision 0065). */
+  private started = false;
 
   constructor(c: ExpirySweepContext) {
     this.c = c;
   }
 
-  /** Arms the timer for the next expiry (call on open and after every membership change). */
+  /** Arms from now on (nothing after `stop`). */
+  start(): void {
+    this.started = true;
+    this.arm();
+  }
+
+  /** Arms the timer for the next expiry (after every membership change); nothing before `start`. */
   arm(delayMs?: number): void {
-    if (this.stopped || this.running) return;
+    if (this.stopped || this.running || !this.started) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.c.isOwner()) return;

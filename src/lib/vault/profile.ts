@@ -179,8 +179,10 @@ export class Profile extends ProfileAdmin {
     profile.memoryOnly = o.memoryOnly === true;
     // A cached copy, or stored records with their genesis: see `mayBeBehind`.
     profile.mayBeBehind = reading !== undefined || sync.index.membership.hasGenesis;
+    // The sweep seals own records: a copy that may be behind the relay starts it at its first
+    // connect, once they are held (decision 0065); sealing at the open forked its chain.
     if (o.expirySweep === false) profile.expirySweep.stop();
-    else profile.expirySweep.arm();
+    else if (!profile.holdsAtConnect) profile.expirySweep.start();
     const autoConnect = makeConnection !== undefined && o.autoConnect !== false;
     if (reading && cacheStore && o.plainCache) {
       const read = await reading;
@@ -238,12 +240,19 @@ export class Profile extends ProfileAdmin {
     return this.presenceModel.set(state);
   }
 
+  /** The first connect holds own records until the catch-up (decision 0065). */
+  private get holdsAtConnect(): boolean {
+    return this.mayBeBehind && this.relay !== undefined;
+  }
+
   async connect(): Promise<void> {
-    if (this.mayBeBehind && this.relay) {
+    if (this.holdsAtConnect) {
       // Once: before anything awaits, so no own record is sealed between the open and the hold.
       // Not while the browser says it is offline (nor after networkLost): no catch-up can come.
       this.mayBeBehind = false;
       if (!this.statusModel.offlineByBrowser) this.sync.holdOwnRecords(CATCH_UP_HOLD_MS);
+      // Its records wait for the catch-up now (not started at the open: see `open`).
+      this.expirySweep.start();
     }
     // After a cached open, the relay hears from this device once its own copy is loaded.
     await this.cache.whenVerified();
