@@ -2,6 +2,7 @@
  * Edges of the catch-up hold (decision 0065): own records sealed by something other than typing
  * (the expiry sweep), and the hold's bound counted from when the relay is asked.
  */
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, toBase64Url } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
@@ -11,6 +12,7 @@ import { Profile } from '../../src/lib/vault/profile.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { lateStore } from '../helpers/late-store.ts';
+import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { insertNote } from '../helpers/raw-edits.ts';
 import { testRelay } from '../helpers/relay.ts';
 
@@ -27,8 +29,42 @@ function withSlowMeta(persistence: Persistence): Persistence {
   };
 }
 
+/** A TCP server that takes connections and never answers: a relay that does not reply. */
+async function silentServer(cleanups: Array<() => Promise<void> | void>): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => void sockets.add(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
 describe('catch-up hold edges', () => {
   const cleanups = cleanupList();
+
+  it("a copy that holds no record of this device's chain holds nothing (a profile created here, a new device's first open): its first writes do not wait for a relay that does not answer", async () => {
+    // VaultSession.create and the first openProfile of a new profile await the device's
+    // certificate, its first record: held, they took 5 s (CATCH_UP_HOLD_MS) whenever the relay
+    // was down or silent, instead of tens of milliseconds offline-first.
+    const [alice, bob] = [generateSigningKeyPair(), generateSigningKeyPair()];
+    const persistence = memoryPersistence();
+    const created = await Profile.create({ signer: alice, persistence, members: [{ publicKey: bob.publicKey, role: Role.editor, expiresAt: 0 }] });
+    const access = created.access;
+    await created.close();
+
+    const silent = await silentServer(cleanups);
+    const bobs = await Profile.open({ signer: bob, access, persistence, relayUrl: silent, autoConnect: false });
+    cleanups.push(() => bobs.close());
+    expect(engineOf(bobs).sync.ownHead.seq).toBe(0);
+    void bobs.connect();
+    insertNote(bobs, 'journal', 0, 'first words. ');
+    await Promise.resolve();
+    expect(engineOf(bobs).sync.outboxBlocked).toBeUndefined();
+    await engineOf(bobs).sync.flush();
+    expect(engineOf(bobs).sync.ownHead.seq).toBe(1);
+  });
 
   it("an owner's expiry sweep due at the open waits for the catch-up like every own record: a copy behind the relay is not refused", async () => {
     const relay = await testRelay();
