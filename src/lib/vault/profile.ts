@@ -61,9 +61,10 @@ export class Profile extends ProfileAdmin {
   /** Numbers log entries for the edit count (vault/edit-count.ts). */
   private logEdits = 0;
   /**
-   * This copy held records when opened, so the relay may hold records of this device's own chain
-   * that it lost: its first connect holds own records until the catch-up (decision 0065). A new
-   * profile or a first join holds none.
+   * This copy held records of this device's own chain when opened (or is a cached copy), so the
+   * relay may hold later ones that it lost: its first connect holds own records until the
+   * catch-up (decision 0065). A new profile, a first join, and a copy this device never wrote to
+   * (a profile created here, opened as the device for the first time) hold none.
    */
   private mayBeBehind = false;
 
@@ -177,8 +178,8 @@ export class Profile extends ProfileAdmin {
     const ctx = { engine, random: o.random ?? secureRandom, now, signer: o.signer };
     const profile = new Profile(o.access, sync, reading ? undefined : makeConnection?.(), plain, envelope, ctx, o.relayUrl ? { url: o.relayUrl, token } : undefined);
     profile.memoryOnly = o.memoryOnly === true;
-    // A cached copy, or stored records with their genesis: see `mayBeBehind`.
-    profile.mayBeBehind = reading !== undefined || sync.index.membership.hasGenesis;
+    // A cached copy, or stored records of this device's chain: see `mayBeBehind`.
+    profile.mayBeBehind = reading !== undefined || sync.ownHead.seq > 0;
     // The sweep seals own records: a copy that may be behind the relay starts it at its first
     // connect, once they are held (decision 0065); sealing at the open forked its chain.
     if (o.expirySweep === false) profile.expirySweep.stop();
