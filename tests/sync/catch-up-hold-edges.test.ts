@@ -6,7 +6,10 @@ import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, toBase64Url } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
-import type { Persistence } from '../../src/lib/storage/types.ts';
+import type { Persistence, PlainCacheStore } from '../../src/lib/storage/types.ts';
+import { CATCH_UP_HOLD_MS } from '../../src/lib/sync/catch-up-hold.ts';
+import { createPlainCacheKey } from '../../src/lib/vault/plain-cache.ts';
+import { ownerAndEditor } from '../helpers/owner-and-editor.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
@@ -27,6 +30,22 @@ function withSlowMeta(persistence: Persistence): Persistence {
     };
     return Object.assign(() => detach(), { stored: detach.stored, meta });
   };
+}
+
+/** `persistence` with a plain-state cache the test can read and replace, and a load that can be slowed. */
+function cachedStore(persistence: Persistence) {
+  const caches = new Map<string, Uint8Array>();
+  const slow = { ms: 0 };
+  const store = (name: string): PlainCacheStore => ({
+    read: async () => caches.get(name),
+    write: async (b) => void caches.set(name, b),
+    clear: async () => void caches.delete(name),
+  });
+  const load: Persistence = async (envelope, name) => {
+    if (slow.ms) await new Promise((r) => setTimeout(r, slow.ms));
+    return persistence(envelope, name);
+  };
+  return { persistence: Object.assign(load, { plainCache: store }), caches, slow };
 }
 
 /** A TCP server that takes connections and never answers: a relay that does not reply. */
@@ -105,6 +124,42 @@ describe('catch-up hold edges', () => {
     expect(second.refusal.value).toBeNull();
     expect(engineOf(second).sync.ownHead.seq).toBeGreaterThan(relayHead);
   });
+
+  it('a cached open whose stored records take longer to load than the hold still holds own records until the catch-up: the bound counts from when the relay is asked', async () => {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const name = toBase64Url(a.access.docId);
+    const store = lateStore();
+    const device = cachedStore(store.persistence);
+    const plainCache = { key: await createPlainCacheKey() };
+    const open = (autoConnect: boolean) => Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: device.persistence, plainCache, minReconnectDelayMs: 50, autoConnect });
+
+    const first = await open(true);
+    insertNote(first, 'journal', 0, 'kept. ');
+    await first.flush();
+    await first.writeCache();
+    const backup = store.committed(name);
+    const cache = device.caches.get(name)!;
+    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
+    await first.flush();
+    await eventually(() => a.readNote('journal').includes('the relay has it.'));
+    const relayHead = engineOf(first).sync.ownHead.seq;
+    await first.close();
+    // A device restored from an older backup: its store and its cache as they were then.
+    store.rollBack(name, backup);
+    device.caches.set(name, cache);
+
+    // A slow device: its stored records load after the hold's bound (a big profile, a cold store).
+    device.slow.ms = CATCH_UP_HOLD_MS + 1_000;
+    const second = await open(false);
+    cleanups.push(() => second.close());
+    expect(second.cacheRead).toBe('hit');
+    void second.connect();
+    insertNote(second, 'journal', 0, 'typed at once. ');
+    await second.flush();
+    await eventually(() => a.readNote('journal').includes('typed at once.'), 10_000, () => `bob's refusal ${second.refusal.value}; problems ${JSON.stringify(second.status.value.problems.map((p) => p.code))}`);
+    expect(second.refusal.value).toBeNull();
+    expect(engineOf(second).sync.ownHead.seq).toBe(relayHead + 1);
+  }, 30_000);
 });
 
 const toHexKey = (k: Uint8Array): string => Buffer.from(k).toString('hex');
