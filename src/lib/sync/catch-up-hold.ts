@@ -24,6 +24,7 @@
 export const CATCH_UP_HOLD_MS = 5_000;
 
 export class CatchUpHold {
+  private holding = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private done: (() => void) | undefined;
   private over: Promise<void> = Promise.resolve();
@@ -35,19 +36,31 @@ export class CatchUpHold {
 
   /** Own records are being held now. */
   get active(): boolean {
-    return this.timer !== undefined;
+    return this.holding;
   }
 
-  /** Holds own records for at most `ms` (nothing if already holding). */
-  start(ms: number): void {
-    if (this.active) return;
+  /**
+   * Holds own records (nothing if already holding): for at most `ms` if given, else until
+   * `bound` or `release` (the bound then counts from when the relay is asked, not from the open).
+   */
+  start(ms?: number): void {
+    if (this.holding) return;
+    this.holding = true;
     this.over = new Promise((resolve) => (this.done = resolve));
+    if (ms !== undefined) this.bound(ms);
+  }
+
+  /** Ends the hold `ms` from now at the latest (nothing if not holding). */
+  bound(ms: number): void {
+    if (!this.holding) return;
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => this.release(), ms);
   }
 
   /** Ends the hold (nothing if not holding); queued edits are sealed from now on. */
   release(): void {
-    if (!this.active) return;
+    if (!this.holding) return;
+    this.holding = false;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.done?.();
@@ -56,6 +69,6 @@ export class CatchUpHold {
 
   /** Resolves once the hold is over (at once when not holding). */
   released(): Promise<void> {
-    return this.active ? this.over : Promise.resolve();
+    return this.holding ? this.over : Promise.resolve();
   }
 }

@@ -197,11 +197,17 @@ export class ProfileSync extends ReplicaView {
   }
 
   /**
-   * Own records wait until the relay's first catch-up is applied, `ms` at most (catch-up-hold.ts):
-   * for a copy that may be behind the relay on this device's own chain.
+   * Own records wait until the relay's first catch-up is applied (catch-up-hold.ts), `ms` at most
+   * if given, else until `boundOwnRecordHold`: for a copy that may be behind the relay on this
+   * device's own chain.
    */
-  holdOwnRecords(ms: number): void {
+  holdOwnRecords(ms?: number): void {
     if (!this.destroyed) this.hold.start(ms);
+  }
+
+  /** The hold ends `ms` from now at the latest (nothing if not holding). */
+  boundOwnRecordHold(ms: number): void {
+    this.hold.bound(ms);
   }
 
   /** The catch-up is in, or cannot come now (offline, refused, closing): own records go ahead. */

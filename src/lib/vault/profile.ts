@@ -247,16 +247,23 @@ export class Profile extends ProfileAdmin {
   }
 
   async connect(): Promise<void> {
+    let held = false;
     if (this.holdsAtConnect) {
       // Once: before anything awaits, so no own record is sealed between the open and the hold.
       // Not while the browser says it is offline (nor after networkLost): no catch-up can come.
       this.mayBeBehind = false;
-      if (!this.statusModel.offlineByBrowser) this.sync.holdOwnRecords(CATCH_UP_HOLD_MS);
+      held = !this.statusModel.offlineByBrowser;
+      if (held) this.sync.holdOwnRecords();
       // Its records wait for the catch-up now (not started at the open: see `open`).
       this.expirySweep.start();
     }
-    // After a cached open, the relay hears from this device once its own copy is loaded.
-    await this.cache.whenVerified();
+    try {
+      // After a cached open, the relay hears from this device once its own copy is loaded.
+      await this.cache.whenVerified();
+    } finally {
+      // The bound counts from asking the relay: a slow load of the stored records used it up.
+      if (held) this.sync.boundOwnRecordHold(CATCH_UP_HOLD_MS);
+    }
     await this.connection?.connect();
   }
 
