@@ -4,7 +4,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { generateSigningKeyPair, toBase64Url } from '../../src/lib/crypto/index.ts';
+import { defaultEd25519Engine, generateSigningKeyPair, toBase64Url, type Ed25519Engine } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
 import type { Persistence, PlainCacheStore } from '../../src/lib/storage/types.ts';
 import { CATCH_UP_HOLD_MS } from '../../src/lib/sync/catch-up-hold.ts';
@@ -159,6 +159,43 @@ describe('catch-up hold edges', () => {
     await eventually(() => a.readNote('journal').includes('typed at once.'), 10_000, () => `bob's refusal ${second.refusal.value}; problems ${JSON.stringify(second.status.value.problems.map((p) => p.code))}`);
     expect(second.refusal.value).toBeNull();
     expect(engineOf(second).sync.ownHead.seq).toBe(relayHead + 1);
+  }, 30_000);
+  it('the status never says "Synced" with nothing pending while what was typed during the hold is being sealed after the catch-up', async () => {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const name = toBase64Url(a.access.docId);
+    const store = lateStore();
+    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    insertNote(first, 'journal', 0, 'kept. ');
+    await first.flush();
+    const backup = store.committed(name);
+    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
+    await first.flush();
+    await eventually(() => a.readNote('journal').includes('the relay has it.'));
+    const relayHead = engineOf(first).sync.ownHead.seq;
+    await first.close();
+    store.rollBack(name, backup);
+
+    // A slow device: sealing takes a while (the window is there at any speed, only shorter).
+    const real = await defaultEd25519Engine();
+    const engine: Ed25519Engine = {
+      name: real.name,
+      sign: async (m, k) => (await new Promise((r) => setTimeout(r, 100)), real.sign(m, k)),
+      verify: (m, s, k) => real.verify(m, s, k),
+    };
+    const second = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50, autoConnect: false, engine });
+    cleanups.push(() => second.close());
+    const lies: string[] = [];
+    cleanups.push(
+      second.status.subscribe((s) => {
+        if (s.state === 'synced' && s.pending === 0 && engineOf(second).sync.ownHead.seq <= relayHead) lies.push(JSON.stringify(s));
+      }),
+    );
+    void second.connect();
+    insertNote(second, 'journal', 0, 'typed at once. ');
+    await second.flush();
+    await eventually(() => a.readNote('journal').includes('typed at once.'));
+    expect(second.refusal.value).toBeNull();
+    expect(lies).toEqual([]);
   }, 30_000);
 });
 
