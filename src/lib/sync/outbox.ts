@@ -57,13 +57,16 @@ export class Outbox {
   private lastRemoteAt = -Infinity;
   private sealedCount = 0;
   private stopped = false;
+  /** Updates in the batch being sealed (taken off `queue` while its seal runs). */
+  private sealing = 0;
 
   constructor(c: OutboxContext) {
     this.c = c;
   }
 
+  /** Edits not yet in the envelope: queued, and the batch being sealed (still pending for the status). */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + this.sealing;
   }
 
   /** Why queued edits cannot be sealed now (undefined when nothing is queued or they can). */
@@ -160,6 +163,7 @@ export class Outbox {
     const sessions = [...this.sessions];
     this.queue = [];
     this.sessions = new Set([this.session]);
+    this.sealing = updates.length;
     try {
       await this.c.seal(updates, sessions);
       this.sealedCount++;
@@ -174,6 +178,7 @@ export class Outbox {
       else this.c.problems.report({ code: 'SYNC_SEAL_FAILED', message: `could not seal local changes: ${(e as Error).name}` });
       return refusal !== undefined;
     } finally {
+      this.sealing = 0;
       this.inFlight = undefined;
       this.c.changed();
     }
