@@ -18,6 +18,7 @@ import { lateStore } from '../helpers/late-store.ts';
 import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { insertNote } from '../helpers/raw-edits.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { sendIfOpen, startWsProxy } from '../helpers/ws-proxy.ts';
 
 /** `persistence` whose device-local values are read in a later task, as IndexedDB reads them. */
 function withSlowMeta(persistence: Persistence): Persistence {
@@ -196,6 +197,43 @@ describe('catch-up hold edges', () => {
     await eventually(() => a.readNote('journal').includes('typed at once.'));
     expect(second.refusal.value).toBeNull();
     expect(lies).toEqual([]);
+  }, 30_000);
+  it('closing during the hold while the relay is answering waits for its catch-up: what was typed is sealed after the relay head, and the next open is not refused', async () => {
+    const { relay, owner: a, bob } = await ownerAndEditor(cleanups);
+    const name = toBase64Url(a.access.docId);
+    const store = lateStore();
+    const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    insertNote(first, 'journal', 0, 'kept. ');
+    await first.flush();
+    const backup = store.committed(name);
+    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
+    await first.flush();
+    await eventually(() => a.readNote('journal').includes('the relay has it.'));
+    const relayHead = engineOf(first).sync.ownHead.seq;
+    await first.close();
+    store.rollBack(name, backup);
+
+    // A relay that answers, a little slowly (a mobile network): its frames arrive 300 ms late.
+    const slow = await startWsProxy({
+      target: relay.url,
+      pipe: (to, direction) => (direction === 'down' ? (frame) => void setTimeout(() => sendIfOpen(to, frame), 300) : (frame) => sendIfOpen(to, frame)),
+    });
+    cleanups.push(() => slow.close());
+    // Typed and closed at once (the app locked, the vault handed over to another tab).
+    const second = await Profile.open({ signer: bob, access: a.access, relayUrl: slow.url, persistence: store.persistence, minReconnectDelayMs: 50, autoConnect: false });
+    void second.connect();
+    insertNote(second, 'journal', 0, 'typed, then closed. ');
+    await Promise.resolve();
+    expect(engineOf(second).sync.outboxBlocked).toBe('catching-up');
+    const committed = store.committed(name);
+    await second.close();
+    await eventually(() => store.committed(name) > committed);
+
+    const third = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
+    cleanups.push(() => third.close());
+    await eventually(() => a.readNote('journal').includes('typed, then closed.'), 10_000, () => `third: ${JSON.stringify(third.readNote('journal'))} head ${engineOf(third).sync.ownHead.seq} relayHead ${relayHead} refusedIncoming ${engineOf(third).connection?.refusedIncoming.value} status ${JSON.stringify(third.status.value)}; bob's refusal ${third.refusal.value}; problems ${JSON.stringify(third.status.value.problems.map((p) => p.code))}`);
+    expect(third.refusal.value).toBeNull();
+    expect(engineOf(third).sync.ownHead.seq).toBe(relayHead + 1);
   }, 30_000);
 });
 
