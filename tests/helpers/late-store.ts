@@ -25,6 +25,8 @@ export interface LateStore {
    * than the relay holds.
    */
   rollBack(name: string, count: number): void;
+  /** Resolves once everything given so far is committed (a reopen then sees it, as IndexedDB's would). */
+  settled(): Promise<void>;
 }
 
 export function lateStore(): LateStore {
@@ -82,5 +84,10 @@ export function lateStore(): LateStore {
         schedule();
       }),
     rollBack: (name, count) => void committed.get(name)?.splice(count),
+    settled: () =>
+      new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        schedule();
+      }),
   };
 }

@@ -225,9 +225,8 @@ describe('catch-up hold edges', () => {
     insertNote(second, 'journal', 0, 'typed, then closed. ');
     await Promise.resolve();
     expect(engineOf(second).sync.outboxBlocked).toBe('catching-up');
-    const committed = store.committed(name);
     await second.close();
-    await eventually(() => store.committed(name) > committed);
+    await store.settled();
 
     const third = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
     cleanups.push(() => third.close());

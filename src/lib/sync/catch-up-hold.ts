@@ -11,9 +11,9 @@
  *
  * The hold is bounded: it ends when the catch-up is applied, when the relay refuses, when the
  * relay socket goes down or an attempt fails, or the browser says the network is gone (no
- * catch-up is coming now), when the profile closes (its edits are sealed then, never dropped),
- * and after `ms` at the latest (vault/profile.ts wires these). Edits meanwhile stay queued,
- * counted as pending and shown as such.
+ * catch-up is coming now), and after `ms` at the latest, counted from asking the relay
+ * (vault/profile.ts and profile-wiring.ts wire these). A close waits for it, then seals what was
+ * typed: never dropped. Edits meanwhile stay queued, counted as pending and shown as such.
  */
 
 /**

@@ -210,7 +210,7 @@ export class ProfileSync extends ReplicaView {
     this.hold.bound(ms);
   }
 
-  /** The catch-up is in, or cannot come now (offline, refused, closing): own records go ahead. */
+  /** The catch-up is in, or cannot come now (offline, refused): own records go ahead. */
   endOwnRecordHold(): void {
     this.hold.release();
   }

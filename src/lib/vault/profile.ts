@@ -316,8 +316,9 @@ export class Profile extends ProfileAdmin {
     // Edits queued while the check ran are sealed only after it: wait for it.
     await this.cache.settled();
     this.undoController?.destroy();
-    // Closing seals what was typed, caught up or not: never dropped.
-    this.sync.endOwnRecordHold();
+    // Closing seals what was typed, never dropped: after the catch-up if it can still come
+    // within the hold's bound (sync.flush waits for the hold: 5 s at most from asking the relay),
+    // since sealing from a copy behind the relay forks its chain for good (decision 0065).
     await this.sync.flush();
     await this.cache.writeNow().catch(() => undefined);
     this.sync.destroy();
