@@ -25,8 +25,6 @@ export interface LateStore {
    * than the relay holds.
    */
   rollBack(name: string, count: number): void;
-  /** Resolves once everything given so far is committed (a reopen then sees it, as IndexedDB's would). */
-  settled(): Promise<void>;
 }
 
 export function lateStore(): LateStore {
@@ -84,10 +82,5 @@ export function lateStore(): LateStore {
         schedule();
       }),
     rollBack: (name, count) => void committed.get(name)?.splice(count),
-    settled: () =>
-      new Promise<void>((resolve) => {
-        waiters.push(resolve);
-        schedule();
-      }),
   };
 }
