@@ -14,6 +14,7 @@ import { engineOf } from '../../src/lib/vault/engine.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { fallBehindTheRelay } from '../helpers/behind-the-relay.ts';
 import { lateStore } from '../helpers/late-store.ts';
 import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { insertNote } from '../helpers/raw-edits.ts';
@@ -101,15 +102,8 @@ describe('catch-up hold edges', () => {
       expirySweep: false,
     });
     const name = toBase64Url(first.access.docId);
-    insertNote(first, 'journal', 0, 'kept. ');
-    await first.flush();
-    const backup = store.committed(name);
-    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
-    await first.flush();
-    const relayHead = engineOf(first).sync.ownHead.seq;
     const access = first.access;
-    await first.close();
-    store.rollBack(name, backup);
+    const { relayHead } = await fallBehindTheRelay(first, store, { name });
     // Bob's time is up before the owner's device opens the profile again: its sweep is due at once.
     await eventually(() => Date.now() > expiresAt + 50, 5_000);
 
@@ -135,19 +129,17 @@ describe('catch-up hold edges', () => {
     const open = (autoConnect: boolean) => Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: device.persistence, plainCache, minReconnectDelayMs: 50, autoConnect });
 
     const first = await open(true);
-    insertNote(first, 'journal', 0, 'kept. ');
-    await first.flush();
-    await first.writeCache();
-    const backup = store.committed(name);
-    const cache = device.caches.get(name)!;
-    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
-    await first.flush();
-    await eventually(() => a.readNote('journal').includes('the relay has it.'));
-    const relayHead = engineOf(first).sync.ownHead.seq;
-    await first.close();
+    let cache: Uint8Array | undefined;
+    const { relayHead } = await fallBehindTheRelay(first, store, {
+      name,
+      reader: a,
+      beforeTheLoss: async () => {
+        await first.writeCache();
+        cache = device.caches.get(name);
+      },
+    });
     // A device restored from an older backup: its store and its cache as they were then.
-    store.rollBack(name, backup);
-    device.caches.set(name, cache);
+    device.caches.set(name, cache!);
 
     // A slow device: its stored records load after the hold's bound (a big profile, a cold store).
     device.slow.ms = CATCH_UP_HOLD_MS + 1_000;
@@ -166,15 +158,7 @@ describe('catch-up hold edges', () => {
     const name = toBase64Url(a.access.docId);
     const store = lateStore();
     const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
-    insertNote(first, 'journal', 0, 'kept. ');
-    await first.flush();
-    const backup = store.committed(name);
-    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
-    await first.flush();
-    await eventually(() => a.readNote('journal').includes('the relay has it.'));
-    const relayHead = engineOf(first).sync.ownHead.seq;
-    await first.close();
-    store.rollBack(name, backup);
+    const { relayHead } = await fallBehindTheRelay(first, store, { name, reader: a });
 
     // A slow device: sealing takes a while (the window is there at any speed, only shorter).
     const real = await defaultEd25519Engine();
@@ -203,15 +187,7 @@ describe('catch-up hold edges', () => {
     const name = toBase64Url(a.access.docId);
     const store = lateStore();
     const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
-    insertNote(first, 'journal', 0, 'kept. ');
-    await first.flush();
-    const backup = store.committed(name);
-    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
-    await first.flush();
-    await eventually(() => a.readNote('journal').includes('the relay has it.'));
-    const relayHead = engineOf(first).sync.ownHead.seq;
-    await first.close();
-    store.rollBack(name, backup);
+    const { relayHead } = await fallBehindTheRelay(first, store, { name, reader: a });
 
     // A relay that answers, a little slowly (a mobile network): its frames arrive 300 ms late.
     const slow = await startWsProxy({

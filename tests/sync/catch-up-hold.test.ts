@@ -12,6 +12,7 @@ import { toBase64Url } from '../../src/lib/crypto/index.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { fallBehindTheRelay } from '../helpers/behind-the-relay.ts';
 import { lateStore } from '../helpers/late-store.ts';
 import { insertNote } from '../helpers/raw-edits.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
@@ -57,18 +58,7 @@ describe("own records wait for the relay's first catch-up", () => {
     const store = lateStore();
 
     const first = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50 });
-    await first.status.when((s) => s.synced); // the genesis is in: edits are sealed, not queued
-    insertNote(first, 'journal', 0, 'kept. ');
-    await first.flush();
-    await store.settled();
-    const backup = store.committed(name);
-    insertNote(first, 'journal', 0, 'the store lost this, the relay has it. ');
-    await first.flush();
-    await eventually(() => a.readNote('journal').includes('the relay has it.'));
-    const relayHead = engineOf(first).sync.ownHead.seq;
-    await first.close();
-    await store.settled(); // everything the first open wrote is what the store holds
-    store.rollBack(name, backup);
+    const { relayHead } = await fallBehindTheRelay(first, store, { name, reader: a });
 
     // The app's open: connect without waiting, and an edit at once (a name, a keystroke).
     const second = await Profile.open({ signer: bob, access: a.access, relayUrl: relay.url, persistence: store.persistence, minReconnectDelayMs: 50, autoConnect: false });
