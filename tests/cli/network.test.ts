@@ -3,9 +3,9 @@
  * --timeout was ignored, and a bad --relay URL was saved so every later sync hung too. Now each
  * network command ends within its --timeout with a typed error, and a URL is saved only once it worked.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testRelay } from '../helpers/relay.ts';
+import { closedPort, silentServer, type SilentServer } from '../helpers/silent-server.ts';
 import { sendIfOpen, startWsProxy } from '../helpers/ws-proxy.ts';
 import { CLI_TEST_TIMEOUT_MS, ok, vault } from './run-cli.ts';
 
@@ -13,35 +13,22 @@ import { CLI_TEST_TIMEOUT_MS, ok, vault } from './run-cli.ts';
 const STARTUP_SLACK_MS = 15_000;
 const NETWORK_ERRORS = ['CLI_RELAY_UNREACHABLE', 'CLI_RELAY_LOST', 'CLI_TIMEOUT'];
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return (server.address() as { port: number }).port;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 describe('CLI network commands end in time, typed', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let relay: Awaited<ReturnType<typeof testRelay>>;
   const phone = tempDir('fhv-net-');
-  const sockets = new Set<Socket>();
   // Accepts TCP connections and never answers: the WebSocket handshake never completes.
-  const blackhole = createServer((s) => sockets.add(s));
+  let blackhole: SilentServer;
   let blackholeUrl = '';
   beforeAll(async () => {
     relay = await testRelay();
-    blackholeUrl = `ws://127.0.0.1:${await listen(blackhole)}`;
+    blackhole = await silentServer();
+    blackholeUrl = blackhole.url;
     await ok(phone.path, 'init');
     await ok(phone.path, 'create', 'mum', '--relay', relay.url);
     await ok(phone.path, 'sync', 'mum');
   }, CLI_TEST_TIMEOUT_MS);
   afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => blackhole.close(() => r()));
+    await blackhole.close();
     await relay.destroy();
     phone.remove();
   });

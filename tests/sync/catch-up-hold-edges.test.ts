@@ -2,7 +2,6 @@
  * Edges of the catch-up hold (decision 0065): own records sealed by something other than typing
  * (the expiry sweep), and the hold's bound counted from when the relay is asked.
  */
-import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { defaultEd25519Engine, generateSigningKeyPair, toBase64Url, type Ed25519Engine } from '../../src/lib/crypto/index.ts';
 import { Role } from '../../src/lib/protocol/index.ts';
@@ -19,6 +18,7 @@ import { lateStore } from '../helpers/late-store.ts';
 import { memoryPersistence } from '../../src/lib/storage/memory.ts';
 import { insertNote } from '../helpers/raw-edits.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { silentServer } from '../helpers/silent-server.ts';
 import { sendIfOpen, startWsProxy } from '../helpers/ws-proxy.ts';
 
 /** `persistence` whose device-local values are read in a later task, as IndexedDB reads them. */
@@ -50,18 +50,6 @@ function cachedStore(persistence: Persistence) {
   return { persistence: Object.assign(load, { plainCache: store }), caches, slow };
 }
 
-/** A TCP server that takes connections and never answers: a relay that does not reply. */
-async function silentServer(cleanups: Array<() => Promise<void> | void>): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => void sockets.add(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
 describe('catch-up hold edges', () => {
   const cleanups = cleanupList();
 
@@ -75,8 +63,9 @@ describe('catch-up hold edges', () => {
     const access = created.access;
     await created.close();
 
-    const silent = await silentServer(cleanups);
-    const bobs = await Profile.open({ signer: bob, access, persistence, relayUrl: silent, autoConnect: false });
+    const silent = await silentServer();
+    cleanups.push(() => silent.close());
+    const bobs = await Profile.open({ signer: bob, access, persistence, relayUrl: silent.url, autoConnect: false });
     cleanups.push(() => bobs.close());
     expect(engineOf(bobs).sync.ownHead.seq).toBe(0);
     void bobs.connect();

@@ -6,7 +6,6 @@
  * the relay holds, and the relay refused the device for good (RECORD_FORK / ENVELOPE_KEY_EXISTS).
  * The hold is bounded: it ends when no catch-up can come and when the profile closes.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../src/lib/crypto/index.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
@@ -17,21 +16,7 @@ import { lateStore } from '../helpers/late-store.ts';
 import { insertNote } from '../helpers/raw-edits.ts';
 import { cleanupList } from '../helpers/cleanup.ts';
 import { ownerAndEditor } from '../helpers/owner-and-editor.ts';
-
-/** A TCP server that takes connections and never answers: a relay that does not reply. */
-async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => void sockets.add(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
+import { closedPort, silentServer } from '../helpers/silent-server.ts';
 
 describe("own records wait for the relay's first catch-up", () => {
   const cleanups = cleanupList();
@@ -95,9 +80,7 @@ describe("own records wait for the relay's first catch-up", () => {
 
   it('the hold ends at the first failed attempt: a relay nobody answers for (connection refused)', async () => {
     const { a, bob, store, head } = await bobsClosedCopy('before. ');
-    const gone = await silentServer();
-    const url = gone.url;
-    await gone.close(); // nothing listens there now
+    const url = `ws://127.0.0.1:${await closedPort()}`; // nothing listens there
 
     const second = await Profile.open({ signer: bob, access: a.access, relayUrl: url, persistence: store.persistence, autoConnect: false });
     cleanups.push(() => second.close());

@@ -4,29 +4,26 @@
  * next connect() must still return within its bound; so must the first, with each attempt
  * bounded by connectTimeoutMs.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../src/lib/crypto/index.ts';
 import { engineOf } from '../../src/lib/vault/engine.ts';
 import { Profile } from '../../src/lib/vault/profile.ts';
 import { testRelay } from '../helpers/relay.ts';
+import { silentServer, type SilentServer } from '../helpers/silent-server.ts';
 import { sendIfOpen, startWsProxy } from '../helpers/ws-proxy.ts';
 
-let server: Server | undefined;
-const sockets: Socket[] = [];
+let server: SilentServer | undefined;
 const profiles: Profile[] = [];
 afterEach(async () => {
   for (const p of profiles.splice(0)) await p.close();
-  for (const s of sockets.splice(0)) s.destroy();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await server?.close();
+  server = undefined;
 });
 
 describe('relay connection', () => {
   it('a relay that accepts TCP and never answers: connect() returns within its bound, also after a disconnect mid-handshake', async () => {
-    server = createServer((s) => void sockets.push(s)); // accepts, never speaks WebSocket
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as { port: number }).port;
-    const p = await Profile.create({ signer: generateSigningKeyPair(), relayUrl: `ws://127.0.0.1:${port}`, minReconnectDelayMs: 50, connectTimeoutMs: 1000 });
+    server = await silentServer(); // accepts, never speaks WebSocket
+    const p = await Profile.create({ signer: generateSigningKeyPair(), relayUrl: server.url, minReconnectDelayMs: 50, connectTimeoutMs: 1000 });
     profiles.push(p);
     p.disconnect();
     const started = Date.now();
