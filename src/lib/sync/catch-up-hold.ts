@@ -40,14 +40,13 @@ export class CatchUpHold {
   }
 
   /**
-   * Holds own records (nothing if already holding): for at most `ms` if given, else until
-   * `bound` or `release` (the bound then counts from when the relay is asked, not from the open).
+   * Holds own records (nothing if already holding) until `release`, or the timer `bound` sets
+   * (set apart, so it counts from when the relay is asked, not from the open).
    */
-  start(ms?: number): void {
+  start(): void {
     if (this.holding) return;
     this.holding = true;
     this.over = new Promise((resolve) => (this.done = resolve));
-    if (ms !== undefined) this.bound(ms);
   }
 
   /** Ends the hold `ms` from now at the latest (nothing if not holding). */

@@ -197,12 +197,11 @@ export class ProfileSync extends ReplicaView {
   }
 
   /**
-   * Own records wait until the relay's first catch-up is applied (catch-up-hold.ts), `ms` at most
-   * if given, else until `boundOwnRecordHold`: for a copy that may be behind the relay on this
-   * device's own chain.
+   * Own records wait until the relay's first catch-up is applied (catch-up-hold.ts), or the bound
+   * `boundOwnRecordHold` sets: for a copy that may be behind the relay on this device's own chain.
    */
-  holdOwnRecords(ms?: number): void {
-    if (!this.destroyed) this.hold.start(ms);
+  holdOwnRecords(): void {
+    if (!this.destroyed) this.hold.start();
   }
 
   /** The hold ends `ms` from now at the latest (nothing if not holding). */
