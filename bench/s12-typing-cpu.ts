@@ -56,10 +56,15 @@ function plainTyping(): number {
   return ms;
 }
 
+/** friendsforever's txns as updates in replay order, planned once (each measurement replays them into a doc of its own). */
+let friendsforever: ReturnType<typeof planReplay> | undefined;
+function friendsforeverPlan(): ReturnType<typeof planReplay> {
+  return (friendsforever ??= planReplay(loadConcurrentTrace('friendsforever.json.gz'), { clientIds: [1, 2], start: Y.encodeStateAsUpdateV2(new Y.Doc()), root: 't' }));
+}
+
 /** µs to build one record's update from `k` queued keystrokes, both ways, on a friendsforever-sized doc. */
 function sealInput(k: number, reps: number): { mergeUs: number; svUs: number; mergeBytes: number; svBytes: number } {
-  const trace = loadConcurrentTrace('friendsforever.json.gz');
-  const plan = planReplay(trace, { clientIds: [1, 2], start: Y.encodeStateAsUpdateV2(new Y.Doc()), root: 't' });
+  const plan = friendsforeverPlan();
   const doc = new Y.Doc();
   doc.clientID = 3;
   doc.transact(() => {
@@ -100,8 +105,7 @@ function sealInput(k: number, reps: number): { mergeUs: number; svUs: number; me
  * encoded the applied update twice; now none. Median of interleaved trials; peer: no listener.
  */
 function remoteApplyMs(reps: number): { before: number; now: number; bytes: number } {
-  const trace = loadConcurrentTrace('friendsforever.json.gz');
-  const plan = planReplay(trace, { clientIds: [1, 2], start: Y.encodeStateAsUpdateV2(new Y.Doc()), root: 't' });
+  const plan = friendsforeverPlan();
   const source = new Y.Doc();
   for (const p of plan) Y.applyUpdateV2(source, p.update);
   const state = Y.encodeStateAsUpdateV2(source);
